@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "podwall",
+    products: [
+        .executable(name: "podwall", targets: ["podwall"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // The kernel/userspace ABI: the very header the BPF programs include.
+        .target(
+            name: "PodwallABI",
+            path: "bpf",
+            exclude: ["lib", "tc.bpf.c"],
+            publicHeadersPath: "."
+        ),
+        // Compiles bpf/*.bpf.c with the toolchain's clang and embeds the objects.
+        .plugin(name: "BPFCompilerPlugin", capability: .buildTool()),
+        .target(name: "PodwallBPFObjects", plugins: ["BPFCompilerPlugin"]),
+        // What Swift cannot call directly: libbpf opts structs and varargs logging.
+        .target(
+            name: "CPodwallShim",
+            linkerSettings: [
+                .linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"), .linkedLibrary("mnl"),
+            ]
+        ),
+        // Pure Swift: no syscalls, injected clock.
+        .target(name: "PodwallCore"),
+        // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.
+        .target(
+            name: "PodwallKernel",
+            dependencies: [
+                "PodwallABI", "PodwallBPFObjects", "CPodwallShim", "PodwallCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The agent: attaches to pod interfaces, pumps events, sweeps idle flows.
+        .target(
+            name: "PodwallAgent",
+            dependencies: [
+                "PodwallKernel", "PodwallCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Network-namespace labs for the demo, the tests and the benchmarks.
+        .target(name: "PodwallLab"),
+        .executableTarget(
+            name: "podwall",
+            dependencies: [
+                "PodwallAgent", "PodwallLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore"]),
+        .testTarget(name: "PodwallKernelTests", dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim"]),
+        .testTarget(name: "PodwallIntegrationTests", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore"]),
+    ]
+)

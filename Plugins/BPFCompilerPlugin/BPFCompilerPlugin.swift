@@ -1,0 +1,69 @@
+import Foundation
+import PackagePlugin
+
+/// Builds every `bpf/*.bpf.c` with the toolchain's clang during `swift build`
+/// and embeds each object into the target as a base64 string, so the
+/// `podwall` binary carries its programs wherever it is run from.
+@main
+struct BPFCompilerPlugin: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let bpfDirectory = context.package.directoryURL.appending(path: "bpf")
+        let clang = try context.tool(named: "clang").url
+        let sources = try files(in: bpfDirectory, endingWith: ".bpf.c")
+        // Every header is an input, so editing the ABI or lib/ rebuilds.
+        let headers = try files(in: bpfDirectory, endingWith: ".h")
+            + files(in: bpfDirectory.appending(path: "lib"), endingWith: ".h")
+
+        return sources.flatMap { source -> [Command] in
+            let stem = source.lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
+            let object = context.pluginWorkDirectoryURL.appending(path: "\(stem).bpf.o")
+            let swift = context.pluginWorkDirectoryURL.appending(path: "BPFObject+\(stem).swift")
+            return [
+                .buildCommand(
+                    displayName: "Compiling BPF \(source.lastPathComponent)",
+                    executable: clang,
+                    arguments: [
+                        "-target", "bpf", "-mcpu=v3", "-O2", "-g", "-Wall", "-Werror",
+                        "-I", bpfDirectory.path, "-I", "/usr/include/\(multiarch)",
+                        "-c", source.path, "-o", object.path,
+                    ],
+                    inputFiles: [source] + headers,
+                    outputFiles: [object]
+                ),
+                .buildCommand(
+                    displayName: "Embedding BPF \(stem).bpf.o",
+                    executable: URL(filePath: "/bin/sh"),
+                    arguments: ["-c", embedScript, "embed", stem, object.path, swift.path],
+                    inputFiles: [object],
+                    outputFiles: [swift]
+                ),
+            ]
+        }
+    }
+
+    /// Writes `extension BPFObjectImage { static let <stem> = ... }` around the object's base64.
+    private var embedScript: String {
+        #"""
+        set -e
+        { printf 'extension BPFObjectImage {\n    public static let %s = BPFObjectImage(name: "%s.bpf.o", base64: "' "$1" "$1"
+          base64 -w0 "$2"
+          printf '")\n}\n'; } > "$3.tmp"
+        mv "$3.tmp" "$3"
+        """#
+    }
+
+    private var multiarch: String {
+        #if arch(arm64)
+        "aarch64-linux-gnu"
+        #else
+        "x86_64-linux-gnu"
+        #endif
+    }
+
+    private func files(in directory: URL, endingWith suffix: String) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(suffix) }
+            .sorted()
+            .map { directory.appending(path: $0) }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import PodwallCore
+import PodwallKernel
+
+/// The node agent: loads (or adopts) the data path, attaches it to every pod
+/// interface as links come and go, consumes flow events and sweeps idle
+/// flows. Stopping leaves programs and pinned maps in place, so enforcement
+/// and flow state survive a restart or an upgrade.
+public final class Agent: Sendable {
+    public let configuration: AgentConfiguration
+    let logger: Logger
+
+    public init(configuration: AgentConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async throws {
+        let adopted = PinnedState(pinRoot: configuration.pinRoot).isInstalled
+        let datapath = try Datapath(options: .init(
+            pinRoot: configuration.pinRoot, flowEntries: configuration.flowEntries,
+            eventBufferBytes: configuration.eventBufferBytes))
+        logger.info("data path loaded", metadata: [
+            "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
+            "flows_in_map": "\(adopted ? datapath.flows.keys().count : 0)",
+        ])
+        let watcher = try LinkWatcher()
+        let events = RingBufferReader(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.attachLinks(watcher.events(), datapath: datapath) }
+            let flowEvents = try events.records()
+            group.addTask { await self.consume(flowEvents) }
+            group.addTask { try await self.sweepIdleFlows(datapath) }
+            group.addTask { try await self.reportStats(datapath, events: events) }
+            try await group.next()
+            group.cancelAll()
+        }
+        watcher.stop()
+        events.stop()
+        logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
+    }
+
+    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath) async {
+        var attached: [UInt32: String] = [:]
+        for await event in links {
+            switch event {
+            case .present(let link):
+                guard attached[link.index] != link.name,
+                      InterfacePattern.matchesAny(configuration.interfaces, link.name) else { continue }
+                do {
+                    try datapath.attach(link, monotonicNow: MonotonicClock.now())
+                    attached[link.index] = link.name
+                    logger.info("attached", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
+                } catch let error as KernelError where error.errno == ENODEV {
+                    logger.debug("interface went away before attach", metadata: ["interface": "\(link.name)"])
+                } catch {
+                    logger.error("attach failed: \(error)")
+                }
+            case .removed(let link):
+                guard attached.removeValue(forKey: link.index) != nil else { continue }
+                datapath.forget(link)
+                logger.info("detached (interface gone)", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
+            }
+        }
+    }
+
+    private func consume(_ flowEvents: AsyncStream<FlowEvent>) async {
+        for await event in flowEvents where configuration.logFlows {
+            log(event)
+        }
+    }
+
+    private func log(_ event: FlowEvent) {
+        let key = event.flow.key
+        logger.info("flow \(event.kind)", metadata: [
+            "proto": "\(key.proto)", "pod": "\(FlowFormatter.endpoint(key.pod, key.podPort, key.proto))",
+            "remote": "\(FlowFormatter.endpoint(key.remote, key.remotePort, key.proto))",
+            "ifindex": "\(key.ifindex)", "direction": "\(event.direction.label)",
+        ])
+    }
+
+    private func sweepIdleFlows(_ datapath: Datapath) async throws {
+        let sweeper = IdleSweeper(
+            flows: datapath.flows,
+            idleTimeout: UInt64(configuration.idleTimeoutSeconds * 1e9),
+            closedTimeout: UInt64(configuration.closedTimeoutSeconds * 1e9))
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(configuration.sweepIntervalSeconds))
+            for event in sweeper.sweep(now: MonotonicClock.now()) where configuration.logFlows {
+                log(event)
+            }
+        }
+    }
+
+    private func reportStats(_ datapath: Datapath, events: RingBufferReader<FlowEvent>) async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(configuration.statsIntervalSeconds))
+            var metadata: Logger.Metadata = [:]
+            for (name, value) in datapath.counters.snapshot() { metadata[name] = "\(value)" }
+            metadata["events_delivered"] = "\(events.deliveredCount)"
+            metadata["events_queue_drops"] = "\(events.queueDrops)"
+            logger.info("stats", metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import PodwallCore
+import PodwallKernel
+
+public struct AgentConfiguration: Sendable {
+    public var interfaces: [InterfacePattern] = InterfacePattern.defaults
+    public var pinRoot: String = BPFFilesystem.defaultPinRoot
+    public var flowEntries: UInt32 = 262_144
+    public var eventBufferBytes: UInt32 = 1 << 20
+    /// Flows without a packet for this long are reported ended and removed.
+    public var idleTimeoutSeconds: Double = 120
+    /// Closed TCP flows (FIN/RST) are removed sooner.
+    public var closedTimeoutSeconds: Double = 10
+    public var sweepIntervalSeconds: Double = 5
+    public var statsIntervalSeconds: Double = 30
+    /// Log every flow event (new / payload / end) at info level.
+    public var logFlows: Bool = false
+
+    public init() {}
+}

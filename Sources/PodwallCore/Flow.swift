@@ -1,0 +1,137 @@
+/// A flow as the kernel tracks it: seen from the pod, with the pod side and
+/// the remote side, on one interface.
+public struct FlowKey: Hashable, Sendable {
+    public var ifindex: UInt32
+    public var proto: IPProtocol
+    public var pod: IPAddress
+    public var podPort: UInt16
+    public var remote: IPAddress
+    public var remotePort: UInt16
+
+    public init(ifindex: UInt32, proto: IPProtocol, pod: IPAddress, podPort: UInt16, remote: IPAddress, remotePort: UInt16) {
+        self.ifindex = ifindex
+        self.proto = proto
+        self.pod = pod
+        self.podPort = podPort
+        self.remote = remote
+        self.remotePort = remotePort
+    }
+}
+
+public struct IPProtocol: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let icmp = IPProtocol(rawValue: 1)
+    public static let tcp = IPProtocol(rawValue: 6)
+    public static let udp = IPProtocol(rawValue: 17)
+    public static let icmpv6 = IPProtocol(rawValue: 58)
+
+    public var description: String {
+        switch self {
+        case .icmp: "icmp"
+        case .tcp: "tcp"
+        case .udp: "udp"
+        case .icmpv6: "icmpv6"
+        default: "proto-\(rawValue)"
+        }
+    }
+}
+
+/// Which way a packet went, seen from the pod.
+public enum FlowDirection: Int, Sendable, CaseIterable {
+    case fromPod = 0
+    case toPod = 1
+
+    public var label: String { self == .fromPod ? "from_pod" : "to_pod" }
+}
+
+public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let fin = TCPFlags(rawValue: 0x01)
+    public static let syn = TCPFlags(rawValue: 0x02)
+    public static let rst = TCPFlags(rawValue: 0x04)
+    public static let psh = TCPFlags(rawValue: 0x08)
+    public static let ack = TCPFlags(rawValue: 0x10)
+    public static let urg = TCPFlags(rawValue: 0x20)
+
+    /// tcpdump's letters: S F R P . U
+    public var description: String {
+        let letters: [(TCPFlags, Character)] = [(.syn, "S"), (.fin, "F"), (.rst, "R"), (.psh, "P"), (.ack, "."), (.urg, "U")]
+        return String(letters.filter { contains($0.0) }.map(\.1))
+    }
+}
+
+public struct FlowCounters: Hashable, Sendable {
+    public var packets: UInt64
+    public var bytes: UInt64
+    public var tcpFlags: TCPFlags
+    /// The first payload bytes of this direction (up to 32).
+    public var payload: [UInt8]
+
+    public init(packets: UInt64 = 0, bytes: UInt64 = 0, tcpFlags: TCPFlags = [], payload: [UInt8] = []) {
+        self.packets = packets
+        self.bytes = bytes
+        self.tcpFlags = tcpFlags
+        self.payload = payload
+    }
+}
+
+public struct FlowRecord: Hashable, Sendable {
+    public var key: FlowKey
+    /// Kernel monotonic nanoseconds.
+    public var firstSeen: UInt64
+    public var lastSeen: UInt64
+    public var podInitiated: Bool
+    public var fromPod: FlowCounters
+    public var toPod: FlowCounters
+
+    public init(key: FlowKey, firstSeen: UInt64, lastSeen: UInt64, podInitiated: Bool, fromPod: FlowCounters, toPod: FlowCounters) {
+        self.key = key
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.podInitiated = podInitiated
+        self.fromPod = fromPod
+        self.toPod = toPod
+    }
+
+    public func counters(_ direction: FlowDirection) -> FlowCounters {
+        direction == .fromPod ? fromPod : toPod
+    }
+}
+
+public enum FlowEndReason: String, Sendable {
+    case fin, rst, idle
+}
+
+public enum FlowEventKind: Hashable, Sendable, CustomStringConvertible {
+    case new
+    case payload
+    case end(FlowEndReason)
+
+    public var description: String {
+        switch self {
+        case .new: "new"
+        case .payload: "payload"
+        case .end(let reason): "end (\(reason.rawValue))"
+        }
+    }
+}
+
+/// What the kernel (or the idle sweeper) reports about a flow.
+public struct FlowEvent: Sendable {
+    public var kind: FlowEventKind
+    /// When the deciding packet was seen, kernel monotonic nanoseconds.
+    public var timestamp: UInt64
+    public var direction: FlowDirection
+    public var flow: FlowRecord
+
+    public init(kind: FlowEventKind, timestamp: UInt64, direction: FlowDirection, flow: FlowRecord) {
+        self.kind = kind
+        self.timestamp = timestamp
+        self.direction = direction
+        self.flow = flow
+    }
+}

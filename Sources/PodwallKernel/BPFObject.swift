@@ -1,0 +1,110 @@
+import CPodwallShim
+import Glibc
+import PodwallBPFObjects
+
+/// A loaded BPF object: its programs and maps. Maps marked for pinning are
+/// pinned under `pinRoot`, or adopted from there when a previous agent left
+/// them (the kernel state survives restarts); `pinRoot == nil` loads a
+/// private copy, as the BPF_PROG_TEST_RUN tests do.
+public final class BPFObject: @unchecked Sendable {
+    public let name: String
+    public let pinRoot: String?
+    private let handle: OpaquePointer
+    /// libbpf reads the ELF from this buffer until load finishes.
+    private let image: UnsafeMutableRawBufferPointer
+
+    public init(image source: BPFObjectImage, pinRoot: String?, maxEntries: [String: UInt32] = [:]) throws {
+        name = source.name
+        self.pinRoot = pinRoot
+        let bytes = source.bytes
+        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+        bytes.withUnsafeBytes { image.copyMemory(from: $0) }
+        self.image = image
+
+        guard let opened = pw_shim_open_mem(image.baseAddress, image.count, source.name, pinRoot) else {
+            let code = Glibc.errno
+            image.deallocate()
+            throw KernelError("opening BPF object", source.name, errno: code, libbpfLog: LibbpfLog.take())
+        }
+        handle = opened
+        do {
+            for map in mapHandles() {
+                let mapName = String(cString: bpf_map__name(map))
+                if pinRoot == nil {
+                    try KernelError.check(bpf_map__set_pin_path(map, nil), "unpinning map", mapName)
+                }
+                if let entries = maxEntries[mapName] {
+                    try KernelError.check(bpf_map__set_max_entries(map, entries), "sizing map", mapName)
+                }
+            }
+            try load()
+        } catch {
+            bpf_object__close(handle)
+            image.deallocate()
+            throw error
+        }
+    }
+
+    deinit {
+        bpf_object__close(handle)
+        image.deallocate()
+    }
+
+    private func load() throws {
+        let result = bpf_object__load(handle)
+        guard result < 0 else { return }
+        let log = LibbpfLog.take()
+        // A pinned map from an earlier agent with other parameters: say which.
+        if let line = log.split(separator: "\n").first(where: { $0.contains("couldn't reuse pinned map") }) {
+            throw KernelError(
+                "adopting pinned maps (\(line.trimmingCharacters())) for", name, errno: -result, libbpfLog: log)
+        }
+        throw KernelError("loading BPF object", name, errno: -result, libbpfLog: log)
+    }
+
+    private func mapHandles() -> [OpaquePointer] {
+        var maps: [OpaquePointer] = []
+        var map = bpf_object__next_map(handle, nil)
+        while let current = map {
+            maps.append(current)
+            map = bpf_object__next_map(handle, current)
+        }
+        return maps
+    }
+
+    public func program(named programName: String) throws -> BPFProgram {
+        guard let program = bpf_object__find_program_by_name(handle, programName) else {
+            throw KernelError("finding program", "\(programName) in \(name)", errno: ENOENT)
+        }
+        return BPFProgram(name: programName, fd: bpf_program__fd(program))
+    }
+
+    /// The file descriptor of a map of this object (owned by the object).
+    public func mapDescriptor(named mapName: String) throws -> Int32 {
+        guard let map = bpf_object__find_map_by_name(handle, mapName) else {
+            throw KernelError("finding map", "\(mapName) in \(name)", errno: ENOENT)
+        }
+        return bpf_map__fd(map)
+    }
+
+    public func map<Key: BitwiseCopyable, Value: BitwiseCopyable>(
+        named mapName: String, as _: Key.Type = Key.self, _: Value.Type = Value.self
+    ) throws -> BPFMap<Key, Value> {
+        BPFMap(name: mapName, fd: try mapDescriptor(named: mapName), owner: self)
+    }
+
+    public var mapNames: [String] {
+        mapHandles().map { String(cString: bpf_map__name($0)) }
+    }
+}
+
+public struct BPFProgram: Sendable {
+    public let name: String
+    public let fd: Int32
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\n" }).reversed())
+    }
+}

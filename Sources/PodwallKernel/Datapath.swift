@@ -1,0 +1,82 @@
+import CPodwallShim
+import Glibc
+import PodwallABI
+import PodwallBPFObjects
+
+/// podwall's TC data path: the loaded programs and their (pinned) maps.
+public final class Datapath: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// nil loads private, unpinned maps (tests).
+        public var pinRoot: String?
+        public var flowEntries: UInt32
+        public var eventBufferBytes: UInt32
+
+        public init(pinRoot: String? = BPFFilesystem.defaultPinRoot,
+                    flowEntries: UInt32 = UInt32(PW_FLOWS_DEFAULT_ENTRIES),
+                    eventBufferBytes: UInt32 = UInt32(PW_EVENTS_DEFAULT_BYTES)) {
+            self.pinRoot = pinRoot
+            self.flowEntries = flowEntries
+            self.eventBufferBytes = eventBufferBytes
+        }
+    }
+
+    public let object: BPFObject
+    public let fromPod: BPFProgram
+    public let toPod: BPFProgram
+    public let flows: BPFMap<pw_flow_key, pw_flow_value>
+    public let links: BPFMap<UInt32, pw_link>
+    public let counters: PerCPUCounters
+    public let eventsFD: Int32
+
+    public init(options: Options = Options()) throws {
+        if let pinRoot = options.pinRoot {
+            try BPFFilesystem.prepare(pinRoot: pinRoot)
+        }
+        object = try BPFObject(image: .tc, pinRoot: options.pinRoot, maxEntries: [
+            PW_MAP_FLOWS_NAME: options.flowEntries,
+            PW_MAP_EVENTS_NAME: options.eventBufferBytes,
+        ])
+        fromPod = try object.program(named: PW_PROG_FROM_POD_NAME)
+        toPod = try object.program(named: PW_PROG_TO_POD_NAME)
+        flows = try object.map(named: PW_MAP_FLOWS_NAME)
+        links = try object.map(named: PW_MAP_LINKS_NAME)
+        counters = PerCPUCounters(fd: try object.mapDescriptor(named: PW_MAP_COUNTERS_NAME), owner: object)
+        eventsFD = try object.mapDescriptor(named: PW_MAP_EVENTS_NAME)
+    }
+
+    /// Attaches both programs to a pod interface (replacing an older podwall's
+    /// filters in place) and records it in the pinned link map.
+    public func attach(_ link: NetworkLink, monotonicNow: UInt64) throws {
+        let created = try TrafficControl.ensureClsact(ifindex: link.index, interface: link.name)
+        try TrafficControl.attach(fromPod, ifindex: link.index, interface: link.name, hook: .ingress)
+        try TrafficControl.attach(toPod, ifindex: link.index, interface: link.name, hook: .egress)
+        // Keep "podwall created the qdisc" from the first attach across restarts.
+        let previous = links.lookup(link.index)
+        var record = pw_link()
+        record.flags = (previous?.flags ?? 0) | (created ? UInt32(PW_LINK_QDISC_CREATED.rawValue) : 0)
+        record.attached_ns = previous?.attached_ns ?? monotonicNow
+        try links.update(link.index, record)
+    }
+
+    /// Forgets a link that went away (its filters went with it).
+    public func forget(_ link: NetworkLink) {
+        _ = try? links.delete(link.index)
+    }
+}
+
+/// Kernel monotonic time, the clock bpf_ktime_get_ns() uses.
+public enum MonotonicClock {
+    public static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
+    /// Nanoseconds to add to a monotonic timestamp to get Unix time.
+    public static func wallClockOffset() -> Int64 {
+        var real = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        let realNow = Int64(real.tv_sec) * 1_000_000_000 + Int64(real.tv_nsec)
+        return realNow - Int64(now())
+    }
+}

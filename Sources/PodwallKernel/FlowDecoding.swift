@@ -1,0 +1,58 @@
+import PodwallABI
+import PodwallCore
+
+/// Converts the ABI's flow structs into the core's flow model.
+extension FlowRecord {
+    public init(_ key: pw_flow_key, _ value: pw_flow_value) {
+        self.init(
+            key: FlowKey(key),
+            firstSeen: value.first_seen_ns,
+            lastSeen: value.last_seen_ns,
+            podInitiated: value.flags & UInt32(PW_FLOW_POD_INITIATED.rawValue) != 0,
+            fromPod: FlowCounters(value.dir.0),
+            toPod: FlowCounters(value.dir.1))
+    }
+}
+
+extension FlowKey {
+    public init(_ key: pw_flow_key) {
+        self.init(
+            ifindex: key.ifindex,
+            proto: IPProtocol(rawValue: key.proto),
+            pod: withUnsafeBytes(of: key.pod_addr) { IPAddress(bytes: $0) },
+            podPort: key.pod_port,
+            remote: withUnsafeBytes(of: key.remote_addr) { IPAddress(bytes: $0) },
+            remotePort: key.remote_port)
+    }
+}
+
+extension FlowCounters {
+    init(_ direction: pw_flow_direction) {
+        let length = min(Int(direction.payload_len), Int(PW_PAYLOAD_SNAP))
+        self.init(
+            packets: direction.packets,
+            bytes: direction.bytes,
+            tcpFlags: TCPFlags(rawValue: direction.tcp_flags),
+            payload: withUnsafeBytes(of: direction.payload) { Array($0.prefix(length)) })
+    }
+}
+
+extension FlowEvent {
+    /// Decodes a ring-buffer record; nil for records of other types or sizes.
+    public init?(record: UnsafeRawBufferPointer) {
+        guard record.count >= MemoryLayout<pw_flow_event>.size else { return nil }
+        let event = record.loadUnaligned(as: pw_flow_event.self)
+        let kind: FlowEventKind
+        switch Int(event.header.type) {
+        case Int(PW_EVENT_FLOW_NEW.rawValue): kind = .new
+        case Int(PW_EVENT_FLOW_PAYLOAD.rawValue): kind = .payload
+        case Int(PW_EVENT_FLOW_END.rawValue):
+            kind = .end(event.end_reason == UInt8(PW_END_RST.rawValue) ? .rst : .fin)
+        default: return nil
+        }
+        self.init(
+            kind: kind, timestamp: event.header.timestamp_ns,
+            direction: event.direction == UInt8(PW_DIR_TO_POD.rawValue) ? .toPod : .fromPod,
+            flow: FlowRecord(event.key, event.value))
+    }
+}

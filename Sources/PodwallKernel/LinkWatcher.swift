@@ -1,0 +1,112 @@
+import CPodwallShim
+import Glibc
+
+public struct NetworkLink: Hashable, Sendable {
+    public let index: UInt32
+    public let name: String
+
+    public init(index: UInt32, name: String) {
+        self.index = index
+        self.name = name
+    }
+}
+
+public enum LinkEvent: Hashable, Sendable {
+    /// The link exists (at start, on creation, or on any change such as up/down).
+    case present(NetworkLink)
+    case removed(NetworkLink)
+}
+
+/// Watches rtnetlink for links appearing and going, in this thread's
+/// network namespace. It subscribes before it lists the present links, so a
+/// link created in between is reported rather than missed; a duplicate
+/// `.present` is harmless to consumers that attach idempotently.
+public final class LinkWatcher: @unchecked Sendable {
+    private let socket: NetlinkSocket
+    private let stopFlag = AtomicFlag()
+
+    public init() throws {
+        socket = try NetlinkSocket(groups: UInt32(RTMGRP_LINK))
+        socket.setReceiveTimeout(milliseconds: 200)
+    }
+
+    /// Every link now in the namespace.
+    public static func currentLinks() throws -> [NetworkLink] {
+        var links: [NetworkLink] = []
+        try NetlinkSocket().dump(type: UInt16(RTM_GETLINK), fill: { header in
+            let info = mnl_nlmsg_put_extra_header(header, MemoryLayout<ifinfomsg>.size)!.assumingMemoryBound(to: ifinfomsg.self)
+            info.pointee.ifi_family = UInt8(AF_UNSPEC)
+        }, handle: { header in
+            if let (kind, link) = parseLink(header), kind == .present(link) { links.append(link) }
+        })
+        return links
+    }
+
+    /// Present links first, then changes as they happen, until the stream's
+    /// consumer goes away or `stop()` is called.
+    public func events() -> AsyncStream<LinkEvent> {
+        AsyncStream(bufferingPolicy: .unbounded) { continuation in
+            let thread = Thread { [socket, stopFlag] in
+                do {
+                    for link in try Self.currentLinks() { continuation.yield(.present(link)) }
+                    while !stopFlag.isSet {
+                        do {
+                            _ = try socket.receiveOnce { header in
+                                if let (event, _) = Self.parseLink(header) { continuation.yield(event) }
+                            }
+                        } catch let error as KernelError where error.errno == ENOBUFS {
+                            // Notifications were lost: list again so nothing is missed.
+                            for link in try Self.currentLinks() { continuation.yield(.present(link)) }
+                        }
+                    }
+                } catch {
+                    FileHandleLog.error("link watcher stopped: \(error)")
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { [stopFlag] _ in stopFlag.set() }
+            thread.start()
+        }
+    }
+
+    public func stop() {
+        stopFlag.set()
+    }
+
+    private static func parseLink(_ header: UnsafePointer<nlmsghdr>) -> (LinkEvent, NetworkLink)? {
+        let type = header.pointee.nlmsg_type
+        guard type == UInt16(RTM_NEWLINK) || type == UInt16(RTM_DELLINK) else { return nil }
+        let info = mnl_nlmsg_get_payload(header)!.assumingMemoryBound(to: ifinfomsg.self)
+        var name: String?
+        withUnsafeMutablePointer(to: &name) { context in
+            _ = mnl_attr_parse(header, UInt32(MemoryLayout<ifinfomsg>.size), { attribute, context in
+                guard let attribute, let context else { return MNL_CB_OK }
+                if mnl_attr_get_type(attribute) == UInt16(IFLA_IFNAME), let text = mnl_attr_get_str(attribute) {
+                    context.assumingMemoryBound(to: String?.self).pointee = String(cString: text)
+                }
+                return MNL_CB_OK
+            }, context)
+        }
+        guard let name else { return nil }
+        let link = NetworkLink(index: UInt32(info.pointee.ifi_index), name: name)
+        return (type == UInt16(RTM_NEWLINK) ? .present(link) : .removed(link), link)
+    }
+}
+
+import Foundation
+
+/// A flag set once from any thread.
+final class AtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// Last-resort reporting from background threads that have no logger.
+enum FileHandleLog {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data(("podwall: " + message + "\n").utf8))
+    }
+}

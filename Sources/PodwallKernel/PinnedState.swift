@@ -1,0 +1,56 @@
+import Glibc
+import PodwallABI
+
+/// podwall's pinned maps, opened by path: what `podwall flows` and
+/// `podwall uninstall` work on whether or not the agent runs.
+public struct PinnedState: Sendable {
+    public let pinRoot: String
+
+    public init(pinRoot: String = BPFFilesystem.defaultPinRoot) {
+        self.pinRoot = pinRoot
+    }
+
+    func path(_ map: String) -> String { pinRoot + "/" + map }
+
+    public func flows() throws -> BPFMap<pw_flow_key, pw_flow_value> {
+        try BPFMap.pinned(at: path(PW_MAP_FLOWS_NAME))
+    }
+
+    public func links() throws -> BPFMap<UInt32, pw_link> {
+        try BPFMap.pinned(at: path(PW_MAP_LINKS_NAME))
+    }
+
+    public func counters() throws -> PerCPUCounters {
+        try PerCPUCounters.pinned(at: path(PW_MAP_COUNTERS_NAME))
+    }
+
+    public var isInstalled: Bool { BPFFilesystem.exists(path(PW_MAP_FLOWS_NAME)) }
+}
+
+/// What `podwall uninstall` removed.
+public struct UninstallReport: Sendable {
+    public var filters: [String] = []
+    public var qdiscs: [String] = []
+    public var pins: [String] = []
+}
+
+public enum Uninstaller {
+    /// Removes podwall's filters from every interface of this namespace, the
+    /// clsact qdiscs podwall created (if nothing else uses them), and the pins.
+    public static func uninstall(pinRoot: String) throws -> UninstallReport {
+        var report = UninstallReport()
+        let created = Set(((try? PinnedState(pinRoot: pinRoot).links())?.entries() ?? [])
+            .filter { $0.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 }
+            .map(\.key))
+        for link in try LinkWatcher.currentLinks() {
+            for hook in TCHook.allCases where try TrafficControl.detach(ifindex: link.index, interface: link.name, hook: hook) {
+                report.filters.append("\(link.name) \(hook.rawValue)")
+            }
+            if created.contains(link.index), try TrafficControl.removeClsactIfEmpty(ifindex: link.index, interface: link.name) {
+                report.qdiscs.append(link.name)
+            }
+        }
+        report.pins = BPFFilesystem.removePins(under: pinRoot)
+        return report
+    }
+}

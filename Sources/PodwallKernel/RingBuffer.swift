@@ -1,0 +1,84 @@
+import CPodwallShim
+import Foundation
+import Glibc
+
+/// Consumes a BPF ring buffer on a dedicated thread. Each record is handed
+/// to `decode` while it is still in the ring (no copy), and what it returns
+/// is yielded to an AsyncStream. Records the consumer could not take in time
+/// are counted, never dropped silently.
+public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
+    public typealias Decoder = @Sendable (UnsafeRawBufferPointer) -> Element?
+
+    private let mapFD: Int32
+    private let decode: Decoder
+    private let stopFlag = AtomicFlag()
+    private let lock = NSLock()
+    private var dropped: UInt64 = 0
+    private var delivered: UInt64 = 0
+
+    public init(mapFD: Int32, decode: @escaping Decoder) {
+        self.mapFD = mapFD
+        self.decode = decode
+    }
+
+    /// Records lost because the userspace queue was full.
+    public var queueDrops: UInt64 { lock.withLock { dropped } }
+    public var deliveredCount: UInt64 { lock.withLock { delivered } }
+
+    public func stop() {
+        stopFlag.set()
+    }
+
+    public func records(queueCapacity: Int = 65536) throws -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream<Element>.makeStream(bufferingPolicy: .bufferingOldest(queueCapacity))
+        let sink = RingBufferSink { [decode, self] bytes in
+            guard let element = decode(bytes) else { return }
+            switch continuation.yield(element) {
+            case .dropped: self.lock.withLock { self.dropped += 1 }
+            default: self.lock.withLock { self.delivered += 1 }
+            }
+        }
+        let context = Unmanaged.passRetained(sink)
+        guard let ring = ring_buffer__new(mapFD, ringBufferSample, context.toOpaque(), nil) else {
+            context.release()
+            throw KernelError("opening ring buffer", "map fd \(mapFD)", errno: Glibc.errno)
+        }
+        continuation.onTermination = { [stopFlag] _ in stopFlag.set() }
+        let handles = PollHandles(ring: ring, context: context)
+        let thread = Thread { [stopFlag] in
+            let ring = handles.ring
+            while !stopFlag.isSet {
+                let result = ring_buffer__poll(ring, 100)
+                if result < 0 && result != -EINTR {
+                    FileHandleLog.error("ring buffer poll failed: \(String(cString: strerror(-result)))")
+                    break
+                }
+            }
+            ring_buffer__free(ring)
+            handles.context.release()
+            continuation.finish()
+        }
+        thread.name = "podwall-ringbuf"
+        thread.start()
+        return stream
+    }
+
+    /// The poll thread owns these; nothing else touches them.
+    private struct PollHandles: @unchecked Sendable {
+        let ring: OpaquePointer
+        let context: Unmanaged<RingBufferSink>
+    }
+}
+
+/// The C callback's context: a record handler, outside the generic class
+/// because a C function pointer cannot capture generic parameters.
+private final class RingBufferSink {
+    let handle: (UnsafeRawBufferPointer) -> Void
+    init(_ handle: @escaping (UnsafeRawBufferPointer) -> Void) { self.handle = handle }
+}
+
+private func ringBufferSample(_ context: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
+    guard let context, let data else { return 0 }
+    Unmanaged<RingBufferSink>.fromOpaque(context).takeUnretainedValue().handle(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}

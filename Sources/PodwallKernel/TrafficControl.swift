@@ -1,0 +1,72 @@
+import CPodwallShim
+import Glibc
+import PodwallABI
+
+/// The two clsact hooks of an interface. On a pod's host-side veth,
+/// ingress carries what the pod sends and egress what it receives.
+public enum TCHook: String, Sendable, CaseIterable {
+    case ingress, egress
+}
+
+/// podwall's TC filters: always at PW_TC_HANDLE / PW_TC_PRIORITY, so that an
+/// upgrade replaces them atomically and uninstall removes exactly them.
+public enum TrafficControl {
+    /// Creates the clsact qdisc if missing; returns true when podwall created it.
+    public static func ensureClsact(ifindex: UInt32, interface: String) throws -> Bool {
+        let result = pw_shim_tc_hook_create(Int32(ifindex))
+        if result == -EEXIST { return false }
+        try KernelError.check(result, "creating clsact qdisc on", interface)
+        return true
+    }
+
+    /// Attaches (or atomically replaces) podwall's filter on one hook.
+    public static func attach(_ program: BPFProgram, ifindex: UInt32, interface: String, hook: TCHook) throws {
+        try KernelError.check(
+            pw_shim_tc_attach(Int32(ifindex), hook == .ingress, program.fd, UInt32(PW_TC_HANDLE), UInt32(PW_TC_PRIORITY)),
+            "attaching \(program.name) to TC \(hook.rawValue) of", interface)
+    }
+
+    /// The program ID in podwall's slot, if any filter sits there.
+    public static func attachedProgramID(ifindex: UInt32, hook: TCHook) -> UInt32? {
+        var id: UInt32 = 0
+        let result = pw_shim_tc_query(Int32(ifindex), hook == .ingress, UInt32(PW_TC_HANDLE), UInt32(PW_TC_PRIORITY), &id)
+        return result == 0 ? id : nil
+    }
+
+    /// Removes podwall's filter from a hook, but only if the program in that
+    /// slot is podwall's (its name starts with `pw_`). Returns whether it did.
+    @discardableResult
+    public static func detach(ifindex: UInt32, interface: String, hook: TCHook) throws -> Bool {
+        guard let id = attachedProgramID(ifindex: ifindex, hook: hook), ProgramInfo.name(ofID: id)?.hasPrefix("pw_") == true else {
+            return false
+        }
+        let result = pw_shim_tc_detach(Int32(ifindex), hook == .ingress, UInt32(PW_TC_HANDLE), UInt32(PW_TC_PRIORITY))
+        if result == -ENOENT || result == -ENODEV { return false }
+        try KernelError.check(result, "detaching TC \(hook.rawValue) filter from", interface)
+        return true
+    }
+
+    /// Removes the clsact qdisc, but only while no filter is left on it:
+    /// a CNI's own filters must survive podwall's uninstall.
+    @discardableResult
+    public static func removeClsactIfEmpty(ifindex: UInt32, interface: String) throws -> Bool {
+        let remaining = try TCFilterDump.count(ifindex: ifindex)
+        guard remaining == 0 else { return false }
+        let result = pw_shim_tc_hook_destroy(Int32(ifindex))
+        if result == -ENOENT || result == -EINVAL || result == -ENODEV { return false }
+        try KernelError.check(result, "removing clsact qdisc from", interface)
+        return true
+    }
+}
+
+enum ProgramInfo {
+    static func name(ofID id: UInt32) -> String? {
+        let fd = bpf_prog_get_fd_by_id(id)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return nil }
+        return withUnsafeBytes(of: info.name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+    }
+}

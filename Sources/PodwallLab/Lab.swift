@@ -1,0 +1,143 @@
+import Foundation
+
+/// A lab of "pods" for the demo, the tests and the benchmarks: a node
+/// network namespace holding a bridge and the pods' host-side veths (the
+/// agent runs there, as on a Kubernetes node), and one namespace per pod.
+/// Everything is named with a per-run prefix so parallel runs never clash,
+/// and `teardown()` removes it all; labs of dead processes are removed at
+/// the next start.
+public final class Lab: @unchecked Sendable {
+    public struct Pod: Sendable {
+        public let name: String
+        public let namespace: String
+        /// The host-side veth, in the node namespace.
+        public let hostInterface: String
+        public let ipv4: String
+        public let ipv6: String
+    }
+
+    public static let namePrefix = "pwlab-"
+    /// RFC 2544 benchmarking range and a ULA prefix: only ever inside the lab.
+    public static let ipv4Subnet = "198.18.0"
+    public static let ipv6Subnet = "fd00:198:18::"
+
+    public let id: String
+    public let nodeNamespace: String
+    public let pinRoot: String
+    public private(set) var pods: [Pod] = []
+    private var processes: [Process] = []
+    private let lock = NSLock()
+
+    private nonisolated(unsafe) static var counter = 0
+    private static let counterLock = NSLock()
+
+    public init(pods count: Int) throws {
+        Self.removeStaleLabs()
+        let sequence = Self.counterLock.withLock { Self.counter += 1; return Self.counter }
+        id = "\(Self.namePrefix)\(getpid())-\(sequence)"
+        nodeNamespace = id + "-node"
+        pinRoot = "/sys/fs/bpf/\(id)"
+        do {
+            try Shell.run(["ip", "netns", "add", nodeNamespace])
+            try inNode(["ip", "link", "set", "lo", "up"])
+            try inNode(["ip", "link", "add", "br0", "type", "bridge"])
+            try inNode(["ip", "link", "set", "br0", "up"])
+            for _ in 0..<count { try addPod() }
+        } catch {
+            teardown()
+            throw error
+        }
+    }
+
+    deinit {
+        teardown()
+    }
+
+    /// Adds a pod: a namespace and a veth pair whose host side joins the bridge.
+    @discardableResult
+    public func addPod() throws -> Pod {
+        let index = pods.count + 1
+        let pod = Pod(
+            name: "pod\(index)", namespace: "\(id)-pod\(index)", hostInterface: "veth-pod\(index)",
+            ipv4: "\(Self.ipv4Subnet).\(10 + index)", ipv6: "\(Self.ipv6Subnet)\(10 + index)")
+        try Shell.run(["ip", "netns", "add", pod.namespace])
+        pods.append(pod)
+        try inNode(["ip", "link", "add", pod.hostInterface, "type", "veth", "peer", "name", "eth0", "netns", pod.namespace])
+        try inNode(["ip", "link", "set", pod.hostInterface, "master", "br0", "up"])
+        try inPod(pod, ["ip", "link", "set", "lo", "up"])
+        try inPod(pod, ["ip", "addr", "add", "\(pod.ipv4)/24", "dev", "eth0"])
+        try inPod(pod, ["ip", "-6", "addr", "add", "\(pod.ipv6)/64", "dev", "eth0", "nodad"])
+        try inPod(pod, ["ip", "link", "set", "eth0", "up"])
+        return pod
+    }
+
+    @discardableResult
+    public func inNode(_ command: [String], check: Bool = true) throws -> Shell.Result {
+        try Shell.run(["ip", "netns", "exec", nodeNamespace] + command, check: check)
+    }
+
+    @discardableResult
+    public func inPod(_ pod: Pod, _ command: [String], input: String? = nil, check: Bool = true) throws -> Shell.Result {
+        try Shell.run(["ip", "netns", "exec", pod.namespace] + command, input: input, check: check)
+    }
+
+    /// Runs a command in the node's network namespace only (nsenter keeps
+    /// the mount namespace, so bpffs and cgroupfs stay visible, unlike
+    /// `ip netns exec`, which remounts /sys).
+    public func nodeCommand(_ command: [String]) -> [String] {
+        ["nsenter", "--net=/run/netns/\(nodeNamespace)", "--"] + command
+    }
+
+    /// Starts a background process that `teardown()` stops.
+    @discardableResult
+    public func spawn(_ command: [String], logFile: String? = nil) throws -> Process {
+        let process = try Shell.spawn(command, logFile: logFile)
+        lock.withLock { processes.append(process) }
+        return process
+    }
+
+    public func spawnInPod(_ pod: Pod, _ command: [String], logFile: String? = nil) throws -> Process {
+        try spawn(["ip", "netns", "exec", pod.namespace] + command, logFile: logFile)
+    }
+
+    /// Stops processes, deletes the namespaces (their veths go with them) and
+    /// the lab's pins. Safe to call more than once.
+    public func teardown() {
+        let running = lock.withLock { let list = processes; processes = []; return list }
+        for process in running where process.isRunning {
+            process.terminate()
+        }
+        for process in running {
+            let deadline = Date().addingTimeInterval(3)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        }
+        Self.remove(labID: id)
+    }
+
+    static func remove(labID: String) {
+        let namespaces = (try? Shell.run(["ip", "netns", "list"]))?.output
+            .split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) } ?? []
+        for namespace in namespaces where namespace.hasPrefix(labID + "-") {
+            // Processes still inside would keep the namespace alive.
+            _ = try? Shell.run(["ip", "netns", "pids", namespace], check: false).output
+                .split(separator: "\n").compactMap { Int32($0) }.map { kill($0, SIGKILL) }
+            _ = try? Shell.run(["ip", "netns", "delete", namespace], check: false)
+        }
+        _ = try? Shell.run(["rm", "-rf", "/sys/fs/bpf/\(labID)"], check: false)
+    }
+
+    /// Removes labs whose creating process is gone (a crashed test run).
+    static func removeStaleLabs() {
+        let namespaces = (try? Shell.run(["ip", "netns", "list"], check: false))?.output ?? ""
+        var stale = Set<String>()
+        for line in namespaces.split(separator: "\n") {
+            let name = String(line.split(separator: " ").first ?? "")
+            guard name.hasPrefix(namePrefix) else { continue }
+            let parts = name.dropFirst(namePrefix.count).split(separator: "-")
+            guard parts.count >= 2, let pid = Int32(parts[0]), kill(pid, 0) != 0 else { continue }
+            stale.insert("\(namePrefix)\(parts[0])-\(parts[1])")
+        }
+        stale.forEach(remove(labID:))
+    }
+}

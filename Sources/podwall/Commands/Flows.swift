@@ -1,0 +1,43 @@
+import ArgumentParser
+import PodwallCore
+import PodwallKernel
+
+struct Flows: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the flows in the kernel's flow table.",
+        discussion: """
+            Reads the pinned flow map directly, so it works whether or not the agent runs. \
+            Each flow is seen from the pod: pod address and port, remote address and port, \
+            and packets, bytes and TCP flags in each direction (out = from the pod).
+
+            Examples:
+              podwall flows
+              podwall flows --json | jq 'select(.remote_port == 80)'
+            """
+    )
+
+    @Flag(name: .long, help: "One JSON object per line instead of a table.")
+    var json = false
+
+    @Option(name: .long, help: "Only flows on this interface.")
+    var interface: String?
+
+    @OptionGroup var pins: PinOptions
+
+    func run() async throws {
+        LibbpfLog.capture(echo: false)
+        try await reportingKernelErrors {
+            let names = Dictionary(try LinkWatcher.currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+            let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset())
+            var flows = try PinnedState(pinRoot: pins.pinRoot).flows().entries().map { FlowRecord($0.key, $0.value) }
+            if let interface { flows = flows.filter { formatter.interfaceName($0.key.ifindex) == interface } }
+            flows.sort { ($0.key.ifindex, $0.firstSeen) < ($1.key.ifindex, $1.firstSeen) }
+            if json {
+                for flow in flows { print(formatter.json(flow)) }
+            } else {
+                print(formatter.table(flows))
+                print("\(flows.count) flow\(flows.count == 1 ? "" : "s")")
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import PodwallAgent
+import PodwallCore
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the node agent in the foreground.",
+        discussion: """
+            Loads the data path (or adopts the one a previous agent left pinned), attaches \
+            it to every interface whose name matches --interfaces, now and as pods come and \
+            go, and tracks every flow. Ctrl-C or SIGTERM stops the agent; the programs and \
+            pinned maps stay, so traffic keeps being tracked and a restarted agent adopts \
+            them. `podwall uninstall` removes everything.
+
+            Examples:
+              podwall run                          # default CNI veth patterns
+              podwall run --interfaces 'lxc*'      # Cilium host veths only
+              podwall run --log-flows --debug
+            """
+    )
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Interface name pattern to attach to (shell glob; repeat for more). Default: \(InterfacePattern.defaults.map(\.text).joined(separator: " ")).",
+        valueName: "pattern"))
+    var interfaces: [String] = []
+
+    @Option(name: .long, help: "Flow table size (LRU entries).")
+    var flowEntries: UInt32 = 262_144
+
+    @Option(name: .long, help: ArgumentHelp("Report and remove flows idle this long.", valueName: "seconds"))
+    var idleTimeout: Double = 120
+
+    @Option(name: .long, help: ArgumentHelp("Log kernel counters this often.", valueName: "seconds"))
+    var statsInterval: Double = 30
+
+    @Flag(name: .long, help: "Log every flow event (new, payload, end).")
+    var logFlows = false
+
+    @OptionGroup var pins: PinOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard flowEntries >= 1024 else { throw ValidationError("--flow-entries must be at least 1024") }
+        guard idleTimeout > 0, statsInterval > 0 else { throw ValidationError("timeouts and intervals must be positive") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap()
+        var configuration = AgentConfiguration()
+        if !interfaces.isEmpty { configuration.interfaces = interfaces.map(InterfacePattern.init) }
+        configuration.pinRoot = pins.pinRoot
+        configuration.flowEntries = flowEntries
+        configuration.idleTimeoutSeconds = idleTimeout
+        configuration.statsIntervalSeconds = statsInterval
+        configuration.logFlows = logFlows
+        let agent = Agent(configuration: configuration, logger: logger)
+        try await reportingKernelErrors {
+            try await SignalHandling.runUntilTerminated { try await agent.run() }
+        }
+    }
+}
+
+/// Runs `body` until SIGINT or SIGTERM, then cancels it and waits for it to finish.
+enum SignalHandling {
+    static func runUntilTerminated(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        let work = Task { try await body() }
+        let sources = [SIGINT, SIGTERM].map { signalNumber -> DispatchSourceSignal in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler { work.cancel() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        try await work.value
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import PodwallABI
+import PodwallCore
+import PodwallKernel
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show attached interfaces and the kernel's counters.",
+        discussion: "Reads the pinned maps; works whether or not the agent runs."
+    )
+
+    @OptionGroup var pins: PinOptions
+
+    func run() async throws {
+        LibbpfLog.capture(echo: false)
+        try await reportingKernelErrors {
+            let state = PinnedState(pinRoot: pins.pinRoot)
+            let names = Dictionary(try LinkWatcher.currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+            let links = try state.links().entries().sorted { $0.key < $1.key }
+            print("attached interfaces: \(links.count)")
+            let rows = links.map { entry -> [String] in
+                let ingress = TrafficControl.attachedProgramID(ifindex: entry.key, hook: .ingress).map(String.init) ?? "-"
+                let egress = TrafficControl.attachedProgramID(ifindex: entry.key, hook: .egress).map(String.init) ?? "-"
+                let qdisc = entry.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 ? "podwall" : "existing"
+                return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, qdisc]
+            }
+            if !rows.isEmpty {
+                print(TextTable.render(header: ["INTERFACE", "IFINDEX", "INGRESS PROG", "EGRESS PROG", "CLSACT BY"], rows: rows))
+            }
+            print("\nkernel counters:")
+            print(TextTable.render(header: ["COUNTER", "VALUE"], rows: try state.counters().snapshot().map { [$0.name, String($0.value)] }))
+        }
+    }
+}

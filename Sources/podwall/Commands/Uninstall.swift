@@ -1,0 +1,26 @@
+import ArgumentParser
+import PodwallKernel
+
+struct Uninstall: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove every TC filter, qdisc and pin podwall created, and nothing else.",
+        discussion: """
+            Filters are podwall's when they sit in podwall's slot (handle 0x504457, priority 1) \
+            and run a program named pw_*. A clsact qdisc is removed only if podwall created it \
+            and no other filter is left on it. Stop the agent first.
+            """
+    )
+
+    @OptionGroup var pins: PinOptions
+
+    func run() async throws {
+        LibbpfLog.capture(echo: false)
+        try await reportingKernelErrors {
+            let report = try Uninstaller.uninstall(pinRoot: pins.pinRoot)
+            print("removed \(report.filters.count) filters, \(report.qdiscs.count) qdiscs, \(report.pins.count) pins")
+            for filter in report.filters { print("  filter \(filter)") }
+            for qdisc in report.qdiscs { print("  clsact qdisc on \(qdisc)") }
+            for pin in report.pins { print("  pin \(pin)") }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct Podwall: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "podwall",
+        abstract: "Watches and protects pod networks from inside the kernel (eBPF on TC and cgroup hooks).",
+        discussion: """
+            Start the node agent with `podwall run`; it attaches to every pod veth and tracks \
+            every flow in pinned BPF maps that survive agent restarts. `podwall flows` reads \
+            those maps at any time. `podwall demo` builds a lab of pods in network namespaces \
+            and shows it all live. Needs root (or CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON) and \
+            Linux >= 5.15 with BTF.
+            """,
+        subcommands: [Run.self, Flows.self, Status.self, Uninstall.self, Demo.self]
+    )
+}

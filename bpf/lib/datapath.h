@@ -1,0 +1,51 @@
+/* The TC data path shared by both directions of a pod's host-side veth. */
+#ifndef PODWALL_LIB_DATAPATH_H
+#define PODWALL_LIB_DATAPATH_H
+
+#include <linux/pkt_cls.h>
+#include "flow.h"
+#include "fragments.h"
+
+/* Only this many bytes are made linear when headers sit in paged data. */
+#define PW_PULL_BYTES 256
+
+static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction direction)
+{
+	struct pw_packet pkt;
+	__u64 now = bpf_ktime_get_ns();
+
+	pw_count(PW_CNT_PACKETS, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	pw_count(PW_CNT_BYTES, skb->len);
+
+	pw_parse(&pkt, skb);
+	/* GSO packets may hold headers in paged data: pull only then, never
+	 * on every packet (a pull costs about as much as the whole program). */
+	if (pkt.short_read && skb->len > skb->data_end - skb->data) {
+		__u32 pull = skb->len < PW_PULL_BYTES ? skb->len : PW_PULL_BYTES;
+
+		if (bpf_skb_pull_data(skb, pull) == 0) {
+			pw_count(PW_CNT_PULLS, 1);
+			pw_parse(&pkt, skb);
+		}
+	}
+
+	if (pkt.level == PW_PARSED_NOTHING && !pkt.error && !pkt.short_read) {
+		pw_count(PW_CNT_NON_IP, 1);
+		return TC_ACT_UNSPEC;
+	}
+	if (pkt.error || pkt.short_read)
+		pw_count(PW_CNT_PARSE_ERRORS, 1);
+	if (pkt.ext_limit)
+		pw_count(PW_CNT_IPV6_EXT_LIMIT, 1);
+	if (pkt.level == PW_PARSED_NOTHING)
+		return TC_ACT_UNSPEC;
+
+	pw_track_fragment(&pkt);
+	if (pkt.level == PW_PARSED_L4)
+		pw_flow_account(skb, &pkt, direction, now);
+
+	/* UNSPEC, not OK: other filters on the same hook (a CNI's) still run. */
+	return TC_ACT_UNSPEC;
+}
+
+#endif

@@ -1,0 +1,52 @@
+/* Map definitions shared by every podwall program. Each name here must be
+ * the one spelled in podwall_abi.h (PW_MAP_*_NAME). Maps are pinned by name
+ * so that they outlive the agent and every object reuses the same ones. */
+#ifndef PODWALL_LIB_MAPS_H
+#define PODWALL_LIB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "../podwall_abi.h"
+
+/* LRU so that a flood of new flows evicts old ones instead of failing;
+ * enforcement state is never kept in an LRU map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_FLOWS_DEFAULT_ENTRIES);
+	__type(key, struct pw_flow_key);
+	__type(value, struct pw_flow_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_FRAGS_ENTRIES);
+	__type(key, struct pw_frag_key);
+	__type(value, struct pw_frag_ports);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_frags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PW_EVENTS_DEFAULT_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_events SEC(".maps");
+
+/* Written by the agent only; lives here so it is pinned with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_LINKS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pw_link);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_links SEC(".maps");
+
+#endif

@@ -1,0 +1,185 @@
+/* podwall kernel/userspace ABI.
+ *
+ * The one definition of every map key and value, event record, counter
+ * index, map name and attach constant that the BPF programs and the Swift
+ * agent share. The BPF programs include it; Swift imports it as the
+ * `PodwallABI` module; a test compares Swift's MemoryLayout with the BTF of
+ * the compiled object, so a change here that breaks either side fails CI.
+ *
+ * Conventions: addresses are 16 bytes, IPv4 stored IPv4-mapped
+ * (::ffff:a.b.c.d) so one key type serves both families and IPv4 entries
+ * also match IPv4-mapped IPv6 traffic. Ports are host byte order. Times are
+ * bpf_ktime_get_ns() (CLOCK_MONOTONIC) nanoseconds.
+ */
+#ifndef PODWALL_ABI_H
+#define PODWALL_ABI_H
+
+#include <linux/types.h>
+
+/* Map names: the identifiers in bpf/lib/maps.h must spell the same
+ * (a test looks each one up in the compiled object). */
+#define PW_MAP_FLOWS_NAME     "pw_flows"
+#define PW_MAP_FRAGS_NAME     "pw_frags"
+#define PW_MAP_COUNTERS_NAME  "pw_counters"
+#define PW_MAP_EVENTS_NAME    "pw_events"
+#define PW_MAP_LINKS_NAME     "pw_links"
+
+/* Default sizes; the agent overrides them from its config before load. */
+#define PW_FLOWS_DEFAULT_ENTRIES   262144
+#define PW_FRAGS_ENTRIES           16384
+#define PW_LINKS_ENTRIES           4096
+#define PW_EVENTS_DEFAULT_BYTES    (1 << 20)
+
+/* Where podwall's TC filters sit in a clsact hook. A fixed handle and
+ * priority let podwall replace its own filter atomically on upgrade and
+ * remove exactly its own filter on uninstall. */
+#define PW_TC_HANDLE    0x504457
+#define PW_TC_PRIORITY  1
+
+/* Program names (BPF names are at most 15 characters). */
+#define PW_PROG_FROM_POD_NAME  "pw_from_pod"
+#define PW_PROG_TO_POD_NAME    "pw_to_pod"
+
+/* Bytes of the first payload of each direction kept for protocol
+ * classification. */
+#define PW_PAYLOAD_SNAP 32
+
+/* Walk at most this many IPv6 extension headers; a longer chain is counted
+ * and the packet is judged on its addresses alone. */
+#define PW_IPV6_MAX_EXT_HEADERS 8
+
+enum pw_direction {
+	/* Host-side veth TC ingress: the packet leaves the pod. */
+	PW_DIR_FROM_POD = 0,
+	/* Host-side veth TC egress: the packet enters the pod. */
+	PW_DIR_TO_POD = 1,
+	PW_DIR_COUNT = 2,
+};
+
+enum pw_family {
+	PW_FAMILY_IPV4 = 4,
+	PW_FAMILY_IPV6 = 6,
+};
+
+/* A flow as seen from the pod: the pod side and the remote side. */
+struct pw_flow_key {
+	__u8  pod_addr[16];
+	__u8  remote_addr[16];
+	__u32 ifindex;
+	__u16 pod_port;     /* ICMP echo: identifier; other ICMP: type<<8|code */
+	__u16 remote_port;
+	__u8  proto;        /* IPPROTO_* */
+	__u8  family;       /* enum pw_family */
+	__u8  pad[2];
+};
+
+/* TCP flag bits as on the wire (byte 13 of the TCP header). */
+enum pw_tcp_flag {
+	PW_TCP_FIN = 0x01,
+	PW_TCP_SYN = 0x02,
+	PW_TCP_RST = 0x04,
+	PW_TCP_PSH = 0x08,
+	PW_TCP_ACK = 0x10,
+	PW_TCP_URG = 0x20,
+};
+
+struct pw_flow_direction {
+	__u64 packets;          /* GSO segments counted one by one */
+	__u64 bytes;            /* L2 bytes */
+	__u32 tcp_flags;        /* OR of enum pw_tcp_flag seen */
+	__u32 payload_len;      /* bytes valid in payload[] */
+	__u8  payload[PW_PAYLOAD_SNAP];
+};
+
+enum pw_flow_flag {
+	PW_FLOW_POD_INITIATED   = 1 << 0,  /* first packet came from the pod */
+	PW_FLOW_END_SENT        = 1 << 1,
+	PW_FLOW_PAYLOAD_FROM_POD = 1 << 2, /* payload[] of that direction claimed */
+	PW_FLOW_PAYLOAD_TO_POD  = 1 << 3,
+};
+
+struct pw_flow_value {
+	__u64 first_seen_ns;
+	__u64 last_seen_ns;
+	__u32 flags;            /* enum pw_flow_flag */
+	__u32 pad;
+	struct pw_flow_direction dir[PW_DIR_COUNT];
+};
+
+/* IPv4 and IPv6 fragments after the first carry no ports: the first
+ * fragment records them here so later fragments join their flow. */
+struct pw_frag_key {
+	__u8  src[16];
+	__u8  dst[16];
+	__u32 id;
+	__u8  proto;
+	__u8  pad[3];
+};
+
+struct pw_frag_ports {
+	__u16 sport;
+	__u16 dport;
+};
+
+/* Interfaces podwall attached to, kept in a pinned map so that a restarted
+ * agent and `podwall uninstall` know what podwall created. */
+enum pw_link_flag {
+	PW_LINK_QDISC_CREATED = 1 << 0,   /* podwall created the clsact qdisc */
+};
+
+struct pw_link {
+	__u32 flags;            /* enum pw_link_flag */
+	__u32 pad;
+	__u64 attached_ns;
+};
+
+/* Per-CPU counters, indices into pw_counters. */
+enum pw_counter {
+	PW_CNT_PACKETS = 0,
+	PW_CNT_BYTES,
+	PW_CNT_NON_IP,
+	PW_CNT_PARSE_ERRORS,
+	PW_CNT_FRAGMENTS,
+	PW_CNT_FRAGMENTS_UNTRACKED,
+	PW_CNT_IPV6_EXT_LIMIT,
+	PW_CNT_FLOWS_CREATED,
+	PW_CNT_FLOW_INSERT_FAILURES,
+	PW_CNT_RINGBUF_DROPS,
+	PW_CNT_PULLS,
+	PW_CNT_MAX,
+};
+
+/* Ring-buffer records. Every record starts with this header. */
+enum pw_event_type {
+	PW_EVENT_FLOW_NEW = 1,
+	PW_EVENT_FLOW_END = 2,
+	PW_EVENT_FLOW_PAYLOAD = 3,
+};
+
+enum pw_end_reason {
+	PW_END_NONE = 0,
+	PW_END_FIN = 1,
+	PW_END_RST = 2,
+	PW_END_IDLE = 3,     /* reported by the agent's sweeper, not the kernel */
+};
+
+struct pw_event_header {
+	__u16 type;             /* enum pw_event_type */
+	__u16 size;             /* whole record, bytes */
+	__u32 pad;
+	__u64 timestamp_ns;
+};
+
+/* New flow, flow end, or the first payload of a direction: one record
+ * type carrying the flow's state at that packet. Each kind is sent at most
+ * once per flow (flags in pw_flow_value), which is the per-flow rate limit. */
+struct pw_flow_event {
+	struct pw_event_header header;
+	struct pw_flow_key key;
+	__u8  direction;        /* enum pw_direction of the deciding packet */
+	__u8  end_reason;       /* enum pw_end_reason */
+	__u8  pad[10];          /* value starts 8-aligned, no hidden padding */
+	struct pw_flow_value value;
+};
+
+#endif /* PODWALL_ABI_H */
