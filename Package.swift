@@ -56,8 +56,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Privilege gating, the podwall binary's path, a packet builder.
+        .target(name: "PodwallTestSupport", path: "Tests/PodwallTestSupport"),
         .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore"]),
-        .testTarget(name: "PodwallKernelTests", dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim"]),
-        .testTarget(name: "PodwallIntegrationTests", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore"]),
+        .testTarget(
+            name: "PodwallKernelTests",
+            dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),
+        .testTarget(
+            name: "PodwallIntegrationTests",
+            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport"]),
     ]
 )

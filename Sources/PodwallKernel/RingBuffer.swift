@@ -63,6 +63,19 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
         return stream
     }
 
+    /// Decodes every record now in the ring, without waiting (tests, tools).
+    public static func drain(mapFD: Int32, decode: Decoder) throws -> [Element] {
+        var records: [[UInt8]] = []
+        let sink = RingBufferSink { records.append(Array($0)) }
+        guard let ring = ring_buffer__new(mapFD, ringBufferSample, Unmanaged.passUnretained(sink).toOpaque(), nil) else {
+            throw KernelError("opening ring buffer", "map fd \(mapFD)", errno: Glibc.errno)
+        }
+        _ = ring_buffer__consume(ring)
+        ring_buffer__free(ring)
+        withExtendedLifetime(sink) {}
+        return records.compactMap { record in record.withUnsafeBytes { decode($0) } }
+    }
+
     /// The poll thread owns these; nothing else touches them.
     private struct PollHandles: @unchecked Sendable {
         let ring: OpaquePointer

@@ -14,6 +14,9 @@ static __always_inline void pw_emit_flow_event(enum pw_event_type type, const st
 		pw_count(PW_CNT_RINGBUF_DROPS, 1);
 		return;
 	}
+	/* Records live only in the ring, so clang would leave their types out of
+	 * BTF; naming the type keeps it there for tools and the ABI test. */
+	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
 	event->header.type = type;
 	event->header.size = sizeof(*event);
 	event->header.pad = 0;

@@ -1,0 +1,102 @@
+import CPodwallShim
+import Foundation
+import PodwallABI
+import PodwallBPFObjects
+import PodwallKernel
+import PodwallTestSupport
+import Testing
+
+/// The Swift view of the ABI header must match what clang compiled into the
+/// BPF object: same struct sizes, same field offsets (read from its BTF).
+@Suite struct ABILayoutTests {
+    struct Field {
+        let name: String
+        let offset: Int
+    }
+
+    static func fields<T>(_ type: T.Type, _ pairs: [(String, PartialKeyPath<T>)]) -> (Int, [Field]) {
+        (MemoryLayout<T>.size, pairs.map { Field(name: $0.0, offset: MemoryLayout<T>.offset(of: $0.1)!) })
+    }
+
+    static let swiftLayouts: [String: (Int, [Field])] = [
+        "pw_flow_key": fields(pw_flow_key.self, [
+            ("pod_addr", \.pod_addr), ("remote_addr", \.remote_addr), ("ifindex", \.ifindex), ("pod_port", \.pod_port),
+            ("remote_port", \.remote_port), ("proto", \.proto), ("family", \.family), ("pad", \.pad),
+        ]),
+        "pw_flow_direction": fields(pw_flow_direction.self, [
+            ("packets", \.packets), ("bytes", \.bytes), ("tcp_flags", \.tcp_flags), ("payload_len", \.payload_len),
+            ("payload", \.payload),
+        ]),
+        "pw_flow_value": fields(pw_flow_value.self, [
+            ("first_seen_ns", \.first_seen_ns), ("last_seen_ns", \.last_seen_ns), ("flags", \.flags), ("pad", \.pad),
+            ("dir", \.dir),
+        ]),
+        "pw_frag_key": fields(pw_frag_key.self, [("src", \.src), ("dst", \.dst), ("id", \.id), ("proto", \.proto), ("pad", \.pad)]),
+        "pw_frag_ports": fields(pw_frag_ports.self, [("sport", \.sport), ("dport", \.dport)]),
+        "pw_link": fields(pw_link.self, [("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns)]),
+        "pw_event_header": fields(pw_event_header.self, [
+            ("type", \.type), ("size", \.size), ("pad", \.pad), ("timestamp_ns", \.timestamp_ns),
+        ]),
+        "pw_flow_event": fields(pw_flow_event.self, [
+            ("header", \.header), ("key", \.key), ("direction", \.direction), ("end_reason", \.end_reason), ("pad", \.pad),
+            ("value", \.value),
+        ]),
+    ]
+
+    /// Struct name → (size, fields) as the compiled object's BTF has them.
+    static func btfLayouts() throws -> [String: (Int, [Field])] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("podwall-abi-\(getpid()).bpf.o").path
+        try Data(BPFObjectImage.tc.bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard let btf = btf__parse_elf(path, nil) else { throw KernelError("parsing BTF of", path, errno: errno) }
+        defer { btf__free(btf) }
+        var layouts: [String: (Int, [Field])] = [:]
+        for name in swiftLayouts.keys {
+            let id = btf__find_by_name_kind(btf, name, UInt32(BTF_KIND_STRUCT))
+            guard id > 0, let type = btf__type_by_id(btf, UInt32(id)) else { continue }
+            let members = btf_members(type)!
+            let fields = (0..<Int(btf_vlen(type))).map { index in
+                Field(name: String(cString: btf__name_by_offset(btf, members[index].name_off)),
+                      offset: Int(btf_member_bit_offset(type, UInt32(index)) / 8))
+            }
+            layouts[name] = (Int(type.pointee.size), fields)
+        }
+        return layouts
+    }
+
+    @Test func swiftLayoutMatchesCompiledBTF() throws {
+        let compiled = try Self.btfLayouts()
+        for (name, (size, fields)) in Self.swiftLayouts.sorted(by: { $0.key < $1.key }) {
+            let btf = try #require(compiled[name], "struct \(name) is missing from the BPF object's BTF")
+            #expect(btf.0 == size, "\(name): BTF size \(btf.0), Swift size \(size)")
+            #expect(btf.1.map(\.name) == fields.map(\.name), "\(name): field names or order differ")
+            for (compiledField, swiftField) in zip(btf.1, fields) {
+                #expect(compiledField.offset == swiftField.offset, "\(name).\(swiftField.name): BTF offset \(compiledField.offset), Swift \(swiftField.offset)")
+            }
+        }
+    }
+
+    @Test func everyCounterHasAName() {
+        #expect(PerCPUCounters.names.count == Int(PW_CNT_MAX.rawValue))
+        #expect(PerCPUCounters.names.enumerated().allSatisfy { $0.offset == Int($0.element.0.rawValue) })
+    }
+}
+
+@Suite(.enabled(if: Privileged.enabled, Privileged.reason))
+struct ObjectLoadTests {
+    @Test func everyMapNamedInTheABIExistsInTheObject() throws {
+        let datapath = try Datapath(options: .init(pinRoot: nil))
+        let names = Set(datapath.object.mapNames)
+        for name in [PW_MAP_FLOWS_NAME, PW_MAP_FRAGS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_EVENTS_NAME, PW_MAP_LINKS_NAME] {
+            #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the object")
+        }
+    }
+
+    @Test func flowTableSizeComesFromOptions() throws {
+        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        #expect(bpf_obj_get_info_by_fd(datapath.flows.fd, &info, &length) == 0)
+        #expect(info.max_entries == 4096)
+    }
+}
