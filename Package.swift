@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         // Network-namespace labs for the demo, the tests and the benchmarks.
-        .target(name: "PodwallLab"),
+        .target(name: "PodwallLab", dependencies: ["CPodwallShim"]),
         .executableTarget(
             name: "podwall",
             dependencies: [

@@ -1,5 +1,7 @@
+#define _GNU_SOURCE
 #include "podwall_shim.h"
 
+#include <sched.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -122,4 +124,9 @@ size_t pw_shim_take_libbpf_log(char *buffer, size_t size)
 	log_length = 0;
 	pthread_mutex_unlock(&log_lock);
 	return n;
+}
+
+int pw_shim_enter_network_namespace(int fd)
+{
+	return setns(fd, CLONE_NEWNET);
 }

@@ -59,6 +59,9 @@ public final class Agent: Sendable {
                 } catch {
                     logger.error("attach failed: \(error)")
                 }
+            case .synchronized:
+                // Readiness: every matching interface present at start is attached.
+                logger.info("ready", metadata: ["interfaces": "\(attached.count)"])
             case .removed(let link):
                 guard attached.removeValue(forKey: link.index) != nil else { continue }
                 datapath.forget(link)

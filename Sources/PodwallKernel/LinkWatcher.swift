@@ -15,6 +15,8 @@ public enum LinkEvent: Hashable, Sendable {
     /// The link exists (at start, on creation, or on any change such as up/down).
     case present(NetworkLink)
     case removed(NetworkLink)
+    /// Every link present at start has been reported.
+    case synchronized
 }
 
 /// Watches rtnetlink for links appearing and going, in this thread's
@@ -49,6 +51,7 @@ public final class LinkWatcher: @unchecked Sendable {
             let thread = Thread { [socket, stopFlag] in
                 do {
                     for link in try Self.currentLinks() { continuation.yield(.present(link)) }
+                    continuation.yield(.synchronized)
                     while !stopFlag.isSet {
                         do {
                             _ = try socket.receiveOnce { header in

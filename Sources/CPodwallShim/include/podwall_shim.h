@@ -32,6 +32,9 @@ int pw_shim_tc_query(int ifindex, bool ingress, __u32 handle, __u32 priority, __
 int pw_shim_test_run(int prog_fd, const void *packet, __u32 size, void *packet_out, __u32 *size_out,
 		     __u32 repeat, __u32 *retval, __u32 *duration_ns);
 
+/* setns(fd, CLONE_NEWNET): glibc declares setns only under _GNU_SOURCE. */
+int pw_shim_enter_network_namespace(int fd);
+
 /* Routes libbpf's messages into a buffer instead of stderr, so that errors
  * reach the user as one sentence; the last messages are kept for --debug. */
 void pw_shim_capture_libbpf_log(bool echo_to_stderr);

@@ -1,0 +1,87 @@
+import Foundation
+import PodwallABI
+import PodwallKernel
+import PodwallLab
+import PodwallTestSupport
+import Testing
+
+/// A lab with the real `podwall` binary running as the node agent in the
+/// node namespace, with the lab's own pin root.
+final class AgentLab {
+    let lab: Lab
+    private(set) var agent: Process?
+    private var logFiles: [String] = []
+
+    init(pods: Int) throws {
+        lab = try Lab(pods: pods)
+    }
+
+    deinit {
+        stopAgent()
+        lab.teardown()
+        for file in logFiles { try? FileManager.default.removeItem(atPath: file) }
+    }
+
+    var binary: String { PodwallBinary.path }
+
+    func podwall(_ arguments: [String], check: Bool = true) throws -> Shell.Result {
+        try Shell.run(lab.nodeCommand([binary] + arguments + ["--pin-root", lab.pinRoot]), check: check)
+    }
+
+    /// Starts the agent and waits until every lab pod's interface is attached.
+    func startAgent(extraArguments: [String] = []) throws {
+        let logFile = "/tmp/\(lab.id)-agent-\(logFiles.count + 1).log"
+        logFiles.append(logFile)
+        // nsenter execs the agent, so the spawned process is the agent itself.
+        agent = try lab.spawn(
+            lab.nodeCommand([binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*"] + extraArguments),
+            logFile: logFile)
+        let ready = waitUntil(timeout: 20) {
+            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(lab.pods.count) [PodwallAgent] ready")
+        }
+        try #require(ready != nil, "agent did not attach to \(lab.pods.count) pods within 20 s; log:\n\(log)")
+    }
+
+    /// SIGTERM, as systemd or the kubelet would send it.
+    func stopAgent() {
+        guard let agent, agent.isRunning else { return }
+        agent.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while agent.isRunning && Date() < deadline { usleep(20_000) }
+        self.agent = nil
+    }
+
+    var log: String {
+        logFiles.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }.joined(separator: "--- restart ---\n")
+    }
+
+    func ifindex(of interface: String) throws -> UInt32 {
+        try NetworkNamespace.run(lab.nodeNamespace) { if_nametoindex(interface) }
+    }
+
+    func attachedIfindexes() -> [UInt32] {
+        ((try? PinnedState(pinRoot: lab.pinRoot).links())?.keys()) ?? []
+    }
+
+    /// Program IDs in podwall's TC slot on an interface of the node.
+    func attachedPrograms(_ interface: String) throws -> [UInt32?] {
+        let index = try ifindex(of: interface)
+        return try NetworkNamespace.run(lab.nodeNamespace) {
+            TCHook.allCases.map { TrafficControl.attachedProgramID(ifindex: index, hook: $0) }
+        }
+    }
+
+    func flows() throws -> [[String: Any]] {
+        try podwall(["flows", "--json"]).output.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func int(_ path: String...) -> Int? {
+        var current: Any? = self
+        for key in path { current = (current as? [String: Any])?[key] }
+        return current as? Int
+    }
+}

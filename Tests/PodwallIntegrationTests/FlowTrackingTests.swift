@@ -1,0 +1,130 @@
+import Foundation
+import PodwallKernel
+import PodwallLab
+import PodwallTestSupport
+import Testing
+
+/// The agent on real veths in network namespaces made by the test, with
+/// real traffic between pods.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct FlowTrackingTests {
+    @Test func flowCountersMatchWhatWasSent() async throws {
+        let env = try AgentLab(pods: 2)
+        try env.startAgent()
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+
+        // UDP over IPv4 and IPv6: exact packet and byte counts.
+        let datagrams = 50, payload = 100
+        for (source, destination, port, headers) in [(client.ipv4, server.ipv4, UInt16(9000), 14 + 20 + 8),
+                                                     (client.ipv6, server.ipv6, UInt16(9001), 14 + 40 + 8)] {
+            let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: destination, port: port) }
+            defer { close(receiver) }
+            try NetworkNamespace.run(client.namespace) {
+                try LabSocket.sendUDP(to: destination, port: port, sourcePort: port + 100, count: datagrams, size: payload)
+            }
+            #expect(LabSocket.drain(receiver) == datagrams)
+            let flows = try env.flows().filter { $0["remote_port"] as? Int == Int(port) && $0["pod"] as? String == source }
+            let flow = try #require(flows.first, "no flow \(source) -> \(destination):\(port)")
+            #expect(flow["interface"] as? String == client.hostInterface)
+            #expect(flow["initiator"] as? String == "pod")
+            #expect(flow.int("from_pod", "packets") == datagrams)
+            #expect(flow.int("from_pod", "bytes") == datagrams * (payload + headers))
+            // The same datagrams enter the server pod through its own veth.
+            let inbound = try env.flows().first { $0["interface"] as? String == server.hostInterface && $0["pod_port"] as? Int == Int(port) }
+            #expect(inbound?.int("to_pod", "packets") == datagrams)
+            #expect(inbound?["initiator"] as? String == "remote")
+        }
+
+        // TCP: 1 MB from client to server.
+        let bytes = 1_000_000
+        let listener = try NetworkNamespace.run(server.namespace) { try LabSocket.tcpListener(address: server.ipv4, port: 8080) }
+        defer { close(listener) }
+        let received = Task.detached { LabSocket.acceptAndCount(listener) }
+        let clientPort = try NetworkNamespace.run(client.namespace) { try LabSocket.sendTCP(to: server.ipv4, port: 8080, bytes: bytes) }
+        #expect(await received.value == bytes)
+        let flow = try #require(try env.flows().first { $0["pod_port"] as? Int == Int(clientPort) && $0["remote_port"] as? Int == 8080 })
+        #expect((flow.int("from_pod", "bytes") ?? 0) > bytes, "wire bytes include every header")
+        #expect((flow.int("from_pod", "bytes") ?? 0) < bytes + bytes / 10)
+        #expect((flow["from_pod"] as? [String: Any])?["tcp_flags"] as? String == "SFP.")
+        #expect((flow.int("to_pod", "packets") ?? 0) > 0)
+    }
+
+    @Test func aNewPodInterfaceIsAttachedWithinOneSecond() throws {
+        let env = try AgentLab(pods: 1)
+        try env.startAgent()
+        let pod = try env.lab.addPod()
+        let index = try env.ifindex(of: pod.hostInterface)
+        let seconds = waitUntil(timeout: 5) { env.attachedIfindexes().contains(index) }
+        let took = try #require(seconds, "new veth not attached within 5 s; log:\n\(env.log)")
+        #expect(took < 1.0, "attach took \(took) s")
+        #expect(try env.attachedPrograms(pod.hostInterface).allSatisfy { $0 != nil })
+    }
+
+    @Test func aRestartedAgentAdoptsPinnedMapsAndTrackingNeverStops() throws {
+        let env = try AgentLab(pods: 2)
+        try env.startAgent()
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+        let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: server.ipv4, port: 7000) }
+        defer { close(receiver) }
+        func send(_ count: Int) throws {
+            try NetworkNamespace.run(client.namespace) {
+                try LabSocket.sendUDP(to: server.ipv4, port: 7000, sourcePort: 7100, count: count, size: 10)
+            }
+        }
+        func packets() throws -> Int? {
+            try env.flows().first { $0["pod_port"] as? Int == 7100 && $0["interface"] as? String == client.hostInterface }?.int("from_pod", "packets")
+        }
+        try send(10)
+        #expect(try packets() == 10)
+
+        env.stopAgent()
+        // Agent down: programs stay attached and keep counting into the pinned map.
+        #expect(try env.attachedPrograms(client.hostInterface).allSatisfy { $0 != nil })
+        try send(5)
+        #expect(try packets() == 15)
+
+        try env.startAgent()
+        #expect(env.log.contains("adopted=true"), "second start must adopt the pinned maps; log:\n\(env.log)")
+        try send(5)
+        #expect(try packets() == 20, "the flow's counters survive the restart")
+        #expect(LabSocket.drain(receiver) == 20)
+    }
+
+    @Test func uninstallRemovesPodwallsStateAndNothingElse() throws {
+        let env = try AgentLab(pods: 2)
+        let (mine, shared) = (env.lab.pods[0].hostInterface, env.lab.pods[1].hostInterface)
+        // Another tool's clsact qdisc and filter on the second pod's veth, before podwall.
+        try env.lab.inNode(["tc", "qdisc", "add", "dev", shared, "clsact"])
+        try env.lab.inNode(["tc", "filter", "add", "dev", shared, "ingress", "prio", "10", "protocol", "all", "u32", "match", "u32", "0", "0", "classid", "1:1"])
+        try env.startAgent()
+        env.stopAgent()
+
+        let report = try env.podwall(["uninstall"]).output
+        #expect(report.contains("removed 4 filters, 1 qdiscs"), "\(report)")
+        #expect(try env.attachedPrograms(mine) == [nil, nil])
+        #expect(try env.attachedPrograms(shared) == [nil, nil])
+        #expect(!(try env.lab.inNode(["tc", "qdisc", "show", "dev", mine]).output.contains("clsact")))
+        let foreign = try env.lab.inNode(["tc", "filter", "show", "dev", shared, "ingress"]).output
+        #expect(foreign.contains("u32"), "the other tool's filter must survive: \(foreign)")
+        #expect(!FileManager.default.fileExists(atPath: env.lab.pinRoot), "pins must be gone")
+    }
+}
+
+@Suite(.enabled(if: Privileged.enabled, Privileged.reason))
+struct CommandLineTests {
+    @Test(arguments: [[], ["run"], ["flows"], ["status"], ["uninstall"], ["demo"]])
+    func everyCommandHasHelp(command: [String]) throws {
+        let result = try Shell.run([PodwallBinary.path] + command + ["--help"])
+        #expect(result.output.contains("USAGE:"))
+        #expect(result.output.contains("OVERVIEW:") || command.isEmpty == false)
+    }
+
+    @Test func readingMissingPinsIsOneClearSentence() throws {
+        let result = try Shell.run([PodwallBinary.path, "flows", "--pin-root", "/sys/fs/bpf/podwall-missing-\(getpid())"], check: false)
+        #expect(result.status != 0)
+        let lines = result.error.split(separator: "\n")
+        #expect(lines.count == 1, "one sentence, not a libbpf dump: \(result.error)")
+        #expect(result.error.contains("No such file or directory (ENOENT)"))
+        #expect(result.error.contains("nothing is pinned there"))
+    }
+}
