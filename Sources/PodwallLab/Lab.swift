@@ -107,12 +107,19 @@ public final class Lab: @unchecked Sendable {
         for process in running where process.isRunning {
             process.terminate()
         }
-        for process in running {
-            let deadline = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        // Poll rather than waitUntilExit(), which can spin forever in
+        // Foundation when the child was started from another thread.
+        Self.waitForExit(running, seconds: 3)
+        for process in running where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
         }
+        Self.waitForExit(running, seconds: 1)
         Self.remove(labID: id)
+    }
+
+    private static func waitForExit(_ processes: [Process], seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while processes.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
     }
 
     static func remove(labID: String) {
