@@ -28,8 +28,13 @@ let package = Package(
                 .linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"), .linkedLibrary("mnl"),
             ]
         ),
-        // Pure Swift: no syscalls, injected clock.
+        // Pure Swift: no syscalls, injected clock. Flows, feeds, policy.
         .target(name: "PodwallCore"),
+        // Pure Swift detectors (scan, exfiltration, protocol mismatch), alerts
+        // and response policy; its input model is merged into PodwallCore's
+        // flow model when the agent feeds it.
+        .target(name: "PodwallDetection"),
+        .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallDetection"], path: "Benchmarks/CoreBench"),
         // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.
         .target(
             name: "PodwallKernel",
@@ -58,7 +63,8 @@ let package = Package(
         ),
         // Privilege gating, the podwall binary's path, a packet builder.
         .target(name: "PodwallTestSupport", path: "Tests/PodwallTestSupport"),
-        .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore"]),
+        .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore", "PodwallTestSupport"]),
+        .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection"]),
         .testTarget(
             name: "PodwallKernelTests",
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),

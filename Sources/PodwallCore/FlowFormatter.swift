@@ -20,7 +20,7 @@ public struct FlowFormatter: Sendable {
         line.field("interface", interfaceName(flow.key.ifindex))
         line.field("ifindex", flow.key.ifindex)
         line.field("proto", flow.key.proto.description)
-        line.field("family", flow.key.pod.isIPv4 ? "ipv4" : "ipv6")
+        line.field("family", flow.key.pod.family == .v4 ? "ipv4" : "ipv6")
         line.field("pod", flow.key.pod.description)
         line.field("pod_port", flow.key.podPort)
         line.field("remote", flow.key.remote.description)
@@ -60,7 +60,7 @@ public struct FlowFormatter: Sendable {
 
     public static func endpoint(_ address: IPAddress, _ port: UInt16, _ proto: IPProtocol) -> String {
         guard proto == .tcp || proto == .udp else { return address.description }
-        return address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+        return address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)"
     }
 }
 

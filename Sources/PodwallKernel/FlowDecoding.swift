@@ -19,9 +19,9 @@ extension FlowKey {
         self.init(
             ifindex: key.ifindex,
             proto: IPProtocol(rawValue: key.proto),
-            pod: withUnsafeBytes(of: key.pod_addr) { IPAddress(bytes: $0) },
+            pod: withUnsafeBytes(of: key.pod_addr) { IPAddress(bytes: $0)! },
             podPort: key.pod_port,
-            remote: withUnsafeBytes(of: key.remote_addr) { IPAddress(bytes: $0) },
+            remote: withUnsafeBytes(of: key.remote_addr) { IPAddress(bytes: $0)! },
             remotePort: key.remote_port)
     }
 }

@@ -1,0 +1,113 @@
+/// Settings for the whole detection pipeline.
+public struct AggregatorConfig: Sendable, Equatable {
+    public var scan = ScanConfig()
+    public var exfiltration = ExfiltrationConfig()
+    public var protocolMismatch = ProtocolMismatchConfig()
+    public var dedupWindowNs: UInt64 = 60_000_000_000
+    public var policy = ResponsePolicy()
+
+    public init() {}
+}
+
+public struct AggregatorStats: Sendable, Equatable {
+    public var flowEvents = 0
+    public var samples = 0
+    public var drops = 0
+    /// Alerts reported as the first of their window.
+    public var alerts = 0
+    /// Repeats reported as updates of an earlier alert.
+    public var updates = 0
+}
+
+/// What the pod is, for enriching alerts (set by the caller from the Kubernetes API).
+public struct PodIdentity: Sendable, Equatable {
+    public var name: String?
+    public var cgroupId: UInt64?
+
+    public init(name: String? = nil, cgroupId: UInt64? = nil) {
+        self.name = name
+        self.cgroupId = cgroupId
+    }
+}
+
+/// Wires the detectors together: every input goes to the detectors that want it, raised
+/// alerts are enriched, deduplicated and given their response actions. Single-threaded and
+/// deterministic: the same inputs and `now`s give the same alerts.
+public struct Aggregator: Sendable {
+    public let config: AggregatorConfig
+    public private(set) var scan: ScanDetector
+    public private(set) var exfiltration: ExfiltrationDetector
+    public private(set) var protocolMismatch: ProtocolMismatchDetector
+    public private(set) var blocklist = BlocklistDetector()
+    public private(set) var deduplicator: AlertDeduplicator
+    public private(set) var stats = AggregatorStats()
+    private var identities: [SourceKey: PodIdentity] = [:]
+
+    public init(config: AggregatorConfig = AggregatorConfig()) {
+        self.config = config
+        scan = ScanDetector(config: config.scan)
+        exfiltration = ExfiltrationDetector(config: config.exfiltration)
+        protocolMismatch = ProtocolMismatchDetector(config: config.protocolMismatch)
+        deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs)
+    }
+
+    public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
+        stats.flowEvents &+= 1
+        var raised = scan.observe(event, now: now)
+        let mismatches = protocolMismatch.observe(event, now: now)
+        if !mismatches.isEmpty { raised += mismatches }
+        _ = exfiltration.observe(event, now: now)
+        return raised.isEmpty ? raised : report(raised)
+    }
+
+    public mutating func observe(_ sample: FlowSample, now: UInt64) -> [Alert] {
+        stats.samples &+= 1
+        let raised = exfiltration.observe(sample, now: now)
+        return raised.isEmpty ? raised : report(raised)
+    }
+
+    public mutating func observe(_ drop: DropEvent, now: UInt64) -> [Alert] {
+        stats.drops &+= 1
+        return report(blocklist.observe(drop, now: now))
+    }
+
+    /// Time-driven decisions (reply timeouts) and housekeeping; call about once a second.
+    public mutating func tick(now: UInt64) -> [Alert] {
+        var raised = scan.tick(now: now)
+        raised += exfiltration.tick(now: now)
+        raised += protocolMismatch.tick(now: now)
+        raised += blocklist.tick(now: now)
+        deduplicator.expire(now: now)
+        return raised.isEmpty ? raised : report(raised)
+    }
+
+    /// Names a pod in future alerts; nil forgets it.
+    public mutating func setIdentity(_ identity: PodIdentity?, for source: SourceKey) {
+        identities[source] = identity
+    }
+
+    private mutating func report(_ raised: [Alert]) -> [Alert] {
+        var reports: [Alert] = []
+        reports.reserveCapacity(raised.count)
+        for var occurrence in raised {
+            if let identity = identities[occurrence.source.key] {
+                occurrence.source.podName = identity.name
+                occurrence.source.cgroupId = occurrence.source.cgroupId ?? identity.cgroupId
+            }
+            var report = deduplicator.submit(occurrence)
+            // Actions are derived from this occurrence (its destination may be new) under the
+            // window's id, and only what was not yet requested in the window is passed on.
+            occurrence.id = report.id
+            report.actions = deduplicator.claim(config.policy.actions(for: occurrence), for: report)
+            if report.isUpdate { stats.updates += 1 } else { stats.alerts += 1 }
+            reports.append(report)
+        }
+        return reports
+    }
+
+    /// Rough memory held by all detector tables.
+    public var memory: MemoryEstimate {
+        scan.memory + exfiltration.memory + protocolMismatch.memory
+            + MemoryEstimate(sourceBytes: tableBytes(identities) + deduplicator.approximateBytes)
+    }
+}

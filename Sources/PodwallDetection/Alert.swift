@@ -1,0 +1,118 @@
+public enum AlertKind: String, Sendable, Codable, CaseIterable {
+    case portScan = "port_scan"
+    case exfiltration
+    case protocolMismatch = "protocol_mismatch"
+    case blocklistHit = "blocklist_hit"
+
+    /// Short tag that starts alert ids ("ps-1a2b...").
+    var idPrefix: String {
+        switch self {
+        case .portScan: "ps"
+        case .exfiltration: "ex"
+        case .protocolMismatch: "pm"
+        case .blocklistHit: "bl"
+        }
+    }
+}
+
+public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
+    case low, medium, high, critical
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Who the alert is about: a pod, and when known its name, cgroup and process.
+public struct AlertSource: Sendable, Equatable, Codable {
+    public var address: IPAddr
+    public var ifindex: UInt32
+    public var podName: String?
+    public var cgroupId: UInt64?
+    public var process: ProcessIdentity?
+
+    public init(address: IPAddr, ifindex: UInt32, podName: String? = nil, cgroupId: UInt64? = nil, process: ProcessIdentity? = nil) {
+        self.address = address
+        self.ifindex = ifindex
+        self.podName = podName
+        self.cgroupId = cgroupId
+        self.process = process
+    }
+
+    public init(_ key: SourceKey) {
+        self.init(address: key.address, ifindex: key.ifindex)
+    }
+
+    public var key: SourceKey { SourceKey(address: address, ifindex: ifindex) }
+
+    enum CodingKeys: String, CodingKey {
+        case address, ifindex, process
+        case podName = "pod_name"
+        case cgroupId = "cgroup_id"
+    }
+}
+
+/// One detection, as written to the JSON-lines alert log.
+public struct Alert: Sendable, Equatable, Codable {
+    /// Flows listed per alert at most.
+    public static let maxFlows = 10
+
+    /// Deterministic: kind + source + window start (see `AlertID`).
+    public var id: String
+    /// Decision time (the injected `now`), nanoseconds, and the same as RFC 3339 text.
+    public var timeNs: UInt64
+    public var time: String
+    public var kind: AlertKind
+    public var severity: Severity
+    public var source: AlertSource
+    /// Up to `maxFlows` flows involved, most relevant first.
+    public var flows: [FlowKey]
+    public var evidence: Evidence
+    /// What this report asks the caller to perform; `[.none]` when nothing.
+    public var actions: [ResponseAction]
+    /// Decision time minus the timestamp of the packet (or sample) that decided it.
+    public var detectionLatencyMs: Double
+    /// Occurrences folded into this alert by the deduplicator (1 for a fresh alert).
+    public var count: Int
+    /// True when this report is a repeat folded into an earlier alert of the same window.
+    public var isUpdate: Bool
+    public var windowStartNs: UInt64
+    /// Time of the latest occurrence folded in.
+    public var lastSeenNs: UInt64
+
+    /// A fresh detection decided at `now` by the packet stamped `decidingNs`.
+    public init(
+        kind: AlertKind,
+        severity: Severity,
+        source: AlertSource,
+        flows: [FlowKey],
+        evidence: Evidence,
+        decidingNs: UInt64,
+        now: UInt64
+    ) {
+        self.id = AlertID.make(kind: kind, source: source.key, windowStartNs: now)
+        self.timeNs = now
+        self.time = RFC3339Text.format(nanoseconds: now)
+        self.kind = kind
+        self.severity = severity
+        self.source = source
+        self.flows = Array(flows.prefix(Self.maxFlows))
+        self.evidence = evidence
+        self.actions = []
+        // Kernel and injected clocks can disagree by a hair; never report a negative latency.
+        self.detectionLatencyMs = now > decidingNs ? Double(now - decidingNs) / 1_000_000 : 0
+        self.count = 1
+        self.isUpdate = false
+        self.windowStartNs = now
+        self.lastSeenNs = now
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, time, kind, severity, source, flows, evidence, actions, count
+        case timeNs = "time_ns"
+        case detectionLatencyMs = "detection_latency_ms"
+        case isUpdate = "is_update"
+        case windowStartNs = "window_start_ns"
+        case lastSeenNs = "last_seen_ns"
+    }
+}

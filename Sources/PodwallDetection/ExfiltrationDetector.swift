@@ -1,0 +1,182 @@
+/// Counters an `ExfiltrationDetector` keeps about itself.
+public struct ExfiltrationStats: Sendable, Equatable {
+    public var samples = 0
+    /// Samples to cluster-internal destinations (ignored).
+    public var clusterSamples = 0
+    public var counterRestarts = 0
+    /// Samples not accounted because a table was full.
+    public var untrackedFlows = 0
+    public var untrackedPods = 0
+    public var untrackedPairs = 0
+    public var forgottenFlows = 0
+    public var forgottenPairs = 0
+    public var forgottenPods = 0
+}
+
+/// Egress volume spikes per pod and per (pod, remote), for remotes outside the cluster.
+///
+/// Cumulative per-flow counters become deltas, summed per interval; an interval alerts when it
+/// exceeds the EWMA baseline by k·σ and the absolute floor, after warm-up.
+public struct ExfiltrationDetector: Sendable {
+    public let config: ExfiltrationConfig
+    public private(set) var stats = ExfiltrationStats()
+
+    private struct FlowCounter: Sendable {
+        var lastBytes: UInt64
+        var lastSeenNs: UInt64
+    }
+
+    private struct PairKey: Hashable, Sendable {
+        var source: SourceKey
+        var remote: IPAddr
+    }
+
+    private var flows: [FlowKey: FlowCounter] = [:]
+    private var pods: [SourceKey: VolumeSeries] = [:]
+    private var pairs: [PairKey: VolumeSeries] = [:]
+    private var lastSweepNs: UInt64 = 0
+
+    public init(config: ExfiltrationConfig = ExfiltrationConfig()) {
+        self.config = config
+    }
+
+    public var trackedFlows: Int { flows.count }
+    public var trackedPods: Int { pods.count }
+    public var trackedPairs: Int { pairs.count }
+
+    /// The baseline of a pod's non-cluster egress, for inspection and tests.
+    public func baseline(of source: SourceKey) -> EWMABaseline? {
+        pods[source]?.baseline
+    }
+
+    public mutating func observe(_ sample: FlowSample, now: UInt64) -> [Alert] {
+        stats.samples += 1
+        let key = sample.key
+        if config.clusterCIDRs.anyContains(key.remote) {
+            stats.clusterSamples += 1
+            return []
+        }
+        let delta = egressDelta(sample)
+        guard delta > 0 else { return [] }
+        let index = sample.timestampNs / max(config.intervalNs, 1)
+        var alerts: [Alert] = []
+
+        let pair = Self.add(delta, at: index, key: PairKey(source: key.source, remote: key.remote),
+                            in: &pairs, limit: config.maxPairs, config: config)
+        if let pair {
+            if pair.crossed {
+                alerts.append(makeAlert(pair.series, scope: .podRemote, destination: key.remote, sample: sample, now: now))
+            }
+        } else {
+            stats.untrackedPairs += 1
+        }
+        let pod = Self.add(delta, at: index, key: key.source, in: &pods, limit: config.maxPods, config: config,
+                           remote: key.remote, remoteBytes: pair?.series.bytes ?? delta)
+        if let pod {
+            if pod.crossed {
+                alerts.append(makeAlert(pod.series, scope: .pod, destination: pod.series.topRemote, sample: sample, now: now))
+            }
+        } else {
+            stats.untrackedPods += 1
+        }
+        return alerts
+    }
+
+    /// Forgets a flow's counter when it ends (its final sample comes before the end).
+    public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
+        if case .end = event.kind, !flows.isEmpty {
+            flows.removeValue(forKey: event.key)
+        }
+        return []
+    }
+
+    /// Sweeps idle flow counters and pair series; decisions are made as samples arrive.
+    public mutating func tick(now: UInt64) -> [Alert] {
+        guard now >= lastSweepNs &+ config.sweepEveryNs else { return [] }
+        lastSweepNs = now
+        let flowCount = flows.count, pairCount = pairs.count, podCount = pods.count
+        Self.sweep(&flows) { $0.lastSeenNs &+ config.flowIdleNs > now }
+        let currentIndex = now / max(config.intervalNs, 1)
+        Self.sweep(&pairs) { $0.intervalIndex &+ config.pairIdleIntervals > currentIndex }
+        Self.sweep(&pods) { $0.intervalIndex &+ config.podIdleIntervals > currentIndex }
+        stats.forgottenFlows += flowCount - flows.count
+        stats.forgottenPairs += pairCount - pairs.count
+        stats.forgottenPods += podCount - pods.count
+        return []
+    }
+
+    /// Keeps the entries that pass `keep`, rebuilding the table only when something goes.
+    private static func sweep<Key, Value>(_ table: inout [Key: Value], keep: (Value) -> Bool) {
+        guard table.values.contains(where: { !keep($0) }) else { return }
+        table = table.filter { keep($0.value) }
+    }
+
+    /// Bytes sent since the flow's previous sample; a counter that went backwards restarted.
+    private mutating func egressDelta(_ sample: FlowSample) -> UInt64 {
+        let counter = FlowCounter(lastBytes: sample.bytesPodToRemote, lastSeenNs: sample.timestampNs)
+        if let index = flows.index(forKey: sample.key) {
+            let last = flows.values[index].lastBytes
+            flows.values[index] = counter
+            if sample.bytesPodToRemote >= last { return sample.bytesPodToRemote - last }
+            stats.counterRestarts += 1
+            return sample.bytesPodToRemote
+        }
+        guard flows.count < config.maxFlows else {
+            stats.untrackedFlows += 1
+            return 0
+        }
+        // A flow's first sample counts whole: the kernel counts from the flow's start.
+        flows[sample.key] = counter
+        return sample.bytesPodToRemote
+    }
+
+    /// Adds `delta` to the series at `key` (created if there is room); the series afterwards
+    /// and whether it just crossed its threshold, or nil when the table is full.
+    private static func add<Key: Hashable>(
+        _ delta: UInt64, at index: UInt64, key: Key, in table: inout [Key: VolumeSeries], limit: Int,
+        config: ExfiltrationConfig, remote: IPAddr? = nil, remoteBytes: UInt64 = 0
+    ) -> (series: VolumeSeries, crossed: Bool)? {
+        var slot = table.index(forKey: key)
+        if slot == nil {
+            guard table.count < limit else { return nil }
+            table[key] = VolumeSeries(intervalIndex: index)
+            slot = table.index(forKey: key)
+        }
+        guard let slot else { return nil }
+        table.values[slot].advance(to: index, config: config)
+        if let remote { table.values[slot].noteRemote(remote, bytes: remoteBytes) }
+        let crossed = table.values[slot].add(delta, config: config)
+        return (table.values[slot], crossed)
+    }
+
+    private func makeAlert(_ series: VolumeSeries, scope: ExfiltrationEvidence.Scope, destination: IPAddr?,
+                           sample: FlowSample, now: UInt64) -> Alert {
+        let threshold = series.threshold(config)
+        let evidence = ExfiltrationEvidence(
+            scope: scope,
+            bytesInInterval: series.bytes,
+            baselineMean: series.baseline.mean,
+            sigma: series.baseline.sigma,
+            k: config.k,
+            floorBytes: config.floorBytes,
+            thresholdBytes: threshold,
+            destination: destination,
+            intervalStartNs: series.intervalIndex &* config.intervalNs,
+            intervalSeconds: Double(config.intervalNs) / 1e9,
+            intervalsObserved: series.baseline.observations)
+        return Alert(
+            kind: .exfiltration,
+            severity: Double(series.bytes) >= 10 * threshold ? .critical : .high,
+            source: AlertSource(sample.key.source),
+            flows: [sample.key],
+            evidence: .exfiltration(evidence),
+            decidingNs: sample.timestampNs,
+            now: now)
+    }
+
+    public var memory: MemoryEstimate {
+        MemoryEstimate(
+            flowBytes: tableBytes(flows), sourceBytes: tableBytes(pods) + tableBytes(pairs),
+            trackedFlows: flows.count, trackedSources: pods.count + pairs.count)
+    }
+}

@@ -1,0 +1,76 @@
+/// What to do for one alert kind. Parts combine, e.g. block the destination and capture.
+public struct ResponseRule: Sendable, Equatable {
+    /// Block the alert's remote side for this long.
+    public var blockTTLSeconds: UInt32?
+    /// Quarantine the source pod for this long.
+    public var quarantineTTLSeconds: UInt32?
+    public var capture: Bool
+
+    public init(blockTTLSeconds: UInt32? = nil, quarantineTTLSeconds: UInt32? = nil, capture: Bool = false) {
+        self.blockTTLSeconds = blockTTLSeconds
+        self.quarantineTTLSeconds = quarantineTTLSeconds
+        self.capture = capture
+    }
+
+    /// Report only.
+    public static let alertOnly = ResponseRule()
+}
+
+/// Maps alerts to response actions. Pure: the caller performs (and may veto) them.
+public struct ResponsePolicy: Sendable, Equatable {
+    /// A scanning pod is likely compromised: cut it off for 10 minutes.
+    public var portScan = ResponseRule(quarantineTTLSeconds: 600)
+    /// Stop the bleeding to that destination for an hour and keep packets for forensics.
+    public var exfiltration = ResponseRule(blockTTLSeconds: 3600, capture: true)
+    public var protocolMismatch = ResponseRule(blockTTLSeconds: 3600, capture: true)
+    /// The kernel already dropped the packet; just report it.
+    public var blocklistHit = ResponseRule.alertOnly
+
+    public init() {}
+
+    public subscript(kind: AlertKind) -> ResponseRule {
+        get {
+            switch kind {
+            case .portScan: portScan
+            case .exfiltration: exfiltration
+            case .protocolMismatch: protocolMismatch
+            case .blocklistHit: blocklistHit
+            }
+        }
+        set {
+            switch kind {
+            case .portScan: portScan = newValue
+            case .exfiltration: exfiltration = newValue
+            case .protocolMismatch: protocolMismatch = newValue
+            case .blocklistHit: blocklistHit = newValue
+            }
+        }
+    }
+
+    /// The actions for `alert`; `[.none]` when the rule only reports. A block needs a single
+    /// remote to aim at, so it is skipped for alerts without one (a scan has many targets).
+    public func actions(for alert: Alert) -> [ResponseAction] {
+        let rule = self[alert.kind]
+        var actions: [ResponseAction] = []
+        if let ttl = rule.blockTTLSeconds, let remote = Self.remote(of: alert) {
+            actions.append(.block(remote: remote, ttlSeconds: ttl))
+        }
+        if let ttl = rule.quarantineTTLSeconds {
+            actions.append(.quarantine(pod: alert.source.address, ifindex: alert.source.ifindex, ttlSeconds: ttl))
+        }
+        if rule.capture {
+            actions.append(.capture(id: alert.id))
+        }
+        return actions.isEmpty ? [.none] : actions
+    }
+
+    /// The one remote an alert points at, if any.
+    static func remote(of alert: Alert) -> IPAddr? {
+        switch alert.evidence {
+        case .portScan: nil
+        case .exfiltration(let evidence): evidence.destination
+        case .protocolMismatch: alert.flows.first?.remote
+        case .blocklistHit(let evidence): evidence.remote
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Testing
+@testable import PodwallDetection
+
+@Suite("Exfiltration spikes")
+struct ExfiltrationDetectorTests {
+    static let mb: UInt64 = 1_000_000
+    let external = flow(to: "203.0.113.9", port: 443)
+
+    /// Feeds one sample per 10 s interval (mid-interval) carrying that interval's bytes.
+    struct Feeder {
+        var detector = ExfiltrationDetector()
+        var cumulative: [FlowKey: UInt64] = [:]
+        var interval: UInt64 = 0
+
+        mutating func send(_ bytes: UInt64, on key: FlowKey) -> [Alert] {
+            cumulative[key, default: 0] += bytes
+            let t = Clock.t0 + interval * 10 * Clock.s + 5 * Clock.s
+            return detector.observe(FlowSample(key: key, timestampNs: t, bytesPodToRemote: cumulative[key]!), now: t + 2 * Clock.ms)
+        }
+
+        mutating func nextInterval() { interval += 1 }
+    }
+
+    @Test("a 200 MB spike after warm-up alerts with its evidence")
+    func spike() {
+        var feeder = Feeder()
+        for _ in 0..<8 {
+            #expect(feeder.send(20 * Self.mb, on: external).isEmpty)
+            feeder.nextInterval()
+        }
+        let alerts = feeder.send(200 * Self.mb, on: external)
+        #expect(alerts.count == 2)
+        let pair = try! #require(alerts.first { $0.exfil?.scope == .podRemote })
+        let evidence = try! #require(pair.exfil)
+        #expect(evidence.bytesInInterval == 200 * Self.mb)
+        #expect(abs(evidence.baselineMean - Double(20 * Self.mb)) < 1)
+        #expect(evidence.sigma == 0)
+        #expect(evidence.k == 3)
+        #expect(evidence.floorBytes == 10 * Self.mb)
+        #expect(abs(evidence.thresholdBytes - 26 * Double(Self.mb)) < 1)
+        #expect(evidence.destination == ip("203.0.113.9"))
+        #expect(evidence.intervalStartNs == Clock.t0 + 80 * Clock.s)
+        #expect(evidence.intervalSeconds == 10)
+        #expect(evidence.intervalsObserved == 8)
+        #expect(pair.detectionLatencyMs == 2)
+        #expect(pair.flows == [external])
+        let pod = try! #require(alerts.first { $0.exfil?.scope == .pod })
+        #expect(pod.exfil?.destination == ip("203.0.113.9"))
+    }
+
+    /// Alerts over 500 intervals of 100 MB ±5 % (uniform noise, seeded).
+    func steadyAlerts(seed: UInt64, config: ExfiltrationConfig = ExfiltrationConfig()) -> (Int, EWMABaseline?) {
+        var feeder = Feeder(detector: ExfiltrationDetector(config: config))
+        var random = LCG(state: seed)
+        var alerts = 0
+        for _ in 0..<500 {
+            alerts += feeder.send(UInt64(Double(100 * Self.mb) * (0.95 + 0.1 * random.unit())), on: external).count
+            feeder.nextInterval()
+        }
+        return (alerts, feeder.detector.baseline(of: external.source))
+    }
+
+    @Test("a steady 100 MB per interval ±5 % never alerts", arguments: UInt64(1)...10)
+    func steadyVolume(seed: UInt64) {
+        let (alerts, baseline) = steadyAlerts(seed: seed)
+        #expect(alerts == 0)
+        #expect(abs((baseline?.mean ?? 0) - Double(100 * Self.mb)) < Double(5 * Self.mb))
+    }
+
+    @Test("why σ has a floor: the literal mean + 3σ rule alerts on that same steady series")
+    func literalRuleIsNoisy() {
+        var config = ExfiltrationConfig()
+        config.minRelativeSigma = 0
+        #expect((1...10).map { steadyAlerts(seed: $0, config: config).0 }.reduce(0, +) > 0)
+    }
+
+    @Test("traffic to cluster-internal destinations is not counted")
+    func clusterInternal() {
+        var feeder = Feeder()
+        let internalFlow = flow(to: "10.96.0.10", port: 443)
+        var alerts: [Alert] = []
+        for _ in 0..<8 {
+            alerts += feeder.send(Self.mb, on: internalFlow)
+            feeder.nextInterval()
+        }
+        alerts += feeder.send(500 * Self.mb, on: internalFlow)
+        #expect(alerts.isEmpty)
+        #expect(feeder.detector.stats.clusterSamples == 9)
+        #expect(feeder.detector.trackedPods == 0)
+    }
+
+    @Test("no alert during warm-up, and none below the absolute floor")
+    func warmupAndFloor() {
+        var feeder = Feeder()
+        var alerts: [Alert] = []
+        for index in 0..<6 {
+            alerts += feeder.send(index == 3 ? 500 * Self.mb : 1_000, on: external)
+            feeder.nextInterval()
+        }
+        #expect(alerts.isEmpty)
+        var quiet = Feeder()
+        for _ in 0..<8 {
+            alerts += quiet.send(1_000, on: external)
+            quiet.nextInterval()
+        }
+        // 9 MB is a huge jump from 1 kB but below the 10 MB floor.
+        alerts += quiet.send(9 * Self.mb, on: external)
+        #expect(alerts.isEmpty)
+    }
+
+    @Test("a counter that goes backwards restarted: its new value is the delta")
+    func counterRestart() {
+        var detector = ExfiltrationDetector()
+        let t = Clock.t0
+        _ = detector.observe(FlowSample(key: external, timestampNs: t, bytesPodToRemote: 5_000), now: t)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 1, bytesPodToRemote: 7_000), now: t)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 2, bytesPodToRemote: 300), now: t)
+        #expect(detector.stats.counterRestarts == 1)
+        // Interval bytes: 5,000 + 2,000 + 300. Closing it shows in the baseline.
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 10 * Clock.s, bytesPodToRemote: 301), now: t)
+        #expect(detector.baseline(of: external.source)?.mean == 7_300)
+    }
+
+    @Test("an alarmed interval is clamped into the baseline, so a sustained exfiltration keeps alerting")
+    func clampedBaseline() {
+        var feeder = Feeder()
+        for _ in 0..<8 {
+            _ = feeder.send(20 * Self.mb, on: external)
+            feeder.nextInterval()
+        }
+        var alertingIntervals = 0
+        for _ in 0..<5 {
+            if !feeder.send(200 * Self.mb, on: external).isEmpty { alertingIntervals += 1 }
+            feeder.nextInterval()
+        }
+        #expect(alertingIntervals == 5)
+        let baseline = try! #require(feeder.detector.baseline(of: external.source))
+        #expect(baseline.mean < Double(40 * Self.mb))
+    }
+
+    @Test("ended flows and idle state are forgotten")
+    func forgetting() {
+        var detector = ExfiltrationDetector()
+        _ = detector.observe(FlowSample(key: external, timestampNs: Clock.t0, bytesPodToRemote: 1), now: Clock.t0)
+        let other = flow(localPort: 1, to: "198.51.100.1", port: 443)
+        _ = detector.observe(FlowSample(key: other, timestampNs: Clock.t0, bytesPodToRemote: 1), now: Clock.t0)
+        _ = detector.observe(ended(external, at: Clock.t0 + 1), now: Clock.t0 + 1)
+        #expect(detector.trackedFlows == 1)
+        _ = detector.tick(now: Clock.t0 + 1_800 * Clock.s)
+        #expect(detector.trackedFlows == 0)
+        #expect(detector.trackedPairs == 0)
+        #expect(detector.trackedPods == 1)
+        _ = detector.tick(now: Clock.t0 + 3 * 3_600 * Clock.s)
+        #expect(detector.trackedPods == 0)
+        #expect(detector.stats.forgottenPods == 1)
+    }
+}
