@@ -33,8 +33,10 @@ let package = Package(
         // Pure Swift detectors (scan, exfiltration, protocol mismatch), alerts
         // and response policy; its input model is merged into PodwallCore's
         // flow model when the agent feeds it.
-        .target(name: "PodwallDetection"),
+        .target(name: "PodwallDetection", dependencies: ["PodwallCore"]),
         .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallDetection"], path: "Benchmarks/CoreBench"),
+        .executableTarget(
+            name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab"], path: "Benchmarks/DatapathBench"),
         // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.
         .target(
             name: "PodwallKernel",
@@ -64,7 +66,7 @@ let package = Package(
         // Privilege gating, the podwall binary's path, a packet builder.
         .target(name: "PodwallTestSupport", path: "Tests/PodwallTestSupport"),
         .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore", "PodwallTestSupport"]),
-        .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection"]),
+        .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection", "PodwallCore"]),
         .testTarget(
             name: "PodwallKernelTests",
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),

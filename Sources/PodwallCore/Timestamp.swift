@@ -1,16 +1,19 @@
 /// RFC 3339 UTC text from Unix nanoseconds, computed without the C library
 /// (civil-from-days, Howard Hinnant's algorithm).
 public enum Timestamp {
-    public static func rfc3339(nanoseconds: Int64) -> String {
+    /// `fractionDigits`: 6 (microseconds, for tables) up to 9 (nanoseconds, for alerts).
+    public static func rfc3339(nanoseconds: Int64, fractionDigits: Int = 6) -> String {
         let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
         let fraction = nanoseconds - seconds * 1_000_000_000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let micros = String(fraction / 1000)
-        let paddedMicros = String(repeating: "0", count: 6 - micros.count) + micros
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)).\(paddedMicros)Z"
+        var divisor: Int64 = 1
+        for _ in fractionDigits..<9 { divisor *= 10 }
+        let digits = String(fraction / divisor)
+        let paddedFraction = String(repeating: "0", count: max(0, fractionDigits - digits.count)) + digits
+        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)).\(paddedFraction)Z"
     }
 
     static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {

@@ -1,3 +1,4 @@
+import PodwallCore
 public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case portScan = "port_scan"
     case exfiltration
@@ -92,7 +93,7 @@ public struct Alert: Sendable, Equatable, Codable {
     ) {
         self.id = AlertID.make(kind: kind, source: source.key, windowStartNs: now)
         self.timeNs = now
-        self.time = RFC3339Text.format(nanoseconds: now)
+        self.time = Timestamp.rfc3339(nanoseconds: Int64(now), fractionDigits: 9)
         self.kind = kind
         self.severity = severity
         self.source = source

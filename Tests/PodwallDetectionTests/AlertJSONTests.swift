@@ -1,3 +1,4 @@
+import PodwallCore
 import Testing
 @testable import PodwallDetection
 
@@ -68,8 +69,8 @@ struct AlertJSONTests {
 
     @Test("RFC 3339 text with nanoseconds")
     func rfc3339() {
-        #expect(RFC3339Text.format(nanoseconds: 0) == "1970-01-01T00:00:00.000000000Z")
-        #expect(RFC3339Text.format(nanoseconds: 1_700_000_000_123_456_789) == "2023-11-14T22:13:20.123456789Z")
-        #expect(RFC3339Text.format(nanoseconds: 951_782_400 * 1_000_000_000) == "2000-02-29T00:00:00.000000000Z")
+        #expect(Timestamp.rfc3339(nanoseconds: 0, fractionDigits: 9) == "1970-01-01T00:00:00.000000000Z")
+        #expect(Timestamp.rfc3339(nanoseconds: 1_700_000_000_123_456_789, fractionDigits: 9) == "2023-11-14T22:13:20.123456789Z")
+        #expect(Timestamp.rfc3339(nanoseconds: 951_782_400 * 1_000_000_000, fractionDigits: 9) == "2000-02-29T00:00:00.000000000Z")
     }
 }

@@ -17,16 +17,19 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 	pw_count(PW_CNT_PACKETS, skb->gso_segs > 1 ? skb->gso_segs : 1);
 	pw_count(PW_CNT_BYTES, skb->len);
 
-	pw_parse(&pkt, skb);
 	/* GSO packets may hold headers in paged data: pull only then, never
-	 * on every packet (a pull costs about as much as the whole program). */
-	if (pkt.short_read && skb->len > skb->data_end - skb->data) {
+	 * on every packet (a pull costs about as much as the whole program).
+	 * A loop kept rolled, so the parser's code is emitted once. */
+#pragma clang loop unroll(disable)
+	for (int attempt = 0; attempt < 2; attempt++) {
+		pw_parse(&pkt, skb);
+		if (!pkt.short_read || attempt == 1 || skb->len <= skb->data_end - skb->data)
+			break;
 		__u32 pull = skb->len < PW_PULL_BYTES ? skb->len : PW_PULL_BYTES;
 
-		if (bpf_skb_pull_data(skb, pull) == 0) {
-			pw_count(PW_CNT_PULLS, 1);
-			pw_parse(&pkt, skb);
-		}
+		if (bpf_skb_pull_data(skb, pull) != 0)
+			break;
+		pw_count(PW_CNT_PULLS, 1);
 	}
 
 	if (pkt.level == PW_PARSED_NOTHING && !pkt.error && !pkt.short_read) {

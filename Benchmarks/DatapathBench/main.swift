@@ -1,0 +1,131 @@
+// Data-path benchmark: BPF_PROG_TEST_RUN cost per packet, and iperf3 TCP
+// throughput and 64-byte UDP packet rate across a pod veth with and without
+// podwall attached, interleaved, in one run on this machine.
+// Run as root: swift run -c release podwall-datapath-bench [rounds] [seconds]
+import Foundation
+import PodwallCore
+import PodwallKernel
+import PodwallLab
+
+let arguments = CommandLine.arguments
+let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5
+let seconds = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// A TCP ACK of flow `port` from the pod, 64 bytes of payload.
+func tcpPacket(sourcePort: UInt16) -> [UInt8] {
+    var frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]
+    frame += [0x45, 0, 0, 104, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 11, 198, 18, 0, 12]
+    frame += [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xff), 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0]
+    return frame + [UInt8](repeating: 0x61, count: 64)
+}
+
+func testRunCosts() throws -> (existing: Double, new: Double) {
+    let datapath = try Datapath(options: .init(pinRoot: nil))
+    _ = try ProgramTestRun.run(datapath.fromPod, packet: tcpPacket(sourcePort: 1))
+    let existing = try ProgramTestRun.run(datapath.fromPod, packet: tcpPacket(sourcePort: 1), repeat: 1_000_000)
+    // Every packet of a new flow: one run each, averaged.
+    var total: Double = 0
+    let flows = 50_000
+    for port in 0..<flows {
+        total += Double(try ProgramTestRun.run(datapath.fromPod, packet: tcpPacket(sourcePort: UInt16(2 + port))).durationNanoseconds)
+    }
+    return (Double(existing.durationNanoseconds), total / Double(flows))
+}
+
+struct Iperf {
+    let lab: Lab
+    let client: Lab.Pod
+    let server: Lab.Pod
+
+    func json(_ extra: [String]) throws -> [String: Any] {
+        let result = try lab.inPod(client, ["iperf3", "-c", server.ipv4, "-t", String(seconds), "-J"] + extra)
+        return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+    }
+
+    func tcpGbits() throws -> Double {
+        let end = try json([])["end"] as! [String: Any]
+        return ((end["sum_received"] as! [String: Any])["bits_per_second"] as! Double) / 1e9
+    }
+
+    func udpPacketsPerSecond() throws -> Double {
+        let end = try json(["-u", "-b", "0", "-l", "64"])["end"] as! [String: Any]
+        let sum = end["sum"] as! [String: Any]
+        let received = (sum["packets"] as! Int) - (sum["lost_packets"] as! Int)
+        return Double(received) / (sum["seconds"] as! Double)
+    }
+}
+
+LibbpfLog.capture(echo: false)
+let costs = try testRunCosts()
+let lab = try Lab(pods: 2)
+defer { lab.teardown() }
+let (client, server) = (lab.pods[0], lab.pods[1])
+try lab.spawnInPod(server, ["iperf3", "-s"])
+usleep(500_000)
+let datapath = try Datapath(options: .init(pinRoot: lab.pinRoot))
+let links = try NetworkNamespace.run(lab.nodeNamespace) {
+    try LinkWatcher.currentLinks().filter { $0.name.hasPrefix("veth-pod") }
+}
+/// Which veths carry podwall: none (baseline), the client pod's (the path
+/// "across a pod veth"), or both pods' (two programs on every packet, as on
+/// a node where both pods are local).
+enum Mode: String, CaseIterable {
+    case none, clientVeth = "client veth", bothVeths = "both veths"
+
+    var attachedLinks: Int { self == .none ? 0 : self == .clientVeth ? 1 : 2 }
+}
+
+func apply(_ mode: Mode) throws {
+    try NetworkNamespace.run(lab.nodeNamespace) {
+        for (index, link) in links.sorted(by: { $0.name < $1.name }).enumerated() {
+            if index < mode.attachedLinks {
+                try datapath.attach(link, monotonicNow: MonotonicClock.now())
+            } else {
+                for hook in TCHook.allCases { try TrafficControl.detach(ifindex: link.index, interface: link.name, hook: hook) }
+            }
+        }
+    }
+}
+
+let iperf = Iperf(lab: lab, client: client, server: server)
+var tcp: [Mode: [Double]] = [:]
+var udp: [Mode: [Double]] = [:]
+for round in 1...rounds {
+    // Rotate the order so drift hits every mode equally.
+    let order = Mode.allCases.indices.map { Mode.allCases[($0 + round) % Mode.allCases.count] }
+    for mode in order {
+        try apply(mode)
+        tcp[mode, default: []].append(try iperf.tcpGbits())
+        udp[mode, default: []].append(try iperf.udpPacketsPerSecond())
+        FileHandle.standardError.write(Data("round \(round) \(mode.rawValue): TCP \(tcp[mode]!.last!) Gbit/s, UDP \(Int(udp[mode]!.last!)) pps\n".utf8))
+    }
+}
+try apply(.none)
+
+func row(_ name: String, _ values: [Mode: [Double]], _ format: (Double) -> String) -> String {
+    let base = median(values[.none]!)
+    let cells = Mode.allCases.map { mode -> String in
+        let value = median(values[mode]!)
+        return mode == .none ? format(value) : "\(format(value)) (\(String(format: "%.3f", value / base)))"
+    }
+    return "| \(name) | " + cells.joined(separator: " | ") + " |"
+}
+
+print("""
+| median of \(rounds) runs | without podwall | podwall on the client veth (ratio) | podwall on both veths (ratio) |
+|---|---|---|---|
+\(row("iperf3 TCP, 1 stream, Gbit/s", tcp) { String(format: "%.2f", $0) })
+\(row("iperf3 UDP 64 B, received packets/s", udp) { String(Int($0)) })
+
+| BPF_PROG_TEST_RUN, pw_from_pod | ns/packet |
+|---|---|
+| TCP packet of an existing flow (1,000,000 repeats) | \(Int(costs.existing)) |
+| TCP packet opening a new flow (mean of 50,000 flows) | \(Int(costs.new)) |
+
+\(seconds) s per iperf3 run, modes interleaved round by round.
+""")
