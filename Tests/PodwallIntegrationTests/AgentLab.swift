@@ -13,6 +13,7 @@ final class AgentLab {
     private var logFiles: [String] = []
 
     init(pods: Int) throws {
+        LibbpfLog.capture(echo: false)   // expected "no filter here" replies stay out of the output
         lab = try Lab(pods: pods)
     }
 

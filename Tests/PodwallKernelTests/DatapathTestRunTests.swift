@@ -18,6 +18,7 @@ struct DatapathTestRunTests {
     let datapath: Datapath
 
     init() throws {
+        LibbpfLog.capture(echo: false)
         datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
     }
 
