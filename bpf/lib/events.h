@@ -6,7 +6,7 @@
 /* Sends one flow record; a full ring buffer is counted, never silent. */
 static __always_inline void pw_emit_flow_event(enum pw_event_type type, const struct pw_flow_key *key,
 					       const struct pw_flow_value *value, __u8 direction,
-					       __u8 end_reason, __u64 now)
+					       __u8 end_reason)
 {
 	struct pw_flow_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
 
@@ -20,7 +20,8 @@ static __always_inline void pw_emit_flow_event(enum pw_event_type type, const st
 	event->header.type = type;
 	event->header.size = sizeof(*event);
 	event->header.pad = 0;
-	event->header.timestamp_ns = now;
+	/* Precise: detection latency is measured from this stamp. */
+	event->header.timestamp_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(&event->key, key, sizeof(*key));
 	event->direction = direction;
 	event->end_reason = end_reason;

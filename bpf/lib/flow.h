@@ -39,6 +39,7 @@ static __always_inline struct pw_flow_value *pw_flow_lookup_or_create(const stru
 
 	struct pw_flow_value fresh = {};
 
+	now = bpf_ktime_get_ns();
 	fresh.first_seen_ns = now;
 	fresh.last_seen_ns = now;
 	fresh.flags = direction == PW_DIR_FROM_POD ? PW_FLOW_POD_INITIATED : 0;
@@ -99,21 +100,24 @@ static __always_inline void pw_flow_account(struct __sk_buff *skb, const struct 
 
 	__sync_fetch_and_add(&dir->packets, segments);
 	__sync_fetch_and_add(&dir->bytes, skb->len);
-	value->last_seen_ns = now;
+	/* Only move forward: creation stamped the precise clock. Skipping the
+	 * store within a tick also keeps the entry's cache line cleaner. */
+	if (now > value->last_seen_ns)
+		value->last_seen_ns = now;
 	if (pkt->tcp_flags && (dir->tcp_flags & pkt->tcp_flags) != pkt->tcp_flags)
 		__sync_fetch_and_or(&dir->tcp_flags, pkt->tcp_flags);
 
 	if (created)
-		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE, now);
+		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE);
 	if (pw_flow_snapshot_payload(value, skb, pkt, direction))
-		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, &key, value, direction, PW_END_NONE, now);
+		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, &key, value, direction, PW_END_NONE);
 
 	__u8 ending = pkt->tcp_flags & (PW_TCP_FIN | PW_TCP_RST);
 
 	if (pkt->proto == IPPROTO_TCP && ending && !(value->flags & PW_FLOW_END_SENT) &&
 	    !(__sync_fetch_and_or(&value->flags, PW_FLOW_END_SENT) & PW_FLOW_END_SENT))
 		pw_emit_flow_event(PW_EVENT_FLOW_END, &key, value, direction,
-				   (ending & PW_TCP_RST) ? PW_END_RST : PW_END_FIN, now);
+				   (ending & PW_TCP_RST) ? PW_END_RST : PW_END_FIN);
 }
 
 #endif
