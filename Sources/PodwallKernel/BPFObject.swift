@@ -13,7 +13,10 @@ public final class BPFObject: @unchecked Sendable {
     /// libbpf reads the ELF from this buffer until load finishes.
     private let image: UnsafeMutableRawBufferPointer
 
-    public init(image source: BPFObjectImage, pinRoot: String?, maxEntries: [String: UInt32] = [:]) throws {
+    /// `sharing`: with no pin root, take the maps of the same name from that
+    /// object instead of creating new ones (with a pin root, the pins do it).
+    public init(image source: BPFObjectImage, pinRoot: String?, maxEntries: [String: UInt32] = [:],
+                sharingMapsWith sharing: BPFObject? = nil) throws {
         name = source.name
         self.pinRoot = pinRoot
         let bytes = source.bytes
@@ -35,6 +38,9 @@ public final class BPFObject: @unchecked Sendable {
                 }
                 if let entries = maxEntries[mapName] {
                     try KernelError.check(bpf_map__set_max_entries(map, entries), "sizing map", mapName)
+                }
+                if pinRoot == nil, let sharing, let fd = try? sharing.mapDescriptor(named: mapName) {
+                    try KernelError.check(bpf_map__reuse_fd(map, fd), "sharing map", mapName)
                 }
             }
             try load()

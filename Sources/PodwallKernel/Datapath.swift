@@ -21,12 +21,17 @@ public final class Datapath: @unchecked Sendable {
     }
 
     public let object: BPFObject
+    /// The cgroup socket hooks; they share every map with `object`.
+    public let sockObject: BPFObject
     public let fromPod: BPFProgram
     public let toPod: BPFProgram
     public let flows: BPFMap<pw_flow_key, pw_flow_value>
     public let links: BPFMap<UInt32, pw_link>
     public let counters: PerCPUCounters
     public let eventsFD: Int32
+    public let blocklist: Blocklist
+    public let allowlist: BPFMap<pw_lpm_key, UInt64>
+    public let quarantine: BPFMap<UInt32, pw_quarantine>
 
     public init(options: Options = Options()) throws {
         if let pinRoot = options.pinRoot {
@@ -36,12 +41,27 @@ public final class Datapath: @unchecked Sendable {
             PW_MAP_FLOWS_NAME: options.flowEntries,
             PW_MAP_EVENTS_NAME: options.eventBufferBytes,
         ])
+        sockObject = try BPFObject(image: .sock, pinRoot: options.pinRoot, sharingMapsWith: object)
         fromPod = try object.program(named: PW_PROG_FROM_POD_NAME)
         toPod = try object.program(named: PW_PROG_TO_POD_NAME)
         flows = try object.map(named: PW_MAP_FLOWS_NAME)
         links = try object.map(named: PW_MAP_LINKS_NAME)
         counters = PerCPUCounters(fd: try object.mapDescriptor(named: PW_MAP_COUNTERS_NAME), owner: object)
         eventsFD = try object.mapDescriptor(named: PW_MAP_EVENTS_NAME)
+        blocklist = Blocklist(
+            hosts: try object.map(named: PW_MAP_BLOCK_HOSTS_NAME), nets: try object.map(named: PW_MAP_BLOCK_NETS_NAME),
+            feeds: try object.map(named: PW_MAP_FEEDS_NAME))
+        allowlist = try object.map(named: PW_MAP_ALLOW_NETS_NAME)
+        quarantine = try object.map(named: PW_MAP_QUARANTINE_NAME)
+    }
+
+    /// Attaches connect4/6 and sendmsg4/6 to the pods' cgroup (links pinned
+    /// under the pin root; needs one).
+    public func attachCgroupHooks(cgroupPath: String) throws {
+        guard let pinRoot = object.pinRoot else {
+            throw KernelError("attaching cgroup hooks without a pin root to", cgroupPath, errno: EINVAL)
+        }
+        try CgroupHooks.attach(sockObject, cgroupPath: cgroupPath, pinRoot: pinRoot)
     }
 
     /// Attaches both programs to a pod interface (replacing an older podwall's

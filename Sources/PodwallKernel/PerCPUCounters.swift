@@ -42,5 +42,9 @@ public struct PerCPUCounters: @unchecked Sendable {
         (PW_CNT_FLOW_INSERT_FAILURES, "flow_insert_failures"),
         (PW_CNT_RINGBUF_DROPS, "ringbuf_drops"),
         (PW_CNT_PULLS, "header_pulls"),
+        (PW_CNT_DROPS_BLOCKLIST, "drops_blocklist"),
+        (PW_CNT_DROPS_QUARANTINE, "drops_quarantine"),
+        (PW_CNT_ALLOWLIST_OVERRIDES, "allowlist_overrides"),
+        (PW_CNT_SOCK_DENIED, "sock_denied"),
     ]
 }

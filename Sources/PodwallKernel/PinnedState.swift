@@ -24,6 +24,20 @@ public struct PinnedState: Sendable {
         try PerCPUCounters.pinned(at: path(PW_MAP_COUNTERS_NAME))
     }
 
+    public func blocklist() throws -> Blocklist {
+        Blocklist(hosts: try BPFMap.pinned(at: path(PW_MAP_BLOCK_HOSTS_NAME)),
+                  nets: try BPFMap.pinned(at: path(PW_MAP_BLOCK_NETS_NAME)),
+                  feeds: try BPFMap.pinned(at: path(PW_MAP_FEEDS_NAME)))
+    }
+
+    public func allowlist() throws -> BPFMap<pw_lpm_key, UInt64> {
+        try BPFMap.pinned(at: path(PW_MAP_ALLOW_NETS_NAME))
+    }
+
+    public func quarantine() throws -> BPFMap<UInt32, pw_quarantine> {
+        try BPFMap.pinned(at: path(PW_MAP_QUARANTINE_NAME))
+    }
+
     public var isInstalled: Bool { BPFFilesystem.exists(path(PW_MAP_FLOWS_NAME)) }
 }
 

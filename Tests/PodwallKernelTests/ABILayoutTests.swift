@@ -29,11 +29,22 @@ import Testing
         ]),
         "pw_flow_value": fields(pw_flow_value.self, [
             ("first_seen_ns", \.first_seen_ns), ("last_seen_ns", \.last_seen_ns), ("flags", \.flags), ("pad", \.pad),
-            ("dir", \.dir),
+            ("dropped_packets", \.dropped_packets), ("last_drop_event_ns", \.last_drop_event_ns), ("dir", \.dir),
         ]),
         "pw_frag_key": fields(pw_frag_key.self, [("src", \.src), ("dst", \.dst), ("id", \.id), ("proto", \.proto), ("pad", \.pad)]),
         "pw_frag_ports": fields(pw_frag_ports.self, [("sport", \.sport), ("dport", \.dport)]),
-        "pw_link": fields(pw_link.self, [("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns)]),
+        "pw_link": fields(pw_link.self, [("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns), ("drops", \.drops)]),
+        "pw_addr_key": fields(pw_addr_key.self, [("addr", \.addr)]),
+        "pw_lpm_key": fields(pw_lpm_key.self, [("prefixlen", \.prefixlen), ("addr", \.addr)]),
+        "pw_block_entry": fields(pw_block_entry.self, [("feeds", \.feeds), ("expires_ns", \.expires_ns), ("hits", \.hits)]),
+        "pw_feed": fields(pw_feed.self, [("name", \.name), ("updated_ns", \.updated_ns), ("entries", \.entries), ("in_use", \.in_use)]),
+        "pw_quarantine": fields(pw_quarantine.self, [("since_ns", \.since_ns), ("expires_ns", \.expires_ns), ("drops", \.drops)]),
+        "pw_deny_limit_key": fields(pw_deny_limit_key.self, [("tgid", \.tgid), ("port", \.port), ("pad", \.pad), ("addr", \.addr)]),
+        "pw_drop_event": fields(pw_drop_event.self, [
+            ("header", \.header), ("key", \.key), ("direction", \.direction), ("reason", \.reason), ("pad", \.pad),
+            ("matched_prefixlen", \.matched_prefixlen), ("uid", \.uid), ("matched_addr", \.matched_addr),
+            ("pid_tgid", \.pid_tgid), ("cgroup_id", \.cgroup_id), ("comm", \.comm),
+        ]),
         "pw_event_header": fields(pw_event_header.self, [
             ("type", \.type), ("size", \.size), ("pad", \.pad), ("timestamp_ns", \.timestamp_ns),
         ]),
@@ -44,9 +55,9 @@ import Testing
     ]
 
     /// Struct name → (size, fields) as the compiled object's BTF has them.
-    static func btfLayouts() throws -> [String: (Int, [Field])] {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("podwall-abi-\(getpid()).bpf.o").path
-        try Data(BPFObjectImage.tc.bytes).write(to: URL(fileURLWithPath: path))
+    static func btfLayouts(_ image: BPFObjectImage) throws -> [String: (Int, [Field])] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("podwall-abi-\(getpid())-\(image.name)").path
+        try Data(image.bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         guard let btf = btf__parse_elf(path, nil) else { throw KernelError("parsing BTF of", path, errno: errno) }
         defer { btf__free(btf) }
@@ -64,8 +75,18 @@ import Testing
         return layouts
     }
 
+    /// Each struct must be in some object's BTF, identical wherever it is.
     @Test func swiftLayoutMatchesCompiledBTF() throws {
-        let compiled = try Self.btfLayouts()
+        let perObject = try [BPFObjectImage.tc, .sock].map(Self.btfLayouts)
+        let compiled = perObject.reduce(into: [String: (Int, [Field])]()) { merged, layouts in
+            merged.merge(layouts) { first, _ in first }
+        }
+        for layouts in perObject {
+            for (name, layout) in layouts {
+                #expect(compiled[name]!.0 == layout.0 && compiled[name]!.1.map(\.offset) == layout.1.map(\.offset),
+                        "\(name) differs between objects")
+            }
+        }
         for (name, (size, fields)) in Self.swiftLayouts.sorted(by: { $0.key < $1.key }) {
             let btf = try #require(compiled[name], "struct \(name) is missing from the BPF object's BTF")
             #expect(btf.0 == size, "\(name): BTF size \(btf.0), Swift size \(size)")
@@ -87,7 +108,12 @@ struct ObjectLoadTests {
     @Test func everyMapNamedInTheABIExistsInTheObject() throws {
         let datapath = try Datapath(options: .init(pinRoot: nil))
         let names = Set(datapath.object.mapNames)
-        for name in [PW_MAP_FLOWS_NAME, PW_MAP_FRAGS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_EVENTS_NAME, PW_MAP_LINKS_NAME] {
+        let all = [
+            PW_MAP_FLOWS_NAME, PW_MAP_FRAGS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_EVENTS_NAME, PW_MAP_LINKS_NAME,
+            PW_MAP_BLOCK_HOSTS_NAME, PW_MAP_BLOCK_NETS_NAME, PW_MAP_ALLOW_NETS_NAME, PW_MAP_QUARANTINE_NAME,
+            PW_MAP_FEEDS_NAME, PW_MAP_DENY_LIMIT_NAME,
+        ]
+        for name in all {
             #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the object")
         }
     }

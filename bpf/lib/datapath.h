@@ -47,10 +47,18 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 		return TC_ACT_UNSPEC;
 
 	pw_track_fragment(&pkt);
-	if (pkt.level == PW_PARSED_L4)
-		pw_flow_account(skb, &pkt, direction, now);
+
+	/* Addresses are all the blocklist needs: it is checked before, and
+	 * whatever, the rest of the packet looks like. */
+	struct pw_block_match match;
+	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt.dst : pkt.src;
+
+	if (pw_block_lookup(remote, now, &match) && !pw_allowed(remote))
+		return pw_flow_block(skb, &pkt, direction, &match, now);
 
 	/* UNSPEC, not OK: other filters on the same hook (a CNI's) still run. */
+	if (pkt.level == PW_PARSED_L4)
+		return pw_flow_account(skb, &pkt, direction, now);
 	return TC_ACT_UNSPEC;
 }
 

@@ -4,6 +4,8 @@
 #ifndef PODWALL_LIB_FLOW_H
 #define PODWALL_LIB_FLOW_H
 
+#include <linux/pkt_cls.h>
+#include "enforce.h"
 #include "events.h"
 #include "parse.h"
 
@@ -83,8 +85,56 @@ static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value,
 	return 1;
 }
 
-static __always_inline void pw_flow_account(struct __sk_buff *skb, const struct pw_packet *pkt,
-					    enum pw_direction direction, __u64 now)
+/* Drops a packet: counts it on the flow, the interface and the CPU, and
+ * sends a drop event at most once per flow and PW_DROP_EVENT_INTERVAL_NS. */
+static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_flow_key *key,
+					struct pw_flow_value *value, enum pw_direction direction,
+					enum pw_drop_reason reason, const __u8 matched_addr[16],
+					__u32 matched_prefixlen, __u64 now)
+{
+	__u32 ifindex = skb->ifindex;
+	struct pw_link *link = bpf_map_lookup_elem(&pw_links, &ifindex);
+
+	pw_count(reason == PW_DROP_BLOCKLIST ? PW_CNT_DROPS_BLOCKLIST : PW_CNT_DROPS_QUARANTINE, 1);
+	if (link && reason < PW_DROP_REASON_COUNT)
+		__sync_fetch_and_add(&link->drops[reason], 1);
+	if (!value)
+		return TC_ACT_SHOT;
+	__sync_fetch_and_add(&value->dropped_packets, 1);
+
+	__u64 last = value->last_drop_event_ns;
+
+	if (now - last < PW_DROP_EVENT_INTERVAL_NS && last != 0)
+		return TC_ACT_SHOT;
+	/* Claim the event slot; a CPU that loses the race stays quiet. */
+	if (__sync_val_compare_and_swap(&value->last_drop_event_ns, last, now) != last)
+		return TC_ACT_SHOT;
+
+	struct pw_drop_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
+
+	if (!event) {
+		pw_count(PW_CNT_RINGBUF_DROPS, 1);
+		return TC_ACT_SHOT;
+	}
+	__builtin_memset(event, 0, sizeof(*event));
+	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
+	event->header.type = PW_EVENT_DROP;
+	event->header.size = sizeof(*event);
+	event->header.timestamp_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(&event->key, key, sizeof(*key));
+	event->direction = direction;
+	event->reason = reason;
+	event->matched_prefixlen = matched_prefixlen;
+	if (matched_addr)
+		__builtin_memcpy(event->matched_addr, matched_addr, 16);
+	bpf_ringbuf_submit(event, 0);
+	return TC_ACT_SHOT;
+}
+
+/* Accounts a packet to its flow and returns the TC verdict: quarantine
+ * drops the new flows of a quarantined pod. */
+static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct pw_packet *pkt,
+					   enum pw_direction direction, __u64 now)
 {
 	struct pw_flow_key key;
 	int created;
@@ -93,7 +143,20 @@ static __always_inline void pw_flow_account(struct __sk_buff *skb, const struct 
 	struct pw_flow_value *value = pw_flow_lookup_or_create(&key, direction, now, &created);
 
 	if (!value)
-		return;
+		return TC_ACT_UNSPEC;
+
+	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
+
+	if (created && pw_quarantine_of(skb->ifindex, now) && !pw_allowed(remote))
+		__sync_fetch_and_or(&value->flags, PW_FLOW_QUARANTINED);
+	if (value->flags & PW_FLOW_QUARANTINED) {
+		struct pw_quarantine *quarantine = pw_quarantine_of(skb->ifindex, now);
+
+		if (quarantine) {
+			__sync_fetch_and_add(&quarantine->drops, 1);
+			return pw_flow_drop(skb, &key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
+		}
+	}
 
 	struct pw_flow_direction *dir = &value->dir[direction & 1];
 	__u32 segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
@@ -118,6 +181,30 @@ static __always_inline void pw_flow_account(struct __sk_buff *skb, const struct 
 	    !(__sync_fetch_and_or(&value->flags, PW_FLOW_END_SENT) & PW_FLOW_END_SENT))
 		pw_emit_flow_event(PW_EVENT_FLOW_END, &key, value, direction,
 				   (ending & PW_TCP_RST) ? PW_END_RST : PW_END_FIN);
+	return TC_ACT_UNSPEC;
+}
+
+/* A packet to or from a blocklisted address: dropped whatever follows the
+ * IP header (a fragment, a broken L4 header), accounted to its flow. */
+static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_packet *pkt,
+					 enum pw_direction direction, const struct pw_block_match *match, __u64 now)
+{
+	struct pw_flow_key key;
+	int created;
+	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
+
+	__sync_fetch_and_add(&match->entry->hits, 1);
+	pw_flow_key_of(&key, pkt, skb->ifindex, direction);
+	struct pw_flow_value *value = pw_flow_lookup_or_create(&key, direction, now, &created);
+
+	if (created && value)
+		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE);
+	__u32 prefixlen = match->prefixlen;
+
+	/* The matched prefix is searched for only when an event may go out. */
+	if (value && prefixlen == 0 && now - value->last_drop_event_ns >= PW_DROP_EVENT_INTERVAL_NS)
+		prefixlen = pw_block_prefixlen(remote, match->entry);
+	return pw_flow_drop(skb, &key, value, direction, PW_DROP_BLOCKLIST, remote, prefixlen, now);
 }
 
 #endif

@@ -49,4 +49,57 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_links SEC(".maps");
 
+/* Enforcement state: never LRU, always pinned (fail-closed across restarts). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_BLOCK_HOSTS_DEFAULT_ENTRIES);
+	__type(key, struct pw_addr_key);
+	__type(value, struct pw_block_entry);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_block_hosts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PW_BLOCK_NETS_DEFAULT_ENTRIES);
+	__type(key, struct pw_lpm_key);
+	__type(value, struct pw_block_entry);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_block_nets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PW_ALLOW_NETS_ENTRIES);
+	__type(key, struct pw_lpm_key);
+	__type(value, __u64);                    /* packets let through despite a block */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_allow_nets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_QUARANTINE_ENTRIES);
+	__type(key, __u32);                      /* ifindex of the pod's host veth */
+	__type(value, struct pw_quarantine);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_quarantine SEC(".maps");
+
+/* Feed names by slot, for the agent and the CLI; the programs never read it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_FEED_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pw_feed);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_feeds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_DENY_LIMIT_ENTRIES);
+	__type(key, struct pw_deny_limit_key);
+	__type(value, __u64);                    /* last deny event, ns */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_deny_limit SEC(".maps");
+
 #endif
