@@ -191,7 +191,9 @@ public final class Blocklist: @unchecked Sendable {
             return (IPPrefix(host: address), Entry(value))
         }
         let state = current()
-        for length in stride(from: 127, through: 0, by: -1) {
+        // IPv4 prefixes span mapped lengths 96...128 (feeds refuse IPv6
+        // prefixes wide enough to cover the mapped range).
+        for length in stride(from: 127, through: address.family == .v4 ? 96 : 0, by: -1) {
             let prefix = IPPrefix(address: address, mappedLength: length)
             // A trie lookup at the prefix's own length returns that exact entry.
             if state[prefix] != nil, let value = nets.lookup(pw_lpm_key(prefix)) {

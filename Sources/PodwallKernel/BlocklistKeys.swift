@@ -23,14 +23,14 @@ extension IPAddress {
 }
 
 extension pw_addr_key {
-    init(_ address: IPAddress) {
+    public init(_ address: IPAddress) {
         self.init()
         address.store(into: &addr)
     }
 }
 
 extension pw_lpm_key {
-    init(_ prefix: IPPrefix) {
+    public init(_ prefix: IPPrefix) {
         self.init()
         prefixlen = UInt32(prefix.mappedPrefixLength)
         prefix.address.store(into: &addr)

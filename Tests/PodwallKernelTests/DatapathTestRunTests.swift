@@ -10,6 +10,7 @@ import Testing
 @Suite(.enabled(if: Privileged.enabled, Privileged.reason))
 struct DatapathTestRunTests {
     static let tcActUnspec: Int32 = -1
+    static let tcActShot: Int32 = 2
     static let podV4 = PacketBuilder.v4("198.18.0.11")
     static let remoteV4 = PacketBuilder.v4("198.18.0.12")
     static let podV6 = PacketBuilder.v6("fd00:198:18::11")
@@ -24,10 +25,11 @@ struct DatapathTestRunTests {
 
     /// Runs one packet leaving the pod (or entering it) and checks the verdict.
     @discardableResult
-    func send(_ packet: [UInt8], _ direction: FlowDirection = .fromPod) throws -> ProgramTestRun {
+    func send(_ packet: [UInt8], _ direction: FlowDirection = .fromPod, expect verdict: Int32 = tcActUnspec,
+              sourceLocation: SourceLocation = #_sourceLocation) throws -> ProgramTestRun {
         let program = direction == .fromPod ? datapath.fromPod : datapath.toPod
         let result = try ProgramTestRun.run(program, packet: packet)
-        #expect(result.returnValue == Self.tcActUnspec, "a tracking-only data path must pass every packet on")
+        #expect(result.returnValue == verdict, "verdict", sourceLocation: sourceLocation)
         return result
     }
 

@@ -1,0 +1,136 @@
+import PodwallABI
+import PodwallCore
+import PodwallKernel
+import PodwallTestSupport
+import Testing
+
+/// Blocklist, allowlist and quarantine in the TC programs, on crafted packets.
+extension DatapathTestRunTests {
+    func block(_ text: String, feed: String = "test") throws {
+        var prefixes = datapath.blocklist.entries().keys.filter { datapath.blocklist.feedNames(datapath.blocklist.entries()[$0]!.feeds).contains(feed) }
+        prefixes.append(IPPrefix(text)!)
+        try datapath.blocklist.replaceFeed(feed, with: Set(prefixes))
+    }
+
+    func allow(_ text: String) throws {
+        try datapath.allowlist.update(pw_lpm_key(IPPrefix(text)!), 0)
+    }
+
+    static func udp(to destination: [UInt8], from source: [UInt8] = podV4, payload: [UInt8] = [1, 2, 3]) -> [UInt8] {
+        let v6 = destination.count == 16
+        return PacketBuilder(
+            network: v6 ? .ipv6(source: source.count == 16 ? source : podV6, destination: destination)
+                        : .ipv4(source: source, destination: destination),
+            transport: .udp(source: 1111, destination: 53), payload: payload).build()
+    }
+
+    @Test func egressToAListedAddressAndIngressFromItAreDropped() throws {
+        try block("198.18.0.12")
+        try send(Self.tcp(0x02), expect: Self.tcActShot)                  // pod -> listed remote
+        try send(Self.tcp(0x12, from: false), .toPod, expect: Self.tcActShot)  // listed remote -> pod
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.13")))            // anyone else passes
+        #expect(counter(PW_CNT_DROPS_BLOCKLIST) == 2)
+        #expect(datapath.blocklist.match(IPAddress("198.18.0.12")!)?.entry.hits == 2)
+        let flow = try #require(flows.first { $0.key.remotePort == 80 })
+        #expect(flow.fromPod.packets == 0, "dropped packets are not counted as delivered")
+    }
+
+    @Test func prefixesMatchAndTheDropEventNamesTheMatchedPrefix() throws {
+        try block("198.18.0.0/24")
+        try send(Self.tcp(0x02), expect: Self.tcActShot)
+        try send(Self.tcp(0x02), expect: Self.tcActShot)
+        let drops = try RingBufferReader.drain(mapFD: datapath.eventsFD) { DropRecord(record: $0) }
+        #expect(drops.count == 1, "one drop event per flow per second")
+        #expect(drops.first?.matched == "198.18.0.0/24")
+        #expect(drops.first?.reason == UInt8(PW_DROP_BLOCKLIST.rawValue))
+    }
+
+    @Test func anIPv4EntryAlsoBlocksIPv4MappedIPv6() throws {
+        try block("198.18.0.12")
+        let mapped = PacketBuilder.v6("::ffff:c612:c")   // ::ffff:198.18.0.12
+        try send(Self.udp(to: mapped, from: Self.podV6), expect: Self.tcActShot)
+    }
+
+    @Test func ipv6EntriesBlock() throws {
+        try block("fd00:198:18::/48")
+        try send(Self.udp(to: Self.remoteV6), expect: Self.tcActShot)
+        try send(Self.udp(to: PacketBuilder.v6("fd00:198:19::1")))
+    }
+
+    @Test func fragmentsAndBrokenTransportHeadersOfABlockedFlowAreDropped() throws {
+        try block("198.18.0.12")
+        let later = PacketBuilder(network: .ipv4(source: Self.podV4, destination: Self.remoteV4, fragmentOffset: 1480, identification: 3),
+                                  transport: .raw(proto: 6), payload: [0, 80, 0, 22, 0, 0, 0, 0]).build()
+        try send(later, expect: Self.tcActShot)
+        let badOffset = PacketBuilder(network: .ipv4(source: Self.podV4, destination: Self.remoteV4),
+                                      transport: .tcp(source: 1, destination: 2, flags: 2, dataOffsetWords: 2)).build()
+        try send(badOffset, expect: Self.tcActShot)
+        var options = Self.tcp(0x02, options: [UInt8](repeating: 1, count: 40))
+        options.removeLast(30)   // truncated inside the TCP header
+        try send(options, expect: Self.tcActShot)
+        let extensions = PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6,
+                                                      extensionHeaders: [PacketBuilder.IPv6Extension](repeating: .destination(length: 8), count: 12)),
+                                       transport: .tcp(source: 1, destination: 2, flags: 2)).build()
+        try block("fd00:198:18::12")
+        try send(extensions, expect: Self.tcActShot)
+    }
+
+    @Test func theAllowlistWinsOverTheBlocklist() throws {
+        try block("198.18.0.0/16")
+        try allow("198.18.0.12/32")
+        try send(Self.tcp(0x02))
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.99")), expect: Self.tcActShot)
+        #expect(counter(PW_CNT_ALLOWLIST_OVERRIDES) == 1)
+    }
+
+    @Test func dynamicEntriesExpireInTheKernelEvenWithoutTheAgent() throws {
+        let prefix = IPPrefix("198.18.0.12")!
+        try datapath.blocklist.addDynamic(prefix, expiresNs: MonotonicClock.now() + 60_000_000_000)
+        try send(Self.tcp(0x02), expect: Self.tcActShot)
+        // The data path reads the coarse clock (one tick behind at most).
+        try datapath.blocklist.addDynamic(prefix, expiresNs: MonotonicClock.now() - 50_000_000)
+        try send(Self.tcp(0x02))
+        #expect(try datapath.blocklist.expire(nowNs: MonotonicClock.now()) == [prefix])
+    }
+
+    @Test func quarantineDropsNewFlowsButNotEstablishedOnesNorAllowlisted() throws {
+        try send(Self.tcp(0x02))          // established before the quarantine (ifindex 1 in test runs)
+        try datapath.quarantine.update(1, pw_quarantine(since_ns: MonotonicClock.now(), expires_ns: 0, drops: 0))
+        try send(Self.tcp(0x10))
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")), expect: Self.tcActShot)
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")), expect: Self.tcActShot)
+        try allow("198.18.0.53/32")
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.53")))
+        #expect(datapath.quarantine.lookup(1)?.drops == 2)
+        try datapath.quarantine.delete(1)
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")))   // released: the flow passes
+    }
+
+    @Test func aFeedReloadKeepsSharedEntriesAndRemovesOnlyItsOwn() throws {
+        let blocklist = datapath.blocklist
+        try blocklist.replaceFeed("a", with: [IPPrefix("198.18.0.12")!, IPPrefix("198.18.1.0/24")!])
+        try blocklist.replaceFeed("b", with: [IPPrefix("198.18.0.12")!])
+        try blocklist.removeFeed("a")
+        #expect(blocklist.match(IPAddress("198.18.0.12")!) != nil, "still listed by b")
+        #expect(blocklist.match(IPAddress("198.18.1.7")!) == nil)
+        try send(Self.tcp(0x02), expect: Self.tcActShot)
+        let change = try blocklist.replaceFeed("b", with: [IPPrefix("198.18.0.12")!, IPPrefix("fd00::/64")!])
+        #expect(change.added == 1 && change.removed == 0)
+    }
+}
+
+/// A decoded drop record, for the tests.
+struct DropRecord {
+    let reason: UInt8
+    let matched: String
+
+    init?(record: UnsafeRawBufferPointer) {
+        guard record.count >= MemoryLayout<pw_drop_event>.size,
+              record.loadUnaligned(as: pw_event_header.self).type == UInt16(PW_EVENT_DROP.rawValue) else { return nil }
+        let event = record.loadUnaligned(as: pw_drop_event.self)
+        reason = event.reason
+        let address = withUnsafeBytes(of: event.matched_addr) { IPAddress(bytes: $0)! }
+        let length = Int(event.matched_prefixlen)
+        matched = IPPrefix(containing: address, length: address.family == .v4 ? length - 96 : length).description
+    }
+}
