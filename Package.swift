@@ -49,12 +49,12 @@ let package = Package(
         .target(
             name: "PodwallAgent",
             dependencies: [
-                "PodwallKernel", "PodwallCore",
+                "PodwallKernel", "PodwallCore", "PodwallABI",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Network-namespace labs for the demo, the tests and the benchmarks.
-        .target(name: "PodwallLab", dependencies: ["CPodwallShim"]),
+        .target(name: "PodwallLab", dependencies: ["CPodwallShim", "PodwallKernel"]),
         .executableTarget(
             name: "podwall",
             dependencies: [

@@ -26,6 +26,8 @@ public final class Agent: Sendable {
             "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
             "flows_in_map": "\(adopted ? datapath.flows.keys().count : 0)",
         ])
+        try Allowlist.replace(datapath.allowlist, with: configuration.allow)
+        attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()
         let events = RingBufferReader(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
 
@@ -35,6 +37,7 @@ public final class Agent: Sendable {
             group.addTask { await self.consume(flowEvents) }
             group.addTask { try await self.sweepIdleFlows(datapath) }
             group.addTask { try await self.reportStats(datapath, events: events) }
+            group.addTask { try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger).run() }
             try await group.next()
             group.cancelAll()
         }
@@ -70,6 +73,20 @@ public final class Agent: Sendable {
         }
     }
 
+    private func attachCgroupHooks(_ datapath: Datapath) {
+        let path = configuration.cgroupPath ?? CgroupHooks.detectPodCgroup()
+        guard let path, !path.isEmpty else {
+            logger.warning("no pod cgroup found (kubepods under the cgroup v2 mount); connect()/sendmsg() are not checked, TC still drops. Pass --cgroup PATH.")
+            return
+        }
+        do {
+            try datapath.attachCgroupHooks(cgroupPath: path)
+            logger.info("cgroup hooks attached", metadata: ["cgroup": "\(path)"])
+        } catch {
+            logger.error("cgroup hooks not attached: \(error)")
+        }
+    }
+
     private func consume(_ flowEvents: AsyncStream<FlowEvent>) async {
         for await event in flowEvents where configuration.logFlows {
             log(event)
@@ -94,6 +111,9 @@ public final class Agent: Sendable {
             try await Task.sleep(for: .seconds(configuration.sweepIntervalSeconds))
             for event in sweeper.sweep(now: MonotonicClock.now()) where configuration.logFlows {
                 log(event)
+            }
+            for prefix in (try? datapath.blocklist.expire(nowNs: MonotonicClock.now())) ?? [] {
+                logger.info("blocklist entry expired", metadata: ["prefix": "\(prefix)"])
             }
         }
     }

@@ -14,6 +14,16 @@ public struct AgentConfiguration: Sendable {
     public var statsIntervalSeconds: Double = 30
     /// Log every flow event (new / payload / end) at info level.
     public var logFlows: Bool = false
+    /// The pods' cgroup for the connect/sendmsg hooks: nil detects it
+    /// (kubepods under the cgroup v2 mount), "" disables the hooks.
+    public var cgroupPath: String? = nil
+    /// Destinations never blocked (cluster DNS, API server, node addresses).
+    public var allow: [IPPrefix] = []
+    /// Feeds loaded at start and reloaded when their files change.
+    public var feeds: [FeedSource] = []
+    public var feedPolicy = FeedPolicy()
+    public var feedMode: FeedMode = .strict
+    public var feedPollSeconds: Double = 5
 
     public init() {}
 }

@@ -77,6 +77,13 @@ public final class Blocklist: @unchecked Sendable {
         return result
     }
 
+    /// What feed `name` lists now.
+    public func prefixes(ofFeed name: String) -> Set<IPPrefix> {
+        guard let slot = feeds().first(where: { $0.name == name })?.slot else { return [] }
+        let bit: UInt64 = 1 << UInt64(slot)
+        return Set(current().filter { $0.value.feeds & bit != 0 }.keys)
+    }
+
     private func slot(for name: String) throws -> UInt32 {
         let known = feeds()
         if let existing = known.first(where: { $0.name == name }) { return existing.slot }

@@ -1,4 +1,5 @@
 import Foundation
+import PodwallKernel
 
 /// A lab of "pods" for the demo, the tests and the benchmarks: a node
 /// network namespace holding a bridge and the pods' host-side veths (the
@@ -25,6 +26,8 @@ public final class Lab: @unchecked Sendable {
     public let nodeNamespace: String
     public let pinRoot: String
     public private(set) var pods: [Pod] = []
+    /// The lab's own cgroup (the pods' cgroup root for the socket hooks).
+    public let cgroupPath: String?
     private var processes: [Process] = []
     private let lock = NSLock()
 
@@ -34,10 +37,13 @@ public final class Lab: @unchecked Sendable {
     public init(pods count: Int) throws {
         Self.removeStaleLabs()
         let sequence = Self.counterLock.withLock { Self.counter += 1; return Self.counter }
-        id = "\(Self.namePrefix)\(getpid())-\(sequence)"
+        let id = "\(Self.namePrefix)\(getpid())-\(sequence)"
+        self.id = id
         nodeNamespace = id + "-node"
         pinRoot = "/sys/fs/bpf/\(id)"
+        cgroupPath = CgroupHooks.cgroup2Mount().map { "\($0)/\(id)" }
         do {
+            if let cgroupPath { try Shell.run(["mkdir", "-p", cgroupPath]) }
             try Shell.run(["ip", "netns", "add", nodeNamespace])
             try inNode(["ip", "link", "set", "lo", "up"])
             try inNode(["ip", "link", "add", "br0", "type", "bridge"])
@@ -96,6 +102,16 @@ public final class Lab: @unchecked Sendable {
         return process
     }
 
+    /// Runs a command in a pod's network namespace and in the lab's cgroup,
+    /// where podwall's connect()/sendmsg() hooks apply.
+    @discardableResult
+    public func inPodCgroup(_ pod: Pod, _ command: [String], check: Bool = true) throws -> Shell.Result {
+        guard let cgroupPath else { throw Shell.Failure(command: command, result: .init(status: 1, output: "", error: "no cgroup v2 mount")) }
+        // Join the cgroup first: `ip netns exec` would remount /sys and hide cgroupfs.
+        return try Shell.run(["sh", "-c", "echo $$ > \(cgroupPath)/cgroup.procs && exec \"$@\"", "sh",
+                              "nsenter", "--net=/run/netns/\(pod.namespace)", "--"] + command, check: check)
+    }
+
     public func spawnInPod(_ pod: Pod, _ command: [String], logFile: String? = nil) throws -> Process {
         try spawn(["ip", "netns", "exec", pod.namespace] + command, logFile: logFile)
     }
@@ -132,6 +148,23 @@ public final class Lab: @unchecked Sendable {
             _ = try? Shell.run(["ip", "netns", "delete", namespace], check: false)
         }
         _ = try? Shell.run(["rm", "-rf", "/sys/fs/bpf/\(labID)"], check: false)
+        if let mount = CgroupHooks.cgroup2Mount() {
+            let cgroup = "\(mount)/\(labID)"
+            if let procs = try? String(contentsOfFile: cgroup + "/cgroup.procs", encoding: .utf8) {
+                procs.split(separator: "\n").compactMap { Int32($0) }.forEach { kill($0, SIGKILL) }
+            }
+            _ = Lab.waitForEmpty(cgroup)
+            rmdir(cgroup)
+        }
+    }
+
+    private static func waitForEmpty(_ cgroup: String) -> Bool {
+        for _ in 0..<100 {
+            let procs = (try? String(contentsOfFile: cgroup + "/cgroup.procs", encoding: .utf8)) ?? ""
+            if procs.isEmpty { return true }
+            usleep(10_000)
+        }
+        return false
     }
 
     /// Removes labs whose creating process is gone (a crashed test run).

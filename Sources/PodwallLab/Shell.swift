@@ -6,12 +6,23 @@ public enum Shell {
         public let status: Int32
         public let output: String
         public let error: String
+
+        public init(status: Int32, output: String, error: String) {
+            self.status = status
+            self.output = output
+            self.error = error
+        }
         public var succeeded: Bool { status == 0 }
     }
 
     public struct Failure: Error, CustomStringConvertible {
         public let command: [String]
         public let result: Result
+
+        public init(command: [String], result: Result) {
+            self.command = command
+            self.result = result
+        }
         public var description: String {
             "`\(command.joined(separator: " "))` exited \(result.status): \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))"
         }

@@ -52,6 +52,15 @@ final class AgentLab {
         self.agent = nil
     }
 
+    /// SIGKILL: no cleanup at all, as after a crash or an OOM kill.
+    func killAgent() {
+        guard let agent, agent.isRunning else { return }
+        kill(agent.processIdentifier, SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        while agent.isRunning && Date() < deadline { usleep(20_000) }
+        self.agent = nil
+    }
+
     var log: String {
         logFiles.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }.joined(separator: "--- restart ---\n")
     }

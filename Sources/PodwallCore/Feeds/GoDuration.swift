@@ -1,6 +1,6 @@
 /// Go `time.Duration` text, as CrowdSec writes decision durations:
 /// `3h59m12s`, `59m0.5s`, `1.5h`, `300ms`, `-2h` (deleted decisions).
-enum GoDuration {
+public enum GoDuration {
     private static let unitSeconds: [String: Double] = [
         "ns": 1e-9, "us": 1e-6, "\u{B5}s": 1e-6, "\u{3BC}s": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600,
     ]
@@ -9,7 +9,7 @@ enum GoDuration {
     static let maxSeconds = Double(Int64.max) / 1e9
 
     /// The duration in seconds, or nil when `text` is not a Go duration.
-    static func seconds(_ text: String) -> Double? {
+    public static func seconds(_ text: String) -> Double? {
         var rest = Substring(text)
         var sign = 1.0
         if let first = rest.first, first == "-" || first == "+" {

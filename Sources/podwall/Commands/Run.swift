@@ -17,6 +17,7 @@ struct Run: AsyncParsableCommand {
               podwall run                          # default CNI veth patterns
               podwall run --interfaces 'lxc*'      # Cilium host veths only
               podwall run --log-flows --debug
+              podwall run --feed /etc/podwall/feeds --allow 10.96.0.10/32 --cgroup /sys/fs/cgroup/kubepods.slice
             """
     )
 
@@ -37,6 +38,25 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Log every flow event (new, payload, end).")
     var logFlows = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The pods' cgroup v2 directory for the connect()/sendmsg() hooks (default: kubepods under the cgroup v2 mount).",
+        valueName: "path"))
+    var cgroup: String?
+
+    @Flag(name: .long, help: "Do not attach the cgroup socket hooks (TC still drops).")
+    var noCgroup = false
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Never block this destination (cluster DNS, API server, node CIDRs); repeat for more.", valueName: "cidr"))
+    var allow: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "A blocklist feed file or directory, loaded now and whenever it changes; repeat for more.", valueName: "path"))
+    var feed: [String] = []
+
+    @Flag(name: .long, help: "Skip bad feed lines instead of rejecting the feed.")
+    var lenient = false
+
     @OptionGroup var pins: PinOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -54,6 +74,10 @@ struct Run: AsyncParsableCommand {
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.statsIntervalSeconds = statsInterval
         configuration.logFlows = logFlows
+        configuration.cgroupPath = noCgroup ? "" : cgroup
+        configuration.allow = try allow.map(parsePrefix)
+        configuration.feeds = feed.map { FeedSource(name: FeedSource.defaultName(for: $0), path: $0) }
+        configuration.feedMode = lenient ? .lenient : .strict
         let agent = Agent(configuration: configuration, logger: logger)
         try await reportingKernelErrors {
             try await SignalHandling.runUntilTerminated { try await agent.run() }

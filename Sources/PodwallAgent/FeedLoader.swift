@@ -1,0 +1,101 @@
+import Foundation
+import PodwallCore
+import PodwallKernel
+
+/// A blocklist feed on disk: one file, or a directory of files (each file
+/// its own feed, named after it).
+public struct FeedSource: Sendable {
+    public var name: String
+    public var path: String
+    public var format: FeedFormat?
+
+    public init(name: String, path: String, format: FeedFormat? = nil) {
+        self.name = name
+        self.path = path
+        self.format = format
+    }
+
+    /// The default feed name: the file name without its extension.
+    public static func defaultName(for path: String) -> String {
+        let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return file.isEmpty ? "feed" : file
+    }
+}
+
+public struct FeedLoadReport: Sendable, CustomStringConvertible {
+    public var name: String
+    public var entries: Int
+    public var skippedLines: Int
+    public var change: Blocklist.Change
+    public var parseSeconds: Double
+    public var applySeconds: Double
+
+    public var description: String {
+        var text = "feed \(name): \(entries) entries (\(change)) parsed in \(Self.ms(parseSeconds)), applied in \(Self.ms(applySeconds))"
+        if skippedLines > 0 { text += "; \(skippedLines) bad lines skipped (--lenient)" }
+        return text
+    }
+
+    static func ms(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }
+}
+
+public enum FeedLoadError: Error, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case rejected(FeedRejection)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read feed \(path): \(reason)"
+        case .rejected(let rejection): "\(rejection)\nthe previous version of the feed stays enforced"
+        }
+    }
+}
+
+/// Reads, validates and applies feeds. A feed that fails validation is never
+/// applied, not even in part: the kernel keeps its previous version.
+public enum FeedLoader {
+    public static func load(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
+                            mode: FeedMode = .strict) throws -> [FeedLoadReport] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory) else {
+            throw FeedLoadError.unreadable(path: source.path, reason: "no such file or directory")
+        }
+        guard isDirectory.boolValue else {
+            return [try loadFile(source, into: blocklist, policy: policy, mode: mode)]
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: source.path).filter { !$0.hasPrefix(".") }.sorted()
+        return try files.map { file in
+            let path = source.path + "/" + file
+            return try loadFile(FeedSource(name: FeedSource.defaultName(for: path), path: path, format: source.format),
+                                into: blocklist, policy: policy, mode: mode)
+        }
+    }
+
+    static func loadFile(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy, mode: FeedMode) throws -> FeedLoadReport {
+        guard let data = FileManager.default.contents(atPath: source.path) else {
+            throw FeedLoadError.unreadable(path: source.path, reason: String(cString: strerror(errno)))
+        }
+        let started = Date()
+        let content: FeedContent
+        do {
+            content = try FeedParser.parse([UInt8](data), source: URL(fileURLWithPath: source.path).lastPathComponent,
+                                           format: source.format, policy: policy, mode: mode)
+        } catch {
+            throw FeedLoadError.rejected(error)
+        }
+        let parsed = Date()
+        let (prefixes, skipped): (Set<IPPrefix>, Int)
+        switch content {
+        case .snapshot(let feed):
+            (prefixes, skipped) = (feed.prefixSet, feed.skippedCount)
+        case .decisions(let stream):
+            // A CrowdSec stream is a change: apply it to what the feed lists now.
+            let current = blocklist.prefixes(ofFeed: source.name)
+            (prefixes, skipped) = (current.union(stream.added.prefixSet).subtracting(stream.deleted.prefixSet),
+                                   stream.added.skippedCount + stream.deleted.skippedCount)
+        }
+        let change = try blocklist.replaceFeed(source.name, with: prefixes)
+        return FeedLoadReport(name: source.name, entries: prefixes.count, skippedLines: skipped, change: change,
+                              parseSeconds: parsed.timeIntervalSince(started), applySeconds: Date().timeIntervalSince(parsed))
+    }
+}

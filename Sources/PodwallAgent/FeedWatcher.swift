@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import PodwallCore
+import PodwallABI
+import PodwallKernel
+
+/// Loads the configured feeds at start and again whenever a file changes
+/// (polled: simple, and it works on every filesystem, ConfigMap symlink
+/// swaps included). A feed that fails validation is logged and skipped; its
+/// previous version stays enforced.
+struct FeedWatcher {
+    let configuration: AgentConfiguration
+    let blocklist: Blocklist
+    let logger: Logger
+
+    func run() async throws {
+        var seen: [String: Date] = [:]
+        while !Task.isCancelled {
+            for source in configuration.feeds {
+                let modified = Self.modificationDate(source.path)
+                guard modified != seen[source.path] else { continue }
+                seen[source.path] = modified
+                load(source)
+            }
+            try await Task.sleep(for: .seconds(configuration.feedPollSeconds))
+        }
+    }
+
+    private func load(_ source: FeedSource) {
+        do {
+            for report in try FeedLoader.load(source, into: blocklist, policy: configuration.feedPolicy, mode: configuration.feedMode) {
+                logger.info("\(report)")
+            }
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    /// The newest modification time of the path (for a directory, of any file in it).
+    static func modificationDate(_ path: String) -> Date? {
+        let manager = FileManager.default
+        let own = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        let children = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        return children.compactMap { (try? manager.attributesOfItem(atPath: path + "/" + $0))?[.modificationDate] as? Date }
+            .reduce(own) { newest, date in max(newest ?? date, date) }
+    }
+}
+
+/// The allowlist map made to hold exactly the configured prefixes, adding
+/// before removing.
+enum Allowlist {
+    static func replace(_ map: BPFMap<pw_lpm_key, UInt64>, with prefixes: [IPPrefix]) throws {
+        let wanted = Set(prefixes.map { pw_lpm_key($0) }.map(KeyBytes.init))
+        for key in wanted where map.lookup(key.key) == nil {
+            try map.update(key.key, 0)
+        }
+        for key in map.keys() where !wanted.contains(KeyBytes(key)) {
+            try map.delete(key)
+        }
+    }
+
+    /// Hashable wrapper: imported C structs are not Hashable.
+    struct KeyBytes: Hashable {
+        let key: pw_lpm_key
+        init(_ key: pw_lpm_key) { self.key = key }
+        static func == (lhs: KeyBytes, rhs: KeyBytes) -> Bool { lhs.bytes == rhs.bytes }
+        func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+        var bytes: [UInt8] { withUnsafeBytes(of: key) { Array($0) } }
+    }
+}
