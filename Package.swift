@@ -37,6 +37,9 @@ let package = Package(
         .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallDetection"], path: "Benchmarks/CoreBench"),
         .executableTarget(
             name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab"], path: "Benchmarks/DatapathBench"),
+        .executableTarget(
+            name: "podwall-blocklist-bench", dependencies: ["PodwallAgent", "PodwallKernel", "PodwallLab", "PodwallCore"],
+            path: "Benchmarks/BlocklistBench"),
         // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.
         .target(
             name: "PodwallKernel",

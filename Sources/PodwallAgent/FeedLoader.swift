@@ -36,7 +36,7 @@ public struct FeedLoadReport: Sendable, CustomStringConvertible {
         return text
     }
 
-    static func ms(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }
+    public static func ms(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }
 }
 
 public enum FeedLoadError: Error, CustomStringConvertible {

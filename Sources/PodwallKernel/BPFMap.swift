@@ -117,6 +117,21 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
         }
     }
 
+    /// Deletes many keys in one syscall per chunk (hash maps); keys already
+    /// gone are skipped one by one.
+    public func deleteBatch(_ keys: [Key], chunk: Int = 65536) throws {
+        var start = 0
+        while start < keys.count {
+            var slice = Array(keys[start..<min(start + chunk, keys.count)])
+            var count = UInt32(slice.count)
+            if bpf_map_delete_batch(fd, &slice, &count, nil) != 0 {
+                // ENOENT stops the batch at a missing key: finish key by key.
+                for key in slice[Int(count)...] { try delete(key) }
+            }
+            start += slice.count
+        }
+    }
+
     /// Deletes every entry; returns how many were removed.
     @discardableResult
     public func clear() -> Int {
