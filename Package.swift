@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "PodwallAgent",
             dependencies: [
-                "PodwallKernel", "PodwallCore", "PodwallABI",
+                "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallDetection",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "podwall",
             dependencies: [
-                "PodwallAgent", "PodwallLab",
+                "PodwallAgent", "PodwallLab", "PodwallDetection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

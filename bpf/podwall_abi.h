@@ -118,6 +118,7 @@ enum pw_flow_flag {
 	PW_FLOW_PAYLOAD_FROM_POD = 1 << 2, /* payload[] of that direction claimed */
 	PW_FLOW_PAYLOAD_TO_POD  = 1 << 3,
 	PW_FLOW_QUARANTINED     = 1 << 4,  /* opened while its pod was quarantined */
+	PW_FLOW_REPLY_SENT      = 1 << 5,
 };
 
 struct pw_flow_value {
@@ -237,6 +238,7 @@ enum pw_event_type {
 	PW_EVENT_FLOW_PAYLOAD = 3,
 	PW_EVENT_DROP = 4,      /* TC dropped a packet */
 	PW_EVENT_DENY = 5,      /* a cgroup hook refused connect() / sendmsg() */
+	PW_EVENT_FLOW_REPLY = 6,   /* first answer to the flow's opener (not a bare RST) */
 };
 
 enum pw_end_reason {
@@ -253,7 +255,7 @@ struct pw_event_header {
 	__u64 timestamp_ns;
 };
 
-/* New flow, flow end, or the first payload of a direction: one record
+/* New flow, first reply, flow end, or the first payload of a direction: one record
  * type carrying the flow's state at that packet. Each kind is sent at most
  * once per flow (flags in pw_flow_value), which is the per-flow rate limit. */
 struct pw_flow_event {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PodwallCore
+import PodwallDetection
 import PodwallKernel
 
 /// The node agent: loads (or adopts) the data path, attaches it to every pod
@@ -29,12 +30,15 @@ public final class Agent: Sendable {
         try Allowlist.replace(datapath.allowlist, with: configuration.allow)
         attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()
-        let events = RingBufferReader(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
+        let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }
+        let pipeline = DetectionPipeline(
+            config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath), logger: logger)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.attachLinks(watcher.events(), datapath: datapath) }
             let flowEvents = try events.records()
-            group.addTask { await self.consume(flowEvents) }
+            group.addTask { await self.consume(flowEvents, pipeline: pipeline) }
+            group.addTask { try await self.drive(pipeline, datapath: datapath) }
             group.addTask { try await self.sweepIdleFlows(datapath) }
             group.addTask { try await self.reportStats(datapath, events: events) }
             group.addTask { try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger).run() }
@@ -87,13 +91,28 @@ public final class Agent: Sendable {
         }
     }
 
-    private func consume(_ flowEvents: AsyncStream<FlowEvent>) async {
-        for await event in flowEvents where configuration.logFlows {
-            log(event)
+    private func consume(_ events: AsyncStream<KernelEvent>, pipeline: DetectionPipeline) async {
+        for await event in events {
+            if configuration.logFlows, case .flow(let flow) = event { log(flow) }
+            pipeline.handle(event)
         }
     }
 
-    private func log(_ event: FlowEvent) {
+    /// Clock-driven detection: unanswered probes every 250 ms, volume samples.
+    private func drive(_ pipeline: DetectionPipeline, datapath: Datapath) async throws {
+        let samplingEvery = max(1, Int(configuration.sampleIntervalSeconds / 0.25))
+        var ticks = 0
+        while !Task.isCancelled {
+            try await Task.sleep(for: .milliseconds(250))
+            pipeline.tick()
+            ticks += 1
+            if ticks % samplingEvery == 0 {
+                pipeline.sample(datapath.flows.entries().map { FlowRecord($0.key, $0.value) }.filter(\.podInitiated))
+            }
+        }
+    }
+
+    private func log(_ event: PodwallCore.FlowEvent) {
         let key = event.flow.key
         logger.info("flow \(event.kind)", metadata: [
             "proto": "\(key.proto)", "pod": "\(FlowFormatter.endpoint(key.pod, key.podPort, key.proto))",
@@ -118,7 +137,7 @@ public final class Agent: Sendable {
         }
     }
 
-    private func reportStats(_ datapath: Datapath, events: RingBufferReader<FlowEvent>) async throws {
+    private func reportStats(_ datapath: Datapath, events: RingBufferReader<KernelEvent>) async throws {
         while !Task.isCancelled {
             try await Task.sleep(for: .seconds(configuration.statsIntervalSeconds))
             var metadata: Logger.Metadata = [:]

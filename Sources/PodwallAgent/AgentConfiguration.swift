@@ -1,4 +1,5 @@
 import PodwallCore
+import PodwallDetection
 import PodwallKernel
 
 public struct AgentConfiguration: Sendable {
@@ -18,12 +19,18 @@ public struct AgentConfiguration: Sendable {
     /// (kubepods under the cgroup v2 mount), "" disables the hooks.
     public var cgroupPath: String? = nil
     /// Destinations never blocked (cluster DNS, API server, node addresses).
-    public var allow: [IPPrefix] = []
+    public var allow: [PodwallCore.IPPrefix] = []
     /// Feeds loaded at start and reloaded when their files change.
     public var feeds: [FeedSource] = []
     public var feedPolicy = FeedPolicy()
     public var feedMode: FeedMode = .strict
     public var feedPollSeconds: Double = 5
+    /// Detectors, dedup window and response policy.
+    public var detection = AggregatorConfig()
+    /// Alerts as JSON lines: this file, or stdout when nil.
+    public var alertsPath: String? = nil
+    /// How often the flow table is sampled for the exfiltration detector.
+    public var sampleIntervalSeconds: Double = 2
 
     public init() {}
 }

@@ -108,12 +108,15 @@ public enum FlowEndReason: String, Sendable {
 
 public enum FlowEventKind: Hashable, Sendable, CustomStringConvertible {
     case new
+    /// The first answer to whoever opened the flow (never a bare RST).
+    case reply
     case payload
     case end(FlowEndReason)
 
     public var description: String {
         switch self {
         case .new: "new"
+        case .reply: "reply"
         case .payload: "payload"
         case .end(let reason): "end (\(reason.rawValue))"
         }

@@ -28,6 +28,15 @@ public struct ResponsePolicy: Sendable, Equatable {
 
     public init() {}
 
+    /// Every kind only alerts: for a first rollout, or an audit.
+    public static var alertOnly: ResponsePolicy {
+        var policy = ResponsePolicy()
+        policy.portScan = .alertOnly
+        policy.exfiltration = .alertOnly
+        policy.protocolMismatch = .alertOnly
+        return policy
+    }
+
     public subscript(kind: AlertKind) -> ResponseRule {
         get {
             switch kind {

@@ -40,11 +40,13 @@ extension FlowCounters {
 extension FlowEvent {
     /// Decodes a ring-buffer record; nil for records of other types or sizes.
     public init?(record: UnsafeRawBufferPointer) {
-        guard record.count >= MemoryLayout<pw_flow_event>.size else { return nil }
+        guard record.count >= MemoryLayout<pw_flow_event>.size,
+              record.loadUnaligned(as: pw_event_header.self).size == UInt16(MemoryLayout<pw_flow_event>.size) else { return nil }
         let event = record.loadUnaligned(as: pw_flow_event.self)
         let kind: FlowEventKind
         switch Int(event.header.type) {
         case Int(PW_EVENT_FLOW_NEW.rawValue): kind = .new
+        case Int(PW_EVENT_FLOW_REPLY.rawValue): kind = .reply
         case Int(PW_EVENT_FLOW_PAYLOAD.rawValue): kind = .payload
         case Int(PW_EVENT_FLOW_END.rawValue):
             kind = .end(event.end_reason == UInt8(PW_END_RST.rawValue) ? .rst : .fin)
@@ -54,5 +56,56 @@ extension FlowEvent {
             kind: kind, timestamp: event.header.timestamp_ns,
             direction: event.direction == UInt8(PW_DIR_TO_POD.rawValue) ? .toPod : .fromPod,
             flow: FlowRecord(event.key, event.value))
+    }
+}
+
+/// A packet dropped at TC or a socket call denied in the pods' cgroup.
+public struct DropRecord: Sendable {
+    public enum Reason: Sendable { case blocklist, quarantine }
+
+    public let key: FlowKey
+    public let timestamp: UInt64
+    public let direction: FlowDirection
+    public let reason: Reason
+    /// The blocklist entry that matched (nil for quarantine).
+    public let matched: IPPrefix?
+    /// Set for cgroup denials: who called connect() or sendmsg().
+    public let process: (pid: UInt32, tgid: UInt32, uid: UInt32, comm: String, cgroupID: UInt64)?
+
+    public init?(record: UnsafeRawBufferPointer) {
+        guard record.count >= MemoryLayout<pw_drop_event>.size else { return nil }
+        let type = record.loadUnaligned(as: pw_event_header.self).type
+        guard type == UInt16(PW_EVENT_DROP.rawValue) || type == UInt16(PW_EVENT_DENY.rawValue) else { return nil }
+        let event = record.loadUnaligned(as: pw_drop_event.self)
+        key = FlowKey(event.key)
+        timestamp = event.header.timestamp_ns
+        direction = event.direction == UInt8(PW_DIR_TO_POD.rawValue) ? .toPod : .fromPod
+        reason = event.reason == UInt8(PW_DROP_QUARANTINE.rawValue) ? .quarantine : .blocklist
+        let address = IPAddress(tuple: event.matched_addr)
+        let length = Int(event.matched_prefixlen)
+        matched = reason == .blocklist && (address.family == .v6 || length >= 96)
+            ? IPPrefix(address: address, mappedLength: length) : nil
+        if type == UInt16(PW_EVENT_DENY.rawValue) {
+            let comm = withUnsafeBytes(of: event.comm) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            process = (UInt32(truncatingIfNeeded: event.pid_tgid), UInt32(event.pid_tgid >> 32), event.uid, comm, event.cgroup_id)
+        } else {
+            process = nil
+        }
+    }
+}
+
+/// Everything the kernel's ring buffer carries.
+public enum KernelEvent: Sendable {
+    case flow(FlowEvent)
+    case drop(DropRecord)
+
+    public init?(record: UnsafeRawBufferPointer) {
+        if let flow = FlowEvent(record: record) {
+            self = .flow(flow)
+        } else if let drop = DropRecord(record: record) {
+            self = .drop(drop)
+        } else {
+            return nil
+        }
     }
 }

@@ -86,10 +86,20 @@ struct DatapathTestRunTests {
         try send(Self.tcp(0x11))
         try send(Self.tcp(0x11, from: false), .toPod)
         let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
-        #expect(events.map(\.kind) == [.new, .payload, .end(.fin)])
+        #expect(events.map(\.kind) == [.new, .payload, .end(.fin), .reply])
         let payload = try #require(events.first { $0.kind == .payload })
         #expect(payload.flow.fromPod.payload == Array(request.prefix(Int(PW_PAYLOAD_SNAP))))
         #expect(flows.first?.fromPod.payload == Array(request.prefix(Int(PW_PAYLOAD_SNAP))), "a later packet must not overwrite the snapshot")
+    }
+
+    @Test func aSynAckIsTheReplyABareResetIsNot() throws {
+        try send(Self.tcp(0x02))
+        try send(Self.tcp(0x12, from: false), .toPod)
+        try send(Self.tcp(0x10))
+        try send(Self.tcp(0x10, from: false), .toPod)
+        let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
+        #expect(events.map(\.kind) == [.new, .reply])
+        #expect(events.last?.flow.toPod.tcpFlags == [.syn, .ack])
     }
 
     @Test func resetEndsAFlowWithReasonRST() throws {

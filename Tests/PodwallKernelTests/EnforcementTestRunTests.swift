@@ -41,8 +41,9 @@ extension DatapathTestRunTests {
         try send(Self.tcp(0x02), expect: Self.tcActShot)
         let drops = try RingBufferReader.drain(mapFD: datapath.eventsFD) { DropRecord(record: $0) }
         #expect(drops.count == 1, "one drop event per flow per second")
-        #expect(drops.first?.matched == "198.18.0.0/24")
-        #expect(drops.first?.reason == UInt8(PW_DROP_BLOCKLIST.rawValue))
+        #expect(drops.first?.matched?.description == "198.18.0.0/24")
+        #expect(drops.first?.reason == .blocklist)
+        #expect(drops.first?.process == nil, "TC drops carry no process")
     }
 
     @Test func anIPv4EntryAlsoBlocksIPv4MappedIPv6() throws {
@@ -116,21 +117,5 @@ extension DatapathTestRunTests {
         try send(Self.tcp(0x02), expect: Self.tcActShot)
         let change = try blocklist.replaceFeed("b", with: [IPPrefix("198.18.0.12")!, IPPrefix("fd00::/64")!])
         #expect(change.added == 1 && change.removed == 0)
-    }
-}
-
-/// A decoded drop record, for the tests.
-struct DropRecord {
-    let reason: UInt8
-    let matched: String
-
-    init?(record: UnsafeRawBufferPointer) {
-        guard record.count >= MemoryLayout<pw_drop_event>.size,
-              record.loadUnaligned(as: pw_event_header.self).type == UInt16(PW_EVENT_DROP.rawValue) else { return nil }
-        let event = record.loadUnaligned(as: pw_drop_event.self)
-        reason = event.reason
-        let address = withUnsafeBytes(of: event.matched_addr) { IPAddress(bytes: $0)! }
-        let length = Int(event.matched_prefixlen)
-        matched = IPPrefix(containing: address, length: address.family == .v4 ? length - 96 : length).description
     }
 }

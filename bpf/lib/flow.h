@@ -175,6 +175,15 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	if (pw_flow_snapshot_payload(value, skb, pkt, direction))
 		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, &key, value, direction, PW_END_NONE);
 
+	/* The first answer tells scan detection a first contact succeeded; a
+	 * bare RST is a refusal and is reported by the end event instead. */
+	__u32 opener = (value->flags & PW_FLOW_POD_INITIATED) ? PW_DIR_FROM_POD : PW_DIR_TO_POD;
+
+	if (direction != opener && !(value->flags & PW_FLOW_REPLY_SENT) &&
+	    !((pkt->tcp_flags & PW_TCP_RST) && !(pkt->tcp_flags & PW_TCP_SYN)) &&
+	    !(__sync_fetch_and_or(&value->flags, PW_FLOW_REPLY_SENT) & PW_FLOW_REPLY_SENT))
+		pw_emit_flow_event(PW_EVENT_FLOW_REPLY, &key, value, direction, PW_END_NONE);
+
 	__u8 ending = pkt->tcp_flags & (PW_TCP_FIN | PW_TCP_RST);
 
 	if (pkt->proto == IPPROTO_TCP && ending && !(value->flags & PW_FLOW_END_SENT) &&

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PodwallAgent
 import PodwallCore
+import PodwallDetection
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +58,17 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Skip bad feed lines instead of rejecting the feed.")
     var lenient = false
 
+    @Option(name: .long, help: ArgumentHelp("Append alerts (JSON lines) to this file instead of stdout.", valueName: "file"))
+    var alerts: String?
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Pod and service CIDRs: traffic inside them is never counted as exfiltration (default: RFC 1918, CGNAT and ULA ranges); repeat for more.",
+        valueName: "cidr"))
+    var clusterCIDR: [String] = []
+
+    @Flag(name: .long, help: "Only alert: no quarantine or block responses.")
+    var alertOnly = false
+
     @OptionGroup var pins: PinOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -78,6 +90,16 @@ struct Run: AsyncParsableCommand {
         configuration.allow = try allow.map(parsePrefix)
         configuration.feeds = feed.map { FeedSource(name: FeedSource.defaultName(for: $0), path: $0) }
         configuration.feedMode = lenient ? .lenient : .strict
+        configuration.alertsPath = alerts
+        if !clusterCIDR.isEmpty {
+            configuration.detection.exfiltration.clusterCIDRs = try clusterCIDR.map { text in
+                guard let prefix = PodwallDetection.IPPrefix(text) else { throw ValidationError("'\(text)' is not a CIDR") }
+                return prefix
+            }
+        }
+        if alertOnly {
+            configuration.detection.policy = ResponsePolicy.alertOnly
+        }
         let agent = Agent(configuration: configuration, logger: logger)
         try await reportingKernelErrors {
             try await SignalHandling.runUntilTerminated { try await agent.run() }

@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import PodwallCore
+import PodwallDetection
+import PodwallABI
+import PodwallKernel
+
+/// Kernel events → the pure-Swift detectors → alerts (JSON lines) and the
+/// responses the policy asks for, carried out on the kernel's maps.
+///
+/// Times: the kernel stamps CLOCK_MONOTONIC; alerts want wall-clock time, so
+/// every timestamp is shifted by one offset taken at start, and `now` is
+/// read on the same scale, which keeps `detection_latency_ms` exact.
+final class DetectionPipeline: @unchecked Sendable {
+    private var aggregator: Aggregator
+    private let datapath: Datapath
+    private let output: AlertOutput
+    private let logger: Logger
+    private let wallOffset: Int64
+    private let lock = NSLock()
+    private(set) var alertsWritten = 0
+    private(set) var actionsTaken = 0
+
+    init(config: AggregatorConfig, datapath: Datapath, output: AlertOutput, logger: Logger) {
+        aggregator = Aggregator(config: config)
+        self.datapath = datapath
+        self.output = output
+        self.logger = logger
+        wallOffset = MonotonicClock.wallClockOffset()
+    }
+
+    private func wall(_ monotonic: UInt64) -> UInt64 { UInt64(Int64(monotonic) + wallOffset) }
+    private var now: UInt64 { wall(MonotonicClock.now()) }
+
+    func handle(_ event: KernelEvent) {
+        let alerts: [Alert] = lock.withLock {
+            switch event {
+            case .flow(let flow):
+                guard let converted = DetectionInput.flowEvent(flow, wall: wall) else { return [] }
+                return aggregator.observe(converted, now: now)
+            case .drop(let drop):
+                return aggregator.observe(DetectionInput.dropEvent(drop, wall: wall), now: now)
+            }
+        }
+        publish(alerts)
+    }
+
+    /// Time-driven decisions (probes that got no answer, interval ends).
+    func tick() {
+        publish(lock.withLock { aggregator.tick(now: now) })
+    }
+
+    /// Volume samples for the exfiltration detector: cumulative bytes each
+    /// pod sent on each flow, read from the flow table.
+    func sample(_ flows: [FlowRecord]) {
+        let at = now
+        let alerts: [Alert] = lock.withLock {
+            flows.flatMap { flow in
+                aggregator.observe(FlowSample(key: DetectionInput.key(flow.key), timestampNs: at, bytesPodToRemote: flow.fromPod.bytes), now: at)
+            }
+        }
+        publish(alerts)
+    }
+
+    private func publish(_ alerts: [Alert]) {
+        for var alert in alerts {
+            if !alert.isUpdate {
+                alert.actions = alert.actions.filter { perform($0, alert: alert) }
+            }
+            output.write(alert)
+            lock.withLock { alertsWritten += 1 }
+        }
+    }
+
+    /// Carries out one action; false when it could not be done (it is then
+    /// left out of the alert, and the reason logged).
+    private func perform(_ action: ResponseAction, alert: Alert) -> Bool {
+        do {
+            switch action {
+            case .none:
+                return true
+            case .block(let remote, let ttl):
+                let expires = MonotonicClock.now() + UInt64(ttl) * 1_000_000_000
+                try datapath.blocklist.addDynamic(PodwallCore.IPPrefix(host: DetectionInput.address(remote)), expiresNs: expires)
+            case .quarantine(_, let ifindex, let ttl):
+                let start = MonotonicClock.now()
+                try datapath.quarantine.update(ifindex, pw_quarantine(since_ns: start, expires_ns: start + UInt64(ttl) * 1_000_000_000, drops: 0))
+            case .capture:
+                logger.notice("capture requested by alert \(alert.id): packet capture is not available in this build")
+                return false
+            }
+            lock.withLock { actionsTaken += 1 }
+            return true
+        } catch {
+            logger.error("response to alert \(alert.id) failed: \(error)")
+            return false
+        }
+    }
+}
+
+/// Where alerts go: JSON lines on stdout or appended to a file, flushed per alert.
+final class AlertOutput: @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+
+    init(path: String?) throws {
+        guard let path else {
+            handle = FileHandle.standardOutput
+            return
+        }
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        guard let file = FileHandle(forWritingAtPath: path) else {
+            throw ValidationFailure("cannot open alerts file \(path) for writing")
+        }
+        file.seekToEndOfFile()
+        handle = file
+    }
+
+    func write(_ alert: Alert) {
+        guard let line = try? AlertJSON.line(alert) else { return }
+        lock.withLock { handle.write(Data((line + "\n").utf8)) }
+    }
+}
+
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Conversions from the kernel's records to the detectors' input model.
+enum DetectionInput {
+    static func address(_ address: IPAddr) -> IPAddress {
+        IPAddress(high: address.hi, low: address.lo)
+    }
+
+    static func address(_ address: IPAddress) -> IPAddr {
+        IPAddr(hi: address.high, lo: address.low)
+    }
+
+    static func key(_ key: PodwallCore.FlowKey) -> PodwallDetection.FlowKey {
+        PodwallDetection.FlowKey(ifindex: key.ifindex, proto: key.proto.rawValue, local: address(key.pod), localPort: key.podPort,
+                                 remote: address(key.remote), remotePort: key.remotePort)
+    }
+
+    static func counters(_ counters: FlowCounters) -> PodwallDetection.FlowEvent.Counters {
+        .init(packets: counters.packets, bytes: counters.bytes, tcpFlagsSeen: .init(rawValue: UInt8(truncatingIfNeeded: counters.tcpFlags.rawValue)))
+    }
+
+    static func flowEvent(_ event: PodwallCore.FlowEvent, wall: (UInt64) -> UInt64) -> PodwallDetection.FlowEvent? {
+        let direction: PodwallDetection.FlowEvent.Direction = event.direction == .fromPod ? .podToRemote : .remoteToPod
+        let kind: PodwallDetection.FlowEvent.Kind
+        switch event.kind {
+        case .new: kind = .new
+        // The first answer: for the detectors a (payload-less) sign of life from the remote side.
+        case .reply: kind = .payload(.remoteToPod)
+        case .payload: kind = .payload(direction)
+        case .end(let reason): kind = .end(reason: reason == .rst ? .rst : reason == .fin ? .fin : .idle)
+        }
+        let payload = event.kind == .payload ? event.flow.counters(event.direction).payload : []
+        return PodwallDetection.FlowEvent(
+            kind: kind, key: key(event.flow.key), timestampNs: wall(event.timestamp),
+            initiator: event.flow.podInitiated ? .pod : .remote,
+            podToRemote: counters(event.flow.fromPod), remoteToPod: counters(event.flow.toPod),
+            payload: PayloadPrefix(payload))
+    }
+
+    static func dropEvent(_ drop: DropRecord, wall: (UInt64) -> UInt64) -> DropEvent {
+        DropEvent(
+            key: key(drop.key), timestampNs: wall(drop.timestamp), matchedPrefix: drop.matched?.description ?? "",
+            reason: drop.reason == .quarantine ? .quarantine : .blocklist,
+            process: drop.process.map { ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID) })
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import PodwallABI
+import PodwallCore
+import PodwallKernel
+
+struct QuarantineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine",
+        abstract: "Contain a pod: drop its new flows (except to allowlisted destinations).",
+        discussion: """
+            A quarantined pod keeps the flows it already had and can still reach the allowlist \
+            (cluster DNS, the API server); every new flow is dropped on its veth in the kernel. \
+            Scan alerts quarantine the scanning pod by default. Pods are named by their host-side \
+            interface.
+
+            Examples:
+              podwall quarantine list
+              podwall quarantine add veth1a2b3c --ttl 30m
+              podwall quarantine release veth1a2b3c
+            """,
+        subcommands: [List.self, Add.self, Release.self]
+    )
+
+    static func open(_ pins: PinOptions) throws -> BPFMap<UInt32, pw_quarantine> {
+        LibbpfLog.capture(echo: false)
+        return try PinnedState(pinRoot: pins.pinRoot).quarantine()
+    }
+
+    static func ifindex(_ interface: String) throws -> UInt32 {
+        let index = if_nametoindex(interface)
+        guard index != 0 else { throw ValidationError("no interface '\(interface)' in this network namespace") }
+        return index
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List quarantined pods.")
+        @OptionGroup var pins: PinOptions
+
+        func run() async throws {
+            try await reportingKernelErrors {
+                let names = Dictionary(try LinkWatcher.currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+                let now = MonotonicClock.now()
+                let rows = try QuarantineCommand.open(pins).entries().sorted { $0.key < $1.key }.map { entry -> [String] in
+                    let value = entry.value
+                    let left = value.expires_ns == 0 ? "until released" : value.expires_ns > now ? "\((value.expires_ns - now) / 1_000_000_000)s" : "expired"
+                    return [names[entry.key] ?? "if\(entry.key)", "\((now - min(now, value.since_ns)) / 1_000_000_000)s ago", left, String(value.drops)]
+                }
+                print(TextTable.render(header: ["INTERFACE", "SINCE", "EXPIRES", "DROPPED"], rows: rows))
+            }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Quarantine a pod by its host-side interface.")
+        @Argument(help: ArgumentHelp("The pod's host-side interface.", valueName: "interface"))
+        var interface: String
+        @Option(help: ArgumentHelp("How long, as 10m or 1h (default: until released).", valueName: "duration"))
+        var ttl: String?
+        @OptionGroup var pins: PinOptions
+
+        func run() async throws {
+            let index = try QuarantineCommand.ifindex(interface)
+            var expires: UInt64 = 0
+            let now = MonotonicClock.now()
+            if let ttl {
+                guard let seconds = GoDuration.seconds(ttl), seconds > 0 else { throw ValidationError("'\(ttl)' is not a duration such as 10m") }
+                expires = now + UInt64(seconds * 1e9)
+            }
+            try await reportingKernelErrors {
+                try QuarantineCommand.open(pins).update(index, pw_quarantine(since_ns: now, expires_ns: expires, drops: 0))
+                print("quarantined \(interface)\(ttl.map { " for \($0)" } ?? "")")
+            }
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Release a quarantined pod.")
+        @Argument(help: ArgumentHelp("The pod's host-side interface.", valueName: "interface"))
+        var interface: String
+        @OptionGroup var pins: PinOptions
+
+        func run() async throws {
+            let index = try QuarantineCommand.ifindex(interface)
+            try await reportingKernelErrors {
+                guard try QuarantineCommand.open(pins).delete(index) else {
+                    throw ValidationError.failure("\(interface) is not quarantined")
+                }
+                print("released \(interface)")
+            }
+        }
+    }
+}
