@@ -56,12 +56,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libpcap behind opaque handles (its bpf_insn must not meet libbpf's).
+        .target(name: "CPcapShim", linkerSettings: [.linkedLibrary("pcap")]),
+        // `podwall replay`: captures through the same flow model and detectors.
+        .target(name: "PodwallReplay", dependencies: ["CPcapShim", "PodwallCore", "PodwallDetection"]),
         // Network-namespace labs for the demo, the tests and the benchmarks.
         .target(name: "PodwallLab", dependencies: ["CPodwallShim", "PodwallKernel"]),
         .executableTarget(
             name: "podwall",
             dependencies: [
-                "PodwallAgent", "PodwallLab", "PodwallDetection",
+                "PodwallAgent", "PodwallLab", "PodwallDetection", "PodwallReplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,6 +74,7 @@ let package = Package(
         .target(name: "PodwallTestSupport", path: "Tests/PodwallTestSupport"),
         .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore", "PodwallTestSupport"]),
         .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection", "PodwallCore"]),
+        .testTarget(name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallDetection", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallKernelTests",
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),

@@ -36,8 +36,7 @@ final class DetectionPipeline: @unchecked Sendable {
         let alerts: [Alert] = lock.withLock {
             switch event {
             case .flow(let flow):
-                guard let converted = DetectionInput.flowEvent(flow, wall: wall) else { return [] }
-                return aggregator.observe(converted, now: now)
+                return aggregator.observe(PodwallDetection.FlowEvent(flow, wall: wall), now: now)
             case .drop(let drop):
                 return aggregator.observe(DetectionInput.dropEvent(drop, wall: wall), now: now)
             }
@@ -56,7 +55,7 @@ final class DetectionPipeline: @unchecked Sendable {
         let at = now
         let alerts: [Alert] = lock.withLock {
             flows.flatMap { flow in
-                aggregator.observe(FlowSample(key: DetectionInput.key(flow.key), timestampNs: at, bytesPodToRemote: flow.fromPod.bytes), now: at)
+                aggregator.observe(FlowSample(key: PodwallDetection.FlowKey(flow.key), timestampNs: at, bytesPodToRemote: flow.fromPod.bytes), now: at)
             }
         }
         publish(alerts)
@@ -81,7 +80,7 @@ final class DetectionPipeline: @unchecked Sendable {
                 return true
             case .block(let remote, let ttl):
                 let expires = MonotonicClock.now() + UInt64(ttl) * 1_000_000_000
-                try datapath.blocklist.addDynamic(PodwallCore.IPPrefix(host: DetectionInput.address(remote)), expiresNs: expires)
+                try datapath.blocklist.addDynamic(PodwallCore.IPPrefix(host: IPAddress(remote)), expiresNs: expires)
             case .quarantine(_, let ifindex, let ttl):
                 let start = MonotonicClock.now()
                 try datapath.quarantine.update(ifindex, pw_quarantine(since_ns: start, expires_ns: start + UInt64(ttl) * 1_000_000_000, drops: 0))
@@ -129,46 +128,11 @@ struct ValidationFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Conversions from the kernel's records to the detectors' input model.
+/// Drop records (a kernel type) in the detectors' input model.
 enum DetectionInput {
-    static func address(_ address: IPAddr) -> IPAddress {
-        IPAddress(high: address.hi, low: address.lo)
-    }
-
-    static func address(_ address: IPAddress) -> IPAddr {
-        IPAddr(hi: address.high, lo: address.low)
-    }
-
-    static func key(_ key: PodwallCore.FlowKey) -> PodwallDetection.FlowKey {
-        PodwallDetection.FlowKey(ifindex: key.ifindex, proto: key.proto.rawValue, local: address(key.pod), localPort: key.podPort,
-                                 remote: address(key.remote), remotePort: key.remotePort)
-    }
-
-    static func counters(_ counters: FlowCounters) -> PodwallDetection.FlowEvent.Counters {
-        .init(packets: counters.packets, bytes: counters.bytes, tcpFlagsSeen: .init(rawValue: UInt8(truncatingIfNeeded: counters.tcpFlags.rawValue)))
-    }
-
-    static func flowEvent(_ event: PodwallCore.FlowEvent, wall: (UInt64) -> UInt64) -> PodwallDetection.FlowEvent? {
-        let direction: PodwallDetection.FlowEvent.Direction = event.direction == .fromPod ? .podToRemote : .remoteToPod
-        let kind: PodwallDetection.FlowEvent.Kind
-        switch event.kind {
-        case .new: kind = .new
-        // The first answer: for the detectors a (payload-less) sign of life from the remote side.
-        case .reply: kind = .payload(.remoteToPod)
-        case .payload: kind = .payload(direction)
-        case .end(let reason): kind = .end(reason: reason == .rst ? .rst : reason == .fin ? .fin : .idle)
-        }
-        let payload = event.kind == .payload ? event.flow.counters(event.direction).payload : []
-        return PodwallDetection.FlowEvent(
-            kind: kind, key: key(event.flow.key), timestampNs: wall(event.timestamp),
-            initiator: event.flow.podInitiated ? .pod : .remote,
-            podToRemote: counters(event.flow.fromPod), remoteToPod: counters(event.flow.toPod),
-            payload: PayloadPrefix(payload))
-    }
-
     static func dropEvent(_ drop: DropRecord, wall: (UInt64) -> UInt64) -> DropEvent {
         DropEvent(
-            key: key(drop.key), timestampNs: wall(drop.timestamp), matchedPrefix: drop.matched?.description ?? "",
+            key: PodwallDetection.FlowKey(drop.key), timestampNs: wall(drop.timestamp), matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,
             process: drop.process.map { ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID) })
     }

@@ -64,4 +64,27 @@ struct DetectionTests {
         let check = try env.podwall(["blocklist", "check", c2.ipv4]).output
         #expect(check.contains("is blocked"), "the tunnel's destination is blocked: \(check)")
     }
+
+    @Test(.enabled(if: Shell.isInstalled("nmap") && Shell.isInstalled("tcpdump") && Shell.isInstalled("curl"), "needs nmap, tcpdump, curl"))
+    func replayingACaptureOfRealToolsGivesTheSameVerdicts() throws {
+        let env = try AgentLab(pods: 2)
+        let (scanner, web) = (env.lab.pods[0], env.lab.pods[1])
+        let capture = "/tmp/\(env.lab.id)-capture.pcap"
+        defer { try? FileManager.default.removeItem(atPath: capture) }
+        let tcpdump = try env.lab.spawn(["ip", "netns", "exec", env.lab.nodeNamespace, "tcpdump", "-i", "br0", "-U", "-w", capture])
+        usleep(700_000)
+        try env.lab.spawnInPod(web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 80 -q 1; done"])
+        usleep(300_000)
+        #expect(try env.lab.inPod(scanner, ["curl", "-s", "--max-time", "3", "http://\(web.ipv4)/"], check: false).output == "ok")
+        try env.lab.inPod(scanner, ["nmap", "-sT", "-Pn", "-n", "-p", "1-200", "-T4", web.ipv4], check: false)
+        usleep(500_000)
+        tcpdump.terminate()
+        _ = waitUntil(timeout: 3) { !tcpdump.isRunning }
+        let replay = try Shell.run([PodwallBinary.path, "replay", capture, "--json"])
+        let alerts = replay.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(alerts.map { $0["kind"] as? String } == ["port_scan"], "\(replay.output)")
+        #expect((alerts.first?["source"] as? [String: Any])?["address"] as? String == scanner.ipv4)
+    }
 }

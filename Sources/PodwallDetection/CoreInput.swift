@@ -1,0 +1,50 @@
+import PodwallCore
+
+/// The core's flow model (what the kernel and `podwall replay` produce) in
+/// the detectors' input model.
+extension IPAddr {
+    public init(_ address: IPAddress) {
+        self.init(hi: address.high, lo: address.low)
+    }
+}
+
+extension IPAddress {
+    public init(_ address: IPAddr) {
+        self.init(high: address.hi, low: address.lo)
+    }
+}
+
+extension FlowKey {
+    public init(_ key: PodwallCore.FlowKey) {
+        self.init(ifindex: key.ifindex, proto: key.proto.rawValue, local: IPAddr(key.pod), localPort: key.podPort,
+                  remote: IPAddr(key.remote), remotePort: key.remotePort)
+    }
+}
+
+extension FlowEvent.Counters {
+    init(_ counters: FlowCounters) {
+        self.init(packets: counters.packets, bytes: counters.bytes,
+                  tcpFlagsSeen: .init(rawValue: UInt8(truncatingIfNeeded: counters.tcpFlags.rawValue)))
+    }
+}
+
+extension FlowEvent {
+    /// `wall` maps the event's clock onto the one the detectors' `now` uses.
+    public init(_ event: PodwallCore.FlowEvent, wall: (UInt64) -> UInt64) {
+        let direction: Direction = event.direction == .fromPod ? .podToRemote : .remoteToPod
+        let kind: Kind
+        switch event.kind {
+        case .new: kind = .new
+        // The first answer: for the detectors a (payload-less) sign of life from the remote side.
+        case .reply: kind = .payload(.remoteToPod)
+        case .payload: kind = .payload(direction)
+        case .end(let reason): kind = .end(reason: reason == .rst ? .rst : reason == .fin ? .fin : .idle)
+        }
+        let payload = event.kind == .payload ? event.flow.counters(event.direction).payload : []
+        self.init(
+            kind: kind, key: FlowKey(event.flow.key), timestampNs: wall(event.timestamp),
+            initiator: event.flow.podInitiated ? .pod : .remote,
+            podToRemote: Counters(event.flow.fromPod), remoteToPod: Counters(event.flow.toPod),
+            payload: PayloadPrefix(payload))
+    }
+}

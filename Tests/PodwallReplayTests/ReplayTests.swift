@@ -1,0 +1,81 @@
+import Foundation
+import PodwallDetection
+import PodwallReplay
+import PodwallTestSupport
+import Testing
+
+/// Captures written here, packet by packet, replayed through the detectors.
+@Suite struct ReplayTests {
+    /// A classic pcap file (microsecond timestamps, Ethernet).
+    struct PcapWriter {
+        private(set) var data = Data()
+        private var time: UInt64 = 1_700_000_000_000_000   // microseconds
+
+        init() {
+            append32(0xa1b2_c3d4); append16(2); append16(4); append32(0); append32(0); append32(65535); append32(1)
+        }
+
+        mutating func add(_ frame: [UInt8], after microseconds: UInt64 = 1000) {
+            time += microseconds
+            append32(UInt32(time / 1_000_000)); append32(UInt32(time % 1_000_000))
+            append32(UInt32(frame.count)); append32(UInt32(frame.count))
+            data.append(contentsOf: frame)
+        }
+
+        func write() throws -> String {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("podwall-replay-\(UUID().uuidString).pcap").path
+            try data.write(to: URL(fileURLWithPath: path))
+            return path
+        }
+
+        private mutating func append16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        private mutating func append32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+    }
+
+    static let client = PacketBuilder.v4("198.18.0.11"), server = PacketBuilder.v4("198.18.0.12")
+
+    static func tcp(_ flags: UInt8, from source: [UInt8], to destination: [UInt8], _ sourcePort: UInt16, _ destinationPort: UInt16,
+                    payload: String = "") -> [UInt8] {
+        PacketBuilder(network: .ipv4(source: source, destination: destination),
+                      transport: .tcp(source: sourcePort, destination: destinationPort, flags: flags),
+                      payload: Array(payload.utf8)).build()
+    }
+
+    func replay(_ writer: PcapWriter) throws -> [Alert] {
+        let path = try writer.write()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try Replay.run(path: path, config: AggregatorConfig()).alerts.filter { !$0.isUpdate }
+    }
+
+    @Test func aVerticalSynScanAnsweredByResetsIsAPortScan() throws {
+        var pcap = PcapWriter()
+        for port in UInt16(1)...20 {
+            pcap.add(Self.tcp(0x02, from: Self.client, to: Self.server, 40000 + port, port))
+            pcap.add(Self.tcp(0x14, from: Self.server, to: Self.client, port, 40000 + port), after: 50)
+        }
+        let alerts = try replay(pcap)
+        #expect(alerts.map(\.kind) == [.portScan])
+        #expect(alerts.first?.source.address.description == "198.18.0.11")
+    }
+
+    @Test func anHTTPExchangeIsQuietAndAnSSHBannerOnPort80IsNot() throws {
+        var pcap = PcapWriter()
+        func session(_ port: UInt16, request: String, response: String) {
+            pcap.add(Self.tcp(0x02, from: Self.client, to: Self.server, port, 80))
+            pcap.add(Self.tcp(0x12, from: Self.server, to: Self.client, 80, port))
+            pcap.add(Self.tcp(0x10, from: Self.client, to: Self.server, port, 80))
+            pcap.add(Self.tcp(0x18, from: Self.client, to: Self.server, port, 80, payload: request))
+            pcap.add(Self.tcp(0x18, from: Self.server, to: Self.client, 80, port, payload: response))
+            pcap.add(Self.tcp(0x11, from: Self.client, to: Self.server, port, 80))
+        }
+        session(50000, request: "GET / HTTP/1.1\r\nHost: web\r\n\r\n", response: "HTTP/1.1 200 OK\r\n\r\n")
+        #expect(try replay(pcap).isEmpty)
+        session(50001, request: "SSH-2.0-OpenSSH_9.2\r\n", response: "SSH-2.0-OpenSSH_9.2\r\n")
+        let alerts = try replay(pcap)
+        #expect(alerts.map(\.kind) == [.protocolMismatch])
+    }
+
+    @Test func aMissingFileIsOneClearError() {
+        #expect(throws: Replay.Failure.self) { try Replay.run(path: "/nonexistent.pcap", config: AggregatorConfig()) }
+    }
+}
