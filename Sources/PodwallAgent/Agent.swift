@@ -107,7 +107,7 @@ public final class Agent: Sendable {
             pipeline.tick()
             ticks += 1
             if ticks % samplingEvery == 0 {
-                pipeline.sample(datapath.flows.entries().map { FlowRecord($0.key, $0.value) }.filter(\.podInitiated))
+                pipeline.sample(datapath.flows.entries().map { FlowRecord($0.key, $0.value) })
             }
         }
     }

@@ -36,7 +36,7 @@ final class DetectionPipeline: @unchecked Sendable {
         let alerts: [Alert] = lock.withLock {
             switch event {
             case .flow(let flow):
-                return aggregator.observe(PodwallDetection.FlowEvent(flow, wall: wall), now: now)
+                return aggregator.observe(flow, wall: wall, now: now)
             case .drop(let drop):
                 return aggregator.observe(DetectionInput.dropEvent(drop, wall: wall), now: now)
             }
@@ -53,11 +53,7 @@ final class DetectionPipeline: @unchecked Sendable {
     /// pod sent on each flow, read from the flow table.
     func sample(_ flows: [FlowRecord]) {
         let at = now
-        let alerts: [Alert] = lock.withLock {
-            flows.flatMap { flow in
-                aggregator.observe(FlowSample(key: PodwallDetection.FlowKey(flow.key), timestampNs: at, bytesPodToRemote: flow.fromPod.bytes), now: at)
-            }
-        }
+        let alerts: [Alert] = lock.withLock { aggregator.sample(flows, at: at, now: at) }
         publish(alerts)
     }
 
@@ -65,6 +61,9 @@ final class DetectionPipeline: @unchecked Sendable {
         for var alert in alerts {
             if !alert.isUpdate {
                 alert.actions = alert.actions.filter { perform($0, alert: alert) }
+                if alert.actions.contains(where: { $0 != .none }) {
+                    alert.responseLatencyMs = Double(Int64(now) - Int64(alert.timeNs)) / 1e6
+                }
             }
             output.write(alert)
             lock.withLock { alertsWritten += 1 }

@@ -87,14 +87,18 @@ public struct FlowRecord: Hashable, Sendable {
     public var podInitiated: Bool
     public var fromPod: FlowCounters
     public var toPod: FlowCounters
+    /// A FIN or RST was seen: the flow's end was reported.
+    public var closed: Bool
 
-    public init(key: FlowKey, firstSeen: UInt64, lastSeen: UInt64, podInitiated: Bool, fromPod: FlowCounters, toPod: FlowCounters) {
+    public init(key: FlowKey, firstSeen: UInt64, lastSeen: UInt64, podInitiated: Bool, fromPod: FlowCounters, toPod: FlowCounters,
+                closed: Bool = false) {
         self.key = key
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         self.podInitiated = podInitiated
         self.fromPod = fromPod
         self.toPod = toPod
+        self.closed = closed
     }
 
     public func counters(_ direction: FlowDirection) -> FlowCounters {

@@ -55,6 +55,7 @@ public struct OfflineFlowTracker: Sendable {
         }
         if packet.proto == .tcp, !tracked.ended, !packet.tcpFlags.isDisjoint(with: [.fin, .rst]) {
             tracked.ended = true
+            tracked.record.closed = true
             events.append(.end(packet.tcpFlags.contains(.rst) ? .rst : .fin))
         }
         flows[key] = tracked

@@ -80,6 +80,9 @@ public struct Alert: Sendable, Equatable, Codable {
     public var windowStartNs: UInt64
     /// Time of the latest occurrence folded in.
     public var lastSeenNs: UInt64
+    /// Filled by the agent: from the decision to the responses being in
+    /// force in the kernel (nil when none was taken, or in a replay).
+    public var responseLatencyMs: Double?
 
     /// A fresh detection decided at `now` by the packet stamped `decidingNs`.
     public init(
@@ -115,5 +118,6 @@ public struct Alert: Sendable, Equatable, Codable {
         case isUpdate = "is_update"
         case windowStartNs = "window_start_ns"
         case lastSeenNs = "last_seen_ns"
+        case responseLatencyMs = "response_latency_ms"
     }
 }

@@ -10,7 +10,8 @@ extension FlowRecord {
             lastSeen: value.last_seen_ns,
             podInitiated: value.flags & UInt32(PW_FLOW_POD_INITIATED.rawValue) != 0,
             fromPod: FlowCounters(value.dir.0),
-            toPod: FlowCounters(value.dir.1))
+            toPod: FlowCounters(value.dir.1),
+            closed: value.flags & UInt32(PW_FLOW_END_SENT.rawValue) != 0)
     }
 }
 

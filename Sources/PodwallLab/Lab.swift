@@ -48,6 +48,11 @@ public final class Lab: @unchecked Sendable {
             try inNode(["ip", "link", "set", "lo", "up"])
             try inNode(["ip", "link", "add", "br0", "type", "bridge"])
             try inNode(["ip", "link", "set", "br0", "up"])
+            // The node routes, as on a Kubernetes node: the bridge is the pods' gateway.
+            try inNode(["ip", "addr", "add", "\(Self.ipv4Subnet).1/24", "dev", "br0"])
+            try inNode(["ip", "-6", "addr", "add", "\(Self.ipv6Subnet)1/64", "dev", "br0", "nodad"])
+            try inNode(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+            try inNode(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"])
             for _ in 0..<count { try addPod() }
         } catch {
             teardown()
@@ -74,7 +79,25 @@ public final class Lab: @unchecked Sendable {
         try inPod(pod, ["ip", "addr", "add", "\(pod.ipv4)/24", "dev", "eth0"])
         try inPod(pod, ["ip", "-6", "addr", "add", "\(pod.ipv6)/64", "dev", "eth0", "nodad"])
         try inPod(pod, ["ip", "link", "set", "eth0", "up"])
+        try inPod(pod, ["ip", "route", "add", "default", "via", "\(Self.ipv4Subnet).1"])
         return pod
+    }
+
+    /// The "internet": a namespace behind the node's uplink, outside the
+    /// cluster's CIDR (RFC 2544 198.19.0.0/24, still only inside the lab).
+    public static let internetAddress = "198.19.0.2"
+    public var internetNamespace: String { id + "-internet" }
+
+    public func addInternet() throws {
+        try Shell.run(["ip", "netns", "add", internetNamespace])
+        try inNode(["ip", "link", "add", "uplink0", "type", "veth", "peer", "name", "eth0", "netns", internetNamespace])
+        try inNode(["ip", "addr", "add", "198.19.0.1/24", "dev", "uplink0"])
+        try inNode(["ip", "link", "set", "uplink0", "up"])
+        let internet = ["ip", "netns", "exec", internetNamespace]
+        try Shell.run(internet + ["ip", "link", "set", "lo", "up"])
+        try Shell.run(internet + ["ip", "addr", "add", "\(Self.internetAddress)/24", "dev", "eth0"])
+        try Shell.run(internet + ["ip", "link", "set", "eth0", "up"])
+        try Shell.run(internet + ["ip", "route", "add", "default", "via", "198.19.0.1"])
     }
 
     @discardableResult
@@ -110,6 +133,12 @@ public final class Lab: @unchecked Sendable {
         // Join the cgroup first: `ip netns exec` would remount /sys and hide cgroupfs.
         return try Shell.run(["sh", "-c", "echo $$ > \(cgroupPath)/cgroup.procs && exec \"$@\"", "sh",
                               "nsenter", "--net=/run/netns/\(pod.namespace)", "--"] + command, check: check)
+    }
+
+    /// Starts a background process in any namespace of the lab.
+    @discardableResult
+    public func spawn(inNamespace namespace: String, _ command: [String]) throws -> Process {
+        try spawn(["ip", "netns", "exec", namespace] + command)
     }
 
     public func spawnInPod(_ pod: Pod, _ command: [String], logFile: String? = nil) throws -> Process {

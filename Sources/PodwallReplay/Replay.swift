@@ -53,17 +53,14 @@ public enum Replay {
                 nextTick += tickNs
             }
             if now >= nextSample {
-                for record in tracker.records where record.podInitiated {
-                    result.alerts += aggregator.observe(
-                        FlowSample(key: PodwallDetection.FlowKey(record.key), timestampNs: now, bytesPodToRemote: record.fromPod.bytes), now: now)
-                }
+                result.alerts += aggregator.sample(tracker.records, at: now, now: now)
                 nextSample = now + sampleNs
             }
             guard let packet = PacketDecoder.decode(UnsafeRawBufferPointer(start: data, count: Int(captured)),
                                                     linkType: linkType, wireLength: Int(length)) else { continue }
             result.decoded += 1
             for event in tracker.observe(packet, timestamp: now) {
-                result.alerts += aggregator.observe(PodwallDetection.FlowEvent(event, wall: { $0 }), now: now)
+                result.alerts += aggregator.observe(event, wall: { $0 }, now: now)
             }
         }
         var time = nextTick

@@ -14,20 +14,25 @@ struct DetectionTests {
         }
     }
 
-    func startedLab(pods: Int) throws -> (AgentLab, String) {
+    func startedLab(pods: Int, internet: Bool = false, _ extra: [String] = []) throws -> (AgentLab, String) {
         let env = try AgentLab(pods: pods)
+        if internet { try env.lab.addInternet() }
         let alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
-        try env.startAgent(extraArguments: ["--alerts", alertsFile, "--cgroup", try #require(env.lab.cgroupPath)])
+        try env.startAgent(extraArguments: ["--alerts", alertsFile, "--cgroup", try #require(env.lab.cgroupPath),
+                                            "--cluster-cidr", "\(Lab.ipv4Subnet).0/24"] + extra)
         return (env, alertsFile)
     }
 
-    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"))
-    func anNmapPortSweepIsDetectedAndThePodQuarantined() throws {
+    static let scans: [[String]] = [["-sT", "-p", "1-1000"], ["-sS", "-p", "1-1000"]]
+
+    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"), arguments: [0, 1])
+    func anNmapPortSweepIsDetectedAndThePodQuarantined(scan: Int) throws {
         let (env, alertsFile) = try startedLab(pods: 2)
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         let (scanner, target) = (env.lab.pods[0], env.lab.pods[1])
-        try env.lab.inPod(scanner, // Once quarantined, the remaining probes go unanswered: cap the run.
-        ["nmap", "-sT", "-Pn", "-n", "-p", "1-1000", "-T4", "--max-retries", "0", "--host-timeout", "8s", target.ipv4], check: false)
+        // Once quarantined, the remaining probes go unanswered: cap the run.
+        let nmap = ["nmap"] + Self.scans[scan] + ["-Pn", "-n", "-T4", "--max-retries", "0", "--host-timeout", "8s", target.ipv4]
+        try env.lab.inPod(scanner, nmap, check: false)
         let found = waitUntil(timeout: 5) { alerts(alertsFile).contains { $0["kind"] as? String == "port_scan" } }
         #expect(found != nil, "no port_scan alert; agent log:\n\(env.log)")
         let scan = try #require(alerts(alertsFile).first { $0["kind"] as? String == "port_scan" })
@@ -35,6 +40,8 @@ struct DetectionTests {
         #expect(latency < 1000, "alert \(latency) ms after the deciding packet")
         let actions = (scan["actions"] as? [[String: Any]]) ?? []
         #expect(actions.contains { $0["type"] as? String == "quarantine" }, "\(scan)")
+        let response = try #require(scan["response_latency_ms"] as? Double)
+        #expect(response < 10, "quarantine in force \(response) ms after the decision")
         let list = try env.podwall(["quarantine", "list"]).output
         #expect(list.contains(scanner.hostInterface), "\(list)")
         // Quarantined: a new connection from the scanner goes nowhere.
@@ -43,6 +50,54 @@ struct DetectionTests {
         let attempt = try env.lab.inPod(scanner, ["nc", "-z", "-w", "1", target.ipv4, "8443"], check: false)
         #expect(!attempt.succeeded)
         #expect(try env.podwall(["quarantine", "release", scanner.hostInterface]).succeeded)
+    }
+
+    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"))
+    func aSweepOfAWholeSubnetIsAHorizontalScan() throws {
+        let (env, alertsFile) = try startedLab(pods: 1, internet: true)
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        // 198.19.1.0/24 is routed to the node and goes nowhere: no host answers.
+        try env.lab.inPod(env.lab.pods[0], ["nmap", "-sT", "-Pn", "-n", "-p", "80", "-T5", "--max-retries", "0",
+                                            "--host-timeout", "3s", "198.19.1.0/24"], check: false)
+        let found = waitUntil(timeout: 8) { alerts(alertsFile).contains { $0["kind"] as? String == "port_scan" } }
+        #expect(found != nil, "no port_scan alert for a /24 sweep; log:\n\(env.log)")
+        let evidence = alerts(alertsFile).first { $0["kind"] as? String == "port_scan" }?["evidence"] as? [String: Any]
+        #expect((evidence?["probed_hosts"] as? Int ?? 0) >= 25, "\(String(describing: evidence))")
+        #expect(evidence?["scan_type"] as? String == "horizontal")
+    }
+
+    @Test(.enabled(if: Shell.isInstalled("nc"), "needs nc"))
+    func aBulkPushToTheInternetAfterAQuietWarmUpIsExfiltration() throws {
+        let (env, alertsFile) = try startedLab(pods: 1, internet: true,
+                                               ["--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000"])
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        let pod = env.lab.pods[0]
+        try env.lab.spawn(inNamespace: env.lab.internetNamespace, ["sh", "-c", "nc -lk -p 9000 > /dev/null"])
+        usleep(300_000)
+        // Warm-up: a trickle to the internet for six intervals.
+        for _ in 0..<12 {
+            try env.lab.inPod(pod, ["sh", "-c", "head -c 2000 /dev/zero | nc -q 0 -w 1 \(Lab.internetAddress) 9000"], check: false)
+            usleep(500_000)
+        }
+        #expect(!alerts(alertsFile).contains { $0["kind"] as? String == "exfiltration" }, "the warm-up is quiet")
+        try env.lab.inPod(pod, ["sh", "-c", "head -c 200000000 /dev/zero | nc -q 0 -w 5 \(Lab.internetAddress) 9000"], check: false)
+        let found = waitUntil(timeout: 4) { alerts(alertsFile).contains { $0["kind"] as? String == "exfiltration" } }
+        #expect(found != nil, "no exfiltration alert; alerts: \(alerts(alertsFile)); log:\n\(env.log)")
+        let check = try env.podwall(["blocklist", "check", Lab.internetAddress]).output
+        #expect(check.contains("is blocked"), "the destination is blocked: \(check)")
+    }
+
+    @Test(.enabled(if: Shell.isInstalled("iperf3"), "needs iperf3"))
+    func aSteadyBulkFlowWithALongBaselineIsNot() throws {
+        let (env, alertsFile) = try startedLab(pods: 1, internet: true,
+                                               ["--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000"])
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        try env.lab.spawn(inNamespace: env.lab.internetNamespace, ["iperf3", "-s"])
+        usleep(500_000)
+        // 1 Gbit/s paced for 15 s: ~125 MB in every interval, well over the floor.
+        try env.lab.inPod(env.lab.pods[0], ["iperf3", "-c", Lab.internetAddress, "-t", "15", "-b", "1G"], check: false)
+        usleep(1_500_000)
+        #expect(!alerts(alertsFile).contains { $0["kind"] as? String == "exfiltration" }, "\(alerts(alertsFile))")
     }
 
     @Test(.enabled(if: Shell.isInstalled("curl") && Shell.isInstalled("nc"), "needs curl and nc"))

@@ -69,12 +69,23 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Only alert: no quarantine or block responses.")
     var alertOnly = false
 
+    @Option(name: .long, help: ArgumentHelp("Exfiltration: length of one volume interval.", valueName: "seconds"))
+    var exfilInterval: Double = 10
+
+    @Option(name: .long, help: ArgumentHelp("Exfiltration: quiet intervals learned before alerting.", valueName: "count"))
+    var exfilWarmup: Int = 6
+
+    @Option(name: .long, help: ArgumentHelp("Exfiltration: never alert below this many bytes per interval.", valueName: "bytes"))
+    var exfilFloor: UInt64 = 10_000_000
+
     @OptionGroup var pins: PinOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard flowEntries >= 1024 else { throw ValidationError("--flow-entries must be at least 1024") }
-        guard idleTimeout > 0, statsInterval > 0 else { throw ValidationError("timeouts and intervals must be positive") }
+        guard idleTimeout > 0, statsInterval > 0, exfilInterval >= 1 else {
+            throw ValidationError("timeouts and intervals must be positive (--exfil-interval at least 1 s)")
+        }
     }
 
     func run() async throws {
@@ -97,6 +108,10 @@ struct Run: AsyncParsableCommand {
                 return prefix
             }
         }
+        configuration.detection.exfiltration.intervalNs = UInt64(exfilInterval * 1e9)
+        configuration.detection.exfiltration.warmupIntervals = exfilWarmup
+        configuration.detection.exfiltration.floorBytes = exfilFloor
+        configuration.sampleIntervalSeconds = min(2, exfilInterval / 4)
         if alertOnly {
             configuration.detection.policy = ResponsePolicy.alertOnly
         }
