@@ -48,6 +48,9 @@ struct FirewallTests {
         #expect(status.contains("sock_denied"))
         let check = try env.podwall(["blocklist", "check", server.ipv4]).output
         #expect(check.contains("is blocked by \(server.ipv4)"), "\(check)")
+        // The denial becomes an alert that names the process.
+        let named = waitUntil(timeout: 3) { env.log.contains("\"blocklist_hit\"") && env.log.contains("\"comm\":\"nc\"") }
+        #expect(named != nil, "no blocklist_hit alert naming nc; log:\n\(env.log)")
     }
 
     @Test func ipv6AndTheAllowlist() throws {
