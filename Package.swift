@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "PodwallDetection", dependencies: ["PodwallCore"]),
         .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallDetection"], path: "Benchmarks/CoreBench"),
         .executableTarget(
-            name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab"], path: "Benchmarks/DatapathBench"),
+            name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore"], path: "Benchmarks/DatapathBench"),
         .executableTarget(
             name: "podwall-blocklist-bench", dependencies: ["PodwallAgent", "PodwallKernel", "PodwallLab", "PodwallCore"],
             path: "Benchmarks/BlocklistBench"),

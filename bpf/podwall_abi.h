@@ -29,6 +29,7 @@
 #define PW_MAP_QUARANTINE_NAME  "pw_quarantine"
 #define PW_MAP_FEEDS_NAME       "pw_feeds"
 #define PW_MAP_DENY_LIMIT_NAME  "pw_deny_limit"
+#define PW_MAP_CONFIG_NAME      "pw_config"
 
 /* Default sizes; the agent overrides them from its config before load. */
 #define PW_FLOWS_DEFAULT_ENTRIES   262144
@@ -125,7 +126,9 @@ struct pw_flow_value {
 	__u64 first_seen_ns;
 	__u64 last_seen_ns;
 	__u32 flags;            /* enum pw_flow_flag */
-	__u32 pad;
+	/* The policy generation (pw_config) this flow was last checked against:
+	 * while it is current, the flow's packets skip the blocklist lookups. */
+	__u32 policy_generation;
 	__u64 dropped_packets;  /* blocked by the blocklist or quarantine */
 	__u64 last_drop_event_ns;
 	struct pw_flow_direction dir[PW_DIR_COUNT];
@@ -202,6 +205,14 @@ struct pw_quarantine {
 	__u64 since_ns;
 	__u64 expires_ns;
 	__u64 drops;
+};
+
+/* Written by userspace only (one entry). Every blocklist or allowlist change
+ * bumps policy_generation after the maps are written, so established flows
+ * are checked again on their next packet. */
+struct pw_config {
+	__u32 policy_generation;    /* starts at 1; 0 never matches a flow */
+	__u32 pad;
 };
 
 struct pw_deny_limit_key {

@@ -10,6 +10,8 @@ import PodwallLab
 let arguments = CommandLine.arguments
 let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5
 let seconds = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+/// Blocklist entries loaded while podwall is attached (none of them matches the test traffic).
+let blocklistEntries = arguments.count > 3 ? Int(arguments[3]) ?? 0 : 0
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
@@ -68,6 +70,16 @@ let (client, server) = (lab.pods[0], lab.pods[1])
 try lab.spawnInPod(server, ["iperf3", "-s"])
 usleep(500_000)
 let datapath = try Datapath(options: .init(pinRoot: lab.pinRoot))
+if blocklistEntries > 0 {
+    // Random IPv4 singles and /24s in 11.0.0.0-126.0.0.0: never the lab's 198.18.0.0/24.
+    var entries = Set<IPPrefix>()
+    var generator = SystemRandomNumberGenerator()
+    while entries.count < blocklistEntries {
+        let address = IPAddress(ipv4: UInt32.random(in: 0x0B00_0000...0x7E00_0000, using: &generator))
+        entries.insert(entries.count % 5 == 0 ? IPPrefix(containing: address, length: 24) : IPPrefix(host: address))
+    }
+    try datapath.blocklist.replaceFeed("bench", with: entries)
+}
 let links = try NetworkNamespace.run(lab.nodeNamespace) {
     try LinkWatcher.currentLinks().filter { $0.name.hasPrefix("veth-pod") }
 }
@@ -107,6 +119,64 @@ for round in 1...rounds {
 }
 try apply(.none)
 
+/// From a block returning to the first dropped packet: a UDP stream of
+/// numbered datagrams (one every ~20 us) runs while the server is blocked;
+/// every datagram sent after the block returned must be lost.
+func blockToDrop() throws -> (leaked: Int, firstDroppedAfterMicroseconds: Double) {
+    try apply(.clientVeth)
+    defer { try? apply(.none) }
+    let sent = SequenceLog(), received = SequenceLog()
+    let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: server.ipv4, port: 7777) }
+    defer { close(receiver) }
+    let reading = Thread {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while recv(receiver, &buffer, 64, 0) >= 8 { received.append(buffer.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }) }
+    }
+    reading.start()
+    let sending = Thread {
+        _ = try? NetworkNamespace.run(client.namespace) {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(7777).bigEndian
+            inet_pton(AF_INET, server.ipv4, &address.sin_addr)
+            for sequence in UInt64(1)...40_000 {
+                var value = sequence
+                sent.append(sequence, at: MonotonicClock.now())
+                _ = withUnsafePointer(to: &address) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, &value, 8, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                usleep(20)
+            }
+            close(fd)
+        }
+    }
+    sending.start()
+    usleep(300_000)
+    try datapath.blocklist.addDynamic(IPPrefix(server.ipv4)!, expiresNs: 0)
+    let returned = MonotonicClock.now()
+    let lastSentBefore = sent.last
+    while !sent.finished(40_000) { usleep(10_000) }
+    usleep(300_000)
+    _ = try datapath.blocklist.removeDynamic(IPPrefix(server.ipv4)!)
+    let leaked = received.values.filter { $0 > lastSentBefore.sequence }.count
+    let firstAfter = sent.firstSent(after: returned)
+    return (leaked, Double(Int64(firstAfter) - Int64(returned)) / 1000)
+}
+
+/// Sequence numbers with send times, shared between threads.
+final class SequenceLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(sequence: UInt64, time: UInt64)] = []
+    func append(_ sequence: UInt64, at time: UInt64 = 0) { lock.withLock { entries.append((sequence, time)) } }
+    var values: [UInt64] { lock.withLock { entries.map(\.sequence) } }
+    var last: (sequence: UInt64, time: UInt64) { lock.withLock { entries.last ?? (0, 0) } }
+    func finished(_ count: UInt64) -> Bool { last.sequence >= count }
+    func firstSent(after time: UInt64) -> UInt64 { lock.withLock { entries.first { $0.time > time }?.time ?? time } }
+}
+
+let blocking = try blockToDrop()
+
 func row(_ name: String, _ values: [Mode: [Double]], _ format: (Double) -> String) -> String {
     let base = median(values[.none]!)
     let cells = Mode.allCases.map { mode -> String in
@@ -127,5 +197,10 @@ print("""
 | TCP packet of an existing flow (1,000,000 repeats) | \(Int(costs.existing)) |
 | TCP packet opening a new flow (mean of 50,000 flows) | \(Int(costs.new)) |
 
-\(seconds) s per iperf3 run, modes interleaved round by round.
+| block to first drop (UDP every ~20 us, client veth) | value |
+|---|---|
+| datagrams sent after the block returned that were delivered | \(blocking.leaked) |
+| first datagram sent after the block returned (dropped) | \(String(format: "%.0f", blocking.firstDroppedAfterMicroseconds)) us later |
+
+\(seconds) s per iperf3 run, modes interleaved round by round; blocklist entries loaded while attached: \(blocklistEntries).
 """)

@@ -27,7 +27,7 @@ public final class Agent: Sendable {
             "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
             "flows_in_map": "\(adopted ? datapath.flows.keys().count : 0)",
         ])
-        try Allowlist.replace(datapath.allowlist, with: configuration.allow)
+        try Allowlist.replace(datapath.allowlist, with: configuration.allow, policy: datapath.policy)
         attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()
         let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }

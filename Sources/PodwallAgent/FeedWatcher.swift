@@ -49,7 +49,7 @@ struct FeedWatcher {
 /// The allowlist map made to hold exactly the configured prefixes, adding
 /// before removing.
 enum Allowlist {
-    static func replace(_ map: BPFMap<pw_lpm_key, UInt64>, with prefixes: [IPPrefix]) throws {
+    static func replace(_ map: BPFMap<pw_lpm_key, UInt64>, with prefixes: [IPPrefix], policy: PolicyGeneration) throws {
         let wanted = Set(prefixes.map { pw_lpm_key($0) }.map(KeyBytes.init))
         for key in wanted where map.lookup(key.key) == nil {
             try map.update(key.key, 0)
@@ -57,6 +57,8 @@ enum Allowlist {
         for key in map.keys() where !wanted.contains(KeyBytes(key)) {
             try map.delete(key)
         }
+        // Flows that passed thanks to a removed entry must be checked again.
+        try policy.bump()
     }
 
     /// Hashable wrapper: imported C structs are not Hashable.

@@ -35,6 +35,7 @@ public final class Blocklist: @unchecked Sendable {
     let hosts: BPFMap<pw_addr_key, pw_block_entry>
     let nets: BPFMap<pw_lpm_key, pw_block_entry>
     let feedSlots: BPFMap<UInt32, pw_feed>
+    let policy: PolicyGeneration
 
     /// What the kernel lists, as this store knows it: each feed slot's
     /// members and the dynamic entries with their expiry. An entry's feed
@@ -45,10 +46,11 @@ public final class Blocklist: @unchecked Sendable {
     private var loaded = false
 
     public init(hosts: BPFMap<pw_addr_key, pw_block_entry>, nets: BPFMap<pw_lpm_key, pw_block_entry>,
-                feeds: BPFMap<UInt32, pw_feed>) {
+                feeds: BPFMap<UInt32, pw_feed>, policy: PolicyGeneration) {
         self.hosts = hosts
         self.nets = nets
         feedSlots = feeds
+        self.policy = policy
     }
 
     /// Every entry now in the kernel (hit counts as of this read).
@@ -277,6 +279,7 @@ public final class Blocklist: @unchecked Sendable {
             errors.record(index) { index < 2 ? try hosts.updateBatch(batches[index]) : try nets.updateBatch(netBatch) }
         }
         try errors.rethrow()
+        if !entries.isEmpty { try policy.bump() }
     }
 
     /// Entries left with no feed bits are deleted, the others rewritten.
@@ -290,6 +293,32 @@ public final class Blocklist: @unchecked Sendable {
             try nets.delete(pw_lpm_key(prefix))
         }
         change.removed += gone.count
+        if !gone.isEmpty { try policy.bump() }
+    }
+}
+
+/// The kernel's policy generation (pw_config): bumped after every change
+/// to the block or allow lists, so flows that passed an older policy are
+/// checked again on their next packet.
+public struct PolicyGeneration: Sendable {
+    let config: BPFMap<UInt32, pw_config>
+
+    public init(config: BPFMap<UInt32, pw_config>) {
+        self.config = config
+    }
+
+    public var current: UInt32 { config.lookup(0)?.policy_generation ?? 0 }
+
+    public func bump() throws {
+        var value = config.lookup(0) ?? pw_config()
+        value.policy_generation &+= 1
+        if value.policy_generation == 0 { value.policy_generation = 1 }   // 0 means "never checked"
+        try config.update(0, value)
+    }
+
+    /// A fresh map starts at 0: move it to 1 so that flows can be stamped.
+    func start() throws {
+        if current == 0 { try bump() }
     }
 }
 

@@ -31,6 +31,7 @@ public final class Datapath: @unchecked Sendable {
     public let eventsFD: Int32
     public let blocklist: Blocklist
     public let allowlist: BPFMap<pw_lpm_key, UInt64>
+    public let policy: PolicyGeneration
     public let quarantine: BPFMap<UInt32, pw_quarantine>
 
     public init(options: Options = Options()) throws {
@@ -48,9 +49,11 @@ public final class Datapath: @unchecked Sendable {
         links = try object.map(named: PW_MAP_LINKS_NAME)
         counters = PerCPUCounters(fd: try object.mapDescriptor(named: PW_MAP_COUNTERS_NAME), owner: object)
         eventsFD = try object.mapDescriptor(named: PW_MAP_EVENTS_NAME)
+        policy = PolicyGeneration(config: try object.map(named: PW_MAP_CONFIG_NAME))
+        try policy.start()
         blocklist = Blocklist(
             hosts: try object.map(named: PW_MAP_BLOCK_HOSTS_NAME), nets: try object.map(named: PW_MAP_BLOCK_NETS_NAME),
-            feeds: try object.map(named: PW_MAP_FEEDS_NAME))
+            feeds: try object.map(named: PW_MAP_FEEDS_NAME), policy: policy)
         allowlist = try object.map(named: PW_MAP_ALLOW_NETS_NAME)
         quarantine = try object.map(named: PW_MAP_QUARANTINE_NAME)
     }

@@ -27,7 +27,12 @@ public struct PinnedState: Sendable {
     public func blocklist() throws -> Blocklist {
         Blocklist(hosts: try BPFMap.pinned(at: path(PW_MAP_BLOCK_HOSTS_NAME)),
                   nets: try BPFMap.pinned(at: path(PW_MAP_BLOCK_NETS_NAME)),
-                  feeds: try BPFMap.pinned(at: path(PW_MAP_FEEDS_NAME)))
+                  feeds: try BPFMap.pinned(at: path(PW_MAP_FEEDS_NAME)),
+                  policy: try policy())
+    }
+
+    public func policy() throws -> PolicyGeneration {
+        PolicyGeneration(config: try BPFMap.pinned(at: path(PW_MAP_CONFIG_NAME)))
     }
 
     public func allowlist() throws -> BPFMap<pw_lpm_key, UInt64> {

@@ -28,8 +28,8 @@ import Testing
             ("payload", \.payload),
         ]),
         "pw_flow_value": fields(pw_flow_value.self, [
-            ("first_seen_ns", \.first_seen_ns), ("last_seen_ns", \.last_seen_ns), ("flags", \.flags), ("pad", \.pad),
-            ("dropped_packets", \.dropped_packets), ("last_drop_event_ns", \.last_drop_event_ns), ("dir", \.dir),
+            ("first_seen_ns", \.first_seen_ns), ("last_seen_ns", \.last_seen_ns), ("flags", \.flags),
+            ("policy_generation", \.policy_generation), ("dropped_packets", \.dropped_packets), ("last_drop_event_ns", \.last_drop_event_ns), ("dir", \.dir),
         ]),
         "pw_frag_key": fields(pw_frag_key.self, [("src", \.src), ("dst", \.dst), ("id", \.id), ("proto", \.proto), ("pad", \.pad)]),
         "pw_frag_ports": fields(pw_frag_ports.self, [("sport", \.sport), ("dport", \.dport)]),
@@ -39,6 +39,7 @@ import Testing
         "pw_block_entry": fields(pw_block_entry.self, [("feeds", \.feeds), ("expires_ns", \.expires_ns), ("hits", \.hits)]),
         "pw_feed": fields(pw_feed.self, [("name", \.name), ("updated_ns", \.updated_ns), ("entries", \.entries), ("in_use", \.in_use)]),
         "pw_quarantine": fields(pw_quarantine.self, [("since_ns", \.since_ns), ("expires_ns", \.expires_ns), ("drops", \.drops)]),
+        "pw_config": fields(pw_config.self, [("policy_generation", \.policy_generation), ("pad", \.pad)]),
         "pw_deny_limit_key": fields(pw_deny_limit_key.self, [("tgid", \.tgid), ("port", \.port), ("pad", \.pad), ("addr", \.addr)]),
         "pw_drop_event": fields(pw_drop_event.self, [
             ("header", \.header), ("key", \.key), ("direction", \.direction), ("reason", \.reason), ("pad", \.pad),
@@ -111,7 +112,7 @@ struct ObjectLoadTests {
         let all = [
             PW_MAP_FLOWS_NAME, PW_MAP_FRAGS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_EVENTS_NAME, PW_MAP_LINKS_NAME,
             PW_MAP_BLOCK_HOSTS_NAME, PW_MAP_BLOCK_NETS_NAME, PW_MAP_ALLOW_NETS_NAME, PW_MAP_QUARANTINE_NAME,
-            PW_MAP_FEEDS_NAME, PW_MAP_DENY_LIMIT_NAME,
+            PW_MAP_FEEDS_NAME, PW_MAP_DENY_LIMIT_NAME, PW_MAP_CONFIG_NAME,
         ]
         for name in all {
             #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the object")

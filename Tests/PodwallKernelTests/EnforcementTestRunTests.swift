@@ -14,6 +14,7 @@ extension DatapathTestRunTests {
 
     func allow(_ text: String) throws {
         try datapath.allowlist.update(pw_lpm_key(IPPrefix(text)!), 0)
+        try datapath.policy.bump()
     }
 
     static func udp(to destination: [UInt8], from source: [UInt8] = podV4, payload: [UInt8] = [1, 2, 3]) -> [UInt8] {
@@ -74,6 +75,15 @@ extension DatapathTestRunTests {
                                        transport: .tcp(source: 1, destination: 2, flags: 2)).build()
         try block("fd00:198:18::12")
         try send(extensions, expect: Self.tcActShot)
+    }
+
+    @Test func anEstablishedFlowIsDroppedOnceItsRemoteIsListed() throws {
+        try send(Self.tcp(0x02))
+        try send(Self.tcp(0x10))                 // checked once, then skips the lookups
+        #expect(flows.first?.fromPod.packets == 2)
+        try block("198.18.0.12")                  // bumps the policy generation
+        try send(Self.tcp(0x10), expect: Self.tcActShot)
+        try send(Self.tcp(0x12, from: false), .toPod, expect: Self.tcActShot)
     }
 
     @Test func theAllowlistWinsOverTheBlocklist() throws {

@@ -48,17 +48,30 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 
 	pw_track_fragment(&pkt);
 
-	/* Addresses are all the blocklist needs: it is checked before, and
-	 * whatever, the rest of the packet looks like. */
-	struct pw_block_match match;
+	/* Addresses are all the blocklist needs: it is checked whatever the rest
+	 * of the packet looks like. A flow already checked against the current
+	 * policy generation skips the lookups (a hash and a trie walk, the most
+	 * expensive part with a million entries); any change to the lists bumps
+	 * the generation, so the next packet of every flow is checked again. */
+	struct pw_flow_key key;
+	struct pw_flow_value *known = NULL;
+	__u32 generation = pw_policy_generation();
 	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt.dst : pkt.src;
 
-	if (pw_block_lookup(remote, now, &match) && !pw_allowed(remote))
-		return pw_flow_block(skb, &pkt, direction, &match, now);
+	if (pkt.level == PW_PARSED_L4) {
+		pw_flow_key_of(&key, &pkt, skb->ifindex, direction);
+		known = bpf_map_lookup_elem(&pw_flows, &key);
+	}
+	if (!known || known->policy_generation != generation || generation == 0) {
+		struct pw_block_match match;
+
+		if (pw_block_lookup(remote, now, &match) && !pw_allowed(remote))
+			return pw_flow_block(skb, &pkt, direction, &match, now);
+	}
 
 	/* UNSPEC, not OK: other filters on the same hook (a CNI's) still run. */
 	if (pkt.level == PW_PARSED_L4)
-		return pw_flow_account(skb, &pkt, direction, now);
+		return pw_flow_account(skb, &pkt, direction, now, &key, known, generation);
 	return TC_ACT_UNSPEC;
 }
 

@@ -63,6 +63,14 @@ static __always_inline __u32 pw_block_prefixlen(const __u8 addr[16], const struc
 	return high;
 }
 
+static __always_inline __u32 pw_policy_generation(void)
+{
+	__u32 zero = 0;
+	struct pw_config *config = bpf_map_lookup_elem(&pw_config, &zero);
+
+	return config ? config->policy_generation : 0;
+}
+
 /* The allowlist wins over the blocklist and quarantine. */
 static __always_inline int pw_allowed(const __u8 addr[16])
 {

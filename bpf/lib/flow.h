@@ -131,19 +131,22 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 	return TC_ACT_SHOT;
 }
 
-/* Accounts a packet to its flow and returns the TC verdict: quarantine
- * drops the new flows of a quarantined pod. */
+/* Accounts a packet that passed the blocklist to its flow (`value`, when
+ * already looked up) and returns the TC verdict: quarantine drops the new
+ * flows of a quarantined pod. */
 static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct pw_packet *pkt,
-					   enum pw_direction direction, __u64 now)
+					   enum pw_direction direction, __u64 now, const struct pw_flow_key *flow_key,
+					   struct pw_flow_value *value, __u32 generation)
 {
-	struct pw_flow_key key;
-	int created;
-
-	pw_flow_key_of(&key, pkt, skb->ifindex, direction);
-	struct pw_flow_value *value = pw_flow_lookup_or_create(&key, direction, now, &created);
+	struct pw_flow_key key = *flow_key;
+	int created = 0;
 
 	if (!value)
+		value = pw_flow_lookup_or_create(&key, direction, now, &created);
+	if (!value)
 		return TC_ACT_UNSPEC;
+	if (value->policy_generation != generation)
+		value->policy_generation = generation;
 
 	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
 

@@ -102,4 +102,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_deny_limit SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_config SEC(".maps");
+
 #endif
