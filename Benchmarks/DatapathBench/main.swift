@@ -87,15 +87,22 @@ let links = try NetworkNamespace.run(lab.nodeNamespace) {
 /// "across a pod veth"), or both pods' (two programs on every packet, as on
 /// a node where both pods are local).
 enum Mode: String, CaseIterable {
-    case none, clientVeth = "client veth", bothVeths = "both veths"
+    case none, emptyProgram = "an empty TC program on the client veth", clientVeth = "client veth", bothVeths = "both veths"
 
-    var attachedLinks: Int { self == .none ? 0 : self == .clientVeth ? 1 : 2 }
+    var attachedLinks: Int { self == .none ? 0 : self == .bothVeths ? 2 : 1 }
 }
+
+/// The floor: what attaching any TC program costs on this path.
+let baselineObject = try BPFObject(image: .baseline, pinRoot: nil)
+let emptyProgram = try baselineObject.program(named: "pw_baseline")
 
 func apply(_ mode: Mode) throws {
     try NetworkNamespace.run(lab.nodeNamespace) {
         for (index, link) in links.sorted(by: { $0.name < $1.name }).enumerated() {
-            if index < mode.attachedLinks {
+            if index < mode.attachedLinks && mode == .emptyProgram {
+                _ = try TrafficControl.ensureClsact(ifindex: link.index, interface: link.name)
+                for hook in TCHook.allCases { try TrafficControl.attach(emptyProgram, ifindex: link.index, interface: link.name, hook: hook) }
+            } else if index < mode.attachedLinks {
                 try datapath.attach(link, monotonicNow: MonotonicClock.now())
             } else {
                 for hook in TCHook.allCases { try TrafficControl.detach(ifindex: link.index, interface: link.name, hook: hook) }
@@ -187,8 +194,8 @@ func row(_ name: String, _ values: [Mode: [Double]], _ format: (Double) -> Strin
 }
 
 print("""
-| median of \(rounds) runs | without podwall | podwall on the client veth (ratio) | podwall on both veths (ratio) |
-|---|---|---|---|
+| median of \(rounds) runs | no TC program | empty TC program, client veth (ratio) | podwall on the client veth (ratio) | podwall on both veths (ratio) |
+|---|---|---|---|---|
 \(row("iperf3 TCP, 1 stream, Gbit/s", tcp) { String(format: "%.2f", $0) })
 \(row("iperf3 UDP 64 B, received packets/s", udp) { String(Int($0)) })
 

@@ -113,6 +113,9 @@ struct DetectionTests {
         try env.lab.inPod(client, ["sh", "-c", "printf 'SSH-2.0-OpenSSH_9.2\\r\\n' | nc -q 1 -w 2 \(c2.ipv4) 80"], check: false)
         let found = waitUntil(timeout: 3) { alerts(alertsFile).contains { $0["kind"] as? String == "protocol_mismatch" } }
         #expect(found != nil, "no protocol_mismatch alert; log:\n\(env.log)")
+        let mismatch = alerts(alertsFile).first { $0["kind"] as? String == "protocol_mismatch" }
+        #expect((mismatch?["detection_latency_ms"] as? Double ?? 1e9) < 1000)
+        #expect((mismatch?["evidence"] as? [String: Any])?["protocol"] as? String == "ssh", "\(String(describing: mismatch))")
         let all = alerts(alertsFile)
         #expect(!all.contains { ($0["flows"] as? [[String: Any]])?.contains { $0["remote"] as? String == web.ipv4 } == true },
                 "plain HTTP must raise nothing: \(all)")
@@ -132,6 +135,7 @@ struct DetectionTests {
         usleep(300_000)
         #expect(try env.lab.inPod(scanner, ["curl", "-s", "--max-time", "3", "http://\(web.ipv4)/"], check: false).output == "ok")
         try env.lab.inPod(scanner, ["nmap", "-sT", "-Pn", "-n", "-p", "1-200", "-T4", web.ipv4], check: false)
+        try env.lab.inPod(scanner, ["sh", "-c", "printf 'SSH-2.0-OpenSSH_9.2\\r\\n' | nc -q 1 -w 2 \(web.ipv4) 80"], check: false)
         usleep(500_000)
         tcpdump.terminate()
         _ = waitUntil(timeout: 3) { !tcpdump.isRunning }
@@ -139,7 +143,8 @@ struct DetectionTests {
         let alerts = replay.output.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        #expect(alerts.map { $0["kind"] as? String } == ["port_scan"], "\(replay.output)")
+        #expect(Set(alerts.compactMap { $0["kind"] as? String }) == ["port_scan", "protocol_mismatch"], "\(replay.output)")
+        #expect(alerts.count == 2, "one alert each, no others: \(replay.output)")
         #expect((alerts.first?["source"] as? [String: Any])?["address"] as? String == scanner.ipv4)
     }
 }

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A TC program that does nothing: the benchmarks attach it to measure what
+ * any TC program costs on this path, the floor podwall's data path is
+ * compared with. Never attached by the agent. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+SEC("tc")
+int pw_baseline(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
+}
+
+char LICENSE[] SEC("license") = "GPL";
