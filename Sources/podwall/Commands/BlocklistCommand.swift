@@ -111,13 +111,7 @@ struct BlocklistCommand: AsyncParsableCommand {
 
         func run() async throws {
             let prefix = try parsePrefix(cidr)
-            var expires: UInt64 = 0
-            if let ttl {
-                guard let seconds = GoDuration.seconds(ttl), seconds > 0 else {
-                    throw ValidationError("'\(ttl)' is not a duration such as 90s, 10m or 1h30m")
-                }
-                expires = MonotonicClock.now() + UInt64(seconds * 1e9)
-            }
+            let expires = try expiry(ttl, from: MonotonicClock.now())
             try await reportingKernelErrors {
                 try BlocklistCommand.open(pins).addDynamic(prefix, expiresNs: expires)
                 print("blocked \(prefix)\(ttl.map { " for \($0)" } ?? "")\(reason.map { ": \($0)" } ?? "")")
@@ -226,6 +220,15 @@ struct BlocklistCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Kernel monotonic expiry for a `--ttl` such as 90s, 10m or 1h30m (0 = never).
+func expiry(_ ttl: String?, from now: UInt64) throws -> UInt64 {
+    guard let ttl else { return 0 }
+    guard let seconds = GoDuration.seconds(ttl), seconds > 0 else {
+        throw ValidationError("'\(ttl)' is not a duration such as 90s, 10m or 1h30m")
+    }
+    return now + UInt64(seconds * 1e9)
 }
 
 func parsePrefix(_ text: String) throws -> IPPrefix {

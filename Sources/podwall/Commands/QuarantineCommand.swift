@@ -61,12 +61,8 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         func run() async throws {
             let index = try QuarantineCommand.ifindex(interface)
-            var expires: UInt64 = 0
             let now = MonotonicClock.now()
-            if let ttl {
-                guard let seconds = GoDuration.seconds(ttl), seconds > 0 else { throw ValidationError("'\(ttl)' is not a duration such as 10m") }
-                expires = now + UInt64(seconds * 1e9)
-            }
+            let expires = try expiry(ttl, from: now)
             try await reportingKernelErrors {
                 try QuarantineCommand.open(pins).update(index, pw_quarantine(since_ns: now, expires_ns: expires, drops: 0))
                 print("quarantined \(interface)\(ttl.map { " for \($0)" } ?? "")")
