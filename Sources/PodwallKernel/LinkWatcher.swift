@@ -44,6 +44,11 @@ public final class LinkWatcher: @unchecked Sendable {
         return links
     }
 
+    /// Interface names by index, in this thread's network namespace.
+    public static func namesByIndex() throws -> [UInt32: String] {
+        Dictionary(try currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Present links first, then changes as they happen, until the stream's
     /// consumer goes away or `stop()` is called.
     public func events() -> AsyncStream<LinkEvent> {

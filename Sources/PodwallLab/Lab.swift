@@ -86,6 +86,8 @@ public final class Lab: @unchecked Sendable {
     /// The "internet": a namespace behind the node's uplink, outside the
     /// cluster's CIDR (RFC 2544 198.19.0.0/24, still only inside the lab).
     public static let internetAddress = "198.19.0.2"
+    /// A second "internet" host in the same namespace.
+    public static let internetAddress2 = "198.19.0.3"
     public var internetNamespace: String { id + "-internet" }
 
     public func addInternet() throws {
@@ -96,6 +98,7 @@ public final class Lab: @unchecked Sendable {
         let internet = ["ip", "netns", "exec", internetNamespace]
         try Shell.run(internet + ["ip", "link", "set", "lo", "up"])
         try Shell.run(internet + ["ip", "addr", "add", "\(Self.internetAddress)/24", "dev", "eth0"])
+        try Shell.run(internet + ["ip", "addr", "add", "\(Self.internetAddress2)/24", "dev", "eth0"])
         try Shell.run(internet + ["ip", "link", "set", "eth0", "up"])
         try Shell.run(internet + ["ip", "route", "add", "default", "via", "198.19.0.1"])
     }

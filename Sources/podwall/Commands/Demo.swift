@@ -9,78 +9,97 @@ struct Demo: AsyncParsableCommand {
         abstract: "Build a lab of pods in network namespaces and show podwall live.",
         discussion: """
             Creates a node namespace with a bridge and pods (namespaces joined by veths, \
-            addresses 198.18.0.0/24 and fd00:198:18::/64), starts `podwall run` there, plays \
-            traffic between the pods (ping, TCP, UDP over IPv6, HTTP with curl when installed, \
-            a pod joining late) and shows the kernel's flow table after each step. Everything \
-            it creates is removed at the end, also on Ctrl-C. Needs root.
+            198.18.0.0/24 and fd00:198:18::/64, in a cgroup of their own), an "internet" \
+            namespace behind the node (198.19.0.2 and .3), starts `podwall run` there and plays \
+            scenarios with real tools where installed: normal HTTP, a bulk push to the internet, \
+            a non-HTTP tunnel to port 80, a connection to a blocklisted address, a port scan, and \
+            a pod joining late. It shows each step's alerts and responses as they come, then a \
+            summary, the kernel's flow table and counters. Everything it creates is removed at \
+            the end, also on Ctrl-C. Needs root.
             """
     )
 
-    @Option(name: .long, help: "Number of pods in the lab.")
-    var pods: Int = 3
-
     func validate() throws {
-        guard (2...20).contains(pods) else { throw ValidationError("--pods must be between 2 and 20") }
         guard geteuid() == 0 else { throw ValidationError("the demo builds network namespaces and loads BPF: run it as root") }
     }
 
     func run() async throws {
         LibbpfLog.capture(echo: false)
         var console = DemoConsole()
-        console.step("Building the lab: \(pods) pods behind a bridge in their own node namespace")
-        let lab = try Lab(pods: pods)
+        console.step("Building the lab: 3 pods behind a bridge in their node namespace, and an internet")
+        let lab = try Lab(pods: 3)
         let interrupt = Self.tearDownOnInterrupt(lab)
         defer { interrupt.cancel(); lab.teardown() }
-        for pod in lab.pods {
-            console.detail("\(pod.name)  \(pod.ipv4)  \(pod.ipv6)  host side: \(pod.hostInterface)")
+        try lab.addInternet()
+        let (frontend, web, worker) = (lab.pods[0], lab.pods[1], lab.pods[2])
+        for (pod, role) in [(frontend, "frontend"), (web, "web server on :80"), (worker, "worker")] {
+            console.detail("\(pod.name)  \(pod.ipv4)  \(role)  (host side: \(pod.hostInterface))")
+        }
+        console.detail("internet  \(Lab.internetAddress), \(Lab.internetAddress2)")
+
+        let agent = try DemoAgent(lab: lab)
+        console.step("Starting the agent: podwall run --cgroup \(lab.cgroupPath ?? "-") --cluster-cidr 198.18.0.0/24 (log: \(agent.logFile))")
+        try agent.start()
+        console.detail("attached to \(lab.pods.count) pod interfaces; alerts go to \(agent.alertsFile)")
+
+        var results: [DemoResult] = []
+        func play(_ name: String, expecting expected: String?, _ body: () throws -> Void) rethrows {
+            console.step(name)
+            let before = agent.alerts().count
+            try body()
+            // Wait for the expected alert, or give a quiet scenario time to prove quiet.
+            _ = Self.waitFor(seconds: expected == nil ? 1.5 : 5) {
+                expected != nil && agent.alerts().dropFirst(before).contains { $0.kind == expected }
+            }
+            let fresh = agent.alerts().dropFirst(before)
+            for alert in fresh { console.detail("alert: \(alert.summary)") }
+            if fresh.isEmpty { console.detail("no alert") }
+            results.append(DemoResult(scenario: name, expected: expected ?? "none", alerts: Array(fresh)))
         }
 
-        let agentLog = "/tmp/\(lab.id)-agent.log"
-        console.step("Starting the agent: podwall run --interfaces 'veth-*' (log: \(agentLog))")
-        try lab.spawn(lab.nodeCommand([CommandLine.arguments[0], "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*", "--log-flows"]),
-                      logFile: agentLog)
-        guard Self.waitFor(seconds: 20, { ((try? String(contentsOfFile: agentLog, encoding: .utf8)) ?? "").contains("ready") }) else {
-            throw ValidationError.failure("the agent did not become ready; see \(agentLog)")
-        }
-        console.detail("attached to \(lab.pods.count) pod interfaces")
+        try lab.spawnInPod(web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nhello\\n' | nc -l -p 80 -q 1; done"])
+        try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "nc -lk -p 9000 > /dev/null"])
+        try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "while true; do nc -l -p 80 > /dev/null; done"])
+        usleep(300_000)
 
-        let view = FlowView(lab: lab)
-        let (first, second, third) = (lab.pods[0], lab.pods[1], lab.pods[2 % lab.pods.count])
-        if Shell.isInstalled("ping") {
-            console.step("\(first.name) pings \(second.name)")
-            try lab.inPod(first, ["ping", "-c", "3", "-i", "0.2", second.ipv4])
-        }
-        console.step("\(first.name) sends 5 MB over TCP to \(third.name)")
-        let listener = try NetworkNamespace.run(third.namespace) { try LabSocket.tcpListener(address: third.ipv4, port: 5001) }
-        let received = Task.detached { LabSocket.acceptAndCount(listener) }
-        _ = try NetworkNamespace.run(first.namespace) { try LabSocket.sendTCP(to: third.ipv4, port: 5001, bytes: 5_000_000) }
-        console.detail("\(await received.value) bytes received")
-        close(listener)
-
-        console.step("\(second.name) sends 100 UDP datagrams over IPv6 to \(third.name)")
-        let receiver = try NetworkNamespace.run(third.namespace) { try LabSocket.udpReceiver(address: third.ipv6, port: 5353) }
-        try NetworkNamespace.run(second.namespace) { try LabSocket.sendUDP(to: third.ipv6, port: 5353, sourcePort: 5454, count: 100, size: 200) }
-        close(receiver)
-
-        if Shell.isInstalled("curl") && Shell.isInstalled("nc") {
-            console.step("\(first.name) fetches a page with curl from a web server in \(second.name)")
-            try lab.spawnInPod(second, ["sh", "-c", "printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nhello\\n' | nc -l -p 80 -q 1"])
-            _ = Self.waitFor(seconds: 2) { (try? lab.inPod(second, ["ss", "-ltn"]).output.contains(":80 ")) == true }
-            let page = try lab.inPod(first, ["curl", "-s", "--max-time", "3", "http://\(second.ipv4)/"], check: false)
+        try play("\(frontend.name) fetches a page from \(web.name) with curl", expecting: nil) {
+            let page = try lab.inPod(frontend, ["curl", "-s", "--max-time", "3", "http://\(web.ipv4)/"], check: false)
             console.detail("curl got: \(page.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        try play("\(worker.name) sends a trickle to the internet, then pushes 200 MB", expecting: "exfiltration") {
+            for _ in 0..<12 {
+                try lab.inPod(worker, ["sh", "-c", "head -c 2000 /dev/zero | nc -q 0 -w 1 \(Lab.internetAddress) 9000"], check: false)
+                usleep(500_000)
+            }
+            try lab.inPod(worker, ["sh", "-c", "head -c 200000000 /dev/zero | nc -q 0 -w 5 \(Lab.internetAddress) 9000"], check: false)
+        }
+        try play("\(frontend.name) opens an SSH-style tunnel to port 80 on the internet", expecting: "protocol_mismatch") {
+            try lab.inPod(frontend, ["sh", "-c", "printf 'SSH-2.0-OpenSSH_9.2\\r\\n' | nc -q 1 -w 2 \(Lab.internetAddress2) 80"], check: false)
+        }
+        try play("\(worker.name) (in the pods' cgroup) connects to the blocked \(Lab.internetAddress)", expecting: "blocklist_hit") {
+            let attempt = try lab.inPodCgroup(worker, ["nc", "-v", "-z", "-w", "2", Lab.internetAddress, "443"], check: false)
+            console.detail("nc says: \(attempt.error.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        if Shell.isInstalled("nmap") {
+            try play("\(worker.name) scans \(web.name) with nmap, ports 1-1000", expecting: "port_scan") {
+                try lab.inPod(worker, ["nmap", "-sT", "-Pn", "-n", "-p", "1-1000", "-T4", "--max-retries", "0", "--host-timeout", "6s", web.ipv4], check: false)
+            }
+            console.detail(try agent.podwall(["quarantine", "list"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
         console.step("A new pod joins: the agent attaches to its veth as it appears")
         let start = Date()
         let late = try lab.addPod()
-        let attached = Self.waitFor(seconds: 5) { (try? String(contentsOfFile: agentLog, encoding: .utf8))?.contains("interface=\(late.hostInterface)") == true }
+        let attached = Self.waitFor(seconds: 5) { agent.log.contains("interface=\(late.hostInterface)") }
         console.detail(attached ? "attached to \(late.hostInterface) \(Int(Date().timeIntervalSince(start) * 1000)) ms after it was created" : "not attached within 5 s")
 
+        console.step("Summary")
+        print(TextTable.render(header: ["SCENARIO", "EXPECTED", "ALERT", "LATENCY", "RESPONSE"], rows: results.map(\.row)))
         console.step("The kernel's flow table (podwall flows), biggest first")
-        print(try view.render())
+        print(try FlowView(lab: lab).render())
         console.step("Kernel counters (podwall status)")
-        print(try view.counters())
-        console.step("Removing the lab: namespaces, veths, pinned maps")
+        print(try FlowView(lab: lab).counters())
+        console.step("Removing the lab: namespaces, veths, cgroup, pinned maps and links")
     }
 
     static func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
@@ -106,6 +125,85 @@ struct Demo: AsyncParsableCommand {
     }
 }
 
+/// The agent the demo runs in the lab's node namespace.
+struct DemoAgent {
+    let lab: Lab
+    var logFile: String { "/tmp/\(lab.id)-agent.log" }
+    var alertsFile: String { "/tmp/\(lab.id)-alerts.jsonl" }
+
+    init(lab: Lab) throws {
+        self.lab = lab
+    }
+
+    func start() throws {
+        try lab.spawn(lab.nodeCommand([CommandLine.arguments[0], "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*",
+                                       "--cgroup", lab.cgroupPath ?? "", "--cluster-cidr", "\(Lab.ipv4Subnet).0/24",
+                                       "--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000",
+                                       "--alerts", alertsFile]), logFile: logFile)
+        guard Demo.waitFor(seconds: 20, { log.contains("ready") }) else {
+            throw ValidationError.failure("the agent did not become ready; see \(logFile)")
+        }
+    }
+
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    func alerts() -> [DemoAlert] {
+        ((try? String(contentsOfFile: alertsFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(DemoAlert.init)
+        }
+    }
+
+    func podwall(_ arguments: [String]) throws -> Shell.Result {
+        try Shell.run(lab.nodeCommand([CommandLine.arguments[0]] + arguments + ["--pin-root", lab.pinRoot]), check: false)
+    }
+}
+
+/// The parts of an alert (JSON) the demo shows.
+struct DemoAlert {
+    let kind: String
+    let source: String
+    let latency: Double
+    let actions: [String]
+
+    init?(_ json: [String: Any]) {
+        guard let kind = json["kind"] as? String, json["is_update"] as? Bool != true else { return nil }
+        self.kind = kind
+        let origin = json["source"] as? [String: Any]
+        // A cgroup denial knows the process, not the pod address.
+        if let process = origin?["process"] as? [String: Any], let comm = process["comm"] as? String {
+            source = "\(comm) (pid \(process["tgid"] as? Int ?? 0))"
+        } else {
+            source = origin?["address"] as? String ?? "?"
+        }
+        latency = json["detection_latency_ms"] as? Double ?? 0
+        actions = (json["actions"] as? [[String: Any]] ?? []).compactMap { action in
+            switch action["type"] as? String {
+            case "block": "block \(action["remote"] as? String ?? "?")"
+            case "quarantine": "quarantine \(action["pod"] as? String ?? "?")"
+            default: nil
+            }
+        }
+    }
+
+    var summary: String {
+        let detected = "\(kind) from \(source), " + String(format: "%.1f", latency) + " ms after the deciding packet"
+        return actions.isEmpty ? detected : detected + "; " + actions.joined(separator: ", ")
+    }
+}
+
+struct DemoResult {
+    let scenario: String
+    let expected: String
+    let alerts: [DemoAlert]
+
+    var row: [String] {
+        let alert = alerts.first { $0.kind == expected } ?? alerts.first
+        let response = alert?.actions.joined(separator: ", ") ?? ""
+        return [scenario, expected, alert?.kind ?? "none", alert.map { String(format: "%.1f ms", $0.latency) } ?? "-",
+                response.isEmpty ? "-" : response]
+    }
+}
+
 /// Step-by-step output of the demo.
 struct DemoConsole {
     private var step = 0
@@ -128,15 +226,17 @@ struct FlowView {
     let lab: Lab
 
     func render() throws -> String {
-        let names = try NetworkNamespace.run(lab.nodeNamespace) {
-            Dictionary(try LinkWatcher.currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
-        }
+        let names = try NetworkNamespace.run(lab.nodeNamespace) { try LinkWatcher.namesByIndex() }
         let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset())
-        let flows = try PinnedState(pinRoot: lab.pinRoot).flows().entries()
-            .map { FlowRecord($0.key, $0.value) }
-            .filter { !$0.key.remote.description.hasPrefix("ff02:") && !$0.key.pod.description.hasPrefix("ff02:") && $0.key.remote.description != "::" }
-            .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }
-        return formatter.table(flows)
+        let records = try PinnedState(pinRoot: lab.pinRoot).flows().entries().map { FlowRecord($0.key, $0.value) }
+        let transport: Set<IPProtocol> = [.tcp, .udp]
+        let flows = records.filter { transport.contains($0.key.proto) }.sorted { total($0) > total($1) }
+        let more = flows.count > 20 ? "\n... \(flows.count - 20) more TCP/UDP flows" : ""
+        return formatter.table(Array(flows.prefix(20))) + more
+    }
+
+    private func total(_ flow: FlowRecord) -> UInt64 {
+        flow.fromPod.bytes + flow.toPod.bytes
     }
 
     func counters() throws -> String {

@@ -27,7 +27,7 @@ struct Flows: AsyncParsableCommand {
     func run() async throws {
         LibbpfLog.capture(echo: false)
         try await reportingKernelErrors {
-            let names = Dictionary(try LinkWatcher.currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+            let names = try LinkWatcher.namesByIndex()
             let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset())
             var flows = try PinnedState(pinRoot: pins.pinRoot).flows().entries().map { FlowRecord($0.key, $0.value) }
             if let interface { flows = flows.filter { formatter.interfaceName($0.key.ifindex) == interface } }

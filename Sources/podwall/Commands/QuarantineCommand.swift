@@ -39,7 +39,7 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingKernelErrors {
-                let names = Dictionary(try LinkWatcher.currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+                let names = try LinkWatcher.namesByIndex()
                 let now = MonotonicClock.now()
                 let rows = try QuarantineCommand.open(pins).entries().sorted { $0.key < $1.key }.map { entry -> [String] in
                     let value = entry.value

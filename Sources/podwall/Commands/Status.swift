@@ -15,7 +15,7 @@ struct Status: AsyncParsableCommand {
         LibbpfLog.capture(echo: false)
         try await reportingKernelErrors {
             let state = PinnedState(pinRoot: pins.pinRoot)
-            let names = Dictionary(try LinkWatcher.currentLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+            let names = try LinkWatcher.namesByIndex()
             let links = try state.links().entries().sorted { $0.key < $1.key }
             print("attached interfaces: \(links.count)")
             let rows = links.map { entry -> [String] in

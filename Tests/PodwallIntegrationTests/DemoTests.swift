@@ -1,0 +1,23 @@
+import Foundation
+import PodwallLab
+import PodwallTestSupport
+import Testing
+
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct DemoTests {
+    @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("curl"), "needs nc and curl"))
+    func theDemoDetectsEveryScenarioAndLeavesNothingBehind() throws {
+        let result = try Shell.run([PodwallBinary.path, "demo"], check: false)
+        #expect(result.succeeded, "\(result.output)\n\(result.error)")
+        let summary = result.output.components(separatedBy: "Summary").last ?? ""
+        for kind in ["exfiltration", "protocol_mismatch", "blocklist_hit"] + (Shell.isInstalled("nmap") ? ["port_scan"] : []) {
+            #expect(summary.range(of: "\(kind) +\(kind)", options: .regularExpression) != nil, "\(kind) expected and seen:\n\(summary)")
+        }
+        #expect(summary.range(of: "none +none", options: .regularExpression) != nil, "plain HTTP stays quiet:\n\(summary)")
+        // The lab is named after the demo's process: nothing of it may remain.
+        let id = try #require(result.output.firstMatch(of: /pwlab-\d+-\d+/).map { String($0.output) })
+        #expect(!(try Shell.run(["ip", "netns", "list"]).output.contains(id)))
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/\(id)"))
+        #expect(!(try Shell.run(["sh", "-c", "ls /sys/fs/cgroup/unified /sys/fs/cgroup 2>/dev/null"]).output.contains(id)))
+    }
+}
