@@ -70,7 +70,7 @@ let emptyCost = try ProgramTestRun.run(datapath.fromPod, packet: testPacket, rep
 
 var report: [FeedLoadReport] = []
 let podwallLoad = try seconds {
-    report = try FeedLoader.load(FeedSource(name: "bench", path: feedPath), into: datapath.blocklist)
+    report = try FeedLoader.loadFileNow(FeedSource(name: "bench", path: feedPath), into: datapath.blocklist)
 }
 let fullCost = try ProgramTestRun.run(datapath.fromPod, packet: testPacket, repeat: 1_000_000).durationNanoseconds
 

@@ -78,8 +78,11 @@ public final class Agent: Sendable {
     }
 
     private func attachCgroupHooks(_ datapath: Datapath) {
-        let path = configuration.cgroupPath ?? CgroupHooks.detectPodCgroup()
-        guard let path, !path.isEmpty else {
+        if configuration.cgroupPath == "" {
+            logger.info("cgroup hooks disabled: connect()/sendmsg() are not checked, TC still drops")
+            return
+        }
+        guard let path = configuration.cgroupPath ?? CgroupHooks.detectPodCgroup() else {
             logger.warning("no pod cgroup found (kubepods under the cgroup v2 mount); connect()/sendmsg() are not checked, TC still drops. Pass --cgroup PATH.")
             return
         }

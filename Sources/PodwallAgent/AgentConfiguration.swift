@@ -25,6 +25,8 @@ public struct AgentConfiguration: Sendable {
     public var feedPolicy = FeedPolicy()
     public var feedMode: FeedMode = .strict
     public var feedPollSeconds: Double = 5
+    /// How often feeds given as URLs are downloaded again.
+    public var feedURLPollSeconds: Double = 3600
     /// Detectors, dedup window and response policy.
     public var detection = AggregatorConfig()
     /// Alerts as JSON lines: this file, or stdout when nil.

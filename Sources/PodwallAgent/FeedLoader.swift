@@ -15,11 +15,15 @@ public struct FeedSource: Sendable {
         self.format = format
     }
 
-    /// The default feed name: the file name without its extension.
+    /// The default feed name: the file name without its extension (for a
+    /// URL, its last path component).
     public static func defaultName(for path: String) -> String {
-        let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return file.isEmpty ? "feed" : file
+        let url = FeedDownloader.isURL(path) ? URL(string: path) : URL(fileURLWithPath: path)
+        let file = url?.deletingPathExtension().lastPathComponent ?? ""
+        return file.isEmpty || file == "/" ? "feed" : file
     }
+
+    public var isURL: Bool { FeedDownloader.isURL(path) }
 }
 
 public struct FeedLoadReport: Sendable, CustomStringConvertible {
@@ -54,8 +58,19 @@ public enum FeedLoadError: Error, CustomStringConvertible {
 /// Reads, validates and applies feeds. A feed that fails validation is never
 /// applied, not even in part: the kernel keeps its previous version.
 public enum FeedLoader {
+    /// Loads a file, a directory of files, or a URL (nothing when the server
+    /// says the feed has not changed since the last download).
     public static func load(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
-                            mode: FeedMode = .strict) throws -> [FeedLoadReport] {
+                            mode: FeedMode = .strict, downloader: FeedDownloader = FeedDownloader()) async throws -> [FeedLoadReport] {
+        guard !source.isURL else {
+            switch try await downloader.fetch(source.path) {
+            case .notModified:
+                return []
+            case .changed(let data):
+                let name = URL(string: source.path)?.lastPathComponent ?? source.path
+                return [try apply([UInt8](data), named: name, as: source, into: blocklist, policy: policy, mode: mode)]
+            }
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory) else {
             throw FeedLoadError.unreadable(path: source.path, reason: "no such file or directory")
@@ -75,11 +90,17 @@ public enum FeedLoader {
         guard let data = FileManager.default.contents(atPath: source.path) else {
             throw FeedLoadError.unreadable(path: source.path, reason: String(cString: strerror(errno)))
         }
+        return try apply([UInt8](data), named: URL(fileURLWithPath: source.path).lastPathComponent, as: source,
+                         into: blocklist, policy: policy, mode: mode)
+    }
+
+    /// Parses and validates a feed document, then applies it whole, or not at all.
+    static func apply(_ bytes: [UInt8], named name: String, as source: FeedSource, into blocklist: Blocklist,
+                      policy: FeedPolicy, mode: FeedMode) throws -> FeedLoadReport {
         let started = Date()
         let content: FeedContent
         do {
-            content = try FeedParser.parse([UInt8](data), source: URL(fileURLWithPath: source.path).lastPathComponent,
-                                           format: source.format, policy: policy, mode: mode)
+            content = try FeedParser.parse(bytes, source: name, format: source.format, policy: policy, mode: mode)
         } catch {
             throw FeedLoadError.rejected(error)
         }
@@ -97,5 +118,13 @@ public enum FeedLoader {
         let change = try blocklist.replaceFeed(source.name, with: prefixes)
         return FeedLoadReport(name: source.name, entries: prefixes.count, skippedLines: skipped, change: change,
                               parseSeconds: parsed.timeIntervalSince(started), applySeconds: Date().timeIntervalSince(parsed))
+    }
+}
+
+extension FeedLoader {
+    /// A local file, synchronously (for benchmarks and tools without a runtime).
+    public static func loadFileNow(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
+                                   mode: FeedMode = .strict) throws -> [FeedLoadReport] {
+        [try loadFile(source, into: blocklist, policy: policy, mode: mode)]
     }
 }

@@ -6,33 +6,42 @@ import PodwallKernel
 
 /// Loads the configured feeds at start and again whenever a file changes
 /// (polled: simple, and it works on every filesystem, ConfigMap symlink
-/// swaps included). A feed that fails validation is logged and skipped; its
-/// previous version stays enforced.
+/// swaps included) or, for URLs, on their own interval with conditional
+/// requests. A feed that fails to download or validate is logged and
+/// skipped; its previous version stays enforced.
 struct FeedWatcher {
     let configuration: AgentConfiguration
     let blocklist: Blocklist
     let logger: Logger
+    let downloader = FeedDownloader()
 
     func run() async throws {
         var seen: [String: Date] = [:]
+        var nextDownload: [String: Date] = [:]
         while !Task.isCancelled {
             for source in configuration.feeds {
-                let modified = Self.modificationDate(source.path)
-                guard modified != seen[source.path] else { continue }
-                seen[source.path] = modified
-                load(source)
+                if source.isURL {
+                    guard Date() >= nextDownload[source.path, default: .distantPast] else { continue }
+                    nextDownload[source.path] = Date().addingTimeInterval(configuration.feedURLPollSeconds)
+                } else {
+                    let modified = Self.modificationDate(source.path)
+                    guard modified != seen[source.path] else { continue }
+                    seen[source.path] = modified
+                }
+                await load(source)
             }
-            try await Task.sleep(for: .seconds(configuration.feedPollSeconds))
+            try await Task.sleep(for: .seconds(min(configuration.feedPollSeconds, configuration.feedURLPollSeconds)))
         }
     }
 
-    private func load(_ source: FeedSource) {
+    private func load(_ source: FeedSource) async {
         do {
-            for report in try FeedLoader.load(source, into: blocklist, policy: configuration.feedPolicy, mode: configuration.feedMode) {
-                logger.info("\(report)")
-            }
+            let reports = try await FeedLoader.load(source, into: blocklist, policy: configuration.feedPolicy,
+                                                    mode: configuration.feedMode, downloader: downloader)
+            if reports.isEmpty { logger.debug("feed \(source.name) not modified") }
+            for report in reports { logger.info("\(report)") }
         } catch {
-            logger.error("\(error)")
+            logger.error("\(error); the last version of feed \(source.name) that loaded stays enforced")
         }
     }
 

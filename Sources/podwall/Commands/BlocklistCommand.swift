@@ -26,7 +26,7 @@ struct BlocklistCommand: AsyncParsableCommand {
 
     struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load a feed file (or a directory of feed files) as a named feed.",
+            abstract: "Load a feed file, a directory of feed files, or a URL as a named feed.",
             discussion: """
                 Formats: plain, netset (FireHOL), spamhaus-drop, spamhaus-drop-json, feodo, \
                 feodo-csv, crowdsec; detected from the content unless --format is given. A feed \
@@ -38,10 +38,11 @@ struct BlocklistCommand: AsyncParsableCommand {
                   podwall blocklist load /etc/podwall/feeds/firehol_level1.netset
                   podwall blocklist load drop.txt --name spamhaus-drop --format spamhaus-drop
                   podwall blocklist load feeds/ --lenient
+                  podwall blocklist load https://www.spamhaus.org/drop/drop_v4.json --name spamhaus-drop
                 """
         )
 
-        @Argument(help: ArgumentHelp("A feed file, or a directory whose files are feeds.", valueName: "path"))
+        @Argument(help: ArgumentHelp("A feed file, a directory whose files are feeds, or an http(s) URL.", valueName: "path|url"))
         var path: String
 
         @Option(help: "Feed name (default: the file name without extension).")
@@ -81,11 +82,13 @@ struct BlocklistCommand: AsyncParsableCommand {
             let source = FeedSource(name: name ?? FeedSource.defaultName(for: path), path: path, format: feedFormat)
             try await reportingKernelErrors {
                 do {
-                    for report in try FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: policy,
-                                                      mode: lenient ? .lenient : .strict) {
+                    for report in try await FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: policy,
+                                                            mode: lenient ? .lenient : .strict) {
                         print(report)
                     }
                 } catch let error as FeedLoadError {
+                    throw ValidationError.failure(error.description)
+                } catch let error as FeedDownloader.Failure {
                     throw ValidationError.failure(error.description)
                 }
             }

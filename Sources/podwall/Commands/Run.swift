@@ -52,8 +52,12 @@ struct Run: AsyncParsableCommand {
     var allow: [String] = []
 
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "A blocklist feed file or directory, loaded now and whenever it changes; repeat for more.", valueName: "path"))
+        "A blocklist feed: a file or directory (reloaded when it changes) or an http(s) URL (polled); repeat for more.",
+        valueName: "path|url"))
     var feed: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("How often feed URLs are downloaded again (conditional requests).", valueName: "seconds"))
+    var feedInterval: Double = 3600
 
     @Flag(name: .long, help: "Skip bad feed lines instead of rejecting the feed.")
     var lenient = false
@@ -101,6 +105,7 @@ struct Run: AsyncParsableCommand {
         configuration.allow = try allow.map(parsePrefix)
         configuration.feeds = feed.map { FeedSource(name: FeedSource.defaultName(for: $0), path: $0) }
         configuration.feedMode = lenient ? .lenient : .strict
+        configuration.feedURLPollSeconds = feedInterval
         configuration.alertsPath = alerts
         if !clusterCIDR.isEmpty {
             configuration.detection.exfiltration.clusterCIDRs = try clusterCIDR.map { text in
