@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // The kernel/userspace ABI: the very header the BPF programs include.
@@ -59,6 +60,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // libpcap behind opaque handles (its bpf_insn must not meet libbpf's).
@@ -79,6 +81,7 @@ let package = Package(
         .target(name: "PodwallTestSupport", path: "Tests/PodwallTestSupport"),
         .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore", "PodwallTestSupport"]),
         .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection", "PodwallCore"]),
+        .testTarget(name: "PodwallAgentTests", dependencies: ["PodwallAgent"]),
         .testTarget(name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallDetection", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallKernelTests",

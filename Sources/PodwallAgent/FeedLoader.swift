@@ -8,6 +8,10 @@ public struct FeedSource: Sendable {
     public var name: String
     public var path: String
     public var format: FeedFormat?
+    /// For a URL: how often to download it (default: the agent's --feed-interval).
+    public var intervalSeconds: Double?
+    /// Skip bad lines (default: the agent's --lenient).
+    public var lenient: Bool?
 
     public init(name: String, path: String, format: FeedFormat? = nil) {
         self.name = name

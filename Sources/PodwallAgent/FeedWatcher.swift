@@ -22,7 +22,7 @@ struct FeedWatcher {
             for source in configuration.feeds {
                 if source.isURL {
                     guard Date() >= nextDownload[source.path, default: .distantPast] else { continue }
-                    nextDownload[source.path] = Date().addingTimeInterval(configuration.feedURLPollSeconds)
+                    nextDownload[source.path] = Date().addingTimeInterval(source.intervalSeconds ?? configuration.feedURLPollSeconds)
                 } else {
                     let modified = Self.modificationDate(source.path)
                     guard modified != seen[source.path] else { continue }
@@ -36,8 +36,9 @@ struct FeedWatcher {
 
     private func load(_ source: FeedSource) async {
         do {
+            let mode = source.lenient.map { $0 ? FeedMode.lenient : .strict } ?? configuration.feedMode
             let reports = try await FeedLoader.load(source, into: blocklist, policy: configuration.feedPolicy,
-                                                    mode: configuration.feedMode, downloader: downloader)
+                                                    mode: mode, downloader: downloader)
             if reports.isEmpty { logger.debug("feed \(source.name) not modified") }
             for report in reports { logger.info("\(report)") }
         } catch {

@@ -59,6 +59,11 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How often feed URLs are downloaded again (conditional requests).", valueName: "seconds"))
     var feedInterval: Double = 3600
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A feeds file (YAML): the enabled feeds in it are loaded and kept up to date, as with --feed. See blocklists/feeds.yaml.",
+        valueName: "file"))
+    var feedsConfig: String?
+
     @Flag(name: .long, help: "Skip bad feed lines instead of rejecting the feed.")
     var lenient = false
 
@@ -104,6 +109,13 @@ struct Run: AsyncParsableCommand {
         configuration.cgroupPath = noCgroup ? "" : cgroup
         configuration.allow = try allow.map(parsePrefix)
         configuration.feeds = feed.map { FeedSource(name: FeedSource.defaultName(for: $0), path: $0) }
+        if let feedsConfig {
+            do {
+                configuration.feeds += try FeedsConfiguration.load(feedsConfig).feeds
+            } catch let error as FeedsConfiguration.Invalid {
+                throw ValidationError(error.description)
+            }
+        }
         configuration.feedMode = lenient ? .lenient : .strict
         configuration.feedURLPollSeconds = feedInterval
         configuration.alertsPath = alerts
