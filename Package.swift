@@ -81,7 +81,7 @@ let package = Package(
         .target(name: "PodwallTestSupport", path: "Tests/PodwallTestSupport"),
         .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore", "PodwallTestSupport"]),
         .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection", "PodwallCore"]),
-        .testTarget(name: "PodwallAgentTests", dependencies: ["PodwallAgent"]),
+        .testTarget(name: "PodwallAgentTests", dependencies: ["PodwallAgent", "PodwallDetection"]),
         .testTarget(name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallDetection", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallKernelTests",

@@ -35,7 +35,7 @@ public final class Agent: Sendable {
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath), logger: logger)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.attachLinks(watcher.events(), datapath: datapath) }
+            group.addTask { await self.attachLinks(watcher.events(), datapath: datapath, pipeline: pipeline) }
             let flowEvents = try events.records()
             group.addTask { await self.consume(flowEvents, pipeline: pipeline) }
             group.addTask { try await self.drive(pipeline, datapath: datapath) }
@@ -50,7 +50,7 @@ public final class Agent: Sendable {
         logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
     }
 
-    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath) async {
+    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath, pipeline: DetectionPipeline) async {
         var attached: [UInt32: String] = [:]
         for await event in links {
             switch event {
@@ -60,6 +60,7 @@ public final class Agent: Sendable {
                 do {
                     try datapath.attach(link, monotonicNow: MonotonicClock.now())
                     attached[link.index] = link.name
+                    pipeline.interfaceAttached(link.index, name: link.name)
                     logger.info("attached", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
                 } catch let error as KernelError where error.errno == ENODEV {
                     logger.debug("interface went away before attach", metadata: ["interface": "\(link.name)"])
@@ -71,6 +72,7 @@ public final class Agent: Sendable {
                 logger.info("ready", metadata: ["interfaces": "\(attached.count)"])
             case .removed(let link):
                 guard attached.removeValue(forKey: link.index) != nil else { continue }
+                pipeline.interfaceAttached(link.index, name: nil)
                 datapath.forget(link)
                 logger.info("detached (interface gone)", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
             }

@@ -18,6 +18,8 @@ final class DetectionPipeline: @unchecked Sendable {
     private let logger: Logger
     private let wallOffset: Int64
     private let lock = NSLock()
+    /// Host-side interface names by ifindex, kept by the attach loop.
+    private var interfaces: [UInt32: String] = [:]
     private(set) var alertsWritten = 0
     private(set) var actionsTaken = 0
 
@@ -31,6 +33,10 @@ final class DetectionPipeline: @unchecked Sendable {
 
     private func wall(_ monotonic: UInt64) -> UInt64 { UInt64(Int64(monotonic) + wallOffset) }
     private var now: UInt64 { wall(MonotonicClock.now()) }
+
+    func interfaceAttached(_ ifindex: UInt32, name: String?) {
+        lock.withLock { interfaces[ifindex] = name }
+    }
 
     func handle(_ event: KernelEvent) {
         let alerts: [Alert] = lock.withLock {
@@ -59,6 +65,7 @@ final class DetectionPipeline: @unchecked Sendable {
 
     private func publish(_ alerts: [Alert]) {
         for var alert in alerts {
+            alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
             if !alert.isUpdate {
                 alert.actions = alert.actions.filter { perform($0, alert: alert) }
                 if alert.actions.contains(where: { $0 != .none }) {

@@ -28,6 +28,8 @@ public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
 public struct AlertSource: Sendable, Equatable, Codable {
     public var address: IPAddr
     public var ifindex: UInt32
+    /// The pod's host-side interface, filled by the agent.
+    public var interface: String?
     public var podName: String?
     public var cgroupId: UInt64?
     public var process: ProcessIdentity?
@@ -47,7 +49,7 @@ public struct AlertSource: Sendable, Equatable, Codable {
     public var key: SourceKey { SourceKey(address: address, ifindex: ifindex) }
 
     enum CodingKeys: String, CodingKey {
-        case address, ifindex, process
+        case address, ifindex, process, interface
         case podName = "pod_name"
         case cgroupId = "cgroup_id"
     }

@@ -40,6 +40,7 @@ struct DetectionTests {
         #expect(latency < 1000, "alert \(latency) ms after the deciding packet")
         let actions = (scan["actions"] as? [[String: Any]]) ?? []
         #expect(actions.contains { $0["type"] as? String == "quarantine" }, "\(scan)")
+        #expect((scan["source"] as? [String: Any])?["interface"] as? String == scanner.hostInterface, "\(scan)")
         let response = try #require(scan["response_latency_ms"] as? Double)
         #expect(response < 10, "quarantine in force \(response) ms after the decision")
         let list = try env.podwall(["quarantine", "list"]).output

@@ -78,6 +78,15 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Only alert: no quarantine or block responses.")
     var alertOnly = false
 
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Response to a kind of alert: KIND=alert|block|quarantine[:TTL], e.g. port_scan=alert or exfiltration=block:30m. Defaults: port_scan=quarantine:10m, exfiltration=block:1h, protocol_mismatch=block:1h, blocklist_hit=alert.",
+        valueName: "kind=action"))
+    var response: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "A TCP port where only HTTP is expected (default 80); repeat for more.", valueName: "port"))
+    var httpPort: [UInt16] = []
+
     @Option(name: .long, help: ArgumentHelp("Exfiltration: length of one volume interval.", valueName: "seconds"))
     var exfilInterval: Double = 10
 
@@ -132,6 +141,17 @@ struct Run: AsyncParsableCommand {
         if alertOnly {
             configuration.detection.policy = ResponsePolicy.alertOnly
         }
+        for text in response {
+            do {
+                let (kind, rule) = try ResponseOption.parse(text)
+                configuration.detection.policy[kind] = rule
+            } catch let error as ResponseOption.Invalid {
+                throw ValidationError(error.description)
+            }
+        }
+        if !httpPort.isEmpty {
+            configuration.detection.protocolMismatch.httpPorts = httpPort
+        }
         let agent = Agent(configuration: configuration, logger: logger)
         try await reportingKernelErrors {
             try await SignalHandling.runUntilTerminated { try await agent.run() }
@@ -154,3 +174,4 @@ enum SignalHandling {
         try await work.value
     }
 }
+
