@@ -112,7 +112,9 @@ struct FlowTrackingTests {
 
 @Suite(.enabled(if: Privileged.enabled, Privileged.reason))
 struct CommandLineTests {
-    @Test(arguments: [[], ["run"], ["flows"], ["status"], ["uninstall"], ["demo"]])
+    @Test(arguments: [[], ["run"], ["flows"], ["status"], ["uninstall"], ["demo"], ["replay"], ["blocklist"], ["blocklist", "load"],
+                      ["blocklist", "add"], ["blocklist", "del"], ["blocklist", "list"], ["blocklist", "check"], ["blocklist", "stats"],
+                      ["quarantine"], ["quarantine", "list"], ["quarantine", "add"], ["quarantine", "release"]])
     func everyCommandHasHelp(command: [String]) throws {
         let result = try Shell.run([PodwallBinary.path] + command + ["--help"])
         #expect(result.output.contains("USAGE:"))
