@@ -40,7 +40,7 @@ public final class Agent: Sendable {
             group.addTask { await self.consume(flowEvents, pipeline: pipeline) }
             group.addTask { try await self.drive(pipeline, datapath: datapath) }
             group.addTask { try await self.sweepIdleFlows(datapath) }
-            group.addTask { try await self.reportStats(datapath, events: events) }
+            group.addTask { try await self.reportStats(datapath, events: events, pipeline: pipeline) }
             group.addTask { try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger).run() }
             try await group.next()
             group.cancelAll()
@@ -142,13 +142,15 @@ public final class Agent: Sendable {
         }
     }
 
-    private func reportStats(_ datapath: Datapath, events: RingBufferReader<KernelEvent>) async throws {
+    private func reportStats(_ datapath: Datapath, events: RingBufferReader<KernelEvent>, pipeline: DetectionPipeline) async throws {
         while !Task.isCancelled {
             try await Task.sleep(for: .seconds(configuration.statsIntervalSeconds))
             var metadata: Logger.Metadata = [:]
             for (name, value) in datapath.counters.snapshot() { metadata[name] = "\(value)" }
             metadata["events_delivered"] = "\(events.deliveredCount)"
             metadata["events_queue_drops"] = "\(events.queueDrops)"
+            metadata["alerts_written"] = "\(pipeline.alertsWritten)"
+            metadata["responses_taken"] = "\(pipeline.actionsTaken)"
             logger.info("stats", metadata: metadata)
         }
     }

@@ -20,8 +20,11 @@ final class DetectionPipeline: @unchecked Sendable {
     private let lock = NSLock()
     /// Host-side interface names by ifindex, kept by the attach loop.
     private var interfaces: [UInt32: String] = [:]
-    private(set) var alertsWritten = 0
-    private(set) var actionsTaken = 0
+    private var written = 0
+    private var taken = 0
+    /// For the agent's stats line.
+    var alertsWritten: Int { lock.withLock { written } }
+    var actionsTaken: Int { lock.withLock { taken } }
 
     init(config: AggregatorConfig, datapath: Datapath, output: AlertOutput, logger: Logger) {
         aggregator = Aggregator(config: config)
@@ -73,7 +76,7 @@ final class DetectionPipeline: @unchecked Sendable {
                 }
             }
             output.write(alert)
-            lock.withLock { alertsWritten += 1 }
+            lock.withLock { written += 1 }
         }
     }
 
@@ -94,7 +97,7 @@ final class DetectionPipeline: @unchecked Sendable {
                 logger.notice("capture requested by alert \(alert.id): packet capture is not available in this build")
                 return false
             }
-            lock.withLock { actionsTaken += 1 }
+            lock.withLock { taken += 1 }
             return true
         } catch {
             logger.error("response to alert \(alert.id) failed: \(error)")

@@ -132,11 +132,6 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
         }
     }
 
-    /// Deletes every entry; returns how many were removed.
-    @discardableResult
-    public func clear() -> Int {
-        keys().reduce(0) { removed, key in removed + ((try? delete(key)) == true ? 1 : 0) }
-    }
 }
 
 /// An owned file descriptor, closed when the last reference goes.

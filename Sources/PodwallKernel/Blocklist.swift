@@ -161,6 +161,7 @@ public final class Blocklist: @unchecked Sendable {
         try write(sharedWrites, keepingHits: true)
         members[slot] = prefixes.isEmpty ? nil : prefixes
         try remove(removals, change: &change)
+        if !added.isEmpty || !dropped.isEmpty { try policy.bump() }
         try recordFeed(name, slot: slot, entries: prefixes.count)
         return change
     }
@@ -198,6 +199,7 @@ public final class Blocklist: @unchecked Sendable {
         load()
         dynamic[prefix] = expiresNs
         try write([(prefix, feedBits(prefix))], keepingHits: true)
+        try policy.bump()
     }
 
     /// Removes the dynamic listing of `prefix`. Returns the feeds that still
@@ -209,6 +211,7 @@ public final class Blocklist: @unchecked Sendable {
         dynamic[prefix] = nil
         var change = Change()
         try remove([(prefix, feedBits(prefix))], change: &change)
+        try policy.bump()
         return feedNames(feedBits(prefix))
     }
 
@@ -220,6 +223,7 @@ public final class Blocklist: @unchecked Sendable {
         for prefix in expired { dynamic[prefix] = nil }
         var change = Change()
         try remove(expired.map { ($0, feedBits($0)) }, change: &change)
+        if !expired.isEmpty { try policy.bump() }
         return expired.filter { feedBits($0) == 0 }
     }
 
@@ -279,7 +283,6 @@ public final class Blocklist: @unchecked Sendable {
             errors.record(index) { index < 2 ? try hosts.updateBatch(batches[index]) : try nets.updateBatch(netBatch) }
         }
         try errors.rethrow()
-        if !entries.isEmpty { try policy.bump() }
     }
 
     /// Entries left with no feed bits are deleted, the others rewritten.
@@ -293,7 +296,6 @@ public final class Blocklist: @unchecked Sendable {
             try nets.delete(pw_lpm_key(prefix))
         }
         change.removed += gone.count
-        if !gone.isEmpty { try policy.bump() }
     }
 }
 

@@ -140,12 +140,12 @@ public final class Lab: @unchecked Sendable {
 
     /// Starts a background process in any namespace of the lab.
     @discardableResult
-    public func spawn(inNamespace namespace: String, _ command: [String]) throws -> Process {
-        try spawn(["ip", "netns", "exec", namespace] + command)
+    public func spawn(inNamespace namespace: String, _ command: [String], logFile: String? = nil) throws -> Process {
+        try spawn(["ip", "netns", "exec", namespace] + command, logFile: logFile)
     }
 
     public func spawnInPod(_ pod: Pod, _ command: [String], logFile: String? = nil) throws -> Process {
-        try spawn(["ip", "netns", "exec", pod.namespace] + command, logFile: logFile)
+        try spawn(inNamespace: pod.namespace, command, logFile: logFile)
     }
 
     /// Stops processes, deletes the namespaces (their veths go with them) and
