@@ -30,6 +30,10 @@
 #define PW_MAP_FEEDS_NAME       "pw_feeds"
 #define PW_MAP_DENY_LIMIT_NAME  "pw_deny_limit"
 #define PW_MAP_CONFIG_NAME      "pw_config"
+#define PW_MAP_CAPTURES_NAME    "pw_captures"
+#define PW_MAP_CAPTURE_RINGS_NAME "pw_capture_rings"
+#define PW_MAP_CAPTURE_ON_NAME  "pw_capture_on"
+#define PW_MAP_CAPTURE_BUF_NAME "pw_capture_buf"
 
 /* Default sizes; the agent overrides them from its config before load. */
 #define PW_FLOWS_DEFAULT_ENTRIES   262144
@@ -244,6 +248,7 @@ enum pw_counter {
 
 /* Ring-buffer records. Every record starts with this header. */
 enum pw_event_type {
+	PW_EVENT_PACKET = 7,    /* a captured packet (capture rings only) */
 	PW_EVENT_FLOW_NEW = 1,
 	PW_EVENT_FLOW_END = 2,
 	PW_EVENT_FLOW_PAYLOAD = 3,
@@ -292,6 +297,65 @@ struct pw_drop_event {
 	__u64 pid_tgid;
 	__u64 cgroup_id;
 	char  comm[16];
+};
+
+/* Packet capture. Up to PW_CAPTURE_SLOTS captures run at once; each has a
+ * filter and counters in pw_captures[slot] and its own ring buffer in
+ * pw_capture_rings[slot], so a flood into one capture can neither starve
+ * another nor the flow events. pw_capture_on holds the bitmask of live slots:
+ * with no capture running, a packet pays one array lookup. */
+#define PW_CAPTURE_SLOTS             32
+#define PW_CAPTURE_DEFAULT_SNAPLEN   256
+/* The per-CPU staging buffer is at most 32 KiB: a record header and this
+ * many bytes, which holds any Ethernet or jumbo frame; longer GSO packets are
+ * cut here and keep their original length. */
+#define PW_CAPTURE_MAX_SNAPLEN       32704
+#define PW_CAPTURE_RING_BYTES        (4 << 20)
+
+/* Addresses are compared masked: (addr & mask) == net; an all-zero mask
+ * matches any address. Zero ports, protocol or ifindex match anything. */
+struct pw_capture_filter {
+	__u8  pod_net[16];
+	__u8  pod_mask[16];
+	__u8  remote_net[16];
+	__u8  remote_mask[16];
+	__u32 ifindex;
+	__u16 pod_port;
+	__u16 remote_port;
+	__u8  proto;
+	__u8  pad[7];
+};
+
+struct pw_capture {
+	struct pw_capture_filter filter;
+	__u64 id;               /* the owner's capture id, stamped into records */
+	__u64 expires_ns;       /* CLOCK_MONOTONIC; 0 = never */
+	__u64 max_packets;      /* packet budget; 0 = unlimited */
+	__u32 snaplen;          /* 1..PW_CAPTURE_MAX_SNAPLEN */
+	__u32 owner_pid;        /* lets a new owner reclaim a dead one's slot */
+	/* Written by the programs with atomic adds; every matched packet ends in
+	 * exactly one of captured, skipped or lost. */
+	__u64 matched;
+	__u64 captured;
+	__u64 captured_bytes;
+	__u64 skipped;          /* matched after the budget ran out or the capture expired */
+	__u64 lost;             /* not delivered: its ring was full (or the bytes unreadable) */
+};
+
+struct pw_capture_on {
+	__u32 slots;            /* bit n: pw_captures[n] is live */
+	__u32 pad;
+};
+
+/* One captured packet; cap_len bytes of the frame follow the record. */
+struct pw_packet_record {
+	struct pw_event_header header;   /* PW_EVENT_PACKET, precise timestamp */
+	__u64 capture_id;
+	__u32 ifindex;
+	__u32 orig_len;
+	__u32 cap_len;
+	__u8  direction;        /* enum pw_direction */
+	__u8  pad[3];
 };
 
 #endif /* PODWALL_ABI_H */

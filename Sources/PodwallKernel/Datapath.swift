@@ -33,6 +33,7 @@ public final class Datapath: @unchecked Sendable {
     public let allowlist: BPFMap<pw_lpm_key, UInt64>
     public let policy: PolicyGeneration
     public let quarantine: BPFMap<UInt32, pw_quarantine>
+    public let captures: CaptureTable
 
     public init(options: Options = Options()) throws {
         if let pinRoot = options.pinRoot {
@@ -56,6 +57,9 @@ public final class Datapath: @unchecked Sendable {
             feeds: try object.map(named: PW_MAP_FEEDS_NAME), policy: policy)
         allowlist = try object.map(named: PW_MAP_ALLOW_NETS_NAME)
         quarantine = try object.map(named: PW_MAP_QUARANTINE_NAME)
+        captures = CaptureTable(
+            captures: try object.map(named: PW_MAP_CAPTURES_NAME), rings: try object.map(named: PW_MAP_CAPTURE_RINGS_NAME),
+            on: try object.map(named: PW_MAP_CAPTURE_ON_NAME), lockDirectory: options.pinRoot)
     }
 
     /// Attaches connect4/6 and sendmsg4/6 to the pods' cgroup (links pinned

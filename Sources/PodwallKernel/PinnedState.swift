@@ -43,6 +43,12 @@ public struct PinnedState: Sendable {
         try BPFMap.pinned(at: path(PW_MAP_QUARANTINE_NAME))
     }
 
+    public func captures() throws -> CaptureTable {
+        CaptureTable(captures: try BPFMap.pinned(at: path(PW_MAP_CAPTURES_NAME)),
+                     rings: try BPFMap.pinned(at: path(PW_MAP_CAPTURE_RINGS_NAME)),
+                     on: try BPFMap.pinned(at: path(PW_MAP_CAPTURE_ON_NAME)), lockDirectory: pinRoot)
+    }
+
     public var isInstalled: Bool { BPFFilesystem.exists(path(PW_MAP_FLOWS_NAME)) }
 }
 

@@ -66,13 +66,8 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
     /// Decodes every record now in the ring, without waiting (tests, tools).
     public static func drain(mapFD: Int32, decode: Decoder) throws -> [Element] {
         var records: [[UInt8]] = []
-        let sink = RingBufferSink { records.append(Array($0)) }
-        guard let ring = ring_buffer__new(mapFD, ringBufferSample, Unmanaged.passUnretained(sink).toOpaque(), nil) else {
-            throw KernelError("opening ring buffer", "map fd \(mapFD)", errno: Glibc.errno)
-        }
-        _ = ring_buffer__consume(ring)
-        ring_buffer__free(ring)
-        withExtendedLifetime(sink) {}
+        let poller = try RingBufferPoller(mapFD: mapFD) { records.append(Array($0)) }
+        poller.consume()
         return records.compactMap { record in record.withUnsafeBytes { decode($0) } }
     }
 
@@ -81,6 +76,38 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
         let ring: OpaquePointer
         let context: Unmanaged<RingBufferSink>
     }
+}
+
+/// A ring buffer read on the caller's thread: `poll` waits for records and
+/// hands each to `handle` while it is still in the ring, then returns, so a
+/// caller sees where each batch ends (the pcap writer flushes there).
+public final class RingBufferPoller {
+    private let ring: OpaquePointer
+    private let sink: RingBufferSink
+
+    public init(mapFD: Int32, handle: @escaping (UnsafeRawBufferPointer) -> Void) throws {
+        sink = RingBufferSink(handle)
+        guard let ring = ring_buffer__new(mapFD, ringBufferSample, Unmanaged.passUnretained(sink).toOpaque(), nil) else {
+            throw KernelError("opening ring buffer", "map fd \(mapFD)", errno: Glibc.errno)
+        }
+        self.ring = ring
+    }
+
+    /// Waits up to `timeoutMilliseconds` for records; returns how many were handled.
+    @discardableResult
+    public func poll(timeoutMilliseconds: Int32) throws -> Int32 {
+        let result = ring_buffer__poll(ring, timeoutMilliseconds)
+        if result < 0 && result != -EINTR {
+            throw KernelError("polling ring buffer", "capture ring", errno: -result)
+        }
+        return max(0, result)
+    }
+
+    /// Handles every record now in the ring, without waiting.
+    @discardableResult
+    public func consume() -> Int32 { max(0, ring_buffer__consume(ring)) }
+
+    deinit { ring_buffer__free(ring) }
 }
 
 /// The C callback's context: a record handler, outside the generic class

@@ -40,6 +40,20 @@ import Testing
         "pw_feed": fields(pw_feed.self, [("name", \.name), ("updated_ns", \.updated_ns), ("entries", \.entries), ("in_use", \.in_use)]),
         "pw_quarantine": fields(pw_quarantine.self, [("since_ns", \.since_ns), ("expires_ns", \.expires_ns), ("drops", \.drops)]),
         "pw_config": fields(pw_config.self, [("policy_generation", \.policy_generation), ("pad", \.pad)]),
+        "pw_capture_filter": fields(pw_capture_filter.self, [
+            ("pod_net", \.pod_net), ("pod_mask", \.pod_mask), ("remote_net", \.remote_net), ("remote_mask", \.remote_mask),
+            ("ifindex", \.ifindex), ("pod_port", \.pod_port), ("remote_port", \.remote_port), ("proto", \.proto), ("pad", \.pad),
+        ]),
+        "pw_capture": fields(pw_capture.self, [
+            ("filter", \.filter), ("id", \.id), ("expires_ns", \.expires_ns), ("max_packets", \.max_packets),
+            ("snaplen", \.snaplen), ("owner_pid", \.owner_pid), ("matched", \.matched), ("captured", \.captured),
+            ("captured_bytes", \.captured_bytes), ("skipped", \.skipped), ("lost", \.lost),
+        ]),
+        "pw_capture_on": fields(pw_capture_on.self, [("slots", \.slots), ("pad", \.pad)]),
+        "pw_packet_record": fields(pw_packet_record.self, [
+            ("header", \.header), ("capture_id", \.capture_id), ("ifindex", \.ifindex), ("orig_len", \.orig_len),
+            ("cap_len", \.cap_len), ("direction", \.direction), ("pad", \.pad),
+        ]),
         "pw_deny_limit_key": fields(pw_deny_limit_key.self, [("tgid", \.tgid), ("port", \.port), ("pad", \.pad), ("addr", \.addr)]),
         "pw_drop_event": fields(pw_drop_event.self, [
             ("header", \.header), ("key", \.key), ("direction", \.direction), ("reason", \.reason), ("pad", \.pad),
@@ -112,7 +126,8 @@ struct ObjectLoadTests {
         let all = [
             PW_MAP_FLOWS_NAME, PW_MAP_FRAGS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_EVENTS_NAME, PW_MAP_LINKS_NAME,
             PW_MAP_BLOCK_HOSTS_NAME, PW_MAP_BLOCK_NETS_NAME, PW_MAP_ALLOW_NETS_NAME, PW_MAP_QUARANTINE_NAME,
-            PW_MAP_FEEDS_NAME, PW_MAP_DENY_LIMIT_NAME, PW_MAP_CONFIG_NAME,
+            PW_MAP_FEEDS_NAME, PW_MAP_DENY_LIMIT_NAME, PW_MAP_CONFIG_NAME, PW_MAP_CAPTURES_NAME,
+            PW_MAP_CAPTURE_RINGS_NAME, PW_MAP_CAPTURE_ON_NAME, PW_MAP_CAPTURE_BUF_NAME,
         ]
         for name in all {
             #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the object")

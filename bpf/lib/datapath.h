@@ -5,6 +5,7 @@
 #include <linux/pkt_cls.h>
 #include "flow.h"
 #include "fragments.h"
+#include "capture.h"
 
 /* Only this many bytes are made linear when headers sit in paged data. */
 #define PW_PULL_BYTES 256
@@ -47,6 +48,12 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 		return TC_ACT_UNSPEC;
 
 	pw_track_fragment(&pkt);
+
+	/* Before the verdict, so an analyst also sees the packets that were dropped. */
+	__u32 capture_slots = pw_capture_slots();
+
+	if (capture_slots)
+		pw_capture(skb, &pkt, direction, now, capture_slots);
 
 	/* Addresses are all the blocklist needs: it is checked whatever the rest
 	 * of the packet looks like. A flow already checked against the current

@@ -110,4 +110,50 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_config SEC(".maps");
 
+/* Packet capture (see podwall_abi.h). The owner of a capture creates its
+ * ring buffer and puts it in its slot; every inner ring has the same size,
+ * as map-in-map requires. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_CAPTURE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pw_capture);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_captures SEC(".maps");
+
+struct pw_capture_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PW_CAPTURE_RING_BYTES);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PW_CAPTURE_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct pw_capture_ring);
+} pw_capture_rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_capture_on);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_capture_on SEC(".maps");
+
+/* Where a captured packet is staged before it is copied into a ring:
+ * bpf_ringbuf_reserve() needs a constant size, bpf_ringbuf_output() does not. */
+struct pw_capture_buf {
+	struct pw_packet_record record;
+	__u8 data[PW_CAPTURE_MAX_SNAPLEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_capture_buf);
+} pw_capture_buf SEC(".maps");
+
 #endif
