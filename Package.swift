@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "PodwallAgent",
             dependencies: [
-                "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallDetection",
+                "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallDetection", "PodwallCapture",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -65,6 +65,10 @@ let package = Package(
         ),
         // libpcap behind opaque handles (its bpf_insn must not meet libbpf's).
         .target(name: "CPcapShim", linkerSettings: [.linkedLibrary("pcap")]),
+        // Packet capture to pcap files: recorder, capture directory, disk budget.
+        .target(
+            name: "PodwallCapture",
+            dependencies: ["CPcapShim", "PodwallKernel", "PodwallCore", .product(name: "Logging", package: "swift-log")]),
         // `podwall replay`: captures through the same flow model and detectors.
         .target(name: "PodwallReplay", dependencies: ["CPcapShim", "PodwallCore", "PodwallDetection"]),
         // Network-namespace labs for the demo, the tests and the benchmarks.
@@ -72,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "podwall",
             dependencies: [
-                "PodwallAgent", "PodwallLab", "PodwallDetection", "PodwallReplay",
+                "PodwallAgent", "PodwallLab", "PodwallDetection", "PodwallReplay", "PodwallCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,6 +92,7 @@ let package = Package(
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallIntegrationTests",
-            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport"]),
+            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "CPcapShim"]),
+        .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore", "CPcapShim"]),
     ]
 )

@@ -81,7 +81,7 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
 /// A ring buffer read on the caller's thread: `poll` waits for records and
 /// hands each to `handle` while it is still in the ring, then returns, so a
 /// caller sees where each batch ends (the pcap writer flushes there).
-public final class RingBufferPoller {
+public final class RingBufferPoller: @unchecked Sendable {  // handed to one thread, used there only
     private let ring: OpaquePointer
     private let sink: RingBufferSink
 

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import PodwallCore
+import PodwallKernel
+
+/// The agent's captures: starts them in the kernel and the capture
+/// directory, keeps the directory within its disk budget, and stops them all
+/// (files flushed and closed) when the agent stops.
+public final class CaptureManager: @unchecked Sendable {
+    public struct Limits: Sendable, Equatable {
+        /// Captures the agent runs at once; the rest of the kernel's slots
+        /// stay free for `podwall capture`.
+        public var maxConcurrent: Int = 16
+        public var budget = CaptureBudget()
+
+        public init(maxConcurrent: Int = 16, budget: CaptureBudget = CaptureBudget()) {
+            self.maxConcurrent = maxConcurrent
+            self.budget = budget
+        }
+    }
+
+    public let store: CaptureStore
+    private let table: CaptureTable
+    private let limits: Limits
+    private let logger: Logger
+    private let lock = NSLock()
+    private var recorders: [String: CaptureRecorder] = [:]
+
+    public init(table: CaptureTable, directory: String, limits: Limits = Limits(), logger: Logger) throws {
+        self.table = table
+        self.limits = limits
+        self.logger = logger
+        store = CaptureStore(directory: directory, budget: limits.budget)
+        try store.prepare()
+    }
+
+    /// Starts a capture unless one with this id runs already. Failures
+    /// (slots busy, budget full of running captures, a full disk) are thrown
+    /// for the caller to log; nothing else is affected.
+    @discardableResult
+    public func start(_ request: CaptureRequest) throws -> CaptureRecorder? {
+        guard CaptureStore.isValidID(request.id) else { throw CaptureError("capture id '\(request.id)' is not a valid file name") }
+        return try lock.withLock {
+            recorders = recorders.filter { $0.value.current.state == .running }
+            guard recorders[request.id] == nil else { return nil }
+            guard recorders.count < limits.maxConcurrent else {
+                throw CaptureError("not starting capture \(request.id): \(limits.maxConcurrent) captures are running")
+            }
+            let evicted = store.evict(keeping: Set(recorders.keys), reserve: limits.budget.maxFileBytes)
+            if !evicted.isEmpty { logger.info("evicted old captures to stay within the disk budget", metadata: ["ids": "\(evicted)"]) }
+            if store.usage() + Int64(pcapFileHeaderBytes) > limits.budget.maxTotalBytes {
+                throw CaptureError("not starting capture \(request.id): running captures fill the disk budget")
+            }
+            let file = try PcapFile(creating: store.pcapPath(request.id), snaplen: request.snaplen)
+            let kernel: KernelCapture
+            do {
+                kernel = try table.start(request)
+            } catch {
+                try? file.close()
+                try? FileManager.default.removeItem(atPath: file.path)
+                throw error
+            }
+            let recorder = CaptureRecorder(kernel: kernel, request: request, file: file, store: store,
+                                           maxFileBytes: limits.budget.maxFileBytes)
+            try recorder.start()
+            recorders[request.id] = recorder
+            return recorder
+        }
+    }
+
+    public var running: [CaptureSummary] {
+        lock.withLock { recorders.values.map(\.current).filter { $0.state == .running } }
+    }
+
+    /// Stops every capture and waits until its file is closed.
+    public func stopAll() async {
+        let all = lock.withLock { Array(recorders.values) }
+        all.forEach { $0.stop() }
+        for recorder in all { _ = await recorder.finished() }
+    }
+}
