@@ -82,10 +82,10 @@ let package = Package(
             ]
         ),
         // Privilege gating, the podwall binary's path, a packet builder.
-        .target(name: "PodwallTestSupport", path: "Tests/PodwallTestSupport"),
+        .target(name: "PodwallTestSupport", dependencies: ["PodwallCore"], path: "Tests/PodwallTestSupport"),
         .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore", "PodwallTestSupport"]),
         .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection", "PodwallCore"]),
-        .testTarget(name: "PodwallAgentTests", dependencies: ["PodwallAgent", "PodwallDetection"]),
+        .testTarget(name: "PodwallAgentTests", dependencies: ["PodwallAgent", "PodwallDetection", "PodwallCapture", "PodwallCore"]),
         .testTarget(name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallDetection", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallKernelTests",

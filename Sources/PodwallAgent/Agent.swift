@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PodwallCapture
 import PodwallCore
 import PodwallDetection
 import PodwallKernel
@@ -31,8 +32,10 @@ public final class Agent: Sendable {
         attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()
         let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }
+        let captures = makeCaptureManager(datapath)
         let pipeline = DetectionPipeline(
-            config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath), logger: logger)
+            config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),
+            captures: captures, captureSettings: configuration.alertCapture, logger: logger)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.attachLinks(watcher.events(), datapath: datapath, pipeline: pipeline) }
@@ -47,6 +50,7 @@ public final class Agent: Sendable {
         }
         watcher.stop()
         events.stop()
+        await captures?.stopAll()
         logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
     }
 
@@ -76,6 +80,24 @@ public final class Agent: Sendable {
                 datapath.forget(link)
                 logger.info("detached (interface gone)", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
             }
+        }
+    }
+
+    /// Captures are a forensic extra: without a usable directory the agent
+    /// still runs, and says why alerts will not be captured.
+    private func makeCaptureManager(_ datapath: Datapath) -> CaptureManager? {
+        guard let directory = configuration.captureDirectory else { return nil }
+        do {
+            let manager = try CaptureManager(table: datapath.captures, directory: directory,
+                                             limits: configuration.captureLimits, logger: logger)
+            logger.info("alert captures", metadata: [
+                "directory": "\(directory)", "max_file_bytes": "\(configuration.captureLimits.budget.maxFileBytes)",
+                "max_total_bytes": "\(configuration.captureLimits.budget.maxTotalBytes)",
+            ])
+            return manager
+        } catch {
+            logger.error("alert captures disabled: \(error)")
+            return nil
         }
     }
 

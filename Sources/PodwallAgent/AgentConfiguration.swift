@@ -1,3 +1,4 @@
+import PodwallCapture
 import PodwallCore
 import PodwallDetection
 import PodwallKernel
@@ -33,6 +34,11 @@ public struct AgentConfiguration: Sendable {
     public var alertsPath: String? = nil
     /// How often the flow table is sampled for the exfiltration detector.
     public var sampleIntervalSeconds: Double = 2
+
+    /// Where alert captures go; nil: the `capture` response is off.
+    public var captureDirectory: String? = CaptureStore.defaultDirectory
+    public var captureLimits = CaptureManager.Limits()
+    public var alertCapture = AlertCaptureSettings()
 
     public init() {}
 }

@@ -3,6 +3,7 @@ import Logging
 import PodwallCore
 import PodwallDetection
 import PodwallABI
+import PodwallCapture
 import PodwallKernel
 
 /// Kernel events → the pure-Swift detectors → alerts (JSON lines) and the
@@ -15,6 +16,8 @@ final class DetectionPipeline: @unchecked Sendable {
     private var aggregator: Aggregator
     private let datapath: Datapath
     private let output: AlertOutput
+    private let captures: CaptureManager?
+    private let captureSettings: AlertCaptureSettings
     private let logger: Logger
     private let wallOffset: Int64
     private let lock = NSLock()
@@ -26,10 +29,13 @@ final class DetectionPipeline: @unchecked Sendable {
     var alertsWritten: Int { lock.withLock { written } }
     var actionsTaken: Int { lock.withLock { taken } }
 
-    init(config: AggregatorConfig, datapath: Datapath, output: AlertOutput, logger: Logger) {
+    init(config: AggregatorConfig, datapath: Datapath, output: AlertOutput, captures: CaptureManager?,
+         captureSettings: AlertCaptureSettings = AlertCaptureSettings(), logger: Logger) {
         aggregator = Aggregator(config: config)
         self.datapath = datapath
         self.output = output
+        self.captures = captures
+        self.captureSettings = captureSettings
         self.logger = logger
         wallOffset = MonotonicClock.wallClockOffset()
     }
@@ -94,8 +100,12 @@ final class DetectionPipeline: @unchecked Sendable {
                 let start = MonotonicClock.now()
                 try datapath.quarantine.update(ifindex, pw_quarantine(since_ns: start, expires_ns: start + UInt64(ttl) * 1_000_000_000, drops: 0))
             case .capture:
-                logger.notice("capture requested by alert \(alert.id): packet capture is not available in this build")
-                return false
+                guard let captures else {
+                    logger.notice("capture requested by alert \(alert.id): captures are disabled (no capture directory)")
+                    return false
+                }
+                let request = AlertCapture.request(for: alert, interface: alert.source.interface, settings: captureSettings)
+                try captures.start(request, prelude: AlertCapture.triggeringPacket(for: alert).map { [$0] } ?? [])
             }
             lock.withLock { taken += 1 }
             return true

@@ -1,8 +1,8 @@
 import PodwallCore
 import PodwallDetection
 
-/// `podwall run --response KIND=ACTION[:TTL]`: what the agent does about one
-/// kind of alert (`port_scan=alert`, `exfiltration=block:30m`).
+/// `podwall run --response KIND=ACTION[:TTL][+capture]`: what the agent does
+/// about one kind of alert (`port_scan=alert`, `exfiltration=block:30m+capture`).
 public enum ResponseOption {
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
@@ -14,7 +14,11 @@ public enum ResponseOption {
             let kinds = AlertKind.allCases.map(\.rawValue).joined(separator: ", ")
             throw Invalid(description: "--response '\(text)': the kind is one of \(kinds)")
         }
-        let action = parts[1].split(separator: ":", maxSplits: 1).map(String.init)
+        var actionText = parts[1]
+        let capture = actionText.hasSuffix("+capture") || actionText == "capture"
+        if actionText.hasSuffix("+capture") { actionText.removeLast("+capture".count) }
+        if actionText == "capture" { actionText = "alert" }
+        let action = actionText.split(separator: ":", maxSplits: 1).map(String.init)
         var ttl: UInt32 = action.first == "quarantine" ? 600 : 3600
         if action.count == 2 {
             guard let seconds = GoDuration.seconds(action[1]), seconds >= 1 else {
@@ -23,10 +27,10 @@ public enum ResponseOption {
             ttl = UInt32(seconds)
         }
         switch action.first {
-        case "alert": return (kind, .alertOnly)
-        case "block": return (kind, ResponseRule(blockTTLSeconds: ttl))
-        case "quarantine": return (kind, ResponseRule(quarantineTTLSeconds: ttl))
-        default: throw Invalid(description: "--response '\(text)': the action is alert, block or quarantine")
+        case "alert": return (kind, ResponseRule(capture: capture))
+        case "block": return (kind, ResponseRule(blockTTLSeconds: ttl, capture: capture))
+        case "quarantine": return (kind, ResponseRule(quarantineTTLSeconds: ttl, capture: capture))
+        default: throw Invalid(description: "--response '\(text)': the action is alert, block or quarantine, optionally with +capture")
         }
     }
 }

@@ -38,7 +38,7 @@ public final class CaptureManager: @unchecked Sendable {
     /// (slots busy, budget full of running captures, a full disk) are thrown
     /// for the caller to log; nothing else is affected.
     @discardableResult
-    public func start(_ request: CaptureRequest) throws -> CaptureRecorder? {
+    public func start(_ request: CaptureRequest, prelude: [PreludePacket] = []) throws -> CaptureRecorder? {
         guard CaptureStore.isValidID(request.id) else { throw CaptureError("capture id '\(request.id)' is not a valid file name") }
         return try lock.withLock {
             recorders = recorders.filter { $0.value.current.state == .running }
@@ -52,6 +52,10 @@ public final class CaptureManager: @unchecked Sendable {
                 throw CaptureError("not starting capture \(request.id): running captures fill the disk budget")
             }
             let file = try PcapFile(creating: store.pcapPath(request.id), snaplen: request.snaplen)
+            for packet in prelude {
+                file.write(Array(packet.data.prefix(Int(request.snaplen))), originalLength: UInt32(packet.data.count),
+                           unixNanoseconds: packet.unixNanoseconds)
+            }
             let kernel: KernelCapture
             do {
                 kernel = try table.start(request)
@@ -61,7 +65,7 @@ public final class CaptureManager: @unchecked Sendable {
                 throw error
             }
             let recorder = CaptureRecorder(kernel: kernel, request: request, file: file, store: store,
-                                           maxFileBytes: limits.budget.maxFileBytes)
+                                           maxFileBytes: limits.budget.maxFileBytes, prelude: UInt64(prelude.count))
             try recorder.start()
             recorders[request.id] = recorder
             return recorder
@@ -77,5 +81,17 @@ public final class CaptureManager: @unchecked Sendable {
         let all = lock.withLock { Array(recorders.values) }
         all.forEach { $0.stop() }
         for recorder in all { _ = await recorder.finished() }
+    }
+}
+
+/// A packet written at the head of a capture's file before the kernel's:
+/// for a protocol alert, the packet that triggered it.
+public struct PreludePacket: Sendable, Equatable {
+    public var data: [UInt8]
+    public var unixNanoseconds: Int64
+
+    public init(data: [UInt8], unixNanoseconds: Int64) {
+        self.data = data
+        self.unixNanoseconds = unixNanoseconds
     }
 }

@@ -26,7 +26,7 @@ public final class CaptureRecorder: @unchecked Sendable {
     private var done = false
 
     public init(kernel: KernelCapture, request: CaptureRequest, file: PcapFile, store: CaptureStore?,
-                maxFileBytes: Int64, progress: Progress? = nil) {
+                maxFileBytes: Int64, prelude: UInt64 = 0, progress: Progress? = nil) {
         self.kernel = kernel
         self.file = file
         self.store = store
@@ -34,6 +34,8 @@ public final class CaptureRecorder: @unchecked Sendable {
         self.progress = progress
         expiresAt = request.durationSeconds.map { MonotonicClock.now() + UInt64($0 * 1e9) }
         summary = CaptureSummary(request: request, file: file.path, started: Date())
+        summary.packets = prelude
+        summary.prelude = prelude
     }
 
     public var id: String { lock.withLock { summary.id } }
@@ -117,7 +119,9 @@ public final class CaptureRecorder: @unchecked Sendable {
     }
 
     private func endCondition(_ counters: CaptureCounters) -> (CaptureSummary.State, String)? {
-        let (stop, written, budget) = lock.withLock { (stopRequested, summary.packets + summary.overFileCap, summary.maxPackets) }
+        let (stop, written, budget) = lock.withLock {
+            (stopRequested, summary.packets - summary.prelude + summary.overFileCap, summary.maxPackets)
+        }
         if stop { return (.finished, "stopped") }
         // The kernel delivers no more once the budget is spent; end when all it delivered is written.
         if let budget, counters.captured + counters.lost >= budget, written >= counters.captured {

@@ -31,9 +31,12 @@ public struct CaptureSummary: Codable, Sendable, Equatable {
     public var lost: UInt64
     /// Packets captured but not written because the file reached its size cap.
     public var overFileCap: UInt64
+    /// Packets at the head of the file that the agent wrote, not the kernel
+    /// (the packet that triggered a protocol alert, rebuilt).
+    public var prelude: UInt64 = 0
 
     enum CodingKeys: String, CodingKey {
-        case id, filter, snaplen, started, ended, state, reason, file, packets, bytes, matched, skipped, lost
+        case id, filter, snaplen, started, ended, state, reason, file, packets, bytes, matched, skipped, lost, prelude
         case alertID = "alert_id", maxPackets = "max_packets", durationSeconds = "duration_seconds"
         case fileBytes = "file_bytes", overFileCap = "over_file_cap"
     }

@@ -21,6 +21,14 @@ extension FlowKey {
     }
 }
 
+extension PodwallCore.FlowKey {
+    /// Back to the core's model (for captures of an alert's flow).
+    public init(_ key: FlowKey) {
+        self.init(ifindex: key.ifindex, proto: IPProtocol(rawValue: key.proto), pod: IPAddress(key.local),
+                  podPort: key.localPort, remote: IPAddress(key.remote), remotePort: key.remotePort)
+    }
+}
+
 extension FlowEvent.Counters {
     init(_ counters: FlowCounters) {
         self.init(packets: counters.packets, bytes: counters.bytes,

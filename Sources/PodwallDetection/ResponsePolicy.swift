@@ -18,8 +18,9 @@ public struct ResponseRule: Sendable, Equatable {
 
 /// Maps alerts to response actions. Pure: the caller performs (and may veto) them.
 public struct ResponsePolicy: Sendable, Equatable {
-    /// A scanning pod is likely compromised: cut it off for 10 minutes.
-    public var portScan = ResponseRule(quarantineTTLSeconds: 600)
+    /// A scanning pod is likely compromised: cut it off for 10 minutes and
+    /// record what it tries next.
+    public var portScan = ResponseRule(quarantineTTLSeconds: 600, capture: true)
     /// Stop the bleeding to that destination for an hour and keep packets for forensics.
     public var exfiltration = ResponseRule(blockTTLSeconds: 3600, capture: true)
     public var protocolMismatch = ResponseRule(blockTTLSeconds: 3600, capture: true)

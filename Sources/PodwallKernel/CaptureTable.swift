@@ -11,6 +11,9 @@ import PodwallCore
 /// under an flock on the pin directory. Each capture owns a ring buffer of its
 /// own, created here and referenced from its slot.
 public final class CaptureTable: @unchecked Sendable {
+    /// The most bytes of a packet a capture can keep.
+    public static let maxSnaplen = UInt32(PW_CAPTURE_MAX_SNAPLEN)
+
     let captures: BPFMap<UInt32, pw_capture>
     let rings: BPFMap<UInt32, UInt32>
     let on: BPFMap<UInt32, pw_capture_on>

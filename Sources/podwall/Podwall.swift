@@ -12,6 +12,9 @@ struct Podwall: AsyncParsableCommand {
             and shows it all live. Needs root (or CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON) and \
             Linux >= 5.15 with BTF.
             """,
-        subcommands: [Run.self, Flows.self, Status.self, BlocklistCommand.self, QuarantineCommand.self, ReplayCommand.self, Uninstall.self, Demo.self]
+        subcommands: [
+            Run.self, Flows.self, Status.self, BlocklistCommand.self, QuarantineCommand.self, CaptureCommand.self,
+            PcapCommand.self, ReplayCommand.self, Uninstall.self, Demo.self,
+        ]
     )
 }

@@ -10,7 +10,14 @@ import Testing
         #expect(try ResponseOption.parse("port_scan=quarantine:1h").0 == .portScan)
     }
 
-    @Test(arguments: ["scan=alert", "port_scan", "port_scan=drop", "port_scan=block:soon"])
+    @Test func captureCombinesWithAnyAction() throws {
+        #expect(try ResponseOption.parse("exfiltration=block:30m+capture").1 == ResponseRule(blockTTLSeconds: 1800, capture: true))
+        #expect(try ResponseOption.parse("port_scan=quarantine+capture").1 == ResponseRule(quarantineTTLSeconds: 600, capture: true))
+        #expect(try ResponseOption.parse("protocol_mismatch=capture").1 == ResponseRule(capture: true))
+        #expect(try ResponseOption.parse("protocol_mismatch=alert+capture").1 == ResponseRule(capture: true))
+    }
+
+    @Test(arguments: ["scan=alert", "port_scan", "port_scan=drop", "port_scan=block:soon", "port_scan=block+captures"])
     func mistakesAreRefused(text: String) {
         #expect(throws: ResponseOption.Invalid.self) { try ResponseOption.parse(text) }
     }

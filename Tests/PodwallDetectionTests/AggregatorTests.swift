@@ -25,11 +25,11 @@ struct AggregatorTests {
         #expect(alert.timeNs == Clock.t0 + 4 * Clock.ms + 1 + 250 * Clock.ms)
     }
 
-    @Test("default policy: a scan quarantines the pod for 10 minutes")
+    @Test("default policy: a scan quarantines the pod for 10 minutes and captures it")
     func scanPolicy() {
         var aggregator = Aggregator()
         let alert = try! #require(scan(&aggregator, at: Clock.t0, decisionDelay: 0).first)
-        #expect(alert.actions == [.quarantine(pod: ip("10.1.0.5"), ifindex: 7, ttlSeconds: 600)])
+        #expect(alert.actions == [.quarantine(pod: ip("10.1.0.5"), ifindex: 7, ttlSeconds: 600), .capture(id: alert.id)])
     }
 
     @Test("repeats within the window are updates with the count, without repeating actions")

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import PodwallAgent
+import PodwallCapture
+import PodwallKernel
 import PodwallCore
 import PodwallDetection
 
@@ -79,7 +81,7 @@ struct Run: AsyncParsableCommand {
     var alertOnly = false
 
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Response to a kind of alert: KIND=alert|block|quarantine[:TTL], e.g. port_scan=alert or exfiltration=block:30m. Defaults: port_scan=quarantine:10m, exfiltration=block:1h, protocol_mismatch=block:1h, blocklist_hit=alert.",
+        "Response to a kind of alert: KIND=alert|block|quarantine[:TTL][+capture], e.g. port_scan=alert or exfiltration=block:30m+capture. Defaults: port_scan=quarantine:10m+capture, exfiltration=block:1h+capture, protocol_mismatch=block:1h+capture, blocklist_hit=alert.",
         valueName: "kind=action"))
     var response: [String] = []
 
@@ -96,6 +98,27 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Exfiltration: never alert below this many bytes per interval.", valueName: "bytes"))
     var exfilFloor: UInt64 = 10_000_000
 
+    @Option(name: .long, help: ArgumentHelp("Where alert captures (pcap files) go.", valueName: "dir"))
+    var captureDir: String = CaptureStore.defaultDirectory
+
+    @Flag(name: .long, help: "Turn the capture response off.")
+    var noCaptures = false
+
+    @Option(name: .long, help: ArgumentHelp("Cap on one capture file.", valueName: "MiB"))
+    var captureFileMB: Int64 = 64
+
+    @Option(name: .long, help: ArgumentHelp("Disk budget of the capture directory; the oldest finished captures are evicted.", valueName: "MiB"))
+    var captureDiskMB: Int64 = 1024
+
+    @Option(name: .long, help: ArgumentHelp("Packet budget of one alert capture (enforced in the kernel).", valueName: "count"))
+    var capturePackets: UInt64 = 10_000
+
+    @Option(name: .long, help: ArgumentHelp("How long an alert capture runs (enforced in the kernel).", valueName: "seconds"))
+    var captureSeconds: Double = 60
+
+    @Option(name: .long, help: ArgumentHelp("Bytes kept of each captured packet.", valueName: "bytes"))
+    var captureSnaplen: UInt32 = CaptureRequest.defaultSnaplen
+
     @OptionGroup var pins: PinOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -103,6 +126,10 @@ struct Run: AsyncParsableCommand {
         guard flowEntries >= 1024 else { throw ValidationError("--flow-entries must be at least 1024") }
         guard idleTimeout > 0, statsInterval > 0, exfilInterval >= 1 else {
             throw ValidationError("timeouts and intervals must be positive (--exfil-interval at least 1 s)")
+        }
+        guard captureFileMB >= 1, captureDiskMB >= captureFileMB, capturePackets >= 1, captureSeconds > 0,
+              (1...CaptureTable.maxSnaplen).contains(captureSnaplen) else {
+            throw ValidationError("capture limits: --capture-file-mb >= 1, --capture-disk-mb >= --capture-file-mb, --capture-packets >= 1, --capture-seconds > 0, --capture-snaplen 1...\(CaptureTable.maxSnaplen)")
         }
     }
 
@@ -128,6 +155,11 @@ struct Run: AsyncParsableCommand {
         configuration.feedMode = lenient ? .lenient : .strict
         configuration.feedURLPollSeconds = feedInterval
         configuration.alertsPath = alerts
+        configuration.captureDirectory = noCaptures ? nil : captureDir
+        configuration.captureLimits.budget = CaptureBudget(maxFileBytes: captureFileMB << 20, maxTotalBytes: captureDiskMB << 20)
+        configuration.alertCapture.maxPackets = capturePackets
+        configuration.alertCapture.durationSeconds = captureSeconds
+        configuration.alertCapture.snaplen = captureSnaplen
         if !clusterCIDR.isEmpty {
             configuration.detection.exfiltration.clusterCIDRs = try clusterCIDR.map { text in
                 guard let prefix = PodwallDetection.IPPrefix(text) else { throw ValidationError("'\(text)' is not a CIDR") }
@@ -161,7 +193,8 @@ struct Run: AsyncParsableCommand {
 
 /// Runs `body` until SIGINT or SIGTERM, then cancels it and waits for it to finish.
 enum SignalHandling {
-    static func runUntilTerminated(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    @discardableResult
+    static func runUntilTerminated<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let work = Task { try await body() }
         let sources = [SIGINT, SIGTERM].map { signalNumber -> DispatchSourceSignal in
             signal(signalNumber, SIG_IGN)
@@ -171,7 +204,7 @@ enum SignalHandling {
             return source
         }
         defer { sources.forEach { $0.cancel() } }
-        try await work.value
+        return try await work.value
     }
 }
 

@@ -1,6 +1,8 @@
-/// Builds Ethernet frames for BPF_PROG_TEST_RUN: VLAN tags, IPv4 with
-/// options and fragment fields, IPv6 with extension headers, TCP, UDP and
-/// ICMP. Checksums are left zero: the data path does not check them.
+/// Builds Ethernet frames: VLAN tags, IPv4 with options and fragment fields,
+/// IPv6 with extension headers, TCP, UDP and ICMP. The tests craft packets
+/// for BPF_PROG_TEST_RUN with it; alert captures rebuild the packet whose
+/// payload triggered a protocol alert. Checksums are left zero: the data path
+/// does not check them.
 public struct PacketBuilder {
     public enum Network {
         case ipv4(source: [UInt8], destination: [UInt8], options: [UInt8] = [], fragmentOffset: UInt16 = 0,
@@ -56,17 +58,29 @@ public struct PacketBuilder {
         self.qinq = qinq
     }
 
+    /// A frame for a flow as seen from the pod, with the pod's or the remote's payload.
+    public init(flow key: FlowKey, fromPod: Bool, tcpFlags: UInt8 = 0x18, payload: [UInt8]) {
+        let pod = key.pod.bytes, remote = key.remote.bytes
+        let (source, destination) = fromPod ? (pod, remote) : (remote, pod)
+        let (sourcePort, destinationPort) = fromPod ? (key.podPort, key.remotePort) : (key.remotePort, key.podPort)
+        let network: Network = key.pod.family == .v4
+            ? .ipv4(source: Array(source.suffix(4)), destination: Array(destination.suffix(4)))
+            : .ipv6(source: source, destination: destination)
+        let transport: Transport = switch key.proto {
+        case .tcp: .tcp(source: sourcePort, destination: destinationPort, flags: tcpFlags)
+        case .udp: .udp(source: sourcePort, destination: destinationPort)
+        default: .raw(proto: key.proto.rawValue)
+        }
+        self.init(network: network, transport: transport, payload: payload)
+    }
+
     public static func v4(_ text: String) -> [UInt8] {
         text.split(separator: ".").map { UInt8($0)! }
     }
 
-    /// Minimal IPv6 text parser for tests ("fd00::1", "::ffff:1.2.3.4" not needed).
+    /// The 16 bytes of an IPv6 address in text ("fd00::1").
     public static func v6(_ text: String) -> [UInt8] {
-        let halves = text.components(separatedBy: "::")
-        func groups(_ part: String) -> [UInt16] { part.isEmpty ? [] : part.split(separator: ":").map { UInt16($0, radix: 16)! } }
-        let head = groups(halves[0]), tail = halves.count > 1 ? groups(halves[1]) : []
-        let all = head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail
-        return all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+        IPAddress(text)!.bytes
     }
 
     public func build() -> [UInt8] {
