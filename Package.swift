@@ -92,7 +92,7 @@ let package = Package(
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallIntegrationTests",
-            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "CPcapShim"]),
-        .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore", "CPcapShim"]),
+            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture"]),
+        .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore"]),
     ]
 )

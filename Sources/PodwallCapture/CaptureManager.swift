@@ -68,7 +68,21 @@ public final class CaptureManager: @unchecked Sendable {
                                            maxFileBytes: limits.budget.maxFileBytes, prelude: UInt64(prelude.count))
             try recorder.start()
             recorders[request.id] = recorder
+            logger.info("capture started", metadata: ["id": "\(request.id)", "filter": "\(request.filter.summary)"])
+            Task { [logger] in Self.report(await recorder.finished(), logger: logger) }
             return recorder
+        }
+    }
+
+    private static func report(_ summary: CaptureSummary, logger: Logger) {
+        let metadata: Logger.Metadata = [
+            "id": "\(summary.id)", "packets": "\(summary.packets)", "skipped": "\(summary.skipped)",
+            "lost": "\(summary.lost)", "file": "\(summary.file)",
+        ]
+        if summary.state == .failed {
+            logger.error("capture \(summary.id) failed: \(summary.reason ?? "unknown error")", metadata: metadata)
+        } else {
+            logger.info("capture finished (\(summary.reason ?? "done"))", metadata: metadata)
         }
     }
 

@@ -45,6 +45,7 @@ public final class CaptureRecorder: @unchecked Sendable {
         let poller = try RingBufferPoller(mapFD: kernel.ringFD) { [unowned self] bytes in
             if let packet = CapturedPacket(record: bytes) { self.batch.append(packet) }
         }
+        try? store?.save(current)
         let thread = Thread { [self] in run(poller) }
         thread.name = "podwall-capture"
         thread.start()

@@ -44,13 +44,20 @@ public final class CaptureStore: @unchecked Sendable {
     public func pcapPath(_ id: String) -> String { directory + "/" + id + ".pcap" }
     func summaryPath(_ id: String) -> String { directory + "/" + id + ".json" }
 
-    /// Written to a temporary file and renamed, so a reader never sees half of it.
+    /// Written to a temporary file and renamed, so a reader never sees half
+    /// of it; on a full disk, rewritten in place (it reuses its own blocks),
+    /// so the summary still says why the capture failed.
     public func save(_ summary: CaptureSummary) throws {
-        let path = summaryPath(summary.id)
+        let url = URL(fileURLWithPath: summaryPath(summary.id))
         do {
-            try summary.jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+            let data = try summary.jsonData()
+            do {
+                try data.write(to: url, options: .atomic)
+            } catch {
+                try data.write(to: url)
+            }
         } catch {
-            throw CaptureError("writing \(path): \(error.localizedDescription)")
+            throw CaptureError("writing \(url.path): \(error.localizedDescription)")
         }
     }
 

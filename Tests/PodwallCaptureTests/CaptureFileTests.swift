@@ -1,4 +1,3 @@
-import CPcapShim
 import Foundation
 import PodwallCapture
 import PodwallCore
@@ -15,19 +14,9 @@ import Testing
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: directory) }
 
-    /// (captured bytes, original length, nanosecond timestamp) for each packet, through libpcap.
     static func read(_ path: String) throws -> (nanosecondFile: Bool, packets: [([UInt8], UInt32, Int64)]) {
-        var error = [CChar](repeating: 0, count: 256)
-        let reader = try #require(pw_pcap_open(path, &error, Int32(error.count)), "\(String(cString: error))")
-        defer { pw_pcap_close(reader) }
-        var packets: [([UInt8], UInt32, Int64)] = []
-        var data: UnsafePointer<UInt8>?
-        var captured: UInt32 = 0, length: UInt32 = 0, timestamp: Int64 = 0
-        while pw_pcap_next(reader, &data, &captured, &length, &timestamp) == 1 {
-            packets.append((Array(UnsafeBufferPointer(start: data, count: Int(captured))), length, timestamp))
-        }
-        let magic = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(4)
-        return (Array(magic) == [0x4d, 0x3c, 0xb2, 0xa1], packets)
+        let contents = try PcapContents(path: path)
+        return (contents.nanosecondTimestamps, contents.packets.map { ($0.data, $0.originalLength, $0.unixNanoseconds) })
     }
 
     @Test func packetsRoundTripWithNanosecondTimestampsThatNeverGoBack() throws {
