@@ -38,8 +38,14 @@ let package = Package(
         // flow model when the agent feeds it.
         .target(name: "PodwallDetection", dependencies: ["PodwallCore"]),
         .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallDetection"], path: "Benchmarks/CoreBench"),
+        .target(name: "PodwallBenchSupport", dependencies: ["PodwallLab"], path: "Benchmarks/BenchSupport"),
         .executableTarget(
-            name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore"], path: "Benchmarks/DatapathBench"),
+            name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallBenchSupport"],
+            path: "Benchmarks/DatapathBench"),
+        .executableTarget(
+            name: "podwall-capture-bench",
+            dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallCapture", "PodwallBenchSupport"],
+            path: "Benchmarks/CaptureBench"),
         .executableTarget(
             name: "podwall-blocklist-bench", dependencies: ["PodwallAgent", "PodwallKernel", "PodwallLab", "PodwallCore"],
             path: "Benchmarks/BlocklistBench"),

@@ -3,6 +3,7 @@
 // podwall attached, interleaved, in one run on this machine.
 // Run as root: swift run -c release podwall-datapath-bench [rounds] [seconds]
 import Foundation
+import PodwallBenchSupport
 import PodwallCore
 import PodwallKernel
 import PodwallLab
@@ -12,11 +13,6 @@ let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5
 let seconds = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
 /// Blocklist entries loaded while podwall is attached (none of them matches the test traffic).
 let blocklistEntries = arguments.count > 3 ? Int(arguments[3]) ?? 0 : 0
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
 
 /// A TCP ACK of flow `port` from the pod, 64 bytes of payload.
 func tcpPacket(sourcePort: UInt16) -> [UInt8] {
@@ -37,29 +33,6 @@ func testRunCosts() throws -> (existing: Double, new: Double) {
         total += Double(try ProgramTestRun.run(datapath.fromPod, packet: tcpPacket(sourcePort: UInt16(2 + port))).durationNanoseconds)
     }
     return (Double(existing.durationNanoseconds), total / Double(flows))
-}
-
-struct Iperf {
-    let lab: Lab
-    let client: Lab.Pod
-    let server: Lab.Pod
-
-    func json(_ extra: [String]) throws -> [String: Any] {
-        let result = try lab.inPod(client, ["iperf3", "-c", server.ipv4, "-t", String(seconds), "-J"] + extra)
-        return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
-    }
-
-    func tcpGbits() throws -> Double {
-        let end = try json([])["end"] as! [String: Any]
-        return ((end["sum_received"] as! [String: Any])["bits_per_second"] as! Double) / 1e9
-    }
-
-    func udpPacketsPerSecond() throws -> Double {
-        let end = try json(["-u", "-b", "0", "-l", "64"])["end"] as! [String: Any]
-        let sum = end["sum"] as! [String: Any]
-        let received = (sum["packets"] as! Int) - (sum["lost_packets"] as! Int)
-        return Double(received) / (sum["seconds"] as! Double)
-    }
 }
 
 LibbpfLog.capture(echo: false)
@@ -111,7 +84,7 @@ func apply(_ mode: Mode) throws {
     }
 }
 
-let iperf = Iperf(lab: lab, client: client, server: server)
+let iperf = Iperf(lab: lab, client: client, server: server, seconds: seconds)
 var tcp: [Mode: [Double]] = [:]
 var udp: [Mode: [Double]] = [:]
 for round in 1...rounds {

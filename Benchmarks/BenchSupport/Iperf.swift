@@ -1,0 +1,39 @@
+import Foundation
+import PodwallLab
+
+public func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// iperf3 from one lab pod to another (whose `iperf3 -s` the caller started).
+public struct Iperf {
+    public let lab: Lab
+    public let client: Lab.Pod
+    public let server: Lab.Pod
+    public let seconds: Int
+
+    public init(lab: Lab, client: Lab.Pod, server: Lab.Pod, seconds: Int) {
+        self.lab = lab
+        self.client = client
+        self.server = server
+        self.seconds = seconds
+    }
+
+    func json(_ extra: [String]) throws -> [String: Any] {
+        let result = try lab.inPod(client, ["iperf3", "-c", server.ipv4, "-t", String(seconds), "-J"] + extra)
+        return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+    }
+
+    public func tcpGbits(port: Int? = nil) throws -> Double {
+        let end = try json(port.map { ["--cport", String($0)] } ?? [])["end"] as! [String: Any]
+        return ((end["sum_received"] as! [String: Any])["bits_per_second"] as! Double) / 1e9
+    }
+
+    public func udpPacketsPerSecond() throws -> Double {
+        let end = try json(["-u", "-b", "0", "-l", "64"])["end"] as! [String: Any]
+        let sum = end["sum"] as! [String: Any]
+        let received = (sum["packets"] as! Int) - (sum["lost_packets"] as! Int)
+        return Double(received) / (sum["seconds"] as! Double)
+    }
+}
