@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PodwallCapture
 import PodwallCore
 import PodwallKernel
 import PodwallLab
@@ -94,7 +95,10 @@ struct Demo: AsyncParsableCommand {
         console.detail(attached ? "attached to \(late.hostInterface) \(Int(Date().timeIntervalSince(start) * 1000)) ms after it was created" : "not attached within 5 s")
 
         console.step("Summary")
-        print(TextTable.render(header: ["SCENARIO", "EXPECTED", "ALERT", "LATENCY", "RESPONSE"], rows: results.map(\.row)))
+        let captures = CaptureStore(directory: agent.captureDirectory)
+        print(TextTable.render(header: ["SCENARIO", "EXPECTED", "ALERT", "LATENCY", "RESPONSE", "PCAP"],
+                               rows: results.map { $0.row(captures: captures) }))
+        console.detail("pcaps stay in \(agent.captureDirectory): open them with wireshark, tshark -r or tcpdump -r")
         console.step("The kernel's flow table (podwall flows), biggest first")
         print(try FlowView(lab: lab).render())
         console.step("Kernel counters (podwall status)")
@@ -130,6 +134,8 @@ struct DemoAgent {
     let lab: Lab
     var logFile: String { "/tmp/\(lab.id)-agent.log" }
     var alertsFile: String { "/tmp/\(lab.id)-alerts.jsonl" }
+    /// Kept after the demo, like the log: the pcaps are for the user to open.
+    var captureDirectory: String { "/tmp/\(lab.id)-captures" }
 
     init(lab: Lab) throws {
         self.lab = lab
@@ -139,7 +145,7 @@ struct DemoAgent {
         try lab.spawn(lab.nodeCommand([CommandLine.arguments[0], "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*",
                                        "--cgroup", lab.cgroupPath ?? "", "--cluster-cidr", "\(Lab.ipv4Subnet).0/24",
                                        "--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000",
-                                       "--alerts", alertsFile]), logFile: logFile)
+                                       "--alerts", alertsFile, "--capture-dir", captureDirectory]), logFile: logFile)
         guard Demo.waitFor(seconds: 20, { log.contains("ready") }) else {
             throw ValidationError.failure("the agent did not become ready; see \(logFile)")
         }
@@ -164,10 +170,12 @@ struct DemoAlert {
     let source: String
     let latency: Double
     let actions: [String]
+    let id: String
 
     init?(_ json: [String: Any]) {
         guard let kind = json["kind"] as? String, json["is_update"] as? Bool != true else { return nil }
         self.kind = kind
+        id = json["id"] as? String ?? ""
         let origin = json["source"] as? [String: Any]
         // A cgroup denial knows the process, not the pod address.
         if let process = origin?["process"] as? [String: Any], let comm = process["comm"] as? String {
@@ -180,6 +188,7 @@ struct DemoAlert {
             switch action["type"] as? String {
             case "block": "block \(action["remote"] as? String ?? "?")"
             case "quarantine": "quarantine \(action["pod"] as? String ?? "?")"
+            case "capture": "capture"
             default: nil
             }
         }
@@ -196,11 +205,12 @@ struct DemoResult {
     let expected: String
     let alerts: [DemoAlert]
 
-    var row: [String] {
+    func row(captures: CaptureStore) -> [String] {
         let alert = alerts.first { $0.kind == expected } ?? alerts.first
         let response = alert?.actions.joined(separator: ", ") ?? ""
+        let pcap = alert.flatMap { captures.summary($0.id) }.map { "\($0.file) (\($0.packets) packets)" } ?? "-"
         return [scenario, expected, alert?.kind ?? "none", alert.map { String(format: "%.1f ms", $0.latency) } ?? "-",
-                response.isEmpty ? "-" : response]
+                response.isEmpty ? "-" : response, pcap]
     }
 }
 
