@@ -76,10 +76,14 @@ final class DetectionPipeline: @unchecked Sendable {
         for var alert in alerts {
             alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
             if !alert.isUpdate {
-                alert.actions = alert.actions.filter { perform($0, alert: alert) }
-                if alert.actions.contains(where: { $0 != .none }) {
+                // Enforcement first, and the response latency is measured to it:
+                // a capture (a ring buffer and a file to create) comes after.
+                let enforced = Set(alert.actions.filter { $0.enforces }.filter { perform($0, alert: alert) })
+                if !enforced.isEmpty {
                     alert.responseLatencyMs = Double(Int64(now) - Int64(alert.timeNs)) / 1e6
                 }
+                let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })
+                alert.actions = alert.actions.filter { enforced.contains($0) || others.contains($0) }
             }
             output.write(alert)
             lock.withLock { written += 1 }
@@ -112,6 +116,16 @@ final class DetectionPipeline: @unchecked Sendable {
         } catch {
             logger.error("response to alert \(alert.id) failed: \(error)")
             return false
+        }
+    }
+}
+
+extension ResponseAction {
+    /// Changes what the kernel lets through.
+    var enforces: Bool {
+        switch self {
+        case .block, .quarantine: true
+        case .none, .capture: false
         }
     }
 }
