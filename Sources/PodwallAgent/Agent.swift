@@ -11,10 +11,12 @@ import PodwallKernel
 /// and flow state survive a restart or an upgrade.
 public final class Agent: Sendable {
     public let configuration: AgentConfiguration
+    let source: ConfigSource?
     let logger: Logger
 
-    public init(configuration: AgentConfiguration, logger: Logger) {
+    public init(configuration: AgentConfiguration, source: ConfigSource? = nil, logger: Logger) {
         self.configuration = configuration
+        self.source = source
         self.logger = logger
     }
 
@@ -45,6 +47,13 @@ public final class Agent: Sendable {
             group.addTask { try await self.sweepIdleFlows(datapath) }
             group.addTask { try await self.reportStats(datapath, events: events, pipeline: pipeline) }
             group.addTask { try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger).run() }
+            if let source = self.source {
+                group.addTask {
+                    try await ConfigReloader(source: source, logger: self.logger).run { new in
+                        self.apply(new, datapath: datapath, pipeline: pipeline)
+                    }
+                }
+            }
             try await group.next()
             group.cancelAll()
         }
@@ -80,6 +89,21 @@ public final class Agent: Sendable {
                 datapath.forget(link)
                 logger.info("detached (interface gone)", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
             }
+        }
+    }
+
+    /// A reloaded configuration: the allowlist, responses and capture
+    /// settings change now; other keys are named as needing a restart.
+    private func apply(_ new: AgentConfiguration, datapath: Datapath, pipeline: DetectionPipeline) {
+        do {
+            try Allowlist.replace(datapath.allowlist, with: new.allow, policy: datapath.policy)
+        } catch {
+            logger.error("allowlist not updated: \(error)")
+        }
+        pipeline.reconfigure(policy: new.detection.policy, capture: new.alertCapture)
+        let restart = new.keysNeedingRestart(comparedTo: configuration)
+        if !restart.isEmpty {
+            logger.warning("changed keys take effect after a restart: \(restart.joined(separator: ", "))")
         }
     }
 

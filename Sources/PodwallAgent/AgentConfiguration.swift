@@ -40,5 +40,10 @@ public struct AgentConfiguration: Sendable {
     public var captureLimits = CaptureManager.Limits()
     public var alertCapture = AlertCaptureSettings()
 
+    /// The HTTP API; nil: off.
+    public var apiAddress: APIAddress? = APIAddress("127.0.0.1:9464")
+    /// Bearer token for the API's write endpoints; writes are refused without it.
+    public var apiTokenFile: String? = "/etc/podwall/token"
+
     public init() {}
 }

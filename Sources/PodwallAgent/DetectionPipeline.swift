@@ -17,7 +17,7 @@ final class DetectionPipeline: @unchecked Sendable {
     private let datapath: Datapath
     private let output: AlertOutput
     private let captures: CaptureManager?
-    private let captureSettings: AlertCaptureSettings
+    private var captureSettings: AlertCaptureSettings
     private let logger: Logger
     private let wallOffset: Int64
     private let lock = NSLock()
@@ -42,6 +42,14 @@ final class DetectionPipeline: @unchecked Sendable {
 
     private func wall(_ monotonic: UInt64) -> UInt64 { UInt64(Int64(monotonic) + wallOffset) }
     private var now: UInt64 { wall(MonotonicClock.now()) }
+
+    /// A config reload: new responses and capture settings; detector state stays.
+    func reconfigure(policy: ResponsePolicy, capture: AlertCaptureSettings) {
+        lock.withLock {
+            aggregator.update(policy: policy)
+            captureSettings = capture
+        }
+    }
 
     func interfaceAttached(_ ifindex: UInt32, name: String?) {
         lock.withLock { interfaces[ifindex] = name }
@@ -108,7 +116,8 @@ final class DetectionPipeline: @unchecked Sendable {
                     logger.notice("capture requested by alert \(alert.id): captures are disabled (no capture directory)")
                     return false
                 }
-                let request = AlertCapture.request(for: alert, interface: alert.source.interface, settings: captureSettings)
+                let settings = lock.withLock { captureSettings }
+                let request = AlertCapture.request(for: alert, interface: alert.source.interface, settings: settings)
                 try captures.start(request, prelude: AlertCapture.triggeringPacket(for: alert).map { [$0] } ?? [])
             }
             lock.withLock { taken += 1 }

@@ -34,7 +34,7 @@ public struct PodIdentity: Sendable, Equatable {
 /// alerts are enriched, deduplicated and given their response actions. Single-threaded and
 /// deterministic: the same inputs and `now`s give the same alerts.
 public struct Aggregator: Sendable {
-    public let config: AggregatorConfig
+    public private(set) var config: AggregatorConfig
     public private(set) var scan: ScanDetector
     public private(set) var exfiltration: ExfiltrationDetector
     public private(set) var protocolMismatch: ProtocolMismatchDetector
@@ -106,6 +106,11 @@ public struct Aggregator: Sendable {
     }
 
     /// Rough memory held by all detector tables.
+    /// A new response policy (a config reload); detector state is kept.
+    public mutating func update(policy: ResponsePolicy) {
+        config.policy = policy
+    }
+
     public var memory: MemoryEstimate {
         scan.memory + exfiltration.memory + protocolMismatch.memory
             + MemoryEstimate(sourceBytes: tableBytes(identities) + deduplicator.approximateBytes)

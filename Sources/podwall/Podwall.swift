@@ -13,7 +13,7 @@ struct Podwall: AsyncParsableCommand {
             Linux >= 5.15 with BTF.
             """,
         subcommands: [
-            Run.self, Flows.self, Status.self, BlocklistCommand.self, QuarantineCommand.self, CaptureCommand.self,
+            Run.self, ConfigCommand.self, Flows.self, Status.self, BlocklistCommand.self, QuarantineCommand.self, CaptureCommand.self,
             PcapCommand.self, ReplayCommand.self, Uninstall.self, Demo.self,
         ]
     )

@@ -1,0 +1,87 @@
+/// `podwall config --print-defaults`: every key of podwall.yaml with its
+/// default and what it does. It is also the schema: a key not in this
+/// document is refused, and a test checks that it resolves to the agent's
+/// built-in defaults.
+public enum ConfigDefaults {
+    public static let yaml = """
+        # podwall.yaml: the node agent's configuration (`podwall run --config FILE`).
+        # Every key is optional; shown here with its default. Any key can also be set with
+        # `--set key.path=value` on the command line (flags win over the file), and most have
+        # a flag of their own (`podwall run --help`). SIGHUP, or a change to the file, reloads
+        # it: a file that fails validation is refused and the running configuration stays.
+
+        # Interface name patterns (shell globs) of pods' host-side veths to attach to.
+        interfaces: ["veth*", "lxc*", "cali*", "gke*", "eni*", "azv*"]
+        # bpffs directory for podwall's pinned maps and links (restart to change).
+        pin_root: /sys/fs/bpf/podwall
+        # Flow table size, LRU entries (restart to change).
+        flow_entries: 262144
+        # Flows without a packet for this long are reported ended and removed.
+        idle_timeout_seconds: 120
+        # How often kernel counters are logged.
+        stats_interval_seconds: 30
+        # Log every flow event (new, reply, payload, end).
+        log_flows: false
+        # The pods' cgroup v2 directory for the connect()/sendmsg() hooks.
+        # null: kubepods under the cgroup v2 mount; "": no socket hooks (TC still drops).
+        cgroup: null
+        # Pod, service and node CIDRs (and loopback): traffic inside them is never exfiltration.
+        cluster_cidrs: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 127.0.0.0/8, "fc00::/7", "::1/128"]
+        # Destinations never blocked or quarantined away: cluster DNS, the API server.
+        allow: []
+
+        feeds:
+          # Blocklist feeds: files, directories (reloaded when they change) or http(s) URLs.
+          sources: []
+          # A feeds file such as blocklists/feeds.yaml; its enabled feeds are added.
+          config: null
+          # Skip bad feed lines instead of rejecting the whole feed.
+          lenient: false
+          # How often feed URLs are downloaded again (conditional requests).
+          url_interval_seconds: 3600
+
+        detection:
+          # TCP ports where only HTTP is expected.
+          http_ports: [80]
+          exfiltration:
+            # Length of one volume interval.
+            interval_seconds: 10
+            # Quiet intervals learned before a pod can alert.
+            warmup_intervals: 6
+            # Never alert below this many bytes per interval.
+            floor_bytes: 10000000
+
+        # What to do about each kind of alert: alert | block[:TTL] | quarantine[:TTL], plus
+        # "+capture" to record the flow (for a scan: the scanning pod) to a pcap file.
+        responses:
+          port_scan: quarantine:10m+capture
+          exfiltration: block:1h+capture
+          protocol_mismatch: block:1h+capture
+          blocklist_hit: alert
+
+        capture:
+          # false: the capture response is off.
+          enabled: true
+          directory: /var/lib/podwall/captures
+          # One capture file stops growing at this size.
+          max_file_mib: 64
+          # All capture files together; the oldest finished ones are evicted.
+          disk_budget_mib: 1024
+          # Packet budget and duration of one alert capture, enforced in the kernel.
+          packets: 10000
+          seconds: 60
+          # Bytes kept of each packet (1-32704).
+          snaplen: 256
+
+        api:
+          # HTTP API (health, metrics, alerts, flows, blocklist, quarantine, pcaps). "" turns it off.
+          address: 127.0.0.1:9464
+          # Bearer token for the write endpoints; without the file, writes are refused.
+          token_file: /etc/podwall/token
+
+        alerts:
+          # Alerts as JSON lines appended to this file; null: stdout.
+          file: null
+
+        """
+}

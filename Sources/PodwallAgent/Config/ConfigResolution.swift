@@ -1,0 +1,109 @@
+import PodwallCapture
+import PodwallCore
+import PodwallDetection
+import PodwallKernel
+
+extension ConfigLoader {
+    /// Checks every value and turns the file's model into the agent's.
+    static func resolve(_ file: ConfigFile, origin: String) throws -> AgentConfiguration {
+        func invalid(_ key: String, _ problem: String) -> ConfigError { ConfigError("\(origin): \(key): \(problem)") }
+        func prefixes(_ texts: [String], _ key: String) throws -> [PodwallCore.IPPrefix] {
+            try texts.enumerated().map { index, text in
+                guard let prefix = PodwallCore.IPPrefix(text) else { throw invalid("\(key)[\(index)]", "'\(text)' is not an address or CIDR") }
+                return prefix
+            }
+        }
+        var config = AgentConfiguration()
+        guard !file.interfaces.isEmpty else { throw invalid("interfaces", "name at least one pattern") }
+        config.interfaces = file.interfaces.map(InterfacePattern.init)
+        guard file.pin_root.hasPrefix("/") else { throw invalid("pin_root", "must be an absolute path") }
+        config.pinRoot = file.pin_root
+        guard file.flow_entries >= 1024 else { throw invalid("flow_entries", "must be at least 1024") }
+        config.flowEntries = file.flow_entries
+        guard file.idle_timeout_seconds > 0 else { throw invalid("idle_timeout_seconds", "must be positive") }
+        config.idleTimeoutSeconds = file.idle_timeout_seconds
+        guard file.stats_interval_seconds > 0 else { throw invalid("stats_interval_seconds", "must be positive") }
+        config.statsIntervalSeconds = file.stats_interval_seconds
+        config.logFlows = file.log_flows
+        config.cgroupPath = file.cgroup
+        config.allow = try prefixes(file.allow, "allow")
+
+        let cidrs = try file.cluster_cidrs.enumerated().map { index, text in
+            guard let prefix = PodwallDetection.IPPrefix(text) else { throw invalid("cluster_cidrs[\(index)]", "'\(text)' is not a CIDR") }
+            return prefix
+        }
+        config.detection.exfiltration.clusterCIDRs = cidrs
+        let exfiltration = file.detection.exfiltration
+        guard exfiltration.interval_seconds >= 1 else { throw invalid("detection.exfiltration.interval_seconds", "must be at least 1") }
+        guard exfiltration.warmup_intervals >= 1 else { throw invalid("detection.exfiltration.warmup_intervals", "must be at least 1") }
+        config.detection.exfiltration.intervalNs = UInt64(exfiltration.interval_seconds * 1e9)
+        config.detection.exfiltration.warmupIntervals = exfiltration.warmup_intervals
+        config.detection.exfiltration.floorBytes = exfiltration.floor_bytes
+        config.sampleIntervalSeconds = min(2, exfiltration.interval_seconds / 4)
+        guard !file.detection.http_ports.isEmpty, !file.detection.http_ports.contains(0) else {
+            throw invalid("detection.http_ports", "name at least one port, 1-65535")
+        }
+        config.detection.protocolMismatch.httpPorts = file.detection.http_ports
+        for (kind, action) in file.responses {
+            do {
+                let (parsedKind, rule) = try ResponseOption.parse("\(kind)=\(action)")
+                config.detection.policy[parsedKind] = rule
+            } catch let error as ResponseOption.Invalid {
+                throw invalid("responses.\(kind)", error.description.replacingOccurrences(of: "--response ", with: ""))
+            }
+        }
+
+        config.feeds = file.feeds.sources.map { FeedSource(name: FeedSource.defaultName(for: $0), path: $0) }
+        if let feedsFile = file.feeds.config {
+            do {
+                config.feeds += try FeedsConfiguration.load(feedsFile).feeds
+            } catch let error as FeedsConfiguration.Invalid {
+                throw invalid("feeds.config", error.description)
+            }
+        }
+        config.feedMode = file.feeds.lenient ? .lenient : .strict
+        guard file.feeds.url_interval_seconds >= 1 else { throw invalid("feeds.url_interval_seconds", "must be at least 1") }
+        config.feedURLPollSeconds = file.feeds.url_interval_seconds
+
+        let capture = file.capture
+        guard capture.max_file_mib >= 1 else { throw invalid("capture.max_file_mib", "must be at least 1") }
+        guard capture.disk_budget_mib >= capture.max_file_mib else { throw invalid("capture.disk_budget_mib", "must be at least capture.max_file_mib") }
+        guard capture.packets >= 1 else { throw invalid("capture.packets", "must be at least 1") }
+        guard capture.seconds > 0 else { throw invalid("capture.seconds", "must be positive") }
+        guard (1...CaptureTable.maxSnaplen).contains(capture.snaplen) else { throw invalid("capture.snaplen", "must be 1-\(CaptureTable.maxSnaplen)") }
+        config.captureDirectory = capture.enabled ? capture.directory : nil
+        config.captureLimits.budget = CaptureBudget(maxFileBytes: capture.max_file_mib << 20, maxTotalBytes: capture.disk_budget_mib << 20)
+        config.alertCapture.maxPackets = capture.packets
+        config.alertCapture.durationSeconds = capture.seconds
+        config.alertCapture.snaplen = capture.snaplen
+
+        if file.api.address.isEmpty {
+            config.apiAddress = nil
+        } else {
+            guard let address = APIAddress(file.api.address) else { throw invalid("api.address", "'\(file.api.address)' is not HOST:PORT") }
+            config.apiAddress = address
+        }
+        config.apiTokenFile = file.api.token_file
+        config.alertsPath = file.alerts.file
+        return config
+    }
+}
+
+/// Where the HTTP API listens.
+public struct APIAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
