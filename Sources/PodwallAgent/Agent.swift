@@ -4,6 +4,7 @@ import PodwallCapture
 import PodwallCore
 import PodwallDetection
 import PodwallKernel
+import ServiceLifecycle
 
 /// The node agent: loads (or adopts) the data path, attaches it to every pod
 /// interface as links come and go, consumes flow events and sweeps idle
@@ -35,35 +36,52 @@ public final class Agent: Sendable {
         let watcher = try LinkWatcher()
         let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }
         let captures = makeCaptureManager(datapath)
+        let metrics = AgentMetrics()
+        let alertLog = AlertLog()
         let pipeline = DetectionPipeline(
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),
-            captures: captures, captureSettings: configuration.alertCapture, logger: logger)
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.attachLinks(watcher.events(), datapath: datapath, pipeline: pipeline) }
-            let flowEvents = try events.records()
-            group.addTask { await self.consume(flowEvents, pipeline: pipeline) }
-            group.addTask { try await self.drive(pipeline, datapath: datapath) }
-            group.addTask { try await self.sweepIdleFlows(datapath) }
-            group.addTask { try await self.reportStats(datapath, events: events, pipeline: pipeline) }
-            group.addTask { try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger).run() }
-            if let source = self.source {
-                group.addTask {
-                    try await ConfigReloader(source: source, logger: self.logger).run { new in
-                        self.apply(new, datapath: datapath, pipeline: pipeline)
-                    }
-                }
-            }
-            try await group.next()
-            group.cancelAll()
+            captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics, logger: logger)
+        let api = APIState(datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
+                           token: APIState.readToken(configuration.apiTokenFile, logger: logger))
+        api.onScrape {
+            metrics.refresh(.init(datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
+                                  captures: captures?.totals ?? .init()))
         }
+        let flowEvents = try events.records()
+
+        // Started in this order, stopped in reverse on SIGTERM/SIGINT: the API
+        // first, the link watcher last; enforcement stays pinned throughout.
+        var services: [any Service] = [
+            AgentService("links") { await self.attachLinks(watcher.events(), datapath: datapath, pipeline: pipeline, api: api) },
+            AgentService("events") { await self.consume(flowEvents, pipeline: pipeline) },
+            AgentService("detection") { try await self.drive(pipeline, datapath: datapath) },
+            AgentService("sweeper") { try await self.sweepIdleFlows(datapath, metrics: metrics) },
+            AgentService("feeds") {
+                try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger, metrics: metrics).run()
+            },
+            AgentService("stats") { try await self.reportStats(datapath, events: events, pipeline: pipeline) },
+        ]
+        if let source {
+            services.append(AgentService("config") {
+                try await ConfigReloader(source: source, logger: self.logger).run { new in
+                    self.apply(new, datapath: datapath, pipeline: pipeline)
+                }
+            })
+        }
+        if let address = configuration.apiAddress {
+            services.append(APIServer.application(api, address: address, logger: logger))
+            logger.info("API listening", metadata: ["address": "\(address)", "writes": "\(api.token == nil ? "disabled (no token)" : "bearer token")"])
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         watcher.stop()
         events.stop()
         await captures?.stopAll()
         logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
     }
 
-    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath, pipeline: DetectionPipeline) async {
+    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath, pipeline: DetectionPipeline, api: APIState) async {
         var attached: [UInt32: String] = [:]
         for await event in links {
             switch event {
@@ -74,6 +92,7 @@ public final class Agent: Sendable {
                     try datapath.attach(link, monotonicNow: MonotonicClock.now())
                     attached[link.index] = link.name
                     pipeline.interfaceAttached(link.index, name: link.name)
+                    api.interfaceAttached(link.index, name: link.name)
                     logger.info("attached", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
                 } catch let error as KernelError where error.errno == ENODEV {
                     logger.debug("interface went away before attach", metadata: ["interface": "\(link.name)"])
@@ -82,10 +101,12 @@ public final class Agent: Sendable {
                 }
             case .synchronized:
                 // Readiness: every matching interface present at start is attached.
+                api.markReady(interfaces: attached.count)
                 logger.info("ready", metadata: ["interfaces": "\(attached.count)"])
             case .removed(let link):
                 guard attached.removeValue(forKey: link.index) != nil else { continue }
                 pipeline.interfaceAttached(link.index, name: nil)
+                api.interfaceAttached(link.index, name: nil)
                 datapath.forget(link)
                 logger.info("detached (interface gone)", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
             }
@@ -172,14 +193,16 @@ public final class Agent: Sendable {
         ])
     }
 
-    private func sweepIdleFlows(_ datapath: Datapath) async throws {
+    private func sweepIdleFlows(_ datapath: Datapath, metrics: AgentMetrics) async throws {
         let sweeper = IdleSweeper(
             flows: datapath.flows,
             idleTimeout: UInt64(configuration.idleTimeoutSeconds * 1e9),
             closedTimeout: UInt64(configuration.closedTimeoutSeconds * 1e9))
         while !Task.isCancelled {
             try await Task.sleep(for: .seconds(configuration.sweepIntervalSeconds))
-            for event in sweeper.sweep(now: MonotonicClock.now()) where configuration.logFlows {
+            let ended = sweeper.sweep(now: MonotonicClock.now())
+            metrics.retire(ended.map(\.flow))
+            for event in ended where configuration.logFlows {
                 log(event)
             }
             for prefix in (try? datapath.blocklist.expire(nowNs: MonotonicClock.now())) ?? [] {
@@ -199,5 +222,21 @@ public final class Agent: Sendable {
             metadata["responses_taken"] = "\(pipeline.actionsTaken)"
             logger.info("stats", metadata: metadata)
         }
+    }
+}
+
+/// One of the agent's long-running tasks as a ServiceLifecycle service: it
+/// ends when the group shuts down gracefully.
+struct AgentService: Service, CustomStringConvertible {
+    let description: String
+    let body: @Sendable () async throws -> Void
+
+    init(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+        description = name
+        self.body = body
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await body() }
     }
 }

@@ -18,6 +18,8 @@ final class DetectionPipeline: @unchecked Sendable {
     private let output: AlertOutput
     private let captures: CaptureManager?
     private var captureSettings: AlertCaptureSettings
+    private let alertLog: AlertLog?
+    private let metrics: AgentMetrics?
     private let logger: Logger
     private let wallOffset: Int64
     private let lock = NSLock()
@@ -30,7 +32,10 @@ final class DetectionPipeline: @unchecked Sendable {
     var actionsTaken: Int { lock.withLock { taken } }
 
     init(config: AggregatorConfig, datapath: Datapath, output: AlertOutput, captures: CaptureManager?,
-         captureSettings: AlertCaptureSettings = AlertCaptureSettings(), logger: Logger) {
+         captureSettings: AlertCaptureSettings = AlertCaptureSettings(), alertLog: AlertLog? = nil, metrics: AgentMetrics? = nil,
+         logger: Logger) {
+        self.alertLog = alertLog
+        self.metrics = metrics
         aggregator = Aggregator(config: config)
         self.datapath = datapath
         self.output = output
@@ -93,7 +98,10 @@ final class DetectionPipeline: @unchecked Sendable {
                 let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })
                 alert.actions = alert.actions.filter { enforced.contains($0) || others.contains($0) }
             }
-            output.write(alert)
+            guard let line = try? AlertJSON.line(alert) else { continue }
+            output.write(line)
+            alertLog?.append(alert, json: line)
+            if !alert.isUpdate { metrics?.alert(kind: alert.kind.rawValue, detectionLatencyMs: alert.detectionLatencyMs) }
             lock.withLock { written += 1 }
         }
     }
@@ -159,8 +167,7 @@ final class AlertOutput: @unchecked Sendable {
         handle = file
     }
 
-    func write(_ alert: Alert) {
-        guard let line = try? AlertJSON.line(alert) else { return }
+    func write(_ line: String) {
         lock.withLock { handle.write(Data((line + "\n").utf8)) }
     }
 }

@@ -13,6 +13,7 @@ struct FeedWatcher {
     let configuration: AgentConfiguration
     let blocklist: Blocklist
     let logger: Logger
+    var metrics: AgentMetrics? = nil
     let downloader = FeedDownloader()
 
     func run() async throws {
@@ -41,7 +42,9 @@ struct FeedWatcher {
                                                     mode: mode, downloader: downloader)
             if reports.isEmpty { logger.debug("feed \(source.name) not modified") }
             for report in reports { logger.info("\(report)") }
+            if !reports.isEmpty { metrics?.feedUpdate(feed: source.name, succeeded: true) }
         } catch {
+            metrics?.feedUpdate(feed: source.name, succeeded: false)
             logger.error("\(error); the last version of feed \(source.name) that loaded stays enforced")
         }
     }

@@ -25,6 +25,16 @@ public final class CaptureManager: @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var recorders: [String: CaptureRecorder] = [:]
+    private var finishedTotals = CaptureTotals()
+
+    /// Packets written and not delivered, over every capture this agent ran.
+    public struct CaptureTotals: Sendable {
+        public var packets: UInt64 = 0
+        public var lost: UInt64 = 0
+        public var skipped: UInt64 = 0
+        public var running = 0
+        public init() {}
+    }
 
     public init(table: CaptureTable, directory: String, limits: Limits = Limits(), logger: Logger) throws {
         self.table = table
@@ -41,6 +51,11 @@ public final class CaptureManager: @unchecked Sendable {
     public func start(_ request: CaptureRequest, prelude: [PreludePacket] = []) throws -> CaptureRecorder? {
         guard CaptureStore.isValidID(request.id) else { throw CaptureError("capture id '\(request.id)' is not a valid file name") }
         return try lock.withLock {
+            for (_, done) in recorders where done.current.state != .running {
+                finishedTotals.packets += done.current.packets
+                finishedTotals.lost += done.current.lost
+                finishedTotals.skipped += done.current.skipped
+            }
             recorders = recorders.filter { $0.value.current.state == .running }
             guard recorders[request.id] == nil else { return nil }
             guard recorders.count < limits.maxConcurrent else {
@@ -83,6 +98,19 @@ public final class CaptureManager: @unchecked Sendable {
             logger.error("capture \(summary.id) failed: \(summary.reason ?? "unknown error")", metadata: metadata)
         } else {
             logger.info("capture finished (\(summary.reason ?? "done"))", metadata: metadata)
+        }
+    }
+
+    public var totals: CaptureTotals {
+        lock.withLock {
+            var totals = finishedTotals
+            for summary in recorders.values.map(\.current) {
+                totals.packets += summary.packets
+                totals.lost += summary.lost
+                totals.skipped += summary.skipped
+                totals.running += summary.state == .running ? 1 : 0
+            }
+            return totals
         }
     }
 

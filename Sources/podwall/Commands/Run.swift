@@ -203,9 +203,8 @@ struct Run: AsyncParsableCommand {
         }
         let source = ConfigSource(file: config, overrides: overrides)
         let agent = Agent(configuration: configuration, source: source, logger: logger)
-        try await reportingKernelErrors {
-            try await SignalHandling.runUntilTerminated { try await agent.run() }
-        }
+        // The agent's service group stops it in order on SIGTERM or SIGINT.
+        try await reportingKernelErrors { try await agent.run() }
     }
 }
 

@@ -1,0 +1,255 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PodwallABI
+import PodwallCapture
+import PodwallCore
+import PodwallDetection
+import PodwallKernel
+
+/// What the HTTP API reads and changes; the agent fills it as it runs.
+public final class APIState: @unchecked Sendable {
+    let datapath: Datapath
+    let metrics: AgentMetrics
+    let alerts: AlertLog
+    let captures: CaptureStore?
+    /// The bearer token for writes; nil refuses every write.
+    let token: String?
+    private let lock = NSLock()
+    private var ready = false
+    private var attached = 0
+    private var names: [UInt32: String] = [:]
+    private var refreshMetrics: @Sendable () -> Void = {}
+
+    init(datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?) {
+        self.datapath = datapath
+        self.metrics = metrics
+        self.alerts = alerts
+        self.captures = captures
+        self.token = token
+    }
+
+    func markReady(interfaces: Int) { lock.withLock { ready = true; attached = interfaces } }
+    var readiness: (Bool, Int) { lock.withLock { (ready, attached) } }
+    func interfaceAttached(_ ifindex: UInt32, name: String?) { lock.withLock { names[ifindex] = name } }
+    var interfaceNames: [UInt32: String] { lock.withLock { names } }
+    func onScrape(_ refresh: @escaping @Sendable () -> Void) { lock.withLock { refreshMetrics = refresh } }
+    func scrape() -> String {
+        lock.withLock { refreshMetrics }()
+        return metrics.render()
+    }
+
+    /// Reads the token file; a missing or empty file means writes are refused.
+    static func readToken(_ path: String?, logger: Logger) -> String? {
+        guard let path else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            logger.warning("no API token in \(path): the API's write endpoints refuse every request")
+            return nil
+        }
+        return token
+    }
+}
+
+/// The agent's HTTP API (see docs/api/openapi.yaml).
+enum APIServer {
+    static func application(_ state: APIState, address: APIAddress, logger: Logger) -> some ApplicationProtocol {
+        Application(router: router(state), configuration: .init(address: .hostname(address.host, port: address.port),
+                                                                 serverName: "podwall"), logger: logger)
+    }
+
+    static func router(_ state: APIState) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            let (ready, interfaces) = state.readiness
+            return ready ? json(.ok, ["status": "ready", "interfaces": interfaces]) : json(.serviceUnavailable, ["status": "starting"])
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: state.scrape())))
+        }
+        router.get("/v1/alerts") { request, _ in try alerts(request, state) }
+        router.get("/v1/flows") { request, _ in try flows(request, state) }
+        router.get("/v1/blocklist") { request, _ in try blocklist(request, state) }
+        router.post("/v1/blocklist") { request, context in
+            try await authorized(request, state) { try await addBlock(request, context, state) }
+        }
+        router.delete("/v1/blocklist/:prefix") { request, context in
+            try await authorized(request, state) { try removeBlock(context.parameters.require("prefix"), state) }
+        }
+        router.get("/v1/quarantine") { _, _ in quarantine(state) }
+        router.post("/v1/quarantine") { request, context in
+            try await authorized(request, state) { try await addQuarantine(request, context, state) }
+        }
+        router.delete("/v1/quarantine/:interface") { request, context in
+            try await authorized(request, state) { try release(context.parameters.require("interface"), state) }
+        }
+        router.get("/v1/pcaps") { _, _ in
+            let summaries = state.captures?.summaries() ?? []
+            return json(.ok, ["pcaps": summaries.map { try? JSONSerialization.jsonObject(with: $0.jsonData()) }.compactMap { $0 }])
+        }
+        router.get("/v1/pcaps/:id") { request, context in
+            try await authorized(request, state) { try pcap(context.parameters.require("id"), state) }
+        }
+        return router
+    }
+
+    // MARK: - Handlers
+
+    static func alerts(_ request: Request, _ state: APIState) throws -> Response {
+        let query = request.uri.queryParameters
+        let kind = query.get("kind")
+        if let kind, AlertKind(rawValue: kind) == nil {
+            return error(.badRequest, "kind: one of \(AlertKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var since: UInt64?
+        if let text = query.get("since") {
+            guard let date = ISO8601DateFormatter().date(from: text) else { return error(.badRequest, "since: an RFC 3339 time such as 2026-11-25T10:00:00Z") }
+            since = UInt64(max(0, date.timeIntervalSince1970) * 1e9)
+        }
+        guard let limit = try limit(query.get("limit"), default: 100, max: 1000) else { return error(.badRequest, "limit: 1-1000") }
+        let lines = state.alerts.query(kind: kind, pod: query.get("pod"), sinceNs: since, limit: limit)
+        return raw(.ok, "{\"alerts\":[" + lines.joined(separator: ",") + "]}")
+    }
+
+    static func flows(_ request: Request, _ state: APIState) throws -> Response {
+        guard let limit = try limit(request.uri.queryParameters.get("limit"), default: 20, max: 10_000) else { return error(.badRequest, "limit: 1-10000") }
+        let names = state.interfaceNames
+        let top = state.datapath.flows.entries().map { FlowRecord($0.key, $0.value) }
+            .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }.prefix(limit)
+        let rows: [[String: Any]] = top.map { flow in
+            ["interface": names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", "proto": flow.key.proto.description,
+             "pod": flow.key.pod.description, "pod_port": Int(flow.key.podPort),
+             "remote": flow.key.remote.description, "remote_port": Int(flow.key.remotePort),
+             "bytes_from_pod": flow.fromPod.bytes, "bytes_to_pod": flow.toPod.bytes,
+             "packets_from_pod": flow.fromPod.packets, "packets_to_pod": flow.toPod.packets]
+        }
+        return json(.ok, ["flows": rows])
+    }
+
+    static func blocklist(_ request: Request, _ state: APIState) throws -> Response {
+        guard let limit = try limit(request.uri.queryParameters.get("limit"), default: 1000, max: 100_000) else { return error(.badRequest, "limit: 1-100000") }
+        let blocklist = state.datapath.blocklist
+        let all = blocklist.entries()
+        let now = MonotonicClock.now()
+        let rows: [[String: Any]] = all.sorted { $0.key < $1.key }.prefix(limit).map { prefix, entry in
+            var row: [String: Any] = ["prefix": prefix.description, "feeds": blocklist.feedNames(entry.feeds),
+                                      "dynamic": entry.isDynamic, "hits": entry.hits]
+            row["expires_in_seconds"] = entry.expiresNs == 0 ? NSNull() : Int((entry.expiresNs &- now) / 1_000_000_000)
+            return row
+        }
+        return json(.ok, ["entries": rows, "count": all.count])
+    }
+
+    struct BlockRequest: Decodable {
+        let prefix: String
+        let ttl_seconds: UInt64?
+    }
+
+    static func addBlock(_ request: Request, _ context: BasicRequestContext, _ state: APIState) async throws -> Response {
+        guard let body = try? await request.decode(as: BlockRequest.self, context: context) else {
+            return error(.badRequest, "body: {\"prefix\": \"203.0.113.0/24\", \"ttl_seconds\": 3600}")
+        }
+        guard let prefix = IPPrefix(body.prefix) else { return error(.badRequest, "prefix: '\(body.prefix)' is not an address or CIDR") }
+        guard body.ttl_seconds.map({ $0 > 0 && $0 <= 365 * 86400 }) ?? true else { return error(.badRequest, "ttl_seconds: 1 to 31536000") }
+        let expires = body.ttl_seconds.map { MonotonicClock.now() + $0 * 1_000_000_000 } ?? 0
+        try state.datapath.blocklist.addDynamic(prefix, expiresNs: expires)
+        return json(.created, ["prefix": prefix.description])
+    }
+
+    static func removeBlock(_ text: String, _ state: APIState) throws -> Response {
+        let decoded = text.removingPercentEncoding ?? text
+        guard let prefix = IPPrefix(decoded) else { return error(.badRequest, "'\(decoded)' is not an address or CIDR") }
+        guard try state.datapath.blocklist.removeDynamic(prefix) != nil else {
+            return error(.notFound, "\(prefix) is not listed by hand or by detection")
+        }
+        return Response(status: .noContent)
+    }
+
+    static func quarantine(_ state: APIState) -> Response {
+        let names = state.interfaceNames
+        let now = MonotonicClock.now()
+        let rows: [[String: Any]] = state.datapath.quarantine.entries().sorted { $0.key < $1.key }.map { ifindex, value in
+            ["interface": names[ifindex] ?? "if\(ifindex)", "ifindex": ifindex, "since_seconds": Int((now &- value.since_ns) / 1_000_000_000),
+             "expires_in_seconds": value.expires_ns == 0 ? NSNull() : Int((value.expires_ns &- now) / 1_000_000_000) as Any,
+             "drops": value.drops]
+        }
+        return json(.ok, ["entries": rows])
+    }
+
+    struct QuarantineRequest: Decodable {
+        let interface: String
+        let ttl_seconds: UInt64?
+    }
+
+    static func addQuarantine(_ request: Request, _ context: BasicRequestContext, _ state: APIState) async throws -> Response {
+        guard let body = try? await request.decode(as: QuarantineRequest.self, context: context) else {
+            return error(.badRequest, "body: {\"interface\": \"veth1a2b3c\", \"ttl_seconds\": 600}")
+        }
+        let ifindex = if_nametoindex(body.interface)
+        guard ifindex != 0 else { return error(.badRequest, "interface: no interface '\(body.interface)' on this node") }
+        guard body.ttl_seconds.map({ $0 > 0 }) ?? true else { return error(.badRequest, "ttl_seconds: at least 1") }
+        let now = MonotonicClock.now()
+        try state.datapath.quarantine.update(
+            ifindex, pw_quarantine(since_ns: now, expires_ns: body.ttl_seconds.map { now + $0 * 1_000_000_000 } ?? 0, drops: 0))
+        return json(.created, ["interface": body.interface, "ifindex": ifindex])
+    }
+
+    static func release(_ interface: String, _ state: APIState) throws -> Response {
+        let ifindex = if_nametoindex(interface)
+        guard ifindex != 0 else { return error(.badRequest, "no interface '\(interface)' on this node") }
+        guard try state.datapath.quarantine.delete(ifindex) else { return error(.notFound, "\(interface) is not quarantined") }
+        return Response(status: .noContent)
+    }
+
+    static func pcap(_ id: String, _ state: APIState) throws -> Response {
+        guard CaptureStore.isValidID(id) else { return error(.badRequest, "'\(id)' is not a capture id") }
+        guard let summary = state.captures?.summary(id), let data = FileManager.default.contents(atPath: summary.file) else {
+            return error(.notFound, "no capture '\(id)'")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/vnd.tcpdump.pcap"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    // MARK: - Helpers
+
+    /// Writes (and pcap downloads) need the bearer token; nothing runs without it.
+    static func authorized(_ request: Request, _ state: APIState, _ body: () async throws -> Response) async throws -> Response {
+        guard let token = state.token else { return error(.unauthorized, "writes are disabled: no API token configured (api.token_file)") }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), constantTimeEqual(Array(header.dropFirst(7).utf8), Array(token.utf8)) else {
+            return error(.unauthorized, "missing or wrong bearer token")
+        }
+        do {
+            return try await body()
+        } catch let failure as KernelError {
+            return error(.internalServerError, failure.description)
+        }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func limit(_ text: String?, default value: Int, max: Int) throws -> Int? {
+        guard let text else { return value }
+        guard let number = Int(text), (1...max).contains(number) else { return nil }
+        return number
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return raw(status, String(decoding: data, as: UTF8.self))
+    }
+
+    static func raw(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(status, ["error": message])
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Metrics
+import PodwallCapture
+import PodwallCore
+import PodwallKernel
+import Prometheus
+
+/// The agent's Prometheus metrics (`podwall_` prefix) through swift-metrics.
+/// Kernel values are read at scrape time: per-CPU counters become counters
+/// (by delta), table sizes become gauges. Interface traffic is the sum of
+/// the live flows plus the flows the sweeper retired, so it only grows
+/// (flows the LRU evicted under pressure are the exception, and counted as
+/// insert failures).
+public final class AgentMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let lock = NSLock()
+    private var reported: [String: Int64] = [:]
+    private var retired: [TrafficKey: (packets: UInt64, bytes: UInt64)] = [:]
+
+    struct TrafficKey: Hashable {
+        let ifindex: UInt32
+        let direction: FlowDirection
+    }
+
+    public init() {
+        factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    // MARK: - Events as they happen
+
+    func alert(kind: String, detectionLatencyMs: Double) {
+        Counter(label: "podwall_alerts_total", dimensions: [("kind", kind)], factory: factory).increment()
+        Metrics.Timer(label: "podwall_detection_latency_seconds", factory: factory)
+            .recordNanoseconds(Int64(detectionLatencyMs * 1e6))
+    }
+
+    func feedUpdate(feed: String, succeeded: Bool) {
+        Counter(label: "podwall_feed_updates_total", dimensions: [("feed", feed), ("result", succeeded ? "success" : "failure")],
+                factory: factory).increment()
+    }
+
+    /// Final counts of flows the sweeper removed.
+    func retire(_ flows: [FlowRecord]) {
+        lock.withLock {
+            for flow in flows {
+                for (direction, counters) in [(FlowDirection.fromPod, flow.fromPod), (.toPod, flow.toPod)] {
+                    let key = TrafficKey(ifindex: flow.key.ifindex, direction: direction)
+                    let old = retired[key] ?? (0, 0)
+                    retired[key] = (old.packets + counters.packets, old.bytes + counters.bytes)
+                }
+            }
+        }
+    }
+
+    // MARK: - Read at scrape time
+
+    struct Sources {
+        let datapath: Datapath
+        let interfaceNames: [UInt32: String]
+        let queueDrops: UInt64
+        let captures: CaptureManager.CaptureTotals
+    }
+
+    func refresh(_ sources: Sources, now: Date = Date()) {
+        let counters = Dictionary(uniqueKeysWithValues: sources.datapath.counters.snapshot().map { ($0.name, $0.value) })
+        for (name, value) in counters {
+            advance("podwall_kernel_\(name)_total", [], to: value)
+        }
+        advance("podwall_drops_total", [("reason", "blocklist")], to: counters["drops_blocklist"] ?? 0)
+        advance("podwall_drops_total", [("reason", "quarantine")], to: counters["drops_quarantine"] ?? 0)
+        advance("podwall_flow_insert_failures_total", [], to: counters["flow_insert_failures"] ?? 0)
+        advance("podwall_blocklist_hits_total", [], to: (counters["drops_blocklist"] ?? 0) + (counters["sock_denied"] ?? 0))
+        advance("podwall_events_lost_total", [("stage", "kernel_ring_buffer")], to: counters["ringbuf_drops"] ?? 0)
+        advance("podwall_events_lost_total", [("stage", "userspace_queue")], to: sources.queueDrops)
+        advance("podwall_capture_packets_total", [], to: sources.captures.packets)
+        advance("podwall_capture_lost_total", [("reason", "ring_full")], to: sources.captures.lost)
+        advance("podwall_capture_lost_total", [("reason", "budget_or_expiry")], to: sources.captures.skipped)
+        gauge("podwall_captures_running", [], Double(sources.captures.running))
+
+        let flows = sources.datapath.flows.entries().map { FlowRecord($0.key, $0.value) }
+        gauge("podwall_active_flows", [], Double(flows.count))
+        var traffic = lock.withLock { retired }
+        for flow in flows {
+            for (direction, counters) in [(FlowDirection.fromPod, flow.fromPod), (.toPod, flow.toPod)] {
+                let key = TrafficKey(ifindex: flow.key.ifindex, direction: direction)
+                let old = traffic[key] ?? (0, 0)
+                traffic[key] = (old.packets + counters.packets, old.bytes + counters.bytes)
+            }
+        }
+        for (key, value) in traffic {
+            let labels = [("interface", sources.interfaceNames[key.ifindex] ?? "if\(key.ifindex)"), ("direction", key.direction.label)]
+            advance("podwall_interface_packets_total", labels, to: value.packets)
+            advance("podwall_interface_bytes_total", labels, to: value.bytes)
+        }
+        for (_, name, feed) in sources.datapath.blocklist.feeds() {
+            gauge("podwall_blocklist_entries", [("feed", name)], Double(feed.entries))
+            if feed.updated_ns > 0 {
+                gauge("podwall_feed_age_seconds", [("feed", name)], now.timeIntervalSince1970 - Double(feed.updated_ns) / 1e9)
+            }
+        }
+    }
+
+    /// Prometheus text exposition.
+    public func render() -> String { registry.emitToString() }
+
+    private func gauge(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        Gauge(label: name, dimensions: labels, factory: factory).record(value)
+    }
+
+    /// Counters only go up: add what a kernel value grew by since the last scrape.
+    private func advance(_ name: String, _ labels: [(String, String)], to value: UInt64) {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let delta: Int64 = lock.withLock {
+            let last = reported[key] ?? 0
+            let now = Int64(clamping: value)
+            reported[key] = max(last, now)
+            return max(0, now - last)
+        }
+        let counter = Counter(label: name, dimensions: labels, factory: factory)
+        if delta > 0 { counter.increment(by: delta) } else { counter.increment(by: 0) }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+@testable import PodwallAgent
+import PodwallCore
+@testable import PodwallDetection
+import PodwallKernel
+import PodwallTestSupport
+import Testing
+
+/// Every endpoint of the HTTP API against real (private, unpinned) BPF maps.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct APIServerTests {
+    static let token = "s3cret-token"
+    let state: APIState
+    let app: Application<RouterResponder<BasicRequestContext>>
+
+    init() throws {
+        LibbpfLog.capture(echo: false)
+        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
+        state = APIState(datapath: datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token)
+        let metrics = state.metrics
+        state.onScrape { [state] in
+            metrics.refresh(.init(datapath: datapath, interfaceNames: [:], queueDrops: 3, captures: .init()))
+            _ = state
+        }
+        app = Application(router: APIServer.router(state))
+    }
+
+    static let auth: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+
+    func body(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:]
+    }
+
+    @Test func healthAndReadiness() async throws {
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
+            state.markReady(interfaces: 3)
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok && body(response)["interfaces"] as? Int == 3)
+            }
+        }
+    }
+
+    @Test func metricsAreValidPrometheusText() async throws {
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let sample = try Regex(#"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? [-+]?([0-9.eE+-]+|Inf|NaN)$"#)
+                for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                    #expect(line.wholeMatch(of: sample) != nil, "not a Prometheus sample: \(line)")
+                }
+                for name in ["podwall_active_flows", "podwall_drops_total{reason=\"blocklist\"}", "podwall_kernel_packets_total",
+                             "podwall_events_lost_total{stage=\"userspace_queue\"} 3", "podwall_flow_insert_failures_total"] {
+                    #expect(text.contains(name), "\(name) in\n\(text)")
+                }
+            }
+        }
+    }
+
+    @Test func blocklistWritesNeedTheTokenAndBadInputChangesNothing() async throws {
+        let blocklist = state.datapath.blocklist
+        let add = ByteBuffer(string: #"{"prefix": "203.0.113.0/24", "ttl_seconds": 600}"#)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/blocklist", method: .post, body: add) { response in
+                #expect(response.status == .unauthorized && body(response)["error"] != nil)
+            }
+            try await client.execute(uri: "/v1/blocklist", method: .post, headers: [.authorization: "Bearer wrong"], body: add) {
+                #expect($0.status == .unauthorized)
+            }
+            for bad in [#"{"prefix": "203.0.113.0/33"}"#, #"{"prefix": 5}"#, "not json", #"{"prefix": "1.2.3.4", "ttl_seconds": 0}"#] {
+                try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth, body: ByteBuffer(string: bad)) { response in
+                    #expect(response.status == .badRequest, "\(bad)")
+                    #expect(body(response)["error"] is String)
+                }
+            }
+            #expect(blocklist.entries().isEmpty, "nothing changed by refused requests")
+            try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth, body: add) { #expect($0.status == .created) }
+            #expect(blocklist.match(IPAddress("203.0.113.9")!) != nil)
+            try await client.execute(uri: "/v1/blocklist", method: .get) { response in
+                let entries = body(response)["entries"] as? [[String: Any]]
+                #expect(entries?.first?["prefix"] as? String == "203.0.113.0/24" && entries?.first?["dynamic"] as? Bool == true)
+                #expect((entries?.first?["expires_in_seconds"] as? Int ?? 0) > 590)
+            }
+            try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete) { #expect($0.status == .unauthorized) }
+            #expect(blocklist.match(IPAddress("203.0.113.9")!) != nil)
+            try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete, headers: Self.auth) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete, headers: Self.auth) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/blocklist/banana", method: .delete, headers: Self.auth) { #expect($0.status == .badRequest) }
+            #expect(blocklist.entries().isEmpty)
+        }
+    }
+
+    @Test func quarantineByInterface() async throws {
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/quarantine", method: .post, headers: Self.auth,
+                                     body: ByteBuffer(string: #"{"interface": "no-such-if0"}"#)) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/v1/quarantine", method: .post, headers: Self.auth,
+                                     body: ByteBuffer(string: #"{"interface": "lo", "ttl_seconds": 60}"#)) { #expect($0.status == .created) }
+            try await client.execute(uri: "/v1/quarantine", method: .get) { response in
+                let entries = body(response)["entries"] as? [[String: Any]]
+                #expect(entries?.count == 1 && entries?.first?["ifindex"] as? Int == 1)
+            }
+            try await client.execute(uri: "/v1/quarantine/lo", method: .delete, headers: Self.auth) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/v1/quarantine/lo", method: .delete, headers: Self.auth) { #expect($0.status == .notFound) }
+        }
+        #expect(state.datapath.quarantine.entries().isEmpty)
+    }
+
+    @Test func alertsFilterByKindPodAndTime() async throws {
+        for (kind, source, time) in [(AlertKind.portScan, "10.0.0.5", 1_800_000_000), (.exfiltration, "10.0.0.6", 1_800_000_100)] {
+            let alert = Alert(kind: kind, severity: .high, source: AlertSource(address: IPAddr(IPAddress(source)!), ifindex: 4),
+                              flows: [], evidence: .blocklistHit(BlocklistEvidence(matchedPrefix: "1.2.3.4/32", reason: .blocklist, remote: IPAddr(IPAddress("1.2.3.4")!), remotePort: 80, proto: 6)),
+                              decidingNs: UInt64(time) * 1_000_000_000, now: UInt64(time) * 1_000_000_000)
+            state.alerts.append(alert, json: try AlertJSON.line(alert))
+        }
+        try await app.test(.router) { client in
+            func count(_ query: String) async throws -> Int? {
+                try await client.execute(uri: "/v1/alerts" + query, method: .get) { (body($0)["alerts"] as? [Any])?.count }
+            }
+            #expect(try await count("") == 2)
+            #expect(try await count("?kind=port_scan") == 1)
+            #expect(try await count("?pod=10.0.0.6") == 1)
+            #expect(try await count("?since=2027-01-15T08:01:00Z") == 1)
+            #expect(try await count("?limit=1") == 1)
+            for bad in ["?kind=bogus", "?since=yesterday", "?limit=0", "?limit=x"] {
+                try await client.execute(uri: "/v1/alerts" + bad, method: .get) { #expect($0.status == .badRequest, "\(bad)") }
+            }
+        }
+    }
+
+    @Test func flowsAndPcaps() async throws {
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/flows?limit=5", method: .get) { #expect($0.status == .ok && body($0)["flows"] is [Any]) }
+            try await client.execute(uri: "/v1/pcaps", method: .get) { #expect((body($0)["pcaps"] as? [Any])?.isEmpty == true) }
+            try await client.execute(uri: "/v1/pcaps/x1", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/pcaps/x1", method: .get, headers: Self.auth) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/pcaps/..%2Fetc", method: .get, headers: Self.auth) { #expect($0.status == .badRequest) }
+        }
+    }
+}
