@@ -237,6 +237,10 @@ struct AgentService: Service, CustomStringConvertible {
     }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await body() }
+        do {
+            try await cancelWhenGracefulShutdown { try await body() }
+        } catch is CancellationError {
+            // A graceful shutdown cancels the body: that is a clean stop.
+        }
     }
 }
