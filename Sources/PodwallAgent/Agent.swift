@@ -41,6 +41,8 @@ public final class Agent: Sendable {
         let pipeline = DetectionPipeline(
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),
             captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics, logger: logger)
+        let identities = PodIdentities(procRoot: configuration.procRoot, kubelet: configuration.kubelet, logger: logger)
+        pipeline.podNames = { identities.name($0) }
         let api = APIState(datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
                            token: APIState.readToken(configuration.apiTokenFile, logger: logger))
         api.onScrape {
@@ -52,7 +54,10 @@ public final class Agent: Sendable {
         // Started in this order, stopped in reverse on SIGTERM/SIGINT: the API
         // first, the link watcher last; enforcement stays pinned throughout.
         var services: [any Service] = [
-            AgentService("links") { await self.attachLinks(watcher.events(), datapath: datapath, pipeline: pipeline, api: api) },
+            AgentService("links") {
+                await self.attachLinks(watcher.events(), datapath: datapath, pipeline: pipeline, api: api, identities: identities)
+            },
+            AgentService("pod identity") { try await identities.run() },
             AgentService("events") { await self.consume(flowEvents, pipeline: pipeline) },
             AgentService("detection") { try await self.drive(pipeline, datapath: datapath) },
             AgentService("sweeper") { try await self.sweepIdleFlows(datapath, metrics: metrics) },
@@ -81,7 +86,8 @@ public final class Agent: Sendable {
         logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
     }
 
-    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath, pipeline: DetectionPipeline, api: APIState) async {
+    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath, pipeline: DetectionPipeline, api: APIState,
+                             identities: PodIdentities) async {
         var attached: [UInt32: String] = [:]
         for await event in links {
             switch event {
@@ -93,6 +99,7 @@ public final class Agent: Sendable {
                     attached[link.index] = link.name
                     pipeline.interfaceAttached(link.index, name: link.name)
                     api.interfaceAttached(link.index, name: link.name)
+                    identities.track(link)
                     logger.info("attached", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
                 } catch let error as KernelError where error.errno == ENODEV {
                     logger.debug("interface went away before attach", metadata: ["interface": "\(link.name)"])
@@ -107,6 +114,7 @@ public final class Agent: Sendable {
                 guard attached.removeValue(forKey: link.index) != nil else { continue }
                 pipeline.interfaceAttached(link.index, name: nil)
                 api.interfaceAttached(link.index, name: nil)
+                identities.forget(link.index)
                 datapath.forget(link)
                 logger.info("detached (interface gone)", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
             }

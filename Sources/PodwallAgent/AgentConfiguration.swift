@@ -45,5 +45,16 @@ public struct AgentConfiguration: Sendable {
     /// Bearer token for the API's write endpoints; writes are refused without it.
     public var apiTokenFile: String? = "/etc/podwall/token"
 
+    /// Where pod identity looks for processes, and the kubelet that names pods.
+    public var procRoot = "/proc"
+    public var kubelet = KubeletSettings()
+
     public init() {}
+}
+
+public struct KubeletSettings: Sendable, Equatable {
+    /// nil: no kubelet; pods are named pod-<UID>.
+    public var podsURL: String?
+    public var tokenFile: String?
+    public var insecureSkipTLSVerify = false
 }

@@ -19,6 +19,7 @@ final class DetectionPipeline: @unchecked Sendable {
     private let captures: CaptureManager?
     private var captureSettings: AlertCaptureSettings
     private let alertLog: AlertLog?
+    var podNames: (@Sendable (UInt32) -> String?)?
     private let metrics: AgentMetrics?
     private let logger: Logger
     private let wallOffset: Int64
@@ -88,6 +89,7 @@ final class DetectionPipeline: @unchecked Sendable {
     private func publish(_ alerts: [Alert]) {
         for var alert in alerts {
             alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
+            alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
             if !alert.isUpdate {
                 // Enforcement first, and the response latency is measured to it:
                 // a capture (a ring buffer and a file to create) comes after.

@@ -4,10 +4,13 @@ import Glibc
 public struct NetworkLink: Hashable, Sendable {
     public let index: UInt32
     public let name: String
+    /// For a veth: the nsid of the namespace its peer is in (the pod's).
+    public let peerNamespaceID: Int32?
 
-    public init(index: UInt32, name: String) {
+    public init(index: UInt32, name: String, peerNamespaceID: Int32? = nil) {
         self.index = index
         self.name = name
+        self.peerNamespaceID = peerNamespaceID
     }
 }
 
@@ -85,18 +88,24 @@ public final class LinkWatcher: @unchecked Sendable {
         let type = header.pointee.nlmsg_type
         guard type == UInt16(RTM_NEWLINK) || type == UInt16(RTM_DELLINK) else { return nil }
         let info = mnl_nlmsg_get_payload(header)!.assumingMemoryBound(to: ifinfomsg.self)
-        var name: String?
-        withUnsafeMutablePointer(to: &name) { context in
+        var attributes: (name: String?, peerNamespace: Int32?) = (nil, nil)
+        withUnsafeMutablePointer(to: &attributes) { context in
             _ = mnl_attr_parse(header, UInt32(MemoryLayout<ifinfomsg>.size), { attribute, context in
                 guard let attribute, let context else { return MNL_CB_OK }
-                if mnl_attr_get_type(attribute) == UInt16(IFLA_IFNAME), let text = mnl_attr_get_str(attribute) {
-                    context.assumingMemoryBound(to: String?.self).pointee = String(cString: text)
+                let found = context.assumingMemoryBound(to: (name: String?, peerNamespace: Int32?).self)
+                switch mnl_attr_get_type(attribute) {
+                case UInt16(IFLA_IFNAME):
+                    if let text = mnl_attr_get_str(attribute) { found.pointee.name = String(cString: text) }
+                case UInt16(IFLA_LINK_NETNSID):
+                    found.pointee.peerNamespace = Int32(bitPattern: mnl_attr_get_u32(attribute))
+                default:
+                    break
                 }
                 return MNL_CB_OK
             }, context)
         }
-        guard let name else { return nil }
-        let link = NetworkLink(index: UInt32(info.pointee.ifi_index), name: name)
+        guard let name = attributes.name else { return nil }
+        let link = NetworkLink(index: UInt32(info.pointee.ifi_index), name: name, peerNamespaceID: attributes.peerNamespace)
         return (type == UInt16(RTM_NEWLINK) ? .present(link) : .removed(link), link)
     }
 }

@@ -51,6 +51,26 @@ final class NetlinkSocket: @unchecked Sendable {
         try receive(buffer: buffer, sequence: sequence, handle: handle)
     }
 
+    /// Sends one request (not a dump) and hands its single reply to `handle`.
+    func request(type: UInt16, fill: (UnsafeMutablePointer<nlmsghdr>) -> Void, handle: (UnsafePointer<nlmsghdr>) -> Void) throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
+        defer { buffer.deallocate() }
+        let header = mnl_nlmsg_put_header(buffer)!
+        header.pointee.nlmsg_type = type
+        header.pointee.nlmsg_flags = UInt16(NLM_F_REQUEST)
+        sequence &+= 1
+        header.pointee.nlmsg_seq = sequence
+        fill(header)
+        guard mnl_socket_sendto(socket, header, Int(header.pointee.nlmsg_len)) >= 0 else {
+            throw KernelError("sending rtnetlink request", "type \(type)", errno: Glibc.errno)
+        }
+        let count = mnl_socket_recvfrom(socket, buffer, Self.bufferSize)
+        guard count >= 0 else { throw KernelError("receiving rtnetlink reply", "type \(type)", errno: Glibc.errno) }
+        if run(buffer: buffer, count: count, sequence: sequence, handle: handle) < 0 {
+            throw KernelError("rtnetlink request", "type \(type)", errno: Glibc.errno)
+        }
+    }
+
     /// Receives one datagram (blocking up to the receive timeout) and passes
     /// each message to `handle`. Returns false on timeout.
     func receiveOnce(handle: (UnsafePointer<nlmsghdr>) -> Void) throws -> Bool {

@@ -38,6 +38,7 @@ import Yams
         #expect(loaded.alertCapture == builtIn.alertCapture)
         #expect(loaded.apiAddress == builtIn.apiAddress && loaded.apiTokenFile == builtIn.apiTokenFile)
         #expect(loaded.alertsPath == builtIn.alertsPath && loaded.sampleIntervalSeconds == builtIn.sampleIntervalSeconds)
+        #expect(loaded.procRoot == builtIn.procRoot && loaded.kubelet == builtIn.kubelet)
     }
 
     /// One override per key, and what it must change. Every key of the defaults must be here.
@@ -73,6 +74,10 @@ import Yams
         ("api.address", "0.0.0.0:8080", { $0.apiAddress == APIAddress("0.0.0.0:8080") }),
         ("api.token_file", "/run/secrets/token", { $0.apiTokenFile == "/run/secrets/token" }),
         ("alerts.file", "/var/log/podwall.jsonl", { $0.alertsPath == "/var/log/podwall.jsonl" }),
+        ("kubernetes.proc_root", "/host/proc", { $0.procRoot == "/host/proc" }),
+        ("kubernetes.kubelet_pods_url", "https://127.0.0.1:10250/pods", { $0.kubelet.podsURL == "https://127.0.0.1:10250/pods" }),
+        ("kubernetes.token_file", "/var/run/token", { $0.kubelet.tokenFile == "/var/run/token" }),
+        ("kubernetes.insecure_skip_tls_verify", "true", { $0.kubelet.insecureSkipTLSVerify }),
     ]
 
     static func leafKeys(_ node: Node, _ path: String = "") -> [String] {

@@ -83,5 +83,17 @@ public enum ConfigDefaults {
           # Alerts as JSON lines appended to this file; null: stdout.
           file: null
 
+        # Naming pods in alerts: host veth -> pod network namespace -> a process in it ->
+        # its cgroup's pod UID (kubepods.../pod<UID>) -> the kubelet's namespace/name.
+        kubernetes:
+          # The node's /proc (a DaemonSet mounts the host's at /host/proc).
+          proc_root: /proc
+          # The kubelet's pod list, e.g. https://127.0.0.1:10250/pods; null: pods are named pod-<UID>.
+          kubelet_pods_url: null
+          # Bearer token for the kubelet (the service account's token).
+          token_file: null
+          # Accept the kubelet's self-signed serving certificate.
+          insecure_skip_tls_verify: false
+
         """
 }

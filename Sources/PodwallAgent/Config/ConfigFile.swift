@@ -40,6 +40,13 @@ struct ConfigFile: Decodable {
         var file: String?
     }
 
+    struct Kubernetes: Decodable {
+        var proc_root: String
+        var kubelet_pods_url: String?
+        var token_file: String?
+        var insecure_skip_tls_verify: Bool
+    }
+
     var interfaces: [String]
     var pin_root: String
     var flow_entries: UInt32
@@ -55,6 +62,7 @@ struct ConfigFile: Decodable {
     var capture: Capture
     var api: API
     var alerts: Alerts
+    var kubernetes: Kubernetes
 }
 
 /// One `key.path=value` override from the command line; the value is YAML

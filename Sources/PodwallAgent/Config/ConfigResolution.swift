@@ -85,6 +85,12 @@ extension ConfigLoader {
         }
         config.apiTokenFile = file.api.token_file
         config.alertsPath = file.alerts.file
+        config.procRoot = file.kubernetes.proc_root
+        if let url = file.kubernetes.kubelet_pods_url, !FeedDownloader.isURL(url) {
+            throw invalid("kubernetes.kubelet_pods_url", "'\(url)' is not an http(s) URL")
+        }
+        config.kubelet = KubeletSettings(podsURL: file.kubernetes.kubelet_pods_url, tokenFile: file.kubernetes.token_file,
+                                         insecureSkipTLSVerify: file.kubernetes.insecure_skip_tls_verify)
         return config
     }
 }

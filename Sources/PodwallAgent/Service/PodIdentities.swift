@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PodwallCore
+import PodwallKernel
+
+/// Names the pod behind a host veth: the veth's peer namespace, then a
+/// process in it, its cgroup's pod UID and the kubelet's name for that UID
+/// ("namespace/name"); without a kubelet, "pod-<UID>"; for a namespace with
+/// no pod process, its name in /run/netns (a lab's pods, a CNI's sandbox).
+/// Names are resolved in the background and cached per interface; a miss is
+/// retried every few seconds (a CNI creates the veth before the pod starts).
+final class PodIdentities: @unchecked Sendable {
+    private let procRoot: String
+    private let kubelet: KubeletSettings
+    private let logger: Logger
+    private let lock = NSLock()
+    private var names: [UInt32: String] = [:]
+    private var kubeletNames: [String: String] = [:]
+    private var kubeletFetched = Date.distantPast
+
+    init(procRoot: String, kubelet: KubeletSettings, logger: Logger) {
+        self.procRoot = procRoot
+        self.kubelet = kubelet
+        self.logger = logger
+    }
+
+    private var links: [UInt32: NetworkLink] = [:]
+
+    func track(_ link: NetworkLink) {
+        lock.withLock { links[link.index] = link }
+    }
+
+    func forget(_ ifindex: UInt32) {
+        lock.withLock {
+            links.removeValue(forKey: ifindex)
+            names.removeValue(forKey: ifindex)
+        }
+    }
+
+    /// The pod's name if it is known by now (alerts read this).
+    func name(_ ifindex: UInt32) -> String? {
+        lock.withLock { names[ifindex] }
+    }
+
+    /// Resolves interfaces still unnamed, every `interval`, until cancelled.
+    func run(interval: Duration = .seconds(2)) async throws {
+        while !Task.isCancelled {
+            let pending = lock.withLock { links.values.filter { names[$0.index] == nil } }
+            for link in pending {
+                if let name = await resolve(link) {
+                    lock.withLock { if links[link.index] != nil { names[link.index] = name } }
+                }
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    private func resolve(_ link: NetworkLink) async -> String? {
+        guard let peer = link.peerNamespaceID else { return nil }
+        guard let namespace = NetworkNamespaces.candidates(procRoot: procRoot)
+            .first(where: { NetworkNamespaces.id(of: $0.path) == peer }) else { return nil }
+        let uid = namespace.pids.lazy.compactMap { pid in
+            (try? String(contentsOfFile: "\(self.procRoot)/\(pid)/cgroup", encoding: .utf8)).flatMap(PodCgroup.podUID)
+        }.first
+        if let uid {
+            return await kubeletName(uid) ?? "pod-\(uid)"
+        }
+        return namespace.name
+    }
+
+    /// From the kubelet's pod list, fetched again on a miss at most every 10 s.
+    private func kubeletName(_ uid: String) async -> String? {
+        guard let podsURL = kubelet.podsURL else { return nil }
+        let (known, stale) = lock.withLock { (kubeletNames[uid], Date().timeIntervalSince(kubeletFetched) > 10) }
+        if let known { return known }
+        guard stale else { return nil }
+        lock.withLock { kubeletFetched = Date() }
+        do {
+            let fetched = try await fetchPods(kubelet)
+            lock.withLock { kubeletNames = fetched }
+            return fetched[uid]
+        } catch {
+            logger.warning("kubelet pod list unavailable (\(podsURL)): \(error); pods are named by UID")
+            return nil
+        }
+    }
+
+    private func fetchPods(_ kubelet: KubeletSettings) async throws -> [String: String] {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if kubelet.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        do {
+            let names = try await fetchPods(kubelet, with: client)
+            try await client.shutdown()
+            return names
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func fetchPods(_ kubelet: KubeletSettings, with client: HTTPClient) async throws -> [String: String] {
+        var request = HTTPClientRequest(url: kubelet.podsURL ?? "")
+        if let tokenFile = kubelet.tokenFile, let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) {
+            request.headers.add(name: "Authorization", value: "Bearer " + token.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let response = try await client.execute(request, timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        guard response.status == .ok, let names = KubeletPods.names(podListJSON: String(buffer: body)) else {
+            throw ConfigError("HTTP \(response.status.code), or not a pod list")
+        }
+        return names
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import PodwallLab
+import PodwallTestSupport
+import Testing
+
+/// Alerts name the pod: host veth → peer network namespace → a process's
+/// kubepods cgroup → the kubelet's namespace/name; or the namespace's name.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct PodIdentityTests {
+    static let uid = "0b3c1234-5678-4abc-9def-0123456789ab"
+
+    func alerts(_ path: String) -> [[String: Any]] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// An SSH banner from `client` to a listener on port 80 in `server`: a protocol_mismatch alert.
+    func tunnel(_ env: AgentLab, from client: Lab.Pod, to server: Lab.Pod, alertsFile: String) throws -> [String: Any]? {
+        try env.lab.spawnInPod(server, ["sh", "-c", "nc -l -p 80 > /dev/null"])
+        usleep(300_000)
+        try env.lab.inPod(client, ["sh", "-c", "printf 'SSH-2.0-x\\r\\n' | nc -q 1 -w 2 \(server.ipv4) 80"], check: false)
+        _ = waitUntil(timeout: 5) { alerts(alertsFile).contains { $0["kind"] as? String == "protocol_mismatch" } }
+        return alerts(alertsFile).first { $0["kind"] as? String == "protocol_mismatch" }
+    }
+
+    @Test(.enabled(if: Shell.isInstalled("nc"), "needs nc"))
+    func aLabPodIsNamedByItsNetworkNamespace() throws {
+        let env = try AgentLab(pods: 2)
+        let alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        try env.startAgent(extraArguments: ["--alerts", alertsFile, "--response", "protocol_mismatch=alert", "--api", ""])
+        usleep(2_500_000)   // one pass of the identity resolver
+        let alert = try #require(try tunnel(env, from: env.lab.pods[0], to: env.lab.pods[1], alertsFile: alertsFile), "\(env.log)")
+        #expect((alert["source"] as? [String: Any])?["pod_name"] as? String == env.lab.pods[0].namespace, "\(alert)")
+    }
+
+    @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("python3"), "needs nc and python3"))
+    func aKubernetesPodIsNamedByTheKubeletFromItsCgroup() throws {
+        let env = try AgentLab(pods: 2)
+        let cgroupRoot = try #require(env.lab.cgroupPath)
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+        // A pod's process as the kubelet lays it out: kubepods/burstable/pod<UID>/<container>.
+        let podCgroup = "\(cgroupRoot)/kubepods/burstable/pod\(Self.uid)"
+        try FileManager.default.createDirectory(atPath: podCgroup, withIntermediateDirectories: true)
+        let kubelet = "/tmp/\(env.lab.id)-kubelet", alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
+        let pause = try env.lab.spawnInPod(client, ["sleep", "60"])
+        defer {
+            pause.terminate()
+            _ = waitUntil(timeout: 3) { !pause.isRunning }
+            for path in [podCgroup, "\(cgroupRoot)/kubepods/burstable", "\(cgroupRoot)/kubepods"] { rmdir(path) }
+            try? FileManager.default.removeItem(atPath: kubelet)
+            try? FileManager.default.removeItem(atPath: alertsFile)
+        }
+        _ = waitUntil(timeout: 2) { (try? String(contentsOfFile: "/proc/\(pause.processIdentifier)/cmdline", encoding: .utf8))?.hasPrefix("sleep") == true }
+        try "\(pause.processIdentifier)".write(toFile: "\(podCgroup)/cgroup.procs", atomically: false, encoding: .utf8)
+        // A fake kubelet in the node namespace serving /pods.
+        try FileManager.default.createDirectory(atPath: kubelet, withIntermediateDirectories: true)
+        try #"{"kind":"PodList","items":[{"metadata":{"name":"web-7d9f","namespace":"shop","uid":"\#(Self.uid)"}}]}"#
+            .write(toFile: "\(kubelet)/pods", atomically: true, encoding: .utf8)
+        try env.lab.spawn(env.lab.nodeCommand(["python3", "-m", "http.server", "10255", "--bind", "127.0.0.1", "--directory", kubelet]))
+        usleep(500_000)
+        try env.startAgent(extraArguments: ["--alerts", alertsFile, "--response", "protocol_mismatch=alert", "--api", "",
+                                            "--set", "kubernetes.kubelet_pods_url=http://127.0.0.1:10255/pods"])
+        usleep(2_500_000)
+        let alert = try #require(try tunnel(env, from: client, to: server, alertsFile: alertsFile), "\(env.log)")
+        #expect((alert["source"] as? [String: Any])?["pod_name"] as? String == "shop/web-7d9f", "\(alert)\n\(env.log)")
+    }
+}
