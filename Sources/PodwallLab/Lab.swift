@@ -181,12 +181,26 @@ public final class Lab: @unchecked Sendable {
         }
         _ = try? Shell.run(["rm", "-rf", "/sys/fs/bpf/\(labID)"], check: false)
         if let mount = CgroupHooks.cgroup2Mount() {
-            let cgroup = "\(mount)/\(labID)"
-            if let procs = try? String(contentsOfFile: cgroup + "/cgroup.procs", encoding: .utf8) {
-                procs.split(separator: "\n").compactMap { Int32($0) }.forEach { kill($0, SIGKILL) }
+            removeCgroupTree("\(mount)/\(labID)")
+        }
+    }
+
+    /// Children first (a test may nest cgroups, as the kubelet does); a
+    /// cgroup whose last process is still exiting refuses rmdir for a moment.
+    static func removeCgroupTree(_ cgroup: String) {
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: cgroup)) ?? []
+        for child in children where (try? FileManager.default.destinationOfSymbolicLink(atPath: cgroup + "/" + child)) == nil {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: cgroup + "/" + child, isDirectory: &isDirectory), isDirectory.boolValue {
+                removeCgroupTree(cgroup + "/" + child)
             }
-            _ = Lab.waitForEmpty(cgroup)
-            rmdir(cgroup)
+        }
+        if let procs = try? String(contentsOfFile: cgroup + "/cgroup.procs", encoding: .utf8) {
+            procs.split(separator: "\n").compactMap { Int32($0) }.forEach { kill($0, SIGKILL) }
+        }
+        _ = Lab.waitForEmpty(cgroup)
+        for _ in 0..<100 where rmdir(cgroup) != 0 && errno == EBUSY {
+            usleep(10_000)
         }
     }
 
