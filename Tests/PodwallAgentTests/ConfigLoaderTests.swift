@@ -139,3 +139,19 @@ import Yams
         #expect(lines.filter { $0.hasPrefix("#") || $0.contains(" #") }.count >= 20)
     }
 }
+
+@Suite struct ShippedConfigTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func theKubernetesConfigMapHoldsAValidConfig() throws {
+        let manifest = try String(contentsOf: Self.repository.appendingPathComponent("deploy/kubernetes/configmap.yaml"), encoding: .utf8)
+        let configMap = try #require(try Yams.load(yaml: manifest) as? [String: Any])
+        let text = try #require((configMap["data"] as? [String: Any])?["podwall.yaml"] as? String)
+        let path = NSTemporaryDirectory() + "podwall-configmap-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Its feeds file is the ConfigMap's other key, mounted next to it on a node.
+        let config = try ConfigLoader.load(file: path, overrides: [try ConfigOverride.parse("feeds.config=null")])
+        #expect(config.procRoot == "/host/proc" && config.kubelet.podsURL != nil)
+    }
+}

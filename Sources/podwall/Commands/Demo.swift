@@ -55,6 +55,7 @@ struct Demo: AsyncParsableCommand {
             let fresh = agent.alerts().dropFirst(before)
             for alert in fresh { console.detail("alert: \(alert.summary)") }
             if fresh.isEmpty { console.detail("no alert") }
+            console.detail("live: " + ((try? FlowView(lab: lab).liveLine(alerts: agent.alerts().count)) ?? "-"))
             results.append(DemoResult(scenario: name, expected: expected ?? "none", alerts: Array(fresh)))
         }
 
@@ -181,7 +182,8 @@ struct DemoAlert {
         if let process = origin?["process"] as? [String: Any], let comm = process["comm"] as? String {
             source = "\(comm) (pid \(process["tgid"] as? Int ?? 0))"
         } else {
-            source = origin?["address"] as? String ?? "?"
+            let address = origin?["address"] as? String ?? "?"
+            source = (origin?["pod_name"] as? String).map { "\(address) (\($0))" } ?? address
         }
         latency = json["detection_latency_ms"] as? Double ?? 0
         actions = (json["actions"] as? [[String: Any]] ?? []).compactMap { action in
@@ -247,6 +249,16 @@ struct FlowView {
 
     private func total(_ flow: FlowRecord) -> UInt64 {
         flow.fromPod.bytes + flow.toPod.bytes
+    }
+
+    /// One line of what the kernel has seen so far, shown after each scenario.
+    func liveLine(alerts: Int) throws -> String {
+        let state = PinnedState(pinRoot: lab.pinRoot)
+        let counters = Dictionary(uniqueKeysWithValues: try state.counters().snapshot().map { ($0.name, $0.value) })
+        let flows = try state.flows().keys().count
+        return "\(flows) flows in the kernel, \(counters["packets"] ?? 0) packets, "
+            + "\(counters["drops_blocklist"] ?? 0) dropped by the blocklist, \(counters["drops_quarantine"] ?? 0) by quarantine, "
+            + "\(counters["sock_denied"] ?? 0) connect() denied, \(alerts) alerts"
     }
 
     func counters() throws -> String {
