@@ -13,6 +13,14 @@ public struct Iperf {
     public let server: Lab.Pod
     public let seconds: Int
 
+    /// A lab of two pods with `iperf3 -s` running in the second.
+    public static func lab(seconds: Int) throws -> Iperf {
+        let lab = try Lab(pods: 2)
+        try lab.spawnInPod(lab.pods[1], ["iperf3", "-s"])
+        usleep(500_000)
+        return Iperf(lab: lab, client: lab.pods[0], server: lab.pods[1], seconds: seconds)
+    }
+
     public init(lab: Lab, client: Lab.Pod, server: Lab.Pod, seconds: Int) {
         self.lab = lab
         self.client = client

@@ -16,18 +16,16 @@ let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5
 let seconds = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
 
 LibbpfLog.capture(echo: false)
-let lab = try Lab(pods: 2)
+let iperf = try Iperf.lab(seconds: seconds)
+let lab = iperf.lab
 defer { lab.teardown() }
-let (client, server) = (lab.pods[0], lab.pods[1])
-try lab.spawnInPod(server, ["iperf3", "-s"])
-usleep(500_000)
+let (client, server) = (iperf.client, iperf.server)
 let datapath = try Datapath(options: .init(pinRoot: lab.pinRoot))
 try NetworkNamespace.run(lab.nodeNamespace) {
     for link in try LinkWatcher.currentLinks() where link.name == client.hostInterface {
         try datapath.attach(link, monotonicNow: MonotonicClock.now())
     }
 }
-let iperf = Iperf(lab: lab, client: client, server: server, seconds: seconds)
 let clientIndex = try NetworkNamespace.run(lab.nodeNamespace) { if_nametoindex(client.hostInterface) }
 let file = "/tmp/\(lab.id)-bench.pcap"
 

@@ -37,11 +37,10 @@ func testRunCosts() throws -> (existing: Double, new: Double) {
 
 LibbpfLog.capture(echo: false)
 let costs = try testRunCosts()
-let lab = try Lab(pods: 2)
+let iperf = try Iperf.lab(seconds: seconds)
+let lab = iperf.lab
 defer { lab.teardown() }
-let (client, server) = (lab.pods[0], lab.pods[1])
-try lab.spawnInPod(server, ["iperf3", "-s"])
-usleep(500_000)
+let (client, server) = (iperf.client, iperf.server)
 let datapath = try Datapath(options: .init(pinRoot: lab.pinRoot))
 if blocklistEntries > 0 {
     // Random IPv4 singles and /24s in 11.0.0.0-126.0.0.0: never the lab's 198.18.0.0/24.
@@ -84,7 +83,6 @@ func apply(_ mode: Mode) throws {
     }
 }
 
-let iperf = Iperf(lab: lab, client: client, server: server, seconds: seconds)
 var tcp: [Mode: [Double]] = [:]
 var udp: [Mode: [Double]] = [:]
 for round in 1...rounds {
