@@ -58,6 +58,7 @@ public final class Agent: Sendable {
                 await self.attachLinks(watcher.events(), datapath: datapath, pipeline: pipeline, api: api, identities: identities)
             },
             AgentService("pod identity") { try await identities.run() },
+            CaptureService(captures: captures),
             AgentService("events") { await self.consume(flowEvents, pipeline: pipeline) },
             AgentService("detection") { try await self.drive(pipeline, datapath: datapath) },
             AgentService("sweeper") { try await self.sweepIdleFlows(datapath, metrics: metrics) },
@@ -82,7 +83,6 @@ public final class Agent: Sendable {
         try await group.run()
         watcher.stop()
         events.stop()
-        await captures?.stopAll()
         logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
     }
 
@@ -250,5 +250,17 @@ struct AgentService: Service, CustomStringConvertible {
         } catch is CancellationError {
             // A graceful shutdown cancels the body: that is a clean stop.
         }
+    }
+}
+
+/// The pcap writer's part in a shutdown: after the services that start
+/// captures have stopped, every capture is stopped and its file flushed and closed.
+struct CaptureService: Service, CustomStringConvertible {
+    let captures: CaptureManager?
+    var description: String { "pcap writer" }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await captures?.stopAll()
     }
 }

@@ -1,5 +1,6 @@
 import CPcapShim
 import Foundation
+import PodwallCore
 
 /// A whole pcap file read through libpcap (for `podwall` tools and tests;
 /// replay streams instead).
@@ -17,7 +18,7 @@ public struct PcapContents: Sendable {
     public init(path: String) throws {
         var message = [CChar](repeating: 0, count: 256)
         guard let reader = pw_pcap_open(path, &message, Int32(message.count)) else {
-            throw CaptureError("reading \(path): \(String(cString: message))")
+            throw CaptureError("reading \(path): \(String(nulTerminated: message))")
         }
         defer { pw_pcap_close(reader) }
         var packets: [Packet] = []

@@ -1,5 +1,6 @@
 import CPcapShim
 import Foundation
+import PodwallCore
 
 /// A pcap file being written through libpcap: Ethernet, nanosecond timestamps.
 /// Writes are buffered; `flush` puts whole records on disk.
@@ -17,7 +18,7 @@ public final class PcapFile {
     public init(creating path: String, snaplen: UInt32) throws {
         var message = [CChar](repeating: 0, count: 256)
         guard let writer = pw_pcap_writer_create(path, snaplen, &message, Int32(message.count)) else {
-            throw CaptureError("creating \(path): \(String(cString: message))")
+            throw CaptureError("creating \(path): \(String(nulTerminated: message))")
         }
         self.path = path
         self.writer = writer

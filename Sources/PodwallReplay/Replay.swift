@@ -26,7 +26,7 @@ public enum Replay {
     public static func run(path: String, config: AggregatorConfig) throws -> Result {
         var message = [CChar](repeating: 0, count: 512)
         guard let reader = pw_pcap_open(path, &message, Int32(message.count)) else {
-            throw Failure(description: "cannot read \(path): \(String(cString: message))")
+            throw Failure(description: "cannot read \(path): \(String(nulTerminated: message))")
         }
         defer { pw_pcap_close(reader) }
         let datalink = pw_pcap_datalink(reader)

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 @testable import PodwallAgent
+import PodwallCapture
 import PodwallCore
 @testable import PodwallDetection
 import PodwallKernel
@@ -140,6 +141,30 @@ struct APIServerTests {
             try await client.execute(uri: "/v1/pcaps/x1", method: .get) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/v1/pcaps/x1", method: .get, headers: Self.auth) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/v1/pcaps/..%2Fetc", method: .get, headers: Self.auth) { #expect($0.status == .badRequest) }
+        }
+    }
+
+    @Test func aPcapDownloadIsTheFileAndNeedsTheToken() async throws {
+        let directory = NSTemporaryDirectory() + "podwall-api-pcaps-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = CaptureStore(directory: directory)
+        try store.prepare()
+        let file = try PcapFile(creating: store.pcapPath("pm-1"), snaplen: 64)
+        file.write([1, 2, 3, 4], originalLength: 4, unixNanoseconds: 1_800_000_000_000_000_000)
+        try file.close()
+        try store.save(CaptureSummary(request: CaptureRequest(id: "pm-1", alertID: "pm-1", filter: CaptureFilter()),
+                                      file: store.pcapPath("pm-1"), started: Date()))
+        let withPcaps = APIState(datapath: state.datapath, metrics: state.metrics, alerts: state.alerts, captures: store, token: Self.token)
+        try await Application(router: APIServer.router(withPcaps)).test(.router) { client in
+            try await client.execute(uri: "/v1/pcaps", method: .get) { response in
+                let pcaps = body(response)["pcaps"] as? [[String: Any]]
+                #expect(pcaps?.first?["alert_id"] as? String == "pm-1")
+            }
+            try await client.execute(uri: "/v1/pcaps/pm-1", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/pcaps/pm-1", method: .get, headers: Self.auth) { response in
+                #expect(response.status == .ok && response.headers[.contentType] == "application/vnd.tcpdump.pcap")
+                #expect(Array(buffer: response.body) == Array(FileManager.default.contents(atPath: store.pcapPath("pm-1")) ?? Data()))
+            }
         }
     }
 }

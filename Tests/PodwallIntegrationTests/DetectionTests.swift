@@ -23,9 +23,10 @@ struct DetectionTests {
         return (env, alertsFile)
     }
 
-    static let scans: [[String]] = [["-sT", "-p", "1-1000"], ["-sS", "-p", "1-1000"]]
+    // Connect, SYN, and SYN in 8-byte fragments (nmap -f), which hides the TCP flags.
+    static let scans: [[String]] = [["-sT", "-p", "1-1000"], ["-sS", "-p", "1-1000"], ["-sS", "-f", "-p", "1-1000"]]
 
-    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"), arguments: [0, 1])
+    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"), arguments: [0, 1, 2])
     func anNmapPortSweepIsDetectedAndThePodQuarantined(scan: Int) throws {
         let (env, alertsFile) = try startedLab(pods: 2)
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }

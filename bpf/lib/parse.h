@@ -241,7 +241,19 @@ static __always_inline void pw_parse_l4(struct pw_packet *pkt, struct __sk_buff 
 		__u8 *tcp = pw_header(skb, offset, PW_TCP_HLEN);
 
 		if (!tcp) {
-			pkt->short_read = 1;
+			/* A first fragment may carry as little as 8 bytes of TCP
+			 * (nmap -f): its ports still name the flow, so a scan cannot
+			 * hide in tiny fragments; the flags are in a later fragment. */
+			__u8 *ports = pkt->fragment == PW_FRAG_FIRST ? pw_header(skb, offset, 4) : NULL;
+
+			if (!ports) {
+				pkt->short_read = 1;
+				return;
+			}
+			pkt->sport = ((__u16)ports[0] << 8) | ports[1];
+			pkt->dport = ((__u16)ports[2] << 8) | ports[3];
+			pkt->payload_offset = 0xffffffff;
+			pkt->level = PW_PARSED_L4;
 			return;
 		}
 		__u32 data_offset = (tcp[12] >> 4) * 4;

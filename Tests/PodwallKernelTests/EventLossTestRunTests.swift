@@ -1,0 +1,26 @@
+import PodwallABI
+import PodwallCore
+import PodwallKernel
+import PodwallTestSupport
+import Testing
+
+/// A ring buffer too small for a burst: every event is either delivered or
+/// counted as lost, and enforcement does not care.
+@Suite(.enabled(if: Privileged.enabled, Privileged.reason))
+struct EventLossTestRunTests {
+    @Test func aFullEventRingCountsEveryLostEvent() throws {
+        LibbpfLog.capture(echo: false)
+        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096, eventBufferBytes: 4096))
+        let flowsSent = 500
+        for port in 0..<flowsSent {
+            let packet = PacketBuilder(network: .ipv4(source: DatapathTestRunTests.podV4, destination: PacketBuilder.v4("198.18.0.13")),
+                                       transport: .udp(source: UInt16(2000 + port), destination: 53), payload: [1]).build()
+            _ = try ProgramTestRun.run(datapath.fromPod, packet: packet)
+        }
+        let delivered = try RingBufferReader.drain(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }.count
+        let lost = datapath.counters.value(PW_CNT_RINGBUF_DROPS)
+        #expect(lost > 0, "4 KiB cannot hold \(flowsSent) flow events")
+        // Each flow sends a new-flow and a first-payload event.
+        #expect(UInt64(delivered) + lost == UInt64(2 * flowsSent), "delivered \(delivered), lost \(lost)")
+    }
+}
