@@ -87,12 +87,14 @@ let package = Package(
             dependencies: ["CPcapShim", "PodwallKernel", "PodwallCore", .product(name: "Logging", package: "swift-log")]),
         // `podwall replay`: captures through the same flow model and detectors.
         .target(name: "PodwallReplay", dependencies: ["CPcapShim", "PodwallCore", "PodwallDetection"]),
+        // `podwall eval`: scenarios with real tools in a lab, recall, precision and latencies.
+        .target(name: "PodwallEval", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore"]),
         // Network-namespace labs for the demo, the tests and the benchmarks.
         .target(name: "PodwallLab", dependencies: ["CPodwallShim", "PodwallKernel"]),
         .executableTarget(
             name: "podwall",
             dependencies: [
-                "PodwallAgent", "PodwallLab", "PodwallDetection", "PodwallReplay", "PodwallCapture",
+                "PodwallAgent", "PodwallLab", "PodwallDetection", "PodwallReplay", "PodwallCapture", "PodwallEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,5 +115,6 @@ let package = Package(
             name: "PodwallIntegrationTests",
             dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture"]),
         .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore"]),
+        .testTarget(name: "PodwallEvalTests", dependencies: ["PodwallEval"]),
     ]
 )

@@ -33,9 +33,11 @@ public enum PayloadClassifier {
     }
 
     /// Server to client: an HTTP/1.x status line (or, after an HTTP/2 preface, the server's
-    /// SETTINGS frame); anything else is `.nonHTTPResponse`.
+    /// SETTINGS frame, or the bare HTML error page an HTTP/1-only server sends back in
+    /// HTTP/0.9 style when it cannot parse the preface); anything else is `.nonHTTPResponse`.
     public static func classifyResponse(_ bytes: PayloadPrefix, afterHTTP2Preface: Bool = false) -> PayloadProtocol {
         if afterHTTP2Preface && isHTTP2SettingsPrefix(bytes) { return .http2Frame }
+        if afterHTTP2Preface && isHTMLDocumentPrefix(bytes) { return .httpResponse }
         if isPrefix(bytes, of: httpResponse) && (bytes.count <= httpResponse.count || isDigit(bytes[httpResponse.count])) {
             return .httpResponse
         }
@@ -57,6 +59,14 @@ public enum PayloadClassifier {
     }
 
     // MARK: - Shapes
+
+    static let htmlStarts: [[UInt8]] = ["<!doctype html", "<html"].map { Array($0.utf8) }
+
+    /// "<!DOCTYPE HTML" or "<html", in any case.
+    static func isHTMLDocumentPrefix(_ bytes: PayloadPrefix) -> Bool {
+        let lowered = bytes.prefix(14).map { (0x41...0x5a).contains($0) ? $0 | 0x20 : $0 }
+        return htmlStarts.contains { start in lowered.count >= min(start.count, 5) && zip(lowered, start).allSatisfy { $0 == $1 } }
+    }
 
     private static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
     private static let httpResponse = Array("HTTP/".utf8)

@@ -30,6 +30,13 @@ public enum Shell {
 
     /// Runs a command to completion, capturing its output.
     @discardableResult
+    /// `command` with every signal unblocked. Processes started from a Swift
+    /// program inherit the blocked signal mask of Dispatch's threads, and a
+    /// tool that paces itself with SIGALRM (hping3 -i) then hangs.
+    public static func withSignalsUnblocked(_ command: [String]) -> [String] {
+        ["perl", "-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die; exec { $ARGV[0] } @ARGV or die", "--"] + command
+    }
+
     public static func run(_ arguments: [String], input: String? = nil, check: Bool = true) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -54,6 +54,12 @@ struct PayloadClassifierTests {
         let settings: PayloadPrefix = [0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]
         #expect(PayloadClassifier.classifyResponse(settings, afterHTTP2Preface: true) == .http2Frame)
         #expect(PayloadClassifier.classifyResponse(settings, afterHTTP2Preface: false) == .nonHTTPResponse)
+        // An HTTP/1-only server answers a preface with a bare HTML error page (HTTP/0.9 style).
+        #expect(PayloadClassifier.classifyResponse(PayloadPrefix("<!DOCTYPE HTML>\n<html lang"), afterHTTP2Preface: true) == .httpResponse)
+        #expect(PayloadClassifier.classifyResponse(PayloadPrefix("<HTML><body>"), afterHTTP2Preface: true) == .httpResponse)
+        #expect(PayloadClassifier.classifyResponse(PayloadPrefix("<!DOCTYPE HTML>"), afterHTTP2Preface: false) == .nonHTTPResponse,
+                "only after a preface")
+        #expect(PayloadClassifier.classifyResponse(PayloadPrefix("<?xml"), afterHTTP2Preface: true) == .nonHTTPResponse)
     }
 
     @Test("previews show hex and printable text")

@@ -46,11 +46,18 @@ final class PodIdentities: @unchecked Sendable {
     }
 
     /// Resolves interfaces still unnamed, every `interval`, until cancelled.
+    /// Walking /proc and asking the kernel for namespace ids blocks, so it
+    /// runs on a dispatch queue, never on the tasks that consume events.
     func run(interval: Duration = .seconds(2)) async throws {
         while !Task.isCancelled {
             let pending = lock.withLock { links.values.filter { names[$0.index] == nil } }
-            for link in pending {
-                if let name = await resolve(link) {
+            if !pending.isEmpty {
+                for (link, identity) in await Self.namespaces(of: pending, procRoot: procRoot) {
+                    let name: String
+                    switch identity {
+                    case .pod(let uid): name = await kubeletName(uid) ?? "pod-\(uid)"
+                    case .namespace(let namespace): name = namespace
+                    }
                     lock.withLock { if links[link.index] != nil { names[link.index] = name } }
                 }
             }
@@ -58,17 +65,29 @@ final class PodIdentities: @unchecked Sendable {
         }
     }
 
-    private func resolve(_ link: NetworkLink) async -> String? {
-        guard let peer = link.peerNamespaceID else { return nil }
-        guard let namespace = NetworkNamespaces.candidates(procRoot: procRoot)
-            .first(where: { NetworkNamespaces.id(of: $0.path) == peer }) else { return nil }
-        let uid = namespace.pids.lazy.compactMap { pid in
-            (try? String(contentsOfFile: "\(self.procRoot)/\(pid)/cgroup", encoding: .utf8)).flatMap(PodCgroup.podUID)
-        }.first
-        if let uid {
-            return await kubeletName(uid) ?? "pod-\(uid)"
+    enum Identity {
+        case pod(uid: String)
+        case namespace(String)
+    }
+
+    /// For each link, the pod UID of a process in its peer namespace, or the namespace's name.
+    static func namespaces(of links: [NetworkLink], procRoot: String) async -> [(NetworkLink, Identity)] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                let candidates = NetworkNamespaces.candidates(procRoot: procRoot)
+                let byID = Dictionary(candidates.compactMap { candidate in NetworkNamespaces.id(of: candidate.path).map { ($0, candidate) } },
+                                      uniquingKeysWith: { first, _ in first })
+                let found: [(NetworkLink, Identity)] = links.compactMap { link in
+                    guard let peer = link.peerNamespaceID, let namespace = byID[peer] else { return nil }
+                    let uid = namespace.pids.lazy.compactMap { pid in
+                        (try? String(contentsOfFile: "\(procRoot)/\(pid)/cgroup", encoding: .utf8)).flatMap(PodCgroup.podUID)
+                    }.first
+                    if let uid { return (link, .pod(uid: uid)) }
+                    return namespace.name.map { (link, .namespace($0)) }
+                }
+                continuation.resume(returning: found)
+            }
         }
-        return namespace.name
     }
 
     /// From the kubelet's pod list, fetched again on a miss at most every 10 s.

@@ -38,24 +38,24 @@ struct Demo: AsyncParsableCommand {
         }
         console.detail("internet  \(Lab.internetAddress), \(Lab.internetAddress2)")
 
-        let agent = try DemoAgent(lab: lab)
+        let agent = LabAgent(lab: lab, binary: CommandLine.arguments[0])
         console.step("Starting the agent: podwall run --cgroup \(lab.cgroupPath ?? "-") --cluster-cidr 198.18.0.0/24 (log: \(agent.logFile))")
-        try agent.start()
+        do { try agent.start() } catch { throw ValidationError.failure("\(error)") }
         console.detail("attached to \(lab.pods.count) pod interfaces; alerts go to \(agent.alertsFile)")
 
         var results: [DemoResult] = []
         func play(_ name: String, expecting expected: String?, _ body: () throws -> Void) rethrows {
             console.step(name)
-            let before = agent.alerts().count
+            let before = demoAlerts(agent).count
             try body()
             // Wait for the expected alert, or give a quiet scenario time to prove quiet.
             _ = Self.waitFor(seconds: expected == nil ? 1.5 : 5) {
-                expected != nil && agent.alerts().dropFirst(before).contains { $0.kind == expected }
+                expected != nil && demoAlerts(agent).dropFirst(before).contains { $0.kind == expected }
             }
-            let fresh = agent.alerts().dropFirst(before)
+            let fresh = demoAlerts(agent).dropFirst(before)
             for alert in fresh { console.detail("alert: \(alert.summary)") }
             if fresh.isEmpty { console.detail("no alert") }
-            console.detail("live: " + ((try? FlowView(lab: lab).liveLine(alerts: agent.alerts().count)) ?? "-"))
+            console.detail("live: " + ((try? FlowView(lab: lab).liveLine(alerts: demoAlerts(agent).count)) ?? "-"))
             results.append(DemoResult(scenario: name, expected: expected ?? "none", alerts: Array(fresh)))
         }
 
@@ -107,6 +107,10 @@ struct Demo: AsyncParsableCommand {
         console.step("Removing the lab: namespaces, veths, cgroup, pinned maps and links")
     }
 
+    func demoAlerts(_ agent: LabAgent) -> [DemoAlert] {
+        agent.alerts().compactMap(DemoAlert.init)
+    }
+
     static func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -131,40 +135,6 @@ struct Demo: AsyncParsableCommand {
 }
 
 /// The agent the demo runs in the lab's node namespace.
-struct DemoAgent {
-    let lab: Lab
-    var logFile: String { "/tmp/\(lab.id)-agent.log" }
-    var alertsFile: String { "/tmp/\(lab.id)-alerts.jsonl" }
-    /// Kept after the demo, like the log: the pcaps are for the user to open.
-    var captureDirectory: String { "/tmp/\(lab.id)-captures" }
-
-    init(lab: Lab) throws {
-        self.lab = lab
-    }
-
-    func start() throws {
-        try lab.spawn(lab.nodeCommand([CommandLine.arguments[0], "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*",
-                                       "--cgroup", lab.cgroupPath ?? "", "--cluster-cidr", "\(Lab.ipv4Subnet).0/24",
-                                       "--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000",
-                                       "--alerts", alertsFile, "--capture-dir", captureDirectory]), logFile: logFile)
-        guard Demo.waitFor(seconds: 20, { log.contains("ready") }) else {
-            throw ValidationError.failure("the agent did not become ready; see \(logFile)")
-        }
-    }
-
-    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
-
-    func alerts() -> [DemoAlert] {
-        ((try? String(contentsOfFile: alertsFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap(DemoAlert.init)
-        }
-    }
-
-    func podwall(_ arguments: [String]) throws -> Shell.Result {
-        try Shell.run(lab.nodeCommand([CommandLine.arguments[0]] + arguments + ["--pin-root", lab.pinRoot]), check: false)
-    }
-}
-
 /// The parts of an alert (JSON) the demo shows.
 struct DemoAlert {
     let kind: String

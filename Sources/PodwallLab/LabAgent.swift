@@ -1,0 +1,63 @@
+import Foundation
+
+/// `podwall run` in a lab's node namespace, as the demo and the evaluation
+/// run it: the lab's pins and cgroup, short exfiltration intervals, alerts
+/// and captures in files next to the lab.
+public final class LabAgent: @unchecked Sendable {
+    public let lab: Lab
+    public let binary: String
+    /// This run's log; every start writes a new one.
+    public var logFile: String { "/tmp/\(lab.id)-agent\(starts > 1 ? "-\(starts)" : "").log" }
+    public var alertsFile: String { "/tmp/\(lab.id)-alerts.jsonl" }
+    /// Kept after the lab, like the log: the pcaps are for the user to open.
+    public var captureDirectory: String { "/tmp/\(lab.id)-captures" }
+    private var process: Process?
+    private var starts = 0
+
+    public struct NotReady: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(lab: Lab, binary: String) {
+        self.lab = lab
+        self.binary = binary
+    }
+
+    public func start(extraArguments: [String] = []) throws {
+        starts += 1
+        try? FileManager.default.removeItem(atPath: logFile)
+        process = try lab.spawn(lab.nodeCommand(
+            [binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*", "--cgroup", lab.cgroupPath ?? "",
+             "--cluster-cidr", "\(Lab.ipv4Subnet).0/24", "--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000",
+             "--alerts", alertsFile, "--capture-dir", captureDirectory] + extraArguments), logFile: logFile)
+        let deadline = Date().addingTimeInterval(20)
+        while !log.contains("[PodwallAgent] ready") {
+            guard Date() < deadline else { throw NotReady(description: "the agent did not become ready; see \(logFile)") }
+            usleep(50_000)
+        }
+    }
+
+    /// SIGTERM, and wait for the agent to finish its shutdown.
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        self.process = nil
+    }
+
+    /// The current run's log.
+    public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// Every alert written so far, as JSON objects.
+    public func alerts() -> [[String: Any]] {
+        ((try? String(contentsOfFile: alertsFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @discardableResult
+    public func podwall(_ arguments: [String]) throws -> Shell.Result {
+        try Shell.run(lab.nodeCommand([binary] + arguments + ["--pin-root", lab.pinRoot]), check: false)
+    }
+}
