@@ -29,6 +29,7 @@ public struct EvalRunner {
         let lab = try Lab(pods: 5)
         defer { lab.teardown() }
         try lab.addInternet()
+        progress("lab \(lab.id): \(lab.pods.count) pods and an internet; removed at the end")
         let pods = EvalPods(lab: lab, attacker: lab.pods[0], victim: lab.pods[1], web: lab.pods[2])
         try startServices(pods)
         if options.backgroundLoad { try startLoad(lab, client: lab.pods[3], server: lab.pods[4]) }

@@ -48,7 +48,8 @@ struct EvalCommand: AsyncParsableCommand {
         options.backgroundLoad = load
         options.only = only
         let started = Date()
-        let results = try EvalRunner(options: options) { line in print("  " + line) }.run()
+        // Unbuffered, so progress shows as it goes even when stdout is a file.
+        let results = try EvalRunner(options: options) { line in FileHandle.standardOutput.write(Data(("  " + line + "\n").utf8)) }.run()
         print("\n" + EvalStatistics.table(results))
         print("\n\(repetitions) repetitions, background load \(load ? "on" : "off"), \(Int(Date().timeIntervalSince(started))) s.")
         if let json {
