@@ -34,7 +34,10 @@ public struct EvalRunner {
         try startServices(pods)
         if options.backgroundLoad { try startLoad(lab, client: lab.pods[3], server: lab.pods[4]) }
         let agent = LabAgent(lab: lab, binary: options.binary)
-        defer { agent.stop() }
+        defer {
+            agent.stop()
+            agent.removeFiles()
+        }
         let scenarios = EvalScenario.all.filter { scenario in
             options.only.isEmpty || options.only.contains { scenario.name.lowercased().contains($0.lowercased()) }
         }

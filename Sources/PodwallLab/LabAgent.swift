@@ -46,6 +46,16 @@ public final class LabAgent: @unchecked Sendable {
         self.process = nil
     }
 
+    /// Deletes the logs, alerts and captures of every run (the evaluation's are intermediate).
+    public func removeFiles() {
+        let files = FileManager.default
+        for run in 1...max(1, starts) {
+            try? files.removeItem(atPath: "/tmp/\(lab.id)-agent\(run > 1 ? "-\(run)" : "").log")
+        }
+        try? files.removeItem(atPath: alertsFile)
+        try? files.removeItem(atPath: captureDirectory)
+    }
+
     /// The current run's log.
     public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 

@@ -21,7 +21,11 @@ final class AgentLab {
         stopAgent()
         lab.teardown()
         for file in logFiles { try? FileManager.default.removeItem(atPath: file) }
+        try? FileManager.default.removeItem(atPath: captureDirectory)
     }
+
+    /// Alert captures stay out of the node's /var/lib/podwall.
+    var captureDirectory: String { "/tmp/\(lab.id)-captures" }
 
     var binary: String { PodwallBinary.path }
 
@@ -35,7 +39,8 @@ final class AgentLab {
         logFiles.append(logFile)
         // nsenter execs the agent, so the spawned process is the agent itself.
         agent = try lab.spawn(
-            lab.nodeCommand([binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*"] + extraArguments),
+            lab.nodeCommand([binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*",
+                             "--capture-dir", captureDirectory] + extraArguments),
             logFile: logFile)
         let ready = waitUntil(timeout: 20) {
             ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(lab.pods.count) [PodwallAgent] ready")

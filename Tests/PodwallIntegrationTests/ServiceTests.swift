@@ -79,7 +79,7 @@ struct ServiceTests {
         try "interfaces: [\"veth-*\"]\nallow: [198.19.0.5/32, 198.19.0.6/32]\n".write(toFile: config, atomically: true, encoding: .utf8)
         kill(agent.processIdentifier, SIGHUP)
         #expect(waitUntil(timeout: 5) { (try? allowlist(env)) == 2 } != nil, "\(env.log)")
-        #expect(env.log.contains("changed keys take effect after a restart: capture, api"), "the API and capture keys went away: \(env.log)")
+        #expect(env.log.contains("changed keys take effect after a restart: api"), "the API keys went away: \(env.log)")
     }
 
     @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))
