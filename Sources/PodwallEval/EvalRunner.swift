@@ -25,9 +25,11 @@ public struct EvalRunner {
         self.progress = progress
     }
 
-    public func run() throws -> [ScenarioResult] {
+    /// `labReady` gets the lab as soon as it exists (to remove it on Ctrl-C).
+    public func run(labReady: (Lab) -> Void = { _ in }) throws -> [ScenarioResult] {
         let lab = try Lab(pods: 5)
         defer { lab.teardown() }
+        labReady(lab)
         try lab.addInternet()
         progress("lab \(lab.id): \(lab.pods.count) pods and an internet; removed at the end")
         let pods = EvalPods(lab: lab, attacker: lab.pods[0], victim: lab.pods[1], web: lab.pods[2])

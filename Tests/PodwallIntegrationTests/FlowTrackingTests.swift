@@ -114,7 +114,8 @@ struct FlowTrackingTests {
 struct CommandLineTests {
     @Test(arguments: [[], ["run"], ["flows"], ["status"], ["uninstall"], ["demo"], ["replay"], ["blocklist"], ["blocklist", "load"],
                       ["blocklist", "add"], ["blocklist", "del"], ["blocklist", "list"], ["blocklist", "check"], ["blocklist", "stats"],
-                      ["quarantine"], ["quarantine", "list"], ["quarantine", "add"], ["quarantine", "release"]])
+                      ["quarantine"], ["quarantine", "list"], ["quarantine", "add"], ["quarantine", "release"],
+                      ["config"], ["capture"], ["pcap"], ["pcap", "list"], ["pcap", "export"], ["eval"]])
     func everyCommandHasHelp(command: [String]) throws {
         let result = try Shell.run([PodwallBinary.path] + command + ["--help"])
         #expect(result.output.contains("USAGE:"))

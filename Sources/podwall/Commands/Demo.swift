@@ -30,7 +30,7 @@ struct Demo: AsyncParsableCommand {
         console.step("Building the lab: 3 pods behind a bridge in their node namespace, and an internet")
         let lab = try Lab(pods: 3)
         let interrupt = Self.tearDownOnInterrupt(lab)
-        defer { interrupt.cancel(); lab.teardown() }
+        defer { interrupt.forEach { $0.cancel() }; lab.teardown() }
         try lab.addInternet()
         let (frontend, web, worker) = (lab.pods[0], lab.pods[1], lab.pods[2])
         for (pod, role) in [(frontend, "frontend"), (web, "web server on :80"), (worker, "worker")] {
@@ -121,16 +121,18 @@ struct Demo: AsyncParsableCommand {
     }
 
     /// Ctrl-C or SIGTERM: remove the lab before exiting.
-    static func tearDownOnInterrupt(_ lab: Lab) -> DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT)
-        source.setEventHandler {
-            FileHandleOutput.standardError("\ninterrupted: removing the lab")
-            lab.teardown()
-            Foundation.exit(130)
+    static func tearDownOnInterrupt(_ lab: Lab) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler {
+                FileHandleOutput.standardError("\ninterrupted: removing the lab")
+                lab.teardown()
+                Foundation.exit(130)
+            }
+            source.resume()
+            return source
         }
-        source.resume()
-        return source
     }
 }
 

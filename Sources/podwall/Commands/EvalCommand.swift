@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PodwallEval
 import PodwallKernel
+import PodwallLab
 
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +50,10 @@ struct EvalCommand: AsyncParsableCommand {
         options.only = only
         let started = Date()
         // Unbuffered, so progress shows as it goes even when stdout is a file.
-        let results = try EvalRunner(options: options) { line in FileHandle.standardOutput.write(Data(("  " + line + "\n").utf8)) }.run()
+        var interrupt: [DispatchSourceSignal] = []
+        defer { interrupt.forEach { $0.cancel() } }
+        let results = try EvalRunner(options: options) { line in FileHandle.standardOutput.write(Data(("  " + line + "\n").utf8)) }
+            .run { lab in interrupt = Demo.tearDownOnInterrupt(lab) }
         print("\n" + EvalStatistics.table(results))
         print("\n\(repetitions) repetitions, background load \(load ? "on" : "off"), \(Int(Date().timeIntervalSince(started))) s.")
         if let json {
