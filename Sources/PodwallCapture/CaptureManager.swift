@@ -34,6 +34,13 @@ public final class CaptureManager: @unchecked Sendable {
         public var skipped: UInt64 = 0
         public var running = 0
         public init() {}
+
+        mutating func add(_ summary: CaptureSummary) {
+            packets += summary.packets
+            lost += summary.lost
+            skipped += summary.skipped
+            running += summary.state == .running ? 1 : 0
+        }
     }
 
     public init(table: CaptureTable, directory: String, limits: Limits = Limits(), logger: Logger) throws {
@@ -52,9 +59,7 @@ public final class CaptureManager: @unchecked Sendable {
         guard CaptureStore.isValidID(request.id) else { throw CaptureError("capture id '\(request.id)' is not a valid file name") }
         return try lock.withLock {
             for (_, done) in recorders where done.current.state != .running {
-                finishedTotals.packets += done.current.packets
-                finishedTotals.lost += done.current.lost
-                finishedTotals.skipped += done.current.skipped
+                finishedTotals.add(done.current)
             }
             recorders = recorders.filter { $0.value.current.state == .running }
             guard recorders[request.id] == nil else { return nil }
@@ -104,18 +109,9 @@ public final class CaptureManager: @unchecked Sendable {
     public var totals: CaptureTotals {
         lock.withLock {
             var totals = finishedTotals
-            for summary in recorders.values.map(\.current) {
-                totals.packets += summary.packets
-                totals.lost += summary.lost
-                totals.skipped += summary.skipped
-                totals.running += summary.state == .running ? 1 : 0
-            }
+            recorders.values.forEach { totals.add($0.current) }
             return totals
         }
-    }
-
-    public var running: [CaptureSummary] {
-        lock.withLock { recorders.values.map(\.current).filter { $0.state == .running } }
     }
 
     /// Stops every capture and waits until its file is closed.

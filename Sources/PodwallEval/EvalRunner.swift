@@ -71,7 +71,7 @@ public struct EvalRunner {
         try lab.spawnInPod(pods.web, ["iperf3", "-s", "-p", "5301"])
         try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "nc -lk -p 9000 > /dev/null"])
         try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "while true; do nc -l -p 80 > /dev/null; done"])
-        try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "while true; do nc -l -p 8088 >> \(EvalPods.blockedSink); done"])
+        try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "while true; do nc -l -p 8088 > /dev/null; done"])
         try? FileManager.default.createDirectory(atPath: "/var/empty", withIntermediateDirectories: true)
         usleep(500_000)
     }

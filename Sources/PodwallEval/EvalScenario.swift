@@ -7,9 +7,8 @@ public struct EvalPods: Sendable {
     public let attacker: Lab.Pod
     public let victim: Lab.Pod
     public let web: Lab.Pod
-    /// Gets `Lab.internetAddress2:8088` traffic only through a hole in the blocklist.
+    /// The blocklist scenario lists it; port 8088 there listens for what should never arrive.
     public static let blockedAddress = Lab.internetAddress2
-    public static let blockedSink = "/tmp/podwall-eval-blocked-sink"
 }
 
 /// One thing that happens in the lab, with the alert it should (or should not) raise.

@@ -117,7 +117,7 @@ public final class AgentMetrics: @unchecked Sendable {
             reported[key] = max(last, now)
             return max(0, now - last)
         }
-        let counter = Counter(label: name, dimensions: labels, factory: factory)
-        if delta > 0 { counter.increment(by: delta) } else { counter.increment(by: 0) }
+        // Also at 0: the series exists from the first scrape.
+        Counter(label: name, dimensions: labels, factory: factory).increment(by: delta)
     }
 }
