@@ -109,14 +109,14 @@ public enum FeedLoader {
             throw FeedLoadError.rejected(error)
         }
         let parsed = Date()
-        let (prefixes, skipped): (Set<IPPrefix>, Int)
+        let (prefixes, skipped): (SortedPrefixes, Int)
         switch content {
         case .snapshot(let feed):
-            (prefixes, skipped) = (feed.prefixSet, feed.skippedCount)
+            (prefixes, skipped) = (feed.sorted, feed.skippedCount)
         case .decisions(let stream):
             // A CrowdSec stream is a change: apply it to what the feed lists now.
             let current = blocklist.prefixes(ofFeed: source.name)
-            (prefixes, skipped) = (current.union(stream.added.prefixSet).subtracting(stream.deleted.prefixSet),
+            (prefixes, skipped) = (current.union(stream.added.sorted).subtracting(stream.deleted.sorted),
                                    stream.added.skippedCount + stream.deleted.skippedCount)
         }
         let change = try blocklist.replaceFeed(source.name, with: prefixes)

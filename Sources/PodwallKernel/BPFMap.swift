@@ -104,16 +104,18 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
         }
     }
 
-    /// Updates many entries in one syscall per chunk.
-    public func updateBatch(_ entries: [(Key, Value)], chunk: Int = 65536) throws {
-        var start = 0
-        while start < entries.count {
-            let slice = entries[start..<min(start + chunk, entries.count)]
-            var keys = slice.map(\.0)
-            var values = slice.map(\.1)
-            var count = UInt32(slice.count)
-            try KernelError.check(bpf_map_update_batch(fd, &keys, &values, &count, nil), "updating batch in map", name)
-            start += slice.count
+    /// Updates `keys[range]` to `values[range]`, one syscall per chunk.
+    public func updateBatch(keys: [Key], values: [Value], range: Range<Int>, chunk: Int = 65536) throws {
+        try keys.withUnsafeBufferPointer { keys in
+            try values.withUnsafeBufferPointer { values in
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    var count = UInt32(min(chunk, range.upperBound - start))
+                    try KernelError.check(bpf_map_update_batch(fd, keys.baseAddress! + start, values.baseAddress! + start, &count, nil),
+                                          "updating batch in map", name)
+                    start += Int(count)
+                }
+            }
         }
     }
 

@@ -39,9 +39,9 @@ public final class Blocklist: @unchecked Sendable {
 
     /// What the kernel lists, as this store knows it: each feed slot's
     /// members and the dynamic entries with their expiry. An entry's feed
-    /// bits follow from these, so a reload diffs two sets and touches only
-    /// the entries that change, never walking a million-entry map.
-    private var members: [UInt32: Set<IPPrefix>] = [:]
+    /// bits follow from these, so a reload merges two sorted lists and
+    /// touches only the entries that change, never walking a million-entry map.
+    private var members: [UInt32: SortedPrefixes] = [:]
     private var dynamic: [IPPrefix: UInt64] = [:]
     private var loaded = false
 
@@ -69,12 +69,14 @@ public final class Blocklist: @unchecked Sendable {
     private func load() {
         guard !loaded else { return }
         loaded = true
+        var listed: [UInt32: [IPPrefix]] = [:]
         for (prefix, entry) in entries() {
             for slot in 0..<UInt32(PW_FEED_SLOTS) where entry.feeds & (1 << UInt64(slot)) != 0 {
-                members[slot, default: []].insert(prefix)
+                listed[slot, default: []].append(prefix)
             }
             if entry.isDynamic { dynamic[prefix] = entry.expiresNs }
         }
+        members = listed.mapValues { SortedPrefixes($0) }
     }
 
     /// The feed bits `prefix` has now.
@@ -82,6 +84,19 @@ public final class Blocklist: @unchecked Sendable {
         var bits: UInt64 = dynamic[prefix] != nil ? Self.dynamicBit : 0
         for (slot, set) in members where set.contains(prefix) {
             bits |= 1 << UInt64(slot)
+        }
+        return bits
+    }
+
+    /// The feed bits of many prefixes (sorted as `SortedPrefixes` sorts)
+    /// from every slot but `excluded`: one merge per other feed.
+    private func feedBits(ofSorted prefixes: [IPPrefix], excluding excluded: UInt32) -> [UInt64] {
+        var bits = dynamic.isEmpty ? [UInt64](repeating: 0, count: prefixes.count)
+                                   : prefixes.map { dynamic[$0] != nil ? Self.dynamicBit : 0 }
+        for (slot, set) in members where slot != excluded {
+            for (index, listed) in set.membership(of: prefixes).enumerated() where listed {
+                bits[index] |= 1 << UInt64(slot)
+            }
         }
         return bits
     }
@@ -104,10 +119,10 @@ public final class Blocklist: @unchecked Sendable {
     }
 
     /// What feed `name` lists now.
-    public func prefixes(ofFeed name: String) -> Set<IPPrefix> {
+    public func prefixes(ofFeed name: String) -> SortedPrefixes {
         load()
-        guard let slot = feeds().first(where: { $0.name == name })?.slot else { return [] }
-        return members[slot] ?? []
+        guard let slot = feeds().first(where: { $0.name == name })?.slot else { return SortedPrefixes() }
+        return members[slot] ?? SortedPrefixes()
     }
 
     private func slot(for name: String) throws -> UInt32 {
@@ -136,27 +151,28 @@ public final class Blocklist: @unchecked Sendable {
     /// Makes the kernel list exactly `prefixes` for feed `name`, changing
     /// only what differs from its previous version.
     @discardableResult
-    public func replaceFeed(_ name: String, with prefixes: Set<IPPrefix>) throws -> Change {
+    public func replaceFeed(_ name: String, with prefixes: SortedPrefixes) throws -> Change {
         load()
         let slot = try slot(for: name)
         let bit: UInt64 = 1 << UInt64(slot)
-        let (added, dropped) = Self.difference(prefixes, members[slot] ?? [])
+        let (added, dropped) = prefixes.difference(from: members[slot] ?? SortedPrefixes())
+        // Only entries that other feeds (or a dynamic listing) share need their bits merged in.
+        let shared = members.keys.contains { $0 != slot } || !dynamic.isEmpty
         var change = Change()
-        let shared = members.count > (members[slot] == nil ? 0 : 1) || !dynamic.isEmpty
         var fresh: [(IPPrefix, UInt64)] = []
         var sharedWrites: [(IPPrefix, UInt64)] = []
         fresh.reserveCapacity(added.count)
-        for prefix in added {
-            // Only entries other feeds (or a dynamic listing) share need a lookup.
-            let others = shared ? feedBits(prefix) : 0
-            if others == 0 { fresh.append((prefix, bit)) } else { sharedWrites.append((prefix, others | bit)) }
+        if shared {
+            for (prefix, others) in zip(added, feedBits(ofSorted: added, excluding: slot)) {
+                if others == 0 { fresh.append((prefix, bit)) } else { sharedWrites.append((prefix, others | bit)) }
+            }
+        } else {
+            fresh = added.map { ($0, bit) }
         }
         change.added = fresh.count
         change.updated = sharedWrites.count
-        var removals: [(IPPrefix, UInt64)] = []
-        for prefix in dropped {
-            removals.append((prefix, (shared ? feedBits(prefix) : bit) & ~bit))
-        }
+        let removals = Array(zip(dropped, shared ? feedBits(ofSorted: dropped, excluding: slot)
+                                                 : [UInt64](repeating: 0, count: dropped.count)))
         try write(fresh, keepingHits: false)
         try write(sharedWrites, keepingHits: true)
         members[slot] = prefixes.isEmpty ? nil : prefixes
@@ -166,17 +182,9 @@ public final class Blocklist: @unchecked Sendable {
         return change
     }
 
-    /// (new − old, old − new), the two halves on both cores: for a million
-    /// entries each is ~170 ms of cache misses.
-    static func difference(_ new: Set<IPPrefix>, _ old: Set<IPPrefix>) -> (Set<IPPrefix>, Set<IPPrefix>) {
-        if old.isEmpty { return (new, []) }
-        if new.isEmpty { return ([], old) }
-        let halves = SendableBox<[Set<IPPrefix>]>([[], []])
-        DispatchQueue.concurrentPerform(iterations: 2) { index in
-            let half = index == 0 ? new.subtracting(old) : old.subtracting(new)
-            halves.lock.withLock { halves.value[index] = half }
-        }
-        return (halves.value[0], halves.value[1])
+    @discardableResult
+    public func replaceFeed(_ name: String, with prefixes: Set<IPPrefix>) throws -> Change {
+        try replaceFeed(name, with: SortedPrefixes(prefixes))
     }
 
     /// Unlists a feed: its entries go unless another feed (or a dynamic
@@ -186,7 +194,7 @@ public final class Blocklist: @unchecked Sendable {
         guard let slot = feeds().first(where: { $0.name == name })?.slot else {
             throw KernelError("removing feed", name, errno: ENOENT)
         }
-        let change = try replaceFeed(name, with: [])
+        let change = try replaceFeed(name, with: SortedPrefixes())
         try feedSlots.update(slot, pw_feed())
         return change
     }
@@ -254,35 +262,54 @@ public final class Blocklist: @unchecked Sendable {
     /// that may exist keep their hit count (read back first; only the few
     /// entries a reload shares or rewrites).
     private func write(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) throws {
-        var hostWrites: [(pw_addr_key, pw_block_entry)] = []
-        var netWrites: [(pw_lpm_key, pw_block_entry)] = []
-        hostWrites.reserveCapacity(entries.count)
+        let batch = writes(entries, keepingHits: keepingHits)
+        // Spread the inserts over the cores: the hash (bucket locks) takes
+        // two writers at once, the trie (one lock) one. Entries come in
+        // address order, so consecutive trie inserts walk the same nodes.
+        let (hosts, nets) = (self.hosts, self.nets)
+        let middle = batch.hostKeys.count / 2
+        let errors = ErrorSlots(count: 3)
+        DispatchQueue.concurrentPerform(iterations: 3) { index in
+            errors.record(index) {
+                switch index {
+                case 0: try hosts.updateBatch(keys: batch.hostKeys, values: batch.hostValues, range: 0..<middle)
+                case 1: try hosts.updateBatch(keys: batch.hostKeys, values: batch.hostValues, range: middle..<batch.hostKeys.count)
+                default: try nets.updateBatch(keys: batch.netKeys, values: batch.netValues, range: 0..<batch.netKeys.count)
+                }
+            }
+        }
+        try errors.rethrow()
+    }
+
+    private struct Writes: Sendable {
+        var hostKeys: [pw_addr_key] = [], hostValues: [pw_block_entry] = []
+        var netKeys: [pw_lpm_key] = [], netValues: [pw_block_entry] = []
+    }
+
+    /// Kernel keys and values for `entries`, in contiguous arrays that
+    /// batch updates read without another copy.
+    private func writes(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) -> Writes {
+        var batch = Writes()
+        batch.hostKeys.reserveCapacity(entries.count)
+        batch.hostValues.reserveCapacity(entries.count)
         for (prefix, feeds) in entries {
             var value = pw_block_entry()
             value.feeds = feeds
-            value.expires_ns = dynamic[prefix] ?? 0
+            value.expires_ns = dynamic.isEmpty ? 0 : dynamic[prefix] ?? 0
             if prefix.isSingleAddress {
                 let key = pw_addr_key(prefix.address)
                 if keepingHits { value.hits = hosts.lookup(key)?.hits ?? 0 }
-                hostWrites.append((key, value))
+                batch.hostKeys.append(key)
+                batch.hostValues.append(value)
             } else {
                 // At its own length a trie lookup finds exactly this prefix.
                 let key = pw_lpm_key(prefix)
                 if keepingHits, let old = nets.lookup(key), feedBits(prefix) != 0 { value.hits = old.hits }
-                netWrites.append((key, value))
+                batch.netKeys.append(key)
+                batch.netValues.append(value)
             }
         }
-        // Spread the inserts over the cores: the hash (bucket locks) takes
-        // two writers at once, the trie (one lock) one.
-        let (hosts, nets) = (self.hosts, self.nets)
-        let middle = hostWrites.count / 2
-        let batches = [Array(hostWrites[..<middle]), Array(hostWrites[middle...])]
-        let netBatch = netWrites
-        let errors = ErrorSlots(count: 3)
-        DispatchQueue.concurrentPerform(iterations: 3) { index in
-            errors.record(index) { index < 2 ? try hosts.updateBatch(batches[index]) : try nets.updateBatch(netBatch) }
-        }
-        try errors.rethrow()
+        return batch
     }
 
     /// Entries left with no feed bits are deleted, the others rewritten.

@@ -55,7 +55,6 @@ struct {
 	__uint(max_entries, PW_BLOCK_HOSTS_DEFAULT_ENTRIES);
 	__type(key, struct pw_addr_key);
 	__type(value, struct pw_block_entry);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_block_hosts SEC(".maps");
 

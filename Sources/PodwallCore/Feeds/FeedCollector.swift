@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The state every format parser shares: policy checks, error collection
 /// and the final strict/lenient verdict.
 struct FeedCollector {
@@ -21,6 +23,12 @@ struct FeedCollector {
         if errors.count < FeedRejection.keptErrorLimit {
             errors.append(FeedError(source: source, line: line, reason: reason))
         }
+    }
+
+    /// Takes over the errors a collector of the text that follows found.
+    mutating func append(_ later: FeedCollector) {
+        errors += later.errors.prefix(FeedRejection.keptErrorLimit - errors.count)
+        errorCount += later.errorCount
     }
 
     /// Adds the address or prefix `token` (raw feed bytes) or reports why not.
@@ -59,7 +67,7 @@ struct FeedCollector {
             if !prefix.isSingleAddress, let refusal = policy.refusal(of: prefix, token: token()) {
                 report(line: line, refusal)
             } else {
-                builder.add(prefix, metadata: metadata, line: line, limit: policy.maxEntries)
+                builder.add(prefix, metadata: metadata, line: line)
             }
         }
     }
@@ -79,17 +87,16 @@ struct FeedCollector {
     /// The verdict: rejects on too many entries (any mode) or on any bad
     /// line (strict mode); otherwise one feed per builder.
     func finish(_ builders: [ParsedFeedBuilder]) throws(FeedRejection) -> [ParsedFeed] {
-        for builder in builders {
-            if let line = builder.firstOverflowLine {
-                let reason = "feed has \(builder.prefixes.count) entries, more than the maximum of \(policy.maxEntries)"
-                throw rejection(line: line, reason)
-            }
+        let sorted = builders.map { SortedPrefixes($0.listed) }
+        for (builder, unique) in zip(builders, sorted) where unique.count > policy.maxEntries {
+            let reason = "feed has \(unique.count) entries, more than the maximum of \(policy.maxEntries)"
+            throw rejection(line: builder.lineOfEntry(exceeding: policy.maxEntries) ?? lineCount, reason)
         }
         if mode == .strict, errorCount > 0 {
             throw FeedRejection(source: source, errors: errors, errorCount: errorCount)
         }
-        return builders.map {
-            ParsedFeed(builder: $0, source: source, lineCount: lineCount, skippedCount: errorCount, errors: errors)
+        return zip(builders, sorted).map {
+            ParsedFeed(builder: $0, sorted: $1, source: source, lineCount: lineCount, skippedCount: errorCount, errors: errors)
         }
     }
 
@@ -98,20 +105,43 @@ struct FeedCollector {
     }
 
     /// The loop of the line-oriented formats: `handle` sees each line that
-    /// is not blank, trimmed, and decides what it holds.
+    /// is not blank, trimmed, and decides what it holds. A large text is
+    /// cut at a line boundary and its halves parsed on two threads.
     static func parseLines(
         _ text: UTF8Bytes, source: String, policy: FeedPolicy, mode: FeedMode,
-        _ handle: (inout FeedCollector, inout ParsedFeedBuilder, Int, UTF8Bytes) -> Void
+        _ handle: @Sendable (inout FeedCollector, inout ParsedFeedBuilder, Int, UTF8Bytes) -> Void
     ) throws(FeedRejection) -> ParsedFeed {
-        var collector = FeedCollector(source: source, policy: policy, mode: mode)
-        let lineCount = FeedText.countLines(text)
-        var builder = ParsedFeedBuilder(expectedCount: min(lineCount, policy.maxEntries))
-        var lines = FeedLines(text)
-        while let (number, line) = lines.next() {
-            let trimmed = line.trimmingSpaces()
-            if !trimmed.isEmpty { handle(&collector, &builder, number, trimmed) }
+        nonisolated(unsafe) let parts = FeedText.halves(text)
+        let lineOffsets = [0, FeedText.countLines(parts[0]) - 1]
+        // One slot per part, each written by its own thread only.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<(FeedCollector, ParsedFeedBuilder, lines: Int)?>.allocate(capacity: parts.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        withoutActuallyEscaping(handle) { handle in
+            let parse: @Sendable (Int) -> Void = { index in
+                var collector = FeedCollector(source: source, policy: policy, mode: mode)
+                var builder = ParsedFeedBuilder(expectedCount: min(FeedText.countLines(parts[index]), policy.maxEntries))
+                var lines = FeedLines(parts[index], atStart: index == 0)
+                while let (number, line) = lines.next() {
+                    let trimmed = line.trimmingSpaces()
+                    if !trimmed.isEmpty { handle(&collector, &builder, lineOffsets[index] + number, trimmed) }
+                }
+                results[index] = (collector, builder, lines.number)
+            }
+            if parts.count == 1 {
+                parse(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: parts.count) { parse($0) }
+            }
         }
-        collector.lineCount = lines.number
+        defer { _ = results.deinitialize() }
+        var (collector, builder, lineCount) = results[0]!
+        for case let (later, laterBuilder, lines)? in results.dropFirst() {
+            collector.append(later)
+            builder.append(laterBuilder)
+            lineCount += lines
+        }
+        collector.lineCount = lineCount
         return try collector.finish(builder)
     }
 }

@@ -26,6 +26,16 @@ enum FeedText {
         for byte in text where byte == newline { count += 1 }
         return count + 1
     }
+
+    /// A text of a megabyte or more cut in two just after a newline near
+    /// its middle; a smaller one whole.
+    static func halves(_ text: UTF8Bytes) -> [UTF8Bytes] {
+        guard text.count >= 1 << 20 else { return [text] }
+        var cut = text.count / 2
+        while cut < text.count, text[cut - 1] != newline { cut += 1 }
+        guard cut < text.count else { return [text] }
+        return [text.range(0, cut), text.range(cut, text.count)]
+    }
 }
 
 /// The lines of a feed: each 1-based line number with the line minus its
@@ -36,9 +46,10 @@ struct FeedLines: Sequence, IteratorProtocol {
     private var start: Int
     private(set) var number = 0
 
-    init(_ text: UTF8Bytes) {
+    /// `atStart`: `text` begins the document (where a byte order mark may be).
+    init(_ text: UTF8Bytes, atStart: Bool = true) {
         self.text = text
-        self.start = text.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        self.start = atStart && text.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     }
 
     mutating func next() -> (number: Int, line: UTF8Bytes)? {

@@ -36,13 +36,14 @@ public struct FeedEntryMetadata: Hashable, Sendable {
 }
 
 /// The accepted content of one feed: unique prefixes in first-seen order,
-/// their metadata and the bookkeeping an operator wants in a log line.
+/// the same sorted (for diffing and membership), their metadata and the
+/// bookkeeping an operator wants in a log line.
 public struct ParsedFeed: Hashable, Sendable {
     public let source: String
     /// Unique prefixes in the order the feed first lists them.
     public let prefixes: [IPPrefix]
-    /// The same prefixes as a set, for membership and diffing.
-    public let prefixSet: Set<IPPrefix>
+    /// The same prefixes sorted, for membership and diffing.
+    public let sorted: SortedPrefixes
     /// Details for the entries that carry any.
     public let metadata: [IPPrefix: FeedEntryMetadata]
     /// Lines in the text, including comments and blanks.
@@ -62,37 +63,48 @@ public struct ParsedFeed: Hashable, Sendable {
         lineCount: Int = 0, duplicateCount: Int = 0, skippedCount: Int = 0, ignoredCount: Int = 0,
         errors: [FeedError] = []
     ) {
-        var seen = Set<IPPrefix>(minimumCapacity: prefixes.count)
-        self.prefixes = prefixes.filter { seen.insert($0).inserted }
-        self.prefixSet = seen
+        let sorted = SortedPrefixes(prefixes)
+        self.init(source: source, listed: prefixes, sorted: sorted, metadata: metadata, lineCount: lineCount,
+                  duplicateCount: duplicateCount, skippedCount: skippedCount, ignoredCount: ignoredCount, errors: errors)
+    }
+
+    /// For the parsers, which sorted the builder's entries already.
+    init(builder: ParsedFeedBuilder, sorted: SortedPrefixes, source: String, lineCount: Int, skippedCount: Int, errors: [FeedError]) {
+        self.init(source: source, listed: builder.listed, sorted: sorted, metadata: builder.metadata, lineCount: lineCount,
+                  skippedCount: skippedCount, ignoredCount: builder.ignoredCount, errors: errors)
+    }
+
+    /// `listed` may repeat entries: sorting found how many repeats there
+    /// are, and only a feed that has any pays for removing them in order.
+    private init(
+        source: String, listed: [IPPrefix], sorted: SortedPrefixes, metadata: [IPPrefix: FeedEntryMetadata],
+        lineCount: Int, duplicateCount: Int = 0, skippedCount: Int, ignoredCount: Int, errors: [FeedError]
+    ) {
+        if listed.count == sorted.count {
+            prefixes = listed
+        } else {
+            var seen = Set<IPPrefix>(minimumCapacity: sorted.count)
+            prefixes = listed.filter { seen.insert($0).inserted }
+        }
+        self.sorted = sorted
         self.source = source
         self.metadata = metadata
         self.lineCount = lineCount
-        self.duplicateCount = duplicateCount + prefixes.count - self.prefixes.count
+        self.duplicateCount = duplicateCount + listed.count - sorted.count
         self.skippedCount = skippedCount
         self.ignoredCount = ignoredCount
         self.errors = errors
     }
 
-    /// For the parsers, which already hold both forms.
-    init(builder: ParsedFeedBuilder, source: String, lineCount: Int, skippedCount: Int, errors: [FeedError]) {
-        self.source = source
-        self.prefixes = builder.prefixes
-        self.prefixSet = builder.seen
-        self.metadata = builder.metadata
-        self.lineCount = lineCount
-        self.duplicateCount = builder.duplicateCount
-        self.skippedCount = skippedCount
-        self.ignoredCount = builder.ignoredCount
-        self.errors = errors
-    }
+    /// The prefixes as a `Set` (built on each call).
+    public var prefixSet: Set<IPPrefix> { Set(sorted) }
 
     public var count: Int { prefixes.count }
     public var isEmpty: Bool { prefixes.isEmpty }
     public var ipv4Count: Int { prefixes.lazy.filter { $0.family == .v4 }.count }
     public var ipv6Count: Int { count - ipv4Count }
 
-    public func contains(_ prefix: IPPrefix) -> Bool { prefixSet.contains(prefix) }
+    public func contains(_ prefix: IPPrefix) -> Bool { sorted.contains(prefix) }
 
     public func metadata(for prefix: IPPrefix) -> FeedEntryMetadata? { metadata[prefix] }
 }
