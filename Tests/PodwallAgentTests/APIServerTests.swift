@@ -147,13 +147,7 @@ struct APIServerTests {
     @Test func aPcapDownloadIsTheFileAndNeedsTheToken() async throws {
         let directory = NSTemporaryDirectory() + "podwall-api-pcaps-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = CaptureStore(directory: directory)
-        try store.prepare()
-        let file = try PcapFile(creating: store.pcapPath("pm-1"), snaplen: 64)
-        file.write([1, 2, 3, 4], originalLength: 4, unixNanoseconds: 1_800_000_000_000_000_000)
-        try file.close()
-        try store.save(CaptureSummary(request: CaptureRequest(id: "pm-1", alertID: "pm-1", filter: CaptureFilter()),
-                                      file: store.pcapPath("pm-1"), started: Date()))
+        let store = try CaptureStore.withOnePcap(in: directory)
         let withPcaps = APIState(datapath: state.datapath, metrics: state.metrics, alerts: state.alerts, captures: store, token: Self.token)
         try await Application(router: APIServer.router(withPcaps)).test(.router) { client in
             try await client.execute(uri: "/v1/pcaps", method: .get) { response in

@@ -93,6 +93,28 @@ final class AgentLab {
     }
 }
 
+extension AgentLab {
+    /// curl inside the node namespace, where the agent's API listens on loopback.
+    func api(_ method: String, _ path: String, body: String? = nil, token: String? = nil) throws -> (status: Int, body: String) {
+        var command = ["curl", "-s", "-m", "5", "-o", "/dev/stdout", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:9464" + path]
+        if let token { command += ["-H", "Authorization: Bearer \(token)"] }
+        if let body { command += ["-H", "Content-Type: application/json", "-d", body] }
+        let output = try lab.inNode(command, check: false).output
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// The kernel blocklist as `podwall blocklist list --json` shows it, by prefix.
+    func blocklistEntries() throws -> [String: [String: Any]] {
+        var entries: [String: [String: Any]] = [:]
+        for line in try podwall(["blocklist", "list", "--json"]).output.split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            if let object, let prefix = object["prefix"] as? String { entries[prefix] = object }
+        }
+        return entries
+    }
+}
+
 extension Dictionary where Key == String, Value == Any {
     func int(_ path: String...) -> Int? {
         var current: Any? = self

@@ -29,16 +29,6 @@ struct ServiceTests {
         for suffix in ["-podwall.yaml", "-token", "-captures"] { try? FileManager.default.removeItem(atPath: "/tmp/\(env.lab.id)\(suffix)") }
     }
 
-    /// curl inside the node namespace, where the agent's API listens on loopback.
-    func api(_ env: AgentLab, _ method: String, _ path: String, body: String? = nil, token: String? = nil) throws -> (status: Int, body: String) {
-        var command = ["curl", "-s", "-o", "/dev/stdout", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:9464" + path]
-        if let token { command += ["-H", "Authorization: Bearer \(token)"] }
-        if let body { command += ["-H", "Content-Type: application/json", "-d", body] }
-        let output = try env.lab.inNode(command, check: false).output
-        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
-        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
-    }
-
     func allowlist(_ env: AgentLab) throws -> Int {
         try PinnedState(pinRoot: env.lab.pinRoot).allowlist().keys().count
     }
@@ -49,16 +39,16 @@ struct ServiceTests {
         defer { cleanUp(env) }
         let (config, _) = try files(env)
         try env.startAgent(extraArguments: ["--config", config])
-        #expect(try api(env, "GET", "/readyz").status == 200)
+        #expect(try env.api("GET", "/readyz").status == 200)
         try env.lab.inPod(env.lab.pods[0], ["ping", "-c", "2", "-i", "0.2", env.lab.pods[1].ipv4], check: false)
-        let metrics = try api(env, "GET", "/metrics")
+        let metrics = try env.api("GET", "/metrics")
         #expect(metrics.status == 200 && metrics.body.contains("podwall_interface_packets_total{"), "\(metrics.body.prefix(2000))")
         #expect(metrics.body.contains("podwall_active_flows"))
-        #expect(try api(env, "POST", "/v1/blocklist", body: #"{"prefix":"198.19.0.9"}"#).status == 401)
+        #expect(try env.api("POST", "/v1/blocklist", body: #"{"prefix":"198.19.0.9"}"#).status == 401)
         #expect(try env.podwall(["blocklist", "check", "198.19.0.9"], check: false).output.contains("not blocked"))
-        #expect(try api(env, "POST", "/v1/blocklist", body: #"{"prefix":"198.19.0.9"}"#, token: Self.token).status == 201)
+        #expect(try env.api("POST", "/v1/blocklist", body: #"{"prefix":"198.19.0.9"}"#, token: Self.token).status == 201)
         #expect(try env.podwall(["blocklist", "check", "198.19.0.9"]).output.contains("is blocked"))
-        let flows = try api(env, "GET", "/v1/flows")
+        let flows = try env.api("GET", "/v1/flows")
         #expect(flows.status == 200 && flows.body.contains("\"interface\":\"veth-"), "\(flows.body)")
     }
 
@@ -75,7 +65,7 @@ struct ServiceTests {
         let refused = waitUntil(timeout: 5) { env.log.contains("configuration reload refused") }
         #expect(refused != nil && env.log.contains("allow[0]: 'not-a-cidr'"), "\(env.log)")
         #expect(try allowlist(env) == 1, "the running allowlist stays")
-        #expect(try api(env, "GET", "/healthz").status == 200, "and the agent with it")
+        #expect(try env.api("GET", "/healthz").status == 200, "and the agent with it")
         try "interfaces: [\"veth-*\"]\nallow: [198.19.0.5/32, 198.19.0.6/32]\n".write(toFile: config, atomically: true, encoding: .utf8)
         kill(agent.processIdentifier, SIGHUP)
         #expect(waitUntil(timeout: 5) { (try? allowlist(env)) == 2 } != nil, "\(env.log)")
@@ -95,7 +85,7 @@ struct ServiceTests {
         #expect(env.log.contains("stopped; programs and pinned maps stay in place"), "\(env.log)")
         #expect(try env.attachedPrograms(interface) == programs, "the filters stay attached")
         #expect(try env.podwall(["blocklist", "check", "198.19.0.9"]).output.contains("is blocked"))
-        #expect(try api(env, "GET", "/healthz").status == 0, "the API is gone")
+        #expect(try env.api("GET", "/healthz").status == 0, "the API is gone")
         try env.startAgent(extraArguments: ["--config", config])
         #expect(env.log.contains("adopted=true"))
         #expect(try env.podwall(["blocklist", "check", "198.19.0.9"]).output.contains("is blocked"))

@@ -61,6 +61,7 @@ enum APIServer {
 
     static func router(_ state: APIState) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: JSONErrors())
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             let (ready, interfaces) = state.readiness
@@ -107,7 +108,9 @@ enum APIServer {
         var since: UInt64?
         if let text = query.get("since") {
             guard let date = ISO8601DateFormatter().date(from: text) else { return error(.badRequest, "since: an RFC 3339 time such as 2026-11-25T10:00:00Z") }
-            since = UInt64(max(0, date.timeIntervalSince1970) * 1e9)
+            // Clamped: a time past 2554 would overflow nanoseconds (and crash the agent).
+            let seconds = max(0, date.timeIntervalSince1970)
+            since = seconds < Double(UInt64.max / 1_000_000_000) ? UInt64(seconds * 1e9) : .max
         }
         guard let limit = try limit(query.get("limit"), default: 100, max: 1000) else { return error(.badRequest, "limit: 1-1000") }
         let lines = state.alerts.query(kind: kind, pod: query.get("pod"), sinceNs: since, limit: limit)
@@ -188,9 +191,10 @@ enum APIServer {
         guard let body = try? await request.decode(as: QuarantineRequest.self, context: context) else {
             return error(.badRequest, "body: {\"interface\": \"veth1a2b3c\", \"ttl_seconds\": 600}")
         }
-        let ifindex = if_nametoindex(body.interface)
+        let ifindex = interfaceIndex(body.interface)
         guard ifindex != 0 else { return error(.badRequest, "interface: no interface '\(body.interface)' on this node") }
-        guard body.ttl_seconds.map({ $0 > 0 }) ?? true else { return error(.badRequest, "ttl_seconds: at least 1") }
+        // Bounded as for blocks: a huge TTL would overflow the expiry (and crash the agent).
+        guard body.ttl_seconds.map({ $0 > 0 && $0 <= 365 * 86400 }) ?? true else { return error(.badRequest, "ttl_seconds: 1 to 31536000") }
         let now = MonotonicClock.now()
         try state.datapath.quarantine.update(
             ifindex, pw_quarantine(since_ns: now, expires_ns: body.ttl_seconds.map { now + $0 * 1_000_000_000 } ?? 0, drops: 0))
@@ -198,7 +202,7 @@ enum APIServer {
     }
 
     static func release(_ interface: String, _ state: APIState) throws -> Response {
-        let ifindex = if_nametoindex(interface)
+        let ifindex = interfaceIndex(interface)
         guard ifindex != 0 else { return error(.badRequest, "no interface '\(interface)' on this node") }
         guard try state.datapath.quarantine.delete(ifindex) else { return error(.notFound, "\(interface) is not quarantined") }
         return Response(status: .noContent)
@@ -229,6 +233,11 @@ enum APIServer {
         }
     }
 
+    /// 0 for a name with a NUL in it: C would read "lo\u{0}x" as "lo".
+    static func interfaceIndex(_ name: String) -> UInt32 {
+        name.utf8.contains(0) ? 0 : if_nametoindex(name)
+    }
+
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
@@ -251,5 +260,18 @@ enum APIServer {
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         json(status, ["error": message])
+    }
+
+    /// What the framework answers by itself (no such route, no such method)
+    /// gets the same `{"error": ...}` body as the API's own refusals.
+    struct JSONErrors: RouterMiddleware {
+        func handle(_ request: Request, context: BasicRequestContext,
+                    next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+            do {
+                return try await next(request, context)
+            } catch let failure as any HTTPResponseError {
+                return error(failure.status, (failure as? HTTPError)?.body ?? failure.status.reasonPhrase)
+            }
+        }
     }
 }
