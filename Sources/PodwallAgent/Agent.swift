@@ -27,6 +27,7 @@ public final class Agent: Sendable {
         let datapath = try Datapath(options: .init(
             pinRoot: configuration.pinRoot, flowEntries: configuration.flowEntries,
             eventBufferBytes: configuration.eventBufferBytes))
+        datapath.blocklist.loadKernelState()
         logger.info("data path loaded", metadata: [
             "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
             "flows_in_map": "\(adopted ? datapath.flows.keys().count : 0)",

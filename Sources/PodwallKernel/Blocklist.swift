@@ -65,8 +65,10 @@ public final class Blocklist: @unchecked Sendable {
         return result
     }
 
-    /// Reads the kernel's entries once (a restarted agent, or the CLI).
-    private func load() {
+    /// Reads the kernel's entries once (a restarted agent, or the CLI); the
+    /// agent calls it at start, so that its first response to an alert
+    /// does not wait for a walk of every hash bucket.
+    public func loadKernelState() {
         guard !loaded else { return }
         loaded = true
         var listed: [UInt32: [IPPrefix]] = [:]
@@ -120,7 +122,7 @@ public final class Blocklist: @unchecked Sendable {
 
     /// What feed `name` lists now.
     public func prefixes(ofFeed name: String) -> SortedPrefixes {
-        load()
+        loadKernelState()
         guard let slot = feeds().first(where: { $0.name == name })?.slot else { return SortedPrefixes() }
         return members[slot] ?? SortedPrefixes()
     }
@@ -152,7 +154,7 @@ public final class Blocklist: @unchecked Sendable {
     /// only what differs from its previous version.
     @discardableResult
     public func replaceFeed(_ name: String, with prefixes: SortedPrefixes) throws -> Change {
-        load()
+        loadKernelState()
         let slot = try slot(for: name)
         let bit: UInt64 = 1 << UInt64(slot)
         let (added, dropped) = prefixes.difference(from: members[slot] ?? SortedPrefixes())
@@ -204,7 +206,7 @@ public final class Blocklist: @unchecked Sendable {
     /// Lists `prefix` by hand or for detection; `expiresNs` is kernel
     /// monotonic time (0 = never).
     public func addDynamic(_ prefix: IPPrefix, expiresNs: UInt64) throws {
-        load()
+        loadKernelState()
         dynamic[prefix] = expiresNs
         try write([(prefix, feedBits(prefix))], keepingHits: true)
         try policy.bump()
@@ -213,7 +215,7 @@ public final class Blocklist: @unchecked Sendable {
     /// Removes the dynamic listing of `prefix`. Returns the feeds that still
     /// list it (then it stays blocked), or nil if it was not listed at all.
     public func removeDynamic(_ prefix: IPPrefix) throws -> [String]? {
-        load()
+        loadKernelState()
         let before = feedBits(prefix)
         guard before != 0 else { return nil }
         dynamic[prefix] = nil
@@ -226,7 +228,7 @@ public final class Blocklist: @unchecked Sendable {
     /// Ends dynamic listings whose time is up (the kernel already ignores
     /// them). Returns the prefixes no longer listed at all.
     public func expire(nowNs: UInt64) throws -> [IPPrefix] {
-        load()
+        loadKernelState()
         let expired = dynamic.filter { $0.value != 0 && $0.value <= nowNs }.map(\.key)
         for prefix in expired { dynamic[prefix] = nil }
         var change = Change()
@@ -243,7 +245,7 @@ public final class Blocklist: @unchecked Sendable {
         if let value = hosts.lookup(pw_addr_key(address)) {
             return (IPPrefix(host: address), Entry(value))
         }
-        load()
+        loadKernelState()
         // IPv4 prefixes span mapped lengths 96...128 (feeds refuse IPv6
         // prefixes wide enough to cover the mapped range).
         for length in stride(from: 127, through: address.family == .v4 ? 96 : 0, by: -1) {
@@ -263,10 +265,18 @@ public final class Blocklist: @unchecked Sendable {
     /// entries a reload shares or rewrites).
     private func write(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) throws {
         let batch = writes(entries, keepingHits: keepingHits)
+        let (hosts, nets) = (self.hosts, self.nets)
+        // A response's single entry is written on this thread: on a node
+        // whose cores are busy, waiting for pool threads to be scheduled
+        // would delay enforcement by milliseconds.
+        guard entries.count >= 4096 else {
+            try hosts.updateBatch(keys: batch.hostKeys, values: batch.hostValues, range: 0..<batch.hostKeys.count)
+            try nets.updateBatch(keys: batch.netKeys, values: batch.netValues, range: 0..<batch.netKeys.count)
+            return
+        }
         // Spread the inserts over the cores: the hash (bucket locks) takes
         // two writers at once, the trie (one lock) one. Entries come in
         // address order, so consecutive trie inserts walk the same nodes.
-        let (hosts, nets) = (self.hosts, self.nets)
         let middle = batch.hostKeys.count / 2
         let errors = ErrorSlots(count: 3)
         DispatchQueue.concurrentPerform(iterations: 3) { index in

@@ -69,8 +69,8 @@ public struct IPPrefix: Hashable, Sendable {
 }
 
 extension IPPrefix {
-    // Hashing is half the cost of parsing a million-line feed (every entry
-    // goes into a Set). Canonical prefixes have zero host bits, so adding the
+    // Sets and dictionaries of prefixes (dynamic entries, the detectors,
+    // feeds that repeat entries) hash them often. Canonical prefixes have zero host bits, so adding the
     // length to the low word loses nothing up to /120 and at worst makes a
     // few prefixes share a hash input.
     public func hash(into hasher: inout Hasher) {
