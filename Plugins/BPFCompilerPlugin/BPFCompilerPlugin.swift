@@ -24,6 +24,9 @@ struct BPFCompilerPlugin: BuildToolPlugin {
                     executable: clang,
                     arguments: [
                         "-target", "bpf", "-mcpu=v3", "-O2", "-g", "-Wall", "-Werror",
+                        // Keep cold blocks in their function: outlined ones become
+                        // static subprograms, which libbpf 1.1 refuses to open.
+                        "-mllvm", "-hotcoldsplit-threshold=1000000",
                         "-I", bpfDirectory.path, "-I", "/usr/include/\(multiarch)",
                         "-c", source.path, "-o", object.path,
                     ],

@@ -27,7 +27,7 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 #pragma clang loop unroll(disable)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		pw_parse(&pkt, skb);
-		if (!pkt.short_read || attempt == 1 || skb->len <= skb->data_end - skb->data)
+		if (pw_likely(!pkt.short_read) || attempt == 1 || skb->len <= skb->data_end - skb->data)
 			break;
 		__u32 pull = skb->len < PW_PULL_BYTES ? skb->len : PW_PULL_BYTES;
 
@@ -36,15 +36,15 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 		pw_count(PW_CNT_PULLS, 1);
 	}
 
-	if (pkt.level == PW_PARSED_NOTHING && !pkt.error && !pkt.short_read) {
+	if (pw_unlikely(pkt.level == PW_PARSED_NOTHING && !pkt.error && !pkt.short_read)) {
 		pw_count(PW_CNT_NON_IP, 1);
 		return TC_ACT_UNSPEC;
 	}
-	if (pkt.error || pkt.short_read)
+	if (pw_unlikely(pkt.error || pkt.short_read))
 		pw_count(PW_CNT_PARSE_ERRORS, 1);
-	if (pkt.ext_limit)
+	if (pw_unlikely(pkt.ext_limit))
 		pw_count(PW_CNT_IPV6_EXT_LIMIT, 1);
-	if (pkt.level == PW_PARSED_NOTHING)
+	if (pw_unlikely(pkt.level == PW_PARSED_NOTHING))
 		return TC_ACT_UNSPEC;
 
 	pw_track_fragment(&pkt);
@@ -52,7 +52,7 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 	/* Before the verdict, so an analyst also sees the packets that were dropped. */
 	__u32 capture_slots = pw_capture_slots();
 
-	if (capture_slots)
+	if (pw_unlikely(capture_slots))
 		pw_capture(skb, &pkt, direction, now, capture_slots);
 
 	/* Addresses are all the blocklist needs: it is checked whatever the rest
@@ -69,10 +69,10 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 		pw_flow_key_of(&key, &pkt, skb->ifindex, direction);
 		known = bpf_map_lookup_elem(&pw_flows, &key);
 	}
-	if (!known || known->policy_generation != generation || generation == 0) {
+	if (pw_unlikely(!known || known->policy_generation != generation || generation == 0)) {
 		struct pw_block_match match;
 
-		if (pw_block_lookup(remote, now, &match) && !pw_allowed(remote))
+		if (pw_unlikely(pw_block_lookup(remote, now, &match) && !pw_allowed(remote)))
 			return pw_flow_block(skb, &pkt, direction, &match, now);
 	}
 

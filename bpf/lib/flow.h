@@ -29,9 +29,11 @@ static __always_inline void pw_flow_key_of(struct pw_flow_key *key, const struct
 	key->family = pkt->family;
 }
 
+/* `flags` are set in the new entry before it is visible, so that no other
+ * CPU ever sees a quarantined pod's new flow unflagged. */
 static __always_inline struct pw_flow_value *pw_flow_lookup_or_create(const struct pw_flow_key *key,
 								      enum pw_direction direction,
-								      __u64 now, int *created)
+								      __u64 now, __u32 flags, int *created)
 {
 	struct pw_flow_value *value = bpf_map_lookup_elem(&pw_flows, key);
 
@@ -44,7 +46,7 @@ static __always_inline struct pw_flow_value *pw_flow_lookup_or_create(const stru
 	now = bpf_ktime_get_ns();
 	fresh.first_seen_ns = now;
 	fresh.last_seen_ns = now;
-	fresh.flags = direction == PW_DIR_FROM_POD ? PW_FLOW_POD_INITIATED : 0;
+	fresh.flags = flags | (direction == PW_DIR_FROM_POD ? PW_FLOW_POD_INITIATED : 0);
 	/* NOEXIST: when another CPU won the race, use its entry. */
 	long err = bpf_map_update_elem(&pw_flows, key, &fresh, BPF_NOEXIST);
 
@@ -65,7 +67,7 @@ static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value,
 {
 	__u32 claim = direction == PW_DIR_FROM_POD ? PW_FLOW_PAYLOAD_FROM_POD : PW_FLOW_PAYLOAD_TO_POD;
 
-	if (pkt->payload_offset >= skb->len || (value->flags & claim))
+	if (pw_likely(pkt->payload_offset >= skb->len || (value->flags & claim)))
 		return 0;
 	if (__sync_fetch_and_or(&value->flags, claim) & claim)
 		return 0;
@@ -138,26 +140,26 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 					   enum pw_direction direction, __u64 now, const struct pw_flow_key *flow_key,
 					   struct pw_flow_value *value, __u32 generation)
 {
-	struct pw_flow_key key = *flow_key;
+	const struct pw_flow_key *key = flow_key;
 	int created = 0;
 
-	if (!value)
-		value = pw_flow_lookup_or_create(&key, direction, now, &created);
-	if (!value)
+	if (pw_unlikely(!value)) {
+		const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
+		__u32 quarantined = pw_quarantine_of(skb->ifindex, now) && !pw_allowed(remote) ? PW_FLOW_QUARANTINED : 0;
+
+		value = pw_flow_lookup_or_create(key, direction, now, quarantined, &created);
+	}
+	if (pw_unlikely(!value))
 		return TC_ACT_UNSPEC;
-	if (value->policy_generation != generation)
+	if (pw_unlikely(value->policy_generation != generation))
 		value->policy_generation = generation;
 
-	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
-
-	if (created && pw_quarantine_of(skb->ifindex, now) && !pw_allowed(remote))
-		__sync_fetch_and_or(&value->flags, PW_FLOW_QUARANTINED);
-	if (value->flags & PW_FLOW_QUARANTINED) {
+	if (pw_unlikely(value->flags & PW_FLOW_QUARANTINED)) {
 		struct pw_quarantine *quarantine = pw_quarantine_of(skb->ifindex, now);
 
 		if (quarantine) {
 			__sync_fetch_and_add(&quarantine->drops, 1);
-			return pw_flow_drop(skb, &key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
+			return pw_flow_drop(skb, key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
 		}
 	}
 
@@ -170,28 +172,28 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	 * store within a tick also keeps the entry's cache line cleaner. */
 	if (now > value->last_seen_ns)
 		value->last_seen_ns = now;
-	if (pkt->tcp_flags && (dir->tcp_flags & pkt->tcp_flags) != pkt->tcp_flags)
+	if (pkt->tcp_flags && pw_unlikely((dir->tcp_flags & pkt->tcp_flags) != pkt->tcp_flags))
 		__sync_fetch_and_or(&dir->tcp_flags, pkt->tcp_flags);
 
-	if (created)
-		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE);
-	if (pw_flow_snapshot_payload(value, skb, pkt, direction))
-		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, &key, value, direction, PW_END_NONE);
+	if (pw_unlikely(created))
+		pw_emit_flow_event(PW_EVENT_FLOW_NEW, key, value, direction, PW_END_NONE);
+	if (pw_unlikely(pw_flow_snapshot_payload(value, skb, pkt, direction)))
+		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, key, value, direction, PW_END_NONE);
 
 	/* The first answer tells scan detection a first contact succeeded; a
 	 * bare RST is a refusal and is reported by the end event instead. */
 	__u32 opener = (value->flags & PW_FLOW_POD_INITIATED) ? PW_DIR_FROM_POD : PW_DIR_TO_POD;
 
-	if (direction != opener && !(value->flags & PW_FLOW_REPLY_SENT) &&
+	if (direction != opener && pw_unlikely(!(value->flags & PW_FLOW_REPLY_SENT)) &&
 	    !((pkt->tcp_flags & PW_TCP_RST) && !(pkt->tcp_flags & PW_TCP_SYN)) &&
 	    !(__sync_fetch_and_or(&value->flags, PW_FLOW_REPLY_SENT) & PW_FLOW_REPLY_SENT))
-		pw_emit_flow_event(PW_EVENT_FLOW_REPLY, &key, value, direction, PW_END_NONE);
+		pw_emit_flow_event(PW_EVENT_FLOW_REPLY, key, value, direction, PW_END_NONE);
 
 	__u8 ending = pkt->tcp_flags & (PW_TCP_FIN | PW_TCP_RST);
 
-	if (pkt->proto == IPPROTO_TCP && ending && !(value->flags & PW_FLOW_END_SENT) &&
+	if (pw_unlikely(pkt->proto == IPPROTO_TCP && ending) && !(value->flags & PW_FLOW_END_SENT) &&
 	    !(__sync_fetch_and_or(&value->flags, PW_FLOW_END_SENT) & PW_FLOW_END_SENT))
-		pw_emit_flow_event(PW_EVENT_FLOW_END, &key, value, direction,
+		pw_emit_flow_event(PW_EVENT_FLOW_END, key, value, direction,
 				   (ending & PW_TCP_RST) ? PW_END_RST : PW_END_FIN);
 	return TC_ACT_UNSPEC;
 }
@@ -207,7 +209,7 @@ static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_
 
 	__sync_fetch_and_add(&match->entry->hits, 1);
 	pw_flow_key_of(&key, pkt, skb->ifindex, direction);
-	struct pw_flow_value *value = pw_flow_lookup_or_create(&key, direction, now, &created);
+	struct pw_flow_value *value = pw_flow_lookup_or_create(&key, direction, now, 0, &created);
 
 	if (created && value)
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE);

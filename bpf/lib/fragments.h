@@ -21,7 +21,7 @@ static __always_inline void pw_track_fragment(struct pw_packet *pkt)
 {
 	struct pw_frag_key key;
 
-	if (pkt->fragment == PW_FRAG_NONE)
+	if (pw_likely(pkt->fragment == PW_FRAG_NONE))
 		return;
 	pw_count(PW_CNT_FRAGMENTS, 1);
 	pw_frag_key_of(&key, pkt);

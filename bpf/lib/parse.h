@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "../podwall_abi.h"
+#include "hints.h"
 
 enum pw_parse_level {
 	PW_PARSED_NOTHING = 0,  /* not IP, or not even Ethernet */
@@ -112,7 +113,7 @@ static __always_inline int pw_parse_l2(struct pw_packet *pkt, struct __sk_buff *
 	__u8 *eth = pw_header(skb, 0, PW_ETH_HLEN);
 	__u32 offset = PW_ETH_HLEN;
 
-	if (!eth) {
+	if (pw_unlikely(!eth)) {
 		pkt->short_read = 1;
 		return -1;
 	}
@@ -120,7 +121,7 @@ static __always_inline int pw_parse_l2(struct pw_packet *pkt, struct __sk_buff *
 
 #pragma unroll
 	for (int depth = 0; depth < PW_VLAN_MAX_DEPTH; depth++) {
-		if (*proto != ETH_P_8021Q && *proto != ETH_P_8021AD)
+		if (pw_likely(*proto != ETH_P_8021Q && *proto != ETH_P_8021AD))
 			break;
 		struct pw_vlan_hdr *vlan = pw_header(skb, offset, sizeof(*vlan));
 
@@ -138,7 +139,7 @@ static __always_inline int pw_parse_ipv4(struct pw_packet *pkt, struct __sk_buff
 {
 	__u8 *ip = pw_header(skb, offset, PW_IPV4_HLEN);
 
-	if (!ip) {
+	if (pw_unlikely(!ip)) {
 		pkt->short_read = 1;
 		return -1;
 	}
@@ -147,7 +148,7 @@ static __always_inline int pw_parse_ipv4(struct pw_packet *pkt, struct __sk_buff
 	__u16 total_len = ((__u16)ip[2] << 8) | ip[3];
 	__u16 frag = ((__u16)ip[6] << 8) | ip[7];
 
-	if (version != 4 || header_len < PW_IPV4_HLEN || total_len < header_len) {
+	if (pw_unlikely(version != 4 || header_len < PW_IPV4_HLEN || total_len < header_len)) {
 		pkt->error = 1;
 		return -1;
 	}
@@ -157,14 +158,14 @@ static __always_inline int pw_parse_ipv4(struct pw_packet *pkt, struct __sk_buff
 	pw_map_ipv4(pkt->dst, ip + 16);
 	pkt->level = PW_PARSED_L3;
 
-	if (frag & 0x1fff)
+	if (pw_unlikely(frag & 0x1fff))
 		pkt->fragment = PW_FRAG_LATER;
-	else if (frag & 0x2000)
+	else if (pw_unlikely(frag & 0x2000))
 		pkt->fragment = PW_FRAG_FIRST;
 	pkt->frag_id = ((__u16)ip[4] << 8) | ip[5];
 
 	/* Options are skipped, not parsed: they carry nothing podwall needs. */
-	if (!pw_header(skb, offset, header_len)) {
+	if (pw_unlikely(!pw_header(skb, offset, header_len))) {
 		pkt->short_read = 1;
 		return -1;
 	}
@@ -240,7 +241,7 @@ static __always_inline void pw_parse_l4(struct pw_packet *pkt, struct __sk_buff 
 	if (pkt->proto == IPPROTO_TCP) {
 		__u8 *tcp = pw_header(skb, offset, PW_TCP_HLEN);
 
-		if (!tcp) {
+		if (pw_unlikely(!tcp)) {
 			/* A first fragment may carry as little as 8 bytes of TCP
 			 * (nmap -f): its ports still name the flow, so a scan cannot
 			 * hide in tiny fragments; the flags are in a later fragment. */
@@ -258,7 +259,7 @@ static __always_inline void pw_parse_l4(struct pw_packet *pkt, struct __sk_buff 
 		}
 		__u32 data_offset = (tcp[12] >> 4) * 4;
 
-		if (data_offset < PW_TCP_HLEN) {
+		if (pw_unlikely(data_offset < PW_TCP_HLEN)) {
 			pkt->error = 1;
 			return;
 		}
@@ -269,7 +270,7 @@ static __always_inline void pw_parse_l4(struct pw_packet *pkt, struct __sk_buff 
 	} else if (pkt->proto == IPPROTO_UDP) {
 		__u8 *udp = pw_header(skb, offset, PW_UDP_HLEN);
 
-		if (!udp) {
+		if (pw_unlikely(!udp)) {
 			pkt->short_read = 1;
 			return;
 		}
@@ -319,7 +320,7 @@ static __always_inline void pw_parse(struct pw_packet *pkt, struct __sk_buff *sk
 		offset = pw_parse_ipv6(pkt, skb, offset);
 	else
 		return;
-	if (offset < 0 || pkt->fragment == PW_FRAG_LATER)
+	if (pw_unlikely(offset < 0 || pkt->fragment == PW_FRAG_LATER))
 		return;
 	pw_parse_l4(pkt, skb, offset);
 }
