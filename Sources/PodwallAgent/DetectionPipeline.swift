@@ -23,6 +23,9 @@ final class DetectionPipeline: @unchecked Sendable {
     private let metrics: AgentMetrics?
     private let logger: Logger
     private let wallOffset: Int64
+    /// Kernel time the pipeline started: flows older than this were running
+    /// before (an adopted flow table) and count their bytes from the first sample.
+    private let startedNs = MonotonicClock.now()
     private let lock = NSLock()
     /// Host-side interface names by ifindex, kept by the attach loop.
     private var interfaces: [UInt32: String] = [:]
@@ -65,7 +68,7 @@ final class DetectionPipeline: @unchecked Sendable {
         let alerts: [Alert] = lock.withLock {
             switch event {
             case .flow(let flow):
-                return aggregator.observe(flow, wall: wall, now: now)
+                return aggregator.observe(flow, wall: wall, now: now, observedSince: startedNs)
             case .drop(let drop):
                 return aggregator.observe(DetectionInput.dropEvent(drop, wall: wall), now: now)
             }
@@ -82,7 +85,7 @@ final class DetectionPipeline: @unchecked Sendable {
     /// pod sent on each flow, read from the flow table.
     func sample(_ flows: [FlowRecord]) {
         let at = now
-        let alerts: [Alert] = lock.withLock { aggregator.sample(flows, at: at, now: at) }
+        let alerts: [Alert] = lock.withLock { aggregator.sample(flows, at: at, now: at, observedSince: startedNs) }
         publish(alerts)
     }
 

@@ -61,22 +61,28 @@ extension Aggregator {
     /// A flow event from the kernel or a replay. An end comes after a last
     /// volume sample of the flow, so that no byte is lost and the detector
     /// may forget the flow; closed flows are then no longer sampled.
-    public mutating func observe(_ event: PodwallCore.FlowEvent, wall: (UInt64) -> UInt64, now: UInt64) -> [Alert] {
+    public mutating func observe(_ event: PodwallCore.FlowEvent, wall: (UInt64) -> UInt64, now: UInt64,
+                                 observedSince: UInt64 = 0) -> [Alert] {
         var alerts: [Alert] = []
         if case .end = event.kind, event.flow.podInitiated {
-            alerts += observe(FlowSample(event.flow, at: wall(event.timestamp)), now: now)
+            let sample = FlowSample(event.flow, at: wall(event.timestamp), predatesObservation: event.flow.firstSeen < observedSince)
+            alerts += observe(sample, now: now)
         }
         return alerts + observe(FlowEvent(event, wall: wall), now: now)
     }
 
-    /// Volume samples of the flows still open that the pod opened.
-    public mutating func sample(_ flows: [FlowRecord], at time: UInt64, now: UInt64) -> [Alert] {
-        flows.filter { $0.podInitiated && !$0.closed }.flatMap { observe(FlowSample($0, at: time), now: now) }
+    /// Volume samples of the flows still open that the pod opened; flows
+    /// first seen (kernel clock) before `observedSince` predate observation.
+    public mutating func sample(_ flows: [FlowRecord], at time: UInt64, now: UInt64, observedSince: UInt64 = 0) -> [Alert] {
+        flows.filter { $0.podInitiated && !$0.closed }.flatMap {
+            observe(FlowSample($0, at: time, predatesObservation: $0.firstSeen < observedSince), now: now)
+        }
     }
 }
 
 extension FlowSample {
-    public init(_ flow: FlowRecord, at time: UInt64) {
-        self.init(key: FlowKey(flow.key), timestampNs: time, bytesPodToRemote: flow.fromPod.bytes)
+    public init(_ flow: FlowRecord, at time: UInt64, predatesObservation: Bool = false) {
+        self.init(key: FlowKey(flow.key), timestampNs: time, bytesPodToRemote: flow.fromPod.bytes,
+                  predatesObservation: predatesObservation)
     }
 }

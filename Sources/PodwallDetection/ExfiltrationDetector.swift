@@ -125,9 +125,10 @@ public struct ExfiltrationDetector: Sendable {
             stats.untrackedFlows += 1
             return 0
         }
-        // A flow's first sample counts whole: the kernel counts from the flow's start.
+        // A flow's first sample counts whole (the kernel counts from the
+        // flow's start), unless the flow began before the detector looked.
         flows[sample.key] = counter
-        return sample.bytesPodToRemote
+        return sample.predatesObservation ? 0 : sample.bytesPodToRemote
     }
 
     /// Adds `delta` to the series at `key` (created if there is room); the series afterwards

@@ -99,10 +99,15 @@ public struct FlowSample: Sendable, Equatable {
     public var timestampNs: UInt64
     /// Cumulative bytes pod -> remote since the flow (or its kernel counter) started.
     public var bytesPodToRemote: UInt64
+    /// The flow was already running when observation began (a restarted
+    /// agent adopting the kernel's flow table): its first sample is only a
+    /// starting point, since the bytes before it were sent at unknown times.
+    public var predatesObservation: Bool
 
-    public init(key: FlowKey, timestampNs: UInt64, bytesPodToRemote: UInt64) {
+    public init(key: FlowKey, timestampNs: UInt64, bytesPodToRemote: UInt64, predatesObservation: Bool = false) {
         self.key = key
         self.timestampNs = timestampNs
         self.bytesPodToRemote = bytesPodToRemote
+        self.predatesObservation = predatesObservation
     }
 }

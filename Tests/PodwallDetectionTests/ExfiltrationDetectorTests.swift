@@ -48,6 +48,29 @@ struct ExfiltrationDetectorTests {
         #expect(pod.exfil?.destination == ip("203.0.113.9"))
     }
 
+    /// A restarted agent adopts the kernel's flow table: a flow that had sent
+    /// 200 MB before the restart must not land in the first interval, where
+    /// it would lift the baseline so high that a real spike goes unseen.
+    @Test("a flow older than the agent counts from its first sample")
+    func adoptedFlowsCountFromTheirFirstSample() {
+        var detector = ExfiltrationDetector()
+        let t = { (interval: UInt64) in Clock.t0 + interval * 10 * Clock.s + 5 * Clock.s }
+        let old = FlowSample(key: external, timestampNs: t(0), bytesPodToRemote: 200 * Self.mb, predatesObservation: true)
+        #expect(detector.observe(old, now: t(0)).isEmpty)
+        let fresh = flow(to: "203.0.113.9", port: 8443)
+        var alerts: [Alert] = []
+        for interval in 1...9 {
+            // 1 MB an interval on the old flow, then a 200 MB push on a new one.
+            let cumulative = 200 * Self.mb + UInt64(interval) * Self.mb
+            alerts += detector.observe(FlowSample(key: external, timestampNs: t(UInt64(interval)), bytesPodToRemote: cumulative),
+                                       now: t(UInt64(interval)))
+        }
+        #expect(alerts.isEmpty)
+        alerts = detector.observe(FlowSample(key: fresh, timestampNs: t(10), bytesPodToRemote: 200 * Self.mb), now: t(10))
+        #expect(alerts.contains { $0.exfil?.scope == .podRemote && $0.exfil?.bytesInInterval == 200 * Self.mb })
+        #expect(abs((detector.baseline(of: external.source)?.mean ?? 0) - Double(Self.mb)) < Double(Self.mb) / 2)
+    }
+
     /// Alerts over 500 intervals of 100 MB ±5 % (uniform noise, seeded).
     func steadyAlerts(seed: UInt64, config: ExfiltrationConfig = ExfiltrationConfig()) -> (Int, EWMABaseline?) {
         var feeder = Feeder(detector: ExfiltrationDetector(config: config))
