@@ -88,7 +88,7 @@ let package = Package(
         // `podwall replay`: captures through the same flow model and detectors.
         .target(name: "PodwallReplay", dependencies: ["CPcapShim", "PodwallCore", "PodwallDetection"]),
         // `podwall eval`: scenarios with real tools in a lab, recall, precision and latencies.
-        .target(name: "PodwallEval", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore"]),
+        .target(name: "PodwallEval", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "CPcapShim"]),
         // Network-namespace labs for the demo, the tests and the benchmarks.
         .target(name: "PodwallLab", dependencies: ["CPodwallShim", "PodwallKernel"]),
         .executableTarget(
@@ -115,6 +115,6 @@ let package = Package(
             name: "PodwallIntegrationTests",
             dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture"]),
         .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore"]),
-        .testTarget(name: "PodwallEvalTests", dependencies: ["PodwallEval"]),
+        .testTarget(name: "PodwallEvalTests", dependencies: ["PodwallEval", "PodwallCore"]),
     ]
 )

