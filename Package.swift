@@ -86,9 +86,9 @@ let package = Package(
             name: "PodwallCapture",
             dependencies: ["CPcapShim", "PodwallKernel", "PodwallCore", .product(name: "Logging", package: "swift-log")]),
         // `podwall replay`: captures through the same flow model and detectors.
-        .target(name: "PodwallReplay", dependencies: ["CPcapShim", "PodwallCore", "PodwallDetection"]),
+        .target(name: "PodwallReplay", dependencies: ["PodwallCapture", "PodwallCore", "PodwallDetection"]),
         // `podwall eval`: scenarios with real tools in a lab, recall, precision and latencies.
-        .target(name: "PodwallEval", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "CPcapShim"]),
+        .target(name: "PodwallEval", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallCapture"]),
         // Network-namespace labs for the demo, the tests and the benchmarks.
         .target(name: "PodwallLab", dependencies: ["CPodwallShim", "PodwallKernel"]),
         .executableTarget(
@@ -107,7 +107,7 @@ let package = Package(
             "PodwallAgent", "PodwallDetection", "PodwallCapture", "PodwallCore", "PodwallKernel", "PodwallTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallDetection", "PodwallTestSupport"]),
+        .testTarget(name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallCapture", "PodwallDetection", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallKernelTests",
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),

@@ -1,4 +1,3 @@
-import CPcapShim
 import Foundation
 import PodwallCore
 
@@ -16,20 +15,14 @@ public struct PcapContents: Sendable {
     public var nanosecondTimestamps: Bool
 
     public init(path: String) throws {
-        var message = [CChar](repeating: 0, count: 256)
-        guard let reader = pw_pcap_open(path, &message, Int32(message.count)) else {
-            throw CaptureError("reading \(path): \(String(nulTerminated: message))")
-        }
-        defer { pw_pcap_close(reader) }
         var packets: [Packet] = []
-        var data: UnsafePointer<UInt8>?
-        var captured: UInt32 = 0, length: UInt32 = 0, timestamp: Int64 = 0
-        while true {
-            let status = pw_pcap_next(reader, &data, &captured, &length, &timestamp)
-            if status == 0 { break }
-            guard status == 1, let data else { throw CaptureError("reading \(path): a damaged record after \(packets.count) packets") }
-            packets.append(Packet(data: Array(UnsafeBufferPointer(start: data, count: Int(captured))),
-                                  originalLength: length, unixNanoseconds: timestamp))
+        do {
+            try PcapPackets.forEach(path) { packet, _ in
+                packets.append(Packet(data: Array(packet.bytes), originalLength: UInt32(packet.wireLength),
+                                      unixNanoseconds: packet.timestampNs))
+            }
+        } catch let failure as PcapPackets.Failure {
+            throw CaptureError(failure.description)
         }
         self.packets = packets
         let magic = FileHandle(forReadingAtPath: path).map { handle in

@@ -1,5 +1,5 @@
-import CPcapShim
 import Foundation
+import PodwallCapture
 import PodwallCore
 import PodwallLab
 
@@ -107,25 +107,9 @@ final class ReceiverTap {
 
     /// Every IP frame of a capture file, with its nanosecond timestamp.
     static func read(_ path: String) throws -> [Delivery.Frame] {
-        var message = [CChar](repeating: 0, count: 512)
-        guard let reader = pw_pcap_open(path, &message, Int32(message.count)) else {
-            throw Failure(description: "cannot read \(path): \(String(cString: message))")
-        }
-        defer { pw_pcap_close(reader) }
-        let datalink = pw_pcap_datalink(reader)
-        guard let linkType = LinkType(rawValue: datalink == 12 || datalink == 14 ? LinkType.raw.rawValue : datalink) else {
-            throw Failure(description: "\(path): link type \(datalink) is not supported")
-        }
         var frames: [Delivery.Frame] = []
-        var data: UnsafePointer<UInt8>?
-        var captured: UInt32 = 0, length: UInt32 = 0
-        var timestamp: Int64 = 0
-        while true {
-            let status = pw_pcap_next(reader, &data, &captured, &length, &timestamp)
-            if status == 0 { break }
-            guard status == 1, let data else { throw Failure(description: "\(path): read error after \(frames.count) packets") }
-            if let frame = Delivery.frame(UnsafeRawBufferPointer(start: data, count: Int(captured)), linkType: linkType,
-                                          wireLength: Int(length), timeNs: timestamp) {
+        try PcapPackets.forEach(path) { packet, linkType in
+            if let frame = Delivery.frame(packet.bytes, linkType: linkType, wireLength: packet.wireLength, timeNs: packet.timestampNs) {
                 frames.append(frame)
             }
         }

@@ -1,4 +1,4 @@
-import CPcapShim
+import PodwallCapture
 import PodwallCore
 import PodwallDetection
 
@@ -13,10 +13,6 @@ public enum Replay {
         public var flows = 0
     }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     static let tickNs: UInt64 = 250_000_000
     static let sampleNs: UInt64 = 2_000_000_000
     /// After the last packet, time is run on this far so that probes that
@@ -24,28 +20,12 @@ public enum Replay {
     static let drainNs: UInt64 = 15_000_000_000
 
     public static func run(path: String, config: AggregatorConfig) throws -> Result {
-        var message = [CChar](repeating: 0, count: 512)
-        guard let reader = pw_pcap_open(path, &message, Int32(message.count)) else {
-            throw Failure(description: "cannot read \(path): \(String(nulTerminated: message))")
-        }
-        defer { pw_pcap_close(reader) }
-        let datalink = pw_pcap_datalink(reader)
-        guard let linkType = LinkType(rawValue: datalink == 12 || datalink == 14 ? LinkType.raw.rawValue : datalink) else {
-            throw Failure(description: "\(path): link type \(datalink) is not supported (Ethernet, Linux cooked or raw IP)")
-        }
         var result = Result()
         var tracker = OfflineFlowTracker()
         var aggregator = Aggregator(config: config)
         var nextTick: UInt64 = 0, nextSample: UInt64 = 0, last: UInt64 = 0
-        var data: UnsafePointer<UInt8>?
-        var captured: UInt32 = 0, length: UInt32 = 0
-        var timestamp: Int64 = 0
-        while true {
-            let status = pw_pcap_next(reader, &data, &captured, &length, &timestamp)
-            if status == 0 { break }
-            guard status == 1, let data else { throw Failure(description: "\(path): read error after \(result.packets) packets") }
-            result.packets += 1
-            let now = UInt64(max(0, timestamp))
+        result.packets = try PcapPackets.forEach(path) { packet, linkType in
+            let now = UInt64(max(0, packet.timestampNs))
             last = now
             if nextTick == 0 { (nextTick, nextSample) = (now + tickNs, now + sampleNs) }
             while now >= nextTick {
@@ -56,10 +36,9 @@ public enum Replay {
                 result.alerts += aggregator.sample(tracker.records, at: now, now: now)
                 nextSample = now + sampleNs
             }
-            guard let packet = PacketDecoder.decode(UnsafeRawBufferPointer(start: data, count: Int(captured)),
-                                                    linkType: linkType, wireLength: Int(length)) else { continue }
+            guard let decoded = PacketDecoder.decode(packet.bytes, linkType: linkType, wireLength: packet.wireLength) else { return }
             result.decoded += 1
-            for event in tracker.observe(packet, timestamp: now) {
+            for event in tracker.observe(decoded, timestamp: now) {
                 result.alerts += aggregator.observe(event, wall: { $0 }, now: now)
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PodwallCapture
 import PodwallDetection
 import PodwallReplay
 import PodwallTestSupport
@@ -76,6 +77,6 @@ import Testing
     }
 
     @Test func aMissingFileIsOneClearError() {
-        #expect(throws: Replay.Failure.self) { try Replay.run(path: "/nonexistent.pcap", config: AggregatorConfig()) }
+        #expect(throws: PcapPackets.Failure.self) { try Replay.run(path: "/nonexistent.pcap", config: AggregatorConfig()) }
     }
 }

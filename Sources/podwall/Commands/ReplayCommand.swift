@@ -1,6 +1,7 @@
 import ArgumentParser
 import PodwallCore
 import PodwallDetection
+import PodwallCapture
 import PodwallReplay
 
 struct ReplayCommand: AsyncParsableCommand {
@@ -39,7 +40,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let result: Replay.Result
         do {
             result = try Replay.run(path: file, config: config)
-        } catch let error as Replay.Failure {
+        } catch let error as PcapPackets.Failure {
             throw ValidationError.failure(error.description)
         }
         let alerts = result.alerts.filter { !$0.isUpdate }
