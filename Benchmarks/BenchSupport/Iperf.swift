@@ -29,7 +29,11 @@ public struct Iperf {
     }
 
     func json(_ extra: [String]) throws -> [String: Any] {
-        let result = try lab.inPod(client, ["iperf3", "-c", server.ipv4, "-t", String(seconds), "-J"] + extra)
+        // Sender on CPU 0 and receiver on CPU 1 in every run: where the
+        // scheduler puts them otherwise moves the packet rate by more than
+        // the per-packet cost being measured (the sender's CPU also runs the
+        // whole softirq path, TC programs included).
+        let result = try lab.inPod(client, ["iperf3", "-c", server.ipv4, "-t", String(seconds), "-J", "-A", "0,1"] + extra)
         return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
     }
 
