@@ -15,6 +15,13 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
         self.owner = owner
     }
 
+    /// How many entries the map holds at most.
+    public var capacity: Int {
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        return bpf_obj_get_info_by_fd(fd, &info, &length) == 0 ? Int(info.max_entries) : Int.max
+    }
+
     /// Opens a pinned map, checking that its key and value sizes match the ABI.
     public static func pinned(at path: String) throws -> BPFMap {
         let descriptor = try FileDescriptor.openPinned(path)

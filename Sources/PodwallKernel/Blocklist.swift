@@ -42,6 +42,11 @@ public final class Blocklist: @unchecked Sendable {
     /// bits follow from these, so a reload merges two sorted lists and
     /// touches only the entries that change, never walking a million-entry map.
     private var members: [UInt32: SortedPrefixes] = [:]
+    /// Feed reloads, responses, the API and the expiry sweep call in from
+    /// different threads: one change at a time, so that no interleaving can
+    /// delete an entry another call has just listed. Recursive: removeFeed
+    /// goes through replaceFeed.
+    private let lock = NSRecursiveLock()
     private var dynamic: [IPPrefix: UInt64] = [:]
     private var loaded = false
 
@@ -69,6 +74,8 @@ public final class Blocklist: @unchecked Sendable {
     /// agent calls it at start, so that its first response to an alert
     /// does not wait for a walk of every hash bucket.
     public func loadKernelState() {
+        lock.lock()
+        defer { lock.unlock() }
         guard !loaded else { return }
         loaded = true
         var listed: [UInt32: [IPPrefix]] = [:]
@@ -122,6 +129,8 @@ public final class Blocklist: @unchecked Sendable {
 
     /// What feed `name` lists now.
     public func prefixes(ofFeed name: String) -> SortedPrefixes {
+        lock.lock()
+        defer { lock.unlock() }
         loadKernelState()
         guard let slot = feeds().first(where: { $0.name == name })?.slot else { return SortedPrefixes() }
         return members[slot] ?? SortedPrefixes()
@@ -154,7 +163,16 @@ public final class Blocklist: @unchecked Sendable {
     /// only what differs from its previous version.
     @discardableResult
     public func replaceFeed(_ name: String, with prefixes: SortedPrefixes) throws -> Change {
+        lock.lock()
+        defer { lock.unlock() }
         loadKernelState()
+        // A feed the maps cannot hold is refused before any write: a batch
+        // that fails half-way would leave entries this store does not know of.
+        let addresses = prefixes.lazy.filter(\.isSingleAddress).count
+        for (count, map, kind) in [(addresses, hosts.capacity, "single addresses"), (prefixes.count - addresses, nets.capacity, "prefixes")]
+        where count > map {
+            throw KernelError("loading \(count) \(kind) (the kernel map holds \(map)) of feed", name, errno: ENOSPC)
+        }
         let slot = try slot(for: name)
         let bit: UInt64 = 1 << UInt64(slot)
         let (added, dropped) = prefixes.difference(from: members[slot] ?? SortedPrefixes())
@@ -193,6 +211,8 @@ public final class Blocklist: @unchecked Sendable {
     /// entry) still lists them.
     @discardableResult
     public func removeFeed(_ name: String) throws -> Change {
+        lock.lock()
+        defer { lock.unlock() }
         guard let slot = feeds().first(where: { $0.name == name })?.slot else {
             throw KernelError("removing feed", name, errno: ENOENT)
         }
@@ -206,6 +226,8 @@ public final class Blocklist: @unchecked Sendable {
     /// Lists `prefix` by hand or for detection; `expiresNs` is kernel
     /// monotonic time (0 = never).
     public func addDynamic(_ prefix: IPPrefix, expiresNs: UInt64) throws {
+        lock.lock()
+        defer { lock.unlock() }
         loadKernelState()
         dynamic[prefix] = expiresNs
         try write([(prefix, feedBits(prefix))], keepingHits: true)
@@ -215,6 +237,8 @@ public final class Blocklist: @unchecked Sendable {
     /// Removes the dynamic listing of `prefix`. Returns the feeds that still
     /// list it (then it stays blocked), or nil if it was not listed at all.
     public func removeDynamic(_ prefix: IPPrefix) throws -> [String]? {
+        lock.lock()
+        defer { lock.unlock() }
         loadKernelState()
         let before = feedBits(prefix)
         guard before != 0 else { return nil }
@@ -228,6 +252,8 @@ public final class Blocklist: @unchecked Sendable {
     /// Ends dynamic listings whose time is up (the kernel already ignores
     /// them). Returns the prefixes no longer listed at all.
     public func expire(nowNs: UInt64) throws -> [IPPrefix] {
+        lock.lock()
+        defer { lock.unlock() }
         loadKernelState()
         let expired = dynamic.filter { $0.value != 0 && $0.value <= nowNs }.map(\.key)
         for prefix in expired { dynamic[prefix] = nil }
@@ -242,6 +268,8 @@ public final class Blocklist: @unchecked Sendable {
     /// What the kernel would match for `address`: the single address first,
     /// then the longest listed prefix (with its current hit count).
     public func match(_ address: IPAddress) -> (prefix: IPPrefix, entry: Entry)? {
+        lock.lock()
+        defer { lock.unlock() }
         if let value = hosts.lookup(pw_addr_key(address)) {
             return (IPPrefix(host: address), Entry(value))
         }

@@ -25,6 +25,16 @@ extension DatapathTestRunTests {
             transport: .udp(source: 1111, destination: 53), payload: payload).build()
     }
 
+    /// A batch that failed half-way would leave entries the store does not
+    /// know of: a feed larger than the address map is refused before any write.
+    @Test func aFeedLargerThanTheMapIsRefusedWhole() throws {
+        let capacity = Int(PW_BLOCK_HOSTS_DEFAULT_ENTRIES)
+        let feed = SortedPrefixes((0...capacity).map { IPPrefix(host: IPAddress(ipv4: 0x0B00_0000 + UInt32($0))) })
+        #expect(throws: KernelError.self) { try datapath.blocklist.replaceFeed("huge", with: feed) }
+        #expect(datapath.blocklist.entries().isEmpty)
+        #expect(datapath.blocklist.feeds().isEmpty)
+    }
+
     @Test func egressToAListedAddressAndIngressFromItAreDropped() throws {
         try block("198.18.0.12")
         try send(Self.tcp(0x02), expect: Self.tcActShot)                  // pod -> listed remote
