@@ -389,12 +389,6 @@ public struct PolicyGeneration: Sendable {
     }
 }
 
-final class SendableBox<Value>: @unchecked Sendable {
-    var value: Value
-    let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-}
-
 /// Errors from concurrent work, rethrown on the calling thread.
 final class ErrorSlots: @unchecked Sendable {
     private var errors: [Error?]
