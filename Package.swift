@@ -113,7 +113,8 @@ let package = Package(
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallIntegrationTests",
-            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture"]),
+            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture",
+                           "PodwallBPFObjects"]),
         .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore"]),
         .testTarget(name: "PodwallEvalTests", dependencies: ["PodwallEval", "PodwallCore"]),
     ]

@@ -160,6 +160,7 @@ struct pw_frag_ports {
  * agent and `podwall uninstall` know what podwall created. */
 enum pw_link_flag {
 	PW_LINK_QDISC_CREATED = 1 << 0,   /* podwall created the clsact qdisc */
+	PW_LINK_TCX = 1 << 1,             /* attached through pinned TCX links, not clsact */
 };
 
 enum pw_drop_reason {

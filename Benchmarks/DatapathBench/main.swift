@@ -55,30 +55,48 @@ if blocklistEntries > 0 {
 let links = try NetworkNamespace.run(lab.nodeNamespace) {
     try LinkWatcher.currentLinks().filter { $0.name.hasPrefix("veth-pod") }
 }
-/// Which veths carry podwall: none (baseline), the client pod's (the path
-/// "across a pod veth"), or both pods' (two programs on every packet, as on
-/// a node where both pods are local).
+/// Which veths carry what: nothing (baseline); an empty program attached
+/// the way podwall attaches (the floor: what any TC program costs on this
+/// path); podwall on the client pod's veth (the path "across a pod veth"),
+/// through TCX where the kernel has it and through a clsact qdisc for
+/// comparison; podwall on both pods' veths (two programs on every packet,
+/// as on a node where both pods are local).
 enum Mode: String, CaseIterable {
-    case none, emptyProgram = "an empty TC program on the client veth", clientVeth = "client veth", bothVeths = "both veths"
-
-    var attachedLinks: Int { self == .none ? 0 : self == .bothVeths ? 2 : 1 }
+    case none, emptyProgram = "an empty program on the client veth", clientVeth = "client veth",
+         clientVethClsact = "client veth, clsact", bothVeths = "both veths"
 }
 
 /// The floor: what attaching any TC program costs on this path.
 let baselineObject = try BPFObject(image: .baseline, pinRoot: nil)
-let emptyProgram = try baselineObject.program(named: "pw_baseline")
+let emptyProgram = try baselineObject.program(named: "empty_tc")
+/// The same data path attached through clsact, its maps pinned apart.
+let clsactDatapath = try Datapath(options: .init(pinRoot: lab.pinRoot + "-clsact", attachMode: .clsact))
+defer { BPFFilesystem.removePins(under: lab.pinRoot + "-clsact") }
 
 func apply(_ mode: Mode) throws {
     try NetworkNamespace.run(lab.nodeNamespace) {
-        for (index, link) in links.sorted(by: { $0.name < $1.name }).enumerated() {
-            if index < mode.attachedLinks && mode == .emptyProgram {
-                _ = try TrafficControl.ensureClsact(ifindex: link.index, interface: link.name)
-                for hook in TCHook.allCases { try TrafficControl.attach(emptyProgram, ifindex: link.index, interface: link.name, hook: hook) }
-            } else if index < mode.attachedLinks {
-                try datapath.attach(link, monotonicNow: MonotonicClock.now())
-            } else {
-                for hook in TCHook.allCases { try TrafficControl.detach(ifindex: link.index, interface: link.name, hook: hook) }
+        let sorted = links.sorted(by: { $0.name < $1.name })
+        for link in sorted {
+            TCXLinks.detach(ifindex: link.index, pinRoot: lab.pinRoot)
+            _ = try TrafficControl.removeFilters(from: link, qdiscCreatedByPodwall: false)
+        }
+        let client = sorted[0]
+        switch mode {
+        case .none:
+            break
+        case .emptyProgram where datapath.usesTCX:
+            for hook in TCHook.allCases {
+                try TCXLinks.attach(emptyProgram, ifindex: client.index, interface: client.name, hook: hook, pinRoot: lab.pinRoot)
             }
+        case .emptyProgram:
+            _ = try TrafficControl.ensureClsact(ifindex: client.index, interface: client.name)
+            for hook in TCHook.allCases { try TrafficControl.attach(emptyProgram, ifindex: client.index, interface: client.name, hook: hook) }
+        case .clientVeth:
+            try datapath.attach(client, monotonicNow: MonotonicClock.now())
+        case .clientVethClsact:
+            try clsactDatapath.attach(client, monotonicNow: MonotonicClock.now())
+        case .bothVeths:
+            for link in sorted { try datapath.attach(link, monotonicNow: MonotonicClock.now()) }
         }
     }
 }
@@ -155,18 +173,24 @@ final class SequenceLog: @unchecked Sendable {
 
 let blocking = try blockToDrop()
 
+/// Median and ratio to the baseline's median per mode; in brackets the
+/// middle half of the per-round ratios, which shows the run-to-run spread.
 func row(_ name: String, _ values: [Mode: [Double]], _ format: (Double) -> String) -> String {
     let base = median(values[.none]!)
     let cells = Mode.allCases.map { mode -> String in
         let value = median(values[mode]!)
-        return mode == .none ? format(value) : "\(format(value)) (\(String(format: "%.3f", value / base)))"
+        guard mode != .none else { return format(value) }
+        let ratios = zip(values[mode]!, values[.none]!).map { $0 / $1 }.sorted()
+        let quartiles = String(format: "%.2f-%.2f", ratios[ratios.count / 4], ratios[(ratios.count * 3) / 4])
+        return "\(format(value)) (\(String(format: "%.3f", value / base)); \(quartiles))"
     }
     return "| \(name) | " + cells.joined(separator: " | ") + " |"
 }
 
+let attachedThrough = datapath.usesTCX ? "TCX" : "clsact"
 print("""
-| median of \(rounds) runs | no TC program | empty TC program, client veth (ratio) | podwall on the client veth (ratio) | podwall on both veths (ratio) |
-|---|---|---|---|---|
+| median of \(rounds) runs (ratio; per-round ratios, middle half) | no TC program | empty program, client veth, \(attachedThrough) | podwall, client veth, \(attachedThrough) | podwall, client veth, clsact | podwall, both veths, \(attachedThrough) |
+|---|---|---|---|---|---|
 \(row("iperf3 TCP, 1 stream, Gbit/s", tcp) { String(format: "%.2f", $0) })
 \(row("iperf3 UDP 64 B, received packets/s", udp) { String(Int($0)) })
 

@@ -55,6 +55,13 @@ int pw_shim_tc_query(int ifindex, bool ingress, __u32 handle, __u32 priority, __
 	return err;
 }
 
+int pw_shim_tcx_attach(int ifindex, bool ingress, int prog_fd)
+{
+	/* BPF_F_BEFORE (uapi >= 6.6); libbpf 1.1 passes flags through. */
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = 1U << 3);
+	return bpf_link_create(prog_fd, ifindex, ingress ? PW_BPF_TCX_INGRESS : PW_BPF_TCX_EGRESS, &opts);
+}
+
 int pw_shim_test_run(int prog_fd, const void *packet, __u32 size, void *packet_out, __u32 *size_out,
 		     __u32 repeat, __u32 *retval, __u32 *duration_ns)
 {

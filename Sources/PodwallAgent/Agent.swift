@@ -26,11 +26,12 @@ public final class Agent: Sendable {
         let adopted = PinnedState(pinRoot: configuration.pinRoot).isInstalled
         let datapath = try Datapath(options: .init(
             pinRoot: configuration.pinRoot, flowEntries: configuration.flowEntries,
-            eventBufferBytes: configuration.eventBufferBytes))
+            eventBufferBytes: configuration.eventBufferBytes, attachMode: configuration.attachMode))
         datapath.blocklist.loadKernelState()
         logger.info("data path loaded", metadata: [
             "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
             "flows_in_map": "\(adopted ? datapath.flows.keys().count : 0)",
+            "attach": "\(datapath.usesTCX ? "tcx" : "clsact")",
         ])
         try Allowlist.replace(datapath.allowlist, with: configuration.allow, policy: datapath.policy)
         attachCgroupHooks(datapath)

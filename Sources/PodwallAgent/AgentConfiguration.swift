@@ -8,6 +8,8 @@ public struct AgentConfiguration: Sendable {
     public var pinRoot: String = BPFFilesystem.defaultPinRoot
     public var flowEntries: UInt32 = 262_144
     public var eventBufferBytes: UInt32 = 1 << 20
+    /// TCX links where the kernel has them, else clsact filters.
+    public var attachMode: TCAttachMode = .auto
     /// Flows without a packet for this long are reported ended and removed.
     public var idleTimeoutSeconds: Double = 120
     /// Closed TCP flows (FIN/RST) are removed sooner.

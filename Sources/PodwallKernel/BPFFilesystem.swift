@@ -35,18 +35,22 @@ public enum BPFFilesystem {
         }
     }
 
+    /// The names of the pins directly under `pinRoot`.
+    public static func pinNames(under pinRoot: String) -> [String] {
+        guard let directory = opendir(pinRoot) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Removes every pin under `pinRoot` and the directory itself. Returns the removed paths.
     @discardableResult
     public static func removePins(under pinRoot: String) -> [String] {
-        guard let directory = opendir(pinRoot) else { return [] }
-        var removed: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name == "." || name == ".." { continue }
-            let path = pinRoot + "/" + name
-            if unlink(path) == 0 { removed.append(path) }
-        }
-        closedir(directory)
+        let removed = pinNames(under: pinRoot).map { pinRoot + "/" + $0 }.filter { unlink($0) == 0 }
         rmdir(pinRoot)
         return removed
     }

@@ -82,7 +82,7 @@ public final class BPFObject: @unchecked Sendable {
         guard let program = bpf_object__find_program_by_name(handle, programName) else {
             throw KernelError("finding program", "\(programName) in \(name)", errno: ENOENT)
         }
-        return BPFProgram(name: programName, fd: bpf_program__fd(program))
+        return BPFProgram(name: programName, fd: bpf_program__fd(program), object: self)
     }
 
     /// The file descriptor of a map of this object (owned by the object).
@@ -107,6 +107,8 @@ public final class BPFObject: @unchecked Sendable {
 public struct BPFProgram: Sendable {
     public let name: String
     public let fd: Int32
+    /// The object owns `fd`: held so the fd stays open as long as this value.
+    let object: BPFObject
 }
 
 extension Substring {

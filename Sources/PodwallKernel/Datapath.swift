@@ -10,13 +10,16 @@ public final class Datapath: @unchecked Sendable {
         public var pinRoot: String?
         public var flowEntries: UInt32
         public var eventBufferBytes: UInt32
+        public var attachMode: TCAttachMode
 
         public init(pinRoot: String? = BPFFilesystem.defaultPinRoot,
                     flowEntries: UInt32 = UInt32(PW_FLOWS_DEFAULT_ENTRIES),
-                    eventBufferBytes: UInt32 = UInt32(PW_EVENTS_DEFAULT_BYTES)) {
+                    eventBufferBytes: UInt32 = UInt32(PW_EVENTS_DEFAULT_BYTES),
+                    attachMode: TCAttachMode = .auto) {
             self.pinRoot = pinRoot
             self.flowEntries = flowEntries
             self.eventBufferBytes = eventBufferBytes
+            self.attachMode = attachMode
         }
     }
 
@@ -34,6 +37,8 @@ public final class Datapath: @unchecked Sendable {
     public let policy: PolicyGeneration
     public let quarantine: BPFMap<UInt32, pw_quarantine>
     public let captures: CaptureTable
+    /// Whether pod interfaces get TCX links (else clsact filters).
+    public let usesTCX: Bool
 
     public init(options: Options = Options()) throws {
         if let pinRoot = options.pinRoot {
@@ -46,6 +51,7 @@ public final class Datapath: @unchecked Sendable {
         sockObject = try BPFObject(image: .sock, pinRoot: options.pinRoot, sharingMapsWith: object)
         fromPod = try object.program(named: PW_PROG_FROM_POD_NAME)
         toPod = try object.program(named: PW_PROG_TO_POD_NAME)
+        usesTCX = try options.attachMode.usesTCX(pinRoot: options.pinRoot, probingWith: fromPod)
         flows = try object.map(named: PW_MAP_FLOWS_NAME)
         links = try object.map(named: PW_MAP_LINKS_NAME)
         counters = PerCPUCounters(fd: try object.mapDescriptor(named: PW_MAP_COUNTERS_NAME), owner: object)
@@ -69,25 +75,6 @@ public final class Datapath: @unchecked Sendable {
             throw KernelError("attaching cgroup hooks without a pin root to", cgroupPath, errno: EINVAL)
         }
         try CgroupHooks.attach(sockObject, cgroupPath: cgroupPath, pinRoot: pinRoot)
-    }
-
-    /// Attaches both programs to a pod interface (replacing an older podwall's
-    /// filters in place) and records it in the pinned link map.
-    public func attach(_ link: NetworkLink, monotonicNow: UInt64) throws {
-        let created = try TrafficControl.ensureClsact(ifindex: link.index, interface: link.name)
-        try TrafficControl.attach(fromPod, ifindex: link.index, interface: link.name, hook: .ingress)
-        try TrafficControl.attach(toPod, ifindex: link.index, interface: link.name, hook: .egress)
-        // Keep "podwall created the qdisc" from the first attach across restarts.
-        let previous = links.lookup(link.index)
-        var record = pw_link()
-        record.flags = (previous?.flags ?? 0) | (created ? UInt32(PW_LINK_QDISC_CREATED.rawValue) : 0)
-        record.attached_ns = previous?.attached_ns ?? monotonicNow
-        try links.update(link.index, record)
-    }
-
-    /// Forgets a link that went away (its filters went with it).
-    public func forget(_ link: NetworkLink) {
-        _ = try? links.delete(link.index)
     }
 }
 

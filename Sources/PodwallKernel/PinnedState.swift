@@ -54,26 +54,29 @@ public struct PinnedState: Sendable {
 
 /// What `podwall uninstall` removed.
 public struct UninstallReport: Sendable {
+    public var links: [String] = []
     public var filters: [String] = []
     public var qdiscs: [String] = []
     public var pins: [String] = []
 }
 
 public enum Uninstaller {
-    /// Removes podwall's filters from every interface of this namespace, the
-    /// clsact qdiscs podwall created (if nothing else uses them), and the pins.
+    /// Removes podwall's TCX links and filters from every interface of this
+    /// namespace, the clsact qdiscs podwall created (if nothing else uses
+    /// them), and the pins.
     public static func uninstall(pinRoot: String) throws -> UninstallReport {
         var report = UninstallReport()
         let created = Set(((try? PinnedState(pinRoot: pinRoot).links())?.entries() ?? [])
             .filter { $0.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 }
             .map(\.key))
+        let names = try LinkWatcher.namesByIndex()
+        report.links = TCXLinks.detachAll(under: pinRoot).map { link in
+            "\(link.ifindex.flatMap { names[$0] } ?? "(interface gone)") \(link.hook.rawValue)"
+        }
         for link in try LinkWatcher.currentLinks() {
-            for hook in TCHook.allCases where try TrafficControl.detach(ifindex: link.index, interface: link.name, hook: hook) {
-                report.filters.append("\(link.name) \(hook.rawValue)")
-            }
-            if created.contains(link.index), try TrafficControl.removeClsactIfEmpty(ifindex: link.index, interface: link.name) {
-                report.qdiscs.append(link.name)
-            }
+            let removed = try TrafficControl.removeFilters(from: link, qdiscCreatedByPodwall: created.contains(link.index))
+            report.filters += removed.hooks.map { "\(link.name) \($0.rawValue)" }
+            if removed.qdiscRemoved { report.qdiscs.append(link.name) }
         }
         report.pins = BPFFilesystem.removePins(under: pinRoot)
         return report

@@ -46,6 +46,14 @@ public enum TrafficControl {
         return true
     }
 
+    /// Removes podwall's filters from both hooks, then the qdisc when
+    /// podwall created it and nothing else uses it.
+    public static func removeFilters(from link: NetworkLink, qdiscCreatedByPodwall: Bool) throws -> (hooks: [TCHook], qdiscRemoved: Bool) {
+        let hooks = try TCHook.allCases.filter { try detach(ifindex: link.index, interface: link.name, hook: $0) }
+        let qdiscRemoved = try qdiscCreatedByPodwall && removeClsactIfEmpty(ifindex: link.index, interface: link.name)
+        return (hooks, qdiscRemoved)
+    }
+
     /// Removes the clsact qdisc, but only while no filter is left on it:
     /// a CNI's own filters must survive podwall's uninstall.
     @discardableResult

@@ -46,6 +46,7 @@ import Yams
         ("interfaces", "[lxc*]", { $0.interfaces == [InterfacePattern("lxc*")] }),
         ("pin_root", "/sys/fs/bpf/other", { $0.pinRoot == "/sys/fs/bpf/other" }),
         ("flow_entries", "4096", { $0.flowEntries == 4096 }),
+        ("tc_attach", "clsact", { $0.attachMode == .clsact }),
         ("idle_timeout_seconds", "30", { $0.idleTimeoutSeconds == 30 }),
         ("stats_interval_seconds", "5", { $0.statsIntervalSeconds == 5 }),
         ("log_flows", "true", { $0.logFlows }),
@@ -107,6 +108,7 @@ import Yams
     @Test(arguments: [
         ("flow_entries: 10", "flow_entries: must be at least 1024"),
         ("flow_entries: lots", "flow_entries: expected a whole number"),
+        ("tc_attach: xdp", "tc_attach: 'xdp' is not one of auto, tcx, clsact"),
         ("capture:\n  snaplen: 40000", "capture.snaplen: must be 1-32704"),
         ("capture:\n  max_file_mib: 64\n  disk_budget_mib: 10", "capture.disk_budget_mib: must be at least capture.max_file_mib"),
         ("allow: [10.0.0.0/33]", "allow[0]: '10.0.0.0/33' is not an address or CIDR"),

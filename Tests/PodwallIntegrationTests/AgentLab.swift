@@ -78,11 +78,11 @@ final class AgentLab {
         ((try? PinnedState(pinRoot: lab.pinRoot).links())?.keys()) ?? []
     }
 
-    /// Program IDs in podwall's TC slot on an interface of the node.
+    /// IDs of podwall's programs on an interface of the node (TCX or clsact).
     func attachedPrograms(_ interface: String) throws -> [UInt32?] {
         let index = try ifindex(of: interface)
         return try NetworkNamespace.run(lab.nodeNamespace) {
-            TCHook.allCases.map { TrafficControl.attachedProgramID(ifindex: index, hook: $0) }
+            TCHook.allCases.map { PodInterfaceAttachment.programID(ifindex: index, hook: $0) }
         }
     }
 

@@ -90,17 +90,21 @@ struct FlowTrackingTests {
         #expect(LabSocket.drain(receiver) == 20)
     }
 
-    @Test func uninstallRemovesPodwallsStateAndNothingElse() throws {
+    /// On this kernel `auto` attaches through TCX; `clsact` is the path of
+    /// kernels before 6.6.
+    @Test(arguments: [TCAttachMode.auto, .clsact])
+    func uninstallRemovesPodwallsStateAndNothingElse(mode: TCAttachMode) throws {
         let env = try AgentLab(pods: 2)
         let (mine, shared) = (env.lab.pods[0].hostInterface, env.lab.pods[1].hostInterface)
         // Another tool's clsact qdisc and filter on the second pod's veth, before podwall.
         try env.lab.inNode(["tc", "qdisc", "add", "dev", shared, "clsact"])
         try env.lab.inNode(["tc", "filter", "add", "dev", shared, "ingress", "prio", "10", "protocol", "all", "u32", "match", "u32", "0", "0", "classid", "1:1"])
-        try env.startAgent()
+        try env.startAgent(extraArguments: ["--set", "tc_attach=\(mode.rawValue)"])
         env.stopAgent()
 
         let report = try env.podwall(["uninstall"]).output
-        #expect(report.contains("removed 4 filters, 1 qdiscs"), "\(report)")
+        let expected = mode == .clsact ? "removed 0 TCX links, 4 filters, 1 qdiscs" : "removed 4 TCX links, 0 filters, 0 qdiscs"
+        #expect(report.contains(expected), "\(report)")
         #expect(try env.attachedPrograms(mine) == [nil, nil])
         #expect(try env.attachedPrograms(shared) == [nil, nil])
         #expect(!(try env.lab.inNode(["tc", "qdisc", "show", "dev", mine]).output.contains("clsact")))

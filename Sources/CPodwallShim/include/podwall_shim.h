@@ -28,6 +28,14 @@ int pw_shim_tc_detach(int ifindex, bool ingress, __u32 handle, __u32 priority);
 /* Fills *prog_id with the program of the filter at handle/priority, or returns -ENOENT. */
 int pw_shim_tc_query(int ifindex, bool ingress, __u32 handle, __u32 priority, __u32 *prog_id);
 
+/* TCX hooks (Linux >= 6.6), missing from Debian 12's uapi headers. */
+#define PW_BPF_TCX_INGRESS 46
+#define PW_BPF_TCX_EGRESS 47
+#define PW_BPF_LINK_TYPE_TCX 11
+/* Creates a TCX link that runs prog_fd before every other TCX program of
+ * the hook (BPF_F_BEFORE with no anchor). Returns the link fd or -errno. */
+int pw_shim_tcx_attach(int ifindex, bool ingress, int prog_fd);
+
 /* BPF_PROG_TEST_RUN of one packet, `repeat` times. */
 int pw_shim_test_run(int prog_fd, const void *packet, __u32 size, void *packet_out, __u32 *size_out,
 		     __u32 repeat, __u32 *retval, __u32 *duration_ns);

@@ -16,6 +16,10 @@ public enum ConfigDefaults {
         pin_root: /sys/fs/bpf/podwall
         # Flow table size, LRU entries (restart to change).
         flow_entries: 262144
+        # How programs sit on pod interfaces (restart to change): auto = TCX links on
+        # Linux >= 6.6 (podwall's program runs first, no qdisc), else a clsact qdisc with
+        # filters; tcx = TCX or refuse to start; clsact = always the qdisc and filters.
+        tc_attach: auto
         # Flows without a packet for this long are reported ended and removed.
         idle_timeout_seconds: 120
         # How often kernel counters are logged.

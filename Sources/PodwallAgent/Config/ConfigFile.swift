@@ -50,6 +50,7 @@ struct ConfigFile: Decodable {
     var interfaces: [String]
     var pin_root: String
     var flow_entries: UInt32
+    var tc_attach: String
     var idle_timeout_seconds: Double
     var stats_interval_seconds: Double
     var log_flows: Bool

@@ -77,6 +77,7 @@ extension AgentConfiguration {
         if interfaces != other.interfaces { keys.append("interfaces") }
         if pinRoot != other.pinRoot { keys.append("pin_root") }
         if flowEntries != other.flowEntries { keys.append("flow_entries") }
+        if attachMode != other.attachMode { keys.append("tc_attach") }
         if cgroupPath != other.cgroupPath { keys.append("cgroup") }
         if feeds.map(\.path) != other.feeds.map(\.path) || feedMode != other.feedMode || feedURLPollSeconds != other.feedURLPollSeconds {
             keys.append("feeds")

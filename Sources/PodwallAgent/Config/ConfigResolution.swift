@@ -20,6 +20,10 @@ extension ConfigLoader {
         config.pinRoot = file.pin_root
         guard file.flow_entries >= 1024 else { throw invalid("flow_entries", "must be at least 1024") }
         config.flowEntries = file.flow_entries
+        guard let attachMode = TCAttachMode(rawValue: file.tc_attach) else {
+            throw invalid("tc_attach", "'\(file.tc_attach)' is not one of \(TCAttachMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        config.attachMode = attachMode
         guard file.idle_timeout_seconds > 0 else { throw invalid("idle_timeout_seconds", "must be positive") }
         config.idleTimeoutSeconds = file.idle_timeout_seconds
         guard file.stats_interval_seconds > 0 else { throw invalid("stats_interval_seconds", "must be positive") }

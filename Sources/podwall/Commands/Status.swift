@@ -19,13 +19,14 @@ struct Status: AsyncParsableCommand {
             let links = try state.links().entries().sorted { $0.key < $1.key }
             print("attached interfaces: \(links.count)")
             let rows = links.map { entry -> [String] in
-                let ingress = TrafficControl.attachedProgramID(ifindex: entry.key, hook: .ingress).map(String.init) ?? "-"
-                let egress = TrafficControl.attachedProgramID(ifindex: entry.key, hook: .egress).map(String.init) ?? "-"
-                let qdisc = entry.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 ? "podwall" : "existing"
-                return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, qdisc]
+                let ingress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .ingress).map(String.init) ?? "-"
+                let egress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .egress).map(String.init) ?? "-"
+                let via = entry.value.flags & UInt32(PW_LINK_TCX.rawValue) != 0 ? "tcx"
+                    : entry.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 ? "clsact (podwall's)" : "clsact (existing)"
+                return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, via]
             }
             if !rows.isEmpty {
-                print(TextTable.render(header: ["INTERFACE", "IFINDEX", "INGRESS PROG", "EGRESS PROG", "CLSACT BY"], rows: rows))
+                print(TextTable.render(header: ["INTERFACE", "IFINDEX", "INGRESS PROG", "EGRESS PROG", "ATTACHED THROUGH"], rows: rows))
             }
             print("\nkernel counters:")
             print(TextTable.render(header: ["COUNTER", "VALUE"], rows: try state.counters().snapshot().map { [$0.name, String($0.value)] }))

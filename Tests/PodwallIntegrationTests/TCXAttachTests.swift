@@ -1,0 +1,100 @@
+import Foundation
+import PodwallBPFObjects
+import PodwallKernel
+import PodwallLab
+import PodwallTestSupport
+import Testing
+
+/// How the programs sit on pod veths: TCX links on this kernel (>= 6.6),
+/// pinned, first in line, without a qdisc; and the move from an older
+/// agent's clsact filters.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct TCXAttachTests {
+    @Test func podwallRunsFirstThroughTCXAndLeavesOtherProgramsAlone() throws {
+        let env = try AgentLab(pods: 2)
+        let veth = env.lab.pods[0].hostInterface
+        let index = try env.ifindex(of: veth)
+        // Another tool's TCX program on the veth before podwall starts (its
+        // link pinned apart from podwall's pins, as that tool would).
+        let otherPins = env.lab.pinRoot + "/other-tool"
+        try FileManager.default.createDirectory(atPath: otherPins, withIntermediateDirectories: true)
+        let otherObject = try BPFObject(image: .baseline, pinRoot: nil)
+        try NetworkNamespace.run(env.lab.nodeNamespace) {
+            try TCXLinks.attach(try otherObject.program(named: "empty_tc"), ifindex: index, interface: veth, hook: .ingress, pinRoot: otherPins)
+        }
+        let otherID = try #require(programsOnIngress(env, index).first)
+
+        try env.startAgent()
+        #expect(env.log.contains("attach=tcx"), "log:\n\(env.log)")
+        let programs = try programsOnIngress(env, index)
+        #expect(programs.count == 2 && programs.last == otherID, "podwall's program runs first: \(programs)")
+        #expect(programs.first == (try env.attachedPrograms(veth)).first ?? nil)
+        for pod in env.lab.pods {
+            let qdiscs = try env.lab.inNode(["tc", "qdisc", "show", "dev", pod.hostInterface]).output
+            #expect(!qdiscs.contains("clsact"), "TCX needs no qdisc: \(qdiscs)")
+        }
+        let status = try env.podwall(["status"]).output
+        #expect(status.contains("tcx"), "\(status)")
+
+        env.stopAgent()
+        #expect(try programsOnIngress(env, index).count == 2, "the links outlive the agent")
+        _ = try env.podwall(["uninstall"])
+        #expect(try programsOnIngress(env, index) == [otherID], "only podwall's link goes")
+        #expect(try env.attachedPrograms(veth) == [nil, nil])
+    }
+
+    @Test func anAgentUpgradedFromClsactMovesToTCXWithoutLosingCount() throws {
+        let env = try AgentLab(pods: 2)
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+        let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: server.ipv4, port: 7200) }
+        defer { close(receiver) }
+        func send(_ count: Int) throws {
+            try NetworkNamespace.run(client.namespace) {
+                try LabSocket.sendUDP(to: server.ipv4, port: 7200, sourcePort: 7300, count: count, size: 10)
+            }
+        }
+        func packets() throws -> Int? {
+            try env.flows().first { $0["pod_port"] as? Int == 7300 && $0["interface"] as? String == client.hostInterface }?.int("from_pod", "packets")
+        }
+        let index = try env.ifindex(of: client.hostInterface)
+
+        // An agent from before TCX: a clsact qdisc and filters.
+        try env.startAgent(extraArguments: ["--set", "tc_attach=clsact"])
+        #expect(try filterProgram(env, index) != nil)
+        try send(10)
+        #expect(try packets() == 10)
+        env.stopAgent()
+
+        try env.startAgent()
+        #expect(env.log.contains("attach=tcx"), "log:\n\(env.log)")
+        #expect(try filterProgram(env, index) == nil, "the old filters are gone")
+        #expect(!(try env.lab.inNode(["tc", "qdisc", "show", "dev", client.hostInterface]).output.contains("clsact")),
+                "and the qdisc podwall had created")
+        #expect(try programsOnIngress(env, index).count == 1)
+        try send(10)
+        #expect(try packets() == 20, "each packet counted once, into the same flow")
+        #expect(LabSocket.drain(receiver) == 20)
+    }
+
+    @Test func aRemovedInterfaceTakesItsLinksAlong() throws {
+        let env = try AgentLab(pods: 1)
+        try env.startAgent()
+        let pod = try env.lab.addPod()
+        let index = try env.ifindex(of: pod.hostInterface)
+        let pins = ["ingress", "egress"].map { env.lab.pinRoot + "/link_tcx_\(index)_\($0)" }
+        let attached = waitUntil(timeout: 5) { pins.allSatisfy { FileManager.default.fileExists(atPath: $0) } }
+        try #require(attached != nil, "no TCX pins for the new veth; log:\n\(env.log)")
+
+        try env.lab.inNode(["ip", "link", "del", pod.hostInterface])
+        let forgotten = waitUntil(timeout: 5) { pins.allSatisfy { !FileManager.default.fileExists(atPath: $0) } }
+        #expect(forgotten != nil, "the pins of a deleted veth must go; log:\n\(env.log)")
+    }
+
+    private func programsOnIngress(_ env: AgentLab, _ index: UInt32) throws -> [UInt32] {
+        try NetworkNamespace.run(env.lab.nodeNamespace) { TCXLinks.programIDs(ifindex: index, hook: .ingress) }
+    }
+
+    private func filterProgram(_ env: AgentLab, _ index: UInt32) throws -> UInt32? {
+        try NetworkNamespace.run(env.lab.nodeNamespace) { TrafficControl.attachedProgramID(ifindex: index, hook: .ingress) }
+    }
+}
