@@ -115,6 +115,24 @@ for round in 1...rounds {
 }
 try apply(.none)
 
+/// What a program costs per packet on the real path, where caches are
+/// colder than in BPF_PROG_TEST_RUN's loop: the kernel's run-time
+/// statistics over one UDP flood, taken after the rounds because they slow
+/// every program down while on. The empty program's figure is what the
+/// statistics themselves add.
+@MainActor func runTimePerPacket(_ mode: Mode, _ program: BPFProgram) throws -> (nanoseconds: Double, packetsPerSecond: Double) {
+    try apply(mode)
+    defer { try? apply(.none) }
+    let statistics = try BPFProgram.enableRunTimeStatistics()
+    defer { withExtendedLifetime(statistics) {} }
+    let before = try program.runStatistics()
+    let rate = try iperf.udpPacketsPerSecond()
+    let after = try program.runStatistics()
+    return (Double(after.nanoseconds - before.nanoseconds) / Double(max(1, after.runs - before.runs)), rate)
+}
+let emptyRunTime = try runTimePerPacket(.emptyProgram, emptyProgram)
+let podwallRunTime = try runTimePerPacket(.clientVeth, datapath.fromPod)
+
 /// From a block returning to the first dropped packet: a UDP stream of
 /// numbered datagrams (one every ~20 us) runs while the server is blocked;
 /// every datagram sent after the block returned must be lost.
@@ -198,6 +216,12 @@ print("""
 |---|---|
 | TCP packet of an existing flow (1,000,000 repeats) | \(Int(costs.existing)) |
 | TCP packet opening a new flow (mean of 50,000 flows) | \(Int(costs.new)) |
+
+| run time on the path, 64 B UDP flood, client veth (BPF run-time statistics) | ns/packet |
+|---|---|
+| empty program (what the statistics add) | \(Int(emptyRunTime.nanoseconds)) |
+| pw_from_pod | \(Int(podwallRunTime.nanoseconds)) |
+| pw_from_pod less the empty program, as a share of a packet's time on the sending CPU (1 / \(Int(podwallRunTime.packetsPerSecond)) pps) | \(String(format: "%.1f %%", (podwallRunTime.nanoseconds - emptyRunTime.nanoseconds) * podwallRunTime.packetsPerSecond / 1e7)) |
 
 | block to first drop (UDP every ~20 us, client veth) | value |
 |---|---|

@@ -109,6 +109,24 @@ public struct BPFProgram: Sendable {
     public let fd: Int32
     /// The object owns `fd`: held so the fd stays open as long as this value.
     let object: BPFObject
+
+    /// Runs and their total time, counted only while run-time statistics
+    /// are on (`enableRunTimeStatistics`).
+    public func runStatistics() throws -> (runs: UInt64, nanoseconds: UInt64) {
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        try KernelError.check(bpf_obj_get_info_by_fd(fd, &info, &length), "reading run statistics of", name)
+        return (info.run_cnt, info.run_time_ns)
+    }
+
+    /// Turns the kernel's per-program run-time statistics on until the
+    /// returned descriptor is released. They cost every BPF program two
+    /// clock reads per run while on, so benchmarks take them apart.
+    public static func enableRunTimeStatistics() throws -> FileDescriptor {
+        let fd = bpf_enable_stats(BPF_STATS_RUN_TIME)
+        try KernelError.check(fd, "enabling BPF run-time statistics on", "this kernel")
+        return FileDescriptor(fd)
+    }
 }
 
 extension Substring {
