@@ -109,15 +109,20 @@ public final class Agent: Sendable {
                     logger.error("attach failed: \(error)")
                 }
             case .synchronized:
+                if let present = try? LinkWatcher.namesByIndex(), case let vanished = datapath.forgetVanishedInterfaces(present: Set(present.keys)),
+                   vanished > 0 {
+                    logger.info("forgot interfaces that went away while the agent was down", metadata: ["interfaces": "\(vanished)"])
+                }
                 // Readiness: every matching interface present at start is attached.
                 api.markReady(interfaces: attached.count)
                 logger.info("ready", metadata: ["interfaces": "\(attached.count)"])
             case .removed(let link):
+                // Also when its attach failed half way, and it is not in `attached`.
+                datapath.forget(link)
                 guard attached.removeValue(forKey: link.index) != nil else { continue }
                 pipeline.interfaceAttached(link.index, name: nil)
                 api.interfaceAttached(link.index, name: nil)
                 identities.forget(link.index)
-                datapath.forget(link)
                 logger.info("detached (interface gone)", metadata: ["interface": "\(link.name)", "ifindex": "\(link.index)"])
             }
         }

@@ -16,11 +16,14 @@ public enum TCAttachMode: String, Sendable, CaseIterable {
             return false
         case .auto:
             // Without a pin root (tests) nothing would hold the links.
-            return pinRoot != nil && TCXLinks.isSupported(probingWith: program)
+            return pinRoot != nil && TCXLinks.unsupportedReason(probingWith: program) == nil
         case .tcx:
-            guard pinRoot != nil, TCXLinks.isSupported(probingWith: program) else {
-                throw KernelError("attaching through TCX (needs Linux >= 6.6 and a pin root; tc_attach: auto falls back to clsact) with",
-                                  "this kernel", errno: EINVAL)
+            guard pinRoot != nil else {
+                throw KernelError("attaching through TCX (tc_attach: tcx) without a pin root for", program.name, errno: EINVAL)
+            }
+            if let reason = TCXLinks.unsupportedReason(probingWith: program) {
+                throw KernelError("attaching through TCX (tc_attach: tcx needs Linux >= 6.6; auto falls back to clsact) on",
+                                  "this kernel", errno: reason)
             }
             return true
         }
@@ -36,8 +39,14 @@ extension Datapath {
         var record = pw_link()
         record.attached_ns = previous?.attached_ns ?? monotonicNow
         if usesTCX, let pinRoot = object.pinRoot {
-            try TCXLinks.attach(fromPod, ifindex: link.index, interface: link.name, hook: .ingress, pinRoot: pinRoot)
-            try TCXLinks.attach(toPod, ifindex: link.index, interface: link.name, hook: .egress, pinRoot: pinRoot)
+            do {
+                try TCXLinks.attach(fromPod, ifindex: link.index, interface: link.name, hook: .ingress, pinRoot: pinRoot)
+                try TCXLinks.attach(toPod, ifindex: link.index, interface: link.name, hook: .egress, pinRoot: pinRoot)
+            } catch {
+                // A first attach that half failed leaves no link the agent does not know of.
+                if previous == nil { TCXLinks.detach(ifindex: link.index, pinRoot: pinRoot) }
+                throw error
+            }
             // An older podwall's clsact filters go only once the links run:
             // no packet goes unchecked (a few may be counted twice).
             let legacy = try TrafficControl.removeFilters(from: link, qdiscCreatedByPodwall: qdiscCreated)
@@ -59,14 +68,37 @@ extension Datapath {
         if let pinRoot = object.pinRoot { TCXLinks.detach(ifindex: link.index, pinRoot: pinRoot) }
         _ = try? links.delete(link.index)
     }
+
+    /// Forgets the interfaces that went away while no agent watched (pods
+    /// deleted during a restart): their records, and their TCX links, which
+    /// would otherwise stay pinned and keep an old program loaded. Returns
+    /// how many interfaces were forgotten.
+    @discardableResult
+    public func forgetVanishedInterfaces(present: Set<UInt32>) -> Int {
+        if let pinRoot = object.pinRoot { TCXLinks.detachAll(under: pinRoot, onlyDefunct: true) }
+        let vanished = links.keys().filter { !present.contains($0) }
+        for index in vanished { _ = try? links.delete(index) }
+        return vanished.count
+    }
 }
 
 public enum PodInterfaceAttachment {
     /// The ID of podwall's program on a hook, through TCX or clsact.
     public static func programID(ifindex: UInt32, hook: TCHook) -> UInt32? {
-        if let id = TCXLinks.programIDs(ifindex: ifindex, hook: hook).first(where: { ProgramInfo.name(ofID: $0)?.hasPrefix("pw_") == true }) {
+        if let id = TCXLinks.programIDs(ifindex: ifindex, hook: hook).first(where: isPodwalls) {
             return id
         }
         return TrafficControl.attachedProgramID(ifindex: ifindex, hook: hook)
+    }
+
+    /// False when another TCX program runs before podwall's on the hook
+    /// (attached later in front of it): a program that passes or redirects
+    /// a packet there keeps it from podwall.
+    public static func runsFirst(ifindex: UInt32, hook: TCHook) -> Bool {
+        TCXLinks.programIDs(ifindex: ifindex, hook: hook).first.map(isPodwalls) ?? true
+    }
+
+    private static func isPodwalls(_ id: UInt32) -> Bool {
+        ProgramInfo.name(ofID: id)?.hasPrefix("pw_") == true
     }
 }

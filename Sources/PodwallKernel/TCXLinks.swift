@@ -16,13 +16,14 @@ extension TCHook {
 public enum TCXLinks {
     static let pinPrefix = "link_tcx_"
 
-    /// Whether this kernel has TCX. A link to ifindex 0 cannot succeed: it
-    /// fails with ENODEV where TCX exists and EINVAL where the attach type
-    /// is unknown. `program` must be a TC program.
-    public static func isSupported(probingWith program: BPFProgram) -> Bool {
+    /// Whether this kernel has TCX: nil if it does, else the errno that
+    /// says why not. A link to ifindex 0 cannot succeed: it fails with
+    /// ENODEV where TCX exists and EINVAL where the attach type is unknown
+    /// (or EPERM, without the privileges). `program` must be a TC program.
+    public static func unsupportedReason(probingWith program: BPFProgram) -> Int32? {
         let result = pw_shim_tcx_attach(0, true, program.fd)
         if result >= 0 { close(result) }
-        return result == -ENODEV
+        return result == -ENODEV ? nil : (result >= 0 ? EINVAL : -result)
     }
 
     static func pinPath(_ pinRoot: String, ifindex: UInt32, hook: TCHook) -> String {
@@ -54,13 +55,16 @@ public enum TCXLinks {
         TCHook.allCases.filter { detach(pin: pinPath(pinRoot, ifindex: ifindex, hook: $0)) }
     }
 
-    /// Detaches and unpins every link pinned under `pinRoot`. Returns the
-    /// interface each held (nil if it was gone) and its hook.
-    public static func detachAll(under pinRoot: String) -> [(ifindex: UInt32?, hook: TCHook)] {
+    /// Detaches and unpins the links pinned under `pinRoot` (only those of
+    /// interfaces that are gone, with `onlyDefunct`). Returns the interface
+    /// each held (nil if it was gone) and its hook.
+    @discardableResult
+    public static func detachAll(under pinRoot: String, onlyDefunct: Bool = false) -> [(ifindex: UInt32?, hook: TCHook)] {
         BPFFilesystem.pinNames(under: pinRoot).compactMap { name in
             guard name.hasPrefix(pinPrefix), let hook = TCHook.allCases.first(where: { name.hasSuffix("_" + $0.rawValue) }),
                   let link = try? FileDescriptor.openPinned(pinRoot + "/" + name) else { return nil }
             let ifindex = interfaceIndex(ofLink: link.fd)
+            guard !onlyDefunct || ifindex == nil else { return nil }
             return detach(pin: pinRoot + "/" + name) ? (ifindex, hook) : nil
         }
     }

@@ -33,8 +33,10 @@ final class AgentLab {
         try Shell.run(lab.nodeCommand([binary] + arguments + ["--pin-root", lab.pinRoot]), check: check)
     }
 
-    /// Starts the agent and waits until every lab pod's interface is attached.
-    func startAgent(extraArguments: [String] = []) throws {
+    /// Starts the agent and waits until every lab pod's interface (or
+    /// `interfaces` of them) is attached.
+    func startAgent(extraArguments: [String] = [], interfaces: Int? = nil) throws {
+        let expected = interfaces ?? lab.pods.count
         let logFile = "/tmp/\(lab.id)-agent-\(logFiles.count + 1).log"
         logFiles.append(logFile)
         // nsenter execs the agent, so the spawned process is the agent itself.
@@ -43,9 +45,9 @@ final class AgentLab {
                              "--capture-dir", captureDirectory] + extraArguments),
             logFile: logFile)
         let ready = waitUntil(timeout: 20) {
-            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(lab.pods.count) [PodwallAgent] ready")
+            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(expected) [PodwallAgent] ready")
         }
-        try #require(ready != nil, "agent did not attach to \(lab.pods.count) pods within 20 s; log:\n\(log)")
+        try #require(ready != nil, "agent did not attach to \(expected) pods within 20 s; log:\n\(log)")
     }
 
     /// SIGTERM, as systemd or the kubelet would send it.

@@ -34,12 +34,18 @@ struct TCXAttachTests {
             #expect(!qdiscs.contains("clsact"), "TCX needs no qdisc: \(qdiscs)")
         }
         let status = try env.podwall(["status"]).output
-        #expect(status.contains("tcx"), "\(status)")
+        #expect(status.contains("tcx") && !status.contains("NOT FIRST"), "\(status)")
+        // A program put in front of podwall's later is shown, as it may let packets by.
+        try NetworkNamespace.run(env.lab.nodeNamespace) {
+            try TCXLinks.attach(try otherObject.program(named: "empty_tc"), ifindex: index, interface: veth, hook: .egress, pinRoot: otherPins)
+        }
+        #expect(try env.podwall(["status"]).output.contains("NOT FIRST"))
 
         env.stopAgent()
         #expect(try programsOnIngress(env, index).count == 2, "the links outlive the agent")
         _ = try env.podwall(["uninstall"])
         #expect(try programsOnIngress(env, index) == [otherID], "only podwall's link goes")
+        TCXLinks.detachAll(under: otherPins)
         #expect(try env.attachedPrograms(veth) == [nil, nil])
     }
 
@@ -88,6 +94,22 @@ struct TCXAttachTests {
         try env.lab.inNode(["ip", "link", "del", pod.hostInterface])
         let forgotten = waitUntil(timeout: 5) { pins.allSatisfy { !FileManager.default.fileExists(atPath: $0) } }
         #expect(forgotten != nil, "the pins of a deleted veth must go; log:\n\(env.log)")
+    }
+
+    @Test func linksOfInterfacesDeletedWhileTheAgentWasDownAreRemovedAtStart() throws {
+        let env = try AgentLab(pods: 2)
+        try env.startAgent()
+        let gone = env.lab.pods[1].hostInterface
+        let index = try env.ifindex(of: gone)
+        let pins = ["ingress", "egress"].map { env.lab.pinRoot + "/link_tcx_\(index)_\($0)" }
+        #expect(pins.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        env.stopAgent()
+
+        try env.lab.inNode(["ip", "link", "del", gone])
+        try env.startAgent(interfaces: 1)
+        #expect(pins.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "log:\n\(env.log)")
+        #expect(!env.attachedIfindexes().contains(index))
+        #expect(env.log.contains("forgot interfaces that went away while the agent was down"), "log:\n\(env.log)")
     }
 
     private func programsOnIngress(_ env: AgentLab, _ index: UInt32) throws -> [UInt32] {

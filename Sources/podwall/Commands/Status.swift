@@ -21,7 +21,8 @@ struct Status: AsyncParsableCommand {
             let rows = links.map { entry -> [String] in
                 let ingress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .ingress).map(String.init) ?? "-"
                 let egress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .egress).map(String.init) ?? "-"
-                let via = entry.value.flags & UInt32(PW_LINK_TCX.rawValue) != 0 ? "tcx"
+                let first = TCHook.allCases.allSatisfy { PodInterfaceAttachment.runsFirst(ifindex: entry.key, hook: $0) }
+                let via = entry.value.flags & UInt32(PW_LINK_TCX.rawValue) != 0 ? (first ? "tcx" : "tcx, NOT FIRST: a program before podwall's may pass packets past it")
                     : entry.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 ? "clsact (podwall's)" : "clsact (existing)"
                 return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, via]
             }
