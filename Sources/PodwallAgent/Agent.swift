@@ -109,9 +109,11 @@ public final class Agent: Sendable {
                     logger.error("attach failed: \(error)")
                 }
             case .synchronized:
-                if let present = try? LinkWatcher.namesByIndex(), case let vanished = datapath.forgetVanishedInterfaces(present: Set(present.keys)),
-                   vanished > 0 {
-                    logger.info("forgot interfaces that went away while the agent was down", metadata: ["interfaces": "\(vanished)"])
+                if let present = try? LinkWatcher.namesByIndex() {
+                    let vanished = datapath.forgetVanishedInterfaces(present: Set(present.keys))
+                    if vanished > 0 {
+                        logger.info("forgot interfaces that went away while the agent was down", metadata: ["interfaces": "\(vanished)"])
+                    }
                 }
                 // Readiness: every matching interface present at start is attached.
                 api.markReady(interfaces: attached.count)

@@ -62,8 +62,8 @@ extension Datapath {
         try links.update(link.index, record)
     }
 
-    /// Forgets a link that went away (its filters went with it; its TCX
-    /// links stay pinned, detached, until their pins go).
+    /// Forgets a link that went away: its record, and the pins of its TCX
+    /// links (the kernel detached them, and its filters, with the device).
     public func forget(_ link: NetworkLink) {
         if let pinRoot = object.pinRoot { TCXLinks.detach(ifindex: link.index, pinRoot: pinRoot) }
         _ = try? links.delete(link.index)

@@ -45,8 +45,8 @@ struct TCXAttachTests {
         #expect(try programsOnIngress(env, index).count == 2, "the links outlive the agent")
         _ = try env.podwall(["uninstall"])
         #expect(try programsOnIngress(env, index) == [otherID], "only podwall's link goes")
+        #expect(try env.attachedPrograms(veth) == [nil, nil], "the other tool's programs are not taken for podwall's")
         TCXLinks.detachAll(under: otherPins)
-        #expect(try env.attachedPrograms(veth) == [nil, nil])
     }
 
     @Test func anAgentUpgradedFromClsactMovesToTCXWithoutLosingCount() throws {
