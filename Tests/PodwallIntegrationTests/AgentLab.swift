@@ -124,3 +124,37 @@ extension Dictionary where Key == String, Value == Any {
         return current as? Int
     }
 }
+
+/// One UDP flow from the lab's first pod to its second, and its from-pod
+/// packet count as `podwall flows` reports it on the first pod's veth.
+final class CountedUDPFlow {
+    let env: AgentLab
+    let port: UInt16
+    let sourcePort: UInt16
+    let receiver: Int32
+
+    init(_ env: AgentLab, port: UInt16, sourcePort: UInt16) throws {
+        self.env = env
+        self.port = port
+        self.sourcePort = sourcePort
+        let server = env.lab.pods[1]
+        receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: server.ipv4, port: port) }
+    }
+
+    deinit { close(receiver) }
+
+    func send(_ count: Int) throws {
+        let (client, server, port, sourcePort) = (env.lab.pods[0], env.lab.pods[1], port, sourcePort)
+        try NetworkNamespace.run(client.namespace) {
+            try LabSocket.sendUDP(to: server.ipv4, port: port, sourcePort: sourcePort, count: count, size: 10)
+        }
+    }
+
+    func packets() throws -> Int? {
+        let veth = env.lab.pods[0].hostInterface
+        return try env.flows().first { $0["pod_port"] as? Int == Int(sourcePort) && $0["interface"] as? String == veth }?.int("from_pod", "packets")
+    }
+
+    /// Datagrams the server received.
+    func received() -> Int { LabSocket.drain(receiver) }
+}

@@ -63,31 +63,21 @@ struct FlowTrackingTests {
     @Test func aRestartedAgentAdoptsPinnedMapsAndTrackingNeverStops() throws {
         let env = try AgentLab(pods: 2)
         try env.startAgent()
-        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
-        let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: server.ipv4, port: 7000) }
-        defer { close(receiver) }
-        func send(_ count: Int) throws {
-            try NetworkNamespace.run(client.namespace) {
-                try LabSocket.sendUDP(to: server.ipv4, port: 7000, sourcePort: 7100, count: count, size: 10)
-            }
-        }
-        func packets() throws -> Int? {
-            try env.flows().first { $0["pod_port"] as? Int == 7100 && $0["interface"] as? String == client.hostInterface }?.int("from_pod", "packets")
-        }
-        try send(10)
-        #expect(try packets() == 10)
+        let flow = try CountedUDPFlow(env, port: 7000, sourcePort: 7100)
+        try flow.send(10)
+        #expect(try flow.packets() == 10)
 
         env.stopAgent()
         // Agent down: programs stay attached and keep counting into the pinned map.
-        #expect(try env.attachedPrograms(client.hostInterface).allSatisfy { $0 != nil })
-        try send(5)
-        #expect(try packets() == 15)
+        #expect(try env.attachedPrograms(env.lab.pods[0].hostInterface).allSatisfy { $0 != nil })
+        try flow.send(5)
+        #expect(try flow.packets() == 15)
 
         try env.startAgent()
         #expect(env.log.contains("adopted=true"), "second start must adopt the pinned maps; log:\n\(env.log)")
-        try send(5)
-        #expect(try packets() == 20, "the flow's counters survive the restart")
-        #expect(LabSocket.drain(receiver) == 20)
+        try flow.send(5)
+        #expect(try flow.packets() == 20, "the flow's counters survive the restart")
+        #expect(flow.received() == 20)
     }
 
     /// On this kernel `auto` attaches through TCX; `clsact` is the path of

@@ -51,24 +51,15 @@ struct TCXAttachTests {
 
     @Test func anAgentUpgradedFromClsactMovesToTCXWithoutLosingCount() throws {
         let env = try AgentLab(pods: 2)
-        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
-        let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: server.ipv4, port: 7200) }
-        defer { close(receiver) }
-        func send(_ count: Int) throws {
-            try NetworkNamespace.run(client.namespace) {
-                try LabSocket.sendUDP(to: server.ipv4, port: 7200, sourcePort: 7300, count: count, size: 10)
-            }
-        }
-        func packets() throws -> Int? {
-            try env.flows().first { $0["pod_port"] as? Int == 7300 && $0["interface"] as? String == client.hostInterface }?.int("from_pod", "packets")
-        }
+        let client = env.lab.pods[0]
+        let flow = try CountedUDPFlow(env, port: 7200, sourcePort: 7300)
         let index = try env.ifindex(of: client.hostInterface)
 
         // An agent from before TCX: a clsact qdisc and filters.
         try env.startAgent(extraArguments: ["--set", "tc_attach=clsact"])
         #expect(try filterProgram(env, index) != nil)
-        try send(10)
-        #expect(try packets() == 10)
+        try flow.send(10)
+        #expect(try flow.packets() == 10)
         env.stopAgent()
 
         try env.startAgent()
@@ -77,9 +68,9 @@ struct TCXAttachTests {
         #expect(!(try env.lab.inNode(["tc", "qdisc", "show", "dev", client.hostInterface]).output.contains("clsact")),
                 "and the qdisc podwall had created")
         #expect(try programsOnIngress(env, index).count == 1)
-        try send(10)
-        #expect(try packets() == 20, "each packet counted once, into the same flow")
-        #expect(LabSocket.drain(receiver) == 20)
+        try flow.send(10)
+        #expect(try flow.packets() == 20, "each packet counted once, into the same flow")
+        #expect(flow.received() == 20)
     }
 
     @Test func aRemovedInterfaceTakesItsLinksAlong() throws {
