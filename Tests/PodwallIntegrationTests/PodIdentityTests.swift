@@ -17,7 +17,7 @@ struct PodIdentityTests {
 
     /// An SSH banner from `client` to a listener on port 80 in `server`: a protocol_mismatch alert.
     func tunnel(_ env: AgentLab, from client: Lab.Pod, to server: Lab.Pod, alertsFile: String) throws -> [String: Any]? {
-        try env.lab.spawnInPod(server, ["sh", "-c", "nc -l -p 80 > /dev/null"])
+        _ = try env.lab.spawnInPod(server, ["sh", "-c", "nc -l -p 80 > /dev/null"])
         usleep(300_000)
         try env.lab.inPod(client, ["sh", "-c", "printf 'SSH-2.0-x\\r\\n' | nc -q 1 -w 2 \(server.ipv4) 80"], check: false)
         _ = waitUntil(timeout: 5) { alerts(alertsFile).contains { $0["kind"] as? String == "protocol_mismatch" } }

@@ -78,7 +78,7 @@ struct ServiceTests {
         defer { cleanUp(env) }
         let (config, _) = try files(env)
         try env.startAgent(extraArguments: ["--config", config])
-        try env.podwall(["blocklist", "add", "198.19.0.9"])
+        _ = try env.podwall(["blocklist", "add", "198.19.0.9"])
         let interface = env.lab.pods[0].hostInterface
         let programs = try env.attachedPrograms(interface)
         env.stopAgent()

@@ -36,7 +36,7 @@ struct UnderAttackTests {
         try NetworkNamespace.run(client.namespace) { try LabSocket.sendUDP(to: server.ipv4, port: 9999, sourcePort: 9998, count: 20, size: 16) }
         #expect(waitUntil(timeout: 2) { listed.received == 20 } != nil, "\(listed.received) of 20 before the block")
         let deliveredBefore = listed.received
-        try env.podwall(["blocklist", "add", server.ipv4])
+        _ = try env.podwall(["blocklist", "add", server.ipv4])
         let receivedBefore = try env.lab.ipv4Received(server.namespace)
         // One flow to the listed pod, and a new flow with every datagram to its other ports;
         // from outside the pod's cgroup, so TC alone must drop them.
