@@ -11,6 +11,9 @@ public struct DecodedPacket: Sendable {
     /// The first payload bytes (at most 32, as the kernel keeps).
     public var payload: [UInt8]
     public var wireLength: Int
+    /// An IPv4 fragment's identification, and whether it is a later one
+    /// (no ports); nil when the packet is not a fragment.
+    public var ipv4Fragment: (id: UInt16, later: Bool)? = nil
 }
 
 public enum LinkType: Int32, Sendable {
@@ -50,7 +53,7 @@ public enum PacketDecoder {
 
     private static func decodeIPv4(_ reader: inout ByteReader, wireLength: Int) -> DecodedPacket? {
         let start = reader.offset
-        guard let versionIHL = reader.u8(), versionIHL >> 4 == 4, reader.skip(5), let fragment = reader.u16(),
+        guard let versionIHL = reader.u8(), versionIHL >> 4 == 4, reader.skip(3), let identification = reader.u16(), let fragment = reader.u16(),
               reader.skip(1), let proto = reader.u8(), reader.skip(2), let source = reader.u32(), let destination = reader.u32()
         else { return nil }
         let headerLength = Int(versionIHL & 0x0f) * 4
@@ -59,8 +62,10 @@ public enum PacketDecoder {
         var packet = DecodedPacket(
             source: IPAddress(ipv4: source), destination: IPAddress(ipv4: destination), proto: IPProtocol(rawValue: proto),
             sourcePort: 0, destinationPort: 0, tcpFlags: [], payload: [], wireLength: wireLength)
+        let offset = fragment & 0x1fff, moreFragments = fragment & 0x2000 != 0
+        if offset != 0 || moreFragments { packet.ipv4Fragment = (identification, offset != 0) }
         // Later fragments carry no ports: addresses only, as in the kernel.
-        if fragment & 0x1fff != 0 { return packet }
+        if offset != 0 { return packet }
         decodeTransport(&reader, into: &packet)
         return packet
     }

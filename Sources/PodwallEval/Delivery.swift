@@ -122,17 +122,12 @@ public enum Delivery {
         }
     }
 
-    /// A captured frame, decoded as the data path would (PodwallCore's
-    /// decoder), plus the IPv4 fragment fields that decoder leaves out.
-    public struct Frame: Sendable, Equatable {
+    /// A captured frame, decoded as the data path would (PodwallCore's decoder).
+    public struct Frame: Sendable {
         public var timeNs: Int64
         public var flow: Flow
         /// IPv4 identification and whether this is a later fragment (no ports).
         public var fragment: (id: UInt16, later: Bool)?
-
-        public static func == (lhs: Frame, rhs: Frame) -> Bool {
-            lhs.timeNs == rhs.timeNs && lhs.flow == rhs.flow && lhs.fragment?.id == rhs.fragment?.id && lhs.fragment?.later == rhs.fragment?.later
-        }
     }
 
     /// Decodes one captured frame; nil when it is not IP.
@@ -140,25 +135,7 @@ public enum Delivery {
         guard let packet = PacketDecoder.decode(bytes, linkType: linkType, wireLength: wireLength) else { return nil }
         let flow = Flow(source: packet.source, destination: packet.destination, proto: packet.proto.rawValue,
                         sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
-        return Frame(timeNs: timeNs, flow: flow, fragment: ipv4Fragment(bytes, linkType: linkType))
-    }
-
-    /// The identification and "later fragment" bit of an IPv4 fragment; nil when not fragmented.
-    static func ipv4Fragment(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) -> (id: UInt16, later: Bool)? {
-        func u16(_ at: Int) -> UInt16? { at + 1 < bytes.count ? UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1]) : nil }
-        var ip: Int
-        switch linkType {
-        case .raw: ip = 0
-        case .ethernet, .linuxCooked:
-            var typeAt = linkType == .ethernet ? 12 : 14
-            for _ in 0..<2 where u16(typeAt) == 0x8100 || u16(typeAt) == 0x88a8 { typeAt += 4 }
-            guard u16(typeAt) == 0x0800 else { return nil }
-            ip = typeAt + 2
-        }
-        guard ip < bytes.count, bytes[ip] >> 4 == 4, let id = u16(ip + 4), let fragment = u16(ip + 6) else { return nil }
-        let offset = fragment & 0x1fff, more = fragment & 0x2000 != 0
-        guard offset != 0 || more else { return nil }
-        return (id, offset != 0)
+        return Frame(timeNs: timeNs, flow: flow, fragment: packet.ipv4Fragment)
     }
 
     /// How long after its first fragment a later one is still taken as part

@@ -35,8 +35,7 @@ public enum TrafficControl {
 
     /// Removes podwall's filter from a hook, but only if the program in that
     /// slot is podwall's (its name starts with `pw_`). Returns whether it did.
-    @discardableResult
-    public static func detach(ifindex: UInt32, interface: String, hook: TCHook) throws -> Bool {
+    private static func detach(ifindex: UInt32, interface: String, hook: TCHook) throws -> Bool {
         guard let id = attachedProgramID(ifindex: ifindex, hook: hook), ProgramInfo.name(ofID: id)?.hasPrefix("pw_") == true else {
             return false
         }
@@ -56,8 +55,7 @@ public enum TrafficControl {
 
     /// Removes the clsact qdisc, but only while no filter is left on it:
     /// a CNI's own filters must survive podwall's uninstall.
-    @discardableResult
-    public static func removeClsactIfEmpty(ifindex: UInt32, interface: String) throws -> Bool {
+    private static func removeClsactIfEmpty(ifindex: UInt32, interface: String) throws -> Bool {
         let remaining = try TCFilterDump.count(ifindex: ifindex)
         guard remaining == 0 else { return false }
         let result = pw_shim_tc_hook_destroy(Int32(ifindex))

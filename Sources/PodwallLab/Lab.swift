@@ -105,7 +105,9 @@ public final class Lab: @unchecked Sendable {
 
     /// A directory for the lab's own files (the evaluation's captures),
     /// removed with the lab, also the lab of a crashed run.
-    public var temporaryDirectory: String { "/tmp/\(id)" }
+    public var temporaryDirectory: String { Self.temporaryDirectory(labID: id) }
+
+    static func temporaryDirectory(labID: String) -> String { "/tmp/\(labID)" }
 
     /// Creates `temporaryDirectory` (root only) and returns it.
     @discardableResult
@@ -192,7 +194,7 @@ public final class Lab: @unchecked Sendable {
             _ = try? Shell.run(["ip", "netns", "delete", namespace], check: false)
         }
         _ = try? Shell.run(["rm", "-rf", "/sys/fs/bpf/\(labID)"], check: false)
-        try? FileManager.default.removeItem(atPath: "/tmp/\(labID)")
+        try? FileManager.default.removeItem(atPath: temporaryDirectory(labID: labID))
         if let mount = CgroupHooks.cgroup2Mount() {
             removeCgroupTree("\(mount)/\(labID)")
         }

@@ -17,7 +17,7 @@ import Testing
 struct APIFuzzTests {
     static let token = "fuzz-T0ken_\(getpid())"
     static let cases = 5000
-    static let maxTTL: UInt64 = 365 * 86400
+    static let maxTTL = APIServer.maxTTLSeconds
 
     let state: APIState
     let app: Application<RouterResponder<BasicRequestContext>>

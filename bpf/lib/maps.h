@@ -8,8 +8,6 @@
 #include <bpf/bpf_helpers.h>
 #include "../podwall_abi.h"
 
-#include "hints.h"
-
 /* LRU so that a flood of new flows evicts old ones instead of failing;
  * enforcement state is never kept in an LRU map. */
 struct {

@@ -146,6 +146,14 @@ enum APIServer {
         return json(.ok, ["entries": rows, "count": all.count])
     }
 
+    /// At most a year: a TTL turned into nanoseconds must not overflow (the API fuzzer found that crash).
+    static let maxTTLSeconds: UInt64 = 365 * 86400
+
+    /// No TTL (never expires), or 1 second to a year.
+    static func validTTL(_ seconds: UInt64?) -> Bool {
+        seconds.map { $0 > 0 && $0 <= maxTTLSeconds } ?? true
+    }
+
     struct BlockRequest: Decodable {
         let prefix: String
         let ttl_seconds: UInt64?
@@ -156,7 +164,7 @@ enum APIServer {
             return error(.badRequest, "body: {\"prefix\": \"203.0.113.0/24\", \"ttl_seconds\": 3600}")
         }
         guard let prefix = IPPrefix(body.prefix) else { return error(.badRequest, "prefix: '\(body.prefix)' is not an address or CIDR") }
-        guard body.ttl_seconds.map({ $0 > 0 && $0 <= 365 * 86400 }) ?? true else { return error(.badRequest, "ttl_seconds: 1 to 31536000") }
+        guard validTTL(body.ttl_seconds) else { return error(.badRequest, "ttl_seconds: 1 to \(maxTTLSeconds)") }
         let expires = body.ttl_seconds.map { MonotonicClock.now() + $0 * 1_000_000_000 } ?? 0
         try state.datapath.blocklist.addDynamic(prefix, expiresNs: expires)
         return json(.created, ["prefix": prefix.description])
@@ -194,7 +202,7 @@ enum APIServer {
         let ifindex = interfaceIndex(body.interface)
         guard ifindex != 0 else { return error(.badRequest, "interface: no interface '\(body.interface)' on this node") }
         // Bounded as for blocks: a huge TTL would overflow the expiry (and crash the agent).
-        guard body.ttl_seconds.map({ $0 > 0 && $0 <= 365 * 86400 }) ?? true else { return error(.badRequest, "ttl_seconds: 1 to 31536000") }
+        guard validTTL(body.ttl_seconds) else { return error(.badRequest, "ttl_seconds: 1 to \(maxTTLSeconds)") }
         let now = MonotonicClock.now()
         try state.datapath.quarantine.update(
             ifindex, pw_quarantine(since_ns: now, expires_ns: body.ttl_seconds.map { now + $0 * 1_000_000_000 } ?? 0, drops: 0))

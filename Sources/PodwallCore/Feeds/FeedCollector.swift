@@ -112,7 +112,8 @@ struct FeedCollector {
         _ handle: @Sendable (inout FeedCollector, inout ParsedFeedBuilder, Int, UTF8Bytes) -> Void
     ) throws(FeedRejection) -> ParsedFeed {
         nonisolated(unsafe) let parts = FeedText.halves(text)
-        let lineOffsets = [0, FeedText.countLines(parts[0]) - 1]
+        let lineCounts = parts.map(FeedText.countLines)
+        let lineOffsets = [0, lineCounts[0] - 1]
         // One slot per part, each written by its own thread only.
         nonisolated(unsafe) let results = UnsafeMutableBufferPointer<(FeedCollector, ParsedFeedBuilder, lines: Int)?>.allocate(capacity: parts.count)
         results.initialize(repeating: nil)
@@ -120,7 +121,7 @@ struct FeedCollector {
         withoutActuallyEscaping(handle) { handle in
             let parse: @Sendable (Int) -> Void = { index in
                 var collector = FeedCollector(source: source, policy: policy, mode: mode)
-                var builder = ParsedFeedBuilder(expectedCount: min(FeedText.countLines(parts[index]), policy.maxEntries))
+                var builder = ParsedFeedBuilder(expectedCount: min(lineCounts[index], policy.maxEntries))
                 var lines = FeedLines(parts[index], atStart: index == 0)
                 while let (number, line) = lines.next() {
                     let trimmed = line.trimmingSpaces()
