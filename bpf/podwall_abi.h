@@ -34,6 +34,7 @@
 #define PW_MAP_CAPTURE_RINGS_NAME "pw_capture_rings"
 #define PW_MAP_CAPTURE_ON_NAME  "pw_capture_on"
 #define PW_MAP_CAPTURE_BUF_NAME "pw_capture_buf"
+#define PW_MAP_CLOCK_NAME       "pw_clock"
 
 /* Default sizes; the agent overrides them from its config before load. */
 #define PW_FLOWS_DEFAULT_ENTRIES   262144

@@ -28,13 +28,26 @@ public struct Iperf {
         self.seconds = seconds
     }
 
+    /// Sender on CPU 0 and receiver on CPU 1 in every run: where the
+    /// scheduler puts them otherwise moves the packet rate by more than the
+    /// per-packet cost being measured (the sender's CPU also runs the whole
+    /// softirq path, TC programs included).
+    private func command(seconds: Int, _ extra: [String]) -> [String] {
+        ["iperf3", "-c", server.ipv4, "-t", String(seconds), "-A", "0,1"] + extra
+    }
+
+    /// 64-byte datagrams as fast as the sender goes.
+    private static let udpFlood = ["-u", "-b", "0", "-l", "64"]
+
     func json(_ extra: [String]) throws -> [String: Any] {
-        // Sender on CPU 0 and receiver on CPU 1 in every run: where the
-        // scheduler puts them otherwise moves the packet rate by more than
-        // the per-packet cost being measured (the sender's CPU also runs the
-        // whole softirq path, TC programs included).
-        let result = try lab.inPod(client, ["iperf3", "-c", server.ipv4, "-t", String(seconds), "-J", "-A", "0,1"] + extra)
+        let result = try lab.inPod(client, command(seconds: seconds, ["-J"] + extra))
         return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+    }
+
+    /// Starts a 64-byte UDP flood of `seconds` in the background; the
+    /// caller reads the rate at the server (`Lab.snmpCounter`).
+    public func startUDPFlood(seconds: Int) throws -> Process {
+        try lab.spawnInPod(client, command(seconds: seconds, Self.udpFlood))
     }
 
     public func tcpGbits(port: Int? = nil) throws -> Double {
@@ -43,7 +56,7 @@ public struct Iperf {
     }
 
     public func udpPacketsPerSecond() throws -> Double {
-        let end = try json(["-u", "-b", "0", "-l", "64"])["end"] as! [String: Any]
+        let end = try json(Self.udpFlood)["end"] as! [String: Any]
         let sum = end["sum"] as! [String: Any]
         let received = (sum["packets"] as! Int) - (sum["lost_packets"] as! Int)
         return Double(received) / (sum["seconds"] as! Double)

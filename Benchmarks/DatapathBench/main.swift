@@ -115,6 +115,12 @@ for round in 1...rounds {
 }
 try apply(.none)
 
+/// The UDP ratio again, from windows of one long flood (AlternatingFlood).
+let alternatingCycles = 40
+let alternating = try AlternatingFlood<Mode>(iperf: iperf, window: 0.5, settle: 0.1)
+    .ratios(modes: [.none, .emptyProgram, .clientVeth], cycles: alternatingCycles, apply: apply)
+try apply(.none)
+
 /// What a program costs per packet on the real path, where caches are
 /// colder than in BPF_PROG_TEST_RUN's loop: the kernel's run-time
 /// statistics over one UDP flood, taken after the rounds because they slow
@@ -205,12 +211,23 @@ func row(_ name: String, _ values: [Mode: [Double]], _ format: (Double) -> Strin
     return "| \(name) | " + cells.joined(separator: " | ") + " |"
 }
 
+func alternatingRow(_ name: String, _ ratios: [Double]) -> String {
+    let sorted = ratios.sorted()
+    let middle = String(format: "%.3f-%.3f", sorted[sorted.count / 4], sorted[(sorted.count * 3) / 4])
+    return "| \(name) | \(String(format: "%.3f", median(sorted))) (\(middle)) | \(String(format: "%.3f", sorted.reduce(0, +) / Double(sorted.count))) |"
+}
+
 let attachedThrough = datapath.usesTCX ? "TCX" : "clsact"
 print("""
 | median of \(rounds) runs (ratio; per-round ratios, middle half) | no TC program | empty program, client veth, \(attachedThrough) | podwall, client veth, \(attachedThrough) | podwall, client veth, clsact | podwall, both veths, \(attachedThrough) |
 |---|---|---|---|---|---|
 \(row("iperf3 TCP, 1 stream, Gbit/s", tcp) { String(format: "%.2f", $0) })
 \(row("iperf3 UDP 64 B, received packets/s", udp) { String(Int($0)) })
+
+| 64 B UDP, one flood, \(alternatingCycles) windows of 0.5 s per mode, switched in turn | ratio to the no-program windows either side: median (middle half) | mean |
+|---|---|---|
+\(alternatingRow("empty program, client veth, \(attachedThrough)", alternating[.emptyProgram]!))
+\(alternatingRow("podwall, client veth, \(attachedThrough)", alternating[.clientVeth]!))
 
 | BPF_PROG_TEST_RUN, pw_from_pod | ns/packet |
 |---|---|

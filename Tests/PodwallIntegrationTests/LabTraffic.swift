@@ -145,11 +145,6 @@ extension Lab {
     /// IPv4 packets a namespace's stack received (`Ip: InReceives`), from
     /// any sender, to any port: what a block must keep at zero.
     func ipv4Received(_ namespace: String) throws -> Int {
-        let snmp = try Shell.run(["ip", "netns", "exec", namespace, "cat", "/proc/net/snmp"]).output
-        let lines = snmp.split(separator: "\n").filter { $0.hasPrefix("Ip: ") }.map { $0.split(separator: " ") }
-        guard lines.count == 2, let column = lines[0].firstIndex(of: "InReceives"), let value = Int(lines[1][column]) else {
-            throw TrafficFailure("no Ip InReceives in /proc/net/snmp of \(namespace)")
-        }
-        return value
+        try snmpCounter(namespace, group: "Ip", field: "InReceives")
     }
 }

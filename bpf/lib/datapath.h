@@ -3,6 +3,7 @@
 #define PODWALL_LIB_DATAPATH_H
 
 #include <linux/pkt_cls.h>
+#include "clock.h"
 #include "flow.h"
 #include "fragments.h"
 #include "capture.h"
@@ -13,10 +14,7 @@
 static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction direction)
 {
 	struct pw_packet pkt;
-	/* The coarse clock (one tick, a few ms) is enough for last_seen and
-	 * costs a fraction of bpf_ktime_get_ns(); flow creation and events,
-	 * which detection latency is measured from, read the precise clock. */
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = pw_coarse_now();
 
 	pw_count(PW_CNT_PACKETS, skb->gso_segs > 1 ? skb->gso_segs : 1);
 	pw_count(PW_CNT_BYTES, skb->len);

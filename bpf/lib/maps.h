@@ -155,4 +155,18 @@ struct {
 	__type(value, struct pw_capture_buf);
 } pw_capture_buf SEC(".maps");
 
+/* The coarse clock as last read on this CPU, and the jiffy it was read in
+ * (see clock.h). Each object has its own; nothing outside the kernel reads it. */
+struct pw_tick {
+	__u64 jiffies;
+	__u64 coarse_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_tick);
+} pw_clock SEC(".maps");
+
 #endif

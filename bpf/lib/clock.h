@@ -1,0 +1,31 @@
+/* The time stamp of every packet: the coarse monotonic clock (one tick, a
+ * few ms), enough for last_seen and for expiry checks. Flow creation and
+ * events, which detection latency is measured from, read the precise clock.
+ *
+ * Reading it costs a helper call, ~15 ns a packet on CPUs where every
+ * return is mitigated (SRSO), while bpf_jiffies64() is inlined into a load.
+ * The coarse clock only moves when jiffies do, so it is read once per tick
+ * on each CPU and kept. It may lag by a tick when read just as the tick
+ * lands; last_seen only ever moves forward, so nothing goes back in time. */
+#ifndef PODWALL_LIB_CLOCK_H
+#define PODWALL_LIB_CLOCK_H
+
+#include "hints.h"
+#include "maps.h"
+
+static __always_inline __u64 pw_coarse_now(void)
+{
+	__u32 zero = 0;
+	struct pw_tick *tick = bpf_map_lookup_elem(&pw_clock, &zero);
+	__u64 jiffies = bpf_jiffies64();
+
+	if (pw_unlikely(!tick))
+		return bpf_ktime_get_coarse_ns();
+	if (pw_unlikely(tick->jiffies != jiffies)) {
+		tick->coarse_ns = bpf_ktime_get_coarse_ns();
+		tick->jiffies = jiffies;
+	}
+	return tick->coarse_ns;
+}
+
+#endif
