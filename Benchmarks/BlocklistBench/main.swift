@@ -51,7 +51,7 @@ try (feed.map(\.description).joined(separator: "\n") + "\n").write(toFile: feedP
 
 // ipset and nft get the same set, in a namespace of their own so the host's firewall is untouched.
 let namespace = "pwbench-\(getpid())"
-_ = try Shell.run(["ip", "netns", "add", namespace])
+try Shell.run(["ip", "netns", "add", namespace])
 defer { _ = try? Shell.run(["ip", "netns", "delete", namespace], check: false) }
 let v4 = feed.filter { $0.family == .v4 }, v6 = feed.filter { $0.family == .v6 }
 let ipsetScript = "create pwv4 hash:net family inet maxelem \(entries * 2)\ncreate pwv6 hash:net family inet6 maxelem \(entries * 2)\n"
@@ -94,9 +94,9 @@ let reloadFromFile = try seconds {
     fileReload = try FeedLoader.loadFileNow(FeedSource(name: "bench", path: changedPath), into: datapath.blocklist)
 }
 
-let ipset = try seconds { _ = try Shell.run(["ip", "netns", "exec", namespace, "sh", "-c", "ipset restore < \(directory)/ipset.txt"]) }
+let ipset = try seconds { try Shell.run(["ip", "netns", "exec", namespace, "sh", "-c", "ipset restore < \(directory)/ipset.txt"]) }
 _ = try? Shell.run(["ip", "netns", "exec", namespace, "sh", "-c", "ipset destroy pwv4; ipset destroy pwv6"], check: false)
-let nft = try seconds { _ = try Shell.run(["ip", "netns", "exec", namespace, "nft", "-f", directory + "/nft.txt"]) }
+let nft = try seconds { try Shell.run(["ip", "netns", "exec", namespace, "nft", "-f", directory + "/nft.txt"]) }
 
 print("""
 | \(entries) entries (\(v4.count) IPv4, \(v6.count) IPv6; \(feed.filter { $0.isSingleAddress }.count) single addresses) | seconds | vs podwall |

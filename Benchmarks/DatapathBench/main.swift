@@ -1,7 +1,7 @@
 // Data-path benchmark: BPF_PROG_TEST_RUN cost per packet, and iperf3 TCP
 // throughput and 64-byte UDP packet rate across a pod veth with and without
 // podwall attached, interleaved, in one run on this machine.
-// Run as root: swift run -c release podwall-datapath-bench [rounds] [seconds]
+// Run as root: swift run -c release podwall-datapath-bench [rounds] [seconds] [blocklist entries] [alternating cycles]
 import Foundation
 import PodwallBenchSupport
 import PodwallCore
@@ -13,6 +13,8 @@ let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5
 let seconds = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
 /// Blocklist entries loaded while podwall is attached (none of them matches the test traffic).
 let blocklistEntries = arguments.count > 3 ? Int(arguments[3]) ?? 0 : 0
+/// Passes through the modes of the alternating-window measurement.
+let alternatingCycles = arguments.count > 4 ? Int(arguments[4]) ?? 4 * rounds : 4 * rounds
 
 /// A TCP ACK of flow `port` from the pod, 64 bytes of payload.
 func tcpPacket(sourcePort: UInt16) -> [UInt8] {
@@ -116,7 +118,6 @@ for round in 1...rounds {
 try apply(.none)
 
 /// The UDP ratio again, from windows of one long flood (AlternatingFlood).
-let alternatingCycles = 40
 let alternating = try AlternatingFlood<Mode>(iperf: iperf, window: 0.5, settle: 0.1)
     .ratios(modes: [.none, .emptyProgram, .clientVeth], cycles: alternatingCycles, apply: apply)
 try apply(.none)

@@ -46,7 +46,8 @@ public final class Agent: Sendable {
         let identities = PodIdentities(procRoot: configuration.procRoot, kubelet: configuration.kubelet, logger: logger)
         pipeline.podNames = { identities.name($0) }
         let api = APIState(datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
-                           token: APIState.readToken(configuration.apiTokenFile, logger: logger))
+                           token: APIState.readToken(configuration.apiTokenFile, logger: logger),
+                           feedPolicy: configuration.feedPolicy)
         api.onScrape {
             metrics.refresh(.init(datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
                                   captures: captures?.totals ?? .init()))

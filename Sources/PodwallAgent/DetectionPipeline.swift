@@ -163,7 +163,7 @@ final class AlertOutput: @unchecked Sendable {
             return
         }
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)   // a failure is reported just below
         }
         guard let file = FileHandle(forWritingAtPath: path) else {
             throw ValidationFailure("cannot open alerts file \(path) for writing")

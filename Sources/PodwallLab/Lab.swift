@@ -158,6 +158,7 @@ public final class Lab: @unchecked Sendable {
         try spawn(["ip", "netns", "exec", namespace] + command, logFile: logFile)
     }
 
+    @discardableResult
     public func spawnInPod(_ pod: Pod, _ command: [String], logFile: String? = nil) throws -> Process {
         try spawn(inNamespace: pod.namespace, command, logFile: logFile)
     }

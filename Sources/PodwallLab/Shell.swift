@@ -28,8 +28,6 @@ public enum Shell {
         }
     }
 
-    /// Runs a command to completion, capturing its output.
-    @discardableResult
     /// `command` with every signal unblocked. Processes started from a Swift
     /// program inherit the blocked signal mask of Dispatch's threads, and a
     /// tool that paces itself with SIGALRM (hping3 -i) then hangs.
@@ -37,6 +35,9 @@ public enum Shell {
         ["perl", "-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die; exec { $ARGV[0] } @ARGV or die", "--"] + command
     }
 
+    /// Runs a command to completion, capturing its output. With `check`, a
+    /// failure throws, so callers that only need it done may ignore the result.
+    @discardableResult
     public static func run(_ arguments: [String], input: String? = nil, check: Bool = true) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -271,7 +271,7 @@ enum APIFuzz {
     ]
 
     static func prefixText(_ rng: inout SplitMix64) -> String {
-        if chance(30, &rng) { return pick(Array(prefixes.prefix(12)), &rng) }   // the valid ones
+        if chance(30, &rng) { return pick(Array(prefixes.prefix(12)), &rng) }   // the ones that parse
         if chance(30, &rng) {
             if chance(60, &rng) {
                 let address = "\(rng.next() % 256).\(rng.next() % 256).\(rng.next() % 256).\(rng.next() % 256)"
@@ -369,7 +369,9 @@ enum APIFuzz {
         if let ttl { members.append(("ttl_seconds", ttl.json)) }
         let (bytes, keepsVerdict, unknown) = mangle(object(members, &rng), &rng, oversized: oversized)
         var expected = Expected.rejected
-        if case .string(let text) = prefix, let parsed = IPPrefix(text), case let seconds? = validTTL(ttl?.value), keepsVerdict {
+        // Prefixes broader than the feed limits (the /0s) are refused like bad ones.
+        if case .string(let text) = prefix, let parsed = IPPrefix(text), FeedPolicy().refusal(of: parsed, token: text) == nil,
+           case let seconds? = validTTL(ttl?.value), keepsVerdict {
             expected = .block(parsed, ttl: seconds)
         }
         return Request(method: .post, uri: "/v1/blocklist", body: bytes, expected: unknown ? .unknown : expected, isWrite: true)

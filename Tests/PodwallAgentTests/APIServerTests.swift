@@ -73,7 +73,9 @@ struct APIServerTests {
             try await client.execute(uri: "/v1/blocklist", method: .post, headers: [.authorization: "Bearer wrong"], body: add) {
                 #expect($0.status == .unauthorized)
             }
-            for bad in [#"{"prefix": "203.0.113.0/33"}"#, #"{"prefix": 5}"#, "not json", #"{"prefix": "1.2.3.4", "ttl_seconds": 0}"#] {
+            // A /0 (or anything broader than the feed policy allows) would cut every pod off.
+            for bad in [#"{"prefix": "203.0.113.0/33"}"#, #"{"prefix": 5}"#, "not json", #"{"prefix": "1.2.3.4", "ttl_seconds": 0}"#,
+                        #"{"prefix": "0.0.0.0/0"}"#, #"{"prefix": "::/0"}"#, #"{"prefix": "10.0.0.0/7"}"#] {
                 try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth, body: ByteBuffer(string: bad)) { response in
                     #expect(response.status == .badRequest, "\(bad)")
                     #expect(body(response)["error"] is String)

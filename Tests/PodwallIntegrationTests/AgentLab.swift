@@ -29,6 +29,7 @@ final class AgentLab {
 
     var binary: String { PodwallBinary.path }
 
+    @discardableResult
     func podwall(_ arguments: [String], check: Bool = true) throws -> Shell.Result {
         try Shell.run(lab.nodeCommand([binary] + arguments + ["--pin-root", lab.pinRoot]), check: check)
     }

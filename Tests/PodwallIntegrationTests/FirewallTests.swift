@@ -125,8 +125,11 @@ struct FirewallTests {
         #expect(errorLines.allSatisfy { $0.range(of: #"bad-lines\.txt:\d+: "#, options: .regularExpression) != nil })
         #expect(rejected.error.contains("previous version of the feed stays enforced"))
         #expect(try env.podwall(["blocklist", "list", "--json"]).output == before, "a rejected feed changes nothing")
+        // A /0 by hand would cut every pod off: refused as in a feed, unless asked for.
         let broad = try env.podwall(["blocklist", "add", "0.0.0.0/0"], check: false)
-        #expect(broad.succeeded, "by hand, an operator may list what they like")
+        #expect(!broad.succeeded && broad.error.contains("broader than the minimum prefix /8"), "\(broad.error)")
+        #expect(try env.podwall(["blocklist", "list", "--json"]).output == before, "a refused entry changes nothing")
+        #expect(try env.podwall(["blocklist", "add", "0.0.0.0/0", "--allow-broad", "--ttl", "1s"]).succeeded)
     }
 }
 

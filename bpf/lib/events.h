@@ -3,16 +3,22 @@
 
 #include "counters.h"
 
-/* Sends one flow record; a full ring buffer is counted, never silent. */
-static __always_inline void pw_emit_flow_event(enum pw_event_type type, const struct pw_flow_key *key,
-					       const struct pw_flow_value *value, __u8 direction,
-					       __u8 end_reason)
+/* Sends one flow record; a full ring buffer is counted, never silent.
+ * A global function, not inlined: the data path calls it from five places,
+ * all off the path of an established flow's packet, which stays short (fewer
+ * instruction-cache lines between two packets). The verifier checks it once,
+ * on its own, so it must accept NULL pointers. */
+__noinline int pw_emit_flow_event(__u32 type, const struct pw_flow_key *key, const struct pw_flow_value *value,
+				  __u32 direction, __u32 end_reason)
 {
+	if (!key || !value)
+		return 0;
+
 	struct pw_flow_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
 
 	if (!event) {
 		pw_count(PW_CNT_RINGBUF_DROPS, 1);
-		return;
+		return 0;
 	}
 	/* Records live only in the ring, so clang would leave their types out of
 	 * BTF; naming the type keeps it there for tools and the ABI test. */
@@ -28,6 +34,7 @@ static __always_inline void pw_emit_flow_event(enum pw_event_type type, const st
 	__builtin_memset(event->pad, 0, sizeof(event->pad));
 	__builtin_memcpy(&event->value, value, sizeof(*value));
 	bpf_ringbuf_submit(event, 0);
+	return 0;
 }
 
 #endif

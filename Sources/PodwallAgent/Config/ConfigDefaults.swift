@@ -41,6 +41,11 @@ public enum ConfigDefaults {
           config: null
           # Skip bad feed lines instead of rejecting the whole feed.
           lenient: false
+          # Entries broader than these prefix lengths (a /0 would cut every pod off) are
+          # refused, in feeds and in API requests, unless allow_broad is true.
+          allow_broad: false
+          min_prefix_v4: 8
+          min_prefix_v6: 32
           # How often feed URLs are downloaded again (conditional requests).
           url_interval_seconds: 3600
 

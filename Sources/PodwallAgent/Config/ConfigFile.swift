@@ -7,6 +7,9 @@ struct ConfigFile: Decodable {
         var sources: [String]
         var config: String?
         var lenient: Bool
+        var allow_broad: Bool
+        var min_prefix_v4: Int
+        var min_prefix_v6: Int
         var url_interval_seconds: Double
     }
 

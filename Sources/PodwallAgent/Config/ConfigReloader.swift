@@ -79,7 +79,7 @@ extension AgentConfiguration {
         if flowEntries != other.flowEntries { keys.append("flow_entries") }
         if attachMode != other.attachMode { keys.append("tc_attach") }
         if cgroupPath != other.cgroupPath { keys.append("cgroup") }
-        if feeds.map(\.path) != other.feeds.map(\.path) || feedMode != other.feedMode || feedURLPollSeconds != other.feedURLPollSeconds {
+        if feeds.map(\.path) != other.feeds.map(\.path) || feedMode != other.feedMode || feedPolicy != other.feedPolicy || feedURLPollSeconds != other.feedURLPollSeconds {
             keys.append("feeds")
         }
         var detectors = detection, otherDetectors = other.detection

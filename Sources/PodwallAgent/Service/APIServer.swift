@@ -16,18 +16,22 @@ public final class APIState: @unchecked Sendable {
     let captures: CaptureStore?
     /// The bearer token for writes; nil refuses every write.
     let token: String?
+    /// The limits feeds are held to apply to entries added through the API too.
+    let feedPolicy: FeedPolicy
     private let lock = NSLock()
     private var ready = false
     private var attached = 0
     private var names: [UInt32: String] = [:]
     private var refreshMetrics: @Sendable () -> Void = {}
 
-    init(datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?) {
+    init(datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
+         feedPolicy: FeedPolicy = FeedPolicy()) {
         self.datapath = datapath
         self.metrics = metrics
         self.alerts = alerts
         self.captures = captures
         self.token = token
+        self.feedPolicy = feedPolicy
     }
 
     func markReady(interfaces: Int) { lock.withLock { ready = true; attached = interfaces } }
@@ -164,6 +168,7 @@ enum APIServer {
             return error(.badRequest, "body: {\"prefix\": \"203.0.113.0/24\", \"ttl_seconds\": 3600}")
         }
         guard let prefix = IPPrefix(body.prefix) else { return error(.badRequest, "prefix: '\(body.prefix)' is not an address or CIDR") }
+        if let refusal = state.feedPolicy.refusal(of: prefix, token: body.prefix) { return error(.badRequest, "prefix: \(refusal)") }
         guard validTTL(body.ttl_seconds) else { return error(.badRequest, "ttl_seconds: 1 to \(maxTTLSeconds)") }
         let expires = body.ttl_seconds.map { MonotonicClock.now() + $0 * 1_000_000_000 } ?? 0
         try state.datapath.blocklist.addDynamic(prefix, expiresNs: expires)

@@ -54,14 +54,7 @@ struct BlocklistCommand: AsyncParsableCommand {
         @Flag(help: "Skip bad lines (and report how many) instead of rejecting the feed.")
         var lenient = false
 
-        @Flag(help: "Accept entries broader than the minimum prefix lengths, such as 0.0.0.0/0.")
-        var allowBroad = false
-
-        @Option(help: "Shortest IPv4 prefix accepted.")
-        var minPrefixV4 = 8
-
-        @Option(help: "Shortest IPv6 prefix accepted.")
-        var minPrefixV6 = 32
+        @OptionGroup var breadth: BreadthOptions
 
         @OptionGroup var pins: PinOptions
 
@@ -75,14 +68,10 @@ struct BlocklistCommand: AsyncParsableCommand {
             } else {
                 feedFormat = nil
             }
-            var policy = FeedPolicy()
-            policy.minimumIPv4PrefixLength = minPrefixV4
-            policy.minimumIPv6PrefixLength = minPrefixV6
-            policy.allowBroad = allowBroad
             let source = FeedSource(name: name ?? FeedSource.defaultName(for: path), path: path, format: feedFormat)
             try await reportingKernelErrors {
                 do {
-                    for report in try await FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: policy,
+                    for report in try await FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: breadth.policy,
                                                             mode: lenient ? .lenient : .strict) {
                         print(report)
                     }
@@ -110,10 +99,15 @@ struct BlocklistCommand: AsyncParsableCommand {
         @Option(help: "Why (printed and logged).")
         var reason: String?
 
+        @OptionGroup var breadth: BreadthOptions
+
         @OptionGroup var pins: PinOptions
 
         func run() async throws {
             let prefix = try parsePrefix(cidr)
+            if let refusal = breadth.policy.refusal(of: prefix, token: cidr) {
+                throw ValidationError.failure(refusal)
+            }
             let expires = try expiry(ttl, from: MonotonicClock.now())
             try await reportingKernelErrors {
                 try BlocklistCommand.open(pins).addDynamic(prefix, expiresNs: expires)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import PodwallCore
 import PodwallKernel
 
 struct PinOptions: ParsableArguments {
@@ -45,5 +46,22 @@ import Foundation
 enum FileHandleOutput {
     static func standardError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// How broad a blocklist entry may be: a /0 or a /1 would cut every pod
+/// off the internet, so entries shorter than the minimums are refused.
+struct BreadthOptions: ParsableArguments {
+    @Flag(help: "Accept entries broader than the minimum prefix lengths, such as 0.0.0.0/0.")
+    var allowBroad = false
+
+    @Option(help: "Shortest IPv4 prefix accepted.")
+    var minPrefixV4 = 8
+
+    @Option(help: "Shortest IPv6 prefix accepted.")
+    var minPrefixV6 = 32
+
+    var policy: FeedPolicy {
+        FeedPolicy(minimumIPv4PrefixLength: minPrefixV4, minimumIPv6PrefixLength: minPrefixV6, allowBroad: allowBroad)
     }
 }
