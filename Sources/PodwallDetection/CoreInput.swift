@@ -65,7 +65,7 @@ extension Aggregator {
                                  observedSince: UInt64 = 0) -> [Alert] {
         var alerts: [Alert] = []
         if case .end = event.kind, event.flow.podInitiated {
-            let sample = FlowSample(event.flow, at: wall(event.timestamp), predatesObservation: event.flow.firstSeen < observedSince)
+            let sample = FlowSample(event.flow, at: wall(event.timestamp), observedSince: observedSince)
             alerts += observe(sample, now: now)
         }
         return alerts + observe(FlowEvent(event, wall: wall), now: now)
@@ -75,14 +75,15 @@ extension Aggregator {
     /// first seen (kernel clock) before `observedSince` predate observation.
     public mutating func sample(_ flows: [FlowRecord], at time: UInt64, now: UInt64, observedSince: UInt64 = 0) -> [Alert] {
         flows.filter { $0.podInitiated && !$0.closed }.flatMap {
-            observe(FlowSample($0, at: time, predatesObservation: $0.firstSeen < observedSince), now: now)
+            observe(FlowSample($0, at: time, observedSince: observedSince), now: now)
         }
     }
 }
 
 extension FlowSample {
-    public init(_ flow: FlowRecord, at time: UInt64, predatesObservation: Bool = false) {
+    /// A flow first seen (kernel clock) before `observedSince` predates observation.
+    public init(_ flow: FlowRecord, at time: UInt64, observedSince: UInt64 = 0) {
         self.init(key: FlowKey(flow.key), timestampNs: time, bytesPodToRemote: flow.fromPod.bytes,
-                  predatesObservation: predatesObservation)
+                  predatesObservation: flow.firstSeen < observedSince)
     }
 }

@@ -47,7 +47,7 @@ public struct EvalRunner {
         }
         var results = scenarios.map { scenario in
             var result = ScenarioResult(scenario: scenario.name, expected: scenario.expected)
-            result.response = scenario.target == nil ? nil : scenario.response
+            result.response = scenario.measured?.response
             return result
         }
         let tcpdump = Shell.isInstalled("tcpdump")
@@ -56,6 +56,7 @@ public struct EvalRunner {
                 results[index].skipped = "\(missing) is not installed"
                 continue
             }
+            let receiver = scenario.measured.map { Receiver.of($0.target, pods) }
             for repetition in 1...options.repetitions {
                 // The alert's time is the agent's CLOCK_MONOTONIC shifted by the
                 // CLOCK_REALTIME offset it takes at start; the tap stamps
@@ -64,8 +65,8 @@ public struct EvalRunner {
                 let offsetBefore = MonotonicClock.wallClockOffset()
                 try reset(pods, agent: agent, scenario: scenario)
                 var tap: Result<ReceiverTap, Error>?
-                if let target = scenario.target, scenario.response != nil {
-                    tap = tcpdump ? Result { try ReceiverTap(lab: lab, receiver: .of(target, pods), name: "run-\(index + 1)-\(repetition)") }
+                if let receiver {
+                    tap = tcpdump ? Result { try ReceiverTap(lab: lab, receiver: receiver, name: "run-\(index + 1)-\(repetition)") }
                         : .failure(ReceiverTap.Failure(description: "tcpdump is not installed"))
                 }
                 let before = agent.alerts().count
@@ -83,8 +84,8 @@ public struct EvalRunner {
                     line += String(format: "; detect %.1f ms", alert["detection_latency_ms"] as? Double ?? .nan)
                     if let remediation = alert["response_latency_ms"] as? Double { line += String(format: ", in force %.1f ms later", remediation) }
                 }
-                if let capture, let response = scenario.response, let target = scenario.target {
-                    line += "; " + measure(capture, response: response, receiver: .of(target, pods), alert: alert,
+                if let capture, let response = scenario.measured?.response, let receiver {
+                    line += "; " + measure(capture, response: response, receiver: receiver, alert: alert,
                                            clockUncertaintyNs: drift + Self.clockReadAllowanceNs, repetition: repetition, into: &results[index])
                 }
                 progress(line)

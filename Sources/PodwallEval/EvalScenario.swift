@@ -18,20 +18,19 @@ public struct EvalScenario: Sendable {
     public let expected: String?
     /// Tools it needs (skipped, and said so, when one is missing).
     public let tools: [String]
-    /// What the expected alert's response does to the attacker's traffic
-    /// (nil: nothing to measure at the target), and where the attacker's
-    /// packets arrive when they get through.
-    public let response: Delivery.Response?
-    public let target: Receiver.Target?
+    /// What the expected alert's response does to the attacker's traffic,
+    /// and where the attacker's packets arrive when they get through (nil for
+    /// benign scenarios: nothing to measure at a target).
+    public let measured: (response: Delivery.Response, target: Receiver.Target)?
     public let play: @Sendable (EvalPods) throws -> Void
 
-    public static func attack(_ name: String, _ expected: String, tools: [String], response: Delivery.Response? = nil,
-                              target: Receiver.Target? = nil, _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
-        EvalScenario(name: name, expected: expected, tools: tools, response: response, target: target, play: play)
+    public static func attack(_ name: String, _ expected: String, tools: [String], response: Delivery.Response,
+                              target: Receiver.Target, _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
+        EvalScenario(name: name, expected: expected, tools: tools, measured: (response, target), play: play)
     }
 
     public static func benign(_ name: String, tools: [String], _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
-        EvalScenario(name: name, expected: nil, tools: tools, response: nil, target: nil, play: play)
+        EvalScenario(name: name, expected: nil, tools: tools, measured: nil, play: play)
     }
 }
 
