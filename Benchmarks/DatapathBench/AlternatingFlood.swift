@@ -12,18 +12,26 @@ struct AlternatingFlood<Mode: Hashable> {
     let window: Double
     let settle: Double
 
-    /// Each mode's ratios to the mean of the nearest `baseline` windows
-    /// before and after it, over `cycles` passes through `modes` (which
-    /// starts with the baseline).
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Each mode's ratios to the baseline, interpolated between the nearest
+    /// `baseline` windows before and after it (weighted by distance, so a
+    /// steady drift favours no position in the cycle), over `cycles` passes
+    /// through `modes` (which starts with the baseline).
     func ratios(modes: [Mode], cycles: Int, apply: (Mode) throws -> Void) throws -> [Mode: [Double]] {
+        guard cycles >= 1, modes.count >= 2 else { throw Failure(description: "alternating windows need a cycle and two modes") }
         let baseline = modes[0]
         let rates = try windowRates(modes: modes, cycles: cycles, apply: apply)
         var ratios: [Mode: [Double]] = [:]
         for (index, (mode, rate)) in rates.enumerated() where mode != baseline {
-            let before = rates[..<index].last { $0.mode == baseline }
-            let after = rates[(index + 1)...].first { $0.mode == baseline }
+            let before = rates[..<index].lastIndex { $0.mode == baseline }
+            let after = rates[(index + 1)...].firstIndex { $0.mode == baseline }
             guard let before, let after else { continue }
-            ratios[mode, default: []].append(rate / ((before.rate + after.rate) / 2))
+            let towardsAfter = Double(index - before) / Double(after - before)
+            let expected = rates[before].rate * (1 - towardsAfter) + rates[after].rate * towardsAfter
+            ratios[mode, default: []].append(rate / expected)
         }
         return ratios
     }
@@ -49,6 +57,7 @@ struct AlternatingFlood<Mode: Hashable> {
             let start = (count: try received(), time: Date())
             usleep(useconds_t(window * 1e6))
             let end = (count: try received(), time: Date())
+            guard flood.isRunning else { throw Failure(description: "iperf3's flood ended before the windows did") }
             rates.append((mode, Double(end.count - start.count) / end.time.timeIntervalSince(start.time)))
             FileHandle.standardError.write(Data("window \(rates.count) \(mode): \(Int(rates.last!.rate)) datagrams/s\n".utf8))
         }

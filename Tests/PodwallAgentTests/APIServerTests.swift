@@ -98,6 +98,23 @@ struct APIServerTests {
         }
     }
 
+    @Test func theAgentsFeedLimitsApplyToTheAPI() async throws {
+        let strict = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
+                              feedPolicy: FeedPolicy(minimumIPv4PrefixLength: 16))
+        let broad = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
+                             feedPolicy: FeedPolicy(allowBroad: true))
+        let post = { (state: APIState, prefix: String) async throws -> HTTPResponse.Status in
+            try await Application(router: APIServer.router(state)).test(.router) { client in
+                try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth,
+                                         body: ByteBuffer(string: #"{"prefix": "\#(prefix)", "ttl_seconds": 60}"#)) { $0.status }
+            }
+        }
+        #expect(try await post(strict, "10.0.0.0/12") == .badRequest, "feeds.min_prefix_v4: 16 refuses a /12")
+        #expect(try await post(strict, "10.0.0.0/16") == .created)
+        #expect(try await post(broad, "0.0.0.0/0") == .created, "feeds.allow_broad accepts a /0")
+        for prefix in state.datapath.blocklist.entries().keys { _ = try state.datapath.blocklist.removeDynamic(prefix) }
+    }
+
     @Test func quarantineByInterface() async throws {
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/quarantine", method: .post, headers: Self.auth,

@@ -64,7 +64,7 @@ struct CrowdSecStreamParserTests {
             "lapi:6: decision has no 'duration' string",
             "lapi:7: decision has no 'scope' string",
             "lapi:8: decision has no 'value' string",
-            "lapi:9: '0.0.0.0/0' is broader than the minimum prefix /8 (set allow_broad to accept)",
+            "lapi:9: '0.0.0.0/0' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)",
             "lapi:1: decision is not a JSON object",
             "lapi:12: '10.0.0.1/8' has host bits set",
         ])

@@ -39,11 +39,11 @@ struct FeedPolicyTests {
     }
 
     @Test(arguments: [
-        ("0.0.0.0/0", "'0.0.0.0/0' is broader than the minimum prefix /8 (set allow_broad to accept)"),
-        ("224.0.0.0/3", "'224.0.0.0/3' is broader than the minimum prefix /8 (set allow_broad to accept)"),
-        ("::/0", "'::/0' is broader than the minimum prefix /32 (set allow_broad to accept)"),
-        ("2001::/16", "'2001::/16' is broader than the minimum prefix /32 (set allow_broad to accept)"),
-        ("::ffff:0.0.0.0/96", "'::ffff:0.0.0.0/96' is broader than the minimum prefix /8 (set allow_broad to accept)"),
+        ("0.0.0.0/0", "'0.0.0.0/0' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)"),
+        ("224.0.0.0/3", "'224.0.0.0/3' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)"),
+        ("::/0", "'::/0' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)"),
+        ("2001::/16", "'2001::/16' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)"),
+        ("::ffff:0.0.0.0/96", "'::ffff:0.0.0.0/96' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)"),
     ])
     func refusesBroadPrefixes(_ text: String, _ reason: String) {
         #expect(errorTexts { () throws(FeedRejection) in try PlainListParser.parse(text, source: "p") } == ["p:1: \(reason)"])
@@ -51,7 +51,7 @@ struct FeedPolicyTests {
 
     @Test(arguments: ["::/32", "::/64", "::/80"])
     func refusesIPv6PrefixesCoveringMappedIPv4(_ text: String) throws {
-        let reason = "p:1: '\(text)' covers all IPv4 addresses (::ffff:0:0/96) (set allow_broad to accept)"
+        let reason = "p:1: '\(text)' covers all IPv4 addresses (::ffff:0:0/96) (feeds.allow_broad or --allow-broad to accept)"
         #expect(errorTexts { () throws(FeedRejection) in try PlainListParser.parse(text, source: "p") } == [reason])
         #expect(try PlainListParser.parse(text, source: "p", policy: FeedPolicy(allowBroad: true)).count == 1)
         #expect(try PlainListParser.parse("::/128\n::1\n::/96\n64:ff9b::/96", source: "p").count == 4)

@@ -111,7 +111,7 @@ struct PlainListParserTests {
             "x.txt:4: '1.2.3.0/33' has prefix length 33, IPv4 allows 0-32",
             "x.txt:5: '10.1.2.3/8' has host bits set",
             "x.txt:6: '01.2.3.4' is not an IPv4 address",
-            "x.txt:7: '0.0.0.0/0' is broader than the minimum prefix /8 (set allow_broad to accept)",
+            "x.txt:7: '0.0.0.0/0' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)",
             "x.txt:8: '2001:db8::/129' has prefix length 129, IPv6 allows 0-128",
             "x.txt:9: '1:2:3:4:5:6:7:8:9' is not an IPv6 address",
             "x.txt:10: '::1::' is not an IPv6 address",
@@ -119,7 +119,7 @@ struct PlainListParserTests {
             "x.txt:12: 'fe80::1%eth0' is not an IPv6 address",
             "x.txt:13: 'not-an-address' is not an IP address or prefix",
             "x.txt:14: unexpected text 'extra' after '198.51.100.7'",
-            "x.txt:15: '::/0' is broader than the minimum prefix /32 (set allow_broad to accept)",
+            "x.txt:15: '::/0' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)",
             "x.txt:16: '10.0.0.0/08' has an invalid prefix length",
         ])
     }

@@ -40,7 +40,7 @@ struct SpamhausParserTests {
     @Test func refusesIPv6BroaderThanDefaultMinimum() {
         // /29 is shorter than the default IPv6 minimum of /32.
         #expect(errorTexts { () throws(FeedRejection) in try SpamhausDropJSONParser.parse(Self.json, source: "drop.json") } == [
-            "drop.json:4: '2a06:e480::/29' is broader than the minimum prefix /32 (set allow_broad to accept)",
+            "drop.json:4: '2a06:e480::/29' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)",
         ])
     }
 

@@ -108,7 +108,7 @@ extension DatapathTestRunTests {
         let prefix = IPPrefix("198.18.0.12")!
         try datapath.blocklist.addDynamic(prefix, expiresNs: MonotonicClock.now() + 60_000_000_000)
         try send(Self.tcp(0x02), expect: Self.tcActShot)
-        // The data path reads the coarse clock (one tick behind at most).
+        // The data path reads the coarse clock, cached per CPU (two ticks behind at most).
         try datapath.blocklist.addDynamic(prefix, expiresNs: MonotonicClock.now() - 50_000_000)
         try send(Self.tcp(0x02))
         #expect(try datapath.blocklist.expire(nowNs: MonotonicClock.now()) == [prefix])

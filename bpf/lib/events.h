@@ -5,9 +5,9 @@
 
 /* Sends one flow record; a full ring buffer is counted, never silent.
  * A global function, not inlined: the data path calls it from five places,
- * none on the path of an established flow's packet, and one copy instead of
- * five makes the TC program 2 KB (15 %) smaller. The verifier checks it once,
- * on its own, so it must accept NULL pointers. */
+ * each at most once per flow and never on the steady-state path, and one
+ * copy instead of five makes the TC program 2 KB (14 %) smaller. The verifier
+ * checks it once, on its own, so it must accept NULL pointers. */
 __noinline int pw_emit_flow_event(__u32 type, const struct pw_flow_key *key, const struct pw_flow_value *value,
 				  __u32 direction, __u32 end_reason)
 {

@@ -106,7 +106,9 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 
 	__u64 last = value->last_drop_event_ns;
 
-	if (now - last < PW_DROP_EVENT_INTERVAL_NS && last != 0)
+	/* Signed: `now` is per-CPU (clock.h) and may trail another CPU's `last`
+	 * by a tick, which must read as "too soon", not as a wrapped-around gap. */
+	if ((__s64)(now - last) < (__s64)PW_DROP_EVENT_INTERVAL_NS && last != 0)
 		return TC_ACT_SHOT;
 	/* Claim the event slot; a CPU that loses the race stays quiet. */
 	if (__sync_val_compare_and_swap(&value->last_drop_event_ns, last, now) != last)
@@ -216,7 +218,7 @@ static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_
 	__u32 prefixlen = match->prefixlen;
 
 	/* The matched prefix is searched for only when an event may go out. */
-	if (value && prefixlen == 0 && now - value->last_drop_event_ns >= PW_DROP_EVENT_INTERVAL_NS)
+	if (value && prefixlen == 0 && (__s64)(now - value->last_drop_event_ns) >= (__s64)PW_DROP_EVENT_INTERVAL_NS)
 		prefixlen = pw_block_prefixlen(remote, match->entry);
 	return pw_flow_drop(skb, &key, value, direction, PW_DROP_BLOCKLIST, remote, prefixlen, now);
 }

@@ -42,7 +42,7 @@ public enum ConfigDefaults {
           # Skip bad feed lines instead of rejecting the whole feed.
           lenient: false
           # Entries broader than these prefix lengths (a /0 would cut every pod off) are
-          # refused, in feeds and in API requests, unless allow_broad is true.
+          # refused, in feeds and in API requests, unless allow_broad is true (restart to change).
           allow_broad: false
           min_prefix_v4: 8
           min_prefix_v6: 32

@@ -41,12 +41,12 @@ public struct FeedPolicy: Sendable, Hashable {
         guard !allowBroad else { return nil }
         let minimum = minimumPrefixLength(for: prefix.family)
         if prefix.length < minimum {
-            return "'\(token())' is broader than the minimum prefix /\(minimum) (set allow_broad to accept)"
+            return "'\(token())' is broader than the minimum prefix /\(minimum) (feeds.allow_broad or --allow-broad to accept)"
         }
         // Kernel keys hold IPv4 as ::ffff:a.b.c.d, so an IPv6 prefix such as
         // ::/32 would also match every IPv4 address.
         if prefix.family == .v6, prefix.contains(IPAddress(ipv4: 0)) {
-            return "'\(token())' covers all IPv4 addresses (::ffff:0:0/96) (set allow_broad to accept)"
+            return "'\(token())' covers all IPv4 addresses (::ffff:0:0/96) (feeds.allow_broad or --allow-broad to accept)"
         }
         return nil
     }

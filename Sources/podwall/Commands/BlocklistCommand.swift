@@ -87,7 +87,13 @@ struct BlocklistCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List an address or prefix by hand, optionally for a limited time.",
-            discussion: "Example: podwall blocklist add 203.0.113.7 --ttl 1h --reason 'C2 seen in alert ps-1f2e'"
+            discussion: """
+                Prefixes broader than /8 (IPv4) or /32 (IPv6), or covering all of IPv4, are refused \
+                unless --allow-broad is given: a typo such as 0.0.0.0/0 would cut every pod off. These \
+                limits are the command's own; the agent's API uses feeds.min_prefix_v4/_v6 from its config.
+
+                Example: podwall blocklist add 203.0.113.7 --ttl 1h --reason 'C2 seen in alert ps-1f2e'
+                """
         )
 
         @Argument(help: ArgumentHelp("Address or CIDR.", valueName: "cidr"))

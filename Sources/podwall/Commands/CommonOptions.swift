@@ -49,8 +49,8 @@ enum FileHandleOutput {
     }
 }
 
-/// How broad a blocklist entry may be: a /0 or a /1 would cut every pod
-/// off the internet, so entries shorter than the minimums are refused.
+/// How broad a blocklist entry may be: a /0 would cut every pod off the
+/// internet, so entries shorter than the minimums are refused.
 struct BreadthOptions: ParsableArguments {
     @Flag(help: "Accept entries broader than the minimum prefix lengths, such as 0.0.0.0/0.")
     var allowBroad = false
@@ -60,6 +60,11 @@ struct BreadthOptions: ParsableArguments {
 
     @Option(help: "Shortest IPv6 prefix accepted.")
     var minPrefixV6 = 32
+
+    func validate() throws {
+        guard (0...32).contains(minPrefixV4) else { throw ValidationError("--min-prefix-v4 must be 0-32") }
+        guard (0...128).contains(minPrefixV6) else { throw ValidationError("--min-prefix-v6 must be 0-128") }
+    }
 
     var policy: FeedPolicy {
         FeedPolicy(minimumIPv4PrefixLength: minPrefixV4, minimumIPv6PrefixLength: minPrefixV6, allowBroad: allowBroad)
