@@ -66,10 +66,11 @@ extension ConfigLoader {
             }
         }
         config.feedMode = file.feeds.lenient ? .lenient : .strict
-        guard (0...32).contains(file.feeds.min_prefix_v4) else { throw invalid("feeds.min_prefix_v4", "must be 0-32") }
-        guard (0...128).contains(file.feeds.min_prefix_v6) else { throw invalid("feeds.min_prefix_v6", "must be 0-128") }
         config.feedPolicy.minimumIPv4PrefixLength = file.feeds.min_prefix_v4
         config.feedPolicy.minimumIPv6PrefixLength = file.feeds.min_prefix_v6
+        if let family = config.feedPolicy.familyWithInvalidMinimum {
+            throw invalid("feeds.min_prefix_\(family == .v4 ? "v4" : "v6")", "must be 0-\(family.maxPrefixLength)")
+        }
         config.feedPolicy.allowBroad = file.feeds.allow_broad
         guard file.feeds.url_interval_seconds >= 1 else { throw invalid("feeds.url_interval_seconds", "must be at least 1") }
         config.feedURLPollSeconds = file.feeds.url_interval_seconds

@@ -35,6 +35,11 @@ public struct FeedPolicy: Sendable, Hashable {
         family == .v4 ? minimumIPv4PrefixLength : minimumIPv6PrefixLength
     }
 
+    /// The family whose minimum lies outside 0 and its longest prefix, if any.
+    public var familyWithInvalidMinimum: IPFamily? {
+        [IPFamily.v4, .v6].first { !(0...$0.maxPrefixLength).contains(minimumPrefixLength(for: $0)) }
+    }
+
     /// Why `prefix` is refused, or nil when it is acceptable. `token` is
     /// the text as the feed wrote it, built only when needed.
     public func refusal(of prefix: IPPrefix, token: @autoclosure () -> String) -> String? {

@@ -62,8 +62,9 @@ struct BreadthOptions: ParsableArguments {
     var minPrefixV6 = 32
 
     func validate() throws {
-        guard (0...32).contains(minPrefixV4) else { throw ValidationError("--min-prefix-v4 must be 0-32") }
-        guard (0...128).contains(minPrefixV6) else { throw ValidationError("--min-prefix-v6 must be 0-128") }
+        if let family = policy.familyWithInvalidMinimum {
+            throw ValidationError("--min-prefix-\(family == .v4 ? "v4" : "v6") must be 0-\(family.maxPrefixLength)")
+        }
     }
 
     var policy: FeedPolicy {
