@@ -48,6 +48,9 @@ public final class Blocklist: @unchecked Sendable {
     /// goes through replaceFeed.
     private let lock = NSRecursiveLock()
     private var dynamic: [IPPrefix: UInt64] = [:]
+    /// How many keys each kernel map holds: with the maps' capacity, what
+    /// decides whether a change fits before any of it is written.
+    private var inUse = (hosts: 0, nets: 0)
     private var loaded = false
 
     public init(hosts: BPFMap<pw_addr_key, pw_block_entry>, nets: BPFMap<pw_lpm_key, pw_block_entry>,
@@ -79,13 +82,21 @@ public final class Blocklist: @unchecked Sendable {
         guard !loaded else { return }
         loaded = true
         var listed: [UInt32: [IPPrefix]] = [:]
-        for (prefix, entry) in entries() {
+        let current = entries()
+        for (prefix, entry) in current {
             for slot in 0..<UInt32(PW_FEED_SLOTS) where entry.feeds & (1 << UInt64(slot)) != 0 {
                 listed[slot, default: []].append(prefix)
             }
             if entry.isDynamic { dynamic[prefix] = entry.expiresNs }
         }
         members = listed.mapValues { SortedPrefixes($0) }
+        inUse = Self.split(current.keys)
+    }
+
+    /// Single addresses and prefixes among `prefixes`.
+    private static func split<Prefixes: Collection<IPPrefix>>(_ prefixes: Prefixes) -> (hosts: Int, nets: Int) {
+        let hosts = prefixes.lazy.filter(\.isSingleAddress).count
+        return (hosts, prefixes.count - hosts)
     }
 
     /// The feed bits `prefix` has now.
@@ -166,13 +177,6 @@ public final class Blocklist: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         loadKernelState()
-        // A feed the maps cannot hold is refused before any write: a batch
-        // that fails half-way would leave entries this store does not know of.
-        let addresses = prefixes.lazy.filter(\.isSingleAddress).count
-        for (count, map, kind) in [(addresses, hosts.capacity, "single addresses"), (prefixes.count - addresses, nets.capacity, "prefixes")]
-        where count > map {
-            throw KernelError("loading \(count) \(kind) (the kernel map holds \(map)) of feed", name, errno: ENOSPC)
-        }
         let slot = try slot(for: name)
         let bit: UInt64 = 1 << UInt64(slot)
         let (added, dropped) = prefixes.difference(from: members[slot] ?? SortedPrefixes())
@@ -189,11 +193,22 @@ public final class Blocklist: @unchecked Sendable {
         } else {
             fresh = added.map { ($0, bit) }
         }
+        // A change the maps cannot hold is refused before any write: a batch
+        // that fails half-way would leave entries this store does not know of.
+        // Additions come before removals, so the peak is what is in use now
+        // plus the new keys, whatever this change removes afterwards.
+        let adding = Self.split(fresh.lazy.map(\.0))
+        for (count, used, capacity, kind) in [(adding.hosts, inUse.hosts, hosts.capacity, "single addresses"),
+                                              (adding.nets, inUse.nets, nets.capacity, "prefixes")]
+        where used + count > capacity {
+            throw KernelError("adding \(count) \(kind) (the kernel map holds \(capacity), \(used) in use) for feed", name, errno: ENOSPC)
+        }
         change.added = fresh.count
         change.updated = sharedWrites.count
         let removals = Array(zip(dropped, shared ? feedBits(ofSorted: dropped, excluding: slot)
                                                  : [UInt64](repeating: 0, count: dropped.count)))
         try write(fresh, keepingHits: false)
+        inUse = (inUse.hosts + adding.hosts, inUse.nets + adding.nets)
         try write(sharedWrites, keepingHits: true)
         members[slot] = prefixes.isEmpty ? nil : prefixes
         try remove(removals, change: &change)
@@ -229,8 +244,15 @@ public final class Blocklist: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         loadKernelState()
+        let (isNew, previous) = (feedBits(prefix) == 0, dynamic[prefix])
         dynamic[prefix] = expiresNs
-        try write([(prefix, feedBits(prefix))], keepingHits: true)
+        do {
+            try write([(prefix, feedBits(prefix))], keepingHits: true)
+        } catch {
+            dynamic[prefix] = previous   // a full map: the store stays true to the kernel
+            throw error
+        }
+        if isNew { inUse = prefix.isSingleAddress ? (inUse.hosts + 1, inUse.nets) : (inUse.hosts, inUse.nets + 1) }
         try policy.bump()
     }
 
@@ -356,9 +378,12 @@ public final class Blocklist: @unchecked Sendable {
         let gone = entries.filter { $0.1 == 0 }.map(\.0)
         try write(kept, keepingHits: true)
         change.updated += kept.count
-        try hosts.deleteBatch(gone.filter(\.isSingleAddress).map { pw_addr_key($0.address) })
+        let goneHosts = gone.filter(\.isSingleAddress)
+        try hosts.deleteBatch(goneHosts.map { pw_addr_key($0.address) })
+        inUse.hosts -= goneHosts.count
         for prefix in gone where !prefix.isSingleAddress {
             try nets.delete(pw_lpm_key(prefix))
+            inUse.nets -= 1
         }
         change.removed += gone.count
     }

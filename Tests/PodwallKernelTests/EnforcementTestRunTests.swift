@@ -35,6 +35,23 @@ extension DatapathTestRunTests {
         #expect(datapath.blocklist.feeds().isEmpty)
     }
 
+    /// Each feed fits alone, not both together: the second is refused
+    /// before any write, and the first stays whole.
+    @Test func aFeedThatNoLongerFitsBesideTheOthersIsRefusedWhole() throws {
+        let half = Int(PW_BLOCK_HOSTS_DEFAULT_ENTRIES) / 2 + 1
+        func feed(from first: UInt32) -> SortedPrefixes {
+            SortedPrefixes((0..<UInt32(half)).map { IPPrefix(host: IPAddress(ipv4: first + $0)) })
+        }
+        try datapath.blocklist.replaceFeed("first", with: feed(from: 0x0B00_0000))
+        #expect(throws: KernelError.self) { try datapath.blocklist.replaceFeed("second", with: feed(from: 0x1600_0000)) }
+        #expect(datapath.blocklist.entries().count == half)
+        #expect(datapath.blocklist.feeds().map(\.name) == ["first"])
+        // Room made by removing the first is counted: now the second fits.
+        try datapath.blocklist.removeFeed("first")
+        try datapath.blocklist.replaceFeed("second", with: feed(from: 0x1600_0000))
+        #expect(datapath.blocklist.entries().count == half)
+    }
+
     @Test func egressToAListedAddressAndIngressFromItAreDropped() throws {
         try block("198.18.0.12")
         try send(Self.tcp(0x02), expect: Self.tcActShot)                  // pod -> listed remote
