@@ -156,16 +156,13 @@ func blockToDrop() throws -> (leaked: Int, firstDroppedAfterMicroseconds: Double
     reading.start()
     let sending = Thread {
         _ = try? NetworkNamespace.run(client.namespace) {
-            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(7777).bigEndian
-            inet_pton(AF_INET, server.ipv4, &address.sin_addr)
+            var (family, address, length) = try LabSocket.socketAddress(server.ipv4, 7777)
+            let fd = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
             for sequence in UInt64(1)...40_000 {
                 var value = sequence
                 sent.append(sequence, at: MonotonicClock.now())
                 _ = withUnsafePointer(to: &address) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, &value, 8, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, &value, 8, 0, $0, length) }
                 }
                 usleep(20)
             }

@@ -98,7 +98,9 @@ public enum LabSocket {
         }
     }
 
-    static func socketAddress(_ text: String, _ port: UInt16) throws -> (Int32, sockaddr_storage, socklen_t) {
+    /// The family, address and length to hand to bind/connect/sendto for an
+    /// IPv4 or IPv6 address in text.
+    public static func socketAddress(_ text: String, _ port: UInt16) throws -> (Int32, sockaddr_storage, socklen_t) {
         var storage = sockaddr_storage()
         if text.contains(":") {
             var address = sockaddr_in6()

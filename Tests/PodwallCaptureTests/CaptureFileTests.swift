@@ -39,13 +39,13 @@ import Testing
     @Test func anExistingFileIsNeverOverwritten() throws {
         defer { cleanUp() }
         let path = directory + "/b.pcap"
-        FileManager.default.createFile(atPath: path, contents: Data([9]))
+        _ = FileManager.default.createFile(atPath: path, contents: Data([9]))
         #expect(throws: CaptureError.self) { try PcapFile(creating: path, snaplen: 64) }
         #expect(FileManager.default.contents(atPath: path) == Data([9]))
     }
 
     func finished(_ store: CaptureStore, _ id: String, bytes: Int, started: TimeInterval) throws {
-        FileManager.default.createFile(atPath: store.pcapPath(id), contents: Data(count: bytes))
+        _ = FileManager.default.createFile(atPath: store.pcapPath(id), contents: Data(count: bytes))
         var summary = CaptureSummary(request: CaptureRequest(id: id, filter: CaptureFilter()), file: store.pcapPath(id),
                                      started: Date(timeIntervalSince1970: started))
         summary.state = .finished

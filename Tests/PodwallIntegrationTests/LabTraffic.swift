@@ -89,12 +89,8 @@ final class UDPFlood: @unchecked Sendable {
     init(namespace: String, targets: [Target], burst: Int, pauseMicroseconds: UInt32, payload: Int = 16) throws {
         let destinations = try targets.map { target in
             try target.ports.map { port in
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = port.bigEndian
-                guard inet_pton(AF_INET, target.address, &address.sin_addr) == 1 else {
-                    throw TrafficFailure("not an IPv4 address: \(target.address)")
-                }
+                let (family, address, _) = try LabSocket.socketAddress(target.address, port)
+                guard family == AF_INET else { throw TrafficFailure("not an IPv4 address: \(target.address)") }
                 return address
             }
         }
