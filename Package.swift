@@ -48,6 +48,10 @@ let package = Package(
             name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallBenchSupport"],
             path: "Benchmarks/DatapathBench"),
         .executableTarget(
+            name: "podwall-stage-bench",
+            dependencies: ["PodwallKernel", "PodwallLab", "PodwallBPFObjects", "PodwallBenchSupport"],
+            path: "Benchmarks/StageBench"),
+        .executableTarget(
             name: "podwall-capture-bench",
             dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallCapture", "PodwallBenchSupport"],
             path: "Benchmarks/CaptureBench"),

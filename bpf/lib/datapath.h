@@ -11,6 +11,22 @@
 /* Only this many bytes are made linear when headers sit in paged data. */
 #define PW_PULL_BYTES 256
 
+/* Benchmarks only: scripts/bench-stages builds this program cut short after
+ * each stage (-DPW_BENCH_STOP_AFTER=n) to time the stages on the real path.
+ * podwall's own build never sets it, and then these compile to nothing. No
+ * stop sits inside the flow stage: cut there, clang lays the program out
+ * differently and the cut version runs slower than the whole. */
+enum pw_bench_stage {
+	PW_STAGE_COUNTERS = 1,  /* clock and packet counters */
+	PW_STAGE_PARSE,         /* headers parsed */
+	PW_STAGE_CAPTURE,       /* live captures checked; the rest is the flow */
+};
+#ifdef PW_BENCH_STOP_AFTER
+#define pw_bench_stop_after(stage) do { if ((stage) == PW_BENCH_STOP_AFTER) return TC_ACT_UNSPEC; } while (0)
+#else
+#define pw_bench_stop_after(stage) do { } while (0)
+#endif
+
 static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction direction)
 {
 	struct pw_packet pkt;
@@ -18,6 +34,7 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 
 	pw_count(PW_CNT_PACKETS, skb->gso_segs > 1 ? skb->gso_segs : 1);
 	pw_count(PW_CNT_BYTES, skb->len);
+	pw_bench_stop_after(PW_STAGE_COUNTERS);
 
 	/* GSO packets may hold headers in paged data: pull only then, never
 	 * on every packet (a pull costs about as much as the whole program).
@@ -44,6 +61,7 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 		pw_count(PW_CNT_IPV6_EXT_LIMIT, 1);
 	if (pw_unlikely(pkt.level == PW_PARSED_NOTHING))
 		return TC_ACT_UNSPEC;
+	pw_bench_stop_after(PW_STAGE_PARSE);
 
 	pw_track_fragment(&pkt);
 
@@ -52,6 +70,7 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 
 	if (pw_unlikely(capture_slots))
 		pw_capture(skb, &pkt, direction, now, capture_slots);
+	pw_bench_stop_after(PW_STAGE_CAPTURE);
 
 	/* Addresses are all the blocklist needs: it is checked whatever the rest
 	 * of the packet looks like. A flow already checked against the current
