@@ -49,7 +49,7 @@ let package = Package(
             path: "Benchmarks/DatapathBench"),
         .executableTarget(
             name: "podwall-stage-bench",
-            dependencies: ["PodwallKernel", "PodwallLab", "PodwallBPFObjects", "PodwallBenchSupport"],
+            dependencies: ["PodwallABI", "PodwallKernel", "PodwallLab", "PodwallBPFObjects", "PodwallBenchSupport"],
             path: "Benchmarks/StageBench"),
         .executableTarget(
             name: "podwall-capture-bench",

@@ -156,12 +156,12 @@ func blockToDrop() throws -> (leaked: Int, firstDroppedAfterMicroseconds: Double
     reading.start()
     let sending = Thread {
         _ = try? NetworkNamespace.run(client.namespace) {
-            var (family, address, length) = try LabSocket.socketAddress(server.ipv4, 7777)
+            let (family, address, length) = try LabSocket.socketAddress(server.ipv4, 7777)
             let fd = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
             for sequence in UInt64(1)...40_000 {
                 var value = sequence
                 sent.append(sequence, at: MonotonicClock.now())
-                _ = withUnsafePointer(to: &address) { pointer in
+                _ = withUnsafePointer(to: address) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, &value, 8, 0, $0, length) }
                 }
                 usleep(20)

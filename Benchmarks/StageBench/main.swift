@@ -1,8 +1,10 @@
 // Where a packet's time goes in pw_from_pod on the real path. scripts/bench-stages
 // builds the empty program and pw_from_pod cut short after each stage
 // (PW_BENCH_STOP_AFTER in bpf/lib/datapath.h); this attaches each in turn
-// through TCX to the client pod's veth during one 64-byte UDP flood and
-// reads the kernel's run-time statistics, window by window, interleaved.
+// through TCX to the client pod's veth during one flood of 64-byte UDP
+// datagrams and reads the kernel's run-time statistics, window by window,
+// interleaved. Each variant is compared with the baseline's window of the
+// same round, so that the VM's drift cancels.
 // Run as root: scripts/bench-stages [windows per variant] [seconds per window]
 import Foundation
 import PodwallABI
@@ -22,6 +24,10 @@ let udpPacket: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
                           0x45, 0, 0, 50, 0, 1, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 11, 198, 18, 0, 12,
                           0x13, 0x88, 0x13, 0x89, 0, 30, 0, 0] + [UInt8](repeating: 0x61, count: 22)
 
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+}
+
 struct Variant: Sendable {
     let name: String
     let object: BPFObject
@@ -37,7 +43,8 @@ defer { lab.teardown() }
 let variants: [Variant] = try arguments[3...].enumerated().map { index, path in
     let name = URL(filePath: path).deletingPathExtension().lastPathComponent
     let image = BPFObjectImage(name: name, base64: try Data(contentsOf: URL(filePath: path)).base64EncodedString())
-    let pinRoot = "\(lab.pinRoot)-stage\(index)"
+    // Inside the lab's pin root, which the lab's teardown removes whatever happens.
+    let pinRoot = "\(lab.pinRoot)/stage\(index)"
     try BPFFilesystem.prepare(pinRoot: pinRoot)
     let object = try BPFObject(image: image, pinRoot: pinRoot)
     let program = try (try? object.program(named: PW_PROG_FROM_POD_NAME)) ?? object.program(named: "empty_tc")
@@ -47,7 +54,6 @@ let variants: [Variant] = try arguments[3...].enumerated().map { index, path in
     }
     return Variant(name: name, object: object, program: program, pinRoot: pinRoot)
 }
-defer { for variant in variants { _ = BPFFilesystem.removePins(under: variant.pinRoot) } }
 
 /// Fastest of 20 interleaved passes of 100,000 runs: the cost with every cache warm.
 var testRun: [String: UInt32] = [:]
@@ -60,8 +66,8 @@ for _ in 0..<20 {
 }
 
 let clientInterface = iperf.client.hostInterface
-let client = try NetworkNamespace.run(lab.nodeNamespace) {
-    try LinkWatcher.currentLinks().first { $0.name == clientInterface }!
+guard let client = try NetworkNamespace.run(lab.nodeNamespace, { try LinkWatcher.currentLinks().first { $0.name == clientInterface } }) else {
+    throw Failure(description: "the lab has no \(clientInterface)")
 }
 let cycle = Double(variants.count) * (seconds + 0.3)
 let flood = try iperf.startUDPFlood(seconds: Int((Double(windows) * cycle * 1.5).rounded(.up)) + 5)
@@ -79,18 +85,19 @@ for window in 1...windows {
         usleep(useconds_t(seconds * 1e6))
         let after = try variant.program.runStatistics()
         _ = try? NetworkNamespace.run(lab.nodeNamespace) { TCXLinks.detach(ifindex: client.index, pinRoot: variant.pinRoot) }
-        guard after.runs > before.runs, flood.isRunning else { fatalError("no packets reached \(variant.name): the flood stopped") }
+        guard flood.isRunning else { throw Failure(description: "iperf3's flood ended before the windows did") }
+        guard after.runs > before.runs else { throw Failure(description: "no packet reached \(variant.name) in window \(window)") }
         perPacket[variant.name, default: []].append(Double(after.nanoseconds - before.nanoseconds) / Double(after.runs - before.runs))
     }
     FileHandle.standardError.write(Data("window \(window)/\(windows)\n".utf8))
 }
 withExtendedLifetime(statistics) {}
 
-let baseline = variants[0].name
-let baselineRun = median(perPacket[baseline]!)
-print("| variant | BPF_PROG_TEST_RUN, fastest pass (ns) | on the path, median of \(windows) windows (ns/packet) | less \(baseline) |")
+let baseline = perPacket[variants[0].name]!
+print("| variant | BPF_PROG_TEST_RUN, fastest pass (ns) | on the path, median of \(windows) windows (ns/packet) | less \(variants[0].name), median of the rounds |")
 print("|---|---|---|---|")
 for variant in variants {
-    let onPath = median(perPacket[variant.name]!)
-    print("| \(variant.name) | \(testRun[variant.name]!) | \(String(format: "%.1f", onPath)) | \(String(format: "%.1f", onPath - baselineRun)) |")
+    let onPath = perPacket[variant.name]!
+    let overBaseline = median(zip(onPath, baseline).map { $0 - $1 })
+    print("| \(variant.name) | \(testRun[variant.name]!) | \(String(format: "%.1f", median(onPath))) | \(String(format: "%.1f", overBaseline)) |")
 }

@@ -50,7 +50,7 @@ public final class Blocklist: @unchecked Sendable {
     private var dynamic: [IPPrefix: UInt64] = [:]
     /// How many keys each kernel map holds: with the maps' capacity, what
     /// decides whether a change fits before any of it is written.
-    private var inUse = (hosts: 0, nets: 0)
+    private var inUse = KeyCounts()
     private var loaded = false
 
     public init(hosts: BPFMap<pw_addr_key, pw_block_entry>, nets: BPFMap<pw_lpm_key, pw_block_entry>,
@@ -90,13 +90,19 @@ public final class Blocklist: @unchecked Sendable {
             if entry.isDynamic { dynamic[prefix] = entry.expiresNs }
         }
         members = listed.mapValues { SortedPrefixes($0) }
-        inUse = Self.split(current.keys)
+        inUse = KeyCounts(current.keys)
     }
 
-    /// Single addresses and prefixes among `prefixes`.
-    private static func split<Prefixes: Collection<IPPrefix>>(_ prefixes: Prefixes) -> (hosts: Int, nets: Int) {
-        let hosts = prefixes.lazy.filter(\.isSingleAddress).count
-        return (hosts, prefixes.count - hosts)
+    /// Runs writes to the kernel maps. When the kernel refuses one part-way,
+    /// this store no longer knows what the maps hold: it forgets its mirror
+    /// and reads the kernel again on the next call.
+    private func writingToKernel<Result>(_ body: () throws -> Result) rethrows -> Result {
+        do {
+            return try body()
+        } catch {
+            (loaded, members, dynamic, inUse) = (false, [:], [:], KeyCounts())
+            throw error
+        }
     }
 
     /// The feed bits `prefix` has now.
@@ -197,21 +203,25 @@ public final class Blocklist: @unchecked Sendable {
         // that fails half-way would leave entries this store does not know of.
         // Additions come before removals, so the peak is what is in use now
         // plus the new keys, whatever this change removes afterwards.
-        let adding = Self.split(fresh.lazy.map(\.0))
-        for (count, used, capacity, kind) in [(adding.hosts, inUse.hosts, hosts.capacity, "single addresses"),
-                                              (adding.nets, inUse.nets, nets.capacity, "prefixes")]
-        where used + count > capacity {
-            throw KernelError("adding \(count) \(kind) (the kernel map holds \(capacity), \(used) in use) for feed", name, errno: ENOSPC)
+        // The trie keeps one slot free: before Linux 6.14 a full trie refuses
+        // even to rewrite an entry it holds, which shared entries need.
+        let adding = KeyCounts(fresh.lazy.map(\.0))
+        for (count, room, kind) in [(adding.hosts, hosts.capacity - inUse.hosts, "single addresses"),
+                                    (adding.nets, nets.capacity - 1 - inUse.nets, "prefixes")]
+        where count > room {
+            throw KernelError("adding \(count) \(kind) (the kernel map has room for \(room)) for feed", name, errno: ENOSPC)
         }
         change.added = fresh.count
         change.updated = sharedWrites.count
         let removals = Array(zip(dropped, shared ? feedBits(ofSorted: dropped, excluding: slot)
                                                  : [UInt64](repeating: 0, count: dropped.count)))
-        try write(fresh, keepingHits: false)
-        inUse = (inUse.hosts + adding.hosts, inUse.nets + adding.nets)
-        try write(sharedWrites, keepingHits: true)
-        members[slot] = prefixes.isEmpty ? nil : prefixes
-        try remove(removals, change: &change)
+        try writingToKernel {
+            try write(fresh, keepingHits: false)
+            inUse.add(fresh.lazy.map(\.0))
+            try write(sharedWrites, keepingHits: true)
+            members[slot] = prefixes.isEmpty ? nil : prefixes
+            try remove(removals, change: &change)
+        }
         if !added.isEmpty || !dropped.isEmpty { try policy.bump() }
         try recordFeed(name, slot: slot, entries: prefixes.count)
         return change
@@ -244,15 +254,12 @@ public final class Blocklist: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         loadKernelState()
-        let (isNew, previous) = (feedBits(prefix) == 0, dynamic[prefix])
-        dynamic[prefix] = expiresNs
-        do {
+        let isNew = feedBits(prefix) == 0
+        try writingToKernel {
+            dynamic[prefix] = expiresNs
             try write([(prefix, feedBits(prefix))], keepingHits: true)
-        } catch {
-            dynamic[prefix] = previous   // a full map: the store stays true to the kernel
-            throw error
         }
-        if isNew { inUse = prefix.isSingleAddress ? (inUse.hosts + 1, inUse.nets) : (inUse.hosts, inUse.nets + 1) }
+        if isNew { inUse.add([prefix]) }
         try policy.bump()
     }
 
@@ -266,7 +273,7 @@ public final class Blocklist: @unchecked Sendable {
         guard before != 0 else { return nil }
         dynamic[prefix] = nil
         var change = Change()
-        try remove([(prefix, feedBits(prefix))], change: &change)
+        try writingToKernel { try remove([(prefix, feedBits(prefix))], change: &change) }
         try policy.bump()
         return feedNames(feedBits(prefix))
     }
@@ -280,7 +287,7 @@ public final class Blocklist: @unchecked Sendable {
         let expired = dynamic.filter { $0.value != 0 && $0.value <= nowNs }.map(\.key)
         for prefix in expired { dynamic[prefix] = nil }
         var change = Change()
-        try remove(expired.map { ($0, feedBits($0)) }, change: &change)
+        try writingToKernel { try remove(expired.map { ($0, feedBits($0)) }, change: &change) }
         if !expired.isEmpty { try policy.bump() }
         return expired.filter { feedBits($0) == 0 }
     }
@@ -378,13 +385,11 @@ public final class Blocklist: @unchecked Sendable {
         let gone = entries.filter { $0.1 == 0 }.map(\.0)
         try write(kept, keepingHits: true)
         change.updated += kept.count
-        let goneHosts = gone.filter(\.isSingleAddress)
-        try hosts.deleteBatch(goneHosts.map { pw_addr_key($0.address) })
-        inUse.hosts -= goneHosts.count
+        try hosts.deleteBatch(gone.filter(\.isSingleAddress).map { pw_addr_key($0.address) })
         for prefix in gone where !prefix.isSingleAddress {
             try nets.delete(pw_lpm_key(prefix))
-            inUse.nets -= 1
         }
+        inUse.add(gone, times: -1)
         change.removed += gone.count
     }
 }
@@ -427,6 +432,24 @@ final class ErrorSlots: @unchecked Sendable {
 
     func rethrow() throws {
         if let error = errors.compactMap({ $0 }).first { throw error }
+    }
+}
+
+/// Kernel keys by map: single addresses (hash map) and prefixes (trie).
+private struct KeyCounts {
+    var hosts = 0
+    var nets = 0
+
+    init() {}
+
+    init<Prefixes: Sequence<IPPrefix>>(_ prefixes: Prefixes) {
+        add(prefixes)
+    }
+
+    mutating func add<Prefixes: Sequence<IPPrefix>>(_ prefixes: Prefixes, times sign: Int = 1) {
+        for prefix in prefixes {
+            if prefix.isSingleAddress { hosts += sign } else { nets += sign }
+        }
     }
 }
 

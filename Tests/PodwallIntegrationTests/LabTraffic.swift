@@ -89,9 +89,9 @@ final class UDPFlood: @unchecked Sendable {
     init(namespace: String, targets: [Target], burst: Int, pauseMicroseconds: UInt32, payload: Int = 16) throws {
         let destinations = try targets.map { target in
             try target.ports.map { port in
-                let (family, address, _) = try LabSocket.socketAddress(target.address, port)
+                let (family, address, length) = try LabSocket.socketAddress(target.address, port)
                 guard family == AF_INET else { throw TrafficFailure("not an IPv4 address: \(target.address)") }
-                return address
+                return (address, length)
             }
         }
         // Unbound: the kernel picks one source port, so a single-port target is one flow.
@@ -104,12 +104,10 @@ final class UDPFlood: @unchecked Sendable {
                 var sent = 0
                 for _ in 0..<burst {
                     for (index, ports) in destinations.enumerated() {
-                        var address = ports[next[index]]
+                        let (address, length) = ports[next[index]]
                         next[index] = (next[index] + 1) % ports.count
-                        let result = withUnsafePointer(to: &address) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                                sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                            }
+                        let result = withUnsafePointer(to: address) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, length) }
                         }
                         if result == bytes.count { sent += 1 }
                     }

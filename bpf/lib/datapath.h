@@ -19,7 +19,7 @@
 enum pw_bench_stage {
 	PW_STAGE_COUNTERS = 1,  /* clock and packet counters */
 	PW_STAGE_PARSE,         /* headers parsed */
-	PW_STAGE_CAPTURE,       /* live captures checked; the rest is the flow */
+	PW_STAGE_CAPTURE,       /* fragments tracked, live captures checked; the rest is the flow */
 };
 #ifdef PW_BENCH_STOP_AFTER
 #define pw_bench_stop_after(stage) do { if ((stage) == PW_BENCH_STOP_AFTER) return TC_ACT_UNSPEC; } while (0)
