@@ -65,6 +65,7 @@ public final class Agent: Sendable {
             AgentService("events") { await self.consume(flowEvents, pipeline: pipeline) },
             AgentService("detection") { try await self.drive(pipeline, datapath: datapath) },
             AgentService("sweeper") { try await self.sweepIdleFlows(datapath, metrics: metrics) },
+            AgentService("tc order") { try await self.watchTCOrder(datapath, api: api, metrics: metrics) },
             AgentService("feeds") {
                 try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger, metrics: metrics).run()
             },
@@ -226,6 +227,36 @@ public final class Agent: Sendable {
             for prefix in (try? datapath.blocklist.expire(nowNs: MonotonicClock.now())) ?? [] {
                 logger.info("blocklist entry expired", metadata: ["prefix": "\(prefix)"])
             }
+        }
+    }
+
+    /// Checks, every sweep interval, that podwall's TCX programs still run
+    /// first on each pod interface (TCOrderWatch says why it matters).
+    private func watchTCOrder(_ datapath: Datapath, api: APIState, metrics: AgentMetrics) async throws {
+        guard datapath.usesTCX else { return }
+        var watch = TCOrderWatch()
+        while !Task.isCancelled {
+            let names = api.interfaceNames
+            let inFront = Dictionary(uniqueKeysWithValues: names.keys.flatMap { ifindex in
+                TCHook.allCases.compactMap { hook in
+                    PodInterfaceAttachment.programInFront(ifindex: ifindex, hook: hook).map { (TCOrderWatch.Hook(ifindex: ifindex, hook: hook), $0) }
+                }
+            })
+            let (fellBehind, firstAgain) = watch.update(behind: Set(inFront.keys))
+            for hook in fellBehind {
+                let program = inFront[hook]!
+                logger.warning("another TC program runs before podwall's: packets it passes or redirects skip flow tracking and the blocklist", metadata: [
+                    "interface": "\(names[hook.ifindex] ?? "if\(hook.ifindex)")", "hook": "\(hook.hook)",
+                    "program_id": "\(program)", "program": "\(ProgramInfo.name(ofID: program) ?? "?")",
+                ])
+            }
+            for hook in firstAgain where names[hook.ifindex] != nil {
+                logger.info("podwall's TC program runs first again", metadata: [
+                    "interface": "\(names[hook.ifindex]!)", "hook": "\(hook.hook)",
+                ])
+            }
+            metrics.tcHooksNotFirst(inFront.count)
+            try await Task.sleep(for: .seconds(configuration.sweepIntervalSeconds))
         }
     }
 

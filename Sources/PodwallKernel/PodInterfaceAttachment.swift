@@ -95,7 +95,12 @@ public enum PodInterfaceAttachment {
     /// (attached later in front of it): a program that passes or redirects
     /// a packet there keeps it from podwall.
     public static func runsFirst(ifindex: UInt32, hook: TCHook) -> Bool {
-        TCXLinks.programIDs(ifindex: ifindex, hook: hook).first.map(isPodwalls) ?? true
+        programInFront(ifindex: ifindex, hook: hook) == nil
+    }
+
+    /// The ID of the TCX program that runs first on the hook when it is not podwall's.
+    public static func programInFront(ifindex: UInt32, hook: TCHook) -> UInt32? {
+        TCXLinks.programIDs(ifindex: ifindex, hook: hook).first.flatMap { isPodwalls($0) ? nil : $0 }
     }
 
     private static func isPodwalls(_ id: UInt32) -> Bool {

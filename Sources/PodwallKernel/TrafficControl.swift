@@ -65,8 +65,9 @@ public enum TrafficControl {
     }
 }
 
-enum ProgramInfo {
-    static func name(ofID id: UInt32) -> String? {
+public enum ProgramInfo {
+    /// A loaded program's name (the kernel keeps its first 15 characters).
+    public static func name(ofID id: UInt32) -> String? {
         let fd = bpf_prog_get_fd_by_id(id)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

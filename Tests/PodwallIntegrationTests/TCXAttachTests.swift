@@ -40,6 +40,9 @@ struct TCXAttachTests {
             try TCXLinks.attach(try otherObject.program(named: "empty_tc"), ifindex: index, interface: veth, hook: .egress, pinRoot: otherPins)
         }
         #expect(try env.podwall(["status"]).output.contains("NOT FIRST"))
+        // The agent says so too, within a sweep interval (5 s by default).
+        let warned = waitUntil(timeout: 12) { env.log.contains("another TC program runs before podwall's") }
+        #expect(warned != nil && env.log.contains("hook=egress") && env.log.contains("program=empty_tc"), "log:\n\(env.log)")
 
         env.stopAgent()
         #expect(try programsOnIngress(env, index).count == 2, "the links outlive the agent")

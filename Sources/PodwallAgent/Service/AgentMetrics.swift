@@ -40,6 +40,11 @@ public final class AgentMetrics: @unchecked Sendable {
                 factory: factory).increment()
     }
 
+    /// Pod-interface hooks where another TCX program runs before podwall's.
+    func tcHooksNotFirst(_ count: Int) {
+        gauge("podwall_tc_hooks_not_first", [], Double(count))
+    }
+
     /// Final counts of flows the sweeper removed.
     func retire(_ flows: [FlowRecord]) {
         lock.withLock {
