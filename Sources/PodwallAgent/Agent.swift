@@ -65,12 +65,14 @@ public final class Agent: Sendable {
             AgentService("events") { await self.consume(flowEvents, pipeline: pipeline) },
             AgentService("detection") { try await self.drive(pipeline, datapath: datapath) },
             AgentService("sweeper") { try await self.sweepIdleFlows(datapath, metrics: metrics) },
-            AgentService("tc order") { try await self.watchTCOrder(datapath, api: api, metrics: metrics) },
             AgentService("feeds") {
                 try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger, metrics: metrics).run()
             },
             AgentService("stats") { try await self.reportStats(datapath, events: events, pipeline: pipeline) },
         ]
+        if datapath.usesTCX {
+            services.append(AgentService("tcx order") { try await self.watchTCXOrder(datapath, api: api, metrics: metrics) })
+        }
         if let source {
             services.append(AgentService("config") {
                 try await ConfigReloader(source: source, logger: self.logger).run { new in
@@ -232,28 +234,27 @@ public final class Agent: Sendable {
 
     /// Checks, every sweep interval, that podwall's TCX programs still run
     /// first on each pod interface (TCOrderWatch says why it matters).
-    private func watchTCOrder(_ datapath: Datapath, api: APIState, metrics: AgentMetrics) async throws {
-        guard datapath.usesTCX else { return }
+    private func watchTCXOrder(_ datapath: Datapath, api: APIState, metrics: AgentMetrics) async throws {
         var watch = TCOrderWatch()
         while !Task.isCancelled {
-            let names = api.interfaceNames
-            let inFront = Dictionary(uniqueKeysWithValues: names.keys.flatMap { ifindex in
+            let inFront = Dictionary(uniqueKeysWithValues: api.interfaceNames.keys.flatMap { ifindex in
                 TCHook.allCases.compactMap { hook in
                     PodInterfaceAttachment.programInFront(ifindex: ifindex, hook: hook).map { (TCOrderWatch.Hook(ifindex: ifindex, hook: hook), $0) }
                 }
             })
             let (fellBehind, firstAgain) = watch.update(behind: Set(inFront.keys))
-            for hook in fellBehind {
-                let program = inFront[hook]!
-                logger.warning("another TC program runs before podwall's: packets it passes or redirects skip flow tracking and the blocklist", metadata: [
+            // Read after the queries: a hook of an interface that went away
+            // meanwhile is not "first again", just gone.
+            let names = api.interfaceNames
+            for (hook, program) in inFront where fellBehind.contains(hook) {
+                logger.warning("another TCX program runs before podwall's: packets it passes or redirects skip podwall's flow tracking, quarantine and blocklist drops at TC", metadata: [
                     "interface": "\(names[hook.ifindex] ?? "if\(hook.ifindex)")", "hook": "\(hook.hook)",
                     "program_id": "\(program)", "program": "\(ProgramInfo.name(ofID: program) ?? "?")",
                 ])
             }
-            for hook in firstAgain where names[hook.ifindex] != nil {
-                logger.info("podwall's TC program runs first again", metadata: [
-                    "interface": "\(names[hook.ifindex]!)", "hook": "\(hook.hook)",
-                ])
+            for hook in firstAgain {
+                guard let name = names[hook.ifindex] else { continue }
+                logger.info("podwall's TCX program runs first again", metadata: ["interface": "\(name)", "hook": "\(hook.hook)"])
             }
             metrics.tcHooksNotFirst(inFront.count)
             try await Task.sleep(for: .seconds(configuration.sweepIntervalSeconds))

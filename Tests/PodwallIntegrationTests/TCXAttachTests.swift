@@ -41,7 +41,7 @@ struct TCXAttachTests {
         }
         #expect(try env.podwall(["status"]).output.contains("NOT FIRST"))
         // The agent says so too, within a sweep interval (5 s by default).
-        let warned = waitUntil(timeout: 12) { env.log.contains("another TC program runs before podwall's") }
+        let warned = waitUntil(timeout: 12) { env.log.contains("another TCX program runs before podwall's") }
         #expect(warned != nil && env.log.contains("hook=egress") && env.log.contains("program=empty_tc"), "log:\n\(env.log)")
 
         env.stopAgent()
