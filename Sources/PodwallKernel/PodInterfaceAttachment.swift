@@ -85,7 +85,7 @@ extension Datapath {
 public enum PodInterfaceAttachment {
     /// The ID of podwall's program on a hook, through TCX or clsact.
     public static func programID(ifindex: UInt32, hook: TCHook) -> UInt32? {
-        if let id = TCXLinks.programIDs(ifindex: ifindex, hook: hook).first(where: isPodwalls) {
+        if let id = TCXLinks.programIDs(ifindex: ifindex, hook: hook).first(where: ProgramInfo.isPodwalls) {
             return id
         }
         return TrafficControl.attachedProgramID(ifindex: ifindex, hook: hook)
@@ -100,10 +100,6 @@ public enum PodInterfaceAttachment {
 
     /// The ID of the TCX program that runs first on the hook when it is not podwall's.
     public static func programInFront(ifindex: UInt32, hook: TCHook) -> UInt32? {
-        TCXLinks.programIDs(ifindex: ifindex, hook: hook).first.flatMap { isPodwalls($0) ? nil : $0 }
-    }
-
-    private static func isPodwalls(_ id: UInt32) -> Bool {
-        ProgramInfo.name(ofID: id)?.hasPrefix("pw_") == true
+        TCXLinks.programIDs(ifindex: ifindex, hook: hook).first.flatMap { ProgramInfo.isPodwalls($0) ? nil : $0 }
     }
 }

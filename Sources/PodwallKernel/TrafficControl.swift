@@ -36,7 +36,7 @@ public enum TrafficControl {
     /// Removes podwall's filter from a hook, but only if the program in that
     /// slot is podwall's (its name starts with `pw_`). Returns whether it did.
     private static func detach(ifindex: UInt32, interface: String, hook: TCHook) throws -> Bool {
-        guard let id = attachedProgramID(ifindex: ifindex, hook: hook), ProgramInfo.name(ofID: id)?.hasPrefix("pw_") == true else {
+        guard let id = attachedProgramID(ifindex: ifindex, hook: hook), ProgramInfo.isPodwalls(id) else {
             return false
         }
         let result = pw_shim_tc_detach(Int32(ifindex), hook == .ingress, UInt32(PW_TC_HANDLE), UInt32(PW_TC_PRIORITY))
@@ -66,6 +66,11 @@ public enum TrafficControl {
 }
 
 public enum ProgramInfo {
+    /// Whether a loaded program is one of podwall's: every one is named `pw_…`.
+    public static func isPodwalls(_ id: UInt32) -> Bool {
+        name(ofID: id)?.hasPrefix("pw_") == true
+    }
+
     /// A loaded program's name (the kernel keeps its first 15 characters).
     public static func name(ofID id: UInt32) -> String? {
         let fd = bpf_prog_get_fd_by_id(id)

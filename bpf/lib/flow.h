@@ -87,6 +87,15 @@ static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value,
 	return 1;
 }
 
+/* Whether a flow whose last drop event went out at `last` (0: none yet)
+ * may send another. Signed: `now` is per-CPU (clock.h) and may trail another
+ * CPU's `last` by a tick, which must read as "too soon", not as a
+ * wrapped-around gap. */
+static __always_inline int pw_drop_event_due(__u64 now, __u64 last)
+{
+	return last == 0 || (__s64)(now - last) >= (__s64)PW_DROP_EVENT_INTERVAL_NS;
+}
+
 /* Drops a packet: counts it on the flow, the interface and the CPU, and
  * sends a drop event at most once per flow and PW_DROP_EVENT_INTERVAL_NS. */
 static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_flow_key *key,
@@ -106,9 +115,7 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 
 	__u64 last = value->last_drop_event_ns;
 
-	/* Signed: `now` is per-CPU (clock.h) and may trail another CPU's `last`
-	 * by a tick, which must read as "too soon", not as a wrapped-around gap. */
-	if ((__s64)(now - last) < (__s64)PW_DROP_EVENT_INTERVAL_NS && last != 0)
+	if (!pw_drop_event_due(now, last))
 		return TC_ACT_SHOT;
 	/* Claim the event slot; a CPU that loses the race stays quiet. */
 	if (__sync_val_compare_and_swap(&value->last_drop_event_ns, last, now) != last)
@@ -218,7 +225,7 @@ static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_
 	__u32 prefixlen = match->prefixlen;
 
 	/* The matched prefix is searched for only when an event may go out. */
-	if (value && prefixlen == 0 && (__s64)(now - value->last_drop_event_ns) >= (__s64)PW_DROP_EVENT_INTERVAL_NS)
+	if (value && prefixlen == 0 && pw_drop_event_due(now, value->last_drop_event_ns))
 		prefixlen = pw_block_prefixlen(remote, match->entry);
 	return pw_flow_drop(skb, &key, value, direction, PW_DROP_BLOCKLIST, remote, prefixlen, now);
 }
