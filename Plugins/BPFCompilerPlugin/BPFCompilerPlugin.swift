@@ -16,42 +16,60 @@ struct BPFCompilerPlugin: BuildToolPlugin {
 
         return sources.flatMap { source -> [Command] in
             let stem = source.lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
-            let object = context.pluginWorkDirectoryURL.appending(path: "\(stem).bpf.o")
-            let swift = context.pluginWorkDirectoryURL.appending(path: "BPFObject+\(stem).swift")
-            return [
-                .buildCommand(
-                    displayName: "Compiling BPF \(source.lastPathComponent)",
-                    executable: clang,
-                    arguments: [
-                        "-target", "bpf", "-mcpu=v3", "-O2", "-g", "-Wall", "-Werror",
-                        // Keep cold blocks in their function: outlined ones become
-                        // static subprograms, which libbpf 1.1 refuses to open.
-                        "-mllvm", "-hotcoldsplit-threshold=1000000",
-                        "-I", bpfDirectory.path, "-I", "/usr/include/\(multiarch)",
-                        "-c", source.path, "-o", object.path,
-                    ],
-                    inputFiles: [source] + headers,
-                    outputFiles: [object]
-                ),
-                .buildCommand(
-                    displayName: "Embedding BPF \(stem).bpf.o",
-                    executable: URL(filePath: "/bin/sh"),
-                    arguments: ["-c", embedScript, "embed", stem, object.path, swift.path],
-                    inputFiles: [object],
-                    outputFiles: [swift]
-                ),
-            ]
+            var variants = [(stem: stem, property: stem, defines: [String]())]
+            if Self.atomicFetchCompat.contains(stem) {
+                variants.append((stem: "\(stem)_compat", property: "\(stem)Compat", defines: ["-DPW_PRE_5_12"]))
+            }
+            return variants.flatMap { variant in
+                compile(source, into: variant.stem, as: variant.property, defines: variant.defines,
+                        headers: headers, clang: clang, bpfDirectory: bpfDirectory, context: context)
+            }
         }
     }
 
-    /// Writes `extension BPFObjectImage { static let <stem> = ... }` around the object's base64.
+    /// Objects that also get a build for Linux 5.10 and 5.11, which refuse
+    /// atomic fetch instructions and pointer arguments of global functions
+    /// (bpf/lib/compat.h). The loader picks that build after a probe.
+    static let atomicFetchCompat: Set<String> = ["tc"]
+
+    private func compile(_ source: URL, into stem: String, as property: String, defines: [String], headers: [URL],
+                         clang: URL, bpfDirectory: URL, context: PluginContext) -> [Command] {
+        let object = context.pluginWorkDirectoryURL.appending(path: "\(stem).bpf.o")
+        let swift = context.pluginWorkDirectoryURL.appending(path: "BPFObject+\(stem).swift")
+        return [
+            .buildCommand(
+                displayName: "Compiling BPF \(stem).bpf.o",
+                executable: clang,
+                arguments: [
+                    // v3 (ALU32, JMP32): Linux >= 5.1; nothing newer, so one
+                    // object loads on every kernel podwall supports.
+                    "-target", "bpf", "-mcpu=v3", "-O2", "-g", "-Wall", "-Werror",
+                    // Keep cold blocks in their function: outlined ones become
+                    // static subprograms, which libbpf 1.1 refuses to open.
+                    "-mllvm", "-hotcoldsplit-threshold=1000000",
+                    "-I", bpfDirectory.path, "-I", "/usr/include/\(multiarch)",
+                ] + defines + ["-c", source.path, "-o", object.path],
+                inputFiles: [source] + headers,
+                outputFiles: [object]
+            ),
+            .buildCommand(
+                displayName: "Embedding BPF \(stem).bpf.o",
+                executable: URL(filePath: "/bin/sh"),
+                arguments: ["-c", embedScript, "embed", property, stem, object.path, swift.path],
+                inputFiles: [object],
+                outputFiles: [swift]
+            ),
+        ]
+    }
+
+    /// Writes `extension BPFObjectImage { static let <property> = ... }` around the object's base64.
     private var embedScript: String {
         #"""
         set -e
-        { printf 'extension BPFObjectImage {\n    public static let %s = BPFObjectImage(name: "%s.bpf.o", base64: "' "$1" "$1"
-          base64 -w0 "$2"
-          printf '")\n}\n'; } > "$3.tmp"
-        mv "$3.tmp" "$3"
+        { printf 'extension BPFObjectImage {\n    public static let %s = BPFObjectImage(name: "%s.bpf.o", base64: "' "$1" "$2"
+          base64 -w0 "$3"
+          printf '")\n}\n'; } > "$4.tmp"
+        mv "$4.tmp" "$4"
         """#
     }
 

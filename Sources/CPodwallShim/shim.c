@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct bpf_object *pw_shim_open_mem(const void *bytes, size_t size, const char *name, const char *pin_root)
 {
@@ -136,4 +137,24 @@ size_t pw_shim_take_libbpf_log(char *buffer, size_t size)
 int pw_shim_enter_network_namespace(int fd)
 {
 	return setns(fd, CLONE_NEWNET);
+}
+
+int pw_shim_probe_atomic_fetch(void)
+{
+	/* r0 = 0; *(u64 *)(r10 - 8) = r0; r1 = 1;
+	 * r1 = atomic_fetch_or((u64 *)(r10 - 8), r1); exit */
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_0, .off = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | 0xc0 /* BPF_ATOMIC */ | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1,
+		  .off = -8, .imm = BPF_OR | 0x01 /* BPF_FETCH */ },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }

@@ -24,14 +24,26 @@ public final class BPFObject: @unchecked Sendable {
         bytes.withUnsafeBytes { image.copyMemory(from: $0) }
         self.image = image
 
-        guard let opened = pw_shim_open_mem(image.baseAddress, image.count, source.name, pinRoot) else {
-            let code = Glibc.errno
-            image.deallocate()
-            throw KernelError("opening BPF object", source.name, errno: code, libbpfLog: LibbpfLog.take())
-        }
-        handle = opened
         do {
-            for map in mapHandles() {
+            handle = try Self.openAndLoad(image, name: source.name, pinRoot: pinRoot, maxEntries: maxEntries,
+                                          sharingMapsWith: sharing)
+        } catch {
+            image.deallocate()
+            throw error
+        }
+    }
+
+    /// Opens the object, sizes and shares its maps, and loads it; on failure
+    /// nothing is left open. (The handle is stored only once loaded: a class
+    /// whose stored properties are all set runs deinit when its init throws,
+    /// and that deinit closing the handle a second time was a double free.)
+    private static func openAndLoad(_ image: UnsafeMutableRawBufferPointer, name: String, pinRoot: String?,
+                                    maxEntries: [String: UInt32], sharingMapsWith sharing: BPFObject?) throws -> OpaquePointer {
+        guard let handle = pw_shim_open_mem(image.baseAddress, image.count, name, pinRoot) else {
+            throw KernelError("opening BPF object", name, errno: Glibc.errno, libbpfLog: LibbpfLog.take())
+        }
+        do {
+            for map in mapHandles(of: handle) {
                 let mapName = String(cString: bpf_map__name(map))
                 if pinRoot == nil {
                     try KernelError.check(bpf_map__set_pin_path(map, nil), "unpinning map", mapName)
@@ -43,12 +55,12 @@ public final class BPFObject: @unchecked Sendable {
                     try KernelError.check(bpf_map__reuse_fd(map, fd), "sharing map", mapName)
                 }
             }
-            try load()
+            try load(handle, name: name)
         } catch {
             bpf_object__close(handle)
-            image.deallocate()
             throw error
         }
+        return handle
     }
 
     deinit {
@@ -56,7 +68,7 @@ public final class BPFObject: @unchecked Sendable {
         image.deallocate()
     }
 
-    private func load() throws {
+    private static func load(_ handle: OpaquePointer, name: String) throws {
         let result = bpf_object__load(handle)
         guard result < 0 else { return }
         let log = LibbpfLog.take()
@@ -68,7 +80,7 @@ public final class BPFObject: @unchecked Sendable {
         throw KernelError("loading BPF object", name, errno: -result, libbpfLog: log)
     }
 
-    private func mapHandles() -> [OpaquePointer] {
+    private static func mapHandles(of handle: OpaquePointer) -> [OpaquePointer] {
         var maps: [OpaquePointer] = []
         var map = bpf_object__next_map(handle, nil)
         while let current = map {
@@ -100,7 +112,7 @@ public final class BPFObject: @unchecked Sendable {
     }
 
     public var mapNames: [String] {
-        mapHandles().map { String(cString: bpf_map__name($0)) }
+        Self.mapHandles(of: handle).map { String(cString: bpf_map__name($0)) }
     }
 }
 

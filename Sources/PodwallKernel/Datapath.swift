@@ -39,12 +39,16 @@ public final class Datapath: @unchecked Sendable {
     public let captures: CaptureTable
     /// Whether pod interfaces get TCX links (else clsact filters).
     public let usesTCX: Bool
+    /// What the kernel offered when this data path was loaded.
+    public let features: KernelFeatures
 
     public init(options: Options = Options()) throws {
         if let pinRoot = options.pinRoot {
             try BPFFilesystem.prepare(pinRoot: pinRoot)
         }
-        object = try BPFObject(image: .tc, pinRoot: options.pinRoot, maxEntries: [
+        features = KernelFeatures.probe()
+        try features.checkRequired()
+        object = try BPFObject(image: features.datapathImage, pinRoot: options.pinRoot, maxEntries: [
             PW_MAP_FLOWS_NAME: options.flowEntries,
             PW_MAP_EVENTS_NAME: options.eventBufferBytes,
         ])

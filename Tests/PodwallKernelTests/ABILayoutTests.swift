@@ -92,7 +92,7 @@ import Testing
 
     /// Each struct must be in some object's BTF, identical wherever it is.
     @Test func swiftLayoutMatchesCompiledBTF() throws {
-        let perObject = try [BPFObjectImage.tc, .sock].map(Self.btfLayouts)
+        let perObject = try [BPFObjectImage.tc, .tcCompat, .sock].map(Self.btfLayouts)
         let compiled = perObject.reduce(into: [String: (Int, [Field])]()) { merged, layouts in
             merged.merge(layouts) { first, _ in first }
         }

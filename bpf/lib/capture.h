@@ -5,6 +5,8 @@
 #ifndef PODWALL_LIB_CAPTURE_H
 #define PODWALL_LIB_CAPTURE_H
 
+#include "bounds.h"
+#include "compat.h"
 #include "parse.h"
 #include "maps.h"
 
@@ -53,7 +55,10 @@ static __always_inline __u32 pw_capture_stage(struct __sk_buff *skb, struct pw_c
 
 	if (len > PW_CAPTURE_MAX_SNAPLEN)
 		len = PW_CAPTURE_MAX_SNAPLEN;
-	if (len == 0 || bpf_skb_load_bytes(skb, 0, buf->data, len) != 0)
+	if (len == 0)
+		return 0;
+	pw_show_bounds(len, PW_CAPTURE_MAX_SNAPLEN);
+	if (bpf_skb_load_bytes(skb, 0, buf->data, len) != 0)
 		return 0;
 	return len;
 }
@@ -65,9 +70,10 @@ static __always_inline void pw_capture_deliver(struct pw_capture *capture, __u32
 	__u32 len = capture->snaplen < staged ? capture->snaplen : staged;
 
 	if (!ring || len == 0 || len > PW_CAPTURE_MAX_SNAPLEN) {
-		__sync_fetch_and_add(&capture->lost, 1);
+		pw_add(&capture->lost, 1);
 		return;
 	}
+	pw_show_bounds(len, PW_CAPTURE_MAX_SNAPLEN);
 	buf->record.header.type = PW_EVENT_PACKET;
 	buf->record.header.size = sizeof(buf->record) + len;
 	buf->record.header.pad = 0;
@@ -79,16 +85,16 @@ static __always_inline void pw_capture_deliver(struct pw_capture *capture, __u32
 	buf->record.direction = direction;
 	__builtin_memset(buf->record.pad, 0, sizeof(buf->record.pad));
 	if (bpf_ringbuf_output(ring, buf, sizeof(buf->record) + len, 0) != 0) {
-		__sync_fetch_and_add(&capture->lost, 1);
+		pw_add(&capture->lost, 1);
 		return;
 	}
-	__sync_fetch_and_add(&capture->captured, 1);
-	__sync_fetch_and_add(&capture->captured_bytes, len);
+	pw_add(&capture->captured, 1);
+	pw_add(&capture->captured_bytes, len);
 }
 
 /* A global (not inlined) function: the verifier checks it once, on its own,
  * instead of once for every path of the parser that reaches it. */
-__noinline int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __u32 direction, __u64 now,
+pw_subprog int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __u32 direction, __u64 now,
 			  __u32 slots)
 {
 	__u32 zero = 0, staged = 0;
@@ -107,11 +113,11 @@ __noinline int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __
 		if (!capture || !pw_capture_matches(&capture->filter, pkt, skb->ifindex, direction))
 			continue;
 		/* The sequence number makes the budget exact across CPUs. */
-		__u64 sequence = __sync_fetch_and_add(&capture->matched, 1);
+		__u64 sequence = pw_fetch_add(&capture->matched, 1);
 
 		if ((capture->max_packets && sequence >= capture->max_packets) ||
 		    (capture->expires_ns && now > capture->expires_ns)) {
-			__sync_fetch_and_add(&capture->skipped, 1);
+			pw_add(&capture->skipped, 1);
 			continue;
 		}
 		if (!staged)

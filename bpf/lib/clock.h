@@ -15,6 +15,7 @@
 #ifndef PODWALL_LIB_CLOCK_H
 #define PODWALL_LIB_CLOCK_H
 
+#include "compat.h"
 #include "hints.h"
 #include "maps.h"
 
@@ -25,9 +26,9 @@ static __always_inline __u64 pw_coarse_now(void)
 	__u64 jiffies = bpf_jiffies64();
 
 	if (pw_unlikely(!tick))
-		return bpf_ktime_get_coarse_ns();
+		return pw_ktime_get_coarse_ns();
 	if (pw_unlikely(tick->jiffies != jiffies)) {
-		tick->coarse_ns = bpf_ktime_get_coarse_ns();
+		tick->coarse_ns = pw_ktime_get_coarse_ns();
 		tick->jiffies = jiffies;
 	}
 	return tick->coarse_ns;

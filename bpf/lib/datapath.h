@@ -38,17 +38,17 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 
 	/* GSO packets may hold headers in paged data: pull only then, never
 	 * on every packet (a pull costs about as much as the whole program).
-	 * A loop kept rolled, so the parser's code is emitted once. */
-#pragma clang loop unroll(disable)
-	for (int attempt = 0; attempt < 2; attempt++) {
-		pw_parse(&pkt, skb);
-		if (pw_likely(!pkt.short_read) || attempt == 1 || skb->len <= skb->data_end - skb->data)
-			break;
+	 * The second parse is written out, not a loop: verifiers before Linux
+	 * 6.3 refuse a loop whose back-edge clang lays out as a fall-through
+	 * ("back-edge from insn ..."), and a retry is no loop. */
+	pw_parse(&pkt, skb);
+	if (pw_unlikely(pkt.short_read) && skb->len > skb->data_end - skb->data) {
 		__u32 pull = skb->len < PW_PULL_BYTES ? skb->len : PW_PULL_BYTES;
 
-		if (bpf_skb_pull_data(skb, pull) != 0)
-			break;
-		pw_count(PW_CNT_PULLS, 1);
+		if (bpf_skb_pull_data(skb, pull) == 0) {
+			pw_count(PW_CNT_PULLS, 1);
+			pw_parse(&pkt, skb);
+		}
 	}
 
 	if (pw_unlikely(pkt.level == PW_PARSED_NOTHING && !pkt.error && !pkt.short_read)) {

@@ -3,6 +3,7 @@
 #ifndef PODWALL_LIB_ENFORCE_H
 #define PODWALL_LIB_ENFORCE_H
 
+#include "compat.h"
 #include "counters.h"
 
 struct pw_block_match {
@@ -81,7 +82,7 @@ static __always_inline int pw_allowed(const __u8 addr[16])
 
 	if (!hits)
 		return 0;
-	__sync_fetch_and_add(hits, 1);
+	pw_add(hits, 1);
 	pw_count(PW_CNT_ALLOWLIST_OVERRIDES, 1);
 	return 1;
 }

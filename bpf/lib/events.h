@@ -1,6 +1,7 @@
 #ifndef PODWALL_LIB_EVENTS_H
 #define PODWALL_LIB_EVENTS_H
 
+#include "compat.h"
 #include "counters.h"
 
 /* Sends one flow record; a full ring buffer is counted, never silent.
@@ -8,7 +9,7 @@
  * each at most once per flow and never on the steady-state path, and one
  * copy instead of five makes the TC program 2 KB (14 %) smaller. The verifier
  * checks it once, on its own, so it must accept NULL pointers. */
-__noinline int pw_emit_flow_event(__u32 type, const struct pw_flow_key *key, const struct pw_flow_value *value,
+pw_subprog int pw_emit_flow_event(__u32 type, const struct pw_flow_key *key, const struct pw_flow_value *value,
 				  __u32 direction, __u32 end_reason)
 {
 	if (!key || !value)

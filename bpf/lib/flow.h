@@ -5,6 +5,8 @@
 #define PODWALL_LIB_FLOW_H
 
 #include <linux/pkt_cls.h>
+#include "bounds.h"
+#include "compat.h"
 #include "enforce.h"
 #include "events.h"
 #include "parse.h"
@@ -69,18 +71,17 @@ static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value,
 
 	if (pw_likely(pkt->payload_offset >= skb->len || (value->flags & claim)))
 		return 0;
-	if (__sync_fetch_and_or(&value->flags, claim) & claim)
+	if (pw_fetch_or(&value->flags, claim) & claim)
 		return 0;
 
 	struct pw_flow_direction *dir = &value->dir[direction & 1];
 	__u32 available = skb->len - pkt->payload_offset;
 	__u32 len = available < PW_PAYLOAD_SNAP ? available : PW_PAYLOAD_SNAP;
 
-	/* Hide len's origin from clang so the verifier sees the bound checks
-	 * on len itself. bpf_skb_load_bytes also reads paged (GSO) data. */
-	asm volatile("" : "+r"(len));
-	if (len < 1 || len > PW_PAYLOAD_SNAP)
+	/* bpf_skb_load_bytes also reads paged (GSO) data. */
+	if (len < 1)
 		return 0;
+	pw_show_bounds(len, PW_PAYLOAD_SNAP);
 	if (bpf_skb_load_bytes(skb, pkt->payload_offset, dir->payload, len) < 0)
 		return 0;
 	dir->payload_len = len;
@@ -108,17 +109,17 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 
 	pw_count(reason == PW_DROP_BLOCKLIST ? PW_CNT_DROPS_BLOCKLIST : PW_CNT_DROPS_QUARANTINE, 1);
 	if (link && reason < PW_DROP_REASON_COUNT)
-		__sync_fetch_and_add(&link->drops[reason], 1);
+		pw_add(&link->drops[reason], 1);
 	if (!value)
 		return TC_ACT_SHOT;
-	__sync_fetch_and_add(&value->dropped_packets, 1);
+	pw_add(&value->dropped_packets, 1);
 
 	__u64 last = value->last_drop_event_ns;
 
 	if (!pw_drop_event_due(now, last))
 		return TC_ACT_SHOT;
 	/* Claim the event slot; a CPU that loses the race stays quiet. */
-	if (__sync_val_compare_and_swap(&value->last_drop_event_ns, last, now) != last)
+	if (pw_cmpxchg(&value->last_drop_event_ns, last, now) != last)
 		return TC_ACT_SHOT;
 
 	struct pw_drop_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
@@ -167,7 +168,7 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 		struct pw_quarantine *quarantine = pw_quarantine_of(skb->ifindex, now);
 
 		if (quarantine) {
-			__sync_fetch_and_add(&quarantine->drops, 1);
+			pw_add(&quarantine->drops, 1);
 			return pw_flow_drop(skb, key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
 		}
 	}
@@ -175,14 +176,14 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	struct pw_flow_direction *dir = &value->dir[direction & 1];
 	__u32 segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
 
-	__sync_fetch_and_add(&dir->packets, segments);
-	__sync_fetch_and_add(&dir->bytes, skb->len);
+	pw_add(&dir->packets, segments);
+	pw_add(&dir->bytes, skb->len);
 	/* Only move forward: creation stamped the precise clock. Skipping the
 	 * store within a tick also keeps the entry's cache line cleaner. */
 	if (now > value->last_seen_ns)
 		value->last_seen_ns = now;
 	if (pkt->tcp_flags && pw_unlikely((dir->tcp_flags & pkt->tcp_flags) != pkt->tcp_flags))
-		__sync_fetch_and_or(&dir->tcp_flags, pkt->tcp_flags);
+		pw_fetch_or(&dir->tcp_flags, pkt->tcp_flags);
 
 	if (pw_unlikely(created))
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, key, value, direction, PW_END_NONE);
@@ -195,13 +196,13 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 
 	if (direction != opener && pw_unlikely(!(value->flags & PW_FLOW_REPLY_SENT)) &&
 	    !((pkt->tcp_flags & PW_TCP_RST) && !(pkt->tcp_flags & PW_TCP_SYN)) &&
-	    !(__sync_fetch_and_or(&value->flags, PW_FLOW_REPLY_SENT) & PW_FLOW_REPLY_SENT))
+	    !(pw_fetch_or(&value->flags, PW_FLOW_REPLY_SENT) & PW_FLOW_REPLY_SENT))
 		pw_emit_flow_event(PW_EVENT_FLOW_REPLY, key, value, direction, PW_END_NONE);
 
 	__u8 ending = pkt->tcp_flags & (PW_TCP_FIN | PW_TCP_RST);
 
 	if (pw_unlikely(pkt->proto == IPPROTO_TCP && ending) && !(value->flags & PW_FLOW_END_SENT) &&
-	    !(__sync_fetch_and_or(&value->flags, PW_FLOW_END_SENT) & PW_FLOW_END_SENT))
+	    !(pw_fetch_or(&value->flags, PW_FLOW_END_SENT) & PW_FLOW_END_SENT))
 		pw_emit_flow_event(PW_EVENT_FLOW_END, key, value, direction,
 				   (ending & PW_TCP_RST) ? PW_END_RST : PW_END_FIN);
 	return TC_ACT_UNSPEC;
@@ -216,7 +217,7 @@ static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_
 	int created;
 	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
 
-	__sync_fetch_and_add(&match->entry->hits, 1);
+	pw_add(&match->entry->hits, 1);
 	pw_flow_key_of(&key, pkt, skb->ifindex, direction);
 	struct pw_flow_value *value = pw_flow_lookup_or_create(&key, direction, now, 0, &created);
 

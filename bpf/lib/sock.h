@@ -4,6 +4,7 @@
 #ifndef PODWALL_LIB_SOCK_H
 #define PODWALL_LIB_SOCK_H
 
+#include "compat.h"
 #include "enforce.h"
 
 #define PW_SOCK_ALLOW 1
@@ -57,7 +58,7 @@ static __always_inline int pw_sock_verdict(struct bpf_sock_addr *ctx, const __u8
 
 	if (!pw_block_lookup(addr, now, &match) || pw_allowed(addr))
 		return PW_SOCK_ALLOW;
-	__sync_fetch_and_add(&match.entry->hits, 1);
+	pw_add(&match.entry->hits, 1);
 	pw_count(PW_CNT_SOCK_DENIED, 1);
 
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);

@@ -43,6 +43,10 @@ int pw_shim_test_run(int prog_fd, const void *packet, __u32 size, void *packet_o
 /* setns(fd, CLONE_NEWNET): glibc declares setns only under _GNU_SOURCE. */
 int pw_shim_enter_network_namespace(int fd);
 
+/* Loads a four-instruction socket filter with an atomic fetch-or (Linux >=
+ * 5.12). Returns 0 when the kernel accepts it, else -errno. */
+int pw_shim_probe_atomic_fetch(void);
+
 /* Routes libbpf's messages into a buffer instead of stderr, so that errors
  * reach the user as one sentence; the last messages are kept for --debug. */
 void pw_shim_capture_libbpf_log(bool echo_to_stderr);
