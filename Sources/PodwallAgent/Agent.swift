@@ -33,6 +33,10 @@ public final class Agent: Sendable {
             "flows_in_map": "\(adopted ? datapath.flows.keys().count : 0)",
             "attach": "\(datapath.usesTCX ? "tcx" : "clsact")",
         ])
+        for feature in datapath.features.report(usesTCX: datapath.usesTCX) where feature.state != .available {
+            logger.warning("kernel feature \(feature.state == .fallback ? "not available, falling back" : "missing"): \(feature.name)",
+                           metadata: ["kernel": "\(datapath.features.release)", "effect": "\(feature.effect)"])
+        }
         try Allowlist.replace(datapath.allowlist, with: configuration.allow, policy: datapath.policy)
         attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()

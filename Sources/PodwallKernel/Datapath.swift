@@ -43,16 +43,26 @@ public final class Datapath: @unchecked Sendable {
     public let features: KernelFeatures
 
     public init(options: Options = Options()) throws {
-        if let pinRoot = options.pinRoot {
-            try BPFFilesystem.prepare(pinRoot: pinRoot)
-        }
         features = KernelFeatures.probe()
         try features.checkRequired()
-        object = try BPFObject(image: features.datapathImage, pinRoot: options.pinRoot, maxEntries: [
-            PW_MAP_FLOWS_NAME: options.flowEntries,
-            PW_MAP_EVENTS_NAME: options.eventBufferBytes,
-        ])
-        sockObject = try BPFObject(image: .sock, pinRoot: options.pinRoot, sharingMapsWith: object)
+        // A first load that fails leaves nothing behind; pins an earlier
+        // agent left are enforcement in force and stay whatever happens.
+        let freshPinRoot = options.pinRoot.map { !BPFFilesystem.exists($0) } ?? false
+        do {
+            if let pinRoot = options.pinRoot {
+                try BPFFilesystem.prepare(pinRoot: pinRoot)
+            }
+            object = try BPFObject(image: features.datapathImage, pinRoot: options.pinRoot, maxEntries: [
+                PW_MAP_FLOWS_NAME: options.flowEntries,
+                PW_MAP_EVENTS_NAME: options.eventBufferBytes,
+            ])
+            sockObject = try BPFObject(image: .sock, pinRoot: options.pinRoot, sharingMapsWith: object)
+        } catch {
+            if freshPinRoot, let pinRoot = options.pinRoot {
+                BPFFilesystem.removePins(under: pinRoot)
+            }
+            throw error
+        }
         fromPod = try object.program(named: PW_PROG_FROM_POD_NAME)
         toPod = try object.program(named: PW_PROG_TO_POD_NAME)
         usesTCX = try options.attachMode.usesTCX(pinRoot: options.pinRoot, probingWith: fromPod)

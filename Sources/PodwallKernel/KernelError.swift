@@ -9,12 +9,29 @@ public struct KernelError: Error, CustomStringConvertible, Sendable {
     public let errno: Int32
     /// libbpf's own messages for this failure, shown only with --debug.
     public let libbpfLog: String
+    /// The verifier's last word, when it refused a program.
+    public let verifierComplaint: String?
 
     public init(_ operation: String, _ object: String, errno: Int32, libbpfLog: String = "") {
         self.operation = operation
         self.object = object
         self.errno = abs(errno)
         self.libbpfLog = libbpfLog
+        verifierComplaint = Self.verifierComplaint(in: libbpfLog)
+    }
+
+    /// The program the verifier refused and its complaint: the last line of
+    /// its load log before the statistics. (The captured log keeps the most
+    /// recent messages, so the log's end is there even when its start is not.)
+    static func verifierComplaint(in log: String) -> String? {
+        let lines = log.split(separator: "\n")
+        guard let end = lines.lastIndex(where: { $0.contains("-- END PROG LOAD LOG --") }) else { return nil }
+        // libbpf: "prog 'pw_from_pod': failed to load: -22", after the log.
+        let program = lines[end...].first { $0.contains("failed to load") }
+            .flatMap { $0.split(separator: "'").dropFirst().first }.map(String.init) ?? "a program"
+        let statistics = ["processed ", "verification time", "stack depth", "max_states", "libbpf:"]
+        return lines[..<end].last { line in !statistics.contains { line.hasPrefix($0) } }
+            .map { "the verifier refused \(program): \($0.trimmingCharacters())" }
     }
 
     /// For libbpf calls that return -errno (or set errno and return -1).
@@ -42,13 +59,16 @@ public struct KernelError: Error, CustomStringConvertible, Sendable {
     }
 
     public var hint: String? {
-        switch errno {
+        if verifierComplaint != nil {
+            return "run with --debug to see the verifier's log"
+        }
+        return switch errno {
         case EPERM, EACCES:
             "podwall needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON"
         case ENOENT where operation.contains("pinned"):
             "nothing is pinned there; is the agent installed (podwall run) and bpffs mounted?"
         case EOPNOTSUPP, 524, ENOSYS:
-            "this kernel lacks the feature; podwall needs Linux >= 5.15 with BTF"
+            "this kernel lacks the feature; podwall needs Linux >= 5.10"
         case ENODEV:
             "the interface is gone"
         case EINVAL where operation.contains("load"):
@@ -60,7 +80,7 @@ public struct KernelError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         let reason = errno == 524 ? "not supported" : String(cString: strerror(errno))
-        var text = "\(operation) \(object) failed: \(reason) (\(errnoName))"
+        var text = "\(operation) \(object) failed: \(verifierComplaint ?? reason) (\(errnoName))"
         if let hint { text += "; \(hint)" }
         return text
     }

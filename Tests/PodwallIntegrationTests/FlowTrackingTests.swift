@@ -124,4 +124,21 @@ struct CommandLineTests {
         #expect(result.error.contains("No such file or directory (ENOENT)"))
         #expect(result.error.contains("nothing is pinned there"))
     }
+
+    /// The path that crashed with "double free or corruption" on Linux 5.10
+    /// and 6.1: the kernel refuses the object (here its flow map, 2^32
+    /// entries: E2BIG; in the 5.10 guest of the kernel matrix also a
+    /// program, see ObjectLoadTests) and the agent must end in one sentence.
+    @Test func aDataPathTheKernelRefusesEndsTheAgentInOneSentenceLeavingNothing() throws {
+        let pinRoot = "/sys/fs/bpf/podwall-refused-\(getpid())"
+        defer { _ = BPFFilesystem.removePins(under: pinRoot) }
+        let result = try Shell.run([PodwallBinary.path, "run", "--pin-root", pinRoot, "--interfaces", "podwall-none*",
+                                    "--set", "flow_entries=4294967295"], check: false)
+        #expect(result.status == 1, "exit \(result.status): \(result.error)")
+        let lines = result.error.split(separator: "\n")
+        #expect(lines.count == 1, "one sentence, not a libbpf dump or a crash: \(result.error)")
+        #expect(result.error.hasPrefix("Error: loading BPF object tc"), "\(result.error)")
+        #expect(result.error.contains("E2BIG"), "\(result.error)")
+        #expect(!BPFFilesystem.exists(pinRoot), "a refused first load leaves no pin root: \(BPFFilesystem.pinNames(under: pinRoot))")
+    }
 }

@@ -134,6 +134,34 @@ struct ObjectLoadTests {
         }
     }
 
+    /// Where the kernel lacks atomic fetch (Linux 5.10 in the kernel matrix),
+    /// the data path loads its compat build, and the full build is refused
+    /// with the verifier's own words in one sentence (and no crash).
+    @Test(.enabled(if: !KernelFeatures.probe().atomicFetch, "this kernel has atomic fetch: only a pre-5.12 kernel refuses the full build"))
+    func aKernelWithoutAtomicFetchLoadsTheCompatBuildAndRefusesTheFullOne() throws {
+        let datapath = try Datapath(options: .init(pinRoot: nil))
+        #expect(datapath.features.datapathImage.name == BPFObjectImage.tcCompat.name)
+        let error = try #require(throws: KernelError.self) { try BPFObject(image: .tc, pinRoot: nil) }
+        #expect(error.description.contains("the verifier refused pw_"), "\(error)")
+        #expect(!error.description.contains("\n"), "\(error)")
+    }
+
+    @Test func theVerifiersComplaintIsTheLastLineOfItsLog() {
+        let log = """
+            libbpf: prog 'pw_from_pod': BPF program load failed: Invalid argument
+            libbpf: prog 'pw_from_pod': -- BEGIN PROG LOAD LOG --
+            51: *value += amount;
+            back-edge from insn 51 to 52
+            processed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+            -- END PROG LOAD LOG --
+            libbpf: prog 'pw_from_pod': failed to load: -22
+            libbpf: failed to load object 'tc.bpf.o'
+            """
+        let error = KernelError("loading BPF object", "tc.bpf.o", errno: EINVAL, libbpfLog: log)
+        #expect(error.description == "loading BPF object tc.bpf.o failed: the verifier refused pw_from_pod: back-edge from insn 51 to 52 (EINVAL); run with --debug to see the verifier's log")
+        #expect(KernelError("loading BPF object", "tc.bpf.o", errno: EPERM).verifierComplaint == nil)
+    }
+
     @Test func flowTableSizeComesFromOptions() throws {
         let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
         var info = bpf_map_info()

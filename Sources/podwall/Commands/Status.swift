@@ -5,8 +5,12 @@ import PodwallKernel
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show attached interfaces and the kernel's counters.",
-        discussion: "Reads the pinned maps; works whether or not the agent runs."
+        abstract: "Show attached interfaces, the kernel's features and counters.",
+        discussion: """
+            Reads the pinned maps; works whether or not the agent runs. The kernel's \
+            features are probed anew: what podwall uses, what falls back and what is \
+            missing on this kernel, and what that means for the protection you have.
+            """
     )
 
     @OptionGroup var pins: PinOptions
@@ -15,10 +19,18 @@ struct Status: AsyncParsableCommand {
         LibbpfLog.capture(echo: false)
         try await reportingKernelErrors {
             let state = PinnedState(pinRoot: pins.pinRoot)
+            // Features first: they tell what protection this kernel allows
+            // even when nothing is installed yet.
+            let links = try? state.links().entries().sorted { $0.key < $1.key }
+            let features = KernelFeatures.probe()
+            let tcx = links.flatMap { $0.isEmpty ? nil : $0.contains { $0.value.flags & UInt32(PW_LINK_TCX.rawValue) != 0 } }
+            print("kernel features (Linux \(features.release); data path build \(features.datapathImage.name)):")
+            print(TextTable.render(header: ["FEATURE", "STATE", "WHAT IT MEANS"],
+                                   rows: features.report(usesTCX: tcx).map { [$0.name, $0.state.rawValue, $0.effect] }))
             let names = try LinkWatcher.namesByIndex()
-            let links = try state.links().entries().sorted { $0.key < $1.key }
-            print("attached interfaces: \(links.count)")
-            let rows = links.map { entry -> [String] in
+            let attached = try links ?? state.links().entries().sorted { $0.key < $1.key }
+            print("\nattached interfaces: \(attached.count)")
+            let rows = attached.map { entry -> [String] in
                 let ingress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .ingress).map(String.init) ?? "-"
                 let egress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .egress).map(String.init) ?? "-"
                 let first = TCHook.allCases.allSatisfy { PodInterfaceAttachment.runsFirst(ifindex: entry.key, hook: $0) }
