@@ -48,6 +48,9 @@ let package = Package(
             name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallBenchSupport"],
             path: "Benchmarks/DatapathBench"),
         .executableTarget(
+            name: "podwall-testrun-bench", dependencies: ["PodwallKernel", "PodwallBPFObjects", "PodwallBenchSupport"],
+            path: "Benchmarks/TestRunBench"),
+        .executableTarget(
             name: "podwall-stage-bench",
             dependencies: ["PodwallABI", "PodwallKernel", "PodwallLab", "PodwallBPFObjects", "PodwallBenchSupport"],
             path: "Benchmarks/StageBench"),

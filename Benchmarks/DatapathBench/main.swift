@@ -16,23 +16,15 @@ let blocklistEntries = arguments.count > 3 ? Int(arguments[3]) ?? 0 : 0
 /// Passes through the modes of the alternating-window measurement.
 let alternatingCycles = arguments.count > 4 ? Int(arguments[4]) ?? 4 * rounds : 4 * rounds
 
-/// A TCP ACK of flow `port` from the pod, 64 bytes of payload.
-func tcpPacket(sourcePort: UInt16) -> [UInt8] {
-    var frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]
-    frame += [0x45, 0, 0, 104, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 11, 198, 18, 0, 12]
-    frame += [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xff), 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0]
-    return frame + [UInt8](repeating: 0x61, count: 64)
-}
-
 func testRunCosts() throws -> (existing: Double, new: Double) {
     let datapath = try Datapath(options: .init(pinRoot: nil))
-    _ = try ProgramTestRun.run(datapath.fromPod, packet: tcpPacket(sourcePort: 1))
-    let existing = try ProgramTestRun.run(datapath.fromPod, packet: tcpPacket(sourcePort: 1), repeat: 1_000_000)
+    _ = try ProgramTestRun.run(datapath.fromPod, packet: benchTCPPacket(sourcePort: 1))
+    let existing = try ProgramTestRun.run(datapath.fromPod, packet: benchTCPPacket(sourcePort: 1), repeat: 1_000_000)
     // Every packet of a new flow: one run each, averaged.
     var total: Double = 0
     let flows = 50_000
     for port in 0..<flows {
-        total += Double(try ProgramTestRun.run(datapath.fromPod, packet: tcpPacket(sourcePort: UInt16(2 + port))).durationNanoseconds)
+        total += Double(try ProgramTestRun.run(datapath.fromPod, packet: benchTCPPacket(sourcePort: UInt16(2 + port))).durationNanoseconds)
     }
     return (Double(existing.durationNanoseconds), total / Double(flows))
 }
