@@ -158,15 +158,15 @@ enum APIServer {
         seconds.map { $0 > 0 && $0 <= maxTTLSeconds } ?? true
     }
 
-    struct BlockRequest: Decodable {
+    struct BlockRequest: StrictJSONBody {
         let prefix: String
         let ttl_seconds: UInt64?
+        enum CodingKeys: String, CodingKey, CaseIterable { case prefix, ttl_seconds }
+        static let example = #"{"prefix": "203.0.113.0/24", "ttl_seconds": 3600}"#
     }
 
     static func addBlock(_ request: Request, _ context: BasicRequestContext, _ state: APIState) async throws -> Response {
-        guard let body = try? await request.decode(as: BlockRequest.self, context: context) else {
-            return error(.badRequest, "body: {\"prefix\": \"203.0.113.0/24\", \"ttl_seconds\": 3600}")
-        }
+        let body = try await BlockRequest.decode(request, context)
         guard let prefix = IPPrefix(body.prefix) else { return error(.badRequest, "prefix: '\(body.prefix)' is not an address or CIDR") }
         if let refusal = state.feedPolicy.refusal(of: prefix, token: body.prefix) { return error(.badRequest, "prefix: \(refusal)") }
         guard validTTL(body.ttl_seconds) else { return error(.badRequest, "ttl_seconds: 1 to \(maxTTLSeconds)") }
@@ -195,15 +195,15 @@ enum APIServer {
         return json(.ok, ["entries": rows])
     }
 
-    struct QuarantineRequest: Decodable {
+    struct QuarantineRequest: StrictJSONBody {
         let interface: String
         let ttl_seconds: UInt64?
+        enum CodingKeys: String, CodingKey, CaseIterable { case interface, ttl_seconds }
+        static let example = #"{"interface": "veth1a2b3c", "ttl_seconds": 600}"#
     }
 
     static func addQuarantine(_ request: Request, _ context: BasicRequestContext, _ state: APIState) async throws -> Response {
-        guard let body = try? await request.decode(as: QuarantineRequest.self, context: context) else {
-            return error(.badRequest, "body: {\"interface\": \"veth1a2b3c\", \"ttl_seconds\": 600}")
-        }
+        let body = try await QuarantineRequest.decode(request, context)
         let ifindex = interfaceIndex(body.interface)
         guard ifindex != 0 else { return error(.badRequest, "interface: no interface '\(body.interface)' on this node") }
         // Bounded as for blocks: a huge TTL would overflow the expiry (and crash the agent).
