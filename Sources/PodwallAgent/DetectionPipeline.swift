@@ -9,9 +9,11 @@ import PodwallKernel
 /// Kernel events → the pure-Swift detectors → alerts (JSON lines) and the
 /// responses the policy asks for, carried out on the kernel's maps.
 ///
-/// Times: the kernel stamps CLOCK_MONOTONIC; alerts want wall-clock time, so
-/// every timestamp is shifted by one offset taken at start, and `now` is
-/// read on the same scale, which keeps `detection_latency_ms` exact.
+/// Times: the kernel stamps CLOCK_MONOTONIC, and the detectors run on that
+/// clock too (`now` is read on it), which keeps `detection_latency_ms` exact
+/// and their windows unmoved by wall-clock steps. Alerts want Unix time: each
+/// is converted when published, with an offset kept current (`WallClock`),
+/// so alerts line up with other logs after an NTP step or a VM pause.
 final class DetectionPipeline: @unchecked Sendable {
     private var aggregator: Aggregator
     private let datapath: Datapath
@@ -22,7 +24,7 @@ final class DetectionPipeline: @unchecked Sendable {
     var podNames: (@Sendable (UInt32) -> String?)?
     private let metrics: AgentMetrics?
     private let logger: Logger
-    private let wallOffset: Int64
+    private var clock = WallClock(now: MonotonicClock.now(), readOffset: MonotonicClock.wallClockOffset)
     /// Kernel time the pipeline started: flows older than this were running
     /// before (an adopted flow table) and count their bytes from the first sample.
     private let startedNs = MonotonicClock.now()
@@ -46,11 +48,9 @@ final class DetectionPipeline: @unchecked Sendable {
         self.captures = captures
         self.captureSettings = captureSettings
         self.logger = logger
-        wallOffset = MonotonicClock.wallClockOffset()
     }
 
-    private func wall(_ monotonic: UInt64) -> UInt64 { UInt64(Int64(monotonic) + wallOffset) }
-    private var now: UInt64 { wall(MonotonicClock.now()) }
+    private var now: UInt64 { MonotonicClock.now() }
 
     /// A config reload: new responses and capture settings; detector state stays.
     func reconfigure(policy: ResponsePolicy, capture: AlertCaptureSettings) {
@@ -68,9 +68,9 @@ final class DetectionPipeline: @unchecked Sendable {
         let alerts: [Alert] = lock.withLock {
             switch event {
             case .flow(let flow):
-                return aggregator.observe(flow, wall: wall, now: now, observedSince: startedNs)
+                return aggregator.observe(flow, now: now, observedSince: startedNs)
             case .drop(let drop):
-                return aggregator.observe(DetectionInput.dropEvent(drop, wall: wall), now: now)
+                return aggregator.observe(DetectionInput.dropEvent(drop), now: now)
             }
         }
         publish(alerts)
@@ -91,6 +91,11 @@ final class DetectionPipeline: @unchecked Sendable {
 
     private func publish(_ alerts: [Alert]) {
         for var alert in alerts {
+            let decidedNs = alert.timeNs
+            lock.withLock {
+                let at = now
+                alert.mapTimes { clock.unixNanoseconds($0, now: at) }
+            }
             alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
             alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
             if !alert.isUpdate {
@@ -98,7 +103,7 @@ final class DetectionPipeline: @unchecked Sendable {
                 // a capture (a ring buffer and a file to create) comes after.
                 let enforced = Set(alert.actions.filter { $0.enforces }.filter { perform($0, alert: alert) })
                 if !enforced.isEmpty {
-                    alert.responseLatencyMs = Double(Int64(now) - Int64(alert.timeNs)) / 1e6
+                    alert.responseLatencyMs = Double(Int64(now) - Int64(decidedNs)) / 1e6
                 }
                 let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })
                 alert.actions = alert.actions.filter { enforced.contains($0) || others.contains($0) }
@@ -184,9 +189,9 @@ struct ValidationFailure: Error, CustomStringConvertible {
 
 /// Drop records (a kernel type) in the detectors' input model.
 enum DetectionInput {
-    static func dropEvent(_ drop: DropRecord, wall: (UInt64) -> UInt64) -> DropEvent {
+    static func dropEvent(_ drop: DropRecord) -> DropEvent {
         DropEvent(
-            key: PodwallDetection.FlowKey(drop.key), timestampNs: wall(drop.timestamp), matchedPrefix: drop.matched?.description ?? "",
+            key: PodwallDetection.FlowKey(drop.key), timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,
             process: drop.process.map { ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID) })
     }

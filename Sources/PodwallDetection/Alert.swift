@@ -123,3 +123,27 @@ public struct Alert: Sendable, Equatable, Codable {
         case responseLatencyMs = "response_latency_ms"
     }
 }
+
+extension Alert {
+    /// Maps every absolute time of the alert (its own and its evidence's)
+    /// onto another clock: the agent's detectors run on the kernel's
+    /// monotonic clock, which wall-clock steps do not disturb, and its
+    /// alerts carry Unix time. Durations and the id stay as they are.
+    public mutating func mapTimes(_ convert: (UInt64) -> UInt64) {
+        timeNs = convert(timeNs)
+        time = Timestamp.rfc3339(nanoseconds: Int64(clamping: timeNs), fractionDigits: 9)
+        windowStartNs = convert(windowStartNs)
+        lastSeenNs = convert(lastSeenNs)
+        switch evidence {
+        case .portScan(var scan):
+            scan.firstProbeNs = convert(scan.firstProbeNs)
+            scan.lastProbeNs = convert(scan.lastProbeNs)
+            evidence = .portScan(scan)
+        case .exfiltration(var exfiltration):
+            exfiltration.intervalStartNs = convert(exfiltration.intervalStartNs)
+            evidence = .exfiltration(exfiltration)
+        case .protocolMismatch, .blocklistHit:
+            break
+        }
+    }
+}
