@@ -98,16 +98,16 @@ final class DetectionPipeline: @unchecked Sendable {
             }
             alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
             alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
-            if !alert.isUpdate {
-                // Enforcement first, and the response latency is measured to it:
-                // a capture (a ring buffer and a file to create) comes after.
-                let enforced = Set(alert.actions.filter { $0.enforces }.filter { perform($0, alert: alert) })
-                if !enforced.isEmpty {
-                    alert.responseLatencyMs = Double(Int64(now) - Int64(decidedNs)) / 1e6
-                }
-                let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })
-                alert.actions = alert.actions.filter { enforced.contains($0) || others.contains($0) }
+            // An update's actions are only those new in its window (a second
+            // destination to block): carried out like a first alert's.
+            // Enforcement first, and the response latency is measured to it:
+            // a capture (a ring buffer and a file to create) comes after.
+            let enforced = Set(alert.actions.filter { $0.enforces }.filter { perform($0, alert: alert) })
+            if !enforced.isEmpty && !alert.isUpdate {
+                alert.responseLatencyMs = Double(Int64(now) - Int64(decidedNs)) / 1e6
             }
+            let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })
+            alert.actions = alert.actions.filter { enforced.contains($0) || others.contains($0) }
             guard let line = try? AlertJSON.line(alert) else { continue }
             output.write(line)
             alertLog?.append(alert, json: line)

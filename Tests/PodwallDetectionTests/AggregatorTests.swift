@@ -32,7 +32,7 @@ struct AggregatorTests {
         #expect(alert.actions == [.quarantine(pod: ip("10.1.0.5"), ifindex: 7, ttlSeconds: 600), .capture(id: alert.id)])
     }
 
-    @Test("repeats within the window are updates with the count, without repeating actions")
+    @Test("repeats within the window are coalesced updates with the count, without repeating actions")
     func repeatsAreUpdates() {
         var aggregator = Aggregator()
         let first = scan(&aggregator, at: Clock.t0, decisionDelay: 0)
@@ -42,8 +42,11 @@ struct AggregatorTests {
             more += aggregator.observe(opened(key, at: Clock.t0 + 5 * Clock.s), now: Clock.t0 + 5 * Clock.s)
             more += aggregator.observe(refused(key, at: Clock.t0 + 5 * Clock.s), now: Clock.t0 + 5 * Clock.s)
         }
+        #expect(more.isEmpty, "within the update interval of the first line")
+        more += aggregator.tick(now: Clock.t0 + 11 * Clock.s)
         let update = try! #require(more.first)
-        #expect(update.isUpdate && update.count == 2 && update.id == first[0].id)
+        #expect(more.count == 1)
+        #expect(update.isUpdate && update.count == 2 && update.newCount == 1 && update.id == first[0].id)
         #expect(update.actions == [.none])
         #expect(aggregator.stats.alerts == 1 && aggregator.stats.updates == 1)
     }
