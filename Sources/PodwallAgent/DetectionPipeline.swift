@@ -22,6 +22,8 @@ final class DetectionPipeline: @unchecked Sendable {
     private var captureSettings: AlertCaptureSettings
     private let alertLog: AlertLog?
     var podNames: (@Sendable (UInt32) -> String?)?
+    /// Where a process the cgroup hooks refused sits (nil: hooks not attached).
+    var processLocator: ProcessLocator?
     private let metrics: AgentMetrics?
     private let logger: Logger
     private var clock = WallClock(now: MonotonicClock.now(), readOffset: MonotonicClock.wallClockOffset)
@@ -65,13 +67,17 @@ final class DetectionPipeline: @unchecked Sendable {
     }
 
     func handle(_ event: KernelEvent) {
-        let alerts: [Alert] = lock.withLock {
-            switch event {
-            case .flow(let flow):
-                return aggregator.observe(flow, now: now, observedSince: startedNs)
-            case .drop(let drop):
-                return aggregator.observe(DetectionInput.dropEvent(drop), now: now)
+        let alerts: [Alert]
+        switch event {
+        case .flow(let flow):
+            alerts = lock.withLock { aggregator.observe(flow, now: now, observedSince: startedNs) }
+        case .drop(let drop):
+            // Located before taking the lock: it reads /proc and cgroupfs.
+            let location = drop.process.flatMap { process in
+                processLocator?.locate(tgid: process.tgid, cgroupID: process.cgroupID, family: drop.key.remote.family)
             }
+            let input = DetectionInput.dropEvent(drop, locatedAt: location)
+            alerts = lock.withLock { aggregator.observe(input, now: now) }
         }
         publish(alerts)
     }
@@ -98,6 +104,7 @@ final class DetectionPipeline: @unchecked Sendable {
             }
             alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
             alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
+                ?? alert.source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))
             // An update's actions are only those new in its window (a second
             // destination to block): carried out like a first alert's.
             // Enforcement first, and the response latency is measured to it:
@@ -189,10 +196,17 @@ struct ValidationFailure: Error, CustomStringConvertible {
 
 /// Drop records (a kernel type) in the detectors' input model.
 enum DetectionInput {
-    static func dropEvent(_ drop: DropRecord) -> DropEvent {
-        DropEvent(
-            key: PodwallDetection.FlowKey(drop.key), timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
+    /// `location`: for a cgroup hook's refusal, where its process sits; the
+    /// kernel's record has no pod interface or address to key the pod by.
+    static func dropEvent(_ drop: DropRecord, locatedAt location: ProcessLocator.Location? = nil) -> DropEvent {
+        var key = PodwallDetection.FlowKey(drop.key)
+        if let ifindex = location?.ifindex { key.ifindex = ifindex }
+        if let address = location?.address { key.local = IPAddr(address) }
+        return DropEvent(
+            key: key, timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,
-            process: drop.process.map { ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID) })
+            process: drop.process.map {
+                ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID, cgroupPath: location?.cgroupPath)
+            })
     }
 }
