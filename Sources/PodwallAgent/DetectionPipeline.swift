@@ -45,6 +45,7 @@ final class DetectionPipeline: @unchecked Sendable {
         self.alertLog = alertLog
         self.metrics = metrics
         aggregator = Aggregator(config: config)
+        aggregator.responseInForce = { [datapath] in Self.inForce($0, datapath: datapath) }
         self.datapath = datapath
         self.output = output
         self.captures = captures
@@ -123,6 +124,20 @@ final class DetectionPipeline: @unchecked Sendable {
         }
     }
 
+    /// Whether the kernel still holds what `action` put there: an operator
+    /// may have released it (`quarantine release`, `blocklist del`).
+    static func inForce(_ action: ResponseAction, datapath: Datapath) -> Bool {
+        switch action {
+        case .quarantine(_, let ifindex, _):
+            guard let entry = datapath.quarantine.lookup(ifindex) else { return false }
+            return entry.expires_ns == 0 || MonotonicClock.now() < entry.expires_ns
+        case .block(let remote, _):
+            return datapath.blocklist.match(IPAddress(remote)) != nil
+        case .none, .capture:
+            return true
+        }
+    }
+
     /// Carries out one action; false when it could not be done (it is then
     /// left out of the alert, and the reason logged).
     private func perform(_ action: ResponseAction, alert: Alert) -> Bool {
@@ -150,16 +165,6 @@ final class DetectionPipeline: @unchecked Sendable {
         } catch {
             logger.error("response to alert \(alert.id) failed: \(error)")
             return false
-        }
-    }
-}
-
-extension ResponseAction {
-    /// Changes what the kernel lets through.
-    var enforces: Bool {
-        switch self {
-        case .block, .quarantine: true
-        case .none, .capture: false
         }
     }
 }

@@ -44,6 +44,9 @@ public struct Aggregator: Sendable {
     public private(set) var deduplicator: AlertDeduplicator
     public private(set) var stats = AggregatorStats()
     private var identities: [SourceKey: PodIdentity] = [:]
+    /// Whether a response taken earlier is still in force (the caller asks the kernel); one that
+    /// was released by hand is taken again when its alert's behaviour goes on. nil: always.
+    public var responseInForce: (@Sendable (ResponseAction) -> Bool)?
 
     public init(config: AggregatorConfig = AggregatorConfig()) {
         self.config = config
@@ -102,7 +105,8 @@ public struct Aggregator: Sendable {
             // Actions are derived from this occurrence (its destination may be new) under the
             // window's id, and only what was not yet requested in the window is passed on.
             occurrence.id = report.id
-            report.actions = deduplicator.claim(config.policy.actions(for: occurrence), for: report)
+            report.actions = deduplicator.claim(config.policy.actions(for: occurrence), for: report,
+                                                inForce: responseInForce ?? { _ in true })
             guard let report = deduplicator.release(report) else { continue }   // folded in, for a later line
             if report.isUpdate { stats.updates += 1 } else { stats.alerts += 1 }
             reports.append(report)

@@ -73,15 +73,21 @@ public struct AlertDeduplicator: Sendable {
 
     /// Of `actions`, those not yet requested in `alert`'s window (remembered from now on);
     /// `[.none]` when nothing is new. Keeps a repeat from re-blocking the same remote while
-    /// still blocking a new one.
-    public mutating func claim(_ actions: [ResponseAction], for alert: Alert) -> [ResponseAction] {
+    /// still blocking a new one. An enforcement requested before that is no longer `inForce`
+    /// (released by hand) is requested again: the behaviour it answered goes on.
+    public mutating func claim(_ actions: [ResponseAction], for alert: Alert,
+                               inForce: (ResponseAction) -> Bool = { _ in true }) -> [ResponseAction] {
         let key = Key(source: alert.source.key, kind: alert.kind)
         guard let index = windows.index(forKey: key), windows.values[index].alert.id == alert.id else { return actions }
         var fresh: [ResponseAction] = []
-        for action in actions where action != .none && !windows.values[index].alert.actions.contains(action) && !fresh.contains(action) {
-            fresh.append(action)
+        for action in actions where action != .none && !fresh.contains(action) {
+            if !windows.values[index].alert.actions.contains(action) {
+                windows.values[index].alert.actions.append(action)
+                fresh.append(action)
+            } else if action.enforces && !inForce(action) {
+                fresh.append(action)
+            }
         }
-        windows.values[index].alert.actions += fresh
         return fresh.isEmpty ? [.none] : fresh
     }
 

@@ -71,7 +71,7 @@ public struct ScanEvidence: Sendable, Equatable, Codable {
     public var lastProbeNs: UInt64
     /// The TRW log-likelihood ratio when the alert fired.
     public var trwScore: Double
-    /// TCP first-packet styles seen: "syn", "fin", "null", "xmas", "other".
+    /// TCP first-packet styles seen: "syn", "fin", "null", "xmas", "ack", "other".
     public var tcpProbeStyles: [String]
 
     enum CodingKeys: String, CodingKey {
