@@ -150,16 +150,6 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 	return TC_ACT_SHOT;
 }
 
-/* Drops a packet of a quarantined pod's new flow; `value` is NULL when the
- * flow table could not take the flow (the drop is counted all the same). */
-static __always_inline int pw_flow_quarantine_drop(struct __sk_buff *skb, const struct pw_flow_key *key,
-						   struct pw_flow_value *value, enum pw_direction direction,
-						   struct pw_quarantine *quarantine, __u64 now)
-{
-	pw_add(&quarantine->drops, 1);
-	return pw_flow_drop(skb, key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
-}
-
 /* Accounts a packet that passed the blocklist to its flow (`value`, when
  * already looked up) and returns the TC verdict: quarantine drops the new
  * flows of a quarantined pod. */
@@ -168,29 +158,28 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 					   struct pw_flow_value *value, __u32 generation)
 {
 	const struct pw_flow_key *key = flow_key;
+	struct pw_quarantine *quarantine = NULL;
 	int created = 0;
 
 	if (pw_unlikely(!value)) {
 		const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
-		struct pw_quarantine *quarantine = pw_new_flow_quarantine(skb->ifindex, remote, now);
 
+		quarantine = pw_new_flow_quarantine(skb->ifindex, remote, now);
 		value = pw_flow_create(key, direction, quarantine ? PW_FLOW_QUARANTINED : 0, &created);
-		/* Fail closed: a quarantined pod's packet is dropped even when
-		 * its flow could not be recorded. */
-		if (pw_unlikely(quarantine && !value))
-			return pw_flow_quarantine_drop(skb, key, NULL, direction, quarantine, now);
+	} else if (pw_unlikely(value->flags & PW_FLOW_QUARANTINED)) {
+		quarantine = pw_quarantine_of(skb->ifindex, now);
+	}
+	if (pw_likely(value) && pw_unlikely(value->policy_generation != generation))
+		value->policy_generation = generation;
+
+	/* Fail closed: a quarantined pod's packet is dropped whether or not its
+	 * flow could be recorded (a failed insert is counted by pw_flow_create). */
+	if (pw_unlikely(quarantine)) {
+		pw_add(&quarantine->drops, 1);
+		return pw_flow_drop(skb, key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
 	}
 	if (pw_unlikely(!value))
 		return TC_ACT_UNSPEC;
-	if (pw_unlikely(value->policy_generation != generation))
-		value->policy_generation = generation;
-
-	if (pw_unlikely(value->flags & PW_FLOW_QUARANTINED)) {
-		struct pw_quarantine *quarantine = pw_quarantine_of(skb->ifindex, now);
-
-		if (quarantine)
-			return pw_flow_quarantine_drop(skb, key, value, direction, quarantine, now);
-	}
 
 	struct pw_flow_direction *dir = &value->dir[direction & 1];
 	__u32 segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
