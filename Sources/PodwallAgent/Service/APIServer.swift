@@ -66,7 +66,11 @@ enum APIServer {
     static func router(_ state: APIState) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrors())
-        router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
+        // The pins and whether writes are taken: the CLI sends its writes here
+        // while this agent runs on the pins it was asked to change.
+        router.get("/healthz") { _, _ in
+            json(.ok, ["status": "ok", "pin_root": state.datapath.object.pinRoot.map { $0 as Any } ?? NSNull(), "writes": state.token != nil])
+        }
         router.get("/readyz") { _, _ in
             let (ready, interfaces) = state.readiness
             return ready ? json(.ok, ["status": "ready", "interfaces": interfaces]) : json(.serviceUnavailable, ["status": "starting"])
