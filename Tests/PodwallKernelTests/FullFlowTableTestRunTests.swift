@@ -63,7 +63,7 @@ final class OneFlowTablePrograms {
     let fromPodFD: Int32
 
     init(sharingWith datapath: Datapath) throws {
-        let source = BPFObjectImage.tc
+        let source = datapath.features.datapathImage
         let bytes = source.bytes
         let image = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
         bytes.withUnsafeBytes { image.copyMemory(from: $0) }
