@@ -38,7 +38,7 @@ public final class Agent: Sendable {
                            metadata: ["kernel": "\(datapath.features.release)", "effect": "\(feature.effect)"])
         }
         try Allowlist.replace(datapath.allowlist, with: configuration.allow, policy: datapath.policy)
-        attachCgroupHooks(datapath)
+        let hookCgroup = attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()
         let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }
         let captures = makeCaptureManager(datapath)
@@ -49,6 +49,10 @@ public final class Agent: Sendable {
             captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics, logger: logger)
         let identities = PodIdentities(procRoot: configuration.procRoot, kubelet: configuration.kubelet, logger: logger)
         pipeline.podNames = { identities.name($0) }
+        if let hookCgroup, let mount = CgroupHooks.cgroup2Mount(), hookCgroup.hasPrefix(mount + "/") {
+            pipeline.processLocator = ProcessLocator(procRoot: configuration.procRoot, cgroupMount: mount, hookCgroup: hookCgroup,
+                                                     interface: { identities.interface(peerNamespaceID: $0) })
+        }
         let api = APIState(datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
                            token: APIState.readToken(configuration.apiTokenFile, logger: logger),
                            feedPolicy: configuration.feedPolicy)
@@ -171,20 +175,23 @@ public final class Agent: Sendable {
         }
     }
 
-    private func attachCgroupHooks(_ datapath: Datapath) {
+    /// The cgroup the hooks are attached to, nil when they are not.
+    private func attachCgroupHooks(_ datapath: Datapath) -> String? {
         if configuration.cgroupPath == "" {
             logger.info("cgroup hooks disabled: connect()/sendmsg() are not checked, TC still drops")
-            return
+            return nil
         }
         guard let path = configuration.cgroupPath ?? CgroupHooks.detectPodCgroup() else {
             logger.warning("no pod cgroup found (kubepods under the cgroup v2 mount); connect()/sendmsg() are not checked, TC still drops. Pass --cgroup PATH.")
-            return
+            return nil
         }
         do {
             try datapath.attachCgroupHooks(cgroupPath: path)
             logger.info("cgroup hooks attached", metadata: ["cgroup": "\(path)"])
+            return path
         } catch {
             logger.error("cgroup hooks not attached: \(error)")
+            return nil
         }
     }
 

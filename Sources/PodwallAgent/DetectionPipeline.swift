@@ -9,9 +9,11 @@ import PodwallKernel
 /// Kernel events → the pure-Swift detectors → alerts (JSON lines) and the
 /// responses the policy asks for, carried out on the kernel's maps.
 ///
-/// Times: the kernel stamps CLOCK_MONOTONIC; alerts want wall-clock time, so
-/// every timestamp is shifted by one offset taken at start, and `now` is
-/// read on the same scale, which keeps `detection_latency_ms` exact.
+/// Times: the kernel stamps CLOCK_MONOTONIC, and the detectors run on that
+/// clock too (`now` is read on it), which keeps `detection_latency_ms` exact
+/// and their windows unmoved by wall-clock steps. Alerts want Unix time: each
+/// is converted when published, with an offset kept current (`WallClock`),
+/// so alerts line up with other logs after an NTP step or a VM pause.
 final class DetectionPipeline: @unchecked Sendable {
     private var aggregator: Aggregator
     private let datapath: Datapath
@@ -20,9 +22,11 @@ final class DetectionPipeline: @unchecked Sendable {
     private var captureSettings: AlertCaptureSettings
     private let alertLog: AlertLog?
     var podNames: (@Sendable (UInt32) -> String?)?
+    /// Where a process the cgroup hooks refused sits (nil: hooks not attached).
+    var processLocator: ProcessLocator?
     private let metrics: AgentMetrics?
     private let logger: Logger
-    private let wallOffset: Int64
+    private var clock = WallClock(now: MonotonicClock.now(), readOffset: MonotonicClock.wallClockOffset)
     /// Kernel time the pipeline started: flows older than this were running
     /// before (an adopted flow table) and count their bytes from the first sample.
     private let startedNs = MonotonicClock.now()
@@ -41,16 +45,15 @@ final class DetectionPipeline: @unchecked Sendable {
         self.alertLog = alertLog
         self.metrics = metrics
         aggregator = Aggregator(config: config)
+        aggregator.responseInForce = { [datapath] in Self.inForce($0, datapath: datapath) }
         self.datapath = datapath
         self.output = output
         self.captures = captures
         self.captureSettings = captureSettings
         self.logger = logger
-        wallOffset = MonotonicClock.wallClockOffset()
     }
 
-    private func wall(_ monotonic: UInt64) -> UInt64 { UInt64(Int64(monotonic) + wallOffset) }
-    private var now: UInt64 { wall(MonotonicClock.now()) }
+    private var now: UInt64 { MonotonicClock.now() }
 
     /// A config reload: new responses and capture settings; detector state stays.
     func reconfigure(policy: ResponsePolicy, capture: AlertCaptureSettings) {
@@ -65,13 +68,17 @@ final class DetectionPipeline: @unchecked Sendable {
     }
 
     func handle(_ event: KernelEvent) {
-        let alerts: [Alert] = lock.withLock {
-            switch event {
-            case .flow(let flow):
-                return aggregator.observe(flow, wall: wall, now: now, observedSince: startedNs)
-            case .drop(let drop):
-                return aggregator.observe(DetectionInput.dropEvent(drop, wall: wall), now: now)
+        let alerts: [Alert]
+        switch event {
+        case .flow(let flow):
+            alerts = lock.withLock { aggregator.observe(flow, now: now, observedSince: startedNs) }
+        case .drop(let drop):
+            // Located before taking the lock: it reads /proc and cgroupfs.
+            let location = drop.process.flatMap { process in
+                processLocator?.locate(tgid: process.tgid, cgroupID: process.cgroupID, family: drop.key.remote.family)
             }
+            let input = DetectionInput.dropEvent(drop, locatedAt: location)
+            alerts = lock.withLock { aggregator.observe(input, now: now) }
         }
         publish(alerts)
     }
@@ -91,23 +98,43 @@ final class DetectionPipeline: @unchecked Sendable {
 
     private func publish(_ alerts: [Alert]) {
         for var alert in alerts {
+            let decidedNs = alert.timeNs
+            lock.withLock {
+                let at = now
+                alert.mapTimes { clock.unixNanoseconds($0, now: at) }
+            }
             alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
             alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
-            if !alert.isUpdate {
-                // Enforcement first, and the response latency is measured to it:
-                // a capture (a ring buffer and a file to create) comes after.
-                let enforced = Set(alert.actions.filter { $0.enforces }.filter { perform($0, alert: alert) })
-                if !enforced.isEmpty {
-                    alert.responseLatencyMs = Double(Int64(now) - Int64(alert.timeNs)) / 1e6
-                }
-                let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })
-                alert.actions = alert.actions.filter { enforced.contains($0) || others.contains($0) }
+                ?? alert.source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))
+            // An update's actions are only those new in its window (a second
+            // destination to block): carried out like a first alert's.
+            // Enforcement first, and the response latency is measured to it:
+            // a capture (a ring buffer and a file to create) comes after.
+            let enforced = Set(alert.actions.filter { $0.enforces }.filter { perform($0, alert: alert) })
+            if !enforced.isEmpty && !alert.isUpdate {
+                alert.responseLatencyMs = Double(Int64(now) - Int64(decidedNs)) / 1e6
             }
+            let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })
+            alert.actions = alert.actions.filter { enforced.contains($0) || others.contains($0) }
             guard let line = try? AlertJSON.line(alert) else { continue }
             output.write(line)
             alertLog?.append(alert, json: line)
             if !alert.isUpdate { metrics?.alert(kind: alert.kind.rawValue, detectionLatencyMs: alert.detectionLatencyMs) }
             lock.withLock { written += 1 }
+        }
+    }
+
+    /// Whether the kernel still holds what `action` put there: an operator
+    /// may have released it (`quarantine release`, `blocklist del`).
+    static func inForce(_ action: ResponseAction, datapath: Datapath) -> Bool {
+        switch action {
+        case .quarantine(_, let ifindex, _):
+            guard let entry = datapath.quarantine.lookup(ifindex) else { return false }
+            return entry.expires_ns == 0 || MonotonicClock.now() < entry.expires_ns
+        case .block(let remote, _):
+            return datapath.blocklist.match(IPAddress(remote)) != nil
+        case .none, .capture:
+            return true
         }
     }
 
@@ -138,16 +165,6 @@ final class DetectionPipeline: @unchecked Sendable {
         } catch {
             logger.error("response to alert \(alert.id) failed: \(error)")
             return false
-        }
-    }
-}
-
-extension ResponseAction {
-    /// Changes what the kernel lets through.
-    var enforces: Bool {
-        switch self {
-        case .block, .quarantine: true
-        case .none, .capture: false
         }
     }
 }
@@ -184,10 +201,17 @@ struct ValidationFailure: Error, CustomStringConvertible {
 
 /// Drop records (a kernel type) in the detectors' input model.
 enum DetectionInput {
-    static func dropEvent(_ drop: DropRecord, wall: (UInt64) -> UInt64) -> DropEvent {
-        DropEvent(
-            key: PodwallDetection.FlowKey(drop.key), timestampNs: wall(drop.timestamp), matchedPrefix: drop.matched?.description ?? "",
+    /// `location`: for a cgroup hook's refusal, where its process sits; the
+    /// kernel's record has no pod interface or address to key the pod by.
+    static func dropEvent(_ drop: DropRecord, locatedAt location: ProcessLocator.Location? = nil) -> DropEvent {
+        var key = PodwallDetection.FlowKey(drop.key)
+        if let ifindex = location?.ifindex { key.ifindex = ifindex }
+        if let address = location?.address { key.local = IPAddr(address) }
+        return DropEvent(
+            key: key, timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,
-            process: drop.process.map { ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID) })
+            process: drop.process.map {
+                ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID, cgroupPath: location?.cgroupPath)
+            })
     }
 }

@@ -4,6 +4,8 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var exfiltration = ExfiltrationConfig()
     public var protocolMismatch = ProtocolMismatchConfig()
     public var dedupWindowNs: UInt64 = 60_000_000_000
+    /// At most one update line per alert this often (`alerts.update_interval`).
+    public var updateIntervalNs: UInt64 = 10_000_000_000
     public var policy = ResponsePolicy()
 
     public init() {}
@@ -15,7 +17,7 @@ public struct AggregatorStats: Sendable, Equatable {
     public var drops = 0
     /// Alerts reported as the first of their window.
     public var alerts = 0
-    /// Repeats reported as updates of an earlier alert.
+    /// Update lines of earlier alerts (each carries the repeats since the alert's previous line).
     public var updates = 0
 }
 
@@ -42,13 +44,16 @@ public struct Aggregator: Sendable {
     public private(set) var deduplicator: AlertDeduplicator
     public private(set) var stats = AggregatorStats()
     private var identities: [SourceKey: PodIdentity] = [:]
+    /// Whether a response taken earlier is still in force (the caller asks the kernel); one that
+    /// was released by hand is taken again when its alert's behaviour goes on. nil: always.
+    public var responseInForce: (@Sendable (ResponseAction) -> Bool)?
 
     public init(config: AggregatorConfig = AggregatorConfig()) {
         self.config = config
         scan = ScanDetector(config: config.scan)
         exfiltration = ExfiltrationDetector(config: config.exfiltration)
         protocolMismatch = ProtocolMismatchDetector(config: config.protocolMismatch)
-        deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs)
+        deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs, updateIntervalNs: config.updateIntervalNs)
     }
 
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
@@ -77,8 +82,10 @@ public struct Aggregator: Sendable {
         raised += exfiltration.tick(now: now)
         raised += protocolMismatch.tick(now: now)
         raised += blocklist.tick(now: now)
-        deduplicator.expire(now: now)
-        return raised.isEmpty ? raised : report(raised)
+        let reports = raised.isEmpty ? raised : report(raised)
+        let updates = deduplicator.flush(now: now)
+        stats.updates += updates.count
+        return reports + updates
     }
 
     /// Names a pod in future alerts; nil forgets it.
@@ -98,7 +105,9 @@ public struct Aggregator: Sendable {
             // Actions are derived from this occurrence (its destination may be new) under the
             // window's id, and only what was not yet requested in the window is passed on.
             occurrence.id = report.id
-            report.actions = deduplicator.claim(config.policy.actions(for: occurrence), for: report)
+            report.actions = deduplicator.claim(config.policy.actions(for: occurrence), for: report,
+                                                inForce: responseInForce ?? { _ in true })
+            guard let report = deduplicator.release(report) else { continue }   // folded in, for a later line
             if report.isUpdate { stats.updates += 1 } else { stats.alerts += 1 }
             reports.append(report)
         }

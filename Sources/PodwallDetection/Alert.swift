@@ -4,6 +4,8 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case exfiltration
     case protocolMismatch = "protocol_mismatch"
     case blocklistHit = "blocklist_hit"
+    /// A packet of a quarantined pod's new flow, dropped by the quarantine.
+    case quarantineDrop = "quarantine_drop"
 
     /// Short tag that starts alert ids ("ps-1a2b...").
     var idPrefix: String {
@@ -12,6 +14,7 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
         case .exfiltration: "ex"
         case .protocolMismatch: "pm"
         case .blocklistHit: "bl"
+        case .quarantineDrop: "qd"
         }
     }
 }
@@ -77,6 +80,9 @@ public struct Alert: Sendable, Equatable, Codable {
     public var detectionLatencyMs: Double
     /// Occurrences folded into this alert by the deduplicator (1 for a fresh alert).
     public var count: Int
+    /// Occurrences since this alert's previous line (1 for a fresh alert): updates are
+    /// coalesced, one line per update interval at most.
+    public var newCount: Int
     /// True when this report is a repeat folded into an earlier alert of the same window.
     public var isUpdate: Bool
     public var windowStartNs: UInt64
@@ -108,6 +114,7 @@ public struct Alert: Sendable, Equatable, Codable {
         // Kernel and injected clocks can disagree by a hair; never report a negative latency.
         self.detectionLatencyMs = now > decidingNs ? Double(now - decidingNs) / 1_000_000 : 0
         self.count = 1
+        self.newCount = 1
         self.isUpdate = false
         self.windowStartNs = now
         self.lastSeenNs = now
@@ -116,10 +123,35 @@ public struct Alert: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, time, kind, severity, source, flows, evidence, actions, count
         case timeNs = "time_ns"
+        case newCount = "new_count"
         case detectionLatencyMs = "detection_latency_ms"
         case isUpdate = "is_update"
         case windowStartNs = "window_start_ns"
         case lastSeenNs = "last_seen_ns"
         case responseLatencyMs = "response_latency_ms"
+    }
+}
+
+extension Alert {
+    /// Maps every absolute time of the alert (its own and its evidence's)
+    /// onto another clock: the agent's detectors run on the kernel's
+    /// monotonic clock, which wall-clock steps do not disturb, and its
+    /// alerts carry Unix time. Durations and the id stay as they are.
+    public mutating func mapTimes(_ convert: (UInt64) -> UInt64) {
+        timeNs = convert(timeNs)
+        time = Timestamp.rfc3339(nanoseconds: Int64(clamping: timeNs), fractionDigits: 9)
+        windowStartNs = convert(windowStartNs)
+        lastSeenNs = convert(lastSeenNs)
+        switch evidence {
+        case .portScan(var scan):
+            scan.firstProbeNs = convert(scan.firstProbeNs)
+            scan.lastProbeNs = convert(scan.lastProbeNs)
+            evidence = .portScan(scan)
+        case .exfiltration(var exfiltration):
+            exfiltration.intervalStartNs = convert(exfiltration.intervalStartNs)
+            evidence = .exfiltration(exfiltration)
+        case .protocolMismatch, .blocklistHit, .quarantineDrop:
+            break
+        }
     }
 }

@@ -1,4 +1,6 @@
-/// Turns kernel drops (blocklisted destination, quarantined pod) into alerts.
+/// Turns kernel drops into alerts: `blocklist_hit` for a blocklisted remote,
+/// `quarantine_drop` for a quarantined pod's new flow (what happened, so that
+/// the consequences of a response are not read as a blocklist match).
 /// Stateless: every drop is an occurrence, the deduplicator folds the repeats.
 public struct BlocklistDetector: Sendable {
     public init() {}
@@ -13,13 +15,14 @@ public struct BlocklistDetector: Sendable {
         var source = AlertSource(drop.key.source)
         source.process = drop.process
         source.cgroupId = drop.process?.cgroupId
+        let quarantined = drop.reason == .quarantine
         return [Alert(
-            kind: .blocklistHit,
+            kind: quarantined ? .quarantineDrop : .blocklistHit,
             // A quarantined pod knocking is expected; a pod reaching for a known-bad address is not.
-            severity: drop.reason == .blocklist ? .high : .medium,
+            severity: quarantined ? .medium : .high,
             source: source,
             flows: [drop.key],
-            evidence: .blocklistHit(evidence),
+            evidence: quarantined ? .quarantineDrop(evidence) : .blocklistHit(evidence),
             decidingNs: drop.timestampNs,
             now: now)]
     }

@@ -37,8 +37,8 @@ extension FlowEvent.Counters {
 }
 
 extension FlowEvent {
-    /// `wall` maps the event's clock onto the one the detectors' `now` uses.
-    public init(_ event: PodwallCore.FlowEvent, wall: (UInt64) -> UInt64) {
+    /// The event's timestamp must be on the clock the detectors' `now` uses.
+    public init(_ event: PodwallCore.FlowEvent) {
         let direction: Direction = event.direction == .fromPod ? .podToRemote : .remoteToPod
         let kind: Kind
         switch event.kind {
@@ -50,7 +50,7 @@ extension FlowEvent {
         }
         let payload = event.kind == .payload ? event.flow.counters(event.direction).payload : []
         self.init(
-            kind: kind, key: FlowKey(event.flow.key), timestampNs: wall(event.timestamp),
+            kind: kind, key: FlowKey(event.flow.key), timestampNs: event.timestamp,
             initiator: event.flow.podInitiated ? .pod : .remote,
             podToRemote: Counters(event.flow.fromPod), remoteToPod: Counters(event.flow.toPod),
             payload: PayloadPrefix(payload))
@@ -61,14 +61,13 @@ extension Aggregator {
     /// A flow event from the kernel or a replay. An end comes after a last
     /// volume sample of the flow, so that no byte is lost and the detector
     /// may forget the flow; closed flows are then no longer sampled.
-    public mutating func observe(_ event: PodwallCore.FlowEvent, wall: (UInt64) -> UInt64, now: UInt64,
-                                 observedSince: UInt64 = 0) -> [Alert] {
+    public mutating func observe(_ event: PodwallCore.FlowEvent, now: UInt64, observedSince: UInt64 = 0) -> [Alert] {
         var alerts: [Alert] = []
         if case .end = event.kind, event.flow.podInitiated {
-            let sample = FlowSample(event.flow, at: wall(event.timestamp), observedSince: observedSince)
+            let sample = FlowSample(event.flow, at: event.timestamp, observedSince: observedSince)
             alerts += observe(sample, now: now)
         }
-        return alerts + observe(FlowEvent(event, wall: wall), now: now)
+        return alerts + observe(FlowEvent(event), now: now)
     }
 
     /// Volume samples of the flows still open that the pod opened; flows

@@ -30,17 +30,21 @@ public struct ProcessIdentity: Sendable, Hashable, Codable {
     public var uid: UInt32
     public var comm: String
     public var cgroupId: UInt64
+    /// Under the cgroup v2 mount, when the agent found it.
+    public var cgroupPath: String?
 
-    public init(pid: UInt32, tgid: UInt32, uid: UInt32, comm: String, cgroupId: UInt64) {
+    public init(pid: UInt32, tgid: UInt32, uid: UInt32, comm: String, cgroupId: UInt64, cgroupPath: String? = nil) {
         self.pid = pid
         self.tgid = tgid
         self.uid = uid
         self.comm = comm
         self.cgroupId = cgroupId
+        self.cgroupPath = cgroupPath
     }
 
     enum CodingKeys: String, CodingKey {
         case pid, tgid, uid, comm
         case cgroupId = "cgroup_id"
+        case cgroupPath = "cgroup_path"
     }
 }

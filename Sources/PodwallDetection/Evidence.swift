@@ -5,6 +5,8 @@ public enum Evidence: Sendable, Equatable {
     case exfiltration(ExfiltrationEvidence)
     case protocolMismatch(ProtocolMismatchEvidence)
     case blocklistHit(BlocklistEvidence)
+    /// The same record as a blocklist hit, with reason `quarantine` and no matched prefix.
+    case quarantineDrop(BlocklistEvidence)
 
     public var kind: AlertKind {
         switch self {
@@ -12,6 +14,7 @@ public enum Evidence: Sendable, Equatable {
         case .exfiltration: .exfiltration
         case .protocolMismatch: .protocolMismatch
         case .blocklistHit: .blocklistHit
+        case .quarantineDrop: .quarantineDrop
         }
     }
 }
@@ -25,6 +28,7 @@ extension Evidence: Codable {
         case .exfiltration: self = .exfiltration(try ExfiltrationEvidence(from: decoder))
         case .protocolMismatch: self = .protocolMismatch(try ProtocolMismatchEvidence(from: decoder))
         case .blocklistHit: self = .blocklistHit(try BlocklistEvidence(from: decoder))
+        case .quarantineDrop: self = .quarantineDrop(try BlocklistEvidence(from: decoder))
         }
     }
 
@@ -35,7 +39,7 @@ extension Evidence: Codable {
         case .portScan(let evidence): try evidence.encode(to: encoder)
         case .exfiltration(let evidence): try evidence.encode(to: encoder)
         case .protocolMismatch(let evidence): try evidence.encode(to: encoder)
-        case .blocklistHit(let evidence): try evidence.encode(to: encoder)
+        case .blocklistHit(let evidence), .quarantineDrop(let evidence): try evidence.encode(to: encoder)
         }
     }
 }
@@ -67,7 +71,7 @@ public struct ScanEvidence: Sendable, Equatable, Codable {
     public var lastProbeNs: UInt64
     /// The TRW log-likelihood ratio when the alert fired.
     public var trwScore: Double
-    /// TCP first-packet styles seen: "syn", "fin", "null", "xmas", "other".
+    /// TCP first-packet styles seen: "syn", "fin", "null", "xmas", "ack", "other".
     public var tcpProbeStyles: [String]
 
     enum CodingKeys: String, CodingKey {

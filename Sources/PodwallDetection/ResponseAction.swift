@@ -7,6 +7,14 @@ public enum ResponseAction: Sendable, Hashable {
     case quarantine(pod: IPAddr, ifindex: UInt32, ttlSeconds: UInt32)
     /// Start a packet capture tagged `id` (the alert id).
     case capture(id: String)
+
+    /// Changes what the kernel lets through.
+    public var enforces: Bool {
+        switch self {
+        case .block, .quarantine: true
+        case .none, .capture: false
+        }
+    }
 }
 
 // Encoded as {"type": "block", "remote": "...", "ttl_seconds": 3600} and so on.

@@ -26,6 +26,8 @@ public struct ResponsePolicy: Sendable, Equatable {
     public var protocolMismatch = ResponseRule(blockTTLSeconds: 3600, capture: true)
     /// The kernel already dropped the packet; just report it.
     public var blocklistHit = ResponseRule.alertOnly
+    /// The pod is already quarantined: report what it still tries.
+    public var quarantineDrop = ResponseRule.alertOnly
 
     public init() {}
 
@@ -45,6 +47,7 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .exfiltration: exfiltration
             case .protocolMismatch: protocolMismatch
             case .blocklistHit: blocklistHit
+            case .quarantineDrop: quarantineDrop
             }
         }
         set {
@@ -53,6 +56,7 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .exfiltration: exfiltration = newValue
             case .protocolMismatch: protocolMismatch = newValue
             case .blocklistHit: blocklistHit = newValue
+            case .quarantineDrop: quarantineDrop = newValue
             }
         }
     }
@@ -80,7 +84,7 @@ public struct ResponsePolicy: Sendable, Equatable {
         case .portScan: nil
         case .exfiltration(let evidence): evidence.destination
         case .protocolMismatch: alert.flows.first?.remote
-        case .blocklistHit(let evidence): evidence.remote
+        case .blocklistHit(let evidence), .quarantineDrop(let evidence): evidence.remote
         }
     }
 }

@@ -20,6 +20,11 @@ public struct ScanConfig: Sendable, Equatable {
     /// A first contact without any reply after this long counts as failed.
     public var replyTimeoutNs: UInt64 = 3_000_000_000
     public var fanoutWindowNs: UInt64 = 60_000_000_000
+    /// A contacted target not contacted again for this long is forgotten: contacting it later
+    /// is a first contact again (a re-scan of the same ports is judged), while retries closer
+    /// together than this count once (longer than the fan-out window and than most clients'
+    /// retry back-off).
+    public var contactMemoryNs: UInt64 = 120_000_000_000
     /// Distinct ports on one host within the window.
     public var verticalPortThreshold = 15
     /// Distinct hosts on one port within the window.

@@ -1,7 +1,7 @@
 /// Counters a `ScanDetector` keeps about itself.
 public struct ScanStats: Sendable, Equatable {
     public var firstContacts = 0
-    /// New flows to an already-contacted (host, port): retries and reuse, not judged again.
+    /// New flows to a (host, port) contacted within the memory horizon: retries and reuse, not judged again.
     public var repeatContacts = 0
     public var allowlistedFlows = 0
     /// TCP flows first seen mid-stream (not probes).
@@ -107,7 +107,7 @@ public struct ScanDetector: Sendable {
             host: event.key.remote, firstSeenNs: event.timestampNs, port: event.key.remotePort,
             localPort: event.key.localPort, proto: event.key.proto, style: style)
         guard let recorded = sources[slot].record(
-            contact, windowNs: config.fanoutWindowNs, maxContacts: config.maxContactsPerSource)
+            contact, windowNs: config.fanoutWindowNs, memoryNs: config.contactMemoryNs, maxContacts: config.maxContactsPerSource)
         else {
             stats.repeatContacts += 1
             return []

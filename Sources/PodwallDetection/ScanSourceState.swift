@@ -1,13 +1,17 @@
 /// How a probe's first pod packet looked.
 enum ProbeStyle: UInt8, Sendable {
-    case udp, syn, fin, null, xmas, other
+    case udp, syn, fin, null, xmas, ack, other
 
-    /// nil when the flow is not a probe: a TCP flow first seen mid-stream (ACK or RST without SYN).
+    /// nil when the flow is not a probe: a TCP flow first seen mid-stream (data, a close or
+    /// a reset without SYN). A bare ACK is one (nmap -sA): a connection the flow table forgot
+    /// gets an answer (a success), a scan's target resets it (a failure).
     init?(firstPacketOf event: FlowEvent) {
         if event.key.proto == IPProto.udp { self = .udp; return }
         let flags = event.podToRemote.tcpFlagsSeen
         if flags.contains(.syn) {
             self = .syn
+        } else if flags == .ack {
+            self = .ack
         } else if flags.contains(.ack) || flags.contains(.rst) {
             return nil
         } else if flags.isEmpty {
@@ -26,6 +30,7 @@ enum ProbeStyle: UInt8, Sendable {
         case .fin: "fin"
         case .null: "null"
         case .xmas: "xmas"
+        case .ack: "ack"
         case .other: "other"
         }
     }
@@ -95,13 +100,24 @@ struct ScanSummary {
 
 /// Per-source scan state: the first-contact memory (retries count once), the fan-out window
 /// counts, and the TRW walk.
+///
+/// The memory has a horizon: a target not contacted again for `memoryNs` is forgotten, so the
+/// same ports scanned again later are a new scan, judged again, while a client that keeps
+/// retrying one service (each retry refreshes the target) still counts once.
 struct ScanSourceState: Sendable {
+    private struct Remembered: Sendable {
+        /// The target's last contact, first or repeat.
+        var lastNs: UInt64
+        /// Its entry in `log`.
+        var sequence: UInt64
+    }
+
     let key: SourceKey
     /// Bumped when the slot is reused, so late probe outcomes for an evicted source are ignored.
     let generation: UInt32
 
-    /// Every target this source has contacted (bounded; oldest forgotten first).
-    private var contacts: Set<ScanTarget> = []
+    /// Every target this source has contacted within the horizon (bounded; oldest forgotten first).
+    private var contacts: [ScanTarget: Remembered] = [:]
     /// The same contacts in arrival order.
     private var log = RingBuffer<ScanContact>()
     /// Sequence number of `log[0]`; a probe remembers its sequence to record its outcome.
@@ -130,9 +146,13 @@ struct ScanSourceState: Sendable {
         var evicted: Int
     }
 
-    /// Records a first contact; nil when the target was contacted before (a retry).
-    mutating func record(_ contact: ScanContact, windowNs: UInt64, maxContacts: Int) -> Recorded? {
-        guard contacts.insert(contact.target).inserted else { return nil }
+    /// Records a first contact; nil when the target was contacted less than `memoryNs` ago (a retry).
+    mutating func record(_ contact: ScanContact, windowNs: UInt64, memoryNs: UInt64, maxContacts: Int) -> Recorded? {
+        let target = contact.target
+        if let index = contacts.index(forKey: target), contact.firstSeenNs < contacts.values[index].lastNs &+ memoryNs {
+            contacts.values[index].lastNs = max(contacts.values[index].lastNs, contact.firstSeenNs)
+            return nil
+        }
         var evicted = 0
         while log.count >= max(maxContacts, 1) {
             evictOldest()
@@ -140,6 +160,7 @@ struct ScanSourceState: Sendable {
         }
         expireWindow(now: contact.firstSeenNs, windowNs: windowNs)
         log.append(contact)
+        contacts[target] = Remembered(lastNs: contact.firstSeenNs, sequence: firstSequence + UInt64(log.count - 1))
         inWindow += 1
         if walkStartNs == nil { walkStartNs = contact.firstSeenNs }
         hostsPerPort[Self.portKey(contact), default: 0] += 1
@@ -211,8 +232,9 @@ struct ScanSourceState: Sendable {
 
     private mutating func evictOldest() {
         let oldest = log.removeFirst()
+        // A target contacted again past the horizon has a newer entry: it stays remembered.
+        if contacts[oldest.target]?.sequence == firstSequence { contacts.removeValue(forKey: oldest.target) }
         firstSequence += 1
-        contacts.remove(oldest.target)
         if inWindow > log.count {
             inWindow = log.count
             leaveWindow(oldest)

@@ -213,10 +213,12 @@ public struct EvalRunner {
         result.runs += 1
         let matching = alerts.filter { $0["kind"] as? String == result.expected }
         let blocked = Set(alerts.flatMap { ($0["actions"] as? [[String: Any]] ?? []).compactMap { $0["remote"] as? String } })
+        // Consequences of the response: a quarantined pod's drops, and hits on what the response blocked.
         let followUps = alerts.filter { alert in
+            if alert["kind"] as? String == "quarantine_drop" { return true }
             guard alert["kind"] as? String == "blocklist_hit", result.expected != "blocklist_hit",
                   let evidence = alert["evidence"] as? [String: Any] else { return false }
-            return evidence["reason"] as? String == "quarantine" || blocked.contains(evidence["remote"] as? String ?? "")
+            return blocked.contains(evidence["remote"] as? String ?? "")
         }
         result.followUps += followUps.count
         result.falseAlerts += alerts.count - matching.count - followUps.count

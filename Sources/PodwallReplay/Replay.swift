@@ -39,7 +39,7 @@ public enum Replay {
             guard let decoded = PacketDecoder.decode(packet.bytes, linkType: linkType, wireLength: packet.wireLength) else { return }
             result.decoded += 1
             for event in tracker.observe(decoded, timestamp: now) {
-                result.alerts += aggregator.observe(event, wall: { $0 }, now: now)
+                result.alerts += aggregator.observe(event, now: now)
             }
         }
         var time = nextTick

@@ -317,13 +317,15 @@ enum APIFuzz {
     }
 
     /// An object with the given members (in random order, random spacing,
-    /// sometimes an unknown member), then maybe mangled.
-    static func object(_ members: [(String, String)], _ rng: inout SplitMix64) -> String {
+    /// sometimes an unknown member, which the API refuses: a typo such as
+    /// "ttl" must not become a block without expiry).
+    static func object(_ members: [(String, String)], _ rng: inout SplitMix64) -> (json: String, unknownMember: Bool) {
         var members = members
-        if chance(20, &rng) { members.append((pick(["extra", "ttl", "Prefix", "comment"], &rng), pick(["1", "\"x\"", "null", "[]"], &rng))) }
+        let unknownMember = chance(20, &rng)
+        if unknownMember { members.append((pick(["extra", "ttl", "Prefix", "comment"], &rng), pick(["1", "\"x\"", "null", "[]"], &rng))) }
         members.shuffle(using: &rng)
         let space = chance(30, &rng) ? " \n\t" : ""
-        return "{" + space + members.map { "\"\($0.0)\"\(space):\(space)\($0.1)" }.joined(separator: ",\(space)") + space + "}"
+        return ("{" + space + members.map { "\"\($0.0)\"\(space):\(space)\($0.1)" }.joined(separator: ",\(space)") + space + "}", unknownMember)
     }
 
     /// Mangles a body the reference decoder accepted or refused; returns the
@@ -367,11 +369,12 @@ enum APIFuzz {
         }
         let ttl = ttl(&rng)
         if let ttl { members.append(("ttl_seconds", ttl.json)) }
-        let (bytes, keepsVerdict, unknown) = mangle(object(members, &rng), &rng, oversized: oversized)
+        let body = object(members, &rng)
+        let (bytes, keepsVerdict, unknown) = mangle(body.json, &rng, oversized: oversized)
         var expected = Expected.rejected
         // Prefixes broader than the feed limits (the /0s) are refused like bad ones.
         if case .string(let text) = prefix, let parsed = IPPrefix(text), FeedPolicy().refusal(of: parsed, token: text) == nil,
-           case let seconds? = validTTL(ttl?.value), keepsVerdict {
+           case let seconds? = validTTL(ttl?.value), keepsVerdict, !body.unknownMember {
             expected = .block(parsed, ttl: seconds)
         }
         return Request(method: .post, uri: "/v1/blocklist", body: bytes, expected: unknown ? .unknown : expected, isWrite: true)
@@ -412,9 +415,10 @@ enum APIFuzz {
         }
         let ttl = ttl(&rng)
         if let ttl { members.append(("ttl_seconds", ttl.json)) }
-        let (bytes, keepsVerdict, unknown) = mangle(object(members, &rng), &rng, oversized: false)
+        let body = object(members, &rng)
+        let (bytes, keepsVerdict, unknown) = mangle(body.json, &rng, oversized: false)
         var expected = Expected.rejected
-        if let name, case let index = ifindex(name), index != 0, case let seconds? = validTTL(ttl?.value), keepsVerdict {
+        if let name, case let index = ifindex(name), index != 0, case let seconds? = validTTL(ttl?.value), keepsVerdict, !body.unknownMember {
             expected = .quarantine(index, ttl: seconds)
         }
         return Request(method: .post, uri: "/v1/quarantine", body: bytes, expected: unknown ? .unknown : expected, isWrite: true)

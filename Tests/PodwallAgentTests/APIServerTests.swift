@@ -98,6 +98,25 @@ struct APIServerTests {
         }
     }
 
+    /// A typo must not become a permanent block: an unknown key is refused
+    /// with its name, and nothing changes.
+    @Test func unknownKeysAreRefusedByNameAndChangeNothing() async throws {
+        let requests = [("/v1/blocklist", #"{"prefix": "203.0.113.7", "ttl": 3600}"#, "'ttl'"),
+                        ("/v1/quarantine", #"{"interface": "lo", "ttl_second": 60}"#, "'ttl_second'"),
+                        ("/v1/blocklist", #"{"prefix": "203.0.113.7", "ttl_seconds": 60, "feed": "x"}"#, "'feed'")]
+        try await app.test(.router) { client in
+            for (uri, bad, key) in requests {
+                try await client.execute(uri: uri, method: .post, headers: Self.auth, body: ByteBuffer(string: bad)) { response in
+                    #expect(response.status == .badRequest, "\(bad)")
+                    let message = body(response)["error"] as? String ?? ""
+                    #expect(message.contains(key), "\(message)")
+                }
+            }
+        }
+        #expect(state.datapath.blocklist.entries().isEmpty)
+        #expect(state.datapath.quarantine.entries().isEmpty)
+    }
+
     @Test func theAgentsFeedLimitsApplyToTheAPI() async throws {
         let strict = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
                               feedPolicy: FeedPolicy(minimumIPv4PrefixLength: 16))

@@ -78,6 +78,8 @@ import Yams
         ("api.address", "0.0.0.0:8080", { $0.apiAddress == APIAddress("0.0.0.0:8080") }),
         ("api.token_file", "/run/secrets/token", { $0.apiTokenFile == "/run/secrets/token" }),
         ("alerts.file", "/var/log/podwall.jsonl", { $0.alertsPath == "/var/log/podwall.jsonl" }),
+        ("alerts.update_interval", "30s", { $0.detection.updateIntervalNs == 30_000_000_000 }),
+        ("responses.quarantine_drop", "alert+capture", { $0.detection.policy.quarantineDrop == ResponseRule(capture: true) }),
         ("kubernetes.proc_root", "/host/proc", { $0.procRoot == "/host/proc" }),
         ("kubernetes.kubelet_pods_url", "https://127.0.0.1:10250/pods", { $0.kubelet.podsURL == "https://127.0.0.1:10250/pods" }),
         ("kubernetes.token_file", "/var/run/token", { $0.kubelet.tokenFile == "/var/run/token" }),

@@ -4,9 +4,10 @@ import Testing
 @Suite("Aggregator: wiring, latency, policy")
 struct AggregatorTests {
     /// Four refused ports from one pod: the fourth RST decides the scan.
-    func scan(_ aggregator: inout Aggregator, from pod: String = "10.1.0.5", at start: UInt64, decisionDelay: UInt64) -> [Alert] {
+    func scan(_ aggregator: inout Aggregator, from pod: String = "10.1.0.5", ports: ClosedRange<UInt16> = 1...4, at start: UInt64,
+              decisionDelay: UInt64) -> [Alert] {
         var reports: [Alert] = []
-        for port in UInt16(1)...4 {
+        for port in ports {
             let key = flow(pod: pod, localPort: 50_000 + port, to: "10.1.3.4", port: port)
             let t = start + UInt64(port) * Clock.ms
             reports += aggregator.observe(opened(key, at: t), now: t)
@@ -32,7 +33,7 @@ struct AggregatorTests {
         #expect(alert.actions == [.quarantine(pod: ip("10.1.0.5"), ifindex: 7, ttlSeconds: 600), .capture(id: alert.id)])
     }
 
-    @Test("repeats within the window are updates with the count, without repeating actions")
+    @Test("repeats within the window are coalesced updates with the count, without repeating actions")
     func repeatsAreUpdates() {
         var aggregator = Aggregator()
         let first = scan(&aggregator, at: Clock.t0, decisionDelay: 0)
@@ -42,10 +43,33 @@ struct AggregatorTests {
             more += aggregator.observe(opened(key, at: Clock.t0 + 5 * Clock.s), now: Clock.t0 + 5 * Clock.s)
             more += aggregator.observe(refused(key, at: Clock.t0 + 5 * Clock.s), now: Clock.t0 + 5 * Clock.s)
         }
+        #expect(more.isEmpty, "within the update interval of the first line")
+        more += aggregator.tick(now: Clock.t0 + 11 * Clock.s)
         let update = try! #require(more.first)
-        #expect(update.isUpdate && update.count == 2 && update.id == first[0].id)
+        #expect(more.count == 1)
+        #expect(update.isUpdate && update.count == 2 && update.newCount == 1 && update.id == first[0].id)
         #expect(update.actions == [.none])
         #expect(aggregator.stats.alerts == 1 && aggregator.stats.updates == 1)
+    }
+
+    /// What the agent reports from the kernel: whether a response is still in force.
+    final class KernelResponses: @unchecked Sendable {
+        var released = false
+    }
+
+    @Test("a quarantine released by hand is taken again when the scan goes on, in the same window")
+    func releasedResponsesAreReapplied() throws {
+        var aggregator = Aggregator()
+        let kernel = KernelResponses()
+        aggregator.responseInForce = { _ in !kernel.released }
+        let first = try #require(scan(&aggregator, at: Clock.t0, decisionDelay: 0).first)
+        let quarantine = ResponseAction.quarantine(pod: ip("10.1.0.5"), ifindex: 7, ttlSeconds: 600)
+        #expect(first.actions.contains(quarantine))
+        // Still quarantined: a repeat asks for nothing and waits for the update interval.
+        #expect(scan(&aggregator, ports: 5...8, at: Clock.t0 + 2 * Clock.s, decisionDelay: 0).isEmpty)
+        kernel.released = true   // podwall quarantine release
+        let again = try #require(scan(&aggregator, ports: 9...12, at: Clock.t0 + 20 * Clock.s, decisionDelay: 0).first)
+        #expect(again.isUpdate && again.id == first.id && again.actions == [quarantine])
     }
 
     @Test("exfiltration blocks the destination for an hour and captures; a new destination is blocked too")

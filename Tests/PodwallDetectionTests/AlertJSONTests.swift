@@ -54,8 +54,10 @@ struct AlertJSONTests {
             .protocolMismatch(ProtocolMismatchEvidence(
                 protocolName: "non_http_response", looksLike: "ssh", direction: .remoteToPod, remotePort: 80,
                 byteCount: 4, hexPreview: "5353482d", textPreview: "SSH-")),
-            .blocklistHit(BlocklistEvidence(matchedPrefix: "203.0.113.0/24", reason: .quarantine, remote: key.remote,
+            .blocklistHit(BlocklistEvidence(matchedPrefix: "203.0.113.0/24", reason: .blocklist, remote: key.remote,
                                             remotePort: 80, proto: 6)),
+            .quarantineDrop(BlocklistEvidence(matchedPrefix: "", reason: .quarantine, remote: key.remote,
+                                              remotePort: 80, proto: 6)),
         ]
         for evidence in evidences {
             var alert = Alert(kind: evidence.kind, severity: .critical, source: source, flows: [key], evidence: evidence,

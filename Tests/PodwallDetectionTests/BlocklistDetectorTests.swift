@@ -20,9 +20,13 @@ struct BlocklistDetectorTests {
         #expect(alert.detectionLatencyMs == 5)
     }
 
-    @Test("a quarantined pod knocking is reported at lower severity")
-    func quarantine() {
-        let drop = DropEvent(key: flow(to: "10.96.0.1", port: 443), timestampNs: Clock.t0, matchedPrefix: "pod", reason: .quarantine)
-        #expect(BlocklistDetector().observe(drop, now: Clock.t0).first?.severity == .medium)
+    @Test("a quarantined pod knocking is a quarantine drop, at lower severity")
+    func quarantine() throws {
+        let drop = DropEvent(key: flow(to: "10.96.0.1", port: 443), timestampNs: Clock.t0, matchedPrefix: "", reason: .quarantine)
+        let alert = try #require(BlocklistDetector().observe(drop, now: Clock.t0).first)
+        #expect(alert.kind == .quarantineDrop && alert.id.hasPrefix("qd-"))
+        #expect(alert.severity == .medium)
+        #expect(alert.quarantineDrop?.remote == ip("10.96.0.1") && alert.quarantineDrop?.reason == .quarantine)
+        #expect(alert.blocklist == nil, "not a blocklist hit")
     }
 }

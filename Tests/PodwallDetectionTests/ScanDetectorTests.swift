@@ -206,13 +206,80 @@ struct ScanDetectorTests {
     @Test("TCP flows first seen mid-stream are not probes; remote-initiated flows are ignored")
     func nonProbes() {
         var detector = ScanDetector()
-        let key = flow(to: target, port: 443)
-        _ = detector.observe(opened(key, at: Clock.t0, flags: .ack), now: Clock.t0)
+        _ = detector.observe(opened(flow(to: target, port: 443), at: Clock.t0, flags: [.ack, .psh]), now: Clock.t0)
+        _ = detector.observe(opened(flow(to: target, port: 445), at: Clock.t0, flags: [.ack, .fin]), now: Clock.t0)
+        _ = detector.observe(opened(flow(to: target, port: 446), at: Clock.t0, flags: .rst), now: Clock.t0)
         var inbound = opened(flow(to: target, port: 444), at: Clock.t0)
         inbound.initiator = .remote
         _ = detector.observe(inbound, now: Clock.t0)
-        #expect(detector.stats.nonProbeFlows == 1)
+        #expect(detector.stats.nonProbeFlows == 3)
         #expect(detector.stats.firstContacts == 0)
+    }
+
+    @Test("bare ACK probes (nmap -sA) reset by the target are a scan")
+    func ackScan() throws {
+        var detector = ScanDetector()
+        var alerts: [Alert] = []
+        for port in UInt16(1)...4 {
+            let key = flow(to: target, port: port)
+            let t = Clock.t0 + UInt64(port) * Clock.ms
+            alerts += detector.observe(opened(key, at: t, flags: .ack), now: t)
+            alerts += detector.observe(refused(key, at: t + 1, flags: .ack), now: t + 1)
+        }
+        let alert = try #require(alerts.first)
+        #expect(alerts.count == 1 && alert.scan?.tcpProbeStyles == ["ack"] && alert.severity == .high)
+    }
+
+    /// Four refused ports, 1...4 (or from `first`), each probed `at` plus a millisecond per port.
+    func scanFourPorts(_ detector: inout ScanDetector, at start: UInt64, first: UInt16 = 1) -> [Alert] {
+        var alerts: [Alert] = []
+        for port in first..<(first + 4) {
+            let key = flow(localPort: 40_000 + port, to: target, port: port)
+            let t = start + UInt64(port) * Clock.ms
+            alerts += detector.observe(opened(key, at: t), now: t)
+            alerts += detector.observe(refused(key, at: t + 1), now: t + 1)
+        }
+        return alerts
+    }
+
+    @Test("the same ports scanned again after the memory horizon are judged again; within it, retries")
+    func rescanAfterTheHorizon() {
+        var detector = ScanDetector()
+        #expect(scanFourPorts(&detector, at: Clock.t0).count == 1)
+        #expect(scanFourPorts(&detector, at: Clock.t0 + 30 * Clock.s).isEmpty, "30 s later: retries of known targets")
+        #expect(detector.stats.repeatContacts == 4)
+        // The retries refreshed the targets: quiet for the horizon from then on.
+        #expect(scanFourPorts(&detector, at: Clock.t0 + 149 * Clock.s).isEmpty)
+        #expect(scanFourPorts(&detector, at: Clock.t0 + 149 * Clock.s + ScanConfig().contactMemoryNs).count == 1)
+        #expect(detector.stats.firstContacts == 8)
+    }
+
+    @Test("a client retrying one dead service every minute for an hour is one failed first contact")
+    func retriesCountOnce() {
+        var detector = ScanDetector()
+        var alerts: [Alert] = []
+        for minute in UInt64(0)..<60 {
+            let key = flow(localPort: UInt16(30_000 + minute), to: target, port: 5432)
+            let t = Clock.t0 + minute * 60 * Clock.s
+            alerts += detector.observe(opened(key, at: t), now: t)
+            alerts += detector.observe(refused(key, at: t + 1), now: t + 1)
+        }
+        #expect(alerts.isEmpty)
+        #expect(detector.stats.firstContacts == 1 && detector.stats.repeatContacts == 59)
+    }
+
+    @Test("a target forgotten past the horizon and evicted later keeps its newer memory")
+    func evictionKeepsNewerMemory() {
+        var config = ScanConfig()
+        config.maxContactsPerSource = 2
+        var detector = ScanDetector(config: config)
+        let key = flow(to: target, port: 1)
+        _ = detector.observe(opened(key, at: Clock.t0), now: Clock.t0)
+        let later = Clock.t0 + config.contactMemoryNs + Clock.s
+        _ = detector.observe(opened(key, at: later), now: later)                     // port 1 again: a first contact
+        _ = detector.observe(opened(flow(to: target, port: 2), at: later + 1), now: later + 1)   // evicts the old entry of port 1
+        _ = detector.observe(opened(key, at: later + 2), now: later + 2)
+        #expect(detector.stats.firstContacts == 3 && detector.stats.repeatContacts == 1, "port 1 is still remembered")
     }
 
     @Test("sources and first contacts are capped, oldest evicted and counted")

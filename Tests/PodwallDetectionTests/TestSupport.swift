@@ -64,6 +64,7 @@ extension Alert {
     var exfil: ExfiltrationEvidence? { if case .exfiltration(let evidence) = evidence { evidence } else { nil } }
     var mismatch: ProtocolMismatchEvidence? { if case .protocolMismatch(let evidence) = evidence { evidence } else { nil } }
     var blocklist: BlocklistEvidence? { if case .blocklistHit(let evidence) = evidence { evidence } else { nil } }
+    var quarantineDrop: BlocklistEvidence? { if case .quarantineDrop(let evidence) = evidence { evidence } else { nil } }
 }
 
 /// A small deterministic generator (64-bit LCG) for noisy-but-repeatable series.

@@ -9,7 +9,7 @@ import Testing
 struct PodIdentityTests {
     static let uid = "0b3c1234-5678-4abc-9def-0123456789ab"
 
-    func alerts(_ path: String) -> [[String: Any]] {
+    static func alerts(_ path: String) -> [[String: Any]] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
@@ -20,8 +20,8 @@ struct PodIdentityTests {
         _ = try env.lab.spawnInPod(server, ["sh", "-c", "nc -l -p 80 > /dev/null"])
         usleep(300_000)
         try env.lab.inPod(client, ["sh", "-c", "printf 'SSH-2.0-x\\r\\n' | nc -q 1 -w 2 \(server.ipv4) 80"], check: false)
-        _ = waitUntil(timeout: 5) { alerts(alertsFile).contains { $0["kind"] as? String == "protocol_mismatch" } }
-        return alerts(alertsFile).first { $0["kind"] as? String == "protocol_mismatch" }
+        _ = waitUntil(timeout: 5) { Self.alerts(alertsFile).contains { $0["kind"] as? String == "protocol_mismatch" } }
+        return Self.alerts(alertsFile).first { $0["kind"] as? String == "protocol_mismatch" }
     }
 
     @Test(.enabled(if: Shell.isInstalled("nc"), "needs nc"))
@@ -62,5 +62,52 @@ struct PodIdentityTests {
         usleep(2_500_000)
         let alert = try #require(try tunnel(env, from: client, to: server, alertsFile: alertsFile), "\(env.log)")
         #expect((alert["source"] as? [String: Any])?["pod_name"] as? String == "shop/web-7d9f", "\(alert)\n\(env.log)")
+    }
+}
+
+/// Alerts of the cgroup hooks name the pod too, though the hooks see a
+/// process, not a packet: its network namespace gives the pod interface and
+/// address; a process outside every pod is named by its cgroup's path.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct RefusedConnectIdentityTests {
+    /// The refused nc exits at once; the shell that ran it stays a moment in
+    /// the same cgroup and namespace, as a pod's other processes do.
+    static func refusedConnect(to address: String) -> [String] {
+        ["sh", "-c", "nc -z -w 2 \(address) 8080; sleep 2"]
+    }
+
+    func refusal(_ env: AgentLab, alertsFile: String, after count: Int) -> [String: Any]? {
+        _ = waitUntil(timeout: 5) { PodIdentityTests.alerts(alertsFile).count > count }
+        return PodIdentityTests.alerts(alertsFile).dropFirst(count).first {
+            $0["kind"] as? String == "blocklist_hit" && ($0["source"] as? [String: Any])?["process"] != nil
+        }
+    }
+
+    @Test(.enabled(if: Shell.isInstalled("nc"), "needs nc"))
+    func aRefusedConnectNamesThePodOrItsCgroup() throws {
+        let env = try AgentLab(pods: 2)
+        let cgroup = try #require(env.lab.cgroupPath)
+        let alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        try env.startAgent(extraArguments: ["--cgroup", cgroup, "--alerts", alertsFile, "--api", ""])
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+        try env.podwall(["blocklist", "add", server.ipv4])
+        usleep(2_500_000)   // one pass of the identity resolver
+
+        try env.lab.inPodCgroup(client, Self.refusedConnect(to: server.ipv4), check: false)
+        let alert = try #require(refusal(env, alertsFile: alertsFile, after: 0), "\(env.log)")
+        let source = try #require(alert["source"] as? [String: Any])
+        #expect(source["pod_name"] as? String == client.namespace, "\(alert)")
+        #expect(source["interface"] as? String == client.hostInterface, "\(alert)")
+        #expect(source["address"] as? String == client.ipv4, "\(alert)")
+        let cgroupName = "/" + (cgroup as NSString).lastPathComponent
+        #expect((source["process"] as? [String: Any])?["cgroup_path"] as? String == cgroupName, "\(alert)")
+
+        // The same cgroup, the node's own namespace: no pod interface, named by the cgroup.
+        let before = PodIdentityTests.alerts(alertsFile).count
+        try Shell.run(["sh", "-c", "echo $$ > \(cgroup)/cgroup.procs && exec \"$@\"", "sh"] + Self.refusedConnect(to: server.ipv4),
+                      check: false)
+        let outside = try #require(refusal(env, alertsFile: alertsFile, after: before), "\(env.log)")
+        #expect((outside["source"] as? [String: Any])?["pod_name"] as? String == cgroupName, "\(outside)")
     }
 }

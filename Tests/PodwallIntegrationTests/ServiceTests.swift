@@ -52,6 +52,35 @@ struct ServiceTests {
         #expect(flows.status == 200 && flows.body.contains("\"interface\":\"veth-"), "\(flows.body)")
     }
 
+    /// One writer: while the agent runs on the same pins, the CLI's blocklist
+    /// and quarantine writes go through its API (its limits apply, and it
+    /// knows what was released); an agent without a token says so.
+    @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))
+    func cliWritesGoThroughTheRunningAgent() throws {
+        let env = try AgentLab(pods: 1)
+        defer { cleanUp(env) }
+        let (config, token) = try files(env)
+        try env.startAgent(extraArguments: ["--config", config])
+        let viaAgent = ["--api-token-file", token]
+        let add = try env.podwall(["blocklist", "add", "198.19.0.7", "--ttl", "10m"] + viaAgent)
+        #expect(add.output.contains("through the agent at 127.0.0.1:9464"), "\(add.output)")
+        let listed = try env.api("GET", "/v1/blocklist").body
+        #expect(listed.contains("\"prefix\":\"198.19.0.7\""), "\(listed)")
+        let broad = try env.podwall(["blocklist", "add", "0.0.0.0/1", "--allow-broad"] + viaAgent, check: false)
+        #expect(!broad.succeeded && broad.error.contains("the agent at 127.0.0.1:9464 refused: prefix:"), "the agent's limits apply: \(broad.error)")
+        #expect(try env.podwall(["blocklist", "del", "198.19.0.7"] + viaAgent).output.contains("through the agent"))
+        #expect(try env.podwall(["blocklist", "check", "198.19.0.7"]).output.contains("not blocked"))
+        let pod = env.lab.pods[0].hostInterface
+        #expect(try env.podwall(["quarantine", "add", pod, "--ttl", "1m"] + viaAgent).output.contains("through the agent"))
+        #expect(try env.api("GET", "/v1/quarantine").body.contains(pod))
+        #expect(try env.podwall(["quarantine", "release", pod] + viaAgent).output.contains("through the agent"))
+        #expect(!(try env.api("GET", "/v1/quarantine").body.contains(pod)))
+        // Without the token the agent cannot take the write: said, and done on the pins.
+        let direct = try env.podwall(["blocklist", "add", "198.19.0.8", "--api-token-file", "/nonexistent"])
+        #expect(direct.error.contains("warning: cannot read the agent's API token from /nonexistent"), "\(direct.error)")
+        #expect(try env.podwall(["blocklist", "check", "198.19.0.8"]).output.contains("is blocked"))
+    }
+
     @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))
     func aBadReloadKeepsTheRunningConfigAndAGoodOneApplies() throws {
         let env = try AgentLab(pods: 1)

@@ -144,6 +144,19 @@ extension DatapathTestRunTests {
         try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")))   // released: the flow passes
     }
 
+    /// A flow first seen as a blocklist drop is still a new flow of the
+    /// quarantined pod: removing the entry must not let it through.
+    @Test func aFlowOpenedByABlocklistDropOfAQuarantinedPodStaysQuarantined() throws {
+        try datapath.quarantine.update(1, pw_quarantine(since_ns: MonotonicClock.now(), expires_ns: 0, drops: 0))
+        try block("198.18.0.12")
+        try send(Self.tcp(0x02), expect: Self.tcActShot)
+        #expect(counter(PW_CNT_DROPS_BLOCKLIST) == 1)
+        try datapath.blocklist.removeFeed("test")          // bumps the policy generation
+        try send(Self.tcp(0x02), expect: Self.tcActShot)
+        #expect(counter(PW_CNT_DROPS_QUARANTINE) == 1)
+        #expect(datapath.quarantine.lookup(1)?.drops == 1)
+    }
+
     @Test func aFeedReloadKeepsSharedEntriesAndRemovesOnlyItsOwn() throws {
         let blocklist = datapath.blocklist
         try blocklist.replaceFeed("a", with: [IPPrefix("198.18.0.12")!, IPPrefix("198.18.1.0/24")!])

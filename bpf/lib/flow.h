@@ -31,21 +31,18 @@ static __always_inline void pw_flow_key_of(struct pw_flow_key *key, const struct
 	key->family = pkt->family;
 }
 
-/* `flags` are set in the new entry before it is visible, so that no other
- * CPU ever sees a quarantined pod's new flow unflagged. */
-static __always_inline struct pw_flow_value *pw_flow_lookup_or_create(const struct pw_flow_key *key,
-								      enum pw_direction direction,
-								      __u64 now, __u32 flags, int *created)
+/* Creates the entry of a flow that was not found. `flags` are set in the
+ * new entry before it is visible, so that no other CPU ever sees a
+ * quarantined pod's new flow unflagged. NULL (counted) when the table
+ * cannot take the flow: the caller still decides the packet's verdict. */
+static __always_inline struct pw_flow_value *pw_flow_create(const struct pw_flow_key *key,
+							    enum pw_direction direction,
+							    __u32 flags, int *created)
 {
-	struct pw_flow_value *value = bpf_map_lookup_elem(&pw_flows, key);
+	struct pw_flow_value fresh = {};
+	__u64 now = bpf_ktime_get_ns();
 
 	*created = 0;
-	if (value)
-		return value;
-
-	struct pw_flow_value fresh = {};
-
-	now = bpf_ktime_get_ns();
 	fresh.first_seen_ns = now;
 	fresh.last_seen_ns = now;
 	fresh.flags = flags | (direction == PW_DIR_FROM_POD ? PW_FLOW_POD_INITIATED : 0);
@@ -60,6 +57,16 @@ static __always_inline struct pw_flow_value *pw_flow_lookup_or_create(const stru
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&pw_flows, key);
+}
+
+/* The quarantine a new flow of this pod falls under: the pod's, unless the
+ * remote side is allowlisted. Checked before the flow is recorded, so that
+ * the verdict does not depend on the flow table having room. */
+static __always_inline struct pw_quarantine *pw_new_flow_quarantine(__u32 ifindex, const __u8 remote[16], __u64 now)
+{
+	struct pw_quarantine *quarantine = pw_quarantine_of(ifindex, now);
+
+	return quarantine && !pw_allowed(remote) ? quarantine : NULL;
 }
 
 /* Copies the first payload bytes of this direction once per flow. Returns
@@ -151,27 +158,28 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 					   struct pw_flow_value *value, __u32 generation)
 {
 	const struct pw_flow_key *key = flow_key;
+	struct pw_quarantine *quarantine = NULL;
 	int created = 0;
 
 	if (pw_unlikely(!value)) {
 		const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
-		__u32 quarantined = pw_quarantine_of(skb->ifindex, now) && !pw_allowed(remote) ? PW_FLOW_QUARANTINED : 0;
 
-		value = pw_flow_lookup_or_create(key, direction, now, quarantined, &created);
+		quarantine = pw_new_flow_quarantine(skb->ifindex, remote, now);
+		value = pw_flow_create(key, direction, quarantine ? PW_FLOW_QUARANTINED : 0, &created);
+	} else if (pw_unlikely(value->flags & PW_FLOW_QUARANTINED)) {
+		quarantine = pw_quarantine_of(skb->ifindex, now);
+	}
+	if (pw_likely(value) && pw_unlikely(value->policy_generation != generation))
+		value->policy_generation = generation;
+
+	/* Fail closed: a quarantined pod's packet is dropped whether or not its
+	 * flow could be recorded (a failed insert is counted by pw_flow_create). */
+	if (pw_unlikely(quarantine)) {
+		pw_add(&quarantine->drops, 1);
+		return pw_flow_drop(skb, key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
 	}
 	if (pw_unlikely(!value))
 		return TC_ACT_UNSPEC;
-	if (pw_unlikely(value->policy_generation != generation))
-		value->policy_generation = generation;
-
-	if (pw_unlikely(value->flags & PW_FLOW_QUARANTINED)) {
-		struct pw_quarantine *quarantine = pw_quarantine_of(skb->ifindex, now);
-
-		if (quarantine) {
-			pw_add(&quarantine->drops, 1);
-			return pw_flow_drop(skb, key, value, direction, PW_DROP_QUARANTINE, NULL, 0, now);
-		}
-	}
 
 	struct pw_flow_direction *dir = &value->dir[direction & 1];
 	__u32 segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
@@ -214,12 +222,19 @@ static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_
 					 enum pw_direction direction, const struct pw_block_match *match, __u64 now)
 {
 	struct pw_flow_key key;
-	int created;
+	int created = 0;
 	const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
 
 	pw_add(&match->entry->hits, 1);
 	pw_flow_key_of(&key, pkt, skb->ifindex, direction);
-	struct pw_flow_value *value = pw_flow_lookup_or_create(&key, direction, now, 0, &created);
+	struct pw_flow_value *value = bpf_map_lookup_elem(&pw_flows, &key);
+
+	/* Flagged like any new flow of a quarantined pod (the remote is not
+	 * allowlisted, or it would not be blocked): once the entry is removed
+	 * from the blocklist, the quarantine still holds the flow. */
+	if (!value)
+		value = pw_flow_create(&key, direction, pw_quarantine_of(skb->ifindex, now) ? PW_FLOW_QUARANTINED : 0,
+				       &created);
 
 	if (created && value)
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE);

@@ -67,6 +67,7 @@ public enum ConfigDefaults {
           exfiltration: block:1h+capture
           protocol_mismatch: block:1h+capture
           blocklist_hit: alert
+          quarantine_drop: alert
 
         capture:
           # false: the capture response is off.
@@ -91,6 +92,11 @@ public enum ConfigDefaults {
         alerts:
           # Alerts as JSON lines appended to this file; null: stdout.
           file: null
+          # Repeats of an open alert (a quarantined pod still knocking, a scan going on) are
+          # folded into it: at most one update line per alert this often, carrying the count
+          # since its previous line, plus one for each new response it asks for. So one
+          # incident is at most 1 + 60 s / update_interval lines per 60-s alert window.
+          update_interval: 10s
 
         # Naming pods in alerts: host veth -> pod network namespace -> a process in it ->
         # its cgroup's pod UID (kubepods.../pod<UID>) -> the kubelet's namespace/name.

@@ -41,6 +41,7 @@ struct ConfigFile: Decodable {
 
     struct Alerts: Decodable {
         var file: String?
+        var update_interval: String
     }
 
     struct Kubernetes: Decodable {

@@ -84,7 +84,9 @@ extension AgentConfiguration {
         }
         var detectors = detection, otherDetectors = other.detection
         detectors.policy = otherDetectors.policy
+        detectors.updateIntervalNs = otherDetectors.updateIntervalNs
         if detectors != otherDetectors { keys.append("detection, cluster_cidrs") }
+        if detection.updateIntervalNs != other.detection.updateIntervalNs { keys.append("alerts.update_interval") }
         if captureDirectory != other.captureDirectory || captureLimits != other.captureLimits { keys.append("capture") }
         if apiAddress != other.apiAddress || apiTokenFile != other.apiTokenFile { keys.append("api") }
         if alertsPath != other.alertsPath { keys.append("alerts.file") }

@@ -95,6 +95,10 @@ extension ConfigLoader {
         }
         config.apiTokenFile = file.api.token_file
         config.alertsPath = file.alerts.file
+        guard let updateInterval = GoDuration.seconds(file.alerts.update_interval), updateInterval >= 1 else {
+            throw invalid("alerts.update_interval", "'\(file.alerts.update_interval)' is not a duration of at least 1s, such as 10s or 1m")
+        }
+        config.detection.updateIntervalNs = UInt64(updateInterval * 1e9)
         config.procRoot = file.kubernetes.proc_root
         if let url = file.kubernetes.kubelet_pods_url, !FeedDownloader.isURL(url) {
             throw invalid("kubernetes.kubelet_pods_url", "'\(url)' is not an http(s) URL")

@@ -66,7 +66,11 @@ enum APIServer {
     static func router(_ state: APIState) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrors())
-        router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
+        // The pins and whether writes are taken: the CLI sends its writes here
+        // while this agent runs on the pins it was asked to change.
+        router.get("/healthz") { _, _ in
+            json(.ok, ["status": "ok", "pin_root": state.datapath.object.pinRoot.map { $0 as Any } ?? NSNull(), "writes": state.token != nil])
+        }
         router.get("/readyz") { _, _ in
             let (ready, interfaces) = state.readiness
             return ready ? json(.ok, ["status": "ready", "interfaces": interfaces]) : json(.serviceUnavailable, ["status": "starting"])
@@ -158,15 +162,15 @@ enum APIServer {
         seconds.map { $0 > 0 && $0 <= maxTTLSeconds } ?? true
     }
 
-    struct BlockRequest: Decodable {
+    struct BlockRequest: StrictJSONBody {
         let prefix: String
         let ttl_seconds: UInt64?
+        enum CodingKeys: String, CodingKey, CaseIterable { case prefix, ttl_seconds }
+        static let example = #"{"prefix": "203.0.113.0/24", "ttl_seconds": 3600}"#
     }
 
     static func addBlock(_ request: Request, _ context: BasicRequestContext, _ state: APIState) async throws -> Response {
-        guard let body = try? await request.decode(as: BlockRequest.self, context: context) else {
-            return error(.badRequest, "body: {\"prefix\": \"203.0.113.0/24\", \"ttl_seconds\": 3600}")
-        }
+        let body = try await BlockRequest.decode(request, context)
         guard let prefix = IPPrefix(body.prefix) else { return error(.badRequest, "prefix: '\(body.prefix)' is not an address or CIDR") }
         if let refusal = state.feedPolicy.refusal(of: prefix, token: body.prefix) { return error(.badRequest, "prefix: \(refusal)") }
         guard validTTL(body.ttl_seconds) else { return error(.badRequest, "ttl_seconds: 1 to \(maxTTLSeconds)") }
@@ -195,15 +199,15 @@ enum APIServer {
         return json(.ok, ["entries": rows])
     }
 
-    struct QuarantineRequest: Decodable {
+    struct QuarantineRequest: StrictJSONBody {
         let interface: String
         let ttl_seconds: UInt64?
+        enum CodingKeys: String, CodingKey, CaseIterable { case interface, ttl_seconds }
+        static let example = #"{"interface": "veth1a2b3c", "ttl_seconds": 600}"#
     }
 
     static func addQuarantine(_ request: Request, _ context: BasicRequestContext, _ state: APIState) async throws -> Response {
-        guard let body = try? await request.decode(as: QuarantineRequest.self, context: context) else {
-            return error(.badRequest, "body: {\"interface\": \"veth1a2b3c\", \"ttl_seconds\": 600}")
-        }
+        let body = try await QuarantineRequest.decode(request, context)
         let ifindex = interfaceIndex(body.interface)
         guard ifindex != 0 else { return error(.badRequest, "interface: no interface '\(body.interface)' on this node") }
         // Bounded as for blocks: a huge TTL would overflow the expiry (and crash the agent).

@@ -45,6 +45,11 @@ final class PodIdentities: @unchecked Sendable {
         lock.withLock { names[ifindex] }
     }
 
+    /// The tracked pod interface whose peer is the namespace with this nsid.
+    func interface(peerNamespaceID id: Int32) -> UInt32? {
+        lock.withLock { links.values.first { $0.peerNamespaceID == id }?.index }
+    }
+
     /// Resolves interfaces still unnamed, every `interval`, until cancelled.
     /// Walking /proc and asking the kernel for namespace ids blocks, so it
     /// runs on a dispatch queue, never on the tasks that consume events.

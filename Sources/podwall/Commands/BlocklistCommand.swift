@@ -9,7 +9,8 @@ struct BlocklistCommand: AsyncParsableCommand {
         commandName: "blocklist",
         abstract: "Load feeds into the kernel's blocklist and inspect it.",
         discussion: """
-            Works on the pinned maps, whether or not the agent runs. Traffic to or from a listed \
+            Works on the pinned maps, whether or not the agent runs; while an agent runs on the \
+            same pins, add and del go through its API (--api, --api-token-file). Traffic to or from a listed \
             address is dropped on every pod veth, and connect()/sendmsg() to it fail with EPERM \
             in the pods' cgroup, within milliseconds of the command returning. Single addresses \
             live in a hash map, prefixes in an LPM trie; IPv4 entries also match IPv4-mapped \
@@ -58,7 +59,16 @@ struct BlocklistCommand: AsyncParsableCommand {
 
         @OptionGroup var pins: PinOptions
 
+        @OptionGroup var agent: AgentOptions
+
         func run() async throws {
+            if case .none = await agent.agent(on: pins) {} else {
+                // The API loads no feeds: say what writing behind the agent's back risks.
+                FileHandleOutput.standardError("""
+                    warning: an agent runs on these pins and is not told of this feed: a later reload of its own \
+                    feeds may remove entries both list. List the feed in its feeds.sources instead.
+                    """)
+            }
             let feedFormat: FeedFormat?
             if let format {
                 guard let parsed = FeedFormat(name: format) else {
@@ -109,15 +119,22 @@ struct BlocklistCommand: AsyncParsableCommand {
 
         @OptionGroup var pins: PinOptions
 
+        @OptionGroup var agent: AgentOptions
+
         func run() async throws {
             let prefix = try parsePrefix(cidr)
             if let refusal = breadth.policy.refusal(of: prefix, token: cidr) {
                 throw ValidationError.failure(refusal)
             }
-            let expires = try expiry(ttl, from: MonotonicClock.now())
-            try await reportingKernelErrors {
-                try BlocklistCommand.open(pins).addDynamic(prefix, expiresNs: expires)
-                print("blocked \(prefix)\(ttl.map { " for \($0)" } ?? "")\(reason.map { ": \($0)" } ?? "")")
+            let seconds = try ttlSeconds(ttl)
+            let done = "blocked \(prefix)\(ttl.map { " for \($0)" } ?? "")\(reason.map { ": \($0)" } ?? "")"
+            try await agent.perform(.block(prefix: prefix.description, ttlSeconds: seconds.map { UInt64($0.rounded(.up)) }),
+                                    pins: pins, done: done) {
+                let expires = try expiry(ttl, from: MonotonicClock.now())
+                try await reportingKernelErrors {
+                    try BlocklistCommand.open(pins).addDynamic(prefix, expiresNs: expires)
+                    print(done)
+                }
             }
         }
     }
@@ -130,13 +147,17 @@ struct BlocklistCommand: AsyncParsableCommand {
 
         @OptionGroup var pins: PinOptions
 
+        @OptionGroup var agent: AgentOptions
+
         func run() async throws {
             let prefix = try parsePrefix(cidr)
-            try await reportingKernelErrors {
-                guard let feeds = try BlocklistCommand.open(pins).removeDynamic(prefix) else {
-                    throw ValidationError.failure("\(prefix) is not in the blocklist")
+            try await agent.perform(.unblock(prefix: prefix.description), pins: pins, done: "removed the manual entry for \(prefix)") {
+                try await reportingKernelErrors {
+                    guard let feeds = try BlocklistCommand.open(pins).removeDynamic(prefix) else {
+                        throw ValidationError.failure("\(prefix) is not in the blocklist")
+                    }
+                    print(feeds.isEmpty ? "unblocked \(prefix)" : "removed the manual entry; \(prefix) stays blocked by feed \(feeds.joined(separator: ", "))")
                 }
-                print(feeds.isEmpty ? "unblocked \(prefix)" : "removed the manual entry; \(prefix) stays blocked by feed \(feeds.joined(separator: ", "))")
             }
         }
     }
@@ -225,13 +246,18 @@ struct BlocklistCommand: AsyncParsableCommand {
     }
 }
 
-/// Kernel monotonic expiry for a `--ttl` such as 90s, 10m or 1h30m (0 = never).
-func expiry(_ ttl: String?, from now: UInt64) throws -> UInt64 {
-    guard let ttl else { return 0 }
+/// Seconds of a `--ttl` such as 90s, 10m or 1h30m (nil: until removed).
+func ttlSeconds(_ ttl: String?) throws -> Double? {
+    guard let ttl else { return nil }
     guard let seconds = GoDuration.seconds(ttl), seconds > 0 else {
         throw ValidationError("'\(ttl)' is not a duration such as 90s, 10m or 1h30m")
     }
-    return now + UInt64(seconds * 1e9)
+    return seconds
+}
+
+/// Kernel monotonic expiry for a `--ttl` (0 = never).
+func expiry(_ ttl: String?, from now: UInt64) throws -> UInt64 {
+    try ttlSeconds(ttl).map { now + UInt64($0 * 1e9) } ?? 0
 }
 
 func parsePrefix(_ text: String) throws -> IPPrefix {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import PodwallAgent
 import PodwallCore
 import PodwallKernel
 
@@ -69,5 +70,43 @@ struct BreadthOptions: ParsableArguments {
 
     var policy: FeedPolicy {
         FeedPolicy(minimumIPv4PrefixLength: minPrefixV4, minimumIPv6PrefixLength: minPrefixV6, allowBroad: allowBroad)
+    }
+}
+
+/// Where a running agent's API is: while an agent runs on the same pins,
+/// blocklist and quarantine writes go through it (its picture of the maps
+/// would drift if the CLI wrote them behind its back).
+struct AgentOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The running agent's API; \"\" writes the pins directly.", valueName: "host:port"))
+    var api = "127.0.0.1:9464"
+
+    @Option(help: ArgumentHelp("The agent's API token (its api.token_file).", valueName: "file"))
+    var apiTokenFile = "/etc/podwall/token"
+
+    func validate() throws {
+        if !api.isEmpty && APIAddress(api) == nil { throw ValidationError("--api '\(api)' is not HOST:PORT") }
+    }
+
+    /// Makes `write` through the agent running on `pins`, or runs `direct`
+    /// on the pins when none does. `done` is printed after a write the agent made.
+    func perform(_ write: AgentAPIClient.Write, pins: PinOptions, done: String, direct: () async throws -> Void) async throws {
+        switch await agent(on: pins) {
+        case .agent(let client):
+            if let refusal = try await client.send(write) {
+                throw ValidationError.failure("the agent at \(client.address) refused: \(refusal)")
+            }
+            print("\(done) (through the agent at \(client.address))")
+        case .refusesWrites(let reason):
+            FileHandleOutput.standardError("warning: \(reason); writing the pinned maps directly: the running agent does not see this change")
+            try await direct()
+        case .none:
+            try await direct()
+        }
+    }
+
+    /// The agent running on `pins`, if any.
+    func agent(on pins: PinOptions) async -> AgentAPIClient.Found {
+        guard let address = APIAddress(api) else { return .none }
+        return await AgentAPIClient.find(address: address, tokenFile: apiTokenFile, pinRoot: pins.pinRoot)
     }
 }

@@ -12,7 +12,8 @@ struct QuarantineCommand: AsyncParsableCommand {
             A quarantined pod keeps the flows it already had and can still reach the allowlist \
             (cluster DNS, the API server); every new flow is dropped on its veth in the kernel. \
             Scan alerts quarantine the scanning pod by default. Pods are named by their host-side \
-            interface.
+            interface. While an agent runs on the same pins, add and release go through its API \
+            (--api, --api-token-file), so that it knows what was released.
 
             Examples:
               podwall quarantine list
@@ -59,13 +60,20 @@ struct QuarantineCommand: AsyncParsableCommand {
         var ttl: String?
         @OptionGroup var pins: PinOptions
 
+        @OptionGroup var agent: AgentOptions
+
         func run() async throws {
             let index = try QuarantineCommand.ifindex(interface)
-            let now = MonotonicClock.now()
-            let expires = try expiry(ttl, from: now)
-            try await reportingKernelErrors {
-                try QuarantineCommand.open(pins).update(index, pw_quarantine(since_ns: now, expires_ns: expires, drops: 0))
-                print("quarantined \(interface)\(ttl.map { " for \($0)" } ?? "")")
+            let seconds = try ttlSeconds(ttl)
+            let done = "quarantined \(interface)\(ttl.map { " for \($0)" } ?? "")"
+            try await agent.perform(.quarantine(interface: interface, ttlSeconds: seconds.map { UInt64($0.rounded(.up)) }),
+                                    pins: pins, done: done) {
+                let now = MonotonicClock.now()
+                let expires = try expiry(ttl, from: now)
+                try await reportingKernelErrors {
+                    try QuarantineCommand.open(pins).update(index, pw_quarantine(since_ns: now, expires_ns: expires, drops: 0))
+                    print(done)
+                }
             }
         }
     }
@@ -76,13 +84,17 @@ struct QuarantineCommand: AsyncParsableCommand {
         var interface: String
         @OptionGroup var pins: PinOptions
 
+        @OptionGroup var agent: AgentOptions
+
         func run() async throws {
             let index = try QuarantineCommand.ifindex(interface)
-            try await reportingKernelErrors {
-                guard try QuarantineCommand.open(pins).delete(index) else {
-                    throw ValidationError.failure("\(interface) is not quarantined")
+            try await agent.perform(.release(interface: interface), pins: pins, done: "released \(interface)") {
+                try await reportingKernelErrors {
+                    guard try QuarantineCommand.open(pins).delete(index) else {
+                        throw ValidationError.failure("\(interface) is not quarantined")
+                    }
+                    print("released \(interface)")
                 }
-                print("released \(interface)")
             }
         }
     }

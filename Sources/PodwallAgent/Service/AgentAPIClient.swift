@@ -1,0 +1,87 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The CLI's way to a running agent. While an agent runs on the same pins,
+/// the CLI's blocklist and quarantine writes go through its API, so that the
+/// agent's own picture of the maps (the blocklist store it diffs feeds
+/// against, the responses it holds) never drifts from the kernel's.
+public struct AgentAPIClient: Sendable {
+    public enum Found: Sendable {
+        /// No agent answers there, or one with other pins: write the pins.
+        case none
+        case agent(AgentAPIClient)
+        /// An agent runs on these pins but cannot take this write (the reason).
+        case refusesWrites(String)
+    }
+
+    public let address: APIAddress
+    private let token: String
+
+    /// How long the CLI waits for an agent that may not be there (the HTTP
+    /// client retries a refused connection until then).
+    static let probeTimeout: TimeAmount = .milliseconds(300)
+
+    /// The agent at `address` if it runs with `pinRoot`, with the token the
+    /// CLI needs for its writes.
+    public static func find(address: APIAddress, tokenFile: String, pinRoot: String) async -> Found {
+        let url = "http://\(address)/healthz"
+        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: probeTimeout),
+              response.status == .ok,
+              let body = try? await response.body.collect(upTo: 1 << 16),
+              let health = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+              health["pin_root"] as? String == pinRoot else { return .none }
+        guard health["writes"] as? Bool == true else {
+            return .refusesWrites("the agent at \(address) takes no writes (no api.token_file)")
+        }
+        guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8),
+              case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            return .refusesWrites("cannot read the agent's API token from \(tokenFile) (--api-token-file)")
+        }
+        return .agent(AgentAPIClient(address: address, token: token))
+    }
+
+    /// RFC 3986's unreserved characters.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// A write the CLI makes.
+    public enum Write: Sendable {
+        case block(prefix: String, ttlSeconds: UInt64?)
+        case unblock(prefix: String)
+        case quarantine(interface: String, ttlSeconds: UInt64?)
+        case release(interface: String)
+    }
+
+    /// Sends one write; nil when the agent did it, else its refusal.
+    public func send(_ write: Write) async throws -> String? {
+        // Only what a path segment cannot hold is escaped ("/" of a CIDR): the
+        // API takes interface names as they are.
+        let segment = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? text }
+        switch write {
+        case .block(let prefix, let ttl):
+            return try await send(.POST, "/v1/blocklist", body: ["prefix": prefix, "ttl_seconds": ttl.map { $0 as Any } ?? NSNull()])
+        case .unblock(let prefix):
+            return try await send(.DELETE, "/v1/blocklist/" + segment(prefix))
+        case .quarantine(let interface, let ttl):
+            return try await send(.POST, "/v1/quarantine", body: ["interface": interface, "ttl_seconds": ttl.map { $0 as Any } ?? NSNull()])
+        case .release(let interface):
+            return try await send(.DELETE, "/v1/quarantine/" + segment(interface))
+        }
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> String? {
+        var request = HTTPClientRequest(url: "http://\(address)\(path)")
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let answer = try await response.body.collect(upTo: 1 << 20)
+        guard !(200..<300).contains(response.status.code) else { return nil }
+        let error = (try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any])?["error"] as? String
+        return error ?? "HTTP \(response.status.code)"
+    }
+}
