@@ -161,6 +161,10 @@ public final class Agent: Sendable {
     /// still runs, and says why alerts will not be captured.
     private func makeCaptureManager(_ datapath: Datapath) -> CaptureManager? {
         guard let directory = configuration.captureDirectory else { return nil }
+        guard datapath.features.capture else {
+            // The warning at start said why (KernelFeatures.report).
+            return nil
+        }
         do {
             let manager = try CaptureManager(table: datapath.captures, directory: directory,
                                              limits: configuration.captureLimits, logger: logger)

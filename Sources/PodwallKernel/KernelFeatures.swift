@@ -40,6 +40,17 @@ public struct KernelFeatures: Sendable {
             btf: FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux"))
     }
 
+    /// In-kernel packet capture: the full build only (bpf/lib/compat.h).
+    public var capture: Bool { atomicFetch }
+
+    /// Throws the one sentence for a capture asked of a kernel without it.
+    public func checkCapture() throws {
+        guard capture else {
+            throw KernelError("capturing packets in the kernel (Linux >= 5.12; this kernel loads the compat data path) on",
+                              "this kernel (\(release))", errno: EOPNOTSUPP)
+        }
+    }
+
     /// The build of the TC data path this kernel loads: the one with atomic
     /// fetch instructions where they exist, else the compat build
     /// (bpf/lib/compat.h says what it gives up).
@@ -62,6 +73,9 @@ public struct KernelFeatures: Sendable {
             Feature(name: "atomic fetch", state: atomicFetch ? .available : .fallback,
                     effect: atomicFetch ? "once-per-flow events claimed atomically"
                         : "Linux < 5.12: the compat data path; a flow's once-only event may rarely repeat when two CPUs race"),
+            Feature(name: "packet capture", state: capture ? .available : .missing,
+                    effect: capture ? "alert pcaps and podwall capture, filtered in the kernel"
+                        : "Linux < 5.12: no alert pcaps, podwall capture refuses; alerts and enforcement are unchanged"),
             Feature(name: "cgroup socket hooks", state: cgroupSockAddr ? .available : .missing,
                     effect: cgroupSockAddr ? "connect/sendmsg to blocked addresses denied with EPERM"
                         : "blocked addresses are dropped at TC only; the process is not named"),

@@ -8,7 +8,8 @@ import Testing
 
 /// `podwall capture` and alert captures against real traffic, checked
 /// against tcpdump on the same veth and read back with tcpdump and tshark.
-@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason),
+       .enabled(if: KernelFeatures.probe().capture, "in-kernel capture needs Linux >= 5.12; this kernel loads the compat data path"))
 struct CaptureTests {
     /// `podwall capture` in the node namespace, in the background.
     func startCapture(_ env: AgentLab, _ arguments: [String], log: String) throws -> Process {

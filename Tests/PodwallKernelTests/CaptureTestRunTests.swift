@@ -6,6 +6,13 @@ import Testing
 
 /// In-kernel capture on crafted packets: filter, snaplen, budget, expiry and
 /// loss accounting, with every record checked against the packet sent.
+extension Trait where Self == ConditionTrait {
+    /// The compat data path (Linux < 5.12) has no in-kernel capture.
+    static var kernelCapture: Self {
+        .enabled(if: KernelFeatures.probe().capture, "in-kernel capture needs Linux >= 5.12; this kernel loads the compat data path")
+    }
+}
+
 extension DatapathTestRunTests {
     static let flowFilter = CaptureFilter(
         pod: IPPrefix("198.18.0.11/32"), remote: IPPrefix("198.18.0.12/32"), podPort: 40000, remotePort: 80, proto: .tcp)
@@ -21,7 +28,7 @@ extension DatapathTestRunTests {
         try RingBufferReader.drain(mapFD: capture.ringFD) { CapturedPacket(record: $0) }
     }
 
-    @Test func matchingPacketsOfBothDirectionsAreCapturedUpToSnaplen() throws {
+    @Test(.kernelCapture) func matchingPacketsOfBothDirectionsAreCapturedUpToSnaplen() throws {
         let running = try capture()
         let syn = Self.tcp(0x02, payload: Array(repeating: 0xab, count: 100))
         let synAck = Self.tcp(0x12, from: false)
@@ -37,7 +44,7 @@ extension DatapathTestRunTests {
         #expect(running.counters.matched == 2 && running.counters.captured == 2 && running.counters.capturedBytes == UInt64(records.map(\.data.count).reduce(0, +)))
     }
 
-    @Test func theBudgetIsExactAndPacketsPastItAreCounted() throws {
+    @Test(.kernelCapture) func theBudgetIsExactAndPacketsPastItAreCounted() throws {
         let running = try capture(budget: 3)
         for _ in 0..<5 { try send(Self.tcp(0x10)) }
         #expect(try packets(running).count == 3)
@@ -45,14 +52,14 @@ extension DatapathTestRunTests {
         #expect(counters.matched == 5 && counters.captured == 3 && counters.skipped == 2 && counters.lost == 0)
     }
 
-    @Test func anExpiredCaptureDeliversNothingAndCountsWhatItSkipped() throws {
+    @Test(.kernelCapture) func anExpiredCaptureDeliversNothingAndCountsWhatItSkipped() throws {
         let running = try capture(duration: 1, startedAt: MonotonicClock.now() - 10_000_000_000)
         try send(Self.tcp(0x02))
         #expect(try packets(running).isEmpty)
         #expect(running.counters.skipped == 1)
     }
 
-    @Test func aStoppedCaptureFreesItsSlotAndCostsNothing() throws {
+    @Test(.kernelCapture) func aStoppedCaptureFreesItsSlotAndCostsNothing() throws {
         let running = try capture()
         let final = try running.stop()
         try send(Self.tcp(0x02))
@@ -60,7 +67,7 @@ extension DatapathTestRunTests {
         #expect(datapath.captures.running().isEmpty)
     }
 
-    @Test func prefixAndProtocolFiltersSelect() throws {
+    @Test(.kernelCapture) func prefixAndProtocolFiltersSelect() throws {
         let any = try capture(CaptureFilter(remote: IPPrefix("198.18.0.0/24")), snaplen: 1500)
         let udpOnly = try capture(CaptureFilter(proto: .udp))
         let v6 = try capture(CaptureFilter(remote: IPPrefix("fd00:198:18::/48")))
@@ -73,14 +80,14 @@ extension DatapathTestRunTests {
         #expect(try packets(v6).isEmpty)
     }
 
-    @Test func droppedPacketsAreCapturedToo() throws {
+    @Test(.kernelCapture) func droppedPacketsAreCapturedToo() throws {
         try block("198.18.0.12")
         let running = try capture()
         try send(Self.tcp(0x02), expect: Self.tcActShot)
         #expect(try packets(running).count == 1)
     }
 
-    @Test func aFullRingIsCountedAsLostNeverSilent() throws {
+    @Test(.kernelCapture) func aFullRingIsCountedAsLostNeverSilent() throws {
         let running = try capture(snaplen: 256)
         let packet = Self.tcp(0x10, payload: Array(repeating: 1, count: 400))
         _ = try ProgramTestRun.run(datapath.fromPod, packet: packet, repeat: 20_000)
@@ -91,7 +98,7 @@ extension DatapathTestRunTests {
         #expect(try packets(running).count == Int(counters.captured))
     }
 
-    @Test func snaplenOutsideTheKernelLimitIsRefused() throws {
+    @Test(.kernelCapture) func snaplenOutsideTheKernelLimitIsRefused() throws {
         #expect(throws: KernelError.self) { try capture(snaplen: 0) }
         #expect(throws: KernelError.self) { try capture(snaplen: UInt32(PW_CAPTURE_MAX_SNAPLEN) + 1) }
     }

@@ -92,9 +92,10 @@ static __always_inline void pw_capture_deliver(struct pw_capture *capture, __u32
 	pw_add(&capture->captured_bytes, len);
 }
 
+#if PW_HAVE_CAPTURE
 /* A global (not inlined) function: the verifier checks it once, on its own,
  * instead of once for every path of the parser that reaches it. */
-pw_subprog int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __u32 direction, __u64 now,
+__noinline int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __u32 direction, __u64 now,
 			  __u32 slots)
 {
 	__u32 zero = 0, staged = 0;
@@ -126,5 +127,7 @@ pw_subprog int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __
 	}
 	return 0;
 }
+
+#endif /* PW_HAVE_CAPTURE */
 
 #endif

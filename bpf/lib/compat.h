@@ -1,7 +1,7 @@
 /* What differs between the data path for Linux >= 5.12 and its compat build
  * (-DPW_PRE_5_12, loaded where the kernel refuses atomic fetch
  * instructions, i.e. Linux 5.10 and 5.11). Both come from the same code;
- * only the three things below differ.
+ * only the four things below differ.
  *
  * Atomics. Linux before 5.12 knows one atomic instruction: add, without fetching the
  * old value (BPF_XADD); fetch, or, xchg and cmpxchg came in 5.12, and an
@@ -50,6 +50,17 @@
 #define pw_subprog __noinline
 #else
 #define pw_subprog static __noinline
+#endif
+
+/* Capture. pw_capture walks up to 32 captures' filters; as a static
+ * subprogram the 5.10 verifier walks that loop again for every path of the
+ * parser that reaches it, and the program passes the one-million-instruction
+ * limit ("Argument list too long"). The compat build has no in-kernel
+ * capture; podwall says so where a capture is asked for. */
+#ifndef PW_PRE_5_12
+#define PW_HAVE_CAPTURE 1
+#else
+#define PW_HAVE_CAPTURE 0
 #endif
 
 /* The coarse clock's helper came in 5.11; the compat build reads the precise

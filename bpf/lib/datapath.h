@@ -65,11 +65,13 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 
 	pw_track_fragment(&pkt);
 
+#if PW_HAVE_CAPTURE
 	/* Before the verdict, so an analyst also sees the packets that were dropped. */
 	__u32 capture_slots = pw_capture_slots();
 
 	if (pw_unlikely(capture_slots))
 		pw_capture(skb, &pkt, direction, now, capture_slots);
+#endif
 	pw_bench_stop_after(PW_STAGE_CAPTURE);
 
 	/* Addresses are all the blocklist needs: it is checked whatever the rest
