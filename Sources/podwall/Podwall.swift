@@ -10,7 +10,8 @@ struct Podwall: AsyncParsableCommand {
             every flow in pinned BPF maps that survive agent restarts. `podwall flows` reads \
             those maps at any time. `podwall demo` builds a lab of pods in network namespaces \
             and shows it all live. Needs root (or CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON) and \
-            Linux >= 5.15 with BTF.
+            Linux >= 5.10 (below 5.12 without in-kernel capture; `podwall status` lists what \
+            this kernel offers).
             """,
         subcommands: [
             Run.self, ConfigCommand.self, Flows.self, Status.self, BlocklistCommand.self, QuarantineCommand.self, CaptureCommand.self,
