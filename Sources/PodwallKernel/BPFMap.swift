@@ -118,8 +118,17 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
                 var start = range.lowerBound
                 while start < range.upperBound {
                     var count = UInt32(min(chunk, range.upperBound - start))
-                    try KernelError.check(bpf_map_update_batch(fd, keys.baseAddress! + start, values.baseAddress! + start, &count, nil),
-                                          "updating batch in map", name)
+                    let status = bpf_map_update_batch(fd, keys.baseAddress! + start, values.baseAddress! + start, &count, nil)
+                    let code = status == -1 ? Glibc.errno : -status
+                    if status != 0 && count == 0 && (code == 524 /* ENOTSUPP */ || code == EOPNOTSUPP) {
+                        // No batch updates for this map type (the LPM trie
+                        // before Linux 6.x, e.g. 5.10): element by element.
+                        for index in start..<range.upperBound {
+                            try update(keys[index], values[index])
+                        }
+                        return
+                    }
+                    try KernelError.check(status, "updating batch in map", name)
                     start += Int(count)
                 }
             }

@@ -48,7 +48,7 @@ final class AgentLab {
         let ready = waitUntil(timeout: 20) {
             ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(expected) [PodwallAgent] ready")
         }
-        try #require(ready != nil, "agent did not attach to \(expected) pods within 20 s; log:\n\(log)")
+        try #require(ready != nil, "agent did not attach to \(expected) pods within \(Int(20 * testTimeScale)) s; log:\n\(log)")
     }
 
     /// SIGTERM, as systemd or the kubelet would send it.

@@ -139,6 +139,7 @@ struct ObjectLoadTests {
     /// with the verifier's own words in one sentence (and no crash).
     @Test(.enabled(if: !KernelFeatures.probe().atomicFetch, "this kernel has atomic fetch: only a pre-5.12 kernel refuses the full build"))
     func aKernelWithoutAtomicFetchLoadsTheCompatBuildAndRefusesTheFullOne() throws {
+        LibbpfLog.capture(echo: false)
         let datapath = try Datapath(options: .init(pinRoot: nil))
         #expect(datapath.features.datapathImage.name == BPFObjectImage.tcCompat.name)
         let error = try #require(throws: KernelError.self) { try BPFObject(image: .tc, pinRoot: nil) }

@@ -21,9 +21,15 @@ public enum PodwallBinary {
     }
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns
-/// the seconds it took, or nil on timeout.
+/// How much slower this machine runs the tests: PODWALL_TEST_TIME_SCALE,
+/// set by scripts/kernel-matrix for kernels under software emulation (about
+/// 25 times slower). Waits stretch by it; what a test measures does not.
+public let testTimeScale = Double(ProcessInfo.processInfo.environment["PODWALL_TEST_TIME_SCALE"] ?? "") ?? 1
+
+/// Polls `condition` every 10 ms until it holds or `timeout` (times
+/// `testTimeScale`) passes; returns the seconds it took, or nil on timeout.
 public func waitUntil(timeout: Double, _ condition: () throws -> Bool) rethrows -> Double? {
+    let timeout = timeout * testTimeScale
     let start = Date()
     while Date().timeIntervalSince(start) < timeout {
         if try condition() { return Date().timeIntervalSince(start) }
