@@ -120,9 +120,10 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
                     var count = UInt32(min(chunk, range.upperBound - start))
                     let status = bpf_map_update_batch(fd, keys.baseAddress! + start, values.baseAddress! + start, &count, nil)
                     let code = status == -1 ? Glibc.errno : -status
-                    if status != 0 && count == 0 && (code == 524 /* ENOTSUPP */ || code == EOPNOTSUPP) {
+                    if status != 0 && (code == 524 /* ENOTSUPP */ || code == EOPNOTSUPP) {
                         // No batch updates for this map type (the LPM trie
-                        // before Linux 6.x, e.g. 5.10): element by element.
+                        // before Linux 6.x, e.g. 5.10): the kernel wrote
+                        // nothing, so element by element from `start`.
                         for index in start..<range.upperBound {
                             try update(keys[index], values[index])
                         }
