@@ -72,15 +72,16 @@ public enum Delivery {
         }
     }
 
-    /// When the alert's response was in force, in Unix nanoseconds: its
-    /// decision time (`time_ns`, the agent's CLOCK_MONOTONIC shifted by the
-    /// CLOCK_REALTIME offset it took at start) plus `response_latency_ms`.
-    /// Without a response latency (nothing was enforced) the decision time
-    /// itself, which counts more packets, not fewer. `enforced` says which.
-    public static func inForce(alert: [String: Any]) -> (ns: Int64, enforced: Bool)? {
-        guard let decision = integer(alert["time_ns"]) else { return nil }
-        guard let latency = alert["response_latency_ms"] as? Double else { return (decision, false) }
-        return (decision + Int64((latency * 1_000_000).rounded()), true)
+    /// When the line's response was in force, in Unix nanoseconds: the
+    /// decision of its newest occurrence (`time_ns` of a fresh alert, the
+    /// agent's CLOCK_MONOTONIC shifted by its CLOCK_REALTIME offset;
+    /// `last_seen_ns` of an update that re-applied a released response) plus
+    /// `response_latency_ms`. Without a response latency (nothing was
+    /// enforced, or an update, which carries none) the decision time itself,
+    /// which counts more packets, not fewer. `enforced` says which.
+    public static func inForce(_ line: AlertLine) -> (ns: Int64, enforced: Bool) {
+        guard !line.isUpdate, let latency = line.responseLatencyMs else { return (line.occurrenceNs, false) }
+        return (line.occurrenceNs + Int64((latency * 1_000_000).rounded()), true)
     }
 
     /// JSON numbers come back as NSNumber-bridged Int, Int64 or UInt64 (or Double).

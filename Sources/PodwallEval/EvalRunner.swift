@@ -3,13 +3,20 @@ import PodwallCore
 import PodwallKernel
 import PodwallLab
 
-/// `podwall eval`: every scenario, N times, each against a freshly started
-/// agent (so no detector state or dedup window carries over) on the same
-/// lab, optionally with background load between two other pods.
+/// `podwall eval`: every scenario N times in a lab, optionally with
+/// background load, against one agent for the whole run (`shared`: a day on
+/// a node, responses undone through the CLI between scenarios, alerts
+/// attributed by time) or a freshly started agent for every run (`fresh`: no
+/// detector state or dedup window carries over).
 public struct EvalRunner {
+    public enum AgentMode: String, Sendable, Codable, CaseIterable {
+        case shared, fresh
+    }
+
     public struct Options: Sendable {
         public var repetitions = 5
         public var backgroundLoad = false
+        public var agentMode = AgentMode.shared
         /// Only scenarios whose name contains one of these (case-insensitive).
         public var only: [String] = []
         /// `--response kind=action` for the agent (a control run with responses off).
@@ -18,6 +25,22 @@ public struct EvalRunner {
 
         public init(binary: String) { self.binary = binary }
     }
+
+    /// What a whole run amounts to.
+    public struct Report: Sendable {
+        public var results: [ScenarioResult]
+        public var alertsFile: AlertsFileSummary
+        /// Datagrams of the attacker's UDP flood that reached the bystander (nil: none flooded).
+        public var floodDatagrams: Int?
+    }
+
+    /// The agent's `alerts.update_interval`, which the evaluation leaves at its default.
+    static let updateIntervalNs: Int64 = 10_000_000_000
+    /// Between scenarios of a shared agent: longer than any detector takes to
+    /// decide after the traffic (the scan detector fails an unanswered probe
+    /// after 3 s), so what is decided after it is the next scenario's.
+    static let settleSeconds = 3.5
+    static let apiAddress = "127.0.0.1:9464"
 
     let options: Options
     let progress: @Sendable (String) -> Void
@@ -28,15 +51,17 @@ public struct EvalRunner {
     }
 
     /// `labReady` gets the lab as soon as it exists (to remove it on Ctrl-C).
-    public func run(labReady: (Lab) -> Void = { _ in }) throws -> [ScenarioResult] {
+    public func run(labReady: (Lab) -> Void = { _ in }) throws -> Report {
         let lab = try Lab(pods: 5)
         defer { lab.teardown() }
         labReady(lab)
         try lab.addInternet()
         progress("lab \(lab.id): \(lab.pods.count) pods and an internet; removed at the end")
-        let pods = EvalPods(lab: lab, attacker: lab.pods[0], victim: lab.pods[1], web: lab.pods[2])
-        try startServices(pods)
-        if options.backgroundLoad { try startLoad(lab, client: lab.pods[3], server: lab.pods[4]) }
+        let flooding = options.backgroundLoad && Shell.isInstalled("hping3")
+        let pods = EvalPods(lab: lab, attackerFloods: flooding)
+        try EvalServices.start(pods)
+        if options.backgroundLoad { try EvalServices.startLoad(pods) }
+        let floodBefore = EvalServices.floodReceived(pods)
         let agent = LabAgent(lab: lab, binary: options.binary)
         defer {
             agent.stop()
@@ -48,60 +73,189 @@ public struct EvalRunner {
         var results = scenarios.map { scenario in
             var result = ScenarioResult(scenario: scenario.name, expected: scenario.expected)
             result.response = scenario.measured?.response
+            result.skipped = scenario.tools.first { !Shell.isInstalled($0) }.map { "\($0) is not installed" }
             return result
         }
-        let tcpdump = Shell.isInstalled("tcpdump")
-        for (index, scenario) in scenarios.enumerated() {
-            if let missing = scenario.tools.first(where: { !Shell.isInstalled($0) }) {
-                results[index].skipped = "\(missing) is not installed"
-                continue
-            }
-            let receiver = scenario.measured.map { Receiver.of($0.target, pods) }
-            for repetition in 1...options.repetitions {
-                // The alert's time is the agent's CLOCK_MONOTONIC shifted by the
-                // CLOCK_REALTIME offset it takes at start; the tap stamps
-                // CLOCK_REALTIME. Any change of that offset over the run (NTP)
-                // is allowed for when counting.
-                let offsetBefore = MonotonicClock.wallClockOffset()
-                try reset(pods, agent: agent, scenario: scenario)
-                var tap: Result<ReceiverTap, Error>?
-                if let receiver {
-                    tap = tcpdump ? Result { try ReceiverTap(lab: lab, receiver: receiver, name: "run-\(index + 1)-\(repetition)") }
-                        : .failure(ReceiverTap.Failure(description: "tcpdump is not installed"))
-                }
-                let before = agent.alerts().count
-                try scenario.play(pods)
-                let played = Date()
-                let fresh = waitForAlerts(agent, after: before, expected: scenario.expected)
-                // A second after the attack for retransmissions of what was dropped.
-                if tap != nil, case let rest = 1 - Date().timeIntervalSince(played), rest > 0 { usleep(useconds_t(rest * 1_000_000)) }
-                let capture = tap.map { tap in Result { try tap.get().finish() } }
-                let drift = abs(MonotonicClock.wallClockOffset() - offsetBefore)
-                let alert = record(fresh, into: &results[index])
-                var line = "\(scenario.name) \(repetition)/\(options.repetitions): "
-                    + (fresh.isEmpty ? "no alert" : fresh.compactMap { $0["kind"] as? String }.joined(separator: ", "))
-                if let alert {
-                    line += String(format: "; detect %.1f ms", alert["detection_latency_ms"] as? Double ?? .nan)
-                    if let remediation = alert["response_latency_ms"] as? Double { line += String(format: ", in force %.1f ms later", remediation) }
-                }
-                if let capture, let response = scenario.measured?.response, let receiver {
-                    line += "; " + measure(capture, response: response, receiver: receiver, alert: alert,
-                                           clockUncertaintyNs: drift + Self.clockReadAllowanceNs, repetition: repetition, into: &results[index])
-                }
-                progress(line)
-            }
+        var session = try Session(runner: self, pods: pods, agent: agent)
+        if options.agentMode == .shared { try session.startAgent() }
+        // Shared: round after round of the whole matrix, as a day goes; fresh: each scenario N times.
+        let plan = options.agentMode == .shared
+            ? (1...options.repetitions).flatMap { repetition in scenarios.indices.map { ($0, repetition) } }
+            : scenarios.indices.flatMap { index in (1...options.repetitions).map { (index, $0) } }
+        for (index, repetition) in plan where results[index].skipped == nil {
+            try session.play(scenarios[index], repetition: repetition, into: &results[index])
         }
-        return results
+        agent.stop()
+        session.tail.refresh()
+        let floodAfter = EvalServices.floodReceived(pods)
+        return Report(results: results, alertsFile: AlertsFileSummary(session.tail.lines, updateIntervalNs: Self.updateIntervalNs),
+                      floodDatagrams: floodBefore.flatMap { before in floodAfter.map { $0 - before } }.flatMap { $0 > 0 ? $0 : nil })
     }
 
     /// Reading CLOCK_REALTIME and CLOCK_MONOTONIC one after the other (for
     /// the offset) takes well under this.
     static let clockReadAllowanceNs: Int64 = 1_000
+}
 
+/// One agent's alerts file and the runs played against it.
+private struct Session {
+    let runner: EvalRunner
+    let pods: EvalPods
+    let agent: LabAgent
+    let tail: AlertsTail
+    let undo: ResponseUndo
+    let tcpdump = Shell.isInstalled("tcpdump")
+    /// Scans the attacker played against this agent (the progress line says which this is).
+    var scans = 0
+    /// Runs played, which name their captures.
+    var runs = 0
+    var options: EvalRunner.Options { runner.options }
+
+    init(runner: EvalRunner, pods: EvalPods, agent: LabAgent) throws {
+        self.runner = runner
+        self.pods = pods
+        self.agent = agent
+        tail = AlertsTail(path: agent.alertsFile)
+        var api: [String] = []
+        if runner.options.agentMode == .shared {
+            let token = try pods.lab.makeTemporaryDirectory() + "/api-token"
+            try Self.writeToken(token)
+            api = ["--api", EvalRunner.apiAddress, "--api-token-file", token]
+        }
+        undo = try ResponseUndo(agent: agent, apiArguments: api)
+    }
+
+    /// A random token, readable by root only.
+    private static func writeToken(_ path: String) throws {
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ResponseUndo.Failure(description: "cannot write the API token to \(path)")
+        }
+    }
+
+    /// The agent, with its API (for the CLI's writes) when it is shared.
+    func startAgent() throws {
+        let api = undo.apiArguments.isEmpty ? ["--api", ""] : undo.apiArguments
+        try agent.start(extraArguments: api + options.responses.flatMap { ["--response", $0] })
+    }
+
+    mutating func play(_ scenario: EvalScenario, repetition: Int, into result: inout ScenarioResult) throws {
+        let shared = options.agentMode == .shared
+        runs += 1
+        // The alert's time is the agent's CLOCK_MONOTONIC shifted by its
+        // CLOCK_REALTIME offset; the tap stamps CLOCK_REALTIME. Any change of
+        // that offset over the run (NTP) is allowed for when counting.
+        let offsetBefore = MonotonicClock.wallClockOffset()
+        if shared {
+            if scenario.expected == "blocklist_hit" { try undo.podwall(["blocklist", "add", EvalPods.blockedAddress, "--ttl", "10m"]) }
+        } else {
+            try reset(scenario)
+        }
+        let receiver = scenario.measured.map { Receiver.of($0.target, pods) }
+        var tap: Result<ReceiverTap, Error>?
+        if let receiver {
+            tap = tcpdump ? Result { try ReceiverTap(lab: pods.lab, receiver: receiver, name: "run-\(runs)") }
+                : .failure(ReceiverTap.Failure(description: "tcpdump is not installed"))
+        }
+        let mark = tail.refresh()
+        _ = pods.exchanges.take()
+        let startNs = Self.nowNs()
+        try scenario.play(pods)
+        let played = Date()
+        if scenario.expected == "port_scan" { scans += 1 }
+        waitForDetection(scenario, mark: mark, startNs: startNs)
+        // A second after the attack for retransmissions of what was dropped.
+        if tap != nil, case let rest = 1 - Date().timeIntervalSince(played), rest > 0 { usleep(useconds_t(rest * 1_000_000)) }
+        let capture = tap.map { tap in Result { try tap.get().finish() } }
+        let drift = abs(MonotonicClock.wallClockOffset() - offsetBefore)
+        var undone: [String] = []
+        if shared {
+            tail.refresh()
+            undone = try undo.undo(Array(tail.lines[mark...]))
+            usleep(useconds_t(EvalRunner.settleSeconds * 1_000_000))
+            tail.refresh()
+            // A response the agent took again meanwhile (the behaviour went on).
+            let again = try undo.undo([])
+            undone += again.map { $0 + " (again)" }
+        }
+        let lines = Array(tail.lines[mark...])
+        let verdict = Attribution.attribute(lines, startNs: startNs, expected: scenario.expected, attacker: pods.attacker.ipv4)
+        let firstPacket = (try? capture?.get())?.frames.map(\.timeNs).min() ?? startNs
+        let detection = result.record(lines, verdict, firstPacketNs: firstPacket)
+        result.exchanges += pods.exchanges.take()
+        var line = "\(scenario.name) \(repetition)/\(options.repetitions): "
+        if shared && scenario.expected == "port_scan" { line += "the attacker's scan #\(scans); " }
+        line += Self.describe(lines, verdict)
+        if let detection {
+            line += String(format: "; decided %.1f ms after the first packet", Double(detection.occurrenceNs - firstPacket) / 1e6)
+            if let remediation = detection.responseLatencyMs, !detection.isUpdate { line += String(format: ", in force %.1f ms later", remediation) }
+        }
+        if let capture, let response = scenario.measured?.response, let receiver {
+            line += "; " + runner.measure(capture, response: response, receiver: receiver, detection: detection,
+                                          clockUncertaintyNs: drift + EvalRunner.clockReadAllowanceNs, repetition: repetition, into: &result)
+        }
+        if !undone.isEmpty { line += "; undone: " + undone.joined(separator: ", ") }
+        runner.progress(line)
+    }
+
+    /// "port_scan (update, re-applied), quarantine_drop" and the uncounted rest.
+    private static func describe(_ lines: [AlertLine], _ verdict: Attribution.Verdict) -> String {
+        var parts: [String] = []
+        for (line, role) in zip(lines, verdict.roles) where role != .earlier && role != .repeats {
+            var part = line.kind
+            if role == .falseAlert { part += " (false)" }
+            if role == .detection && line.isUpdate { part += line.enforced ? " (update, response re-applied)" : " (update)" }
+            if !parts.contains(part) { parts.append(part) }
+        }
+        var text = parts.isEmpty ? "no alert" : parts.joined(separator: ", ")
+        if verdict.earlierLines > 0 { text += " (+\(verdict.earlierLines) late lines of earlier incidents)" }
+        return text
+    }
+
+    /// Until the detecting line is written (8 s at most), and 300 ms more for
+    /// the alerts that come with it; for a benign scenario, 1.5 s.
+    private func waitForDetection(_ scenario: EvalScenario, mark: Int, startNs: Int64) {
+        let deadline = Date().addingTimeInterval(scenario.expected == nil ? 1.5 : 8)
+        while Date() < deadline {
+            if scenario.expected != nil {
+                tail.refresh()
+                let verdict = Attribution.attribute(Array(tail.lines[mark...]), startNs: startNs, expected: scenario.expected,
+                                                    attacker: pods.attacker.ipv4)
+                if verdict.detection != nil { break }
+            }
+            usleep(100_000)
+        }
+        if scenario.expected != nil { usleep(300_000) }
+    }
+
+    /// Fresh mode: no quarantine, no dynamic block, a new agent; the blocklist scenario's entry only for it.
+    private func reset(_ scenario: EvalScenario) throws {
+        agent.stop()
+        let state = PinnedState(pinRoot: pods.lab.pinRoot)
+        if state.isInstalled {
+            let quarantine = try state.quarantine()
+            for key in quarantine.keys() { _ = try quarantine.delete(key) }
+            let blocklist = try state.blocklist()
+            for (prefix, entry) in blocklist.entries() where entry.isDynamic { _ = try blocklist.removeDynamic(prefix) }
+        }
+        if scenario.expected == "blocklist_hit" {
+            try agent.podwall(["blocklist", "add", EvalPods.blockedAddress, "--ttl", "10m"])
+        }
+        try startAgent()
+    }
+
+    static func nowNs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}
+
+extension EvalRunner {
     /// Counts, from the tap's capture, the attacker's packets that got
     /// through after the response; returns the progress line's part.
-    private func measure(_ capture: Result<ReceiverTap.Capture, Error>, response: Delivery.Response, receiver: Receiver,
-                         alert: [String: Any]?, clockUncertaintyNs: Int64, repetition: Int, into result: inout ScenarioResult) -> String {
+    fileprivate func measure(_ capture: Result<ReceiverTap.Capture, Error>, response: Delivery.Response, receiver: Receiver,
+                             detection: AlertLine?, clockUncertaintyNs: Int64, repetition: Int, into result: inout ScenarioResult) -> String {
         let packets: ReceiverTap.Capture
         switch capture {
         case .success(let capture): packets = capture
@@ -114,9 +268,13 @@ public struct EvalRunner {
         let inForce: Int64
         if response == .blockedFromStart {
             inForce = .min / 2
-        } else if let alert, let time = Delivery.inForce(alert: alert) {
+        } else if let detection {
+            let time = Delivery.inForce(detection)
             inForce = time.ns
-            if !time.enforced { note = ", the alert enforced nothing: counted from the decision" }
+            if !time.enforced {
+                note = detection.isUpdate ? ", an update (no response latency): counted from its decision"
+                    : ", the alert enforced nothing: counted from the decision"
+            }
         } else {
             result.unmeasured.append("run \(repetition): no alert, so no response")
             return "at the target (\(receiver.name)): \(arrivals.count) packets from the attacker, no response to measure"
@@ -134,98 +292,5 @@ public struct EvalRunner {
         }
         if packets.kernelDrops > 0 { line += ", the tap dropped \(packets.kernelDrops)" }
         return line + note
-    }
-
-    /// Web servers in two pods, sinks in the internet namespace.
-    private func startServices(_ pods: EvalPods) throws {
-        let lab = pods.lab
-        for pod in [pods.web, pods.victim] {
-            try lab.spawnInPod(pod, ["python3", "-m", "http.server", "80", "--bind", pod.ipv4, "--directory", "/var/empty"])
-        }
-        try lab.spawnInPod(pods.web, ["iperf3", "-s", "-p", "5301"])
-        try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "nc -lk -p 9000 > /dev/null"])
-        // Port 80 takes connections side by side: a connection the block cut
-        // off stays open on this side, and must not keep the next run's from being served.
-        try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", Self.sinkServer(port: 80)])
-        try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "while true; do nc -l -p 8088 > /dev/null; done"])
-        try? FileManager.default.createDirectory(atPath: "/var/empty", withIntermediateDirectories: true)
-        usleep(500_000)
-    }
-
-    /// A TCP server that reads and discards, one thread per connection; a
-    /// connection idle for 30 s is closed.
-    static func sinkServer(port: Int) -> String {
-        """
-        import socketserver
-        class Sink(socketserver.BaseRequestHandler):
-            def handle(self):
-                self.request.settimeout(30)
-                try:
-                    while self.request.recv(65536):
-                        pass
-                except OSError:
-                    pass
-        class Server(socketserver.ThreadingTCPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-        Server(("", \(port)), Sink).serve_forever()
-        """
-    }
-
-    /// Full-speed TCP and a 64-byte UDP flood between two other pods, for the whole run.
-    private func startLoad(_ lab: Lab, client: Lab.Pod, server: Lab.Pod) throws {
-        try lab.spawnInPod(server, ["iperf3", "-s", "-p", "5201"])
-        try lab.spawnInPod(server, ["iperf3", "-s", "-p", "5202"])
-        usleep(300_000)
-        try lab.spawnInPod(client, ["iperf3", "-c", server.ipv4, "-p", "5201", "-t", "86400"])
-        try lab.spawnInPod(client, ["iperf3", "-c", server.ipv4, "-p", "5202", "-u", "-b", "0", "-l", "64", "-t", "86400"])
-    }
-
-    /// No quarantine, no dynamic block, a fresh agent; the blocklist scenario's entry only for it.
-    private func reset(_ pods: EvalPods, agent: LabAgent, scenario: EvalScenario) throws {
-        agent.stop()
-        let state = PinnedState(pinRoot: pods.lab.pinRoot)
-        if state.isInstalled {
-            let quarantine = try state.quarantine()
-            for key in quarantine.keys() { _ = try quarantine.delete(key) }
-            let blocklist = try state.blocklist()
-            for (prefix, entry) in blocklist.entries() where entry.isDynamic { _ = try blocklist.removeDynamic(prefix) }
-        }
-        if scenario.expected == "blocklist_hit" {
-            try agent.podwall(["blocklist", "add", EvalPods.blockedAddress, "--ttl", "10m"])
-        }
-        try agent.start(extraArguments: ["--api", ""] + options.responses.flatMap { ["--response", $0] })
-    }
-
-    private func waitForAlerts(_ agent: LabAgent, after before: Int, expected: String?) -> [[String: Any]] {
-        let deadline = Date().addingTimeInterval(expected == nil ? 1.5 : 8)
-        while Date() < deadline {
-            if let expected, agent.alerts().dropFirst(before).contains(where: { $0["kind"] as? String == expected }) { break }
-            usleep(100_000)
-        }
-        if expected != nil { usleep(300_000) }   // alerts of other kinds that come with it
-        return agent.alerts().dropFirst(before).filter { $0["is_update"] as? Bool != true }
-    }
-
-    /// Counts the alerts of one run; returns the first of the expected kind.
-    @discardableResult
-    private func record(_ alerts: [[String: Any]], into result: inout ScenarioResult) -> [String: Any]? {
-        result.runs += 1
-        let matching = alerts.filter { $0["kind"] as? String == result.expected }
-        let blocked = Set(alerts.flatMap { ($0["actions"] as? [[String: Any]] ?? []).compactMap { $0["remote"] as? String } })
-        // Consequences of the response: a quarantined pod's drops, and hits on what the response blocked.
-        let followUps = alerts.filter { alert in
-            if alert["kind"] as? String == "quarantine_drop" { return true }
-            guard alert["kind"] as? String == "blocklist_hit", result.expected != "blocklist_hit",
-                  let evidence = alert["evidence"] as? [String: Any] else { return false }
-            return blocked.contains(evidence["remote"] as? String ?? "")
-        }
-        result.followUps += followUps.count
-        result.falseAlerts += alerts.count - matching.count - followUps.count
-        guard let alert = matching.first else { return nil }
-        result.detected += 1
-        if let latency = alert["detection_latency_ms"] as? Double { result.detectionMs.append(latency) }
-        if let remediation = alert["response_latency_ms"] as? Double { result.remediationMs.append(remediation) }
-        return alert
     }
 }

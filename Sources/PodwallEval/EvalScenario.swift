@@ -1,14 +1,38 @@
 import Foundation
 import PodwallLab
 
-/// The lab an evaluation runs in: who attacks, who is attacked, who serves.
+/// The lab an evaluation runs in: who attacks, who is attacked, who serves,
+/// and two bystanders that carry `--load` (and take the attacker's flood).
 public struct EvalPods: Sendable {
     public let lab: Lab
     public let attacker: Lab.Pod
     public let victim: Lab.Pod
     public let web: Lab.Pod
+    public let bystander: Lab.Pod
+    public let loadServer: Lab.Pod
+    /// The attacker floods new UDP flows for the whole run (`--load`).
+    public let attackerFloods: Bool
+    /// HTTP exchanges the benign scenarios completed (a reply came back).
+    public let exchanges = Tally()
     /// The blocklist scenario lists it; port 8088 there listens for what should never arrive.
     public static let blockedAddress = Lab.internetAddress2
+
+    init(lab: Lab, attackerFloods: Bool) {
+        self.lab = lab
+        (attacker, victim, web, bystander, loadServer) = (lab.pods[0], lab.pods[1], lab.pods[2], lab.pods[3], lab.pods[4])
+        self.attackerFloods = attackerFloods
+    }
+
+    /// A count that scenarios add to and the runner takes per run.
+    public final class Tally: @unchecked Sendable {
+        private var count = 0
+        private let lock = NSLock()
+
+        public func add(_ value: Int) { lock.withLock { count += value } }
+
+        /// The count so far, set back to 0.
+        public func take() -> Int { lock.withLock { defer { count = 0 }; return count } }
+    }
 }
 
 /// One thing that happens in the lab, with the alert it should (or should not) raise.
@@ -47,6 +71,24 @@ extension EvalScenario {
                            check: false)
     }
 
+    /// Fetches `url` with curl from the attacker (a URL glob such as
+    /// `page[1-150]` is one connection per page: the server closes after each
+    /// reply) and counts the replies.
+    static func fetch(_ pods: EvalPods, _ url: String, _ options: [String] = []) throws {
+        // The bodies go to /dev/null, the status codes to stderr.
+        let result = try pods.lab.inPod(pods.attacker, ["sh", "-c", "exec curl -s -m 3 -w '%{stderr}%{http_code}\\n' \"$@\" > /dev/null", "curl"]
+                                        + options + [url], check: false)
+        pods.exchanges.add(result.error.split(separator: "\n").count { $0 != "000" })
+    }
+
+    /// A SYN scan of ports 1-1000 of the victim while the attacker floods new UDP flows.
+    static func scanWhileFlooding(_ pods: EvalPods) throws {
+        let flood = pods.attackerFloods ? nil : try EvalServices.startFlood(pods)
+        defer { flood?.terminate() }
+        usleep(1_000_000)   // the flood is at full rate when the scan starts
+        try nmap(pods, ["-sS", "-p", "1-1000", pods.victim.ipv4])
+    }
+
     /// Every scenario, attacks first.
     public static let all: [EvalScenario] = [
         attack("nmap connect scan, vertical", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
@@ -67,6 +109,22 @@ extension EvalScenario {
         },
         attack("nmap UDP scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
             try nmap($0, ["-sU", "-T5", "-p", "1-200", $0.victim.ipv4])
+        },
+        attack("nmap FIN scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sF", "-p", "1-1000", $0.victim.ipv4])
+        },
+        attack("nmap NULL scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sN", "-p", "1-1000", $0.victim.ipv4])
+        },
+        attack("nmap Xmas scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sX", "-p", "1-1000", $0.victim.ipv4])
+        },
+        attack("nmap ACK scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
+            try nmap($0, ["-sA", "-p", "1-1000", $0.victim.ipv4])
+        },
+        attack("nmap SYN scan while the pod floods new UDP flows (≈5,000/s)", "port_scan", tools: ["nmap", "hping3"],
+               response: .quarantine, target: .victim) {
+            try scanWhileFlooding($0)
         },
         attack("hping3 SYN sweep of 150 ports", "port_scan", tools: ["hping3"], response: .quarantine, target: .victim) { pods in
             // -n: no reverse lookup, which would hang on a pod without DNS.
@@ -96,13 +154,11 @@ extension EvalScenario {
                target: .internet(EvalPods.blockedAddress)) { pods in
             try pods.lab.inPod(pods.attacker, ["sh", "-c", "echo secret | nc -q 1 -w 2 \(EvalPods.blockedAddress) 8088"], check: false)
         },
-        benign("HTTP/1.1 requests on port 80", tools: ["curl"]) { pods in
-            let url = "http://\(pods.web.ipv4)/"
-            try pods.lab.inPod(pods.attacker, ["curl", "-s", "-o", "/dev/null", "--max-time", "3", url, url, url, url], check: false)
+        benign("HTTP/1.1 requests on port 80, 150 connections (headers and body written apart)", tools: ["curl"]) { pods in
+            try fetch(pods, "http://\(pods.web.ipv4)/page[1-150]")
         },
         benign("HTTP/2 prior-knowledge client on port 80 (the server answers HTTP/0.9-style)", tools: ["curl"]) { pods in
-            try pods.lab.inPod(pods.attacker, ["curl", "-s", "-o", "/dev/null", "--max-time", "3", "--http2-prior-knowledge",
-                                               "http://\(pods.web.ipv4)/"], check: false)
+            try fetch(pods, "http://\(pods.web.ipv4)/", ["--http2-prior-knowledge"])
         },
         benign("DNS-like UDP queries", tools: ["nc"]) { pods in
             for _ in 0..<5 {
@@ -115,10 +171,7 @@ extension EvalScenario {
         },
         benign("health-check polling across pods", tools: ["curl"]) { pods in
             for _ in 0..<5 {
-                for target in [pods.web, pods.victim] {
-                    try pods.lab.inPod(pods.attacker, ["curl", "-s", "-o", "/dev/null", "--max-time", "1", "http://\(target.ipv4)/healthz"],
-                                       check: false)
-                }
+                for target in [pods.web, pods.victim] { try fetch(pods, "http://\(target.ipv4)/healthz", ["-m", "1"]) }
             }
         },
         benign("a client retrying a refused connection", tools: ["nc"]) { pods in

@@ -31,12 +31,25 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var clockUncertaintyMaxUs: Double?
     /// Runs skipped because a tool is missing.
     public var skipped: String?
+    /// Detections that were an update of an alert of an earlier scenario: the
+    /// same pod doing it again inside the agent's dedup window (shared agent).
+    public var detectedAsUpdate: Int
+    /// Per detection: from the scenario's first packet at the target (the tap's
+    /// first arrival; without a tap, the scenario's start) to the detecting
+    /// line's decision, ms.
+    public var firstPacketToDecisionMs: [Double]
+    /// Lines of earlier incidents written during this scenario (late updates), not counted.
+    public var earlierLines: Int
+    /// HTTP exchanges completed (a reply came back), for the scenarios that count them.
+    public var exchanges: Int
 
     enum CodingKeys: String, CodingKey {
         case scenario, expected, runs, detected, skipped, response, unmeasured
         case falseAlerts = "false_alerts", followUps = "follow_ups", detectionMs = "detection_ms", remediationMs = "remediation_ms"
         case deliveredAfterResponse = "delivered_after_response", receivedFromAttacker = "received_from_attacker"
         case lastArrivalMs = "last_arrival_after_response_ms", tapDrops = "tap_drops", clockUncertaintyMaxUs = "clock_uncertainty_max_us"
+        case detectedAsUpdate = "detected_as_update", firstPacketToDecisionMs = "first_packet_to_decision_ms"
+        case earlierLines = "earlier_lines", exchanges
     }
 
     public init(scenario: String, expected: String?) {
@@ -53,9 +66,34 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         lastArrivalMs = []
         unmeasured = []
         tapDrops = 0
+        detectedAsUpdate = 0
+        firstPacketToDecisionMs = []
+        earlierLines = 0
+        exchanges = 0
     }
 
     public var recall: Double? { expected == nil || runs == 0 ? nil : Double(detected) / Double(runs) }
+
+    /// Counts one run's alerts as `Attribution` sorted them; returns the detecting line.
+    @discardableResult
+    public mutating func record(_ lines: [AlertLine], _ verdict: Attribution.Verdict, firstPacketNs: Int64) -> AlertLine? {
+        runs += 1
+        followUps += verdict.followUps
+        falseAlerts += verdict.falseAlerts
+        earlierLines += verdict.earlierLines
+        guard let index = verdict.detection else { return nil }
+        let line = lines[index]
+        detected += 1
+        if line.isUpdate {
+            detectedAsUpdate += 1
+        } else {
+            // The alert's own latencies; an update carries its first line's.
+            if let latency = line.detectionLatencyMs { detectionMs.append(latency) }
+            if let remediation = line.responseLatencyMs { remediationMs.append(remediation) }
+        }
+        firstPacketToDecisionMs.append(Double(line.occurrenceNs - firstPacketNs) / 1e6)
+        return line
+    }
 
     /// Records one measured repetition.
     public mutating func record(_ outcome: Delivery.Outcome, tapDrops drops: Int, clockUncertaintyNs: Int64) {
@@ -102,17 +140,19 @@ public enum EvalStatistics {
     public static func table(_ results: [ScenarioResult]) -> String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
         var lines = ["| scenario | expected | runs | detected | recall | false alerts | follow-ups | delivered after response / received "
-                        + "| detect mean / p50 / p99 ms | remediate mean / p99 ms |",
-                     "|---|---|---|---|---|---|---|---|---|---|"]
+                        + "| detect mean / p50 / p99 ms | remediate mean / p99 ms | as update | first packet → decision p50 / p99 ms |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for result in results {
             if let skipped = result.skipped {
-                lines.append("| \(result.scenario) | \(result.expected ?? "none") | - | - | - | - | - | - | skipped: \(skipped) | - |")
+                lines.append("| \(result.scenario) | \(result.expected ?? "none") | - | - | - | - | - | - | skipped: \(skipped) | - | - | - |")
                 continue
             }
             let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
             let detect = "\(ms(mean(result.detectionMs))) / \(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99)))"
             let remediate = "\(ms(mean(result.remediationMs))) / \(ms(percentile(result.remediationMs, 99)))"
-            lines.append("| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.followUps) | \(result.deliveryCell) | \(detect) | \(remediate) |")
+            let fromFirst = "\(ms(percentile(result.firstPacketToDecisionMs, 50))) / \(ms(percentile(result.firstPacketToDecisionMs, 99)))"
+            let asUpdate = result.expected == nil ? "-" : String(result.detectedAsUpdate)
+            lines.append("| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.followUps) | \(result.deliveryCell) | \(detect) | \(remediate) | \(asUpdate) | \(fromFirst) |")
         }
         let precision = precision(results).map { String(format: "%.3f", $0) } ?? "-"
         lines.append("")

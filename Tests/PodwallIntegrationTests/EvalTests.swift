@@ -6,12 +6,15 @@ import Testing
 /// `podwall eval` end to end, on a few scenarios (the full matrix takes minutes).
 @Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
 struct EvalTests {
-    @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("curl") && Shell.isInstalled("tcpdump"), "needs nc, curl and tcpdump"))
+    /// Two rounds against one agent (the default): the second round's scan
+    /// and payload come from the same pod after their responses were undone
+    /// through the CLI, and must be caught again.
+    @Test(.enabled(if: ["nc", "curl", "tcpdump", "nmap"].allSatisfy(Shell.isInstalled), "needs nc, curl, tcpdump and nmap"))
     func anAttackIsDetectedAndBenignTrafficRaisesNothing() throws {
         let json = "/tmp/podwall-eval-test-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: json) }
-        let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "2", "--only", "SSH banner", "--only", "HTTP/1.1",
-                                 "--only", "blocklisted", "--json", json], check: false)
+        let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "2", "--only", "nmap SYN scan, vertical", "--only", "SSH banner",
+                                 "--only", "HTTP/1.1", "--only", "blocklisted", "--json", json], check: false)
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let scenarios = try #require(document["scenarios"] as? [[String: Any]])
@@ -28,7 +31,17 @@ struct EvalTests {
         let http = try #require(scenarios.first { ($0["scenario"] as? String)?.hasPrefix("HTTP/1.1") == true })
         #expect(http["false_alerts"] as? Int == 0, "\(http)")
         #expect(http["delivered_after_response"] as? [Int] == [] && http["response"] == nil, "nothing to measure without a response")
+        #expect(http["exchanges"] as? Int == 300, "150 fetches a run, each answered: \(http)")
         #expect(document["precision"] as? Double == 1.0)
+        #expect(document["agent_mode"] as? String == "shared")
+        let scan = try #require(scenarios.first { ($0["scenario"] as? String)?.hasPrefix("nmap SYN scan, vertical") == true })
+        #expect(scan["detected"] as? Int == 2 && scan["false_alerts"] as? Int == 0, "the pod's second scan too: \(scan)")
+        #expect((scan["first_packet_to_decision_ms"] as? [Double] ?? []).allSatisfy { $0 < 1000 }, "\(scan)")
+        #expect(run.output.contains("undone: quarantine release veth-pod1") && run.output.contains("undone: blocklist del 198.19.0.2"),
+                "responses undone through the CLI: \(run.output)")
+        let alertsFile = try #require(document["alerts_file"] as? [String: Any])
+        #expect((alertsFile["lines"] as? Int ?? 0) >= 6 && alertsFile["over_bound"] as? [String] == [], "\(alertsFile)")
+        #expect(run.output.contains("Alerts file: "))
         // Its follow-ups are the drops of the payload it sends again a second later.
         let row = run.output.split(separator: "\n").first { $0.hasPrefix("| SSH banner to port 80 |") }.map(String.init) ?? ""
         #expect(row.hasPrefix("| SSH banner to port 80 | protocol_mismatch | 2 | 2 | 1.00 | 0 | ") && row.contains(" | 0 / "), "\(run.output)")
@@ -48,11 +61,11 @@ struct EvalTests {
     func withoutTheBlockPacketsArriveAfterTheDecision() throws {
         let json = "/tmp/podwall-eval-control-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: json) }
-        let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "1", "--only", "SSH banner",
+        let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "1", "--only", "SSH banner", "--agent", "fresh",
                                  "--response", "protocol_mismatch=alert", "--json", json], check: false)
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
-        #expect(document["agent_responses"] as? [String] == ["protocol_mismatch=alert"])
+        #expect(document["agent_responses"] as? [String] == ["protocol_mismatch=alert"] && document["agent_mode"] as? String == "fresh")
         let ssh = try #require((document["scenarios"] as? [[String: Any]])?.first)
         #expect(ssh["detected"] as? Int == 1 && ssh["remediation_ms"] as? [Double] == [], "\(ssh)")
         #expect((ssh["delivered_after_response"] as? [Int] ?? []).first ?? 0 >= 1, "\(run.output)")

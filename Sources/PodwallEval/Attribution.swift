@@ -1,0 +1,86 @@
+/// Which scenario a line of a shared alerts file belongs to.
+///
+/// With one agent for the whole run, one alerts file holds every scenario's
+/// alerts, and a line written during a scenario need not be about it: an
+/// update of an earlier incident is flushed up to `alerts.update_interval`
+/// after its last repeat. A line is attributed by *when its newest occurrence
+/// was decided* (`AlertLine.occurrenceNs`: a fresh alert's time, an update's
+/// `last_seen_ns`), not by when it was written:
+///
+/// - decided before the scenario started: an earlier incident reported late
+///   (`earlier`), counted for no one; the runner leaves a gap between
+///   scenarios longer than any detector takes to decide after the traffic
+///   (the scan detector's 3 s reply timeout), so an earlier scenario's traffic
+///   is decided before the next one starts;
+/// - decided during the scenario, of the expected kind and from the attacker:
+///   the first such line is the `detection`, whether a fresh alert or an
+///   update of an alert of an earlier scenario (the same pod doing it again
+///   inside the agent's dedup window; its response is re-applied); later ones
+///   are `repeats`;
+/// - a quarantine's drops, and blocklist hits on what a line of this scenario
+///   blocked: `followUp`s, when this scenario's own lines asked for that response
+///   (the attacker's next packets; in a benign scenario they would be harm);
+/// - a further line of an incident this scenario already has: a `repeat`;
+/// - anything else decided during the scenario: a `falseAlert`.
+///
+/// Alerts are counted as incidents (distinct ids), not lines.
+public enum Attribution {
+    public enum Role: String, Sendable, Equatable {
+        case detection, repeats, followUp, falseAlert, earlier
+    }
+
+    public struct Verdict: Sendable, Equatable {
+        /// Each line's role, in the order given.
+        public var roles: [Role]
+        /// The index of the detecting line.
+        public var detection: Int?
+        /// Distinct alert ids.
+        public var followUps: Int
+        public var falseAlerts: Int
+        /// Lines of earlier incidents reported during this scenario.
+        public var earlierLines: Int
+    }
+
+    /// - Parameters:
+    ///   - lines: the lines written since the scenario's window opened, in file order.
+    ///   - startNs: when the scenario started (Unix ns, CLOCK_REALTIME).
+    ///   - expected: the alert kind the scenario should raise; nil for benign.
+    ///   - attacker: the address of the pod that plays the scenario.
+    public static func attribute(_ lines: [AlertLine], startNs: Int64,
+                                 expected: String?, attacker: String) -> Verdict {
+        var roles: [Role] = []
+        var detection: Int?
+        var ownIDs = Set<String>()
+        var quarantined = false
+        var blocked = Set<String>()
+        var followUpIDs = Set<String>(), falseIDs = Set<String>()
+        for (index, line) in lines.enumerated() {
+            let role: Role
+            if line.occurrenceNs < startNs {
+                role = .earlier
+            } else if line.kind == expected && line.sourceAddress == attacker {
+                role = detection == nil ? .detection : .repeats
+                if detection == nil { detection = index }
+            } else if line.kind == "quarantine_drop" && quarantined
+                        || line.kind == "blocklist_hit" && blocked.contains(line.remote ?? "") {
+                role = .followUp
+                followUpIDs.insert(line.id)
+            } else if ownIDs.contains(line.id) {
+                role = .repeats
+            } else {
+                role = .falseAlert
+                falseIDs.insert(line.id)
+            }
+            if role != .earlier {
+                ownIDs.insert(line.id)
+                quarantined = quarantined || line.quarantined
+                blocked.formUnion(line.blocked)
+            }
+            roles.append(role)
+        }
+        falseIDs.subtract(followUpIDs)
+        if let detection { falseIDs.remove(lines[detection].id) }
+        return Verdict(roles: roles, detection: detection, followUps: followUpIDs.count, falseAlerts: falseIDs.count,
+                       earlierLines: roles.count { $0 == .earlier })
+    }
+}
