@@ -90,14 +90,15 @@ import Testing
     }
 
     @Test func theResponseIsInForceAtTheDecisionPlusTheResponseLatency() throws {
-        let line = #"{"kind":"port_scan","time_ns":1796170000123456789,"detection_latency_ms":0.2,"response_latency_ms":0.412345}"#
-        let alert = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        let inForce = try #require(Delivery.inForce(alert: alert))
+        func line(_ json: String) throws -> AlertLine {
+            let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            return try #require(object.flatMap(AlertLine.init(json:)))
+        }
+        let inForce = Delivery.inForce(try line(#"{"id":"ps-1","kind":"port_scan","time_ns":1796170000123456789,"detection_latency_ms":0.2,"response_latency_ms":0.412345}"#))
         #expect(inForce.ns == 1_796_170_000_123_869_134 && inForce.enforced)
         // Nothing enforced: the decision itself, which counts more, not fewer.
-        let bare = try #require(try JSONSerialization.jsonObject(with: Data(#"{"time_ns":1796170000123456789}"#.utf8)) as? [String: Any])
-        #expect(Delivery.inForce(alert: bare)?.ns == 1_796_170_000_123_456_789 && Delivery.inForce(alert: bare)?.enforced == false)
-        #expect(Delivery.inForce(alert: ["kind": "port_scan"]) == nil)
+        let bare = Delivery.inForce(try line(#"{"id":"ps-1","kind":"port_scan","time_ns":1796170000123456789}"#))
+        #expect(bare.ns == 1_796_170_000_123_456_789 && !bare.enforced)
     }
 
     @Test func theTableShowsWhatGotThroughOverWhatArrived() throws {
