@@ -118,6 +118,10 @@ struct pw_flow_direction {
 	__u64 bytes;            /* L2 bytes */
 	__u32 tcp_flags;        /* OR of enum pw_tcp_flag seen */
 	__u32 payload_len;      /* bytes valid in payload[] */
+	/* TCP: where this direction's first payload starts, its SYN's sequence
+	 * number + 1; valid once PW_FLOW_SYN_* of the direction is set. */
+	__u32 payload_seq;
+	__u32 pad;
 	__u8  payload[PW_PAYLOAD_SNAP];
 };
 
@@ -128,6 +132,8 @@ enum pw_flow_flag {
 	PW_FLOW_PAYLOAD_TO_POD  = 1 << 3,
 	PW_FLOW_QUARANTINED     = 1 << 4,  /* opened while its pod was quarantined */
 	PW_FLOW_REPLY_SENT      = 1 << 5,
+	PW_FLOW_SYN_FROM_POD    = 1 << 6,  /* payload_seq of that direction set */
+	PW_FLOW_SYN_TO_POD      = 1 << 7,
 };
 
 struct pw_flow_value {

@@ -62,44 +62,56 @@ public enum FeedLoadError: Error, CustomStringConvertible {
 /// Reads, validates and applies feeds. A feed that fails validation is never
 /// applied, not even in part: the kernel keeps its previous version.
 public enum FeedLoader {
+    /// One feed as read from its source: the feed it replaces, the name its
+    /// lines are reported under (file:line), and its bytes.
+    public struct Document: Sendable {
+        public var source: FeedSource
+        public var fileName: String
+        public var bytes: [UInt8]
+    }
+
     /// Loads a file, a directory of files, or a URL (nothing when the server
     /// says the feed has not changed since the last download).
     public static func load(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
                             mode: FeedMode = .strict, downloader: FeedDownloader = FeedDownloader()) async throws -> [FeedLoadReport] {
+        try await documents(of: source, downloader: downloader).map {
+            try apply($0.bytes, named: $0.fileName, as: $0.source, into: blocklist, policy: policy, mode: mode)
+        }
+    }
+
+    /// Reads a file, each file of a directory (each its own feed, named after
+    /// it), or a URL (nothing when the server says it has not changed).
+    public static func documents(of source: FeedSource, downloader: FeedDownloader = FeedDownloader()) async throws -> [Document] {
         guard !source.isURL else {
             switch try await downloader.fetch(source.path) {
             case .notModified:
                 return []
             case .changed(let data):
                 let name = URL(string: source.path)?.lastPathComponent ?? source.path
-                return [try apply([UInt8](data), named: name, as: source, into: blocklist, policy: policy, mode: mode)]
+                return [Document(source: source, fileName: name, bytes: [UInt8](data))]
             }
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory) else {
             throw FeedLoadError.unreadable(path: source.path, reason: "no such file or directory")
         }
-        guard isDirectory.boolValue else {
-            return [try loadFile(source, into: blocklist, policy: policy, mode: mode)]
-        }
+        guard isDirectory.boolValue else { return [try read(source)] }
         let files = try FileManager.default.contentsOfDirectory(atPath: source.path).filter { !$0.hasPrefix(".") }.sorted()
         return try files.map { file in
             let path = source.path + "/" + file
-            return try loadFile(FeedSource(name: FeedSource.defaultName(for: path), path: path, format: source.format),
-                                into: blocklist, policy: policy, mode: mode)
+            return try read(FeedSource(name: FeedSource.defaultName(for: path), path: path, format: source.format))
         }
     }
 
-    static func loadFile(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy, mode: FeedMode) throws -> FeedLoadReport {
+    static func read(_ source: FeedSource) throws -> Document {
         guard let data = FileManager.default.contents(atPath: source.path) else {
             throw FeedLoadError.unreadable(path: source.path, reason: String(cString: strerror(errno)))
         }
-        return try apply([UInt8](data), named: URL(fileURLWithPath: source.path).lastPathComponent, as: source,
-                         into: blocklist, policy: policy, mode: mode)
+        return Document(source: source, fileName: URL(fileURLWithPath: source.path).lastPathComponent, bytes: [UInt8](data))
     }
 
     /// Parses and validates a feed document, then applies it whole, or not at all.
-    static func apply(_ bytes: [UInt8], named name: String, as source: FeedSource, into blocklist: Blocklist,
+    public static func apply(_ bytes: [UInt8], named name: String, as source: FeedSource, into blocklist: Blocklist,
                       policy: FeedPolicy, mode: FeedMode) throws -> FeedLoadReport {
         let started = Date()
         let content: FeedContent
@@ -129,6 +141,7 @@ extension FeedLoader {
     /// A local file, synchronously (for benchmarks and tools without a runtime).
     public static func loadFileNow(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
                                    mode: FeedMode = .strict) throws -> [FeedLoadReport] {
-        [try loadFile(source, into: blocklist, policy: policy, mode: mode)]
+        let document = try read(source)
+        return [try apply(document.bytes, named: document.fileName, as: source, into: blocklist, policy: policy, mode: mode)]
     }
 }

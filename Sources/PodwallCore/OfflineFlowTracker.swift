@@ -1,6 +1,7 @@
 /// The kernel's flow accounting, in Swift, for captures: one flow per
 /// (initiator side, other side, protocol), counters per direction, the first
-/// payload of each direction, and the same new / reply / payload / end
+/// payload of each direction (for TCP the segment at ISN + 1, as
+/// `pw_flow_snapshot_payload` takes it), and the same new / reply / payload / end
 /// events, each at most once per flow. The side that sent a flow's first
 /// packet plays the pod.
 public struct OfflineFlowTracker: Sendable {
@@ -9,6 +10,8 @@ public struct OfflineFlowTracker: Sendable {
         var replied = false
         var ended = false
         var payloadSeen: [Bool] = [false, false]
+        /// TCP: where each direction's first payload starts (its SYN's sequence + 1).
+        var payloadSequence: [UInt32?] = [nil, nil]
     }
 
     private var flows: [FlowKey: Tracked] = [:]
@@ -40,7 +43,11 @@ public struct OfflineFlowTracker: Sendable {
         counters.packets += 1
         counters.bytes += UInt64(packet.wireLength)
         counters.tcpFlags.formUnion(packet.tcpFlags)
+        if packet.proto == .tcp, packet.tcpFlags.contains(.syn) {
+            tracked.payloadSequence[direction.rawValue] = packet.tcpSequence &+ 1
+        }
         let snapshot = !packet.payload.isEmpty && !tracked.payloadSeen[direction.rawValue]
+            && (packet.proto != .tcp || startsTheStream(packet, tracked.payloadSequence[direction.rawValue]))
         if snapshot {
             counters.payload = packet.payload
             tracked.payloadSeen[direction.rawValue] = true
@@ -60,6 +67,12 @@ public struct OfflineFlowTracker: Sendable {
         }
         flows[key] = tracked
         return events.map { FlowEvent(kind: $0, timestamp: timestamp, direction: direction, flow: tracked.record) }
+    }
+
+    /// Whether a TCP segment's data starts at ISN + 1 (a SYN's own data too).
+    private func startsTheStream(_ packet: DecodedPacket, _ expected: UInt32?) -> Bool {
+        guard let expected else { return false }
+        return packet.tcpSequence &+ (packet.tcpFlags.contains(.syn) ? 1 : 0) == expected
     }
 }
 

@@ -8,6 +8,8 @@ public struct DecodedPacket: Sendable {
     public var sourcePort: UInt16
     public var destinationPort: UInt16
     public var tcpFlags: TCPFlags
+    /// TCP: the segment's sequence number.
+    public var tcpSequence: UInt32 = 0
     /// The first payload bytes (at most 32, as the kernel keeps).
     public var payload: [UInt8]
     public var wireLength: Int
@@ -101,10 +103,11 @@ public enum PacketDecoder {
         let start = reader.offset
         switch packet.proto {
         case .tcp:
-            guard let source = reader.u16(), let destination = reader.u16(), reader.skip(8),
-                  let offset = reader.u8(), let flags = reader.u8(), offset >> 4 >= 5 else { return }
+            guard let source = reader.u16(), let destination = reader.u16(), let high = reader.u16(), let low = reader.u16(),
+                  reader.skip(4), let offset = reader.u8(), let flags = reader.u8(), offset >> 4 >= 5 else { return }
             (packet.sourcePort, packet.destinationPort) = (source, destination)
             packet.tcpFlags = TCPFlags(rawValue: UInt32(flags))
+            packet.tcpSequence = UInt32(high) << 16 | UInt32(low)
             reader.offset = start + Int(offset >> 4) * 4
         case .udp:
             guard let source = reader.u16(), let destination = reader.u16(), reader.skip(4) else { return }

@@ -3,6 +3,11 @@ public struct ProtocolMismatchConfig: Sendable, Equatable {
     /// Remote TCP ports where only HTTP is expected.
     public var httpPorts: [UInt16] = [80]
     public var maxTrackedFlows = 262_144
+    /// How long a server's first payload waits for its client's request
+    /// (events of the two directions may reach the detector in either
+    /// order, and the request tells whether the server answers HTTP/2).
+    /// A server that speaks first is judged after this wait.
+    public var responseWaitNs: UInt64 = 250_000_000
 
     public init() {}
 }
@@ -23,6 +28,8 @@ public struct ProtocolMismatchDetector: Sendable {
 
     /// Per flow: which directions were judged, and whether the client spoke HTTP/2.
     private var judged: [FlowKey: UInt8] = [:]
+    /// Servers' first payloads that arrived before their client's request.
+    private var waitingResponses: [FlowKey: FlowEvent] = [:]
     private static let requestJudged: UInt8 = 1
     private static let responseJudged: UInt8 = 2
     private static let spokeHTTP2: UInt8 = 4
@@ -32,22 +39,52 @@ public struct ProtocolMismatchDetector: Sendable {
         self.ports = PortBitmap(config.httpPorts)
     }
 
-    public var trackedFlows: Int { judged.count }
+    public var trackedFlows: Int { judged.count + waitingResponses.count }
 
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
         guard event.key.proto == IPProto.tcp, ports.contains(event.key.remotePort) else { return [] }
         switch event.kind {
         case .end:
+            // The request will not come now: judge a waiting answer alone.
+            var raised: [Alert] = []
+            if let waiting = waitingResponses.removeValue(forKey: event.key) {
+                raised = judgePayload(waiting, direction: .remoteToPod, now: now)
+            }
             if !judged.isEmpty { judged.removeValue(forKey: event.key) }
-            return []
+            return raised
         case .payload(let direction):
-            return judgePayload(event, direction: direction, now: now)
+            if direction == .remoteToPod, shouldWait(event) {
+                waitingResponses[event.key] = event
+                return []
+            }
+            var raised = judgePayload(event, direction: direction, now: now)
+            if direction == .podToRemote, let waiting = waitingResponses.removeValue(forKey: event.key) {
+                raised += judgePayload(waiting, direction: .remoteToPod, now: now)
+            }
+            return raised
         case .new, .icmpError:
             return []
         }
     }
 
-    public func tick(now: UInt64) -> [Alert] { [] }
+    /// Judges the answers whose request did not come within the wait.
+    public mutating func tick(now: UInt64) -> [Alert] {
+        guard !waitingResponses.isEmpty else { return [] }
+        var raised: [Alert] = []
+        for (key, waiting) in waitingResponses where now &- waiting.timestampNs >= config.responseWaitNs {
+            waitingResponses.removeValue(forKey: key)
+            raised += judgePayload(waiting, direction: .remoteToPod, now: now)
+        }
+        return raised
+    }
+
+    /// A server's first payload waits while its request has not been judged
+    /// and there is room to hold it; without room it is judged at once.
+    private func shouldWait(_ event: FlowEvent) -> Bool {
+        guard !event.payload.isEmpty, (judged[event.key] ?? 0) & Self.requestJudged == 0,
+              waitingResponses[event.key] == nil else { return false }
+        return judged.count + waitingResponses.count < config.maxTrackedFlows
+    }
 
     private mutating func judgePayload(_ event: FlowEvent, direction: FlowEvent.Direction, now: UInt64) -> [Alert] {
         let payload = event.payload
@@ -61,7 +98,7 @@ public struct ProtocolMismatchDetector: Sendable {
             : PayloadClassifier.classifyResponse(payload, afterHTTP2Preface: state & Self.spokeHTTP2 != 0)
         stats.judged += 1
         let newState = state | bit | (verdict == .http2Preface ? Self.spokeHTTP2 : 0)
-        if state != 0 || judged.count < config.maxTrackedFlows {
+        if state != 0 || judged.count + waitingResponses.count < config.maxTrackedFlows {
             judged[event.key] = newState
         } else {
             stats.untrackedFlows += 1
@@ -93,7 +130,7 @@ public struct ProtocolMismatchDetector: Sendable {
     }
 
     public var memory: MemoryEstimate {
-        MemoryEstimate(flowBytes: tableBytes(judged), trackedFlows: judged.count)
+        MemoryEstimate(flowBytes: tableBytes(judged) + tableBytes(waitingResponses), trackedFlows: trackedFlows)
     }
 }
 

@@ -5,10 +5,12 @@ import Testing
 struct ProtocolMismatchDetectorTests {
     let web = flow(to: "10.96.0.20", port: 80)
 
+    /// Plays the events, then ticks once the wait for a request has passed.
     func run(_ events: [FlowEvent]) -> (ProtocolMismatchDetector, [Alert]) {
         var detector = ProtocolMismatchDetector()
         var alerts: [Alert] = []
         for event in events { alerts += detector.observe(event, now: event.timestampNs + Clock.ms) }
+        if let last = events.last { alerts += detector.tick(now: last.timestampNs + detector.config.responseWaitNs) }
         return (detector, alerts)
     }
 
@@ -70,6 +72,45 @@ struct ProtocolMismatchDetectorTests {
         #expect(evidence.looksLike == "ssh")
         #expect(evidence.direction == .remoteToPod)
         #expect(evidence.textPreview == "SSH-2.0-OpenSSH_9.2..")
+    }
+
+    @Test("an HTTP/2 server's answer that reaches the detector before the preface is not a mismatch")
+    func answerBeforeRequest() {
+        let settings: PayloadPrefix = [0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]
+        let (detector, alerts) = run([
+            payload(web, .remoteToPod, settings, at: Clock.t0 + 1),
+            payload(web, .podToRemote, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0),
+        ])
+        #expect(alerts.isEmpty)
+        #expect(detector.stats.judged == 2)
+        #expect(detector.trackedFlows == 1)
+    }
+
+    @Test("a server that speaks first is judged once the wait for a request is over, or at the flow's end")
+    func serverSpeaksFirst() {
+        var detector = ProtocolMismatchDetector()
+        let banner = payload(web, .remoteToPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0)
+        #expect(detector.observe(banner, now: Clock.t0).isEmpty)
+        #expect(detector.tick(now: Clock.t0 + detector.config.responseWaitNs - 1).isEmpty)
+        #expect(detector.tick(now: Clock.t0 + detector.config.responseWaitNs).count == 1)
+        #expect(detector.trackedFlows == 1)
+
+        let other = flow(to: "10.96.0.21", port: 80)
+        _ = detector.observe(payload(other, .remoteToPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0), now: Clock.t0)
+        #expect(detector.observe(ended(other, at: Clock.t0 + 1), now: Clock.t0 + 1).count == 1)
+        #expect(detector.trackedFlows == 1)
+    }
+
+    @Test("with no room to wait, an answer is judged at once")
+    func noRoomToWait() {
+        var config = ProtocolMismatchConfig()
+        config.maxTrackedFlows = 1
+        var detector = ProtocolMismatchDetector(config: config)
+        _ = detector.observe(payload(web, .remoteToPod, "HTTP/1.1 200 OK\r\n", at: Clock.t0), now: Clock.t0)
+        let other = flow(to: "10.96.0.21", port: 80)
+        let alerts = detector.observe(payload(other, .remoteToPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0), now: Clock.t0)
+        #expect(alerts.count == 1)
+        #expect(detector.stats.untrackedFlows == 1)
     }
 
     @Test("only the first payload of each direction is judged")

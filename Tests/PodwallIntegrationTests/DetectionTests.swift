@@ -125,6 +125,55 @@ struct DetectionTests {
         #expect(check.contains("is blocked"), "the tunnel's destination is blocked: \(check)")
     }
 
+    /// An HTTP/1.0 server that writes its headers and its body in two
+    /// writes (two segments): only the segment at the stream's start is
+    /// judged, so the body is never taken for a non-HTTP answer.
+    static let splitWriteServer = """
+        import http.server, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"<!DOCTYPE HTML>\\n<html><body>" + b"x" * 3000 + b"</body></html>\\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *args):
+                pass
+        http.server.ThreadingHTTPServer((sys.argv[1], 80), Handler).serve_forever()
+        """
+
+    @Test(.enabled(if: Shell.isInstalled("curl") && Shell.isInstalled("nc") && Shell.isInstalled("iperf3") && Shell.isInstalled("python3"),
+                   "needs curl, nc, iperf3, python3"))
+    func thousandsOfRealHTTPFetchesUnderLoadAreQuietAndShellCommandsAreBlockedAgainAfterARelease() throws {
+        let (env, alertsFile) = try startedLab(pods: 3)
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        let (client, web, bystander) = (env.lab.pods[0], env.lab.pods[1], env.lab.pods[2])
+        try env.lab.spawnInPod(web, ["python3", "-c", Self.splitWriteServer, web.ipv4])
+        try env.lab.spawnInPod(bystander, ["iperf3", "-s"])
+        usleep(500_000)
+        // Load on the client itself: a full-speed TCP stream to the bystander.
+        try env.lab.spawnInPod(client, ["iperf3", "-c", bystander.ipv4, "-t", "120"])
+        let fetches = 2000
+        let codes = try env.lab.inPod(client, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\n", "--max-time", "5",
+                                               "http://\(web.ipv4)/[1-\(fetches)]"], check: false).output
+        #expect(codes.split(separator: "\n").filter { $0 == "200" }.count == fetches, "every fetch answered")
+        usleep(1_000_000)
+        let quiet = alerts(alertsFile).filter { $0["kind"] as? String == "protocol_mismatch" }
+        #expect(quiet.isEmpty, "\(fetches) real HTTP exchanges under load raised: \(quiet)")
+
+        let shell = ["sh", "-c", "printf 'id\\nuname -a\\n' | nc -q 1 -w 2 \(web.ipv4) 80"]
+        try env.lab.inPod(client, shell, check: false)
+        let found = waitUntil(timeout: 3) { alerts(alertsFile).contains { $0["kind"] as? String == "protocol_mismatch" } }
+        #expect(found != nil, "shell commands to port 80 are a mismatch; log:\n\(env.log)")
+        #expect(waitUntil(timeout: 2) { (try? env.podwall(["blocklist", "check", web.ipv4]).output.contains("is blocked")) == true } != nil)
+        // Released by hand: the shell goes on, and the block comes back.
+        try env.podwall(["blocklist", "del", web.ipv4])
+        #expect(try env.podwall(["blocklist", "check", web.ipv4]).output.contains("not blocked"))
+        try env.lab.inPod(client, shell, check: false)
+        let again = waitUntil(timeout: 3) { (try? env.podwall(["blocklist", "check", web.ipv4]).output.contains("is blocked")) == true }
+        #expect(again != nil, "the continuing shell commands block the destination again; alerts: \(alerts(alertsFile))")
+    }
+
     @Test(.enabled(if: Shell.isInstalled("nmap") && Shell.isInstalled("tcpdump") && Shell.isInstalled("curl"), "needs nmap, tcpdump, curl"))
     func replayingACaptureOfRealToolsGivesTheSameVerdicts() throws {
         let env = try AgentLab(pods: 2)

@@ -75,6 +75,18 @@ struct ServiceTests {
         #expect(try env.api("GET", "/v1/quarantine").body.contains(pod))
         #expect(try env.podwall(["quarantine", "release", pod] + viaAgent).output.contains("through the agent"))
         #expect(!(try env.api("GET", "/v1/quarantine").body.contains(pod)))
+        // A feed too: the agent parses it under its limits and applies it whole, or refuses it whole.
+        let feed = "/tmp/\(env.lab.id)-c2.txt"
+        defer { try? FileManager.default.removeItem(atPath: feed) }
+        try "198.19.0.20\n198.19.1.0/24\n".write(toFile: feed, atomically: true, encoding: .utf8)
+        let load = try env.podwall(["blocklist", "load", feed, "--name", "c2"] + viaAgent)
+        #expect(load.output.contains("feed c2: 2 entries (+2 -0 ~0), through the agent at 127.0.0.1:9464"), "\(load.output)")
+        #expect(try env.api("GET", "/v1/blocklist").body.contains("\"feeds\":[\"c2\"]"))
+        try "198.19.0.21\nnot-an-address\n".write(toFile: feed, atomically: true, encoding: .utf8)
+        let bad = try env.podwall(["blocklist", "load", feed, "--name", "c2"] + viaAgent, check: false)
+        #expect(!bad.succeeded && bad.error.contains("c2.txt:2:"), "file:line of the bad line: \(bad.error)")
+        #expect(try env.podwall(["blocklist", "check", "198.19.0.20"]).output.contains("is blocked"), "the previous version stays")
+        #expect(try env.podwall(["blocklist", "check", "198.19.0.21"]).output.contains("not blocked"), "nothing of the bad one")
         // Without the token the agent cannot take the write: said, and done on the pins.
         let direct = try env.podwall(["blocklist", "add", "198.19.0.8", "--api-token-file", "/nonexistent"])
         #expect(direct.error.contains("warning: cannot read the agent's API token from /nonexistent"), "\(direct.error)")

@@ -25,7 +25,7 @@ import Testing
         ]),
         "pw_flow_direction": fields(pw_flow_direction.self, [
             ("packets", \.packets), ("bytes", \.bytes), ("tcp_flags", \.tcp_flags), ("payload_len", \.payload_len),
-            ("payload", \.payload),
+            ("payload_seq", \.payload_seq), ("pad", \.pad), ("payload", \.payload),
         ]),
         "pw_flow_value": fields(pw_flow_value.self, [
             ("first_seen_ns", \.first_seen_ns), ("last_seen_ns", \.last_seen_ns), ("flags", \.flags),

@@ -53,10 +53,13 @@ struct DatapathTestRunTests {
         datapath.counters.value(counter)
     }
 
-    static func tcp(_ flags: UInt8, from pod: Bool = true, payload: [UInt8] = [], options: [UInt8] = []) -> [UInt8] {
+    /// A segment of the test flow; `sequence` 1 is the SYN's (the ISN), so
+    /// a direction's first payload starts at 2.
+    static func tcp(_ flags: UInt8, from pod: Bool = true, payload: [UInt8] = [], options: [UInt8] = [],
+                    sequence: UInt32 = 1) -> [UInt8] {
         PacketBuilder(
             network: .ipv4(source: pod ? podV4 : remoteV4, destination: pod ? remoteV4 : podV4, options: options),
-            transport: .tcp(source: pod ? 40000 : 80, destination: pod ? 80 : 40000, flags: flags),
+            transport: .tcp(source: pod ? 40000 : 80, destination: pod ? 80 : 40000, flags: flags, sequence: sequence),
             payload: payload
         ).build()
     }
@@ -81,8 +84,8 @@ struct DatapathTestRunTests {
     @Test func newPayloadAndEndEventsAreSentOncePerFlow() throws {
         let request = Array("GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n".utf8)
         try send(Self.tcp(0x02))
-        try send(Self.tcp(0x18, payload: request))
-        try send(Self.tcp(0x18, payload: Array("second".utf8)))
+        try send(Self.tcp(0x18, payload: request, sequence: 2))
+        try send(Self.tcp(0x18, payload: Array("second".utf8), sequence: 2 + UInt32(request.count)))
         try send(Self.tcp(0x11))
         try send(Self.tcp(0x11, from: false), .toPod)
         let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
@@ -90,6 +93,34 @@ struct DatapathTestRunTests {
         let payload = try #require(events.first { $0.kind == .payload })
         #expect(payload.flow.fromPod.payload == Array(request.prefix(Int(PW_PAYLOAD_SNAP))))
         #expect(flows.first?.fromPod.payload == Array(request.prefix(Int(PW_PAYLOAD_SNAP))), "a later packet must not overwrite the snapshot")
+    }
+
+    @Test func theSnapshotIsTheSegmentAtISNPlusOneWhateverArrivesFirst() throws {
+        let headers = Array("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n".utf8)
+        try send(Self.tcp(0x02))
+        try send(Self.tcp(0x12, from: false, sequence: 7000), .toPod)
+        // The body overtakes its headers (another CPU), a retransmission of
+        // a later offset follows: neither is the start of the stream.
+        try send(Self.tcp(0x18, from: false, payload: Array("<!DOCTYPE HTML>".utf8), sequence: 7001 + UInt32(headers.count)), .toPod)
+        try send(Self.tcp(0x18, from: false, payload: Array("<!DOCTYPE HTML>".utf8), sequence: 7001 + UInt32(headers.count)), .toPod)
+        #expect(flows.first?.toPod.payload == [])
+        try send(Self.tcp(0x18, from: false, payload: headers, sequence: 7001), .toPod)
+        let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
+        #expect(events.map(\.kind) == [.new, .reply, .payload])
+        #expect(flows.first?.toPod.payload == Array(headers.prefix(Int(PW_PAYLOAD_SNAP))))
+    }
+
+    @Test func aTCPFlowWhoseSynWasNotSeenHasNoSnapshot() throws {
+        try send(Self.tcp(0x18, payload: Array("GET / HTTP/1.1\r\n".utf8), sequence: 2))
+        try send(Self.tcp(0x18, payload: Array("SSH-2.0-x\r\n".utf8), sequence: 900))
+        let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
+        #expect(events.map(\.kind) == [.new])
+        #expect(flows.first?.fromPod.payload == [])
+    }
+
+    @Test func aSynsOwnDataIsTheSnapshot() throws {
+        try send(Self.tcp(0x02, payload: Array("GET / HTTP/1.1\r\n".utf8), sequence: 41))
+        #expect(flows.first?.fromPod.payload == Array("GET / HTTP/1.1\r\n".utf8))
     }
 
     @Test func aSynAckIsTheReplyABareResetIsNot() throws {

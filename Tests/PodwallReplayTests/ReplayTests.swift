@@ -36,9 +36,9 @@ import Testing
     static let client = PacketBuilder.v4("198.18.0.11"), server = PacketBuilder.v4("198.18.0.12")
 
     static func tcp(_ flags: UInt8, from source: [UInt8], to destination: [UInt8], _ sourcePort: UInt16, _ destinationPort: UInt16,
-                    payload: String = "") -> [UInt8] {
+                    payload: String = "", sequence: UInt32 = 1) -> [UInt8] {
         PacketBuilder(network: .ipv4(source: source, destination: destination),
-                      transport: .tcp(source: sourcePort, destination: destinationPort, flags: flags),
+                      transport: .tcp(source: sourcePort, destination: destinationPort, flags: flags, sequence: sequence),
                       payload: Array(payload.utf8)).build()
     }
 
@@ -65,8 +65,9 @@ import Testing
             pcap.add(Self.tcp(0x02, from: Self.client, to: Self.server, port, 80))
             pcap.add(Self.tcp(0x12, from: Self.server, to: Self.client, 80, port))
             pcap.add(Self.tcp(0x10, from: Self.client, to: Self.server, port, 80))
-            pcap.add(Self.tcp(0x18, from: Self.client, to: Self.server, port, 80, payload: request))
-            pcap.add(Self.tcp(0x18, from: Self.server, to: Self.client, 80, port, payload: response))
+            // Both ISNs are 1: each side's data starts at 2.
+            pcap.add(Self.tcp(0x18, from: Self.client, to: Self.server, port, 80, payload: request, sequence: 2))
+            pcap.add(Self.tcp(0x18, from: Self.server, to: Self.client, 80, port, payload: response, sequence: 2))
             pcap.add(Self.tcp(0x11, from: Self.client, to: Self.server, port, 80))
         }
         session(50000, request: "GET / HTTP/1.1\r\nHost: web\r\n\r\n", response: "HTTP/1.1 200 OK\r\n\r\n")

@@ -88,6 +88,9 @@ enum APIServer {
         router.delete("/v1/blocklist/:prefix") { request, context in
             try await authorized(request, state) { try removeBlock(context.parameters.require("prefix"), state) }
         }
+        router.put("/v1/feeds/:name") { request, context in
+            try await authorized(request, state) { try await loadFeed(context.parameters.require("name"), request, state) }
+        }
         router.get("/v1/quarantine") { _, _ in quarantine(state) }
         router.post("/v1/quarantine") { request, context in
             try await authorized(request, state) { try await addQuarantine(request, context, state) }

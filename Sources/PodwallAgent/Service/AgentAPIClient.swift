@@ -57,7 +57,7 @@ public struct AgentAPIClient: Sendable {
     public func send(_ write: Write) async throws -> String? {
         // Only what a path segment cannot hold is escaped ("/" of a CIDR): the
         // API takes interface names as they are.
-        let segment = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? text }
+        let segment = Self.escaped
         switch write {
         case .block(let prefix, let ttl):
             return try await send(.POST, "/v1/blocklist", body: ["prefix": prefix, "ttl_seconds": ttl.map { $0 as Any } ?? NSNull()])
@@ -70,18 +70,52 @@ public struct AgentAPIClient: Sendable {
         }
     }
 
+    /// Has the agent parse and apply a feed document under its limits: its
+    /// report, or its refusal (`file:line: reason` for a bad line).
+    public func loadFeed(_ document: FeedLoader.Document, lenient: Bool) async throws -> Result<String, FeedRefusal> {
+        var query = "?lenient=\(lenient)&file=" + Self.escaped(document.fileName)
+        if let format = document.source.format { query += "&format=\(format.name)" }
+        let (refusal, answer) = try await exchange(.PUT, "/v1/feeds/" + Self.escaped(document.source.name) + query,
+                                                   body: ByteBuffer(bytes: document.bytes), contentType: "text/plain",
+                                                   timeout: .seconds(120))
+        if let refusal { return .failure(FeedRefusal(description: refusal)) }
+        guard let report = try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any] else {
+            return .failure(FeedRefusal(description: "the agent's answer is not JSON"))
+        }
+        let count = { (key: String) in report[key] as? Int ?? 0 }
+        var text = "feed \(document.source.name): \(count("entries")) entries (+\(count("added")) -\(count("removed")) ~\(count("updated"))), "
+            + "through the agent at \(address)"
+        if count("skipped_lines") > 0 { text += "; \(count("skipped_lines")) bad lines skipped (--lenient)" }
+        return .success(text)
+    }
+
+    public struct FeedRefusal: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    static func escaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
     private func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> String? {
+        let bytes = try body.map { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: $0)) }
+        return try await exchange(method, path, body: bytes, contentType: "application/json").refusal
+    }
+
+    /// One request: the agent's refusal (nil when it did it) and its answer.
+    private func exchange(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String,
+                          timeout: TimeAmount = .seconds(10)) async throws -> (refusal: String?, answer: ByteBuffer) {
         var request = HTTPClientRequest(url: "http://\(address)\(path)")
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(body)
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let answer = try await response.body.collect(upTo: 1 << 20)
-        guard !(200..<300).contains(response.status.code) else { return nil }
+        guard !(200..<300).contains(response.status.code) else { return (nil, answer) }
         let error = (try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any])?["error"] as? String
-        return error ?? "HTTP \(response.status.code)"
+        return (error ?? "HTTP \(response.status.code)", answer)
     }
 }

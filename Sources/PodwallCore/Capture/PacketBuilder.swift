@@ -27,7 +27,7 @@ public struct PacketBuilder {
     }
 
     public enum Transport {
-        case tcp(source: UInt16, destination: UInt16, flags: UInt8, dataOffsetWords: UInt8 = 5)
+        case tcp(source: UInt16, destination: UInt16, flags: UInt8, dataOffsetWords: UInt8 = 5, sequence: UInt32 = 1)
         case udp(source: UInt16, destination: UInt16)
         case icmp(type: UInt8, code: UInt8, identifier: UInt16)
         case icmpv6(type: UInt8, code: UInt8, identifier: UInt16)
@@ -95,8 +95,8 @@ public struct PacketBuilder {
 
     private func transportHeader() -> [UInt8] {
         switch transport {
-        case let .tcp(source, destination, flags, words):
-            var header = be16(source) + be16(destination) + [0, 0, 0, 1, 0, 0, 0, 0] + [words << 4, flags] + [0xff, 0xff, 0, 0, 0, 0]
+        case let .tcp(source, destination, flags, words, sequence):
+            var header = be16(source) + be16(destination) + be32(sequence) + [0, 0, 0, 0] + [words << 4, flags] + [0xff, 0xff, 0, 0, 0, 0]
             if words > 5 { header += [UInt8](repeating: 1, count: Int(words - 5) * 4) }  // NOP options
             return header
         case let .udp(source, destination):

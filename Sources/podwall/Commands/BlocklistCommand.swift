@@ -33,7 +33,9 @@ struct BlocklistCommand: AsyncParsableCommand {
                 feodo-csv, crowdsec; detected from the content unless --format is given. A feed \
                 with any bad line is rejected whole and the previous version stays enforced; \
                 every bad line is reported as file:line: reason. Loading a feed again replaces \
-                its previous version; entries listed by other feeds stay.
+                its previous version; entries listed by other feeds stay. While an agent runs on \
+                the same pins, the feed goes through its API (PUT /v1/feeds/NAME) and its limits \
+                (feeds.min_prefix_v4/_v6) apply.
 
                 Examples:
                   podwall blocklist load /etc/podwall/feeds/firehol_level1.netset
@@ -62,13 +64,6 @@ struct BlocklistCommand: AsyncParsableCommand {
         @OptionGroup var agent: AgentOptions
 
         func run() async throws {
-            if case .none = await agent.agent(on: pins) {} else {
-                // The API loads no feeds: say what writing behind the agent's back risks.
-                FileHandleOutput.standardError("""
-                    warning: an agent runs on these pins and is not told of this feed: a later reload of its own \
-                    feeds may remove entries both list. List the feed in its feeds.sources instead.
-                    """)
-            }
             let feedFormat: FeedFormat?
             if let format {
                 guard let parsed = FeedFormat(name: format) else {
@@ -81,6 +76,22 @@ struct BlocklistCommand: AsyncParsableCommand {
             let source = FeedSource(name: name ?? FeedSource.defaultName(for: path), path: path, format: feedFormat)
             try await reportingKernelErrors {
                 do {
+                    switch await agent.agent(on: pins) {
+                    case .agent(let client):
+                        // The agent parses and applies each document under its own limits.
+                        for document in try await FeedLoader.documents(of: source) {
+                            switch try await client.loadFeed(document, lenient: lenient) {
+                            case .success(let report): print(report)
+                            case .failure(let refusal): throw ValidationError.failure("the agent at \(client.address) refused: \(refusal)")
+                            }
+                        }
+                        return
+                    case .refusesWrites(let reason):
+                        FileHandleOutput.standardError(
+                            "warning: \(reason); writing the pinned maps directly: the running agent does not see this feed")
+                    case .none:
+                        break
+                    }
                     for report in try await FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: breadth.policy,
                                                             mode: lenient ? .lenient : .strict) {
                         print(report)
