@@ -1,4 +1,4 @@
-/// One alert per (source, kind, window). Repeats inside the window are folded into the
+/// One alert per (source, process, kind, window). Repeats inside the window are folded into the
 /// window's first alert (its count goes up) and reported as updates of it, coalesced: at most
 /// one update line per window and `updateIntervalNs`, carrying the repeats since the window's
 /// previous line (`newCount`). A pod that keeps knocking for an hour is one alert and a bounded
@@ -9,7 +9,15 @@
 public struct AlertDeduplicator: Sendable {
     private struct Key: Hashable {
         var source: SourceKey
+        /// The process a cgroup hook named (its tgid), 0 for what TC saw: a
+        /// process reaching for a blocked address is its own incident, not
+        /// a repeat of its pod's earlier drops, and its alert names it.
+        var process: UInt32
         var kind: AlertKind
+
+        init(_ alert: Alert) {
+            (source, process, kind) = (alert.source.key, alert.source.process?.tgid ?? 0, alert.kind)
+        }
     }
 
     private struct Window {
@@ -47,7 +55,7 @@ public struct AlertDeduplicator: Sendable {
     /// start), or the window's first alert with the count raised, marked as an update that
     /// carries the repeats not yet reported. Whether an update is reported now is `release`'s call.
     public mutating func submit(_ alert: Alert) -> Alert {
-        let key = Key(source: alert.source.key, kind: alert.kind)
+        let key = Key(alert)
         if let index = windows.index(forKey: key) {
             if !ended(windows.values[index], at: alert.timeNs) {
                 windows.values[index].alert.count += 1
@@ -77,7 +85,7 @@ public struct AlertDeduplicator: Sendable {
     /// (released by hand) is requested again: the behaviour it answered goes on.
     public mutating func claim(_ actions: [ResponseAction], for alert: Alert,
                                inForce: (ResponseAction) -> Bool = { _ in true }) -> [ResponseAction] {
-        let key = Key(source: alert.source.key, kind: alert.kind)
+        let key = Key(alert)
         guard let index = windows.index(forKey: key), windows.values[index].alert.id == alert.id else { return actions }
         var fresh: [ResponseAction] = []
         for action in actions where action != .none && !fresh.contains(action) {
@@ -96,7 +104,7 @@ public struct AlertDeduplicator: Sendable {
     /// last line is `updateIntervalNs` old. nil: it stays folded in, for a later line.
     public mutating func release(_ report: Alert) -> Alert? {
         guard report.isUpdate else { return report }
-        let key = Key(source: report.source.key, kind: report.kind)
+        let key = Key(report)
         guard let index = windows.index(forKey: key), windows.values[index].alert.id == report.id else { return report }
         let asksForResponse = report.actions.contains { $0 != .none }
         guard asksForResponse || report.lastSeenNs >= windows.values[index].reportedNs &+ updateIntervalNs else { return nil }

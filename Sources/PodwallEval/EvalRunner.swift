@@ -57,7 +57,7 @@ public struct EvalRunner {
         labReady(lab)
         try lab.addInternet()
         progress("lab \(lab.id): \(lab.pods.count) pods and an internet; removed at the end")
-        let flooding = options.backgroundLoad && Shell.isInstalled("hping3")
+        let flooding = options.backgroundLoad && Shell.isInstalled("python3")
         let pods = EvalPods(lab: lab, attackerFloods: flooding)
         try EvalServices.start(pods)
         if options.backgroundLoad { try EvalServices.startLoad(pods) }

@@ -122,7 +122,7 @@ extension EvalScenario {
         attack("nmap ACK scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
             try nmap($0, ["-sA", "-p", "1-1000", $0.victim.ipv4])
         },
-        attack("nmap SYN scan while the pod floods new UDP flows (≈5,000/s)", "port_scan", tools: ["nmap", "hping3"],
+        attack("nmap SYN scan while the pod floods new UDP flows (5,000/s)", "port_scan", tools: ["nmap", "python3"],
                response: .quarantine, target: .victim) {
             try scanWhileFlooding($0)
         },

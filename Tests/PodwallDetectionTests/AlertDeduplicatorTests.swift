@@ -29,6 +29,21 @@ struct AlertDeduplicatorTests {
         #expect(nextWindow.windowStartNs == Clock.t0 + 60 * Clock.s)
     }
 
+    @Test("a process a cgroup hook named is its own incident beside its pod's TC drops, and its repeats fold")
+    func processesHaveTheirOwnWindows() {
+        var dedup = AlertDeduplicator()
+        #expect(!dedup.submit(drop(at: Clock.t0)).isUpdate)
+        func denied(_ tgid: UInt32, at t: UInt64) -> Alert {
+            var alert = drop(at: t)
+            alert.source.process = ProcessIdentity(pid: tgid, tgid: tgid, uid: 0, comm: "nc", cgroupId: 77)
+            return alert
+        }
+        #expect(!dedup.submit(denied(4240, at: Clock.t0 + Clock.s)).isUpdate)
+        #expect(dedup.submit(denied(4240, at: Clock.t0 + 2 * Clock.s)).isUpdate)
+        #expect(!dedup.submit(denied(5150, at: Clock.t0 + 3 * Clock.s)).isUpdate)
+        #expect(dedup.openWindows == 3)
+    }
+
     @Test("different sources and kinds have their own windows")
     func separateKeys() {
         var dedup = AlertDeduplicator()

@@ -69,60 +69,10 @@ static __always_inline struct pw_quarantine *pw_new_flow_quarantine(__u32 ifinde
 	return quarantine && !pw_allowed(remote) ? quarantine : NULL;
 }
 
-/* The TCP sequence number, read only on the rare paths that need it (SYNs,
- * payload before the snapshot), so that it costs no stack in pw_packet. */
-static __always_inline int pw_tcp_seq(struct __sk_buff *skb, const struct pw_packet *pkt, __u32 *seq)
+/* Copies up to PW_PAYLOAD_SNAP payload bytes into the direction's snapshot. */
+static __always_inline int pw_flow_copy_payload(struct pw_flow_direction *dir, struct __sk_buff *skb,
+						const struct pw_packet *pkt)
 {
-	__be32 wire;
-
-	if (bpf_skb_load_bytes(skb, pkt->l4_offset + 4, &wire, sizeof(wire)) < 0)
-		return -1;
-	*seq = bpf_ntohl(wire);
-	return 0;
-}
-
-/* Remembers where a TCP direction's first payload starts: its SYN's
- * sequence number + 1 (a retransmitted SYN writes the same). */
-static __always_inline void pw_flow_note_syn(struct pw_flow_value *value, struct __sk_buff *skb,
-					     const struct pw_packet *pkt, enum pw_direction direction)
-{
-	__u32 seen = direction == PW_DIR_FROM_POD ? PW_FLOW_SYN_FROM_POD : PW_FLOW_SYN_TO_POD;
-	__u32 seq;
-
-	if (pw_tcp_seq(skb, pkt, &seq) < 0)
-		return;
-	value->dir[direction & 1].payload_seq = seq + 1;
-	if (!(value->flags & seen))
-		pw_fetch_or(&value->flags, seen);
-}
-
-/* Copies the first payload bytes of this direction once per flow. Returns
- * 1 when this packet filled the snapshot. For TCP that is the segment
- * starting at ISN + 1, whichever CPU sees it first and in whatever order
- * segments arrive: a later segment (an HTTP body sent after its headers)
- * is never judged as the start of the stream. A TCP flow whose SYN was not
- * seen (adopted mid-stream) has no snapshot. */
-static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value, struct __sk_buff *skb,
-						    const struct pw_packet *pkt, enum pw_direction direction)
-{
-	__u32 claim = direction == PW_DIR_FROM_POD ? PW_FLOW_PAYLOAD_FROM_POD : PW_FLOW_PAYLOAD_TO_POD;
-	struct pw_flow_direction *dir = &value->dir[direction & 1];
-
-	if (pw_likely(pkt->payload_offset >= skb->len || (value->flags & claim)))
-		return 0;
-	if (pkt->proto == IPPROTO_TCP) {
-		__u32 seen = direction == PW_DIR_FROM_POD ? PW_FLOW_SYN_FROM_POD : PW_FLOW_SYN_TO_POD;
-		__u32 seq;
-
-		if (!(value->flags & seen) || pw_tcp_seq(skb, pkt, &seq) < 0)
-			return 0;
-		/* A SYN's own data (TCP Fast Open) starts at ISN + 1 as well. */
-		if (seq + ((pkt->tcp_flags & PW_TCP_SYN) ? 1 : 0) != dir->payload_seq)
-			return 0;
-	}
-	if (pw_fetch_or(&value->flags, claim) & claim)
-		return 0;
-
 	__u32 available = skb->len - pkt->payload_offset;
 	__u32 len = available < PW_PAYLOAD_SNAP ? available : PW_PAYLOAD_SNAP;
 
@@ -135,6 +85,63 @@ static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value,
 	dir->payload_len = len;
 	return 1;
 }
+
+#if PW_HAVE_SEQUENCE_SNAPSHOT
+/* Copies the first payload bytes of this direction once per flow. Returns
+ * 1 when this packet filled the snapshot. For TCP that is the segment
+ * starting at ISN + 1 (each direction's SYN notes where that is), whichever
+ * CPU sees it first and in whatever order segments arrive: a later segment
+ * (an HTTP body sent after its headers) is never judged as the start of the
+ * stream, and a flow whose SYN was not seen (adopted mid-stream) has none.
+ * The sequence number is read only on these rare paths (SYNs, payload
+ * before the snapshot), so that it costs no stack in pw_packet. */
+static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value, struct __sk_buff *skb,
+						    const struct pw_packet *pkt, enum pw_direction direction)
+{
+	__u32 claim = direction == PW_DIR_FROM_POD ? PW_FLOW_PAYLOAD_FROM_POD : PW_FLOW_PAYLOAD_TO_POD;
+	struct pw_flow_direction *dir = &value->dir[direction & 1];
+	__u32 syn = pkt->tcp_flags & PW_TCP_SYN;
+	int wanted = pkt->payload_offset < skb->len && !(value->flags & claim);
+
+	if (pw_likely(!syn && !wanted))
+		return 0;
+	if (pkt->proto == IPPROTO_TCP) {
+		__u32 seen = direction == PW_DIR_FROM_POD ? PW_FLOW_SYN_FROM_POD : PW_FLOW_SYN_TO_POD;
+		__be32 wire;
+
+		if (bpf_skb_load_bytes(skb, pkt->l4_offset + 4, &wire, sizeof(wire)) < 0)
+			return 0;
+		__u32 seq = bpf_ntohl(wire);
+
+		if (syn) {
+			/* A retransmitted SYN writes the same. */
+			dir->payload_seq = seq + 1;
+			if (!(value->flags & seen))
+				pw_fetch_or(&value->flags, seen);
+		}
+		/* A SYN's own data (TCP Fast Open) starts at ISN + 1 as well. */
+		if (!wanted || !(value->flags & seen) || seq + (syn ? 1 : 0) != dir->payload_seq)
+			return 0;
+	}
+	if (!wanted || (pw_fetch_or(&value->flags, claim) & claim))
+		return 0;
+	return pw_flow_copy_payload(dir, skb, pkt);
+}
+#else
+/* The compat build's snapshot: the first payload this direction shows
+ * (compat.h says why). */
+static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value, struct __sk_buff *skb,
+						    const struct pw_packet *pkt, enum pw_direction direction)
+{
+	__u32 claim = direction == PW_DIR_FROM_POD ? PW_FLOW_PAYLOAD_FROM_POD : PW_FLOW_PAYLOAD_TO_POD;
+
+	if (pw_likely(pkt->payload_offset >= skb->len || (value->flags & claim)))
+		return 0;
+	if (pw_fetch_or(&value->flags, claim) & claim)
+		return 0;
+	return pw_flow_copy_payload(&value->dir[direction & 1], skb, pkt);
+}
+#endif
 
 /* Whether a flow whose last drop event went out at `last` (0: none yet)
  * may send another. Signed: `now` is per-CPU (clock.h) and may trail another
@@ -236,8 +243,6 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 
 	if (pw_unlikely(created))
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, key, value, direction, PW_END_NONE);
-	if (pw_unlikely(pkt->tcp_flags & PW_TCP_SYN))
-		pw_flow_note_syn(value, skb, pkt, direction);
 	if (pw_unlikely(pw_flow_snapshot_payload(value, skb, pkt, direction)))
 		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, key, value, direction, PW_END_NONE);
 

@@ -30,7 +30,7 @@ struct EvalCommand: AsyncParsableCommand {
 
             --load adds full-speed iperf3 TCP and a 64-byte UDP flood between two bystander \
             pods, and on the attacking pod itself an iperf3 stream and a flood of new UDP \
-            flows (about 5,000 a second to one closed port, the source port changing with \
+            flows (5,000 a second to one closed port, the source port changing with \
             every datagram).
 
             Prints a Markdown table (recall, false alerts, detection and remediation latency, \
