@@ -72,7 +72,8 @@ public struct KernelFeatures: Sendable {
                     effect: ringBuffer ? "flow, drop and capture events" : "podwall cannot run: it needs Linux >= 5.8"),
             Feature(name: "atomic fetch", state: atomicFetch ? .available : .fallback,
                     effect: atomicFetch ? "once-per-flow events claimed atomically"
-                        : "Linux < 5.12: the compat data path; a flow's once-only event may rarely repeat when two CPUs race"),
+                        : "Linux < 5.12: the compat data path; a flow's once-only event may rarely repeat when two CPUs race, "
+                            + "and a TCP direction's first payload seen is judged, not the segment at ISN + 1"),
             Feature(name: "packet capture", state: capture ? .available : .missing,
                     effect: capture ? "alert pcaps and podwall capture, filtered in the kernel"
                         : "Linux < 5.12: no alert pcaps, podwall capture refuses; alerts and enforcement are unchanged"),

@@ -64,10 +64,11 @@
 #endif
 
 /* Payload snapshots. The full build takes a TCP direction's snapshot from
- * the segment at ISN + 1 (flow.h). Those few more branches, on every parser
- * path, took the 5.10 verifier from about 140,000 processed instructions
- * past its million (E2BIG): the compat build keeps the first payload seen,
- * which a body overtaking its headers on another CPU can be. */
+ * the segment at ISN + 1 (flow.h). Those few more branches, verified again
+ * on every parser path, took Debian's 5.10 past its million processed
+ * instructions (E2BIG after 160 s emulated, where this build loads in 20 s):
+ * the compat build keeps the first payload seen, which a body overtaking its
+ * headers on another CPU can be. */
 #ifndef PW_PRE_5_12
 #define PW_HAVE_SEQUENCE_SNAPSHOT 1
 #else
