@@ -56,6 +56,7 @@ public final class Agent: Sendable {
         let api = APIState(datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
                            token: APIState.readToken(configuration.apiTokenFile, logger: logger),
                            feedPolicy: configuration.feedPolicy)
+        api.onQuarantineRelease { pipeline.quarantineReleased(ifindex: $0) }
         api.onScrape {
             metrics.refresh(.init(datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
                                   captures: captures?.totals ?? .init()))

@@ -63,6 +63,11 @@ final class DetectionPipeline: @unchecked Sendable {
         }
     }
 
+    /// An operator released this pod's quarantine through the API.
+    func quarantineReleased(ifindex: UInt32) {
+        lock.withLock { aggregator.quarantineReleased(ifindex: ifindex) }
+    }
+
     func interfaceAttached(_ ifindex: UInt32, name: String?) {
         lock.withLock { interfaces[ifindex] = name }
     }

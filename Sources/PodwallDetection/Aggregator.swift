@@ -115,6 +115,12 @@ public struct Aggregator: Sendable {
     }
 
     /// Rough memory held by all detector tables.
+    /// A quarantine released by hand (`podwall quarantine release`): the
+    /// pod's scanning is judged afresh from now on.
+    public mutating func quarantineReleased(ifindex: UInt32) {
+        scan.forget(ifindex: ifindex)
+    }
+
     /// A new response policy (a config reload); detector state is kept.
     public mutating func update(policy: ResponsePolicy) {
         config.policy = policy

@@ -27,7 +27,14 @@ public struct AlertDeduplicator: Sendable {
         var reportedNs: UInt64
         /// Repeats folded in since that line.
         var unreported = 0
+        /// When each response released by hand was last requested again: a
+        /// burst of repeats decided together (probes timing out in one tick)
+        /// asks once, not once each before the first request is in force.
+        var reappliedNs: [ResponseAction: UInt64] = [:]
     }
+
+    /// How long a re-requested response is taken as under way.
+    public static let reapplyHoldNs: UInt64 = 1_000_000_000
 
     public let windowNs: UInt64
     public let updateIntervalNs: UInt64
@@ -93,6 +100,9 @@ public struct AlertDeduplicator: Sendable {
                 windows.values[index].alert.actions.append(action)
                 fresh.append(action)
             } else if action.enforces && !inForce(action) {
+                let asked = windows.values[index].reappliedNs[action]
+                guard asked.map({ alert.lastSeenNs >= $0 &+ Self.reapplyHoldNs }) ?? true else { continue }
+                windows.values[index].reappliedNs[action] = alert.lastSeenNs
                 fresh.append(action)
             }
         }

@@ -90,6 +90,21 @@ public struct ScanDetector: Sendable {
         return alerts
     }
 
+    /// Forgets what the pods behind `ifindex` did (first contacts, walk,
+    /// fan-out): their quarantine was released by hand, so what they do next
+    /// is judged afresh (a re-scan of the same ports is a scan again), and
+    /// their probes from before the release, still waiting for a reply or a
+    /// timeout, no longer count. Returns how many sources were reset.
+    @discardableResult
+    public mutating func forget(ifindex: UInt32) -> Int {
+        var reset = 0
+        for (key, slot) in slotOf where key.ifindex == ifindex {
+            sources[Int(slot)] = ScanSourceState(key: key, generation: sources[Int(slot)].generation &+ 1)
+            reset += 1
+        }
+        return reset
+    }
+
     // MARK: - First contacts
 
     private mutating func firstPacket(_ event: FlowEvent, now: UInt64) -> [Alert] {

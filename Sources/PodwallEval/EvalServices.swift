@@ -84,31 +84,10 @@ enum EvalServices {
     }
 
     /// New UDP flows from the attacker, 5,000 a second to one closed port of
-    /// a bystander, each datagram from the next source port (1024-65535, so
-    /// a port comes back after 13 s); runs until stopped or the lab goes.
-    /// Paced by the clock in batches of 50: hping3 -i u200 managed about
-    /// 2,000 a second here, its sleeps being longer than asked.
+    /// a bystander (`Lab.spawnNewFlowFlood`).
     @discardableResult
-    static func startFlood(_ pods: EvalPods, perSecond: Int = 5000) throws -> Process {
-        try pods.lab.spawnInPod(pods.attacker, ["python3", "-c", """
-            import socket, time
-            target, rate, port, sent = ("\(pods.loadServer.ipv4)", \(closedPort)), \(perSecond), 1024, 0
-            start = time.monotonic()
-            while True:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    s.bind(("", port))
-                    s.sendto(b"podwall-eval-flood", target)
-                except OSError:
-                    pass
-                s.close()
-                port, sent = (port + 1 if port < 65535 else 1024), sent + 1
-                if sent % 50 == 0:
-                    ahead = sent / rate - (time.monotonic() - start)
-                    if ahead > 0:
-                        time.sleep(ahead)
-            """])
+    static func startFlood(_ pods: EvalPods) throws -> Process {
+        try pods.lab.spawnNewFlowFlood(from: pods.attacker, to: pods.loadServer.ipv4, port: UInt16(closedPort))
     }
 
     /// Datagrams that reached the flooded port so far (the bystander's UDP NoPorts).

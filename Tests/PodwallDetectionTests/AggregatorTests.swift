@@ -70,6 +70,11 @@ struct AggregatorTests {
         kernel.released = true   // podwall quarantine release
         let again = try #require(scan(&aggregator, ports: 9...12, at: Clock.t0 + 20 * Clock.s, decisionDelay: 0).first)
         #expect(again.isUpdate && again.id == first.id && again.actions == [quarantine])
+        // Repeats decided together, before that request is in force, ask once.
+        let burst = scan(&aggregator, ports: 13...16, at: Clock.t0 + 20 * Clock.s + Clock.ms, decisionDelay: 0)
+        #expect(burst.allSatisfy { !$0.actions.contains(quarantine) }, "\(burst.map(\.actions))")
+        let later = try #require(scan(&aggregator, ports: 17...20, at: Clock.t0 + 22 * Clock.s, decisionDelay: 0).first)
+        #expect(later.actions == [quarantine], "still released a second later: asked again")
     }
 
     @Test("exfiltration blocks the destination for an hour and captures; a new destination is blocked too")

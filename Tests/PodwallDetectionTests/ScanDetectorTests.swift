@@ -254,6 +254,21 @@ struct ScanDetectorTests {
         #expect(detector.stats.firstContacts == 8)
     }
 
+    @Test("a released quarantine: the same ports scanned at once are judged again, probes from before it no longer count")
+    func releaseForgetsThePod() {
+        var detector = ScanDetector()
+        #expect(scanFourPorts(&detector, at: Clock.t0).count == 1)
+        // Three probes still unanswered when the operator releases the pod.
+        for port in UInt16(100)..<103 {
+            _ = detector.observe(opened(flow(localPort: 41_000 + port, to: target, port: port), at: Clock.t0 + Clock.s), now: Clock.t0 + Clock.s)
+        }
+        #expect(detector.forget(ifindex: 7) == 1)
+        #expect(detector.forget(ifindex: 8) == 0, "other pods keep theirs")
+        #expect(detector.tick(now: Clock.t0 + 10 * Clock.s).isEmpty, "their timeouts are not the released pod's failures")
+        #expect(scanFourPorts(&detector, at: Clock.t0 + 12 * Clock.s).count == 1, "the same four ports, seconds later: a scan again")
+        #expect(detector.stats.orphanedOutcomes == 3)
+    }
+
     @Test("a client retrying one dead service every minute for an hour is one failed first contact")
     func retriesCountOnce() {
         var detector = ScanDetector()

@@ -23,10 +23,12 @@ struct DetectionTests {
         return (env, alertsFile)
     }
 
-    // Connect, SYN, and SYN in 8-byte fragments (nmap -f), which hides the TCP flags.
-    static let scans: [[String]] = [["-sT", "-p", "1-1000"], ["-sS", "-p", "1-1000"], ["-sS", "-f", "-p", "1-1000"]]
+    // Connect, SYN, SYN in 8-byte fragments (nmap -f), which hides the TCP
+    // flags, and the FIN, NULL, Xmas and ACK scans.
+    static let scans: [[String]] = [["-sT", "-p", "1-1000"], ["-sS", "-p", "1-1000"], ["-sS", "-f", "-p", "1-1000"],
+                                    ["-sF", "-p", "1-1000"], ["-sN", "-p", "1-1000"], ["-sX", "-p", "1-1000"], ["-sA", "-p", "1-1000"]]
 
-    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"), arguments: [0, 1, 2])
+    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"), arguments: 0..<7)
     func anNmapPortSweepIsDetectedAndThePodQuarantined(scan: Int) throws {
         let (env, alertsFile) = try startedLab(pods: 2)
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
@@ -52,6 +54,26 @@ struct DetectionTests {
         let attempt = try env.lab.inPod(scanner, ["nc", "-z", "-w", "1", target.ipv4, "8443"], check: false)
         #expect(!attempt.succeeded)
         #expect(try env.podwall(["quarantine", "release", scanner.hostInterface]).succeeded)
+    }
+
+    @Test(.enabled(if: Shell.isInstalled("nmap") && Shell.isInstalled("python3"), "needs nmap and python3"))
+    func aScanFromAPodThatFloodsNewUDPFlowsIsDetectedWithinASecond() throws {
+        let (env, alertsFile) = try startedLab(pods: 3)
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        let (scanner, target, bystander) = (env.lab.pods[0], env.lab.pods[1], env.lab.pods[2])
+        try env.lab.spawnNewFlowFlood(from: scanner, to: bystander.ipv4, port: 9)
+        usleep(1_000_000)   // the flood is at full rate when the scan starts
+        var started = timespec()
+        clock_gettime(CLOCK_REALTIME, &started)
+        let startNs = Double(started.tv_sec) * 1e9 + Double(started.tv_nsec)
+        try env.lab.inPod(scanner, ["nmap", "-sS", "-Pn", "-n", "-p", "1-1000", "-T4", "--max-retries", "0", "--host-timeout", "8s",
+                                    target.ipv4], check: false)
+        let found = waitUntil(timeout: 5) { alerts(alertsFile).contains { $0["kind"] as? String == "port_scan" } }
+        #expect(found != nil, "no port_scan alert under the flood; log:\n\(env.log)")
+        let scan = try #require(alerts(alertsFile).first { $0["kind"] as? String == "port_scan" })
+        let decided = try #require((scan["time_ns"] as? NSNumber)?.doubleValue)
+        #expect(decided - startNs < 1e9, "decided \((decided - startNs) / 1e6) ms after nmap started")
+        #expect((scan["source"] as? [String: Any])?["interface"] as? String == scanner.hostInterface, "\(scan)")
     }
 
     @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"))

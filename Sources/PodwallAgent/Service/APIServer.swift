@@ -23,6 +23,7 @@ public final class APIState: @unchecked Sendable {
     private var attached = 0
     private var names: [UInt32: String] = [:]
     private var refreshMetrics: @Sendable () -> Void = {}
+    private var releasedQuarantine: @Sendable (UInt32) -> Void = { _ in }
 
     init(datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
          feedPolicy: FeedPolicy = FeedPolicy()) {
@@ -39,6 +40,9 @@ public final class APIState: @unchecked Sendable {
     func interfaceAttached(_ ifindex: UInt32, name: String?) { lock.withLock { names[ifindex] = name } }
     var interfaceNames: [UInt32: String] { lock.withLock { names } }
     func onScrape(_ refresh: @escaping @Sendable () -> Void) { lock.withLock { refreshMetrics = refresh } }
+    /// Told of every quarantine an operator releases (detection judges the pod afresh).
+    func onQuarantineRelease(_ released: @escaping @Sendable (UInt32) -> Void) { lock.withLock { releasedQuarantine = released } }
+    func quarantineReleased(_ ifindex: UInt32) { lock.withLock { releasedQuarantine }(ifindex) }
     func scrape() -> String {
         lock.withLock { refreshMetrics }()
         return metrics.render()
@@ -225,6 +229,7 @@ enum APIServer {
         let ifindex = interfaceIndex(interface)
         guard ifindex != 0 else { return error(.badRequest, "no interface '\(interface)' on this node") }
         guard try state.datapath.quarantine.delete(ifindex) else { return error(.notFound, "\(interface) is not quarantined") }
+        state.quarantineReleased(ifindex)
         return Response(status: .noContent)
     }
 
