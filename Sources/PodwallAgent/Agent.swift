@@ -57,6 +57,7 @@ public final class Agent: Sendable {
                            token: APIState.readToken(configuration.apiTokenFile, logger: logger),
                            feedPolicy: configuration.feedPolicy)
         api.onQuarantineRelease { pipeline.quarantineReleased(ifindex: $0) }
+        api.onPodName { identities.name($0) }
         api.onScrape {
             metrics.refresh(.init(datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
                                   captures: captures?.totals ?? .init()))

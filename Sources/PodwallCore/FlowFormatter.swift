@@ -5,10 +5,14 @@ public struct FlowFormatter: Sendable {
     /// Converts kernel monotonic nanoseconds to Unix nanoseconds (injected,
     /// because the core reads no clock).
     public var wallClockOffset: Int64
+    /// The pod behind each interface, as a running agent names it (empty
+    /// without one: the table then has no POD NAME column).
+    public var podNames: [UInt32: String]
 
-    public init(interfaceNames: [UInt32: String], wallClockOffset: Int64) {
+    public init(interfaceNames: [UInt32: String], wallClockOffset: Int64, podNames: [UInt32: String] = [:]) {
         self.interfaceNames = interfaceNames
         self.wallClockOffset = wallClockOffset
+        self.podNames = podNames
     }
 
     public func interfaceName(_ ifindex: UInt32) -> String {
@@ -19,6 +23,7 @@ public struct FlowFormatter: Sendable {
         var line = JSONLine()
         line.field("interface", interfaceName(flow.key.ifindex))
         line.field("ifindex", flow.key.ifindex)
+        if let name = podNames[flow.key.ifindex] { line.field("pod_name", name) }
         line.field("proto", flow.key.proto.description)
         line.field("family", flow.key.pod.family == .v4 ? "ipv4" : "ipv6")
         line.field("pod", flow.key.pod.description)
@@ -42,10 +47,11 @@ public struct FlowFormatter: Sendable {
     }
 
     public func table(_ flows: [FlowRecord]) -> String {
-        let header = ["INTERFACE", "PROTO", "POD", "REMOTE", "INIT", "PKTS OUT", "BYTES OUT", "PKTS IN", "BYTES IN", "FLAGS OUT/IN"]
+        let named = !podNames.isEmpty
+        let header = ["INTERFACE"] + (named ? ["POD NAME"] : [])
+            + ["PROTO", "POD", "REMOTE", "INIT", "PKTS OUT", "BYTES OUT", "PKTS IN", "BYTES IN", "FLAGS OUT/IN"]
         let rows = flows.map { flow -> [String] in
-            [
-                interfaceName(flow.key.ifindex),
+            [interfaceName(flow.key.ifindex)] + (named ? [podNames[flow.key.ifindex] ?? "-"] : []) + [
                 flow.key.proto.description,
                 Self.endpoint(flow.key.pod, flow.key.podPort, flow.key.proto),
                 Self.endpoint(flow.key.remote, flow.key.remotePort, flow.key.proto),

@@ -42,6 +42,12 @@ import Testing
         #expect(table.contains("[fd00::2]:80"))
     }
 
+    @Test func aRunningAgentsPodNamesAddAColumnAndAField() {
+        let formatter = FlowFormatter(interfaceNames: [7: "veth-pod1"], wallClockOffset: 0, podNames: [7: "shop/web-7d9f"])
+        #expect(formatter.table([Self.flow]).hasPrefix("INTERFACE  POD NAME       PROTO"))
+        #expect(formatter.json(Self.flow).hasPrefix(#"{"interface":"veth-pod1","ifindex":7,"pod_name":"shop/web-7d9f","proto""#))
+    }
+
     @Test func jsonEscapesControlCharacters() {
         var line = JSONLine()
         line.field("name", "a\"b\\c\n\u{1}")

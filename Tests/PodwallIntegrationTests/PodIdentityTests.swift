@@ -35,6 +35,21 @@ struct PodIdentityTests {
         #expect((alert["source"] as? [String: Any])?["pod_name"] as? String == env.lab.pods[0].namespace, "\(alert)")
     }
 
+    @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))
+    func flowsNameTheirPodWhileAnAgentRuns() throws {
+        let env = try AgentLab(pods: 2)
+        try env.startAgent()
+        usleep(2_500_000)   // one pass of the identity resolver
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+        try NetworkNamespace.run(client.namespace) { try LabSocket.sendUDP(to: server.ipv4, port: 9000, sourcePort: 9100, count: 3, size: 10) }
+        let pods = try env.api("GET", "/v1/pods").body
+        #expect(pods.contains("\"pod_name\":\"\(client.namespace)\""), "\(pods)")
+        let flow = try #require(try env.flows().first { $0["interface"] as? String == client.hostInterface && $0["remote_port"] as? Int == 9000 })
+        #expect(flow["pod_name"] as? String == client.namespace, "\(flow)")
+        let table = try env.podwall(["flows"]).output
+        #expect(table.hasPrefix("INTERFACE  POD NAME") && table.contains(client.namespace), "\(table)")
+    }
+
     @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("python3"), "needs nc and python3"))
     func aKubernetesPodIsNamedByTheKubeletFromItsCgroup() throws {
         let env = try AgentLab(pods: 2)

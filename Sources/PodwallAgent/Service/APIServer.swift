@@ -24,6 +24,8 @@ public final class APIState: @unchecked Sendable {
     private var names: [UInt32: String] = [:]
     private var refreshMetrics: @Sendable () -> Void = {}
     private var releasedQuarantine: @Sendable (UInt32) -> Void = { _ in }
+    /// The pod behind a host interface, as the agent names it in alerts.
+    private var podNames: @Sendable (UInt32) -> String? = { _ in nil }
 
     init(datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
          feedPolicy: FeedPolicy = FeedPolicy()) {
@@ -43,6 +45,8 @@ public final class APIState: @unchecked Sendable {
     /// Told of every quarantine an operator releases (detection judges the pod afresh).
     func onQuarantineRelease(_ released: @escaping @Sendable (UInt32) -> Void) { lock.withLock { releasedQuarantine = released } }
     func quarantineReleased(_ ifindex: UInt32) { lock.withLock { releasedQuarantine }(ifindex) }
+    func onPodName(_ name: @escaping @Sendable (UInt32) -> String?) { lock.withLock { podNames = name } }
+    func podName(_ ifindex: UInt32) -> String? { lock.withLock { podNames }(ifindex) }
     func scrape() -> String {
         lock.withLock { refreshMetrics }()
         return metrics.render()
@@ -85,6 +89,7 @@ enum APIServer {
         }
         router.get("/v1/alerts") { request, _ in try alerts(request, state) }
         router.get("/v1/flows") { request, _ in try flows(request, state) }
+        router.get("/v1/pods") { _, _ in pods(state) }
         router.get("/v1/blocklist") { request, _ in try blocklist(request, state) }
         router.post("/v1/blocklist") { request, context in
             try await authorized(request, state) { try await addBlock(request, context, state) }
@@ -138,13 +143,22 @@ enum APIServer {
         let top = state.datapath.flows.entries().map { FlowRecord($0.key, $0.value) }
             .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }.prefix(limit)
         let rows: [[String: Any]] = top.map { flow in
-            ["interface": names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", "proto": flow.key.proto.description,
+            ["interface": names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", "pod_name": state.podName(flow.key.ifindex) ?? NSNull(),
+             "proto": flow.key.proto.description,
              "pod": flow.key.pod.description, "pod_port": Int(flow.key.podPort),
              "remote": flow.key.remote.description, "remote_port": Int(flow.key.remotePort),
              "bytes_from_pod": flow.fromPod.bytes, "bytes_to_pod": flow.toPod.bytes,
              "packets_from_pod": flow.fromPod.packets, "packets_to_pod": flow.toPod.packets]
         }
         return json(.ok, ["flows": rows])
+    }
+
+    /// The pod interfaces podwall is attached to, with the pod behind each.
+    static func pods(_ state: APIState) -> Response {
+        let rows: [[String: Any]] = state.interfaceNames.sorted { $0.key < $1.key }.map { ifindex, interface in
+            ["ifindex": ifindex, "interface": interface, "pod_name": state.podName(ifindex) ?? NSNull()]
+        }
+        return json(.ok, ["pods": rows])
     }
 
     static func blocklist(_ request: Request, _ state: APIState) throws -> Response {

@@ -19,13 +19,16 @@ public struct AgentAPIClient: Sendable {
     public let address: APIAddress
     private let token: String
 
-    /// How long the CLI waits for an agent that may not be there (the HTTP
-    /// client retries a refused connection until then).
-    static let probeTimeout: TimeAmount = .milliseconds(300)
+    /// How long the CLI waits for the answer of an agent that accepted its
+    /// connection (ListeningProbe says first whether one listens at all): a
+    /// busy agent's late answer must not turn a write through it into one
+    /// behind its back.
+    static let probeTimeout: TimeAmount = .seconds(10)
 
     /// The agent at `address` if it runs with `pinRoot`, with the token the
     /// CLI needs for its writes.
     public static func find(address: APIAddress, tokenFile: String, pinRoot: String) async -> Found {
+        guard ListeningProbe.accepts(address) else { return .none }
         let url = "http://\(address)/healthz"
         guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: probeTimeout),
               response.status == .ok,
@@ -40,6 +43,24 @@ public struct AgentAPIClient: Sendable {
             return .refusesWrites("cannot read the agent's API token from \(tokenFile) (--api-token-file)")
         }
         return .agent(AgentAPIClient(address: address, token: token))
+    }
+
+    /// The pods behind the host interfaces the agent at `address` watches, as
+    /// its alerts name them; empty when no agent runs there on `pinRoot`.
+    public static func podNames(address: APIAddress, pinRoot: String) async -> [UInt32: String] {
+        guard ListeningProbe.accepts(address) else { return [:] }
+        func get(_ path: String) async -> [String: Any]? {
+            guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address)\(path)"), timeout: probeTimeout),
+                  response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24) else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+        }
+        guard await get("/healthz")?["pin_root"] as? String == pinRoot,
+              let pods = await get("/v1/pods")?["pods"] as? [[String: Any]] else { return [:] }
+        var names: [UInt32: String] = [:]
+        for pod in pods {
+            if let index = (pod["ifindex"] as? NSNumber)?.uint32Value, let name = pod["pod_name"] as? String { names[index] = name }
+        }
+        return names
     }
 
     /// RFC 3986's unreserved characters.

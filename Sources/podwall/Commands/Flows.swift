@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodwallAgent
 import PodwallCore
 import PodwallKernel
 
@@ -8,7 +9,9 @@ struct Flows: AsyncParsableCommand {
         discussion: """
             Reads the pinned flow map directly, so it works whether or not the agent runs. \
             Each flow is seen from the pod: pod address and port, remote address and port, \
-            and packets, bytes and TCP flags in each direction (out = from the pod).
+            and packets, bytes and TCP flags in each direction (out = from the pod). While an \
+            agent runs on the same pins, each flow also names its pod as the agent's alerts do \
+            (POD NAME; pod_name in JSON).
 
             Examples:
               podwall flows
@@ -24,11 +27,16 @@ struct Flows: AsyncParsableCommand {
 
     @OptionGroup var pins: PinOptions
 
+    @Option(help: ArgumentHelp("A running agent's API, asked for pod names; \"\" asks nothing.", valueName: "host:port"))
+    var api = "127.0.0.1:9464"
+
     func run() async throws {
         LibbpfLog.capture(echo: false)
+        var podNames: [UInt32: String] = [:]
+        if let address = APIAddress(api) { podNames = await AgentAPIClient.podNames(address: address, pinRoot: pins.pinRoot) }
         try await reportingKernelErrors {
             let names = try LinkWatcher.namesByIndex()
-            let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset())
+            let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset(), podNames: podNames)
             var flows = try PinnedState(pinRoot: pins.pinRoot).flows().entries().map { FlowRecord($0.key, $0.value) }
             if let interface { flows = flows.filter { formatter.interfaceName($0.key.ifindex) == interface } }
             flows.sort { ($0.key.ifindex, $0.firstSeen) < ($1.key.ifindex, $1.firstSeen) }
