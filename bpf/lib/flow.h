@@ -109,6 +109,13 @@ static __always_inline int pw_flow_snapshot_payload(struct pw_flow_value *value,
 		__u32 seen = direction == PW_DIR_FROM_POD ? PW_FLOW_SYN_FROM_POD : PW_FLOW_SYN_TO_POD;
 		__be32 wire;
 
+		/* Payload with no SYN before it (a flow adopted mid-stream): there
+		 * will be no snapshot, so claim it now and keep the flow's later
+		 * packets on the fast path above. */
+		if (!syn && !(value->flags & seen)) {
+			pw_fetch_or(&value->flags, claim);
+			return 0;
+		}
 		if (bpf_skb_load_bytes(skb, pkt->l4_offset + 4, &wire, sizeof(wire)) < 0)
 			return 0;
 		__u32 seq = bpf_ntohl(wire);
