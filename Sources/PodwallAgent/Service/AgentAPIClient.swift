@@ -28,13 +28,7 @@ public struct AgentAPIClient: Sendable {
     /// The agent at `address` if it runs with `pinRoot`, with the token the
     /// CLI needs for its writes.
     public static func find(address: APIAddress, tokenFile: String, pinRoot: String) async -> Found {
-        guard ListeningProbe.accepts(address) else { return .none }
-        let url = "http://\(address)/healthz"
-        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: probeTimeout),
-              response.status == .ok,
-              let body = try? await response.body.collect(upTo: 1 << 16),
-              let health = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-              health["pin_root"] as? String == pinRoot else { return .none }
+        guard let health = await health(address, pinRoot: pinRoot) else { return .none }
         guard health["writes"] as? Bool == true else {
             return .refusesWrites("the agent at \(address) takes no writes (no api.token_file)")
         }
@@ -48,19 +42,27 @@ public struct AgentAPIClient: Sendable {
     /// The pods behind the host interfaces the agent at `address` watches, as
     /// its alerts name them; empty when no agent runs there on `pinRoot`.
     public static func podNames(address: APIAddress, pinRoot: String) async -> [UInt32: String] {
-        guard ListeningProbe.accepts(address) else { return [:] }
-        func get(_ path: String) async -> [String: Any]? {
-            guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address)\(path)"), timeout: probeTimeout),
-                  response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24) else { return nil }
-            return try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
-        }
-        guard await get("/healthz")?["pin_root"] as? String == pinRoot,
-              let pods = await get("/v1/pods")?["pods"] as? [[String: Any]] else { return [:] }
+        guard await health(address, pinRoot: pinRoot) != nil,
+              let pods = await read(address, "/v1/pods")?["pods"] as? [[String: Any]] else { return [:] }
         var names: [UInt32: String] = [:]
         for pod in pods {
             if let index = (pod["ifindex"] as? NSNumber)?.uint32Value, let name = pod["pod_name"] as? String { names[index] = name }
         }
         return names
+    }
+
+    /// The agent's /healthz when one listens at `address` and runs on `pinRoot`.
+    private static func health(_ address: APIAddress, pinRoot: String) async -> [String: Any]? {
+        guard ListeningProbe.accepts(address), let health = await read(address, "/healthz"),
+              health["pin_root"] as? String == pinRoot else { return nil }
+        return health
+    }
+
+    /// A JSON object read without a token (the API's reads need none).
+    private static func read(_ address: APIAddress, _ path: String) async -> [String: Any]? {
+        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address)\(path)"), timeout: probeTimeout),
+              response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24) else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
     }
 
     /// RFC 3986's unreserved characters.
