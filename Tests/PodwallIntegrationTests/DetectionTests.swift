@@ -147,30 +147,13 @@ struct DetectionTests {
         #expect(check.contains("is blocked"), "the tunnel's destination is blocked: \(check)")
     }
 
-    /// An HTTP/1.0 server that writes its headers and its body in two
-    /// writes (two segments): only the segment at the stream's start is
-    /// judged, so the body is never taken for a non-HTTP answer.
-    static let splitWriteServer = """
-        import http.server, sys
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = b"<!DOCTYPE HTML>\\n<html><body>" + b"x" * 3000 + b"</body></html>\\n"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            def log_message(self, *args):
-                pass
-        http.server.ThreadingHTTPServer((sys.argv[1], 80), Handler).serve_forever()
-        """
-
     @Test(.enabled(if: Shell.isInstalled("curl") && Shell.isInstalled("nc") && Shell.isInstalled("iperf3") && Shell.isInstalled("python3"),
                    "needs curl, nc, iperf3, python3"))
     func thousandsOfRealHTTPFetchesUnderLoadAreQuietAndShellCommandsAreBlockedAgainAfterARelease() throws {
         let (env, alertsFile) = try startedLab(pods: 3)
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         let (client, web, bystander) = (env.lab.pods[0], env.lab.pods[1], env.lab.pods[2])
-        try env.lab.spawnInPod(web, ["python3", "-c", Self.splitWriteServer, web.ipv4])
+        try env.lab.spawnSplitWriteHTTPServer(in: web)
         try env.lab.spawnInPod(bystander, ["iperf3", "-s"])
         usleep(500_000)
         // Load on the client itself: a full-speed TCP stream to the bystander.
