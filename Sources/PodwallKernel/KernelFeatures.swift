@@ -43,6 +43,10 @@ public struct KernelFeatures: Sendable {
     /// In-kernel packet capture: the full build only (bpf/lib/compat.h).
     public var capture: Bool { atomicFetch }
 
+    /// A TCP direction's snapshot is the segment at ISN + 1 (the full build);
+    /// the compat build keeps the first payload it sees instead.
+    public var sequenceSnapshot: Bool { atomicFetch }
+
     /// Throws the one sentence for a capture asked of a kernel without it.
     public func checkCapture() throws {
         guard capture else {

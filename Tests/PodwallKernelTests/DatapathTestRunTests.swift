@@ -103,6 +103,11 @@ struct DatapathTestRunTests {
         // a later offset follows: neither is the start of the stream.
         try send(Self.tcp(0x18, from: false, payload: Array("<!DOCTYPE HTML>".utf8), sequence: 7001 + UInt32(headers.count)), .toPod)
         try send(Self.tcp(0x18, from: false, payload: Array("<!DOCTYPE HTML>".utf8), sequence: 7001 + UInt32(headers.count)), .toPod)
+        guard datapath.features.sequenceSnapshot else {
+            // The compat build (Linux < 5.12) keeps the first payload it sees.
+            #expect(flows.first?.toPod.payload == Array("<!DOCTYPE HTML>".utf8))
+            return
+        }
         #expect(flows.first?.toPod.payload == [])
         try send(Self.tcp(0x18, from: false, payload: headers, sequence: 7001), .toPod)
         let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
@@ -114,6 +119,12 @@ struct DatapathTestRunTests {
         try send(Self.tcp(0x18, payload: Array("GET / HTTP/1.1\r\n".utf8), sequence: 2))
         try send(Self.tcp(0x18, payload: Array("SSH-2.0-x\r\n".utf8), sequence: 900))
         let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
+        guard datapath.features.sequenceSnapshot else {
+            // The compat build (Linux < 5.12) keeps the first payload it sees.
+            #expect(events.map(\.kind) == [.new, .payload])
+            #expect(flows.first?.fromPod.payload == Array("GET / HTTP/1.1\r\n".utf8))
+            return
+        }
         #expect(events.map(\.kind) == [.new])
         #expect(flows.first?.fromPod.payload == [])
     }
