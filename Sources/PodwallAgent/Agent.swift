@@ -23,6 +23,9 @@ public final class Agent: Sendable {
 
     /// Runs until the task is cancelled.
     public func run() async throws {
+        // The only writer of these pins while it runs; the CLI writes through its local socket.
+        let writer = try PinWriterLock.acquire(pinRoot: configuration.pinRoot, waitingUpTo: 5)
+        defer { writer.release() }
         let adopted = PinnedState(pinRoot: configuration.pinRoot).isInstalled
         let datapath = try Datapath(options: .init(
             pinRoot: configuration.pinRoot, flowEntries: configuration.flowEntries,
@@ -90,6 +93,9 @@ public final class Agent: Sendable {
                 }
             })
         }
+        let socket = RuntimeFiles(pinRoot: configuration.pinRoot).socketPath
+        services.append(APIServer.application(api, socket: socket, logger: logger))
+        logger.info("local API listening (root only; the CLI writes through it)", metadata: ["socket": "\(socket)"])
         if let address = configuration.apiAddress {
             services.append(APIServer.application(api, address: address, logger: logger))
             logger.info("API listening", metadata: ["address": "\(address)", "writes": "\(api.token == nil ? "disabled (no token)" : "bearer token")"])

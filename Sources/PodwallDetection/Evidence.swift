@@ -97,6 +97,7 @@ public struct ExfiltrationEvidence: Sendable, Equatable, Codable {
     }
 
     public var scope: Scope
+    /// Bytes in the window that crossed: an interval of the aligned grid or of the half-shifted one.
     public var bytesInInterval: UInt64
     public var baselineMean: Double
     public var sigma: Double
@@ -106,6 +107,7 @@ public struct ExfiltrationEvidence: Sendable, Equatable, Codable {
     public var thresholdBytes: Double
     /// The destination (for the pod scope: the biggest destination of the interval).
     public var destination: IPAddr?
+    /// Where that window starts.
     public var intervalStartNs: UInt64
     public var intervalSeconds: Double
     public var intervalsObserved: Int

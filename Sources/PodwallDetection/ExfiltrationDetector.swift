@@ -15,8 +15,10 @@ public struct ExfiltrationStats: Sendable, Equatable {
 
 /// Egress volume spikes per pod and per (pod, remote), for remotes outside the cluster.
 ///
-/// Cumulative per-flow counters become deltas, summed per interval; an interval alerts when it
-/// exceeds the EWMA baseline by k·σ and the absolute floor, after warm-up.
+/// Cumulative per-flow counters become deltas, summed per interval into an EWMA baseline; an
+/// interval (of the aligned grid, or of one shifted by half an interval, so a burst across a
+/// boundary is not split in two) alerts when it exceeds that baseline by k·σ and the absolute
+/// floor, after warm-up.
 public struct ExfiltrationDetector: Sendable {
     public let config: ExfiltrationConfig
     public private(set) var stats = ExfiltrationStats()
@@ -58,10 +60,9 @@ public struct ExfiltrationDetector: Sendable {
         }
         let delta = egressDelta(sample)
         guard delta > 0 else { return [] }
-        let index = sample.timestampNs / max(config.intervalNs, 1)
         var alerts: [Alert] = []
 
-        let pair = Self.add(delta, at: index, key: PairKey(source: key.source, remote: key.remote),
+        let pair = Self.add(delta, at: sample.timestampNs, key: PairKey(source: key.source, remote: key.remote),
                             in: &pairs, limit: config.maxPairs, config: config)
         if let pair {
             if pair.crossed {
@@ -70,7 +71,7 @@ public struct ExfiltrationDetector: Sendable {
         } else {
             stats.untrackedPairs += 1
         }
-        let pod = Self.add(delta, at: index, key: key.source, in: &pods, limit: config.maxPods, config: config,
+        let pod = Self.add(delta, at: sample.timestampNs, key: key.source, in: &pods, limit: config.maxPods, config: config,
                            remote: key.remote, remoteBytes: pair?.series.bytes ?? delta)
         if let pod {
             if pod.crossed {
@@ -134,19 +135,20 @@ public struct ExfiltrationDetector: Sendable {
     /// Adds `delta` to the series at `key` (created if there is room); the series afterwards
     /// and whether it just crossed its threshold, or nil when the table is full.
     private static func add<Key: Hashable>(
-        _ delta: UInt64, at index: UInt64, key: Key, in table: inout [Key: VolumeSeries], limit: Int,
+        _ delta: UInt64, at time: UInt64, key: Key, in table: inout [Key: VolumeSeries], limit: Int,
         config: ExfiltrationConfig, remote: IPAddr? = nil, remoteBytes: UInt64 = 0
     ) -> (series: VolumeSeries, crossed: Bool)? {
         var slot = table.index(forKey: key)
         if slot == nil {
             guard table.count < limit else { return nil }
-            table[key] = VolumeSeries(intervalIndex: index)
+            table[key] = VolumeSeries(intervalIndex: time / max(config.intervalNs, 1))
             slot = table.index(forKey: key)
         }
         guard let slot else { return nil }
+        let index = time / max(config.intervalNs, 1)
         table.values[slot].advance(to: index, config: config)
         if let remote { table.values[slot].noteRemote(remote, bytes: remoteBytes) }
-        let crossed = table.values[slot].add(delta, config: config)
+        let crossed = table.values[slot].add(delta, at: time, config: config)
         return (table.values[slot], crossed)
     }
 
@@ -155,14 +157,14 @@ public struct ExfiltrationDetector: Sendable {
         let threshold = series.threshold(config)
         let evidence = ExfiltrationEvidence(
             scope: scope,
-            bytesInInterval: series.bytes,
+            bytesInInterval: series.crossing.bytes,
             baselineMean: series.baseline.mean,
             sigma: series.baseline.sigma,
             k: config.k,
             floorBytes: config.floorBytes,
             thresholdBytes: threshold,
             destination: destination,
-            intervalStartNs: series.intervalIndex &* config.intervalNs,
+            intervalStartNs: series.crossing.startNs,
             intervalSeconds: Double(config.intervalNs) / 1e9,
             intervalsObserved: series.baseline.observations)
         return Alert(

@@ -7,6 +7,15 @@ struct VolumeSeries: Sendable {
     private(set) var bytes: UInt64 = 0
     /// Already alerted in the open interval.
     private var alarmed = false
+    /// The same egress on a grid shifted by half an interval: a burst that
+    /// straddles a boundary of one grid lies (mostly) inside an interval of the
+    /// other, so it is not split into two halves each under the threshold.
+    /// Only the aligned grid feeds the baseline.
+    private var shiftedIndex: UInt64 = 0
+    private var shiftedBytes: UInt64 = 0
+    private var shiftedAlarmed = false
+    /// The window that last crossed the threshold (an alert's evidence).
+    private(set) var crossing = (startNs: UInt64(0), bytes: UInt64(0))
     /// The remote that received the most bytes in the open interval (pod series only).
     private(set) var topRemote: IPAddr?
     private var topRemoteBytes: UInt64 = 0
@@ -43,12 +52,30 @@ struct VolumeSeries: Sendable {
         }
     }
 
-    /// Adds to the open interval; true when this pushed it over the threshold
-    /// (at most once per interval, so the alert comes with the crossing sample, not at the end).
-    mutating func add(_ delta: UInt64, config: ExfiltrationConfig) -> Bool {
+    /// Adds to the open interval at `time`; true when this pushed a window of
+    /// either grid over the threshold (at most once per window, and a crossing
+    /// marks both grids' open windows, so one burst makes one alert; the alert
+    /// comes with the crossing sample, not at the end).
+    mutating func add(_ delta: UInt64, at time: UInt64, config: ExfiltrationConfig) -> Bool {
         bytes &+= delta
-        guard !alarmed, isWarm(config), Double(bytes) > threshold(config) else { return false }
+        let length = max(config.intervalNs, 1), half = length / 2
+        if (time &+ half) / length != shiftedIndex {
+            shiftedIndex = (time &+ half) / length
+            shiftedBytes = 0
+            shiftedAlarmed = false
+        }
+        shiftedBytes &+= delta
+        guard isWarm(config) else { return false }
+        let limit = threshold(config)
+        if !alarmed, Double(bytes) > limit {
+            crossing = (intervalIndex &* length, bytes)
+        } else if !shiftedAlarmed, Double(shiftedBytes) > limit {
+            crossing = ((shiftedIndex &* length) &- min(half, shiftedIndex &* length), shiftedBytes)
+        } else {
+            return false
+        }
         alarmed = true
+        shiftedAlarmed = true
         return true
     }
 

@@ -40,7 +40,6 @@ public struct EvalRunner {
     /// decide after the traffic (the scan detector fails an unanswered probe
     /// after 3 s), so what is decided after it is the next scenario's.
     static let settleSeconds = 3.5
-    static let apiAddress = "127.0.0.1:9464"
 
     let options: Options
     let progress: @Sendable (String) -> Void
@@ -116,27 +115,12 @@ private struct Session {
         self.pods = pods
         self.agent = agent
         tail = AlertsTail(path: agent.alertsFile)
-        var api: [String] = []
-        if runner.options.agentMode == .shared {
-            let token = try pods.lab.makeTemporaryDirectory() + "/api-token"
-            try Self.writeToken(token)
-            api = ["--api", EvalRunner.apiAddress, "--api-token-file", token]
-        }
-        undo = try ResponseUndo(agent: agent, apiArguments: api)
+        undo = try ResponseUndo(agent: agent, throughAgent: runner.options.agentMode == .shared)
     }
 
-    /// A random token, readable by root only.
-    private static func writeToken(_ path: String) throws {
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        guard FileManager.default.createFile(atPath: path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ResponseUndo.Failure(description: "cannot write the API token to \(path)")
-        }
-    }
-
-    /// The agent, with its API (for the CLI's writes) when it is shared.
+    /// The agent (the CLI's writes go through its local socket; no TCP API).
     func startAgent() throws {
-        let api = undo.apiArguments.isEmpty ? ["--api", ""] : undo.apiArguments
-        try agent.start(extraArguments: api + options.responses.flatMap { ["--response", $0] })
+        try agent.start(extraArguments: ["--api", ""] + options.responses.flatMap { ["--response", $0] })
     }
 
     mutating func play(_ scenario: EvalScenario, repetition: Int, into result: inout ScenarioResult) throws {

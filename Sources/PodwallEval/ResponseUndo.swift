@@ -4,12 +4,12 @@ import PodwallLab
 
 /// What an operator does after triage, through the CLI: release the
 /// quarantined pod, delete the destination's block. With a shared agent the
-/// CLI goes through the agent's API, so the agent knows of the release (and
-/// re-applies the response if the behaviour goes on).
+/// CLI goes through the agent (its local socket), so the agent knows of the
+/// release (and re-applies the response if the behaviour goes on).
 struct ResponseUndo {
     let agent: LabAgent
-    /// `--api`/`--api-token-file` for the CLI; empty: the CLI writes the pins (no agent runs).
-    let apiArguments: [String]
+    /// Whether an agent runs while the CLI writes (the write must go through it).
+    let throughAgent: Bool
     /// The pods' host interfaces by ifindex in the node namespace (quarantine keys).
     let interfaces: [UInt32: String]
 
@@ -17,9 +17,9 @@ struct ResponseUndo {
         let description: String
     }
 
-    init(agent: LabAgent, apiArguments: [String]) throws {
+    init(agent: LabAgent, throughAgent: Bool) throws {
         self.agent = agent
-        self.apiArguments = apiArguments
+        self.throughAgent = throughAgent
         var interfaces: [UInt32: String] = [:]
         for pod in agent.lab.pods {
             let text = try agent.lab.inNode(["cat", "/sys/class/net/\(pod.hostInterface)/ifindex"]).output
@@ -31,10 +31,10 @@ struct ResponseUndo {
     /// `podwall ARGS`; throws unless the write went through the agent (when one is meant to run).
     @discardableResult
     func podwall(_ arguments: [String], allowing refusal: String? = nil) throws -> String {
-        let result = try agent.podwall(arguments + apiArguments)
+        let result = try agent.podwall(arguments)
         let said = (result.output + result.error).trimmingCharacters(in: .whitespacesAndNewlines)
         if let refusal, said.contains(refusal) { return said }
-        guard result.succeeded, apiArguments.isEmpty || said.contains("through the agent") else {
+        guard result.succeeded, !throughAgent || said.contains("through the agent") else {
             throw Failure(description: "`podwall \(arguments.joined(separator: " "))` did not go through the agent: \(said)")
         }
         return said

@@ -41,7 +41,7 @@ struct APIFuzzTests {
         }
         state = APIState(datapath: datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: store, token: Self.token)
         state.markReady(interfaces: 1)   // a starting agent's /readyz answers 503 by design
-        app = Application(router: APIServer.router(state))
+        app = Application(router: APIServer.router(state, local: false))
     }
 
     // MARK: - The kernel state a write may change

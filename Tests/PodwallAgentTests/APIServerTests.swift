@@ -26,7 +26,7 @@ struct APIServerTests {
             metrics.refresh(.init(datapath: datapath, interfaceNames: [:], queueDrops: 3, captures: .init()))
             _ = state
         }
-        app = Application(router: APIServer.router(state))
+        app = Application(router: APIServer.router(state, local: false))
     }
 
     static let auth: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
@@ -117,13 +117,27 @@ struct APIServerTests {
         #expect(state.datapath.quarantine.entries().isEmpty)
     }
 
+    /// The root-only socket's routes take writes with no token; TCP's do not.
+    @Test func theLocalSocketsRoutesTakeWritesWithoutAToken() async throws {
+        let untokened = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: nil,
+                                 feedPolicy: FeedPolicy())
+        let post = { (local: Bool) async throws -> HTTPResponse.Status in
+            try await Application(router: APIServer.router(untokened, local: local)).test(.router) { client in
+                try await client.execute(uri: "/v1/blocklist", method: .post, body: ByteBuffer(string: #"{"prefix": "198.51.100.7"}"#)) { $0.status }
+            }
+        }
+        #expect(try await post(false) == .unauthorized)
+        #expect(try await post(true) == .created)
+        for prefix in state.datapath.blocklist.entries().keys { _ = try state.datapath.blocklist.removeDynamic(prefix) }
+    }
+
     @Test func theAgentsFeedLimitsApplyToTheAPI() async throws {
         let strict = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
                               feedPolicy: FeedPolicy(minimumIPv4PrefixLength: 16))
         let broad = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
                              feedPolicy: FeedPolicy(allowBroad: true))
         let post = { (state: APIState, prefix: String) async throws -> HTTPResponse.Status in
-            try await Application(router: APIServer.router(state)).test(.router) { client in
+            try await Application(router: APIServer.router(state, local: false)).test(.router) { client in
                 try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth,
                                          body: ByteBuffer(string: #"{"prefix": "\#(prefix)", "ttl_seconds": 60}"#)) { $0.status }
             }
@@ -187,7 +201,7 @@ struct APIServerTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try CaptureStore.withOnePcap(in: directory)
         let withPcaps = APIState(datapath: state.datapath, metrics: state.metrics, alerts: state.alerts, captures: store, token: Self.token)
-        try await Application(router: APIServer.router(withPcaps)).test(.router) { client in
+        try await Application(router: APIServer.router(withPcaps, local: false)).test(.router) { client in
             try await client.execute(uri: "/v1/pcaps", method: .get) { response in
                 let pcaps = body(response)["pcaps"] as? [[String: Any]]
                 #expect(pcaps?.first?["alert_id"] as? String == "pm-1")

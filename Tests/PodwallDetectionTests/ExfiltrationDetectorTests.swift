@@ -48,6 +48,28 @@ struct ExfiltrationDetectorTests {
         #expect(pod.exfil?.destination == ip("203.0.113.9"))
     }
 
+    /// 14 MB in 7 s across an interval boundary (6 MB before it, 8 MB after):
+    /// each aligned interval stays under the 10 MB floor; the interval of the
+    /// half-shifted grid holds all of it, and one burst makes one alert per scope.
+    @Test("a burst across an interval boundary is not split in two")
+    func burstAcrossABoundary() {
+        var detector = ExfiltrationDetector()
+        var sent: UInt64 = 0
+        var alerts: [Alert] = []
+        let send = { (second: UInt64, bytes: UInt64) in
+            sent += bytes
+            let t = Clock.t0 + second * Clock.s
+            alerts += detector.observe(FlowSample(key: external, timestampNs: t, bytesPodToRemote: sent), now: t)
+        }
+        for second in stride(from: UInt64(0), to: 76, by: 2) { send(second, 10_000) }
+        #expect(alerts.isEmpty)
+        for second in UInt64(77)...83 { send(second, 2 * Self.mb) }
+        for second in stride(from: UInt64(84), to: 120, by: 2) { send(second, 10_000) }
+        #expect(alerts.count == 2, "\(alerts.map(\.exfil))")
+        // Decided at the crossing sample (82 s: 12 MB since 75 s), not at the burst's end.
+        #expect(alerts.allSatisfy { $0.exfil?.bytesInInterval == 12 * Self.mb && $0.exfil?.intervalStartNs == Clock.t0 + 75 * Clock.s })
+    }
+
     /// A restarted agent adopts the kernel's flow table: a flow that had sent
     /// 200 MB before the restart must not land in the first interval, where
     /// it would lift the baseline so high that a real spike goes unseen.

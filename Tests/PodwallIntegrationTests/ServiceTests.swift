@@ -53,44 +53,66 @@ struct ServiceTests {
     }
 
     /// One writer: while the agent runs on the same pins, the CLI's blocklist
-    /// and quarantine writes go through its API (its limits apply, and it
-    /// knows what was released); an agent without a token says so.
-    @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))
-    func cliWritesGoThroughTheRunningAgent() throws {
+    /// and quarantine writes go through its root-only local socket, with no
+    /// token (its limits apply, it knows what was released, it expires what
+    /// it was given); nothing else writes the pins meanwhile.
+    @Test func cliWritesGoThroughTheRunningAgent() throws {
         let env = try AgentLab(pods: 1)
         defer { cleanUp(env) }
-        let (config, token) = try files(env)
-        try env.startAgent(extraArguments: ["--config", config])
-        let viaAgent = ["--api-token-file", token]
-        let add = try env.podwall(["blocklist", "add", "198.19.0.7", "--ttl", "10m"] + viaAgent)
-        #expect(add.output.contains("through the agent at 127.0.0.1:9464"), "\(add.output)")
-        let listed = try env.api("GET", "/v1/blocklist").body
-        #expect(listed.contains("\"prefix\":\"198.19.0.7\""), "\(listed)")
-        let broad = try env.podwall(["blocklist", "add", "0.0.0.0/1", "--allow-broad"] + viaAgent, check: false)
-        #expect(!broad.succeeded && broad.error.contains("the agent at 127.0.0.1:9464 refused: prefix:"), "the agent's limits apply: \(broad.error)")
-        #expect(try env.podwall(["blocklist", "del", "198.19.0.7"] + viaAgent).output.contains("through the agent"))
+        try env.startAgent(extraArguments: ["--api", ""])
+        let socket = RuntimeFiles(pinRoot: env.lab.pinRoot).socketPath
+        let add = try env.podwall(["blocklist", "add", "198.19.0.7", "--ttl", "10m"])
+        #expect(add.output.contains("through the agent at \(socket)"), "\(add.output)")
+        let broad = try env.podwall(["blocklist", "add", "0.0.0.0/1", "--allow-broad"], check: false)
+        #expect(!broad.succeeded && broad.error.contains("the agent at \(socket) refused: prefix:"), "the agent's limits apply: \(broad.error)")
+        #expect(try env.podwall(["blocklist", "del", "198.19.0.7"]).output.contains("through the agent"))
         #expect(try env.podwall(["blocklist", "check", "198.19.0.7"]).output.contains("not blocked"))
+        // The agent expires what the CLI gave it.
+        #expect(try env.podwall(["blocklist", "add", "198.19.0.9", "--ttl", "2s"]).output.contains("through the agent"))
+        #expect(try env.podwall(["blocklist", "check", "198.19.0.9"]).output.contains("is blocked"))
+        let expired = waitUntil(timeout: 10) { (try? env.podwall(["blocklist", "list"]).output.contains("198.19.0.9")) == false }
+        #expect(expired != nil, "a 2 s entry is gone from the map within 10 s: \(env.log)")
         let pod = env.lab.pods[0].hostInterface
-        #expect(try env.podwall(["quarantine", "add", pod, "--ttl", "1m"] + viaAgent).output.contains("through the agent"))
-        #expect(try env.api("GET", "/v1/quarantine").body.contains(pod))
-        #expect(try env.podwall(["quarantine", "release", pod] + viaAgent).output.contains("through the agent"))
-        #expect(!(try env.api("GET", "/v1/quarantine").body.contains(pod)))
+        #expect(try env.podwall(["quarantine", "add", pod, "--ttl", "1m"]).output.contains("through the agent"))
+        #expect(try env.podwall(["quarantine", "list"]).output.contains(pod))
+        #expect(try env.podwall(["quarantine", "release", pod]).output.contains("through the agent"))
+        #expect(!(try env.podwall(["quarantine", "list"]).output.contains(pod)))
         // A feed too: the agent parses it under its limits and applies it whole, or refuses it whole.
         let feed = "/tmp/\(env.lab.id)-c2.txt"
         defer { try? FileManager.default.removeItem(atPath: feed) }
         try "198.19.0.20\n198.19.1.0/24\n".write(toFile: feed, atomically: true, encoding: .utf8)
-        let load = try env.podwall(["blocklist", "load", feed, "--name", "c2"] + viaAgent)
-        #expect(load.output.contains("feed c2: 2 entries (+2 -0 ~0), through the agent at 127.0.0.1:9464"), "\(load.output)")
-        #expect(try env.api("GET", "/v1/blocklist").body.contains("\"feeds\":[\"c2\"]"))
+        let load = try env.podwall(["blocklist", "load", feed, "--name", "c2"])
+        #expect(load.output.contains("feed c2: 2 entries (+2 -0 ~0), through the agent at \(socket)"), "\(load.output)")
         try "198.19.0.21\nnot-an-address\n".write(toFile: feed, atomically: true, encoding: .utf8)
-        let bad = try env.podwall(["blocklist", "load", feed, "--name", "c2"] + viaAgent, check: false)
+        let bad = try env.podwall(["blocklist", "load", feed, "--name", "c2"], check: false)
         #expect(!bad.succeeded && bad.error.contains("c2.txt:2:"), "file:line of the bad line: \(bad.error)")
         #expect(try env.podwall(["blocklist", "check", "198.19.0.20"]).output.contains("is blocked"), "the previous version stays")
         #expect(try env.podwall(["blocklist", "check", "198.19.0.21"]).output.contains("not blocked"), "nothing of the bad one")
-        // Without the token the agent cannot take the write: said, and done on the pins.
-        let direct = try env.podwall(["blocklist", "add", "198.19.0.8", "--api-token-file", "/nonexistent"])
-        #expect(direct.error.contains("warning: cannot read the agent's API token from /nonexistent"), "\(direct.error)")
+        // A second agent on the same pins is refused in one sentence, and so is uninstall.
+        let second = try env.podwall(["run", "--interfaces", "veth-*", "--api", ""], check: false)
+        #expect(!second.succeeded && second.error.contains("another podwall process writes the pins at \(env.lab.pinRoot) (pid ")
+                && second.error.contains("one agent per pin root"), "\(second.error)")
+        let uninstall = try env.podwall(["uninstall"], check: false)
+        #expect(!uninstall.succeeded && uninstall.error.contains("nothing written"), "\(uninstall.error)")
+        #expect(PinnedState(pinRoot: env.lab.pinRoot).isInstalled)
+    }
+
+    /// Without an agent the CLI writes the pins itself, under the writer
+    /// lock: a holder that does not answer (here this test) leaves them untouched.
+    @Test func withoutAnAgentTheCLIWritesUnderTheLock() async throws {
+        let env = try AgentLab(pods: 1)
+        defer { cleanUp(env) }
+        try env.startAgent(extraArguments: ["--api", ""])
+        env.stopAgent()
+        let direct = try env.podwall(["blocklist", "add", "198.19.0.8"])
+        #expect(direct.succeeded && !direct.output.contains("through the agent"), "\(direct.output)")
         #expect(try env.podwall(["blocklist", "check", "198.19.0.8"]).output.contains("is blocked"))
+        try await PinWriterLock.holding(pinRoot: env.lab.pinRoot, waitingUpTo: 1) {
+            let refused = try env.podwall(["blocklist", "del", "198.19.0.8"], check: false)
+            #expect(!refused.succeeded && refused.error.contains("pid \(getpid())") && refused.error.contains("nothing written"), "\(refused.error)")
+        }
+        #expect(try env.podwall(["blocklist", "check", "198.19.0.8"]).output.contains("is blocked"))
+        #expect(try env.podwall(["blocklist", "del", "198.19.0.8"]).succeeded, "the lock went with its holder")
     }
 
     @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))

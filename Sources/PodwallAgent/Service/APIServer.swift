@@ -67,17 +67,27 @@ public final class APIState: @unchecked Sendable {
 /// The agent's HTTP API (see docs/api/openapi.yaml).
 enum APIServer {
     static func application(_ state: APIState, address: APIAddress, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(state), configuration: .init(address: .hostname(address.host, port: address.port),
-                                                                 serverName: "podwall"), logger: logger)
+        Application(router: router(state, local: false), configuration: .init(address: .hostname(address.host, port: address.port),
+                                                                              serverName: "podwall"), logger: logger)
     }
 
-    static func router(_ state: APIState) -> Router<BasicRequestContext> {
+    /// The same API on a Unix socket only root can reach (RuntimeFiles):
+    /// writes need no token there. The agent holds the pins' writer lock,
+    /// so a socket file left at `path` is a dead agent's.
+    static func application(_ state: APIState, socket path: String, logger: Logger) -> some ApplicationProtocol {
+        unlink(path)
+        return Application(router: router(state, local: true), configuration: .init(address: .unixDomainSocket(path: path),
+                                                                                    serverName: "podwall"), logger: logger)
+    }
+
+    /// `local`: the routes of the root-only socket, where writes need no token.
+    static func router(_ state: APIState, local: Bool) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrors())
         // The pins and whether writes are taken: the CLI sends its writes here
         // while this agent runs on the pins it was asked to change.
         router.get("/healthz") { _, _ in
-            json(.ok, ["status": "ok", "pin_root": state.datapath.object.pinRoot.map { $0 as Any } ?? NSNull(), "writes": state.token != nil])
+            json(.ok, ["status": "ok", "pin_root": state.datapath.object.pinRoot.map { $0 as Any } ?? NSNull(), "writes": local || state.token != nil])
         }
         router.get("/readyz") { _, _ in
             let (ready, interfaces) = state.readiness
@@ -92,27 +102,27 @@ enum APIServer {
         router.get("/v1/pods") { _, _ in pods(state) }
         router.get("/v1/blocklist") { request, _ in try blocklist(request, state) }
         router.post("/v1/blocklist") { request, context in
-            try await authorized(request, state) { try await addBlock(request, context, state) }
+            try await authorized(request, state, local: local) { try await addBlock(request, context, state) }
         }
         router.delete("/v1/blocklist/:prefix") { request, context in
-            try await authorized(request, state) { try removeBlock(context.parameters.require("prefix"), state) }
+            try await authorized(request, state, local: local) { try removeBlock(context.parameters.require("prefix"), state) }
         }
         router.put("/v1/feeds/:name") { request, context in
-            try await authorized(request, state) { try await loadFeed(context.parameters.require("name"), request, state) }
+            try await authorized(request, state, local: local) { try await loadFeed(context.parameters.require("name"), request, state) }
         }
         router.get("/v1/quarantine") { _, _ in quarantine(state) }
         router.post("/v1/quarantine") { request, context in
-            try await authorized(request, state) { try await addQuarantine(request, context, state) }
+            try await authorized(request, state, local: local) { try await addQuarantine(request, context, state) }
         }
         router.delete("/v1/quarantine/:interface") { request, context in
-            try await authorized(request, state) { try release(context.parameters.require("interface"), state) }
+            try await authorized(request, state, local: local) { try release(context.parameters.require("interface"), state) }
         }
         router.get("/v1/pcaps") { _, _ in
             let summaries = state.captures?.summaries() ?? []
             return json(.ok, ["pcaps": summaries.map { try? JSONSerialization.jsonObject(with: $0.jsonData()) }.compactMap { $0 }])
         }
         router.get("/v1/pcaps/:id") { request, context in
-            try await authorized(request, state) { try pcap(context.parameters.require("id"), state) }
+            try await authorized(request, state, local: local) { try pcap(context.parameters.require("id"), state) }
         }
         return router
     }
@@ -259,11 +269,15 @@ enum APIServer {
     // MARK: - Helpers
 
     /// Writes (and pcap downloads) need the bearer token; nothing runs without it.
-    static func authorized(_ request: Request, _ state: APIState, _ body: () async throws -> Response) async throws -> Response {
-        guard let token = state.token else { return error(.unauthorized, "writes are disabled: no API token configured (api.token_file)") }
-        let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), constantTimeEqual(Array(header.dropFirst(7).utf8), Array(token.utf8)) else {
-            return error(.unauthorized, "missing or wrong bearer token")
+    /// On the local socket, the socket's permissions were the check.
+    static func authorized(_ request: Request, _ state: APIState, local: Bool,
+                           _ body: () async throws -> Response) async throws -> Response {
+        if !local {
+            guard let token = state.token else { return error(.unauthorized, "writes are disabled: no API token configured (api.token_file)") }
+            let header = request.headers[.authorization] ?? ""
+            guard header.hasPrefix("Bearer "), constantTimeEqual(Array(header.dropFirst(7).utf8), Array(token.utf8)) else {
+                return error(.unauthorized, "missing or wrong bearer token")
+            }
         }
         do {
             return try await body()

@@ -2,48 +2,39 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PodwallKernel
 
-/// The CLI's way to a running agent. While an agent runs on the same pins,
-/// the CLI's blocklist and quarantine writes go through its API, so that the
-/// agent's own picture of the maps (the blocklist store it diffs feeds
-/// against, the responses it holds) never drifts from the kernel's.
-public struct AgentAPIClient: Sendable {
-    public enum Found: Sendable {
-        /// No agent answers there, or one with other pins: write the pins.
-        case none
-        case agent(AgentAPIClient)
-        /// An agent runs on these pins but cannot take this write (the reason).
-        case refusesWrites(String)
-    }
+/// The CLI's way to a running agent: its local socket (RuntimeFiles), which
+/// only root reaches and which needs no token. While an agent runs on the
+/// pins, the CLI's blocklist and quarantine writes go through it, so that
+/// the agent's own picture of the maps (the blocklist store it diffs feeds
+/// and expiries against, the responses it holds) never drifts from the
+/// kernel's; without one, the CLI writes the pins under PinWriterLock.
+public struct AgentAPIClient: Sendable, CustomStringConvertible {
+    public let socketPath: String
 
-    public let address: APIAddress
-    private let token: String
+    public var description: String { "the agent at \(socketPath)" }
 
     /// How long the CLI waits for the answer of an agent that accepted its
     /// connection (ListeningProbe says first whether one listens at all): a
     /// busy agent's late answer must not turn a write through it into one
     /// behind its back.
-    static let probeTimeout: TimeAmount = .seconds(10)
+    static let answerTimeout: TimeAmount = .seconds(10)
 
-    /// The agent at `address` if it runs with `pinRoot`, with the token the
-    /// CLI needs for its writes.
-    public static func find(address: APIAddress, tokenFile: String, pinRoot: String) async -> Found {
-        guard let health = await health(address, pinRoot: pinRoot) else { return .none }
-        guard health["writes"] as? Bool == true else {
-            return .refusesWrites("the agent at \(address) takes no writes (no api.token_file)")
-        }
-        guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8),
-              case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
-            return .refusesWrites("cannot read the agent's API token from \(tokenFile) (--api-token-file)")
-        }
-        return .agent(AgentAPIClient(address: address, token: token))
+    /// The agent running on `pinRoot`, if one listens on its socket.
+    public static func local(pinRoot: String) async -> AgentAPIClient? {
+        let client = AgentAPIClient(socketPath: RuntimeFiles(pinRoot: pinRoot).socketPath)
+        guard ListeningProbe.accepts(socket: client.socketPath), let health = await client.read("/healthz"),
+              health["pin_root"] as? String == pinRoot else { return nil }
+        return client
     }
 
-    /// The pods behind the host interfaces the agent at `address` watches, as
-    /// its alerts name them; empty when no agent runs there on `pinRoot`.
-    public static func podNames(address: APIAddress, pinRoot: String) async -> [UInt32: String] {
-        guard await health(address, pinRoot: pinRoot) != nil,
-              let pods = await read(address, "/v1/pods")?["pods"] as? [[String: Any]] else { return [:] }
+    /// The pods behind the host interfaces the agent on `pinRoot` watches, as
+    /// its alerts name them; empty when no agent runs there.
+    public static func podNames(pinRoot: String) async -> [UInt32: String] {
+        guard let agent = await local(pinRoot: pinRoot), let pods = await agent.read("/v1/pods")?["pods"] as? [[String: Any]] else {
+            return [:]
+        }
         var names: [UInt32: String] = [:]
         for pod in pods {
             if let index = (pod["ifindex"] as? NSNumber)?.uint32Value, let name = pod["pod_name"] as? String { names[index] = name }
@@ -51,16 +42,14 @@ public struct AgentAPIClient: Sendable {
         return names
     }
 
-    /// The agent's /healthz when one listens at `address` and runs on `pinRoot`.
-    private static func health(_ address: APIAddress, pinRoot: String) async -> [String: Any]? {
-        guard ListeningProbe.accepts(address), let health = await read(address, "/healthz"),
-              health["pin_root"] as? String == pinRoot else { return nil }
-        return health
+    /// AsyncHTTPClient's form for a Unix socket: the socket's path as the host.
+    private func url(_ path: String) -> String {
+        "http+unix://" + Self.escaped(socketPath) + path
     }
 
-    /// A JSON object read without a token (the API's reads need none).
-    private static func read(_ address: APIAddress, _ path: String) async -> [String: Any]? {
-        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address)\(path)"), timeout: probeTimeout),
+    /// A JSON object read from the agent.
+    private func read(_ path: String) async -> [String: Any]? {
+        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url(path)), timeout: Self.answerTimeout),
               response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24) else { return nil }
         return try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
     }
@@ -107,7 +96,7 @@ public struct AgentAPIClient: Sendable {
         }
         let count = { (key: String) in report[key] as? Int ?? 0 }
         var text = "feed \(document.source.name): \(count("entries")) entries (+\(count("added")) -\(count("removed")) ~\(count("updated"))), "
-            + "through the agent at \(address)"
+            + "through \(self)"
         if count("skipped_lines") > 0 { text += "; \(count("skipped_lines")) bad lines skipped (--lenient)" }
         return .success(text)
     }
@@ -128,9 +117,8 @@ public struct AgentAPIClient: Sendable {
     /// One request: the agent's refusal (nil when it did it) and its answer.
     private func exchange(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String,
                           timeout: TimeAmount = .seconds(10)) async throws -> (refusal: String?, answer: ByteBuffer) {
-        var request = HTTPClientRequest(url: "http://\(address)\(path)")
+        var request = HTTPClientRequest(url: url(path))
         request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(body)

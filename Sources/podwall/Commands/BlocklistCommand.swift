@@ -10,7 +10,7 @@ struct BlocklistCommand: AsyncParsableCommand {
         abstract: "Load feeds into the kernel's blocklist and inspect it.",
         discussion: """
             Works on the pinned maps, whether or not the agent runs; while an agent runs on the \
-            same pins, add and del go through its API (--api, --api-token-file). Traffic to or from a listed \
+            same pins, load, add and del go through it (its root-only socket under /run/podwall). Traffic to or from a listed \
             address is dropped on every pod veth, and connect()/sendmsg() to it fail with EPERM \
             in the pods' cgroup, within milliseconds of the command returning. Single addresses \
             live in a hash map, prefixes in an LPM trie; IPv4 entries also match IPv4-mapped \
@@ -61,8 +61,6 @@ struct BlocklistCommand: AsyncParsableCommand {
 
         @OptionGroup var pins: PinOptions
 
-        @OptionGroup var agent: AgentOptions
-
         func run() async throws {
             let feedFormat: FeedFormat?
             if let format {
@@ -76,25 +74,21 @@ struct BlocklistCommand: AsyncParsableCommand {
             let source = FeedSource(name: name ?? FeedSource.defaultName(for: path), path: path, format: feedFormat)
             try await reportingKernelErrors {
                 do {
-                    switch await agent.agent(on: pins) {
-                    case .agent(let client):
+                    if let agent = await AgentAPIClient.local(pinRoot: pins.pinRoot) {
                         // The agent parses and applies each document under its own limits.
                         for document in try await FeedLoader.documents(of: source) {
-                            switch try await client.loadFeed(document, lenient: lenient) {
+                            switch try await agent.loadFeed(document, lenient: lenient) {
                             case .success(let report): print(report)
-                            case .failure(let refusal): throw ValidationError.failure("the agent at \(client.address) refused: \(refusal)")
+                            case .failure(let refusal): throw ValidationError.failure("\(agent) refused: \(refusal)")
                             }
                         }
                         return
-                    case .refusesWrites(let reason):
-                        FileHandleOutput.standardError(
-                            "warning: \(reason); writing the pinned maps directly: the running agent does not see this feed")
-                    case .none:
-                        break
                     }
-                    for report in try await FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: breadth.policy,
-                                                            mode: lenient ? .lenient : .strict) {
-                        print(report)
+                    try await pins.writingDirectly {
+                        for report in try await FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: breadth.policy,
+                                                                mode: lenient ? .lenient : .strict) {
+                            print(report)
+                        }
                     }
                 } catch let error as FeedLoadError {
                     throw ValidationError.failure(error.description)
@@ -111,7 +105,8 @@ struct BlocklistCommand: AsyncParsableCommand {
             discussion: """
                 Prefixes broader than /8 (IPv4) or /32 (IPv6), or covering all of IPv4, are refused \
                 unless --allow-broad is given: a typo such as 0.0.0.0/0 would cut every pod off. These \
-                limits are the command's own; the agent's API uses feeds.min_prefix_v4/_v6 from its config.
+                limits are the command's own, for the pins without an agent; through a running agent, \
+                its config decides (feeds.min_prefix_v4/_v6, feeds.allow_broad).
 
                 Example: podwall blocklist add 203.0.113.7 --ttl 1h --reason 'C2 seen in alert ps-1f2e'
                 """
@@ -130,8 +125,6 @@ struct BlocklistCommand: AsyncParsableCommand {
 
         @OptionGroup var pins: PinOptions
 
-        @OptionGroup var agent: AgentOptions
-
         func run() async throws {
             let prefix = try parsePrefix(cidr)
             if let refusal = breadth.policy.refusal(of: prefix, token: cidr) {
@@ -139,8 +132,7 @@ struct BlocklistCommand: AsyncParsableCommand {
             }
             let seconds = try ttlSeconds(ttl)
             let done = "blocked \(prefix)\(ttl.map { " for \($0)" } ?? "")\(reason.map { ": \($0)" } ?? "")"
-            try await agent.perform(.block(prefix: prefix.description, ttlSeconds: seconds.map { UInt64($0.rounded(.up)) }),
-                                    pins: pins, done: done) {
+            try await pins.perform(.block(prefix: prefix.description, ttlSeconds: seconds.map { UInt64($0.rounded(.up)) }), done: done) {
                 let expires = try expiry(ttl, from: MonotonicClock.now())
                 try await reportingKernelErrors {
                     try BlocklistCommand.open(pins).addDynamic(prefix, expiresNs: expires)
@@ -158,11 +150,9 @@ struct BlocklistCommand: AsyncParsableCommand {
 
         @OptionGroup var pins: PinOptions
 
-        @OptionGroup var agent: AgentOptions
-
         func run() async throws {
             let prefix = try parsePrefix(cidr)
-            try await agent.perform(.unblock(prefix: prefix.description), pins: pins, done: "removed the manual entry for \(prefix)") {
+            try await pins.perform(.unblock(prefix: prefix.description), done: "removed the manual entry for \(prefix)") {
                 try await reportingKernelErrors {
                     guard let feeds = try BlocklistCommand.open(pins).removeDynamic(prefix) else {
                         throw ValidationError.failure("\(prefix) is not in the blocklist")

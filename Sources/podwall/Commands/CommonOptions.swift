@@ -73,40 +73,29 @@ struct BreadthOptions: ParsableArguments {
     }
 }
 
-/// Where a running agent's API is: while an agent runs on the same pins,
-/// blocklist and quarantine writes go through it (its picture of the maps
-/// would drift if the CLI wrote them behind its back).
-struct AgentOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The running agent's API; \"\" writes the pins directly.", valueName: "host:port"))
-    var api = "127.0.0.1:9464"
-
-    @Option(help: ArgumentHelp("The agent's API token (its api.token_file).", valueName: "file"))
-    var apiTokenFile = "/etc/podwall/token"
-
-    func validate() throws {
-        if !api.isEmpty && APIAddress(api) == nil { throw ValidationError("--api '\(api)' is not HOST:PORT") }
-    }
-
-    /// Makes `write` through the agent running on `pins`, or runs `direct`
+/// One writer per pin root: while an agent runs on the pins, blocklist and
+/// quarantine writes go through its local socket (its picture of the maps
+/// would drift if the CLI wrote them behind its back); without one, the CLI
+/// writes the pins under their writer lock.
+extension PinOptions {
+    /// Makes `write` through the agent running on these pins, or runs `direct`
     /// on the pins when none does. `done` is printed after a write the agent made.
-    func perform(_ write: AgentAPIClient.Write, pins: PinOptions, done: String, direct: () async throws -> Void) async throws {
-        switch await agent(on: pins) {
-        case .agent(let client):
-            if let refusal = try await client.send(write) {
-                throw ValidationError.failure("the agent at \(client.address) refused: \(refusal)")
-            }
-            print("\(done) (through the agent at \(client.address))")
-        case .refusesWrites(let reason):
-            FileHandleOutput.standardError("warning: \(reason); writing the pinned maps directly: the running agent does not see this change")
-            try await direct()
-        case .none:
-            try await direct()
+    func perform(_ write: AgentAPIClient.Write, done: String, direct: () async throws -> Void) async throws {
+        if let agent = await AgentAPIClient.local(pinRoot: pinRoot) {
+            if let refusal = try await agent.send(write) { throw ValidationError.failure("\(agent) refused: \(refusal)") }
+            print("\(done) (through \(agent))")
+            return
         }
+        try await writingDirectly(direct)
     }
 
-    /// The agent running on `pins`, if any.
-    func agent(on pins: PinOptions) async -> AgentAPIClient.Found {
-        guard let address = APIAddress(api) else { return .none }
-        return await AgentAPIClient.find(address: address, tokenFile: apiTokenFile, pinRoot: pins.pinRoot)
+    /// Runs `body` on the pins under their writer lock; a holder that is not
+    /// an answering agent (another command, a hung agent) leaves them untouched.
+    func writingDirectly<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await PinWriterLock.holding(pinRoot: pinRoot, body)
+        } catch let held as PinWriterLock.Held {
+            throw ValidationError.failure("\(held); nothing written")
+        }
     }
 }

@@ -27,13 +27,9 @@ struct Flows: AsyncParsableCommand {
 
     @OptionGroup var pins: PinOptions
 
-    @Option(help: ArgumentHelp("A running agent's API, asked for pod names; \"\" asks nothing.", valueName: "host:port"))
-    var api = "127.0.0.1:9464"
-
     func run() async throws {
         LibbpfLog.capture(echo: false)
-        var podNames: [UInt32: String] = [:]
-        if let address = APIAddress(api) { podNames = await AgentAPIClient.podNames(address: address, pinRoot: pins.pinRoot) }
+        let podNames = await AgentAPIClient.podNames(pinRoot: pins.pinRoot)
         try await reportingKernelErrors {
             let names = try LinkWatcher.namesByIndex()
             let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset(), podNames: podNames)

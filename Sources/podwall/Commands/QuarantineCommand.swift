@@ -12,8 +12,8 @@ struct QuarantineCommand: AsyncParsableCommand {
             A quarantined pod keeps the flows it already had and can still reach the allowlist \
             (cluster DNS, the API server); every new flow is dropped on its veth in the kernel. \
             Scan alerts quarantine the scanning pod by default. Pods are named by their host-side \
-            interface. While an agent runs on the same pins, add and release go through its API \
-            (--api, --api-token-file), so that it knows what was released.
+            interface. While an agent runs on the same pins, add and release go through it (its \
+            root-only socket under /run/podwall), so that it knows what was released.
 
             Examples:
               podwall quarantine list
@@ -60,14 +60,11 @@ struct QuarantineCommand: AsyncParsableCommand {
         var ttl: String?
         @OptionGroup var pins: PinOptions
 
-        @OptionGroup var agent: AgentOptions
-
         func run() async throws {
             let index = try QuarantineCommand.ifindex(interface)
             let seconds = try ttlSeconds(ttl)
             let done = "quarantined \(interface)\(ttl.map { " for \($0)" } ?? "")"
-            try await agent.perform(.quarantine(interface: interface, ttlSeconds: seconds.map { UInt64($0.rounded(.up)) }),
-                                    pins: pins, done: done) {
+            try await pins.perform(.quarantine(interface: interface, ttlSeconds: seconds.map { UInt64($0.rounded(.up)) }), done: done) {
                 let now = MonotonicClock.now()
                 let expires = try expiry(ttl, from: now)
                 try await reportingKernelErrors {
@@ -84,11 +81,9 @@ struct QuarantineCommand: AsyncParsableCommand {
         var interface: String
         @OptionGroup var pins: PinOptions
 
-        @OptionGroup var agent: AgentOptions
-
         func run() async throws {
             let index = try QuarantineCommand.ifindex(interface)
-            try await agent.perform(.release(interface: interface), pins: pins, done: "released \(interface)") {
+            try await pins.perform(.release(interface: interface), done: "released \(interface)") {
                 try await reportingKernelErrors {
                     guard try QuarantineCommand.open(pins).delete(index) else {
                         throw ValidationError.failure("\(interface) is not quarantined")

@@ -204,7 +204,11 @@ struct Run: AsyncParsableCommand {
         let source = ConfigSource(file: config, overrides: overrides)
         let agent = Agent(configuration: configuration, source: source, logger: logger)
         // The agent's service group stops it in order on SIGTERM or SIGINT.
-        try await reportingKernelErrors { try await agent.run() }
+        do {
+            try await reportingKernelErrors { try await agent.run() }
+        } catch let held as PinWriterLock.Held {
+            throw ValidationError.failure("\(held): one agent per pin root")
+        }
     }
 }
 

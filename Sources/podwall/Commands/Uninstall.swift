@@ -9,7 +9,8 @@ struct Uninstall: AsyncParsableCommand {
             detaches them). Filters (kernels without TCX, or tc_attach: clsact) are podwall's \
             when they sit in podwall's slot (handle 0x504457, priority 1) and run a program \
             named pw_*. A clsact qdisc is removed only if podwall created it and no other filter \
-            is left on it. Stop the agent first.
+            is left on it. Stop the agent first: while one runs on the pins, uninstall refuses \
+            and removes nothing.
             """
     )
 
@@ -18,7 +19,7 @@ struct Uninstall: AsyncParsableCommand {
     func run() async throws {
         LibbpfLog.capture(echo: false)
         try await reportingKernelErrors {
-            let report = try Uninstaller.uninstall(pinRoot: pins.pinRoot)
+            let report = try await pins.writingDirectly { try Uninstaller.uninstall(pinRoot: pins.pinRoot) }
             print("removed \(report.links.count) TCX links, \(report.filters.count) filters, \(report.qdiscs.count) qdiscs, \(report.pins.count) pins")
             for link in report.links { print("  TCX link \(link)") }
             for filter in report.filters { print("  filter \(filter)") }
