@@ -103,7 +103,8 @@ final class DetectionPipeline: @unchecked Sendable {
 
     private func publish(_ alerts: [Alert]) {
         for var alert in alerts {
-            let decidedNs = alert.timeNs
+            // An update's decision is its newest occurrence.
+            let decidedNs = alert.isUpdate ? alert.lastSeenNs : alert.timeNs
             lock.withLock {
                 let at = now
                 alert.mapTimes { clock.unixNanoseconds($0, now: at) }
@@ -112,11 +113,12 @@ final class DetectionPipeline: @unchecked Sendable {
             alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
                 ?? alert.source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))
             // An update's actions are only those new in its window (a second
-            // destination to block): carried out like a first alert's.
+            // destination to block, a released response re-applied): carried
+            // out like a first alert's, and timed from its newest occurrence.
             // Enforcement first, and the response latency is measured to it:
             // a capture (a ring buffer and a file to create) comes after.
             let enforced = Set(alert.actions.filter { $0.enforces }.filter { perform($0, alert: alert) })
-            if !enforced.isEmpty && !alert.isUpdate {
+            if !enforced.isEmpty {
                 alert.responseLatencyMs = Double(Int64(now) - Int64(decidedNs)) / 1e6
             }
             let others = Set(alert.actions.filter { !$0.enforces }.filter { perform($0, alert: alert) })

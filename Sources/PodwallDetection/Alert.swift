@@ -88,8 +88,9 @@ public struct Alert: Sendable, Equatable, Codable {
     public var windowStartNs: UInt64
     /// Time of the latest occurrence folded in.
     public var lastSeenNs: UInt64
-    /// Filled by the agent: from the decision to the responses being in
-    /// force in the kernel (nil when none was taken, or in a replay).
+    /// Filled by the agent: from the decision (an update's: its newest
+    /// occurrence) to the responses being in force in the kernel (nil when
+    /// none was taken, or in a replay).
     public var responseLatencyMs: Double?
 
     /// A fresh detection decided at `now` by the packet stamped `decidingNs`.

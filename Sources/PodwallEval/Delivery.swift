@@ -77,10 +77,10 @@ public enum Delivery {
     /// agent's CLOCK_MONOTONIC shifted by its CLOCK_REALTIME offset;
     /// `last_seen_ns` of an update that re-applied a released response) plus
     /// `response_latency_ms`. Without a response latency (nothing was
-    /// enforced, or an update, which carries none) the decision time itself,
+    /// enforced, or an update that enforced nothing new) the decision time itself,
     /// which counts more packets, not fewer. `enforced` says which.
     public static func inForce(_ line: AlertLine) -> (ns: Int64, enforced: Bool) {
-        guard !line.isUpdate, let latency = line.responseLatencyMs else { return (line.occurrenceNs, false) }
+        guard let latency = line.responseLatencyMs else { return (line.occurrenceNs, false) }
         return (line.occurrenceNs + Int64((latency * 1_000_000).rounded()), true)
     }
 

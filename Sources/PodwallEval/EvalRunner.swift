@@ -172,7 +172,7 @@ private struct Session {
         line += Self.describe(lines, verdict)
         if let detection {
             line += String(format: "; decided %.1f ms after the first packet", Double(detection.occurrenceNs - firstPacket) / 1e6)
-            if let remediation = detection.responseLatencyMs, !detection.isUpdate { line += String(format: ", in force %.1f ms later", remediation) }
+            if let remediation = detection.responseLatencyMs { line += String(format: ", in force %.1f ms later", remediation) }
         }
         if let capture, let response = scenario.measured?.response, let receiver {
             line += "; " + runner.measure(capture, response: response, receiver: receiver, detection: detection,
@@ -256,7 +256,7 @@ extension EvalRunner {
             let time = Delivery.inForce(detection)
             inForce = time.ns
             if !time.enforced {
-                note = detection.isUpdate ? ", an update (no response latency): counted from its decision"
+                note = detection.isUpdate ? ", an update that enforced nothing new: counted from its decision"
                     : ", the alert enforced nothing: counted from the decision"
             }
         } else {

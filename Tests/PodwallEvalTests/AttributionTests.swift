@@ -81,8 +81,11 @@ import Testing
         let line = try #require(AlertLine(json: json))
         #expect(line.occurrenceNs == 5_000 && line.quarantined && line.blocked == ["198.19.0.2"] && line.sourceInterface == "veth-pod1")
         #expect(line.enforced && line.responseLatencyMs == nil)
-        // An update carries no response latency: its response counts from its decision.
+        // An update that enforced nothing new: its response counts from its decision.
         #expect(Delivery.inForce(line) == (5_000, false))
+        var reapplied = line
+        reapplied.responseLatencyMs = 0.002
+        #expect(Delivery.inForce(reapplied) == (7_000, true), "a re-applied response is timed from the update's newest occurrence")
         var fresh = line
         fresh.isUpdate = false
         fresh.responseLatencyMs = 0.002
