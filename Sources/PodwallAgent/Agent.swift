@@ -33,14 +33,14 @@ public final class Agent: Sendable {
         datapath.blocklist.loadKernelState()
         logger.info("data path loaded", metadata: [
             "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
-            "flows_in_map": "\(adopted ? datapath.flows.keys().count : 0)",
+            "flows_in_map": "\(adopted ? datapath.flows.count : 0)",
             "attach": "\(datapath.usesTCX ? "tcx" : "clsact")",
         ])
         for feature in datapath.features.report(usesTCX: datapath.usesTCX) where feature.state != .available {
             logger.warning("kernel feature \(feature.state == .fallback ? "not available, falling back" : "missing"): \(feature.name)",
                            metadata: ["kernel": "\(datapath.features.release)", "effect": "\(feature.effect)"])
         }
-        try Allowlist.replace(datapath.allowlist, with: configuration.allow, policy: datapath.policy)
+        try datapath.allowlist.replace(with: configuration.allow)
         let hookCgroup = attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()
         let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }
@@ -154,7 +154,7 @@ public final class Agent: Sendable {
     /// settings change now; other keys are named as needing a restart.
     private func apply(_ new: AgentConfiguration, datapath: Datapath, pipeline: DetectionPipeline) {
         do {
-            try Allowlist.replace(datapath.allowlist, with: new.allow, policy: datapath.policy)
+            try datapath.allowlist.replace(with: new.allow)
         } catch {
             logger.error("allowlist not updated: \(error)")
         }
@@ -223,7 +223,7 @@ public final class Agent: Sendable {
             pipeline.tick()
             ticks += 1
             if ticks % samplingEvery == 0 {
-                pipeline.sample(datapath.flows.entries().map { FlowRecord($0.key, $0.value) })
+                pipeline.sample(datapath.flows.records())
             }
         }
     }

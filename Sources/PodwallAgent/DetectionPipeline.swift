@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import PodwallCore
 import PodwallDetection
-import PodwallABI
 import PodwallCapture
 import PodwallKernel
 
@@ -136,10 +135,10 @@ final class DetectionPipeline: @unchecked Sendable {
     static func inForce(_ action: ResponseAction, datapath: Datapath) -> Bool {
         switch action {
         case .quarantine(_, let ifindex, _):
-            guard let entry = datapath.quarantine.lookup(ifindex) else { return false }
-            return entry.expires_ns == 0 || MonotonicClock.now() < entry.expires_ns
+            guard let entry = try? datapath.quarantine.entry(ifindex) else { return false }
+            return entry.expiresNs.map { MonotonicClock.now() < $0 } ?? true
         case .block(let remote, _):
-            return datapath.blocklist.match(IPAddress(remote)) != nil
+            return (try? datapath.blocklist.match(IPAddress(remote))) != nil
         case .none, .capture:
             return true
         }
@@ -156,8 +155,7 @@ final class DetectionPipeline: @unchecked Sendable {
                 let expires = MonotonicClock.now() + UInt64(ttl) * 1_000_000_000
                 try datapath.blocklist.addDynamic(PodwallCore.IPPrefix(host: IPAddress(remote)), expiresNs: expires)
             case .quarantine(_, let ifindex, let ttl):
-                let start = MonotonicClock.now()
-                try datapath.quarantine.update(ifindex, pw_quarantine(since_ns: start, expires_ns: start + UInt64(ttl) * 1_000_000_000, drops: 0))
+                try datapath.quarantine.quarantine(ifindex, since: MonotonicClock.now(), for: UInt64(ttl) * 1_000_000_000)
             case .capture:
                 guard let captures else {
                     logger.notice("capture requested by alert \(alert.id): captures are disabled (no capture directory)")

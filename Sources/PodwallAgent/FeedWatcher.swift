@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PodwallCore
-import PodwallABI
 import PodwallKernel
 
 /// Loads the configured feeds at start and again whenever a file changes
@@ -56,30 +55,5 @@ struct FeedWatcher {
         let children = (try? manager.contentsOfDirectory(atPath: path)) ?? []
         return children.compactMap { (try? manager.attributesOfItem(atPath: path + "/" + $0))?[.modificationDate] as? Date }
             .reduce(own) { newest, date in max(newest ?? date, date) }
-    }
-}
-
-/// The allowlist map made to hold exactly the configured prefixes, adding
-/// before removing.
-enum Allowlist {
-    static func replace(_ map: BPFMap<pw_lpm_key, UInt64>, with prefixes: [IPPrefix], policy: PolicyGeneration) throws {
-        let wanted = Set(prefixes.map { pw_lpm_key($0) }.map(KeyBytes.init))
-        for key in wanted where map.lookup(key.key) == nil {
-            try map.update(key.key, 0)
-        }
-        for key in map.keys() where !wanted.contains(KeyBytes(key)) {
-            try map.delete(key)
-        }
-        // Flows that passed thanks to a removed entry must be checked again.
-        try policy.bump()
-    }
-
-    /// Hashable wrapper: imported C structs are not Hashable.
-    struct KeyBytes: Hashable {
-        let key: pw_lpm_key
-        init(_ key: pw_lpm_key) { self.key = key }
-        static func == (lhs: KeyBytes, rhs: KeyBytes) -> Bool { lhs.bytes == rhs.bytes }
-        func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
-        var bytes: [UInt8] { withUnsafeBytes(of: key) { Array($0) } }
     }
 }

@@ -1,4 +1,3 @@
-import PodwallABI
 import PodwallCore
 import PodwallKernel
 
@@ -6,21 +5,16 @@ import PodwallKernel
 /// LRU flow map (as Cilium's CT garbage collector does), reports each idle
 /// flow as an `.end(.idle)` event and deletes it.
 struct IdleSweeper {
-    let flows: BPFMap<pw_flow_key, pw_flow_value>
+    let flows: FlowTable
     let idleTimeout: UInt64
     let closedTimeout: UInt64
 
     func sweep(now: UInt64) -> [FlowEvent] {
-        var ended: [FlowEvent] = []
-        for (key, value) in flows.entries() {
-            let idle = now &- value.last_seen_ns
-            let closed = value.flags & UInt32(PW_FLOW_END_SENT.rawValue) != 0
-            guard idle > idleTimeout || (closed && idle > closedTimeout) else { continue }
-            guard (try? flows.delete(key)) == true else { continue }
-            if !closed {
-                ended.append(FlowEvent(kind: .end(.idle), timestamp: now, direction: .fromPod, flow: FlowRecord(key, value)))
-            }
+        let removed = flows.removeAll { flow in
+            let idle = now &- flow.lastSeen
+            return idle > idleTimeout || (flow.closed && idle > closedTimeout)
         }
-        return ended
+        // A closed flow's end was reported when it closed.
+        return removed.filter { !$0.closed }.map { FlowEvent(kind: .end(.idle), timestamp: now, direction: .fromPod, flow: $0) }
     }
 }

@@ -218,7 +218,7 @@ private struct Session {
         let state = PinnedState(pinRoot: pods.lab.pinRoot)
         if state.isInstalled {
             let quarantine = try state.quarantine()
-            for key in quarantine.keys() { _ = try quarantine.delete(key) }
+            for key in quarantine.interfaces() { try quarantine.release(key) }
             let blocklist = try state.blocklist()
             for (prefix, entry) in blocklist.entries() where entry.isDynamic { _ = try blocklist.removeDynamic(prefix) }
         }

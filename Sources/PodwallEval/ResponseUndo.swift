@@ -66,7 +66,7 @@ struct ResponseUndo {
     func inForce() throws -> (quarantined: [String], blocked: [String]) {
         let state = PinnedState(pinRoot: agent.lab.pinRoot)
         guard state.isInstalled else { return ([], []) }
-        let quarantined = try state.quarantine().keys().map { interfaces[$0] ?? "ifindex \($0)" }
+        let quarantined = try state.quarantine().interfaces().map { interfaces[$0] ?? "ifindex \($0)" }
         let blocked = try state.blocklist().entries().filter { $0.value.isDynamic }.map { $0.key.description }
         return (quarantined, blocked)
     }

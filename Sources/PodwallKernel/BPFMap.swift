@@ -43,11 +43,15 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
             || type == BPF_MAP_TYPE_LRU_PERCPU_HASH.rawValue
     }
 
-    public func lookup(_ key: Key) -> Value? {
+    /// nil when the key is not there; any other failure throws (a map that
+    /// cannot be read must not look empty).
+    public func lookup(_ key: Key) throws -> Value? {
         var key = key
         let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
         defer { value.deallocate() }
-        guard bpf_map_lookup_elem(fd, &key, value) == 0 else { return nil }
+        let result = bpf_map_lookup_elem(fd, &key, value)
+        if result == -ENOENT || (result == -1 && Glibc.errno == ENOENT) { return nil }
+        try KernelError.check(result, "reading map", name)
         return value.pointee
     }
 
@@ -89,7 +93,7 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
     /// else key by key. Entries that vanish during the walk are skipped.
     public func entries(batchSize: Int = 4096) -> [(key: Key, value: Value)] {
         if let batched = try? lookupBatched(batchSize: batchSize) { return batched }
-        return keys().compactMap { key in lookup(key).map { (key, $0) } }
+        return keys().compactMap { key in (try? lookup(key))?.map { (key, $0) } }
     }
 
     private func lookupBatched(batchSize: Int) throws -> [(key: Key, value: Value)] {

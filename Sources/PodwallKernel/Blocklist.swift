@@ -296,10 +296,10 @@ public final class Blocklist: @unchecked Sendable {
 
     /// What the kernel would match for `address`: the single address first,
     /// then the longest listed prefix (with its current hit count).
-    public func match(_ address: IPAddress) -> (prefix: IPPrefix, entry: Entry)? {
+    public func match(_ address: IPAddress) throws -> (prefix: IPPrefix, entry: Entry)? {
         lock.lock()
         defer { lock.unlock() }
-        if let value = hosts.lookup(pw_addr_key(address)) {
+        if let value = try hosts.lookup(pw_addr_key(address)) {
             return (IPPrefix(host: address), Entry(value))
         }
         loadKernelState()
@@ -308,7 +308,7 @@ public final class Blocklist: @unchecked Sendable {
         for length in stride(from: 127, through: address.family == .v4 ? 96 : 0, by: -1) {
             let prefix = IPPrefix(address: address, mappedLength: length)
             // A trie lookup at the prefix's own length returns that exact entry.
-            if feedBits(prefix) != 0, let value = nets.lookup(pw_lpm_key(prefix)) {
+            if feedBits(prefix) != 0, let value = try nets.lookup(pw_lpm_key(prefix)) {
                 return (prefix, Entry(value))
             }
         }
@@ -321,7 +321,7 @@ public final class Blocklist: @unchecked Sendable {
     /// that may exist keep their hit count (read back first; only the few
     /// entries a reload shares or rewrites).
     private func write(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) throws {
-        let batch = writes(entries, keepingHits: keepingHits)
+        let batch = try writes(entries, keepingHits: keepingHits)
         let (hosts, nets) = (self.hosts, self.nets)
         // A response's single entry is written on this thread: on a node
         // whose cores are busy, waiting for pool threads to be scheduled
@@ -355,7 +355,7 @@ public final class Blocklist: @unchecked Sendable {
 
     /// Kernel keys and values for `entries`, in contiguous arrays that
     /// batch updates read without another copy.
-    private func writes(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) -> Writes {
+    private func writes(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) throws -> Writes {
         var batch = Writes()
         batch.hostKeys.reserveCapacity(entries.count)
         batch.hostValues.reserveCapacity(entries.count)
@@ -365,13 +365,13 @@ public final class Blocklist: @unchecked Sendable {
             value.expires_ns = dynamic.isEmpty ? 0 : dynamic[prefix] ?? 0
             if prefix.isSingleAddress {
                 let key = pw_addr_key(prefix.address)
-                if keepingHits { value.hits = hosts.lookup(key)?.hits ?? 0 }
+                if keepingHits { value.hits = try hosts.lookup(key)?.hits ?? 0 }
                 batch.hostKeys.append(key)
                 batch.hostValues.append(value)
             } else {
                 // At its own length a trie lookup finds exactly this prefix.
                 let key = pw_lpm_key(prefix)
-                if keepingHits, let old = nets.lookup(key), feedBits(prefix) != 0 { value.hits = old.hits }
+                if keepingHits, let old = try nets.lookup(key), feedBits(prefix) != 0 { value.hits = old.hits }
                 batch.netKeys.append(key)
                 batch.netValues.append(value)
             }
@@ -404,10 +404,10 @@ public struct PolicyGeneration: Sendable {
         self.config = config
     }
 
-    public var current: UInt32 { config.lookup(0)?.policy_generation ?? 0 }
+    public func current() throws -> UInt32 { try config.lookup(0)?.policy_generation ?? 0 }
 
     public func bump() throws {
-        var value = config.lookup(0) ?? pw_config()
+        var value = try config.lookup(0) ?? pw_config()
         value.policy_generation &+= 1
         if value.policy_generation == 0 { value.policy_generation = 1 }   // 0 means "never checked"
         try config.update(0, value)
@@ -415,7 +415,7 @@ public struct PolicyGeneration: Sendable {
 
     /// A fresh map starts at 0: move it to 1 so that flows can be stamped.
     func start() throws {
-        if current == 0 { try bump() }
+        if try current() == 0 { try bump() }
     }
 }
 

@@ -39,7 +39,7 @@ public final class CaptureTable: @unchecked Sendable {
         guard ring >= 0 else { throw KernelError("creating the capture ring buffer for", request.id, errno: -ring) }
         let ringDescriptor = FileDescriptor(ring)
         return try locked {
-            guard let slot = (0..<UInt32(PW_CAPTURE_SLOTS)).first(where: isFree) else {
+            guard let slot = try (0..<UInt32(PW_CAPTURE_SLOTS)).first(where: isFree) else {
                 throw KernelError("starting capture (all \(PW_CAPTURE_SLOTS) capture slots are busy; stop one first)",
                                   request.id, errno: EBUSY)
             }
@@ -53,9 +53,9 @@ public final class CaptureTable: @unchecked Sendable {
     }
 
     /// Captures running now, by slot (including other processes').
-    public func running() -> [(slot: UInt32, capture: pw_capture)] {
-        (0..<UInt32(PW_CAPTURE_SLOTS)).compactMap { slot in
-            rings.lookup(slot) == nil ? nil : captures.lookup(slot).map { (slot, $0) }
+    public func running() throws -> [(slot: UInt32, capture: pw_capture)] {
+        try (0..<UInt32(PW_CAPTURE_SLOTS)).compactMap { slot in
+            try rings.lookup(slot) == nil ? nil : try captures.lookup(slot).map { (slot, $0) }
         }
     }
 
@@ -63,22 +63,22 @@ public final class CaptureTable: @unchecked Sendable {
         try locked {
             _ = try rings.delete(slot)
             try publishLiveSlots()
-            return captures.lookup(slot)
+            return try captures.lookup(slot)
         }
     }
 
-    func counters(slot: UInt32) -> pw_capture? { captures.lookup(slot) }
+    func counters(slot: UInt32) throws -> pw_capture? { try captures.lookup(slot) }
 
     /// A slot is free when no ring is in it, or its owner process is gone.
-    private func isFree(_ slot: UInt32) -> Bool {
-        guard rings.lookup(slot) != nil else { return true }
-        guard let owner = captures.lookup(slot)?.owner_pid, owner != 0 else { return true }
+    private func isFree(_ slot: UInt32) throws -> Bool {
+        guard try rings.lookup(slot) != nil else { return true }
+        guard let owner = try captures.lookup(slot)?.owner_pid, owner != 0 else { return true }
         return kill(pid_t(owner), 0) != 0 && errno == ESRCH
     }
 
     private func publishLiveSlots() throws {
         var mask: UInt32 = 0
-        for slot in 0..<UInt32(PW_CAPTURE_SLOTS) where rings.lookup(slot) != nil {
+        for slot in 0..<UInt32(PW_CAPTURE_SLOTS) where try rings.lookup(slot) != nil {
             mask |= 1 << slot
         }
         try on.update(0, pw_capture_on(slots: mask, pad: 0))
@@ -116,7 +116,7 @@ public final class KernelCapture: @unchecked Sendable {
     public var ringFD: Int32 { ring.fd }
 
     public var counters: CaptureCounters {
-        table.counters(slot: slot).map(CaptureCounters.init) ?? CaptureCounters()
+        ((try? table.counters(slot: slot)) ?? nil).map(CaptureCounters.init) ?? CaptureCounters()
     }
 
     /// Frees the slot and returns the final counters.

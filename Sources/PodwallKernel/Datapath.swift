@@ -28,15 +28,21 @@ public final class Datapath: @unchecked Sendable {
     public let sockObject: BPFObject
     public let fromPod: BPFProgram
     public let toPod: BPFProgram
-    public let flows: BPFMap<pw_flow_key, pw_flow_value>
-    public let links: BPFMap<UInt32, pw_link>
+    public let flows: FlowTable
+    public let links: LinkTable
     public let counters: PerCPUCounters
     public let eventsFD: Int32
     public let blocklist: Blocklist
-    public let allowlist: BPFMap<pw_lpm_key, UInt64>
+    public let allowlist: AllowlistTable
     public let policy: PolicyGeneration
-    public let quarantine: BPFMap<UInt32, pw_quarantine>
+    public let quarantine: QuarantineTable
     public let captures: CaptureTable
+    // The raw maps stay in this module (and its tests): the rest of podwall
+    // sees the tables above.
+    let flowMap: BPFMap<pw_flow_key, pw_flow_value>
+    let linkMap: BPFMap<UInt32, pw_link>
+    let allowMap: BPFMap<pw_lpm_key, UInt64>
+    let quarantineMap: BPFMap<UInt32, pw_quarantine>
     /// Whether pod interfaces get TCX links (else clsact filters).
     public let usesTCX: Bool
     /// What the kernel offered when this data path was loaded.
@@ -66,8 +72,10 @@ public final class Datapath: @unchecked Sendable {
         fromPod = try object.program(named: PW_PROG_FROM_POD_NAME)
         toPod = try object.program(named: PW_PROG_TO_POD_NAME)
         usesTCX = try options.attachMode.usesTCX(pinRoot: options.pinRoot, probingWith: fromPod)
-        flows = try object.map(named: PW_MAP_FLOWS_NAME)
-        links = try object.map(named: PW_MAP_LINKS_NAME)
+        flowMap = try object.map(named: PW_MAP_FLOWS_NAME)
+        flows = FlowTable(map: flowMap)
+        linkMap = try object.map(named: PW_MAP_LINKS_NAME)
+        links = LinkTable(map: linkMap)
         counters = PerCPUCounters(fd: try object.mapDescriptor(named: PW_MAP_COUNTERS_NAME), owner: object)
         eventsFD = try object.mapDescriptor(named: PW_MAP_EVENTS_NAME)
         policy = PolicyGeneration(config: try object.map(named: PW_MAP_CONFIG_NAME))
@@ -75,8 +83,10 @@ public final class Datapath: @unchecked Sendable {
         blocklist = Blocklist(
             hosts: try object.map(named: PW_MAP_BLOCK_HOSTS_NAME), nets: try object.map(named: PW_MAP_BLOCK_NETS_NAME),
             feeds: try object.map(named: PW_MAP_FEEDS_NAME), policy: policy)
-        allowlist = try object.map(named: PW_MAP_ALLOW_NETS_NAME)
-        quarantine = try object.map(named: PW_MAP_QUARANTINE_NAME)
+        allowMap = try object.map(named: PW_MAP_ALLOW_NETS_NAME)
+        allowlist = AllowlistTable(map: allowMap, policy: policy)
+        quarantineMap = try object.map(named: PW_MAP_QUARANTINE_NAME)
+        quarantine = QuarantineTable(map: quarantineMap)
         captures = CaptureTable(
             captures: try object.map(named: PW_MAP_CAPTURES_NAME), rings: try object.map(named: PW_MAP_CAPTURE_RINGS_NAME),
             on: try object.map(named: PW_MAP_CAPTURE_ON_NAME), lockDirectory: options.pinRoot)

@@ -12,12 +12,12 @@ public struct PinnedState: Sendable {
 
     func path(_ map: String) -> String { pinRoot + "/" + map }
 
-    public func flows() throws -> BPFMap<pw_flow_key, pw_flow_value> {
-        try BPFMap.pinned(at: path(PW_MAP_FLOWS_NAME))
+    public func flows() throws -> FlowTable {
+        FlowTable(map: try BPFMap.pinned(at: path(PW_MAP_FLOWS_NAME)))
     }
 
-    public func links() throws -> BPFMap<UInt32, pw_link> {
-        try BPFMap.pinned(at: path(PW_MAP_LINKS_NAME))
+    public func links() throws -> LinkTable {
+        LinkTable(map: try BPFMap.pinned(at: path(PW_MAP_LINKS_NAME)))
     }
 
     public func counters() throws -> PerCPUCounters {
@@ -35,12 +35,12 @@ public struct PinnedState: Sendable {
         PolicyGeneration(config: try BPFMap.pinned(at: path(PW_MAP_CONFIG_NAME)))
     }
 
-    public func allowlist() throws -> BPFMap<pw_lpm_key, UInt64> {
-        try BPFMap.pinned(at: path(PW_MAP_ALLOW_NETS_NAME))
+    public func allowlist() throws -> AllowlistTable {
+        AllowlistTable(map: try BPFMap.pinned(at: path(PW_MAP_ALLOW_NETS_NAME)), policy: try policy())
     }
 
-    public func quarantine() throws -> BPFMap<UInt32, pw_quarantine> {
-        try BPFMap.pinned(at: path(PW_MAP_QUARANTINE_NAME))
+    public func quarantine() throws -> QuarantineTable {
+        QuarantineTable(map: try BPFMap.pinned(at: path(PW_MAP_QUARANTINE_NAME)))
     }
 
     public func captures() throws -> CaptureTable {
@@ -66,9 +66,8 @@ public enum Uninstaller {
     /// them), and the pins.
     public static func uninstall(pinRoot: String) throws -> UninstallReport {
         var report = UninstallReport()
-        let created = Set(((try? PinnedState(pinRoot: pinRoot).links())?.entries() ?? [])
-            .filter { $0.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 }
-            .map(\.key))
+        let created = Set(((try? PinnedState(pinRoot: pinRoot).links())?.entries() ?? [:])
+            .filter { $0.value.flags.contains(.qdiscCreated) }.keys)
         let names = try LinkWatcher.namesByIndex()
         report.links = TCXLinks.detachAll(under: pinRoot).map { link in
             "\(link.ifindex.flatMap { names[$0] } ?? "(interface gone)") \(link.hook.rawValue)"

@@ -34,7 +34,7 @@ extension Datapath {
     /// Attaches both programs to a pod interface (replacing an older
     /// podwall's programs in place) and records it in the pinned link map.
     public func attach(_ link: NetworkLink, monotonicNow: UInt64) throws {
-        let previous = links.lookup(link.index)
+        let previous = try linkMap.lookup(link.index)
         let qdiscCreated = (previous?.flags ?? 0) & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0
         var record = pw_link()
         record.attached_ns = previous?.attached_ns ?? monotonicNow
@@ -59,14 +59,14 @@ extension Datapath {
             // Keep "podwall created the qdisc" from the first attach across restarts.
             record.flags = qdiscCreated || created ? UInt32(PW_LINK_QDISC_CREATED.rawValue) : 0
         }
-        try links.update(link.index, record)
+        try linkMap.update(link.index, record)
     }
 
     /// Forgets a link that went away: its record, and the pins of its TCX
     /// links (the kernel detached them, and its filters, with the device).
     public func forget(_ link: NetworkLink) {
         if let pinRoot = object.pinRoot { TCXLinks.detach(ifindex: link.index, pinRoot: pinRoot) }
-        _ = try? links.delete(link.index)
+        _ = try? linkMap.delete(link.index)
     }
 
     /// Forgets the interfaces that went away while no agent watched (pods
@@ -76,8 +76,8 @@ extension Datapath {
     @discardableResult
     public func forgetVanishedInterfaces(present: Set<UInt32>) -> Int {
         if let pinRoot = object.pinRoot { TCXLinks.detachAll(under: pinRoot, onlyDefunct: true) }
-        let vanished = links.keys().filter { !present.contains($0) }
-        for index in vanished { _ = try? links.delete(index) }
+        let vanished = linkMap.keys().filter { !present.contains($0) }
+        for index in vanished { _ = try? linkMap.delete(index) }
         return vanished.count
     }
 }

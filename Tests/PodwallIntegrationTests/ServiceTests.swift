@@ -30,7 +30,7 @@ struct ServiceTests {
     }
 
     func allowlist(_ env: AgentLab) throws -> Int {
-        try PinnedState(pinRoot: env.lab.pinRoot).allowlist().keys().count
+        try PinnedState(pinRoot: env.lab.pinRoot).allowlist().count
     }
 
     @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))

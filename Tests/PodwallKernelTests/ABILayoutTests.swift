@@ -2,7 +2,7 @@ import CPodwallShim
 import Foundation
 import PodwallABI
 import PodwallBPFObjects
-import PodwallKernel
+@testable import PodwallKernel
 import PodwallTestSupport
 import Testing
 
@@ -167,7 +167,7 @@ struct ObjectLoadTests {
         let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
         var info = bpf_map_info()
         var length = UInt32(MemoryLayout<bpf_map_info>.size)
-        #expect(bpf_obj_get_info_by_fd(datapath.flows.fd, &info, &length) == 0)
+        #expect(bpf_obj_get_info_by_fd(datapath.flowMap.fd, &info, &length) == 0)
         #expect(info.max_entries == 4096)
     }
 }

@@ -46,7 +46,7 @@ struct DatapathTestRunTests {
     }
 
     var flows: [FlowRecord] {
-        datapath.flows.entries().map { FlowRecord($0.key, $0.value) }
+        datapath.flows.records()
     }
 
     func counter(_ counter: pw_counter) -> UInt64 {

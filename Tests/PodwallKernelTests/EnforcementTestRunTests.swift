@@ -1,6 +1,6 @@
 import PodwallABI
 import PodwallCore
-import PodwallKernel
+@testable import PodwallKernel
 import PodwallTestSupport
 import Testing
 
@@ -13,7 +13,7 @@ extension DatapathTestRunTests {
     }
 
     func allow(_ text: String) throws {
-        try datapath.allowlist.update(pw_lpm_key(IPPrefix(text)!), 0)
+        try datapath.allowMap.update(pw_lpm_key(IPPrefix(text)!), 0)
         try datapath.policy.bump()
     }
 
@@ -133,28 +133,28 @@ extension DatapathTestRunTests {
 
     @Test func quarantineDropsNewFlowsButNotEstablishedOnesNorAllowlisted() throws {
         try send(Self.tcp(0x02))          // established before the quarantine (ifindex 1 in test runs)
-        try datapath.quarantine.update(1, pw_quarantine(since_ns: MonotonicClock.now(), expires_ns: 0, drops: 0))
+        try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
         try send(Self.tcp(0x10))
         try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")), expect: Self.tcActShot)
         try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")), expect: Self.tcActShot)
         try allow("198.18.0.53/32")
         try send(Self.udp(to: PacketBuilder.v4("198.18.0.53")))
-        #expect(datapath.quarantine.lookup(1)?.drops == 2)
-        try datapath.quarantine.delete(1)
+        #expect(try datapath.quarantine.entry(1)?.drops == 2)
+        try datapath.quarantine.release(1)
         try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")))   // released: the flow passes
     }
 
     /// A flow first seen as a blocklist drop is still a new flow of the
     /// quarantined pod: removing the entry must not let it through.
     @Test func aFlowOpenedByABlocklistDropOfAQuarantinedPodStaysQuarantined() throws {
-        try datapath.quarantine.update(1, pw_quarantine(since_ns: MonotonicClock.now(), expires_ns: 0, drops: 0))
+        try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
         try block("198.18.0.12")
         try send(Self.tcp(0x02), expect: Self.tcActShot)
         #expect(counter(PW_CNT_DROPS_BLOCKLIST) == 1)
         try datapath.blocklist.removeFeed("test")          // bumps the policy generation
         try send(Self.tcp(0x02), expect: Self.tcActShot)
         #expect(counter(PW_CNT_DROPS_QUARANTINE) == 1)
-        #expect(datapath.quarantine.lookup(1)?.drops == 1)
+        #expect(try datapath.quarantine.entry(1)?.drops == 1)
     }
 
     @Test func aFeedReloadKeepsSharedEntriesAndRemovesOnlyItsOwn() throws {

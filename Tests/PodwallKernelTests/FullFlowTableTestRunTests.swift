@@ -2,7 +2,7 @@ import CPodwallShim
 import PodwallABI
 import PodwallBPFObjects
 import PodwallCore
-import PodwallKernel
+@testable import PodwallKernel
 import PodwallTestSupport
 import Testing
 
@@ -30,19 +30,19 @@ struct FullFlowTableTestRunTests {
 
     @Test func aQuarantinedPodsPacketIsDroppedWhenItsFlowCannotBeRecorded() throws {
         try send(udp(to: "198.18.0.12"), expect: DatapathTestRunTests.tcActUnspec)   // takes the only slot
-        try datapath.quarantine.update(1, pw_quarantine(since_ns: MonotonicClock.now(), expires_ns: 0, drops: 0))
+        try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
         try send(udp(to: "198.18.0.50"), expect: DatapathTestRunTests.tcActShot)
         try send(udp(to: "198.18.0.51"), expect: DatapathTestRunTests.tcActShot)
         #expect(datapath.counters.value(PW_CNT_FLOW_INSERT_FAILURES) == 2)
         #expect(datapath.counters.value(PW_CNT_DROPS_QUARANTINE) == 2)
-        #expect(datapath.quarantine.lookup(1)?.drops == 2)
+        #expect(try datapath.quarantine.entry(1)?.drops == 2)
     }
 
     @Test func anAllowlistedOrUnquarantinedFlowPassesUnrecordedButCounted() throws {
         try send(udp(to: "198.18.0.12"), expect: DatapathTestRunTests.tcActUnspec)
         try send(udp(to: "198.18.0.50"), expect: DatapathTestRunTests.tcActUnspec)   // no quarantine: unchanged
-        try datapath.quarantine.update(1, pw_quarantine(since_ns: MonotonicClock.now(), expires_ns: 0, drops: 0))
-        try datapath.allowlist.update(pw_lpm_key(IPPrefix("198.18.0.53/32")!), 0)
+        try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
+        try datapath.allowMap.update(pw_lpm_key(IPPrefix("198.18.0.53/32")!), 0)
         try datapath.policy.bump()
         try send(udp(to: "198.18.0.53"), expect: DatapathTestRunTests.tcActUnspec)
         #expect(datapath.counters.value(PW_CNT_FLOW_INSERT_FAILURES) == 2)

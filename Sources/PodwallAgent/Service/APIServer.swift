@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import PodwallABI
 import PodwallCapture
 import PodwallCore
 import PodwallDetection
@@ -150,7 +149,7 @@ enum APIServer {
     static func flows(_ request: Request, _ state: APIState) throws -> Response {
         guard let limit = try limit(request.uri.queryParameters.get("limit"), default: 20, max: 10_000) else { return error(.badRequest, "limit: 1-10000") }
         let names = state.interfaceNames
-        let top = state.datapath.flows.entries().map { FlowRecord($0.key, $0.value) }
+        let top = state.datapath.flows.records()
             .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }.prefix(limit)
         let rows: [[String: Any]] = top.map { flow in
             ["interface": names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", "pod_name": state.podName(flow.key.ifindex) ?? NSNull(),
@@ -223,8 +222,8 @@ enum APIServer {
         let names = state.interfaceNames
         let now = MonotonicClock.now()
         let rows: [[String: Any]] = state.datapath.quarantine.entries().sorted { $0.key < $1.key }.map { ifindex, value in
-            ["interface": names[ifindex] ?? "if\(ifindex)", "ifindex": ifindex, "since_seconds": Int((now &- value.since_ns) / 1_000_000_000),
-             "expires_in_seconds": value.expires_ns == 0 ? NSNull() : Int((value.expires_ns &- now) / 1_000_000_000) as Any,
+            ["interface": names[ifindex] ?? "if\(ifindex)", "ifindex": ifindex, "since_seconds": Int((now &- value.sinceNs) / 1_000_000_000),
+             "expires_in_seconds": value.expiresNs.map { Int(($0 &- now) / 1_000_000_000) as Any } ?? NSNull(),
              "drops": value.drops]
         }
         return json(.ok, ["entries": rows])
@@ -243,16 +242,14 @@ enum APIServer {
         guard ifindex != 0 else { return error(.badRequest, "interface: no interface '\(body.interface)' on this node") }
         // Bounded as for blocks: a huge TTL would overflow the expiry (and crash the agent).
         guard validTTL(body.ttl_seconds) else { return error(.badRequest, "ttl_seconds: 1 to \(maxTTLSeconds)") }
-        let now = MonotonicClock.now()
-        try state.datapath.quarantine.update(
-            ifindex, pw_quarantine(since_ns: now, expires_ns: body.ttl_seconds.map { now + $0 * 1_000_000_000 } ?? 0, drops: 0))
+        try state.datapath.quarantine.quarantine(ifindex, since: MonotonicClock.now(), for: body.ttl_seconds.map { $0 * 1_000_000_000 })
         return json(.created, ["interface": body.interface, "ifindex": ifindex])
     }
 
     static func release(_ interface: String, _ state: APIState) throws -> Response {
         let ifindex = interfaceIndex(interface)
         guard ifindex != 0 else { return error(.badRequest, "no interface '\(interface)' on this node") }
-        guard try state.datapath.quarantine.delete(ifindex) else { return error(.notFound, "\(interface) is not quarantined") }
+        guard try state.datapath.quarantine.release(ifindex) else { return error(.notFound, "\(interface) is not quarantined") }
         state.quarantineReleased(ifindex)
         return Response(status: .noContent)
     }

@@ -83,7 +83,7 @@ public final class AgentMetrics: @unchecked Sendable {
         advance("podwall_capture_lost_total", [("reason", "budget_or_expiry")], to: sources.captures.skipped)
         gauge("podwall_captures_running", [], Double(sources.captures.running))
 
-        let flows = sources.datapath.flows.entries().map { FlowRecord($0.key, $0.value) }
+        let flows = sources.datapath.flows.records()
         gauge("podwall_active_flows", [], Double(flows.count))
         var traffic = lock.withLock { retired }
         for flow in flows {

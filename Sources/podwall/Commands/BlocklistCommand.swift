@@ -209,7 +209,7 @@ struct BlocklistCommand: AsyncParsableCommand {
             guard let address = IPAddress(ip) else { throw ValidationError("'\(ip)' is not an IP address") }
             try await reportingKernelErrors {
                 let blocklist = try BlocklistCommand.open(pins)
-                guard let (prefix, entry) = blocklist.match(address) else {
+                guard let (prefix, entry) = try blocklist.match(address) else {
                     print("\(address) is not blocked")
                     return
                 }

@@ -105,7 +105,7 @@ struct CaptureCommand: AsyncParsableCommand {
 
     private func capture(_ request: CaptureRequest, state: PinnedState) async throws -> CaptureSummary {
         try KernelFeatures.probe().checkCapture()
-        let attached = Set(try state.links().keys())
+        let attached = Set(try state.links().interfaces())
         guard !attached.isEmpty else {
             throw ValidationError.failure("podwall is not attached to any interface yet: start `podwall run` first")
         }

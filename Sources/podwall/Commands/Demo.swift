@@ -212,7 +212,7 @@ struct FlowView {
     func render() throws -> String {
         let names = try NetworkNamespace.run(lab.nodeNamespace) { try LinkWatcher.namesByIndex() }
         let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset())
-        let records = try PinnedState(pinRoot: lab.pinRoot).flows().entries().map { FlowRecord($0.key, $0.value) }
+        let records = try PinnedState(pinRoot: lab.pinRoot).flows().records()
         let transport: Set<IPProtocol> = [.tcp, .udp]
         let flows = records.filter { transport.contains($0.key.proto) }.sorted { total($0) > total($1) }
         let more = flows.count > 20 ? "\n... \(flows.count - 20) more TCP/UDP flows" : ""
@@ -227,7 +227,7 @@ struct FlowView {
     func liveLine(alerts: Int) throws -> String {
         let state = PinnedState(pinRoot: lab.pinRoot)
         let counters = Dictionary(uniqueKeysWithValues: try state.counters().snapshot().map { ($0.name, $0.value) })
-        let flows = try state.flows().keys().count
+        let flows = try state.flows().count
         return "\(flows) flows in the kernel, \(counters["packets"] ?? 0) packets, "
             + "\(counters["drops_blocklist"] ?? 0) dropped by the blocklist, \(counters["drops_quarantine"] ?? 0) by quarantine, "
             + "\(counters["sock_denied"] ?? 0) connect() denied, \(alerts) alerts"

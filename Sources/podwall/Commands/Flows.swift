@@ -33,7 +33,7 @@ struct Flows: AsyncParsableCommand {
         try await reportingKernelErrors {
             let names = try LinkWatcher.namesByIndex()
             let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset(), podNames: podNames)
-            var flows = try PinnedState(pinRoot: pins.pinRoot).flows().entries().map { FlowRecord($0.key, $0.value) }
+            var flows = try PinnedState(pinRoot: pins.pinRoot).flows().records()
             if let interface { flows = flows.filter { formatter.interfaceName($0.key.ifindex) == interface } }
             flows.sort { ($0.key.ifindex, $0.firstSeen) < ($1.key.ifindex, $1.firstSeen) }
             if json {

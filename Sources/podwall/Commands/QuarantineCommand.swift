@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PodwallABI
 import PodwallCore
 import PodwallKernel
 
@@ -23,7 +22,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Release.self]
     )
 
-    static func open(_ pins: PinOptions) throws -> BPFMap<UInt32, pw_quarantine> {
+    static func open(_ pins: PinOptions) throws -> QuarantineTable {
         LibbpfLog.capture(echo: false)
         return try PinnedState(pinRoot: pins.pinRoot).quarantine()
     }
@@ -44,8 +43,8 @@ struct QuarantineCommand: AsyncParsableCommand {
                 let now = MonotonicClock.now()
                 let rows = try QuarantineCommand.open(pins).entries().sorted { $0.key < $1.key }.map { entry -> [String] in
                     let value = entry.value
-                    let left = value.expires_ns == 0 ? "until released" : value.expires_ns > now ? "\((value.expires_ns - now) / 1_000_000_000)s" : "expired"
-                    return [names[entry.key] ?? "if\(entry.key)", "\((now - min(now, value.since_ns)) / 1_000_000_000)s ago", left, String(value.drops)]
+                    let left = value.expiresNs.map { $0 > now ? "\(($0 - now) / 1_000_000_000)s" : "expired" } ?? "until released"
+                    return [names[entry.key] ?? "if\(entry.key)", "\((now - min(now, value.sinceNs)) / 1_000_000_000)s ago", left, String(value.drops)]
                 }
                 print(TextTable.render(header: ["INTERFACE", "SINCE", "EXPIRES", "DROPPED"], rows: rows))
             }
@@ -65,10 +64,9 @@ struct QuarantineCommand: AsyncParsableCommand {
             let seconds = try ttlSeconds(ttl)
             let done = "quarantined \(interface)\(ttl.map { " for \($0)" } ?? "")"
             try await pins.perform(.quarantine(interface: interface, ttlSeconds: seconds.map { UInt64($0.rounded(.up)) }), done: done) {
-                let now = MonotonicClock.now()
-                let expires = try expiry(ttl, from: now)
+                let ttlNs = seconds.map { UInt64($0 * 1e9) }
                 try await reportingKernelErrors {
-                    try QuarantineCommand.open(pins).update(index, pw_quarantine(since_ns: now, expires_ns: expires, drops: 0))
+                    try QuarantineCommand.open(pins).quarantine(index, since: MonotonicClock.now(), for: ttlNs)
                     print(done)
                 }
             }
@@ -85,7 +83,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             let index = try QuarantineCommand.ifindex(interface)
             try await pins.perform(.release(interface: interface), done: "released \(interface)") {
                 try await reportingKernelErrors {
-                    guard try QuarantineCommand.open(pins).delete(index) else {
+                    guard try QuarantineCommand.open(pins).release(index) else {
                         throw ValidationError.failure("\(interface) is not quarantined")
                     }
                     print("released \(interface)")

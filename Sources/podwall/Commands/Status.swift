@@ -1,5 +1,4 @@
 import ArgumentParser
-import PodwallABI
 import PodwallCore
 import PodwallKernel
 
@@ -23,7 +22,7 @@ struct Status: AsyncParsableCommand {
             // even when nothing is installed yet.
             let links = try? state.links().entries().sorted { $0.key < $1.key }
             let features = KernelFeatures.probe()
-            let tcx = links.flatMap { $0.isEmpty ? nil : $0.contains { $0.value.flags & UInt32(PW_LINK_TCX.rawValue) != 0 } }
+            let tcx = links.flatMap { $0.isEmpty ? nil : $0.contains { $0.value.flags.contains(.tcx) } }
             print("kernel features (Linux \(features.release); data path build \(features.datapathImage.name)):")
             print(TextTable.render(header: ["FEATURE", "STATE", "WHAT IT MEANS"],
                                    rows: features.report(usesTCX: tcx).map { [$0.name, $0.state.rawValue, $0.effect] }))
@@ -34,8 +33,8 @@ struct Status: AsyncParsableCommand {
                 let ingress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .ingress).map(String.init) ?? "-"
                 let egress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .egress).map(String.init) ?? "-"
                 let first = TCHook.allCases.allSatisfy { PodInterfaceAttachment.runsFirst(ifindex: entry.key, hook: $0) }
-                let via = entry.value.flags & UInt32(PW_LINK_TCX.rawValue) != 0 ? (first ? "tcx" : "tcx, NOT FIRST: a program before podwall's may pass packets past it")
-                    : entry.value.flags & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0 ? "clsact (podwall's)" : "clsact (existing)"
+                let via = entry.value.flags.contains(.tcx) ? (first ? "tcx" : "tcx, NOT FIRST: a program before podwall's may pass packets past it")
+                    : entry.value.flags.contains(.qdiscCreated) ? "clsact (podwall's)" : "clsact (existing)"
                 return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, via]
             }
             if !rows.isEmpty {
