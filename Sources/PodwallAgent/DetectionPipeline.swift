@@ -137,7 +137,7 @@ final class DetectionPipeline: @unchecked Sendable {
             guard let entry = datapath.quarantine.lookup(ifindex) else { return false }
             return entry.expires_ns == 0 || MonotonicClock.now() < entry.expires_ns
         case .block(let remote, _):
-            return datapath.blocklist.match(IPAddress(remote)) != nil
+            return datapath.blocklist.match(remote) != nil
         case .none, .capture:
             return true
         }
@@ -152,7 +152,7 @@ final class DetectionPipeline: @unchecked Sendable {
                 return true
             case .block(let remote, let ttl):
                 let expires = MonotonicClock.now() + UInt64(ttl) * 1_000_000_000
-                try datapath.blocklist.addDynamic(PodwallCore.IPPrefix(host: IPAddress(remote)), expiresNs: expires)
+                try datapath.blocklist.addDynamic(IPPrefix(host: remote), expiresNs: expires)
             case .quarantine(_, let ifindex, let ttl):
                 let start = MonotonicClock.now()
                 try datapath.quarantine.update(ifindex, pw_quarantine(since_ns: start, expires_ns: start + UInt64(ttl) * 1_000_000_000, drops: 0))
@@ -209,9 +209,9 @@ enum DetectionInput {
     /// `location`: for a cgroup hook's refusal, where its process sits; the
     /// kernel's record has no pod interface or address to key the pod by.
     static func dropEvent(_ drop: DropRecord, locatedAt location: ProcessLocator.Location? = nil) -> DropEvent {
-        var key = PodwallDetection.FlowKey(drop.key)
+        var key = drop.key
         if let ifindex = location?.ifindex { key.ifindex = ifindex }
-        if let address = location?.address { key.local = IPAddr(address) }
+        if let address = location?.address { key.pod = address }
         return DropEvent(
             key: key, timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// One egress series (a pod, or a pod towards one remote) cut into fixed intervals,
 /// with an EWMA baseline of past intervals.
 struct VolumeSeries: Sendable {
@@ -8,7 +10,7 @@ struct VolumeSeries: Sendable {
     /// Already alerted in the open interval.
     private var alarmed = false
     /// The remote that received the most bytes in the open interval (pod series only).
-    private(set) var topRemote: IPAddr?
+    private(set) var topRemote: IPAddress?
     private var topRemoteBytes: UInt64 = 0
 
     init(intervalIndex: UInt64) {
@@ -36,7 +38,7 @@ struct VolumeSeries: Sendable {
         topRemoteBytes = 0
     }
 
-    mutating func noteRemote(_ remote: IPAddr, bytes remoteBytes: UInt64) {
+    mutating func noteRemote(_ remote: IPAddress, bytes remoteBytes: UInt64) {
         if remoteBytes > topRemoteBytes {
             topRemote = remote
             topRemoteBytes = remoteBytes

@@ -152,8 +152,8 @@ struct APIServerTests {
 
     @Test func alertsFilterByKindPodAndTime() async throws {
         for (kind, source, time) in [(AlertKind.portScan, "10.0.0.5", 1_800_000_000), (.exfiltration, "10.0.0.6", 1_800_000_100)] {
-            let alert = Alert(kind: kind, severity: .high, source: AlertSource(address: IPAddr(IPAddress(source)!), ifindex: 4),
-                              flows: [], evidence: .blocklistHit(BlocklistEvidence(matchedPrefix: "1.2.3.4/32", reason: .blocklist, remote: IPAddr(IPAddress("1.2.3.4")!), remotePort: 80, proto: 6)),
+            let alert = Alert(kind: kind, severity: .high, source: AlertSource(address: IPAddress(source)!, ifindex: 4),
+                              flows: [], evidence: .blocklistHit(BlocklistEvidence(matchedPrefix: "1.2.3.4/32", reason: .blocklist, remote: IPAddress("1.2.3.4")!, remotePort: 80, proto: .tcp)),
                               decidingNs: UInt64(time) * 1_000_000_000, now: UInt64(time) * 1_000_000_000)
             state.alerts.append(alert, json: try AlertJSON.line(alert))
         }

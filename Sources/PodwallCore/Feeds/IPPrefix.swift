@@ -39,7 +39,8 @@ public struct IPPrefix: Hashable, Sendable {
             throw .prefixLengthOutOfRange(length: length, family: family)
         }
         let mapped = family == .v4 ? 96 + length : length
-        guard Self.clearHostBits(address, mappedLength: mapped) == address else { throw .hostBitsSet }
+        let masked = Self.clearHostBits(address, mappedLength: mapped)
+        guard masked == address else { throw .hostBitsSet(masked: IPPrefix(validated: masked, mappedLength: mapped)) }
         self.init(validated: address, mappedLength: mapped)
     }
 
@@ -134,8 +135,9 @@ extension IPPrefix {
             length = parsed
         }
         let mapped = family == .v4 ? 96 + length : length
-        guard clearHostBits(address, mappedLength: mapped) == address else { return .failure(.hostBitsSet) }
-        return .success(IPPrefix(validated: address, mappedLength: mapped))
+        let masked = IPPrefix(validated: clearHostBits(address, mappedLength: mapped), mappedLength: mapped)
+        guard masked.address == address else { return .failure(.hostBitsSet(masked: masked)) }
+        return .success(masked)
     }
 
     public static func parse(_ text: String) -> Result<IPPrefix, IPParseError> {
@@ -154,6 +156,14 @@ extension IPPrefix: CustomStringConvertible, LosslessStringConvertible {
     public init?(_ description: String) {
         guard case .success(let prefix) = Self.parse(description) else { return nil }
         self = prefix
+    }
+}
+
+extension Sequence where Element == IPPrefix {
+    /// True when any prefix covers `address` (such lists are short: a linear scan is fastest).
+    public func anyContains(_ address: IPAddress) -> Bool {
+        for prefix in self where prefix.contains(address) { return true }
+        return false
     }
 }
 

@@ -1,7 +1,8 @@
 /// The first (up to 32) payload bytes of one flow direction, stored inline.
 ///
-/// A fixed 32-byte value instead of `[UInt8]` so that building and passing a `FlowEvent`
-/// never touches the heap on the hot path; `bytes` and the literal inits convert.
+/// A fixed 32-byte value (the kernel's PW_PAYLOAD_SNAP) instead of `[UInt8]`, so that decoding,
+/// building and passing a `FlowEvent` never touches the heap on the hot path; `bytes` and the
+/// literal inits convert.
 public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral,
     ExpressibleByStringLiteral {
     public static let capacity = 32
@@ -20,6 +21,12 @@ public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, Express
                 length += 1
             }
         }
+    }
+
+    /// A kernel record's snapshot: one copy, no byte-by-byte walk through a generic sequence.
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        length = UInt8(Swift.min(bytes.count, Self.capacity))
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(length)))) }
     }
 
     public init(_ text: String) {
