@@ -142,7 +142,7 @@ public struct FlowEvent: Sendable {
         self.flow = flow
     }
 
-    public var key: FlowKey { flow.key }
+    @inlinable public var key: FlowKey { flow.key }
 
     /// For `.payload` events, the first bytes of `direction`; empty for the others
     /// (a `.reply` is a sign of life, not a payload, whatever the counters hold).

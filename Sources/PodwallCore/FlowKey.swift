@@ -17,8 +17,10 @@ public struct FlowKey: Hashable, Sendable {
         self.remotePort = remotePort
     }
 
-    // Four words instead of six fields: the detectors hash keys several times per event.
-    // Folding the high words loses nothing for IPv4 (they are zero) and equality stays exact.
+    // Four words instead of six fields: the detectors hash keys several times per event
+    // (inlinable, as they are in another module). Folding the high words loses nothing
+    // for IPv4 (they are zero) and equality stays exact.
+    @inlinable
     public func hash(into hasher: inout Hasher) {
         hasher.combine(pod.high ^ (remote.high &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(proto.rawValue))
         hasher.combine(pod.low)

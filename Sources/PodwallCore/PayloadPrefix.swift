@@ -7,8 +7,9 @@ public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, Express
     ExpressibleByStringLiteral {
     public static let capacity = 32
 
-    private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    private var length: UInt8 = 0
+    // Inlinable accessors: the detectors read payloads byte by byte from another module.
+    @usableFromInline var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    @usableFromInline var length: UInt8 = 0
 
     public init() {}
 
@@ -41,9 +42,10 @@ public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, Express
         self.init(text.utf8)
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { Int(length) }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { Int(length) }
 
+    @inlinable
     public subscript(position: Int) -> UInt8 {
         precondition(position >= 0 && position < Int(length), "payload index out of range")
         return withUnsafeBytes(of: storage) { $0[position] }

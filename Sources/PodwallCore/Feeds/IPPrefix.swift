@@ -6,7 +6,7 @@
 public struct IPPrefix: Hashable, Sendable {
     /// The network address (host bits always zero).
     public let address: IPAddress
-    private let mappedLength: UInt8
+    @usableFromInline let mappedLength: UInt8
 
     /// Prefix length in the 128-bit (IPv4-mapped) space: IPv4 /n is 96+n.
     public var mappedPrefixLength: Int { Int(mappedLength) }
@@ -57,11 +57,15 @@ public struct IPPrefix: Hashable, Sendable {
         self.init(validated: address, mappedLength: 128)
     }
 
+    // Inlinable, as the detectors ask it per volume sample (cluster CIDRs) from another module.
+    @inlinable
     public func contains(_ other: IPAddress) -> Bool {
-        Self.clearHostBits(other, mappedLength: Int(mappedLength)) == address
+        let masked = Self.clearHostBits(other, mappedLength: Int(mappedLength))
+        return masked.high == address.high && masked.low == address.low
     }
 
-    private static func clearHostBits(_ address: IPAddress, mappedLength: Int) -> IPAddress {
+    @inlinable
+    static func clearHostBits(_ address: IPAddress, mappedLength: Int) -> IPAddress {
         // Swift's `<<` yields 0 for shifts >= 64, which covers /0 and /64.
         let highMask: UInt64 = mappedLength >= 64 ? ~0 : ~0 << UInt64(64 - mappedLength)
         let lowMask: UInt64 = mappedLength <= 64 ? 0 : ~0 << UInt64(128 - mappedLength)
@@ -161,6 +165,8 @@ extension IPPrefix: CustomStringConvertible, LosslessStringConvertible {
 
 extension Sequence where Element == IPPrefix {
     /// True when any prefix covers `address` (such lists are short: a linear scan is fastest).
+    /// Inlinable so that it is specialized for the caller's collection.
+    @inlinable
     public func anyContains(_ address: IPAddress) -> Bool {
         for prefix in self where prefix.contains(address) { return true }
         return false
