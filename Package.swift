@@ -39,10 +39,9 @@ let package = Package(
         // Pure Swift: no syscalls, injected clock. Flows, feeds, policy.
         .target(name: "PodwallCore"),
         // Pure Swift detectors (scan, exfiltration, protocol mismatch), alerts
-        // and response policy; its input model is merged into PodwallCore's
-        // flow model when the agent feeds it.
+        // and response policy, fed PodwallCore's flow model.
         .target(name: "PodwallDetection", dependencies: ["PodwallCore"]),
-        .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallDetection"], path: "Benchmarks/CoreBench"),
+        .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallCore", "PodwallDetection"], path: "Benchmarks/CoreBench"),
         .target(name: "PodwallBenchSupport", dependencies: ["PodwallLab"], path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallBenchSupport"],

@@ -1,5 +1,6 @@
 // Throughput and memory micro-benchmark for the detection pipeline.
 // Run: swift run -c release -j 1 podwall-core-bench [events]
+import PodwallCore
 import PodwallDetection
 
 #if canImport(Glibc)
@@ -41,20 +42,20 @@ struct Workload {
     /// Virtual time per event: 10 µs, so one round over 100,000 flows is one second.
     let stepNs: UInt64 = 10_000
     let baseNs: UInt64 = 1_700_000_000_000_000_000
-    private let pods: [IPAddr]
-    private let services: [(address: IPAddr, port: UInt16, proto: UInt8)]
+    private let pods: [IPAddress]
+    private let services: [(address: IPAddress, port: UInt16, proto: IPProtocol)]
     private let request = PayloadPrefix("GET /api/v1/items?page=2 HTTP/1.1\r\n")
     private let response = PayloadPrefix("HTTP/1.1 200 OK\r\nContent-Type: a")
     private let tlsHello: PayloadPrefix = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]
 
     init(flowCount: Int) {
         self.flowCount = flowCount
-        pods = (0..<podCount).map { IPAddr(10, 1, UInt8($0 / 256), UInt8($0 % 256)) }
-        let ports: [(UInt16, UInt8)] = [(80, IPProto.tcp), (443, IPProto.tcp), (5432, IPProto.tcp), (53, IPProto.udp), (8080, IPProto.tcp)]
+        pods = (0..<podCount).map { IPAddress(ipv4: 0x0a01_0000 | UInt32($0)) }
+        let ports: [(UInt16, IPProtocol)] = [(80, .tcp), (443, .tcp), (5432, .tcp), (53, .udp), (8080, .tcp)]
         services = (0..<2_000).map { index in
             let address = index % 5 == 4
-                ? IPAddr(52, UInt8(index % 200), UInt8(index / 256), UInt8(index % 256))
-                : IPAddr(10, 96, UInt8(index / 256), UInt8(index % 256))
+                ? IPAddress(ipv4: 52 << 24 | UInt32(index % 200) << 16 | UInt32(index))
+                : IPAddress(ipv4: 0x0a60_0000 | UInt32(index))
             let (port, proto) = ports[index % ports.count]
             return (address, port, proto)
         }
@@ -69,27 +70,32 @@ struct Workload {
         let lane = slot / podCount
         let service = services[(lane * 37 + pod * 13) % services.count]
         let key = FlowKey(
-            ifindex: UInt32(1_000 + pod), proto: service.proto, local: pods[pod],
-            localPort: UInt16(10_000 + lane * 500 + Int(generation % 500)),
+            ifindex: UInt32(1_000 + pod), proto: service.proto, pod: pods[pod],
+            podPort: UInt16(10_000 + lane * 500 + Int(generation % 500)),
             remote: service.address, remotePort: service.port)
         let timestampNs = baseNs + UInt64(index) * stepNs
-        let syn = FlowEvent.Counters(packets: 1, bytes: 60, tcpFlagsSeen: .syn)
-        let synAck = FlowEvent.Counters(packets: 1, bytes: 60, tcpFlagsSeen: [.syn, .ack])
+        let syn = FlowCounters(packets: 1, bytes: 60, tcpFlags: .syn)
+        let synAck = FlowCounters(packets: 1, bytes: 60, tcpFlags: [.syn, .ack])
+        func event(_ kind: FlowEventKind, _ direction: FlowDirection = .fromPod, fromPod: FlowCounters = syn,
+                   toPod: FlowCounters = synAck) -> Input {
+            .event(FlowEvent(kind: kind, timestamp: timestampNs, direction: direction, flow: FlowRecord(
+                key: key, firstSeen: timestampNs, lastSeen: timestampNs, podInitiated: true, fromPod: fromPod, toPod: toPod)))
+        }
         switch step {
         case 0:
-            return .event(FlowEvent(kind: .new, key: key, timestampNs: timestampNs, podToRemote: syn))
+            return event(.new, toPod: FlowCounters())
         case 1:
-            return .event(FlowEvent(
-                kind: .payload(.podToRemote), key: key, timestampNs: timestampNs, podToRemote: syn, remoteToPod: synAck,
-                payload: service.port == 443 ? tlsHello : request))
+            var request = syn
+            request.payload = service.port == 443 ? tlsHello : self.request
+            return event(.payload, fromPod: request)
         case 2:
-            return .event(FlowEvent(
-                kind: .payload(.remoteToPod), key: key, timestampNs: timestampNs, podToRemote: syn, remoteToPod: synAck,
-                payload: response))
+            var answer = synAck
+            answer.payload = response
+            return event(.payload, .toPod, toPod: answer)
         case 6:
-            return .event(FlowEvent(kind: .end(reason: .fin), key: key, timestampNs: timestampNs, podToRemote: syn, remoteToPod: synAck))
+            return event(.end(.fin))
         default:
-            return .sample(FlowSample(key: key, timestampNs: timestampNs, bytesPodToRemote: (step - 2) * 20_000 + UInt64(pod)))
+            return .sample(FlowSample(key: key, timestampNs: timestampNs, bytesFromPod: (step - 2) * 20_000 + UInt64(pod)))
         }
     }
 }
@@ -102,8 +108,8 @@ var checksum: UInt64 = 0
 var start = monotonicNs()
 for index in 0..<eventCount {
     switch workload.input(index) {
-    case .event(let event): checksum &+= event.timestampNs
-    case .sample(let sample): checksum &+= sample.bytesPodToRemote
+    case .event(let event): checksum &+= event.timestamp
+    case .sample(let sample): checksum &+= sample.bytesFromPod
     }
 }
 let generateNs = monotonicNs() - start

@@ -228,7 +228,7 @@ public final class Agent: Sendable {
         }
     }
 
-    private func log(_ event: PodwallCore.FlowEvent) {
+    private func log(_ event: FlowEvent) {
         let key = event.flow.key
         logger.info("flow \(event.kind)", metadata: [
             "proto": "\(key.proto)", "pod": "\(FlowFormatter.endpoint(key.pod, key.podPort, key.proto))",

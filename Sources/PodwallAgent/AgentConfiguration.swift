@@ -22,7 +22,7 @@ public struct AgentConfiguration: Sendable {
     /// (kubepods under the cgroup v2 mount), "" disables the hooks.
     public var cgroupPath: String? = nil
     /// Destinations never blocked (cluster DNS, API server, node addresses).
-    public var allow: [PodwallCore.IPPrefix] = []
+    public var allow: [IPPrefix] = []
     /// Feeds loaded at start and reloaded when their files change.
     public var feeds: [FeedSource] = []
     public var feedPolicy = FeedPolicy()

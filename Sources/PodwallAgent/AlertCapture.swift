@@ -20,10 +20,10 @@ enum AlertCapture {
     static func request(for alert: Alert, interface: String?, settings: AlertCaptureSettings) -> CaptureRequest {
         let filter: CaptureFilter
         if alert.kind != .portScan, let flow = alert.flows.first {
-            filter = CaptureFilter(flow: PodwallCore.FlowKey(flow), interfaceName: interface)
+            filter = CaptureFilter(flow: flow, interfaceName: interface)
         } else {
             filter = CaptureFilter(ifindex: alert.source.ifindex, interfaceName: interface,
-                                   pod: IPPrefix(host: IPAddress(alert.source.address)))
+                                   pod: IPPrefix(host: alert.source.address))
         }
         return CaptureRequest(id: alert.id, alertID: alert.id, filter: filter, snaplen: settings.snaplen,
                               maxPackets: settings.maxPackets, durationSeconds: settings.durationSeconds)
@@ -32,7 +32,7 @@ enum AlertCapture {
     static func triggeringPacket(for alert: Alert) -> PreludePacket? {
         guard case .protocolMismatch(let evidence) = alert.evidence, let flow = alert.flows.first,
               let payload = bytes(hex: evidence.hexPreview), !payload.isEmpty else { return nil }
-        let frame = PacketBuilder(flow: PodwallCore.FlowKey(flow), fromPod: evidence.direction == .podToRemote, payload: payload).build()
+        let frame = PacketBuilder(flow: flow, fromPod: evidence.direction == .fromPod, payload: payload).build()
         return PreludePacket(data: frame, unixNanoseconds: Int64(alert.timeNs))
     }
 

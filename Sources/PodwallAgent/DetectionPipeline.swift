@@ -138,7 +138,7 @@ final class DetectionPipeline: @unchecked Sendable {
             guard let entry = try? datapath.quarantine.entry(ifindex) else { return false }
             return entry.expiresNs.map { MonotonicClock.now() < $0 } ?? true
         case .block(let remote, _):
-            return (try? datapath.blocklist.match(IPAddress(remote))) != nil
+            return (try? datapath.blocklist.match(remote)) != nil
         case .none, .capture:
             return true
         }
@@ -153,7 +153,7 @@ final class DetectionPipeline: @unchecked Sendable {
                 return true
             case .block(let remote, let ttl):
                 let expires = MonotonicClock.now() + UInt64(ttl) * 1_000_000_000
-                try datapath.blocklist.addDynamic(PodwallCore.IPPrefix(host: IPAddress(remote)), expiresNs: expires)
+                try datapath.blocklist.addDynamic(IPPrefix(host: remote), expiresNs: expires)
             case .quarantine(_, let ifindex, let ttl):
                 try datapath.quarantine.quarantine(ifindex, since: MonotonicClock.now(), for: UInt64(ttl) * 1_000_000_000)
             case .capture:
@@ -209,9 +209,9 @@ enum DetectionInput {
     /// `location`: for a cgroup hook's refusal, where its process sits; the
     /// kernel's record has no pod interface or address to key the pod by.
     static func dropEvent(_ drop: DropRecord, locatedAt location: ProcessLocator.Location? = nil) -> DropEvent {
-        var key = PodwallDetection.FlowKey(drop.key)
+        var key = drop.key
         if let ifindex = location?.ifindex { key.ifindex = ifindex }
-        if let address = location?.address { key.local = IPAddr(address) }
+        if let address = location?.address { key.pod = address }
         return DropEvent(
             key: key, timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,

@@ -1,24 +1,5 @@
-/// A flow as the kernel tracks it: seen from the pod, with the pod side and
-/// the remote side, on one interface.
-public struct FlowKey: Hashable, Sendable {
-    public var ifindex: UInt32
-    public var proto: IPProtocol
-    public var pod: IPAddress
-    public var podPort: UInt16
-    public var remote: IPAddress
-    public var remotePort: UInt16
-
-    public init(ifindex: UInt32, proto: IPProtocol, pod: IPAddress, podPort: UInt16, remote: IPAddress, remotePort: UInt16) {
-        self.ifindex = ifindex
-        self.proto = proto
-        self.pod = pod
-        self.podPort = podPort
-        self.remote = remote
-        self.remotePort = remotePort
-    }
-}
-
-public struct IPProtocol: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+/// Encoded as its number, as alerts write it.
+public struct IPProtocol: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -46,6 +27,25 @@ public enum FlowDirection: Int, Sendable, CaseIterable {
     public var label: String { self == .fromPod ? "from_pod" : "to_pod" }
 }
 
+// Alerts (docs/api/openapi.yaml) name a direction by its two ends.
+extension FlowDirection: Codable {
+    private static let alertNames = ["pod_to_remote", "remote_to_pod"]
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let index = Self.alertNames.firstIndex(of: name) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a flow direction: \(name)")
+        }
+        self = Self(rawValue: index)!
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Self.alertNames[rawValue])
+    }
+}
+
 public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -69,9 +69,9 @@ public struct FlowCounters: Hashable, Sendable {
     public var bytes: UInt64
     public var tcpFlags: TCPFlags
     /// The first payload bytes of this direction (up to 32).
-    public var payload: [UInt8]
+    public var payload: PayloadPrefix
 
-    public init(packets: UInt64 = 0, bytes: UInt64 = 0, tcpFlags: TCPFlags = [], payload: [UInt8] = []) {
+    public init(packets: UInt64 = 0, bytes: UInt64 = 0, tcpFlags: TCPFlags = [], payload: PayloadPrefix = PayloadPrefix()) {
         self.packets = packets
         self.bytes = bytes
         self.tcpFlags = tcpFlags
@@ -140,5 +140,13 @@ public struct FlowEvent: Sendable {
         self.timestamp = timestamp
         self.direction = direction
         self.flow = flow
+    }
+
+    @inlinable public var key: FlowKey { flow.key }
+
+    /// For `.payload` events, the first bytes of `direction`; empty for the others
+    /// (a `.reply` is a sign of life, not a payload, whatever the counters hold).
+    public var payload: PayloadPrefix {
+        kind == .payload ? flow.counters(direction).payload : PayloadPrefix()
     }
 }

@@ -49,7 +49,7 @@ public struct OfflineFlowTracker: Sendable {
         let snapshot = !packet.payload.isEmpty && !tracked.payloadSeen[direction.rawValue]
             && (packet.proto != .tcp || startsTheStream(packet, tracked.payloadSequence[direction.rawValue]))
         if snapshot {
-            counters.payload = packet.payload
+            counters.payload = PayloadPrefix(packet.payload)
             tracked.payloadSeen[direction.rawValue] = true
         }
         if direction == .fromPod { tracked.record.fromPod = counters } else { tracked.record.toPod = counters }

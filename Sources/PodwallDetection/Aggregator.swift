@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// Settings for the whole detection pipeline.
 public struct AggregatorConfig: Sendable, Equatable {
     public var scan = ScanConfig()
@@ -21,17 +23,6 @@ public struct AggregatorStats: Sendable, Equatable {
     public var updates = 0
 }
 
-/// What the pod is, for enriching alerts (set by the caller from the Kubernetes API).
-public struct PodIdentity: Sendable, Equatable {
-    public var name: String?
-    public var cgroupId: UInt64?
-
-    public init(name: String? = nil, cgroupId: UInt64? = nil) {
-        self.name = name
-        self.cgroupId = cgroupId
-    }
-}
-
 /// Wires the detectors together: every input goes to the detectors that want it, raised
 /// alerts are enriched, deduplicated and given their response actions. Single-threaded and
 /// deterministic: the same inputs and `now`s give the same alerts.
@@ -43,7 +34,6 @@ public struct Aggregator: Sendable {
     public private(set) var blocklist = BlocklistDetector()
     public private(set) var deduplicator: AlertDeduplicator
     public private(set) var stats = AggregatorStats()
-    private var identities: [SourceKey: PodIdentity] = [:]
     /// Whether a response taken earlier is still in force (the caller asks the kernel); one that
     /// was released by hand is taken again when its alert's behaviour goes on. nil: always.
     public var responseInForce: (@Sendable (ResponseAction) -> Bool)?
@@ -56,6 +46,7 @@ public struct Aggregator: Sendable {
         deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs, updateIntervalNs: config.updateIntervalNs)
     }
 
+    /// The event alone; see `observe(_:now:observedSince:)` for flows that are also sampled.
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
         stats.flowEvents &+= 1
         var raised = scan.observe(event, now: now)
@@ -63,6 +54,25 @@ public struct Aggregator: Sendable {
         if !mismatches.isEmpty { raised += mismatches }
         _ = exfiltration.observe(event, now: now)
         return raised.isEmpty ? raised : report(raised)
+    }
+
+    /// A flow event from the kernel or a replay, whose flows are sampled (`sample`): an end
+    /// comes after a last volume sample of the flow, so that no byte is lost and the detector
+    /// may forget the flow; closed flows are then no longer sampled. Flows first seen (kernel
+    /// clock) before `observedSince` predate observation.
+    public mutating func observe(_ event: FlowEvent, now: UInt64, observedSince: UInt64) -> [Alert] {
+        var alerts: [Alert] = []
+        if case .end = event.kind, event.flow.podInitiated {
+            alerts += observe(FlowSample(event.flow, at: event.timestamp, observedSince: observedSince), now: now)
+        }
+        return alerts + observe(event, now: now)
+    }
+
+    /// Volume samples of the flows still open that the pod opened.
+    public mutating func sample(_ flows: [FlowRecord], at time: UInt64, now: UInt64, observedSince: UInt64 = 0) -> [Alert] {
+        flows.filter { $0.podInitiated && !$0.closed }.flatMap {
+            observe(FlowSample($0, at: time, observedSince: observedSince), now: now)
+        }
     }
 
     public mutating func observe(_ sample: FlowSample, now: UInt64) -> [Alert] {
@@ -88,19 +98,10 @@ public struct Aggregator: Sendable {
         return reports + updates
     }
 
-    /// Names a pod in future alerts; nil forgets it.
-    public mutating func setIdentity(_ identity: PodIdentity?, for source: SourceKey) {
-        identities[source] = identity
-    }
-
     private mutating func report(_ raised: [Alert]) -> [Alert] {
         var reports: [Alert] = []
         reports.reserveCapacity(raised.count)
         for var occurrence in raised {
-            if let identity = identities[occurrence.source.key] {
-                occurrence.source.podName = identity.name
-                occurrence.source.cgroupId = occurrence.source.cgroupId ?? identity.cgroupId
-            }
             var report = deduplicator.submit(occurrence)
             // Actions are derived from this occurrence (its destination may be new) under the
             // window's id, and only what was not yet requested in the window is passed on.
@@ -128,6 +129,6 @@ public struct Aggregator: Sendable {
 
     public var memory: MemoryEstimate {
         scan.memory + exfiltration.memory + protocolMismatch.memory
-            + MemoryEstimate(sourceBytes: tableBytes(identities) + deduplicator.approximateBytes)
+            + MemoryEstimate(sourceBytes: deduplicator.approximateBytes)
     }
 }

@@ -29,7 +29,7 @@ public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
 
 /// Who the alert is about: a pod, and when known its name, cgroup and process.
 public struct AlertSource: Sendable, Equatable, Codable {
-    public var address: IPAddr
+    public var address: IPAddress
     public var ifindex: UInt32
     /// The pod's host-side interface, filled by the agent.
     public var interface: String?
@@ -37,7 +37,7 @@ public struct AlertSource: Sendable, Equatable, Codable {
     public var cgroupId: UInt64?
     public var process: ProcessIdentity?
 
-    public init(address: IPAddr, ifindex: UInt32, podName: String? = nil, cgroupId: UInt64? = nil, process: ProcessIdentity? = nil) {
+    public init(address: IPAddress, ifindex: UInt32, podName: String? = nil, cgroupId: UInt64? = nil, process: ProcessIdentity? = nil) {
         self.address = address
         self.ifindex = ifindex
         self.podName = podName

@@ -4,8 +4,8 @@ enum AlertID {
     static func make(kind: AlertKind, source: SourceKey, windowStartNs: UInt64) -> String {
         var hash = FNV1a()
         for byte in kind.rawValue.utf8 { hash.add(byte) }
-        hash.add(source.address.hi)
-        hash.add(source.address.lo)
+        hash.add(source.address.high)
+        hash.add(source.address.low)
         hash.add(UInt64(source.ifindex))
         hash.add(windowStartNs)
         return kind.idPrefix + "-" + hex16(hash.value)

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// A connection the kernel refused: a blocklisted destination or a quarantined pod.
 /// Cgroup connect/sendmsg hooks also know which process asked.
 public struct DropEvent: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// Why an alert fired: one typed payload per alert kind, encoded as a flat JSON object
 /// with a "type" member naming the kind.
 public enum Evidence: Sendable, Equatable {
@@ -106,7 +108,7 @@ public struct ExfiltrationEvidence: Sendable, Equatable, Codable {
     /// max(mean + k * max(sigma, minRelativeSigma * mean), floor): what was crossed.
     public var thresholdBytes: Double
     /// The destination (for the pod scope: the biggest destination of the interval).
-    public var destination: IPAddr?
+    public var destination: IPAddress?
     /// Where that window starts.
     public var intervalStartNs: UInt64
     public var intervalSeconds: Double
@@ -129,7 +131,7 @@ public struct ProtocolMismatchEvidence: Sendable, Equatable, Codable {
     public var protocolName: String
     /// For "non_http_response": what the bytes look like ("ssh", "binary", ...).
     public var looksLike: String?
-    public var direction: FlowEvent.Direction
+    public var direction: FlowDirection
     public var remotePort: UInt16
     public var byteCount: Int
     public var hexPreview: String
@@ -150,9 +152,9 @@ public struct ProtocolMismatchEvidence: Sendable, Equatable, Codable {
 public struct BlocklistEvidence: Sendable, Equatable, Codable {
     public var matchedPrefix: String
     public var reason: DropEvent.Reason
-    public var remote: IPAddr
+    public var remote: IPAddress
     public var remotePort: UInt16
-    public var proto: UInt8
+    public var proto: IPProtocol
 
     enum CodingKeys: String, CodingKey {
         case reason, remote, proto

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// Settings for `ExfiltrationDetector`.
 public struct ExfiltrationConfig: Sendable, Equatable {
     /// Egress is summed per interval aligned to multiples of this (kernel clock).

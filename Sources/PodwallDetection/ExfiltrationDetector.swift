@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// Counters an `ExfiltrationDetector` keeps about itself.
 public struct ExfiltrationStats: Sendable, Equatable {
     public var samples = 0
@@ -30,7 +32,7 @@ public struct ExfiltrationDetector: Sendable {
 
     private struct PairKey: Hashable, Sendable {
         var source: SourceKey
-        var remote: IPAddr
+        var remote: IPAddress
     }
 
     private var flows: [FlowKey: FlowCounter] = [:]
@@ -114,13 +116,13 @@ public struct ExfiltrationDetector: Sendable {
 
     /// Bytes sent since the flow's previous sample; a counter that went backwards restarted.
     private mutating func egressDelta(_ sample: FlowSample) -> UInt64 {
-        let counter = FlowCounter(lastBytes: sample.bytesPodToRemote, lastSeenNs: sample.timestampNs)
+        let counter = FlowCounter(lastBytes: sample.bytesFromPod, lastSeenNs: sample.timestampNs)
         if let index = flows.index(forKey: sample.key) {
             let last = flows.values[index].lastBytes
             flows.values[index] = counter
-            if sample.bytesPodToRemote >= last { return sample.bytesPodToRemote - last }
+            if sample.bytesFromPod >= last { return sample.bytesFromPod - last }
             stats.counterRestarts += 1
-            return sample.bytesPodToRemote
+            return sample.bytesFromPod
         }
         guard flows.count < config.maxFlows else {
             stats.untrackedFlows += 1
@@ -129,14 +131,14 @@ public struct ExfiltrationDetector: Sendable {
         // A flow's first sample counts whole (the kernel counts from the
         // flow's start), unless the flow began before the detector looked.
         flows[sample.key] = counter
-        return sample.predatesObservation ? 0 : sample.bytesPodToRemote
+        return sample.predatesObservation ? 0 : sample.bytesFromPod
     }
 
     /// Adds `delta` to the series at `key` (created if there is room); the series afterwards
     /// and whether it just crossed its threshold, or nil when the table is full.
     private static func add<Key: Hashable>(
         _ delta: UInt64, at time: UInt64, key: Key, in table: inout [Key: VolumeSeries], limit: Int,
-        config: ExfiltrationConfig, remote: IPAddr? = nil, remoteBytes: UInt64 = 0
+        config: ExfiltrationConfig, remote: IPAddress? = nil, remoteBytes: UInt64 = 0
     ) -> (series: VolumeSeries, crossed: Bool)? {
         var slot = table.index(forKey: key)
         if slot == nil {
@@ -152,7 +154,7 @@ public struct ExfiltrationDetector: Sendable {
         return (table.values[slot], crossed)
     }
 
-    private func makeAlert(_ series: VolumeSeries, scope: ExfiltrationEvidence.Scope, destination: IPAddr?,
+    private func makeAlert(_ series: VolumeSeries, scope: ExfiltrationEvidence.Scope, destination: IPAddress?,
                            sample: FlowSample, now: UInt64) -> Alert {
         let threshold = series.threshold(config)
         let evidence = ExfiltrationEvidence(

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// What the first bytes of one flow direction look like.
 public enum PayloadProtocol: String, Sendable, Codable {
     case http1

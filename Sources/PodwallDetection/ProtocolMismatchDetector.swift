@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// Settings for `ProtocolMismatchDetector`.
 public struct ProtocolMismatchConfig: Sendable, Equatable {
     /// Remote TCP ports where only HTTP is expected.
@@ -42,27 +44,28 @@ public struct ProtocolMismatchDetector: Sendable {
     public var trackedFlows: Int { judged.count + waitingResponses.count }
 
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
-        guard event.key.proto == IPProto.tcp, ports.contains(event.key.remotePort) else { return [] }
+        guard event.key.proto == .tcp, ports.contains(event.key.remotePort) else { return [] }
         switch event.kind {
         case .end:
             // The request will not come now: judge a waiting answer alone.
             var raised: [Alert] = []
             if let waiting = waitingResponses.removeValue(forKey: event.key) {
-                raised = judgePayload(waiting, direction: .remoteToPod, now: now)
+                raised = judgePayload(waiting, now: now)
             }
             if !judged.isEmpty { judged.removeValue(forKey: event.key) }
             return raised
-        case .payload(let direction):
-            if direction == .remoteToPod, shouldWait(event) {
+        case .payload:
+            if event.direction == .toPod, shouldWait(event) {
                 waitingResponses[event.key] = event
                 return []
             }
-            var raised = judgePayload(event, direction: direction, now: now)
-            if direction == .podToRemote, let waiting = waitingResponses.removeValue(forKey: event.key) {
-                raised += judgePayload(waiting, direction: .remoteToPod, now: now)
+            var raised = judgePayload(event, now: now)
+            if event.direction == .fromPod, let waiting = waitingResponses.removeValue(forKey: event.key) {
+                raised += judgePayload(waiting, now: now)
             }
             return raised
-        case .new, .icmpError:
+        case .new, .reply:
+            // A reply carries no payload to judge.
             return []
         }
     }
@@ -71,9 +74,9 @@ public struct ProtocolMismatchDetector: Sendable {
     public mutating func tick(now: UInt64) -> [Alert] {
         guard !waitingResponses.isEmpty else { return [] }
         var raised: [Alert] = []
-        for (key, waiting) in waitingResponses where now &- waiting.timestampNs >= config.responseWaitNs {
+        for (key, waiting) in waitingResponses where now &- waiting.timestamp >= config.responseWaitNs {
             waitingResponses.removeValue(forKey: key)
-            raised += judgePayload(waiting, direction: .remoteToPod, now: now)
+            raised += judgePayload(waiting, now: now)
         }
         return raised
     }
@@ -86,14 +89,16 @@ public struct ProtocolMismatchDetector: Sendable {
         return judged.count + waitingResponses.count < config.maxTrackedFlows
     }
 
-    private mutating func judgePayload(_ event: FlowEvent, direction: FlowEvent.Direction, now: UInt64) -> [Alert] {
+    /// A `.payload` event: a request from the pod or a response to it.
+    private mutating func judgePayload(_ event: FlowEvent, now: UInt64) -> [Alert] {
         let payload = event.payload
+        let direction = event.direction
         guard !payload.isEmpty else { return [] }
-        let bit = direction == .podToRemote ? Self.requestJudged : Self.responseJudged
+        let bit = direction == .fromPod ? Self.requestJudged : Self.responseJudged
         let state = judged[event.key] ?? 0
         guard state & bit == 0 else { return [] }
 
-        let verdict = direction == .podToRemote
+        let verdict = direction == .fromPod
             ? PayloadClassifier.classifyRequest(payload)
             : PayloadClassifier.classifyResponse(payload, afterHTTP2Preface: state & Self.spokeHTTP2 != 0)
         stats.judged += 1
@@ -108,7 +113,7 @@ public struct ProtocolMismatchDetector: Sendable {
         return [makeAlert(event, direction: direction, verdict: verdict, now: now)]
     }
 
-    private func makeAlert(_ event: FlowEvent, direction: FlowEvent.Direction, verdict: PayloadProtocol, now: UInt64) -> Alert {
+    private func makeAlert(_ event: FlowEvent, direction: FlowDirection, verdict: PayloadProtocol, now: UInt64) -> Alert {
         let looksLike = verdict == .nonHTTPResponse ? PayloadClassifier.identify(event.payload) : verdict
         let evidence = ProtocolMismatchEvidence(
             protocolName: verdict.rawValue,
@@ -125,7 +130,7 @@ public struct ProtocolMismatchDetector: Sendable {
             source: AlertSource(event.key.source),
             flows: [event.key],
             evidence: .protocolMismatch(evidence),
-            decidingNs: event.timestampNs,
+            decidingNs: event.timestamp,
             now: now)
     }
 

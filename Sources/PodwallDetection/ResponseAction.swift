@@ -1,10 +1,12 @@
+import PodwallCore
+
 /// Something the caller should do about an alert. The core only decides; it never acts.
 public enum ResponseAction: Sendable, Hashable {
     case none
     /// Drop traffic to/from `remote` for `ttlSeconds`.
-    case block(remote: IPAddr, ttlSeconds: UInt32)
+    case block(remote: IPAddress, ttlSeconds: UInt32)
     /// Cut the pod off the network for `ttlSeconds`.
-    case quarantine(pod: IPAddr, ifindex: UInt32, ttlSeconds: UInt32)
+    case quarantine(pod: IPAddress, ifindex: UInt32, ttlSeconds: UInt32)
     /// Start a packet capture tagged `id` (the alert id).
     case capture(id: String)
 
@@ -35,11 +37,11 @@ extension ResponseAction: Codable {
             self = .none
         case .block:
             self = .block(
-                remote: try container.decode(IPAddr.self, forKey: .remote),
+                remote: try container.decode(IPAddress.self, forKey: .remote),
                 ttlSeconds: try container.decode(UInt32.self, forKey: .ttlSeconds))
         case .quarantine:
             self = .quarantine(
-                pod: try container.decode(IPAddr.self, forKey: .pod),
+                pod: try container.decode(IPAddress.self, forKey: .pod),
                 ifindex: try container.decode(UInt32.self, forKey: .ifindex),
                 ttlSeconds: try container.decode(UInt32.self, forKey: .ttlSeconds))
         case .capture:

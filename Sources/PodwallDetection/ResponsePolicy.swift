@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// What to do for one alert kind. Parts combine, e.g. block the destination and capture.
 public struct ResponseRule: Sendable, Equatable {
     /// Block the alert's remote side for this long.
@@ -79,7 +81,7 @@ public struct ResponsePolicy: Sendable, Equatable {
     }
 
     /// The one remote an alert points at, if any.
-    static func remote(of alert: Alert) -> IPAddr? {
+    static func remote(of alert: Alert) -> IPAddress? {
         switch alert.evidence {
         case .portScan: nil
         case .exfiltration(let evidence): evidence.destination

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// Settings for `ScanDetector`.
 ///
 /// TRW parameters are the published ones (Jung, Paxson, Berger, Balakrishnan 2004):

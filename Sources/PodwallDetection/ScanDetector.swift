@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// Counters a `ScanDetector` keeps about itself.
 public struct ScanStats: Sendable, Equatable {
     public var firstContacts = 0
@@ -65,8 +67,8 @@ public struct ScanDetector: Sendable {
 
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
         let proto = event.key.proto
-        guard proto == IPProto.tcp || proto == IPProto.udp else { return [] }
-        if case .new = event.kind, event.initiator == .pod {
+        guard proto == .tcp || proto == .udp else { return [] }
+        if case .new = event.kind, event.flow.podInitiated {
             return firstPacket(event, now: now)
         }
         // Hot path: most events belong to flows whose probe was decided long ago.
@@ -74,7 +76,7 @@ public struct ScanDetector: Sendable {
               let outcome = ProbeOutcome(event) else { return [] }
         let probe = pending.values[index]
         pending.remove(at: index)
-        return resolve(probe, outcome: outcome, decidingNs: event.timestampNs, now: now)
+        return resolve(probe, outcome: outcome, decidingNs: event.timestamp, now: now)
     }
 
     /// Fails first contacts that got no reply within `replyTimeoutNs`.
@@ -119,8 +121,8 @@ public struct ScanDetector: Sendable {
         }
         let slot = slotFor(source)
         let contact = ScanContact(
-            host: event.key.remote, firstSeenNs: event.timestampNs, port: event.key.remotePort,
-            localPort: event.key.localPort, proto: event.key.proto, style: style)
+            host: event.key.remote, firstSeenNs: event.timestamp, port: event.key.remotePort,
+            podPort: event.key.podPort, proto: event.key.proto, style: style)
         guard let recorded = sources[slot].record(
             contact, windowNs: config.fanoutWindowNs, memoryNs: config.contactMemoryNs, maxContacts: config.maxContactsPerSource)
         else {
@@ -133,15 +135,15 @@ public struct ScanDetector: Sendable {
         var alerts: [Alert] = []
         if let trigger = fanoutTrigger(recorded) {
             alerts.append(makeAlert(
-                slot: slot, trigger: trigger, decidingNs: event.timestampNs, now: now,
-                sinceNs: event.timestampNs >= config.fanoutWindowNs ? event.timestampNs - config.fanoutWindowNs : 0))
+                slot: slot, trigger: trigger, decidingNs: event.timestamp, now: now,
+                sinceNs: event.timestamp >= config.fanoutWindowNs ? event.timestamp - config.fanoutWindowNs : 0))
             sources[slot].resetWindow()
         }
         let probe = PendingProbe(
             slot: Int32(slot), generation: sources[slot].generation, sequence: recorded.sequence,
-            startedNs: event.timestampNs)
+            startedNs: event.timestamp)
         if let outcome = ProbeOutcome(event) {
-            alerts += resolve(probe, outcome: outcome, decidingNs: event.timestampNs, now: now)
+            alerts += resolve(probe, outcome: outcome, decidingNs: event.timestamp, now: now)
         } else {
             addPending(probe, key: event.key)
         }

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// How a probe's first pod packet looked.
 enum ProbeStyle: UInt8, Sendable {
     case udp, syn, fin, null, xmas, ack, other
@@ -6,8 +8,8 @@ enum ProbeStyle: UInt8, Sendable {
     /// a reset without SYN). A bare ACK is one (nmap -sA): a connection the flow table forgot
     /// gets an answer (a success), a scan's target resets it (a failure).
     init?(firstPacketOf event: FlowEvent) {
-        if event.key.proto == IPProto.udp { self = .udp; return }
-        let flags = event.podToRemote.tcpFlagsSeen
+        if event.key.proto == .udp { self = .udp; return }
+        let flags = event.flow.fromPod.tcpFlags
         if flags.contains(.syn) {
             self = .syn
         } else if flags == .ack {
@@ -39,17 +41,18 @@ enum ProbeStyle: UInt8, Sendable {
 enum ProbeOutcome: UInt8, Sendable {
     case pending, success, failure
 
-    /// What `event` says about its flow's probe: success on any real reply, failure on an
-    /// ICMP error, a bare RST or an end without reply; nil while still undecided.
+    /// What `event` says about its flow's probe: success on any real reply, failure on a
+    /// bare RST or an end without reply; nil while still undecided.
     init?(_ event: FlowEvent) {
         switch event.kind {
-        case .icmpError: self = .failure; return
-        case .payload(.remoteToPod): self = .success; return
+        // The first answer is a sign of life from the other side, payload or not.
+        case .reply: self = .success; return
+        case .payload where event.direction == .toPod: self = .success; return
         default: break
         }
-        let reply = event.remoteToPod
+        let reply = event.flow.toPod
         if reply.packets > 0
-            && (event.key.proto == IPProto.udp || reply.tcpFlagsSeen.contains(.syn) || !reply.tcpFlagsSeen.contains(.rst)) {
+            && (event.key.proto == .udp || reply.tcpFlags.contains(.syn) || !reply.tcpFlags.contains(.rst)) {
             self = .success
         } else if case .end = event.kind {
             self = .failure
@@ -61,11 +64,11 @@ enum ProbeOutcome: UInt8, Sendable {
 
 /// A first contact: (host, port, proto) plus what the summary needs to rebuild its flow key.
 struct ScanContact: Sendable {
-    var host: IPAddr
+    var host: IPAddress
     var firstSeenNs: UInt64
     var port: UInt16
-    var localPort: UInt16
-    var proto: UInt8
+    var podPort: UInt16
+    var proto: IPProtocol
     var style: ProbeStyle
     var outcome: ProbeOutcome = .pending
 
@@ -73,13 +76,13 @@ struct ScanContact: Sendable {
 }
 
 struct ScanTarget: Hashable, Sendable {
-    var host: IPAddr
+    var host: IPAddress
     var port: UInt16
-    var proto: UInt8
+    var proto: IPProtocol
 
     func hash(into hasher: inout Hasher) {
-        hasher.combine(host.hi ^ UInt64(port) << 8 ^ UInt64(proto))
-        hasher.combine(host.lo)
+        hasher.combine(host.high ^ UInt64(port) << 8 ^ UInt64(proto.rawValue))
+        hasher.combine(host.low)
     }
 }
 
@@ -125,7 +128,7 @@ struct ScanSourceState: Sendable {
     /// The newest `inWindow` log entries are inside the fan-out window.
     private var inWindow = 0
     private var hostsPerPort: [UInt32: Int32] = [:]
-    private var portsPerHost: [IPAddr: Int32] = [:]
+    private var portsPerHost: [IPAddress: Int32] = [:]
 
     /// TRW log-likelihood ratio.
     var score = 0.0
@@ -192,7 +195,7 @@ struct ScanSourceState: Sendable {
     /// Summarises the first contacts made at or after `sinceNs`, newest first.
     func summarize(sinceNs: UInt64) -> ScanSummary {
         var summary = ScanSummary()
-        var hosts = Set<IPAddr>(), ports = Set<UInt32>(), styles = Set<UInt8>()
+        var hosts = Set<IPAddress>(), ports = Set<UInt32>(), styles = Set<UInt8>()
         var index = log.count - 1
         while index >= 0, log[index].firstSeenNs >= sinceNs {
             let contact = log[index]
@@ -203,11 +206,11 @@ struct ScanSourceState: Sendable {
             case .success: summary.successes += 1
             case .failure: summary.failures += 1
             }
-            if contact.proto == IPProto.udp { summary.sawUDP = true } else { summary.sawTCP = true }
+            if contact.proto == .udp { summary.sawUDP = true } else { summary.sawTCP = true }
             if contact.style != .udp { styles.insert(contact.style.rawValue) }
             if summary.flows.count < Alert.maxFlows {
                 summary.flows.append(FlowKey(
-                    ifindex: key.ifindex, proto: contact.proto, local: key.address, localPort: contact.localPort,
+                    ifindex: key.ifindex, proto: contact.proto, pod: key.address, podPort: contact.podPort,
                     remote: contact.host, remotePort: contact.port))
             }
             summary.lastNs = max(summary.lastNs, contact.firstSeenNs)
@@ -227,7 +230,7 @@ struct ScanSourceState: Sendable {
     }
 
     private static func portKey(_ contact: ScanContact) -> UInt32 {
-        UInt32(contact.proto) << 16 | UInt32(contact.port)
+        UInt32(contact.proto.rawValue) << 16 | UInt32(contact.port)
     }
 
     private mutating func evictOldest() {

@@ -1,3 +1,5 @@
+import PodwallCore
+
 /// One egress series (a pod, or a pod towards one remote) cut into fixed intervals,
 /// with an EWMA baseline of past intervals.
 struct VolumeSeries: Sendable {
@@ -17,7 +19,7 @@ struct VolumeSeries: Sendable {
     /// The window that last crossed the threshold (an alert's evidence).
     private(set) var crossing = (startNs: UInt64(0), bytes: UInt64(0))
     /// The remote that received the most bytes in the open interval (pod series only).
-    private(set) var topRemote: IPAddr?
+    private(set) var topRemote: IPAddress?
     private var topRemoteBytes: UInt64 = 0
 
     init(intervalIndex: UInt64) {
@@ -45,7 +47,7 @@ struct VolumeSeries: Sendable {
         topRemoteBytes = 0
     }
 
-    mutating func noteRemote(_ remote: IPAddr, bytes remoteBytes: UInt64) {
+    mutating func noteRemote(_ remote: IPAddress, bytes remoteBytes: UInt64) {
         if remoteBytes > topRemoteBytes {
             topRemote = remote
             topRemoteBytes = remoteBytes

@@ -34,7 +34,7 @@ extension FlowCounters {
             packets: direction.packets,
             bytes: direction.bytes,
             tcpFlags: TCPFlags(rawValue: direction.tcp_flags),
-            payload: withUnsafeBytes(of: direction.payload) { Array($0.prefix(length)) })
+            payload: withUnsafeBytes(of: direction.payload) { PayloadPrefix(UnsafeRawBufferPointer(rebasing: $0.prefix(length))) })
     }
 }
 

@@ -39,7 +39,7 @@ public enum Replay {
             guard let decoded = PacketDecoder.decode(packet.bytes, linkType: linkType, wireLength: packet.wireLength) else { return }
             result.decoded += 1
             for event in tracker.observe(decoded, timestamp: now) {
-                result.alerts += aggregator.observe(event, now: now)
+                result.alerts += aggregator.observe(event, now: now, observedSince: 0)
             }
         }
         var time = nextTick

@@ -48,17 +48,17 @@ struct APIFuzzTests {
 
     struct Snapshot: Equatable {
         var blocks: [IPPrefix: Blocklist.Entry]
-        var quarantined: [UInt32: [UInt64]]
+        var quarantined: [UInt32: QuarantineTable.Entry]
     }
 
     func snapshot() -> Snapshot {
         Snapshot(blocks: state.datapath.blocklist.entries(),
-                 quarantined: Dictionary(uniqueKeysWithValues: state.datapath.quarantine.entries().map { ($0.key, [$0.value.since_ns, $0.value.expires_ns]) }))
+                 quarantined: state.datapath.quarantine.entries())
     }
 
     func clear() throws {
         for prefix in state.datapath.blocklist.entries().keys { _ = try state.datapath.blocklist.removeDynamic(prefix) }
-        for ifindex in state.datapath.quarantine.keys() { _ = try state.datapath.quarantine.delete(ifindex) }
+        for ifindex in state.datapath.quarantine.interfaces() { try state.datapath.quarantine.release(ifindex) }
     }
 
     // MARK: - The properties
@@ -142,7 +142,7 @@ struct APIFuzzTests {
                 case .quarantine(let ifindex, let ttl):
                     #expect(status == 201, context)
                     let entry = after.quarantined[ifindex]
-                    #expect(entry?[1] == ttl.map { (entry?[0] ?? 0) + $0 * 1_000_000_000 } ?? 0, context)
+                    #expect(entry != nil && entry?.expiresNs == ttl.map { (entry?.sinceNs ?? 0) + $0 * 1_000_000_000 }, context)
                     var expected = before.quarantined
                     expected[ifindex] = entry
                     #expect(after.quarantined == expected && after.blocks == before.blocks, context)

@@ -5,17 +5,17 @@ import PodwallCore
 import Testing
 
 @Suite struct AlertCaptureTests {
-    static let flow = PodwallDetection.FlowKey(
-        ifindex: 7, proto: IPProto.tcp, local: IPAddr(IPAddress("198.18.0.11")!), localPort: 40000,
-        remote: IPAddr(IPAddress("198.19.0.2")!), remotePort: 80)
+    static let flow = FlowKey(
+        ifindex: 7, proto: .tcp, pod: IPAddress("198.18.0.11")!, podPort: 40000,
+        remote: IPAddress("198.19.0.2")!, remotePort: 80)
 
     static func alert(_ kind: AlertKind, evidence: Evidence) -> Alert {
-        Alert(kind: kind, severity: .high, source: AlertSource(address: IPAddr(IPAddress("198.18.0.11")!), ifindex: 7),
+        Alert(kind: kind, severity: .high, source: AlertSource(address: IPAddress("198.18.0.11")!, ifindex: 7),
               flows: [flow], evidence: evidence, decidingNs: 1_800_000_000_000_000_000, now: 1_800_000_000_001_000_000)
     }
 
     static let mismatch = Evidence.protocolMismatch(ProtocolMismatchEvidence(
-        protocolName: "ssh", looksLike: nil, direction: .podToRemote, remotePort: 80, byteCount: 8,
+        protocolName: "ssh", looksLike: nil, direction: .fromPod, remotePort: 80, byteCount: 8,
         hexPreview: "5353482d322e302d", textPreview: "SSH-2.0-"))
 
     @Test func aFlowAlertCapturesItsFlowAndRebuildsTheTriggeringPacket() throws {

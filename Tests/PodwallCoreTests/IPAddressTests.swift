@@ -85,3 +85,28 @@ struct IPv6AddressTests {
         #expect(sorted.map(\.description) == ["10.0.0.1", "192.0.2.1", "::1", "2001:db8::1"])
     }
 }
+
+@Suite("Address text round trips")
+struct AddressRoundTripTests {
+    @Test(arguments: [
+        "10.0.0.1", "255.255.255.255", "0.0.0.0", "fd00::1", "2001:db8::", "::", "::1",
+        "2001:db8:0:1:1:1:1:1", "fe80::1:0:0:1", "2001:db8::ff00:42:8329",
+    ])
+    func roundTrip(_ text: String) {
+        #expect(IPAddress(text)?.description == text)
+    }
+
+    @Test func ipv4IsStoredIPv4Mapped() {
+        let address = IPAddress(ipv4: 0x0a01_0203)
+        #expect(address.family == .v4)
+        #expect(address.bytes == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3])
+        #expect(IPAddress("::ffff:10.1.2.3") == address)
+        #expect(IPAddress(bytes: address.bytes) == address)
+        #expect(IPAddress("2001:0DB8:0000:0000:0000:0000:0000:0001")?.description == "2001:db8::1")
+    }
+
+    @Test(arguments: ["", "1.2.3", "1.2.3.256", "1..2.3", "::1::", "1:2:3:4:5:6:7:8:9", "12345::", "g::", "1.2.3.4::"])
+    func rejects(_ text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+}

@@ -60,9 +60,16 @@ struct IPPrefixTests {
         #expect(error.reason(for: text) == reason)
     }
 
+    @Test func hostBitsAreRefusedNamingThePrefixMeant() {
+        #expect(IPPrefix.parse("10.1.2.3/16") == .failure(.hostBitsSet(masked: prefix("10.1.0.0/16"))))
+        #expect(IPParseError.hostBitsSet(masked: prefix("10.1.0.0/16")).explanation(for: "10.1.2.3/16")
+            == "'10.1.2.3/16' has host bits set; did you mean 10.1.0.0/16?")
+        #expect(IPParseError.invalidPrefixLength.explanation(for: "10.0.0.0/x") == "'10.0.0.0/x' has an invalid prefix length")
+    }
+
     @Test func checkedInitRefusesHostBitsAndRange() throws {
         let address = try #require(IPAddress("10.1.2.3"))
-        #expect(throws: IPParseError.hostBitsSet) { try IPPrefix(address: address, length: 8) }
+        #expect(throws: IPParseError.hostBitsSet(masked: prefix("10.0.0.0/8"))) { try IPPrefix(address: address, length: 8) }
         #expect(throws: IPParseError.prefixLengthOutOfRange(length: 33, family: .v4)) {
             try IPPrefix(address: address, length: 33)
         }
@@ -78,6 +85,18 @@ struct IPPrefixTests {
         // In the IPv4-mapped key space ::/0 covers IPv4 too (see FeedPolicy).
         #expect(prefix("::/0").contains(try #require(IPAddress("192.0.2.1"))))
         #expect(!prefix("2001:db8::/32").contains(try #require(IPAddress("192.0.2.1"))))
+    }
+
+    @Test func containmentAsTheDetectorsAskIt() throws {
+        let ten = prefix("10.0.0.0/8")
+        #expect(ten.contains(try #require(IPAddress("10.200.1.1"))))
+        #expect(!ten.contains(try #require(IPAddress("11.0.0.1"))))
+        #expect(!prefix("0.0.0.0/0").contains(try #require(IPAddress("fd00::1"))))
+        #expect(prefix("0.0.0.0/0").contains(try #require(IPAddress("8.8.8.8"))))
+        #expect(prefix("fd00::/8").contains(try #require(IPAddress("fdab::1"))))
+        #expect(prefix("10.1.2.3").length == 32)
+        #expect(IPPrefix("10.0.0.0/33") == nil)
+        #expect([prefix("192.168.0.0/16"), ten].anyContains(try #require(IPAddress("192.168.4.4"))))
     }
 
     @Test func sortsByFamilyAddressThenLength() {

@@ -1,3 +1,4 @@
+import PodwallCore
 import Testing
 @testable import PodwallDetection
 
@@ -8,7 +9,7 @@ struct AggregatorTests {
               decisionDelay: UInt64) -> [Alert] {
         var reports: [Alert] = []
         for port in ports {
-            let key = flow(pod: pod, localPort: 50_000 + port, to: "10.1.3.4", port: port)
+            let key = flow(pod: pod, podPort: 50_000 + port, to: "10.1.3.4", port: port)
             let t = start + UInt64(port) * Clock.ms
             reports += aggregator.observe(opened(key, at: t), now: t)
             reports += aggregator.observe(refused(key, at: t + 1), now: t + 1 + decisionDelay)
@@ -39,7 +40,7 @@ struct AggregatorTests {
         let first = scan(&aggregator, at: Clock.t0, decisionDelay: 0)
         var more: [Alert] = []
         for port in UInt16(5)...8 {
-            let key = flow(localPort: 50_000 + port, to: "10.1.3.4", port: port)
+            let key = flow(podPort: 50_000 + port, to: "10.1.3.4", port: port)
             more += aggregator.observe(opened(key, at: Clock.t0 + 5 * Clock.s), now: Clock.t0 + 5 * Clock.s)
             more += aggregator.observe(refused(key, at: Clock.t0 + 5 * Clock.s), now: Clock.t0 + 5 * Clock.s)
         }
@@ -81,12 +82,12 @@ struct AggregatorTests {
     func exfiltrationPolicy() {
         var aggregator = Aggregator()
         let first = flow(to: "203.0.113.9", port: 443)
-        let second = flow(localPort: 40_001, to: "198.51.100.3", port: 443)
+        let second = flow(podPort: 40_001, to: "198.51.100.3", port: 443)
         var cumulative: [FlowKey: UInt64] = [:]
         func send(_ bytes: UInt64, on key: FlowKey, interval: UInt64) -> [Alert] {
             cumulative[key, default: 0] += bytes
             let t = Clock.t0 + interval * 10 * Clock.s + 5 * Clock.s
-            return aggregator.observe(FlowSample(key: key, timestampNs: t, bytesPodToRemote: cumulative[key]!), now: t)
+            return aggregator.observe(FlowSample(key: key, timestampNs: t, bytesFromPod: cumulative[key]!), now: t)
         }
         for interval in UInt64(0)..<8 {
             #expect(send(1_000_000, on: first, interval: interval).isEmpty)
@@ -103,16 +104,13 @@ struct AggregatorTests {
         #expect(late.dropFirst().allSatisfy { $0.actions == [.none] })
     }
 
-    @Test("blocklist hits are reported without actions; pod identities enrich alerts")
-    func blocklistAndIdentity() {
+    @Test("blocklist hits are reported without actions")
+    func blocklistHits() {
         var aggregator = Aggregator()
         let key = flow(to: "203.0.113.66", port: 4444)
-        aggregator.setIdentity(PodIdentity(name: "shop/cart-7d9f", cgroupId: 55), for: key.source)
         let reports = aggregator.observe(
             DropEvent(key: key, timestampNs: Clock.t0, matchedPrefix: "203.0.113.0/24", reason: .blocklist), now: Clock.t0)
         #expect(reports.first?.actions == [.none])
-        #expect(reports.first?.source.podName == "shop/cart-7d9f")
-        #expect(reports.first?.source.cgroupId == 55)
     }
 
     @Test("timeouts surface through the aggregator's tick")
@@ -131,7 +129,7 @@ struct AggregatorTests {
     func mismatchPolicy() {
         var aggregator = Aggregator()
         let key = flow(to: "198.51.100.80", port: 80)
-        let reports = aggregator.observe(payload(key, .podToRemote, "/bin/sh -i\n", at: Clock.t0), now: Clock.t0)
+        let reports = aggregator.observe(payload(key, .fromPod, "/bin/sh -i\n", at: Clock.t0), now: Clock.t0)
         let alert = try! #require(reports.first)
         #expect(alert.actions == [.block(remote: ip("198.51.100.80"), ttlSeconds: 3600), .capture(id: alert.id)])
     }

@@ -8,7 +8,7 @@ struct AlertJSONTests {
         var aggregator = Aggregator()
         var reports: [Alert] = []
         for port in UInt16(1)...4 {
-            let key = flow(localPort: 50_000 + port, to: "10.1.3.4", port: port)
+            let key = flow(podPort: 50_000 + port, to: "10.1.3.4", port: port)
             reports += aggregator.observe(opened(key, at: Clock.t0), now: Clock.t0)
             reports += aggregator.observe(refused(key, at: Clock.t0), now: Clock.t0 + 3 * Clock.ms)
         }
@@ -52,12 +52,12 @@ struct AlertJSONTests {
                 scope: .pod, bytesInInterval: 1, baselineMean: 2, sigma: 3, k: 3, floorBytes: 4, thresholdBytes: 5,
                 destination: nil, intervalStartNs: 6, intervalSeconds: 10, intervalsObserved: 7)),
             .protocolMismatch(ProtocolMismatchEvidence(
-                protocolName: "non_http_response", looksLike: "ssh", direction: .remoteToPod, remotePort: 80,
+                protocolName: "non_http_response", looksLike: "ssh", direction: .toPod, remotePort: 80,
                 byteCount: 4, hexPreview: "5353482d", textPreview: "SSH-")),
             .blocklistHit(BlocklistEvidence(matchedPrefix: "203.0.113.0/24", reason: .blocklist, remote: key.remote,
-                                            remotePort: 80, proto: 6)),
+                                            remotePort: 80, proto: .tcp)),
             .quarantineDrop(BlocklistEvidence(matchedPrefix: "", reason: .quarantine, remote: key.remote,
-                                              remotePort: 80, proto: 6)),
+                                              remotePort: 80, proto: .tcp)),
         ]
         for evidence in evidences {
             var alert = Alert(kind: evidence.kind, severity: .critical, source: source, flows: [key], evidence: evidence,

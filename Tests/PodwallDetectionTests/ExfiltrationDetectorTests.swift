@@ -1,3 +1,4 @@
+import PodwallCore
 import Testing
 @testable import PodwallDetection
 
@@ -15,7 +16,7 @@ struct ExfiltrationDetectorTests {
         mutating func send(_ bytes: UInt64, on key: FlowKey) -> [Alert] {
             cumulative[key, default: 0] += bytes
             let t = Clock.t0 + interval * 10 * Clock.s + 5 * Clock.s
-            return detector.observe(FlowSample(key: key, timestampNs: t, bytesPodToRemote: cumulative[key]!), now: t + 2 * Clock.ms)
+            return detector.observe(FlowSample(key: key, timestampNs: t, bytesFromPod: cumulative[key]!), now: t + 2 * Clock.ms)
         }
 
         mutating func nextInterval() { interval += 1 }
@@ -59,7 +60,7 @@ struct ExfiltrationDetectorTests {
         let send = { (second: UInt64, bytes: UInt64) in
             sent += bytes
             let t = Clock.t0 + second * Clock.s
-            alerts += detector.observe(FlowSample(key: external, timestampNs: t, bytesPodToRemote: sent), now: t)
+            alerts += detector.observe(FlowSample(key: external, timestampNs: t, bytesFromPod: sent), now: t)
         }
         for second in stride(from: UInt64(0), to: 76, by: 2) { send(second, 10_000) }
         #expect(alerts.isEmpty)
@@ -77,18 +78,18 @@ struct ExfiltrationDetectorTests {
     func adoptedFlowsCountFromTheirFirstSample() {
         var detector = ExfiltrationDetector()
         let t = { (interval: UInt64) in Clock.t0 + interval * 10 * Clock.s + 5 * Clock.s }
-        let old = FlowSample(key: external, timestampNs: t(0), bytesPodToRemote: 200 * Self.mb, predatesObservation: true)
+        let old = FlowSample(key: external, timestampNs: t(0), bytesFromPod: 200 * Self.mb, predatesObservation: true)
         #expect(detector.observe(old, now: t(0)).isEmpty)
         let fresh = flow(to: "203.0.113.9", port: 8443)
         var alerts: [Alert] = []
         for interval in 1...9 {
             // 1 MB an interval on the old flow, then a 200 MB push on a new one.
             let cumulative = 200 * Self.mb + UInt64(interval) * Self.mb
-            alerts += detector.observe(FlowSample(key: external, timestampNs: t(UInt64(interval)), bytesPodToRemote: cumulative),
+            alerts += detector.observe(FlowSample(key: external, timestampNs: t(UInt64(interval)), bytesFromPod: cumulative),
                                        now: t(UInt64(interval)))
         }
         #expect(alerts.isEmpty)
-        alerts = detector.observe(FlowSample(key: fresh, timestampNs: t(10), bytesPodToRemote: 200 * Self.mb), now: t(10))
+        alerts = detector.observe(FlowSample(key: fresh, timestampNs: t(10), bytesFromPod: 200 * Self.mb), now: t(10))
         #expect(alerts.contains { $0.exfil?.scope == .podRemote && $0.exfil?.bytesInInterval == 200 * Self.mb })
         #expect(abs((detector.baseline(of: external.source)?.mean ?? 0) - Double(Self.mb)) < Double(Self.mb) / 2)
     }
@@ -157,12 +158,12 @@ struct ExfiltrationDetectorTests {
     func counterRestart() {
         var detector = ExfiltrationDetector()
         let t = Clock.t0
-        _ = detector.observe(FlowSample(key: external, timestampNs: t, bytesPodToRemote: 5_000), now: t)
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 1, bytesPodToRemote: 7_000), now: t)
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 2, bytesPodToRemote: 300), now: t)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t, bytesFromPod: 5_000), now: t)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 1, bytesFromPod: 7_000), now: t)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 2, bytesFromPod: 300), now: t)
         #expect(detector.stats.counterRestarts == 1)
         // Interval bytes: 5,000 + 2,000 + 300. Closing it shows in the baseline.
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 10 * Clock.s, bytesPodToRemote: 301), now: t)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 10 * Clock.s, bytesFromPod: 301), now: t)
         #expect(detector.baseline(of: external.source)?.mean == 7_300)
     }
 
@@ -186,9 +187,9 @@ struct ExfiltrationDetectorTests {
     @Test("ended flows and idle state are forgotten")
     func forgetting() {
         var detector = ExfiltrationDetector()
-        _ = detector.observe(FlowSample(key: external, timestampNs: Clock.t0, bytesPodToRemote: 1), now: Clock.t0)
-        let other = flow(localPort: 1, to: "198.51.100.1", port: 443)
-        _ = detector.observe(FlowSample(key: other, timestampNs: Clock.t0, bytesPodToRemote: 1), now: Clock.t0)
+        _ = detector.observe(FlowSample(key: external, timestampNs: Clock.t0, bytesFromPod: 1), now: Clock.t0)
+        let other = flow(podPort: 1, to: "198.51.100.1", port: 443)
+        _ = detector.observe(FlowSample(key: other, timestampNs: Clock.t0, bytesFromPod: 1), now: Clock.t0)
         _ = detector.observe(ended(external, at: Clock.t0 + 1), now: Clock.t0 + 1)
         #expect(detector.trackedFlows == 1)
         _ = detector.tick(now: Clock.t0 + 1_800 * Clock.s)

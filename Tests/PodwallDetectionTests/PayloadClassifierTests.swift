@@ -1,3 +1,4 @@
+import PodwallCore
 import Testing
 @testable import PodwallDetection
 

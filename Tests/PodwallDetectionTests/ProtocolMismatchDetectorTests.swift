@@ -1,3 +1,4 @@
+import PodwallCore
 import Testing
 @testable import PodwallDetection
 
@@ -9,8 +10,8 @@ struct ProtocolMismatchDetectorTests {
     func run(_ events: [FlowEvent]) -> (ProtocolMismatchDetector, [Alert]) {
         var detector = ProtocolMismatchDetector()
         var alerts: [Alert] = []
-        for event in events { alerts += detector.observe(event, now: event.timestampNs + Clock.ms) }
-        if let last = events.last { alerts += detector.tick(now: last.timestampNs + detector.config.responseWaitNs) }
+        for event in events { alerts += detector.observe(event, now: event.timestamp + Clock.ms) }
+        if let last = events.last { alerts += detector.tick(now: last.timestamp + detector.config.responseWaitNs) }
         return (detector, alerts)
     }
 
@@ -18,9 +19,9 @@ struct ProtocolMismatchDetectorTests {
     func keepAlive() {
         let (detector, alerts) = run([
             opened(web, at: Clock.t0),
-            payload(web, .podToRemote, "GET /items HTTP/1.1\r\nHost: web\r\n", at: Clock.t0 + 1),
-            payload(web, .remoteToPod, "HTTP/1.1 200 OK\r\nContent-Length:", at: Clock.t0 + 2),
-            payload(web, .podToRemote, "POST /items HTTP/1.1\r\nHost: web", at: Clock.t0 + 3),
+            payload(web, .fromPod, "GET /items HTTP/1.1\r\nHost: web\r\n", at: Clock.t0 + 1),
+            payload(web, .toPod, "HTTP/1.1 200 OK\r\nContent-Length:", at: Clock.t0 + 2),
+            payload(web, .fromPod, "POST /items HTTP/1.1\r\nHost: web", at: Clock.t0 + 3),
             ended(web, at: Clock.t0 + 4),
         ])
         #expect(alerts.isEmpty)
@@ -32,8 +33,8 @@ struct ProtocolMismatchDetectorTests {
     func http2() {
         let settings: PayloadPrefix = [0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]
         let (_, alerts) = run([
-            payload(web, .podToRemote, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0),
-            payload(web, .remoteToPod, settings, at: Clock.t0 + 1),
+            payload(web, .fromPod, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0),
+            payload(web, .toPod, settings, at: Clock.t0 + 1),
         ])
         #expect(alerts.isEmpty)
     }
@@ -41,11 +42,11 @@ struct ProtocolMismatchDetectorTests {
     @Test("a TLS ClientHello to port 80 is a mismatch with its evidence")
     func tlsOnPort80() {
         let hello = PayloadPrefix(PayloadClassifierTests.clientHello)
-        let (_, alerts) = run([payload(web, .podToRemote, hello, at: Clock.t0)])
+        let (_, alerts) = run([payload(web, .fromPod, hello, at: Clock.t0)])
         let alert = try! #require(alerts.first)
         let evidence = try! #require(alert.mismatch)
         #expect(evidence.protocolName == "tls_client_hello")
-        #expect(evidence.direction == .podToRemote)
+        #expect(evidence.direction == .fromPod)
         #expect(evidence.remotePort == 80)
         #expect(evidence.byteCount == hello.count)
         #expect(evidence.hexPreview.hasPrefix("160301"))
@@ -59,18 +60,18 @@ struct ProtocolMismatchDetectorTests {
         ("/bin/sh -i\n", "shell_or_text"),
     ])
     func interactive(_ text: String, _ name: String) {
-        let (_, alerts) = run([payload(web, .podToRemote, PayloadPrefix(text), at: Clock.t0)])
+        let (_, alerts) = run([payload(web, .fromPod, PayloadPrefix(text), at: Clock.t0)])
         #expect(alerts.first?.mismatch?.protocolName == name)
         #expect(alerts.first?.severity == .high)
     }
 
     @Test("a server answering SSH on port 80 is a non-HTTP response")
     func sshServer() {
-        let (_, alerts) = run([payload(web, .remoteToPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0)])
+        let (_, alerts) = run([payload(web, .toPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0)])
         let evidence = try! #require(alerts.first?.mismatch)
         #expect(evidence.protocolName == "non_http_response")
         #expect(evidence.looksLike == "ssh")
-        #expect(evidence.direction == .remoteToPod)
+        #expect(evidence.direction == .toPod)
         #expect(evidence.textPreview == "SSH-2.0-OpenSSH_9.2..")
     }
 
@@ -78,8 +79,8 @@ struct ProtocolMismatchDetectorTests {
     func answerBeforeRequest() {
         let settings: PayloadPrefix = [0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]
         let (detector, alerts) = run([
-            payload(web, .remoteToPod, settings, at: Clock.t0 + 1),
-            payload(web, .podToRemote, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0),
+            payload(web, .toPod, settings, at: Clock.t0 + 1),
+            payload(web, .fromPod, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0),
         ])
         #expect(alerts.isEmpty)
         #expect(detector.stats.judged == 2)
@@ -89,14 +90,14 @@ struct ProtocolMismatchDetectorTests {
     @Test("a server that speaks first is judged once the wait for a request is over, or at the flow's end")
     func serverSpeaksFirst() {
         var detector = ProtocolMismatchDetector()
-        let banner = payload(web, .remoteToPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0)
+        let banner = payload(web, .toPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0)
         #expect(detector.observe(banner, now: Clock.t0).isEmpty)
         #expect(detector.tick(now: Clock.t0 + detector.config.responseWaitNs - 1).isEmpty)
         #expect(detector.tick(now: Clock.t0 + detector.config.responseWaitNs).count == 1)
         #expect(detector.trackedFlows == 1)
 
         let other = flow(to: "10.96.0.21", port: 80)
-        _ = detector.observe(payload(other, .remoteToPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0), now: Clock.t0)
+        _ = detector.observe(payload(other, .toPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0), now: Clock.t0)
         #expect(detector.observe(ended(other, at: Clock.t0 + 1), now: Clock.t0 + 1).count == 1)
         #expect(detector.trackedFlows == 1)
     }
@@ -106,9 +107,9 @@ struct ProtocolMismatchDetectorTests {
         var config = ProtocolMismatchConfig()
         config.maxTrackedFlows = 1
         var detector = ProtocolMismatchDetector(config: config)
-        _ = detector.observe(payload(web, .remoteToPod, "HTTP/1.1 200 OK\r\n", at: Clock.t0), now: Clock.t0)
+        _ = detector.observe(payload(web, .toPod, "HTTP/1.1 200 OK\r\n", at: Clock.t0), now: Clock.t0)
         let other = flow(to: "10.96.0.21", port: 80)
-        let alerts = detector.observe(payload(other, .remoteToPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0), now: Clock.t0)
+        let alerts = detector.observe(payload(other, .toPod, "SSH-2.0-OpenSSH_9.2\r\n", at: Clock.t0), now: Clock.t0)
         #expect(alerts.count == 1)
         #expect(detector.stats.untrackedFlows == 1)
     }
@@ -116,8 +117,8 @@ struct ProtocolMismatchDetectorTests {
     @Test("only the first payload of each direction is judged")
     func firstPayloadOnly() {
         let (_, alerts) = run([
-            payload(web, .podToRemote, "GET / HTTP/1.1\r\n", at: Clock.t0),
-            payload(web, .podToRemote, [0x00, 0xff, 0x13, 0x37], at: Clock.t0 + 1),
+            payload(web, .fromPod, "GET / HTTP/1.1\r\n", at: Clock.t0),
+            payload(web, .fromPod, [0x00, 0xff, 0x13, 0x37], at: Clock.t0 + 1),
         ])
         #expect(alerts.isEmpty)
     }
@@ -125,10 +126,10 @@ struct ProtocolMismatchDetectorTests {
     @Test("other ports, other protocols and random binary elsewhere are not judged")
     func otherPorts() {
         let ssh = flow(to: "10.96.0.20", port: 22)
-        let dns = flow(IPProto.udp, to: "10.96.0.10", port: 80)
+        let dns = flow(.udp, to: "10.96.0.10", port: 80)
         let (detector, alerts) = run([
-            payload(ssh, .podToRemote, "SSH-2.0-OpenSSH_9.2", at: Clock.t0),
-            payload(dns, .podToRemote, [0x12, 0x34, 0x01, 0x00], at: Clock.t0),
+            payload(ssh, .fromPod, "SSH-2.0-OpenSSH_9.2", at: Clock.t0),
+            payload(dns, .fromPod, [0x12, 0x34, 0x01, 0x00], at: Clock.t0),
         ])
         #expect(alerts.isEmpty)
         #expect(detector.stats.judged == 0)
@@ -140,7 +141,7 @@ struct ProtocolMismatchDetectorTests {
         config.httpPorts = [80, 8080]
         var detector = ProtocolMismatchDetector(config: config)
         let alt = flow(to: "10.96.0.20", port: 8080)
-        let alerts = detector.observe(payload(alt, .podToRemote, [0x8f, 0x3a, 0x00, 0xd1], at: Clock.t0), now: Clock.t0)
+        let alerts = detector.observe(payload(alt, .fromPod, [0x8f, 0x3a, 0x00, 0xd1], at: Clock.t0), now: Clock.t0)
         #expect(alerts.first?.mismatch?.protocolName == "binary")
     }
 }

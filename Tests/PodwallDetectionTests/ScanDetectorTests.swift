@@ -1,3 +1,4 @@
+import PodwallCore
 import Testing
 @testable import PodwallDetection
 
@@ -17,13 +18,21 @@ struct ScanDetectorTests {
         #expect(4 * model.failureStep >= model.upperThreshold)
     }
 
+    @Test("the pure-Swift logarithm matches known values")
+    func logarithm() {
+        #expect(abs(naturalLog(4) - 1.386_294_361_119_890_6) < 1e-15)
+        #expect(abs(naturalLog(0.25) + 1.386_294_361_119_890_6) < 1e-15)
+        #expect(abs(naturalLog(99) - 4.595_119_850_134_59) < 1e-13)
+        #expect(abs(naturalLog(1)) < 1e-15)
+    }
+
     @Test("vertical SYN scan answered by RSTs alerts on the fourth failure")
     func verticalSynScan() {
         var detector = ScanDetector()
         var firstAlertAt: Int?
         var alerts: [Alert] = []
         for port in UInt16(1)...10 {
-            let key = flow(localPort: 50_000 + port, to: target, port: port)
+            let key = flow(podPort: 50_000 + port, to: target, port: port)
             let t = Clock.t0 + UInt64(port) * 10 * Clock.ms
             alerts += detector.observe(opened(key, at: t), now: t)
             let raised = detector.observe(refused(key, at: t + Clock.ms), now: t + Clock.ms)
@@ -80,15 +89,17 @@ struct ScanDetectorTests {
         #expect(alerts.first?.scan?.probedPorts == 15)
     }
 
-    @Test("UDP scan answered by ICMP port unreachable")
+    // The ICMP port unreachable of a closed UDP port is a flow of its own to the kernel,
+    // not an answer on the probe's flow: the probe fails on the reply timeout.
+    @Test("UDP scan of closed ports: the probes go unanswered")
     func udpScan() {
         var detector = ScanDetector()
         var alerts: [Alert] = []
         for port in UInt16(1000)..<1008 {
-            let key = flow(IPProto.udp, to: target, port: port)
+            let key = flow(.udp, to: target, port: port)
             alerts += detector.observe(opened(key, at: Clock.t0 + UInt64(port) * Clock.ms), now: Clock.t0 + UInt64(port) * Clock.ms)
-            alerts += detector.observe(unreachable(key, at: Clock.t0 + UInt64(port) * Clock.ms + 1), now: Clock.t0 + UInt64(port) * Clock.ms + 1)
         }
+        alerts += detector.tick(now: Clock.t0 + 1_008 * Clock.ms + detector.config.replyTimeoutNs)
         #expect(alerts.count == 2)
         #expect(alerts.first?.scan?.protocolName == "udp")
         #expect(alerts.first?.scan?.failures == 4)
@@ -134,7 +145,7 @@ struct ScanDetectorTests {
         var detector = ScanDetector()
         var alerts: [Alert] = []
         for attempt in 0..<50 {
-            let key = flow(localPort: UInt16(41_000 + attempt), to: target, port: 5432)
+            let key = flow(podPort: UInt16(41_000 + attempt), to: target, port: 5432)
             let t = Clock.t0 + UInt64(attempt) * 200 * Clock.ms
             alerts += detector.observe(opened(key, at: t), now: t)
             alerts += detector.observe(refused(key, at: t + Clock.ms), now: t + Clock.ms)
@@ -149,12 +160,12 @@ struct ScanDetectorTests {
     func healthChecker() {
         var detector = ScanDetector()
         var alerts: [Alert] = []
-        var localPort: UInt16 = 30_000
+        var podPort: UInt16 = 30_000
         for round in 0..<60 {
             let roundStart = Clock.t0 + UInt64(round) * 10 * Clock.s
             for pod in 1...20 {
-                localPort &+= 1
-                let key = flow(pod: "10.1.0.2", localPort: localPort, to: "10.1.9.\(pod)", port: 8080)
+                podPort &+= 1
+                let key = flow(pod: "10.1.0.2", podPort: podPort, to: "10.1.9.\(pod)", port: 8080)
                 let t = roundStart + UInt64(pod) * 5 * Clock.ms
                 alerts += detector.observe(opened(key, at: t), now: t)
                 alerts += detector.observe(answered(key, at: t + Clock.ms), now: t + Clock.ms)
@@ -210,7 +221,7 @@ struct ScanDetectorTests {
         _ = detector.observe(opened(flow(to: target, port: 445), at: Clock.t0, flags: [.ack, .fin]), now: Clock.t0)
         _ = detector.observe(opened(flow(to: target, port: 446), at: Clock.t0, flags: .rst), now: Clock.t0)
         var inbound = opened(flow(to: target, port: 444), at: Clock.t0)
-        inbound.initiator = .remote
+        inbound.flow.podInitiated = false
         _ = detector.observe(inbound, now: Clock.t0)
         #expect(detector.stats.nonProbeFlows == 3)
         #expect(detector.stats.firstContacts == 0)
@@ -234,7 +245,7 @@ struct ScanDetectorTests {
     func scanFourPorts(_ detector: inout ScanDetector, at start: UInt64, first: UInt16 = 1) -> [Alert] {
         var alerts: [Alert] = []
         for port in first..<(first + 4) {
-            let key = flow(localPort: 40_000 + port, to: target, port: port)
+            let key = flow(podPort: 40_000 + port, to: target, port: port)
             let t = start + UInt64(port) * Clock.ms
             alerts += detector.observe(opened(key, at: t), now: t)
             alerts += detector.observe(refused(key, at: t + 1), now: t + 1)
@@ -260,7 +271,7 @@ struct ScanDetectorTests {
         #expect(scanFourPorts(&detector, at: Clock.t0).count == 1)
         // Three probes still unanswered when the operator releases the pod.
         for port in UInt16(100)..<103 {
-            _ = detector.observe(opened(flow(localPort: 41_000 + port, to: target, port: port), at: Clock.t0 + Clock.s), now: Clock.t0 + Clock.s)
+            _ = detector.observe(opened(flow(podPort: 41_000 + port, to: target, port: port), at: Clock.t0 + Clock.s), now: Clock.t0 + Clock.s)
         }
         #expect(detector.forget(ifindex: 7) == 1)
         #expect(detector.forget(ifindex: 8) == 0, "other pods keep theirs")
@@ -274,7 +285,7 @@ struct ScanDetectorTests {
         var detector = ScanDetector()
         var alerts: [Alert] = []
         for minute in UInt64(0)..<60 {
-            let key = flow(localPort: UInt16(30_000 + minute), to: target, port: 5432)
+            let key = flow(podPort: UInt16(30_000 + minute), to: target, port: 5432)
             let t = Clock.t0 + minute * 60 * Clock.s
             alerts += detector.observe(opened(key, at: t), now: t)
             alerts += detector.observe(refused(key, at: t + 1), now: t + 1)

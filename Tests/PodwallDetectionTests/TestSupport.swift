@@ -1,3 +1,4 @@
+import PodwallCore
 @testable import PodwallDetection
 
 /// Builders for synthetic flows, so each test reads as the traffic it describes.
@@ -8,55 +9,57 @@ enum Clock {
     static let t0: UInt64 = 1_700_000_000 * s
 }
 
-func ip(_ text: String) -> IPAddr {
-    guard let address = IPAddr(text) else { fatalError("bad address in test: \(text)") }
+func ip(_ text: String) -> IPAddress {
+    guard let address = IPAddress(text) else { fatalError("bad address in test: \(text)") }
     return address
 }
 
 func flow(
-    _ proto: UInt8 = IPProto.tcp, pod: String = "10.1.0.5", localPort: UInt16 = 40_000,
+    _ proto: IPProtocol = .tcp, pod: String = "10.1.0.5", podPort: UInt16 = 40_000,
     to remote: String, port: UInt16, ifindex: UInt32 = 7
 ) -> FlowKey {
-    FlowKey(ifindex: ifindex, proto: proto, local: ip(pod), localPort: localPort, remote: ip(remote), remotePort: port)
+    FlowKey(ifindex: ifindex, proto: proto, pod: ip(pod), podPort: podPort, remote: ip(remote), remotePort: port)
 }
 
-typealias Flags = FlowEvent.TCPFlags
+typealias Flags = TCPFlags
+
+/// An event of a flow the pod opened, as the kernel reports it.
+func event(_ kind: FlowEventKind, _ key: FlowKey, at timestampNs: UInt64, direction: FlowDirection = .fromPod,
+           fromPod: FlowCounters, toPod: FlowCounters = FlowCounters()) -> FlowEvent {
+    FlowEvent(kind: kind, timestamp: timestampNs, direction: direction, flow: FlowRecord(
+        key: key, firstSeen: timestampNs, lastSeen: timestampNs, podInitiated: true, fromPod: fromPod, toPod: toPod))
+}
 
 /// The pod's first packet of a flow (a SYN unless other flags are given; UDP ignores flags).
 func opened(_ key: FlowKey, at timestampNs: UInt64, flags: Flags = .syn) -> FlowEvent {
-    FlowEvent(kind: .new, key: key, timestampNs: timestampNs,
-              podToRemote: .init(packets: 1, bytes: 60, tcpFlagsSeen: key.proto == IPProto.tcp ? flags : []))
+    event(.new, key, at: timestampNs, fromPod: FlowCounters(packets: 1, bytes: 60, tcpFlags: key.proto == .tcp ? flags : []))
 }
 
 /// The remote reset the flow without accepting it (closed port).
 func refused(_ key: FlowKey, at timestampNs: UInt64, flags: Flags = .syn) -> FlowEvent {
-    FlowEvent(kind: .end(reason: .rst), key: key, timestampNs: timestampNs,
-              podToRemote: .init(packets: 1, bytes: 60, tcpFlagsSeen: flags),
-              remoteToPod: .init(packets: 1, bytes: 40, tcpFlagsSeen: [.rst, .ack]))
+    event(.end(.rst), key, at: timestampNs, direction: .toPod,
+          fromPod: FlowCounters(packets: 1, bytes: 60, tcpFlags: flags),
+          toPod: FlowCounters(packets: 1, bytes: 40, tcpFlags: [.rst, .ack]))
 }
 
 /// The remote answered (SYN-ACK for TCP, any packet for UDP): seen on the response payload.
 func answered(_ key: FlowKey, at timestampNs: UInt64, payload: PayloadPrefix = "ok") -> FlowEvent {
-    FlowEvent(kind: .payload(.remoteToPod), key: key, timestampNs: timestampNs,
-              podToRemote: .init(packets: 2, bytes: 120, tcpFlagsSeen: [.syn, .ack]),
-              remoteToPod: .init(packets: 2, bytes: 120, tcpFlagsSeen: [.syn, .ack]), payload: payload)
+    event(.payload, key, at: timestampNs, direction: .toPod,
+          fromPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack]),
+          toPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack], payload: payload))
 }
 
-func unreachable(_ key: FlowKey, at timestampNs: UInt64) -> FlowEvent {
-    FlowEvent(kind: .icmpError(.unreachable(code: 3)), key: key, timestampNs: timestampNs,
-              podToRemote: .init(packets: 1, bytes: 60))
-}
-
-func payload(_ key: FlowKey, _ direction: FlowEvent.Direction, _ bytes: PayloadPrefix, at timestampNs: UInt64) -> FlowEvent {
-    FlowEvent(kind: .payload(direction), key: key, timestampNs: timestampNs,
-              podToRemote: .init(packets: 3, bytes: 200, tcpFlagsSeen: [.syn, .ack, .psh]),
-              remoteToPod: .init(packets: 2, bytes: 120, tcpFlagsSeen: [.syn, .ack]), payload: bytes)
+/// The first payload of `direction`.
+func payload(_ key: FlowKey, _ direction: FlowDirection, _ bytes: PayloadPrefix, at timestampNs: UInt64) -> FlowEvent {
+    event(.payload, key, at: timestampNs, direction: direction,
+          fromPod: FlowCounters(packets: 3, bytes: 200, tcpFlags: [.syn, .ack, .psh], payload: direction == .fromPod ? bytes : []),
+          toPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack], payload: direction == .toPod ? bytes : []))
 }
 
 func ended(_ key: FlowKey, at timestampNs: UInt64) -> FlowEvent {
-    FlowEvent(kind: .end(reason: .fin), key: key, timestampNs: timestampNs,
-              podToRemote: .init(packets: 4, bytes: 300, tcpFlagsSeen: [.syn, .ack, .fin]),
-              remoteToPod: .init(packets: 4, bytes: 300, tcpFlagsSeen: [.syn, .ack, .fin]))
+    event(.end(.fin), key, at: timestampNs,
+          fromPod: FlowCounters(packets: 4, bytes: 300, tcpFlags: [.syn, .ack, .fin]),
+          toPod: FlowCounters(packets: 4, bytes: 300, tcpFlags: [.syn, .ack, .fin]))
 }
 
 extension Alert {

@@ -78,7 +78,7 @@ final class AgentLab {
     }
 
     func attachedIfindexes() -> [UInt32] {
-        ((try? PinnedState(pinRoot: lab.pinRoot).links())?.keys()) ?? []
+        ((try? PinnedState(pinRoot: lab.pinRoot).links())?.interfaces()) ?? []
     }
 
     /// IDs of podwall's programs on an interface of the node (TCX or clsact).

@@ -2,6 +2,7 @@ import CPodwallShim
 import Foundation
 import PodwallABI
 import PodwallBPFObjects
+import PodwallCore
 @testable import PodwallKernel
 import PodwallTestSupport
 import Testing
@@ -110,6 +111,10 @@ import Testing
                 #expect(compiledField.offset == swiftField.offset, "\(name).\(swiftField.name): BTF offset \(compiledField.offset), Swift \(swiftField.offset)")
             }
         }
+    }
+
+    @Test func theModelsPayloadHoldsTheKernelsSnapshot() {
+        #expect(PayloadPrefix.capacity == Int(PW_PAYLOAD_SNAP), "a larger snapshot would be cut short when decoded")
     }
 
     @Test func everyCounterHasAName() {

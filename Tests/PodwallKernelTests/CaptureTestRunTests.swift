@@ -64,7 +64,7 @@ extension DatapathTestRunTests {
         let final = try running.stop()
         try send(Self.tcp(0x02))
         #expect(final.matched == 0 && running.counters.matched == 0)
-        #expect(datapath.captures.running().isEmpty)
+        #expect(try datapath.captures.running().isEmpty)
     }
 
     @Test(.kernelCapture) func prefixAndProtocolFiltersSelect() throws {

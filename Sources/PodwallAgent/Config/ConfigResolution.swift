@@ -7,10 +7,16 @@ extension ConfigLoader {
     /// Checks every value and turns the file's model into the agent's.
     static func resolve(_ file: ConfigFile, origin: String) throws -> AgentConfiguration {
         func invalid(_ key: String, _ problem: String) -> ConfigError { ConfigError("\(origin): \(key): \(problem)") }
-        func prefixes(_ texts: [String], _ key: String) throws -> [PodwallCore.IPPrefix] {
+        /// `what`: what the key holds, for the error; host bits are refused naming the prefix meant.
+        func prefixes(_ texts: [String], _ key: String, are what: String) throws -> [IPPrefix] {
             try texts.enumerated().map { index, text in
-                guard let prefix = PodwallCore.IPPrefix(text) else { throw invalid("\(key)[\(index)]", "'\(text)' is not an address or CIDR") }
-                return prefix
+                switch IPPrefix.parse(text) {
+                case .success(let parsed):
+                    return parsed
+                case .failure(let error):
+                    if case .hostBitsSet = error { throw invalid("\(key)[\(index)]", error.explanation(for: text)) }
+                    throw invalid("\(key)[\(index)]", "'\(text)' is not \(what)")
+                }
             }
         }
         var config = AgentConfiguration()
@@ -30,13 +36,8 @@ extension ConfigLoader {
         config.statsIntervalSeconds = file.stats_interval_seconds
         config.logFlows = file.log_flows
         config.cgroupPath = file.cgroup
-        config.allow = try prefixes(file.allow, "allow")
-
-        let cidrs = try file.cluster_cidrs.enumerated().map { index, text in
-            guard let prefix = PodwallDetection.IPPrefix(text) else { throw invalid("cluster_cidrs[\(index)]", "'\(text)' is not a CIDR") }
-            return prefix
-        }
-        config.detection.exfiltration.clusterCIDRs = cidrs
+        config.allow = try prefixes(file.allow, "allow", are: "an address or CIDR")
+        config.detection.exfiltration.clusterCIDRs = try prefixes(file.cluster_cidrs, "cluster_cidrs", are: "a CIDR")
         let exfiltration = file.detection.exfiltration
         guard exfiltration.interval_seconds >= 1 else { throw invalid("detection.exfiltration.interval_seconds", "must be at least 1") }
         guard exfiltration.warmup_intervals >= 1 else { throw invalid("detection.exfiltration.warmup_intervals", "must be at least 1") }

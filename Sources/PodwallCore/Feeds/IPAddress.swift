@@ -95,3 +95,20 @@ extension IPAddress: CustomStringConvertible, LosslessStringConvertible {
         return IPPrefix.parse(text).map(\.address)
     }
 }
+
+// Alerts write addresses as text, to stay readable.
+extension IPAddress: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let address = IPAddress(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an IP address: \(text)")
+        }
+        self = address
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

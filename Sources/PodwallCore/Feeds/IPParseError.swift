@@ -10,7 +10,9 @@ public enum IPParseError: Error, Hashable, Sendable {
     case prefixLengthOutOfRange(length: Int, family: IPFamily)
     /// Feeds never set host bits; a feed that does is most likely broken,
     /// and silently masking would block a wider range than the author meant.
-    case hostBitsSet
+    /// Refused everywhere (feeds, config, command line); `masked` is the
+    /// prefix without them, for telling a person what to write.
+    case hostBitsSet(masked: IPPrefix)
     /// A `/length` where only a single address is accepted.
     case notSingleAddress
 
@@ -34,5 +36,12 @@ public enum IPParseError: Error, Hashable, Sendable {
         case .notSingleAddress:
             return "\(quoted) is a prefix, not a single address"
         }
+    }
+
+    /// `reason(for:)` plus, for host bits, the prefix without them: for a
+    /// person's input (config, command line); feeds keep the short reason.
+    public func explanation(for token: String) -> String {
+        guard case .hostBitsSet(let masked) = self else { return reason(for: token) }
+        return "\(reason(for: token)); did you mean \(masked)?"
     }
 }

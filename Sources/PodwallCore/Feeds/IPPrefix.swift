@@ -6,7 +6,7 @@
 public struct IPPrefix: Hashable, Sendable {
     /// The network address (host bits always zero).
     public let address: IPAddress
-    private let mappedLength: UInt8
+    @usableFromInline let mappedLength: UInt8
 
     /// Prefix length in the 128-bit (IPv4-mapped) space: IPv4 /n is 96+n.
     public var mappedPrefixLength: Int { Int(mappedLength) }
@@ -39,7 +39,8 @@ public struct IPPrefix: Hashable, Sendable {
             throw .prefixLengthOutOfRange(length: length, family: family)
         }
         let mapped = family == .v4 ? 96 + length : length
-        guard Self.clearHostBits(address, mappedLength: mapped) == address else { throw .hostBitsSet }
+        let masked = Self.clearHostBits(address, mappedLength: mapped)
+        guard masked == address else { throw .hostBitsSet(masked: IPPrefix(validated: masked, mappedLength: mapped)) }
         self.init(validated: address, mappedLength: mapped)
     }
 
@@ -56,11 +57,15 @@ public struct IPPrefix: Hashable, Sendable {
         self.init(validated: address, mappedLength: 128)
     }
 
+    // Inlinable, as the detectors ask it per volume sample (cluster CIDRs) from another module.
+    @inlinable
     public func contains(_ other: IPAddress) -> Bool {
-        Self.clearHostBits(other, mappedLength: Int(mappedLength)) == address
+        let masked = Self.clearHostBits(other, mappedLength: Int(mappedLength))
+        return masked.high == address.high && masked.low == address.low
     }
 
-    private static func clearHostBits(_ address: IPAddress, mappedLength: Int) -> IPAddress {
+    @inlinable
+    static func clearHostBits(_ address: IPAddress, mappedLength: Int) -> IPAddress {
         // Swift's `<<` yields 0 for shifts >= 64, which covers /0 and /64.
         let highMask: UInt64 = mappedLength >= 64 ? ~0 : ~0 << UInt64(64 - mappedLength)
         let lowMask: UInt64 = mappedLength <= 64 ? 0 : ~0 << UInt64(128 - mappedLength)
@@ -134,8 +139,9 @@ extension IPPrefix {
             length = parsed
         }
         let mapped = family == .v4 ? 96 + length : length
-        guard clearHostBits(address, mappedLength: mapped) == address else { return .failure(.hostBitsSet) }
-        return .success(IPPrefix(validated: address, mappedLength: mapped))
+        let masked = IPPrefix(validated: clearHostBits(address, mappedLength: mapped), mappedLength: mapped)
+        guard masked.address == address else { return .failure(.hostBitsSet(masked: masked)) }
+        return .success(masked)
     }
 
     public static func parse(_ text: String) -> Result<IPPrefix, IPParseError> {
@@ -154,6 +160,16 @@ extension IPPrefix: CustomStringConvertible, LosslessStringConvertible {
     public init?(_ description: String) {
         guard case .success(let prefix) = Self.parse(description) else { return nil }
         self = prefix
+    }
+}
+
+extension Sequence where Element == IPPrefix {
+    /// True when any prefix covers `address` (such lists are short: a linear scan is fastest).
+    /// Inlinable so that it is specialized for the caller's collection.
+    @inlinable
+    public func anyContains(_ address: IPAddress) -> Bool {
+        for prefix in self where prefix.contains(address) { return true }
+        return false
     }
 }
 

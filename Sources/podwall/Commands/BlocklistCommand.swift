@@ -264,6 +264,6 @@ func expiry(_ ttl: String?, from now: UInt64) throws -> UInt64 {
 func parsePrefix(_ text: String) throws -> IPPrefix {
     switch IPPrefix.parse(text) {
     case .success(let prefix): return prefix
-    case .failure(let error): throw ValidationError(error.reason(for: text))
+    case .failure(let error): throw ValidationError(error.explanation(for: text))
     }
 }

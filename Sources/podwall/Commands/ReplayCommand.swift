@@ -32,10 +32,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         var config = AggregatorConfig()
         if !clusterCIDR.isEmpty {
-            config.exfiltration.clusterCIDRs = try clusterCIDR.map { text in
-                guard let prefix = PodwallDetection.IPPrefix(text) else { throw ValidationError("'\(text)' is not a CIDR") }
-                return prefix
-            }
+            config.exfiltration.clusterCIDRs = try clusterCIDR.map(parsePrefix)
         }
         let result: Replay.Result
         do {

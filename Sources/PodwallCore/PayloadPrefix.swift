@@ -1,13 +1,15 @@
 /// The first (up to 32) payload bytes of one flow direction, stored inline.
 ///
-/// A fixed 32-byte value instead of `[UInt8]` so that building and passing a `FlowEvent`
-/// never touches the heap on the hot path; `bytes` and the literal inits convert.
+/// A fixed 32-byte value (the kernel's PW_PAYLOAD_SNAP) instead of `[UInt8]`, so that decoding,
+/// building and passing a `FlowEvent` never touches the heap on the hot path; `bytes` and the
+/// literal inits convert.
 public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral,
     ExpressibleByStringLiteral {
     public static let capacity = 32
 
-    private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    private var length: UInt8 = 0
+    // Inlinable accessors: the detectors read payloads byte by byte from another module.
+    @usableFromInline var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    @usableFromInline var length: UInt8 = 0
 
     public init() {}
 
@@ -22,6 +24,12 @@ public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, Express
         }
     }
 
+    /// A kernel record's snapshot: one copy, no byte-by-byte walk through a generic sequence.
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        length = UInt8(Swift.min(bytes.count, Self.capacity))
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(length)))) }
+    }
+
     public init(_ text: String) {
         self.init(text.utf8)
     }
@@ -34,9 +42,10 @@ public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, Express
         self.init(text.utf8)
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { Int(length) }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { Int(length) }
 
+    @inlinable
     public subscript(position: Int) -> UInt8 {
         precondition(position >= 0 && position < Int(length), "payload index out of range")
         return withUnsafeBytes(of: storage) { $0[position] }
