@@ -19,7 +19,9 @@
 ///   are `repeats`;
 /// - a quarantine's drops, and blocklist hits on what a line of this scenario
 ///   blocked: `followUp`s, when this scenario's own lines asked for that response
-///   (the attacker's next packets; in a benign scenario they would be harm);
+///   (the attacker's next packets; in a benign scenario they would be harm),
+///   wherever that line stands in the file: the agent writes a line once its
+///   response is in force, so the response's first drops may be written first;
 /// - a further line of an incident this scenario already has: a `repeat`;
 /// - anything else decided during the scenario: a `falseAlert`.
 ///
@@ -51,8 +53,9 @@ public enum Attribution {
         var roles: [Role] = []
         var detection: Int?
         var ownIDs = Set<String>()
-        var quarantined = false
-        var blocked = Set<String>()
+        let current = lines.filter { $0.occurrenceNs >= startNs }
+        let quarantined = current.contains(where: \.quarantined)
+        let blocked = Set(current.flatMap(\.blocked))
         var followUpIDs = Set<String>(), falseIDs = Set<String>()
         for (index, line) in lines.enumerated() {
             let role: Role
@@ -71,11 +74,7 @@ public enum Attribution {
                 role = .falseAlert
                 falseIDs.insert(line.id)
             }
-            if role != .earlier {
-                ownIDs.insert(line.id)
-                quarantined = quarantined || line.quarantined
-                blocked.formUnion(line.blocked)
-            }
+            if role != .earlier { ownIDs.insert(line.id) }
             roles.append(role)
         }
         falseIDs.subtract(followUpIDs)

@@ -59,6 +59,9 @@ import Testing
         let mismatch = Self.line("pm-1", "protocol_mismatch", at: Self.start + 1_000, blocked: ["198.19.0.2"])
         let attack = Attribution.attribute([mismatch, hit], startNs: Self.start, expected: "protocol_mismatch", attacker: Self.attacker)
         #expect(attack.roles == [.detection, .followUp] && attack.followUps == 1 && attack.falseAlerts == 0)
+        // The agent writes a line once its response is in force: the first drop may be written before it.
+        let dropFirst = Attribution.attribute([hit, mismatch], startNs: Self.start, expected: "protocol_mismatch", attacker: Self.attacker)
+        #expect(dropFirst.roles == [.followUp, .detection] && dropFirst.falseAlerts == 0)
         // Without that response in the scenario, the same lines hurt benign traffic.
         let benign = Attribution.attribute([hit, drop], startNs: Self.start, expected: nil, attacker: Self.attacker)
         #expect(benign.falseAlerts == 2 && benign.followUps == 0)
