@@ -5,6 +5,7 @@ let package = Package(
     name: "podwall",
     products: [
         .executable(name: "podwall", targets: ["podwall"]),
+        .executable(name: "podwall-lab", targets: ["podwall-lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +30,9 @@ let package = Package(
         // Compiles bpf/*.bpf.c with the toolchain's clang and embeds the objects.
         .plugin(name: "BPFCompilerPlugin", capability: .buildTool()),
         .target(name: "PodwallBPFObjects", plugins: ["BPFCompilerPlugin"]),
+        // The benchmarks' and tests' own objects (bpf/bench/), not in the agent's binary.
+        .target(name: "PodwallBenchBPFObjects", dependencies: ["PodwallBPFObjects"], path: "Benchmarks/BenchBPFObjects",
+                plugins: ["BPFCompilerPlugin"]),
         // What Swift cannot call directly: libbpf opts structs and varargs logging.
         .target(
             name: "CPodwallShim",
@@ -44,10 +48,11 @@ let package = Package(
         .executableTarget(name: "podwall-core-bench", dependencies: ["PodwallCore", "PodwallDetection"], path: "Benchmarks/CoreBench"),
         .target(name: "PodwallBenchSupport", dependencies: ["PodwallLab"], path: "Benchmarks/BenchSupport"),
         .executableTarget(
-            name: "podwall-datapath-bench", dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallBenchSupport"],
+            name: "podwall-datapath-bench",
+            dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallBenchSupport", "PodwallBenchBPFObjects"],
             path: "Benchmarks/DatapathBench"),
         .executableTarget(
-            name: "podwall-testrun-bench", dependencies: ["PodwallKernel", "PodwallBPFObjects", "PodwallBenchSupport"],
+            name: "podwall-testrun-bench", dependencies: ["PodwallKernel", "PodwallBenchBPFObjects", "PodwallBenchSupport"],
             path: "Benchmarks/TestRunBench"),
         .executableTarget(
             name: "podwall-stage-bench",
@@ -97,12 +102,30 @@ let package = Package(
         .target(name: "PodwallEval", dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallCapture"]),
         // Network-namespace labs for the demo, the tests and the benchmarks.
         .target(name: "PodwallLab", dependencies: ["CPodwallShim", "PodwallKernel"]),
+        // What both executables share: options, one-sentence errors, finding each other.
+        .target(
+            name: "PodwallCommandLine",
+            dependencies: [
+                "PodwallKernel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The agent and the operator's CLI: no lab, no evaluation, no benchmark objects.
         .executableTarget(
             name: "podwall",
             dependencies: [
-                "PodwallAgent", "PodwallLab", "PodwallDetection", "PodwallReplay", "PodwallCapture", "PodwallEval",
+                "PodwallAgent", "PodwallCommandLine", "PodwallCore", "PodwallKernel", "PodwallDetection", "PodwallReplay",
+                "PodwallCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The lab: `podwall demo` and `podwall eval` run it.
+        .executableTarget(
+            name: "podwall-lab",
+            dependencies: [
+                "PodwallCommandLine", "PodwallLab", "PodwallEval", "PodwallCapture", "PodwallCore", "PodwallKernel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Privilege gating, the podwall binary's path, a packet builder.
@@ -120,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "PodwallIntegrationTests",
             dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture",
-                           "PodwallBPFObjects"]),
+                           "PodwallBenchBPFObjects"]),
         .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore"]),
         .testTarget(name: "PodwallEvalTests", dependencies: ["PodwallEval", "PodwallCore"]),
     ]

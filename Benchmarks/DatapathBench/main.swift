@@ -3,6 +3,7 @@
 // podwall attached, interleaved, in one run on this machine.
 // Run as root: swift run -c release podwall-datapath-bench [rounds] [seconds] [blocklist entries] [alternating cycles]
 import Foundation
+import PodwallBenchBPFObjects
 import PodwallBenchSupport
 import PodwallCore
 import PodwallKernel

@@ -5,8 +5,8 @@
 // Run as root: swift run -c release podwall-testrun-bench [rounds] [repeats]
 // (scripts/kernel-matrix --bench runs it on each kernel of the matrix).
 import Foundation
+import PodwallBenchBPFObjects
 import PodwallBenchSupport
-import PodwallBPFObjects
 import PodwallKernel
 
 let arguments = CommandLine.arguments

@@ -3,13 +3,16 @@ import PackagePlugin
 
 /// Builds every `bpf/*.bpf.c` with the toolchain's clang during `swift build`
 /// and embeds each object into the target as a base64 string, so the
-/// `podwall` binary carries its programs wherever it is run from.
+/// `podwall` binary carries its programs wherever it is run from. The
+/// benchmarks' and tests' own objects (`bpf/bench/`) go into
+/// `PodwallBenchBPFObjects`, not into the agent's binary.
 @main
 struct BPFCompilerPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let bpfDirectory = context.package.directoryURL.appending(path: "bpf")
         let clang = try context.tool(named: "clang").url
-        let sources = try files(in: bpfDirectory, endingWith: ".bpf.c")
+        let bench = target.name == "PodwallBenchBPFObjects"
+        let sources = try files(in: bench ? bpfDirectory.appending(path: "bench") : bpfDirectory, endingWith: ".bpf.c")
         // Every header is an input, so editing the ABI or lib/ rebuilds.
         let headers = try files(in: bpfDirectory, endingWith: ".h")
             + files(in: bpfDirectory.appending(path: "lib"), endingWith: ".h")
@@ -21,7 +24,7 @@ struct BPFCompilerPlugin: BuildToolPlugin {
                 variants.append((stem: "\(stem)_compat", property: "\(stem)Compat", defines: ["-DPW_PRE_5_12"]))
             }
             return variants.flatMap { variant in
-                compile(source, into: variant.stem, as: variant.property, defines: variant.defines,
+                compile(source, into: variant.stem, as: variant.property, defines: variant.defines, importing: bench,
                         headers: headers, clang: clang, bpfDirectory: bpfDirectory, context: context)
             }
         }
@@ -32,7 +35,7 @@ struct BPFCompilerPlugin: BuildToolPlugin {
     /// (bpf/lib/compat.h). The loader picks that build after a probe.
     static let atomicFetchCompat: Set<String> = ["tc"]
 
-    private func compile(_ source: URL, into stem: String, as property: String, defines: [String], headers: [URL],
+    private func compile(_ source: URL, into stem: String, as property: String, defines: [String], importing: Bool, headers: [URL],
                          clang: URL, bpfDirectory: URL, context: PluginContext) -> [Command] {
         let object = context.pluginWorkDirectoryURL.appending(path: "\(stem).bpf.o")
         let swift = context.pluginWorkDirectoryURL.appending(path: "BPFObject+\(stem).swift")
@@ -55,7 +58,9 @@ struct BPFCompilerPlugin: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding BPF \(stem).bpf.o",
                 executable: URL(filePath: "/bin/sh"),
-                arguments: ["-c", embedScript, "embed", property, stem, object.path, swift.path],
+                // Outside PodwallBPFObjects the generated extension imports it.
+                arguments: ["-c", embedScript, "embed", property, stem, object.path, swift.path,
+                            importing ? "import PodwallBPFObjects\n" : ""],
                 inputFiles: [object],
                 outputFiles: [swift]
             ),
@@ -66,7 +71,7 @@ struct BPFCompilerPlugin: BuildToolPlugin {
     private var embedScript: String {
         #"""
         set -e
-        { printf 'extension BPFObjectImage {\n    public static let %s = BPFObjectImage(name: "%s.bpf.o", base64: "' "$1" "$2"
+        { printf "$5"; printf 'extension BPFObjectImage {\n    public static let %s = BPFObjectImage(name: "%s.bpf.o", base64: "' "$1" "$2"
           base64 -w0 "$3"
           printf '")\n}\n'; } > "$4.tmp"
         mv "$4.tmp" "$4"

@@ -1,5 +1,5 @@
 import Foundation
-import PodwallBPFObjects
+import PodwallBenchBPFObjects
 import PodwallKernel
 import PodwallLab
 import PodwallTestSupport

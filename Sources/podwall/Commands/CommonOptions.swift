@@ -1,54 +1,8 @@
 import ArgumentParser
-import Logging
 import PodwallAgent
+import PodwallCommandLine
 import PodwallCore
 import PodwallKernel
-
-struct PinOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Where podwall pins its maps in bpffs.", valueName: "dir"))
-    var pinRoot: String = BPFFilesystem.defaultPinRoot
-}
-
-struct LoggingOptions: ParsableArguments {
-    @Flag(name: .long, help: "Log more, including libbpf's and the verifier's messages.")
-    var debug = false
-
-    func bootstrap() -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = debug ? .debug : .info
-            return handler
-        }
-        LibbpfLog.capture(echo: debug)
-        return Logger(label: "podwall")
-    }
-}
-
-/// Prints a kernel error as one sentence and exits non-zero.
-func reportingKernelErrors<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as KernelError {
-        throw ValidationError.failure(error.description)
-    }
-}
-
-extension ValidationError {
-    /// ArgumentParser prints a ValidationError as `Error: <message>` plus usage;
-    /// kernel failures are no usage mistake, so they go out without it.
-    static func failure(_ message: String) -> ExitCode {
-        FileHandleOutput.standardError("Error: \(message)")
-        return ExitCode.failure
-    }
-}
-
-import Foundation
-
-enum FileHandleOutput {
-    static func standardError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
-}
 
 /// How broad a blocklist entry may be: a /0 would cut every pod off the
 /// internet, so entries shorter than the minimums are refused.

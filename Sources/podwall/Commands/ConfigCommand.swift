@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodwallCommandLine
 import PodwallAgent
 
 struct ConfigCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodwallCommandLine
 import PodwallAgent
 import PodwallCore
 import PodwallKernel

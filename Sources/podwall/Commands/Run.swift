@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodwallCommandLine
 import Foundation
 import PodwallAgent
 import PodwallCapture

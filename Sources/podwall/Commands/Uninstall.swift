@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodwallCommandLine
 import PodwallKernel
 
 struct Uninstall: AsyncParsableCommand {

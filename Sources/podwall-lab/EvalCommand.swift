@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PodwallCommandLine
 import PodwallEval
 import PodwallKernel
 import PodwallLab
@@ -81,7 +82,7 @@ struct EvalCommand: AsyncParsableCommand {
 
     func run() async throws {
         LibbpfLog.capture(echo: false)
-        var options = EvalRunner.Options(binary: CommandLine.arguments[0])
+        var options = EvalRunner.Options(binary: SiblingExecutable.path("podwall"))
         options.repetitions = repetitions
         options.backgroundLoad = load
         options.agentMode = agent

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PodwallCapture
+import PodwallCommandLine
 import PodwallCore
 import PodwallKernel
 import PodwallLab
@@ -38,7 +39,7 @@ struct Demo: AsyncParsableCommand {
         }
         console.detail("internet  \(Lab.internetAddress), \(Lab.internetAddress2)")
 
-        let agent = LabAgent(lab: lab, binary: CommandLine.arguments[0])
+        let agent = LabAgent(lab: lab, binary: SiblingExecutable.path("podwall"))
         console.step("Starting the agent: podwall run --cgroup \(lab.cgroupPath ?? "-") --cluster-cidr 198.18.0.0/24 (log: \(agent.logFile))")
         do { try agent.start() } catch { throw ValidationError.failure("\(error)") }
         console.detail("attached to \(lab.pods.count) pod interfaces; alerts go to \(agent.alertsFile)")
