@@ -214,17 +214,17 @@ public final class Agent: Sendable {
         }
     }
 
-    /// Clock-driven detection: unanswered probes every 250 ms, volume samples.
+    /// Clock-driven detection (unanswered probes, volume samples) at the
+    /// cadence `podwall replay` uses too.
     private func drive(_ pipeline: DetectionPipeline, datapath: Datapath) async throws {
-        let samplingEvery = max(1, Int(configuration.sampleIntervalSeconds / 0.25))
-        var ticks = 0
+        var clock = DetectionClock(cadence: configuration.detection.cadence)
+        _ = clock.advance(to: MonotonicClock.now())
         while !Task.isCancelled {
-            try await Task.sleep(for: .milliseconds(250))
-            pipeline.tick()
-            ticks += 1
-            if ticks % samplingEvery == 0 {
-                pipeline.sample(datapath.flows.records())
-            }
+            try await Task.sleep(for: .nanoseconds(Int(clock.cadence.tickNs)))
+            let due = clock.advance(to: MonotonicClock.now())
+            // The pipeline decides on its own `now`: one tick covers any missed.
+            if !due.ticks.isEmpty { pipeline.tick() }
+            if due.sample { pipeline.sample(datapath.flows.records()) }
         }
     }
 

@@ -34,8 +34,6 @@ public struct AgentConfiguration: Sendable {
     public var detection = AggregatorConfig()
     /// Alerts as JSON lines: this file, or stdout when nil.
     public var alertsPath: String? = nil
-    /// How often the flow table is sampled for the exfiltration detector.
-    public var sampleIntervalSeconds: Double = 2
 
     /// Where alert captures go; nil: the `capture` response is off.
     public var captureDirectory: String? = CaptureStore.defaultDirectory

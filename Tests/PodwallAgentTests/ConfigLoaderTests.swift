@@ -37,7 +37,7 @@ import Yams
         #expect(loaded.captureDirectory == builtIn.captureDirectory && loaded.captureLimits == builtIn.captureLimits)
         #expect(loaded.alertCapture == builtIn.alertCapture)
         #expect(loaded.apiAddress == builtIn.apiAddress && loaded.apiTokenFile == builtIn.apiTokenFile)
-        #expect(loaded.alertsPath == builtIn.alertsPath && loaded.sampleIntervalSeconds == builtIn.sampleIntervalSeconds)
+        #expect(loaded.alertsPath == builtIn.alertsPath && loaded.detection.cadence == builtIn.detection.cadence)
         #expect(loaded.procRoot == builtIn.procRoot && loaded.kubelet == builtIn.kubelet)
     }
 
@@ -61,7 +61,7 @@ import Yams
         ("feeds.min_prefix_v6", "48", { $0.feedPolicy.minimumIPv6PrefixLength == 48 }),
         ("feeds.url_interval_seconds", "600", { $0.feedURLPollSeconds == 600 }),
         ("detection.http_ports", "[80, 8080]", { $0.detection.protocolMismatch.httpPorts == [80, 8080] }),
-        ("detection.exfiltration.interval_seconds", "4", { $0.detection.exfiltration.intervalNs == 4_000_000_000 && $0.sampleIntervalSeconds == 1 }),
+        ("detection.exfiltration.interval_seconds", "4", { $0.detection.exfiltration.intervalNs == 4_000_000_000 && $0.detection.cadence.sampleNs == 1_000_000_000 }),
         ("detection.exfiltration.warmup_intervals", "3", { $0.detection.exfiltration.warmupIntervals == 3 }),
         ("detection.exfiltration.floor_bytes", "1000", { $0.detection.exfiltration.floorBytes == 1000 }),
         ("responses.port_scan", "alert", { $0.detection.policy.portScan == .alertOnly }),

@@ -42,10 +42,33 @@ import Testing
                       payload: Array(payload.utf8)).build()
     }
 
-    func replay(_ writer: PcapWriter) throws -> [Alert] {
+    func replay(_ writer: PcapWriter, config: AggregatorConfig = AggregatorConfig()) throws -> [Alert] {
         let path = try writer.write()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return try Replay.run(path: path, config: AggregatorConfig()).alerts.filter { !$0.isUpdate }
+        return try Replay.run(path: path, config: config).alerts.filter { !$0.isUpdate }
+    }
+
+    /// The exfiltration interval (and with it the sampling cadence, 4 per
+    /// interval) comes from the configuration, as in the agent: a 1.4 MB
+    /// burst after a quiet 30 s is a spike in 2-s intervals with a 1 MB
+    /// floor, and nothing with the defaults (10 s, 10 MB).
+    @Test func theExfiltrationIntervalAndCadenceComeFromTheConfiguration() throws {
+        let external = PacketBuilder.v4("203.0.113.9")
+        var pcap = PcapWriter()
+        pcap.add(Self.tcp(0x02, from: Self.client, to: external, 41000, 443))
+        pcap.add(Self.tcp(0x12, from: external, to: Self.client, 443, 41000))
+        for _ in 0..<30 { pcap.add(Self.tcp(0x18, from: Self.client, to: external, 41000, 443, payload: "tick"), after: 1_000_000) }
+        let chunk = String(repeating: "x", count: 1400)
+        for _ in 0..<1000 { pcap.add(Self.tcp(0x18, from: Self.client, to: external, 41000, 443, payload: chunk), after: 1000) }
+        pcap.add(Self.tcp(0x18, from: Self.client, to: external, 41000, 443, payload: "tick"), after: 3_000_000)
+        #expect(try replay(pcap).isEmpty)
+        var config = AggregatorConfig()
+        config.exfiltration.intervalNs = 2_000_000_000
+        config.exfiltration.floorBytes = 1_000_000
+        #expect(config.cadence.sampleNs == 500_000_000)
+        let alerts = try replay(pcap, config: config)
+        #expect(alerts.map(\.kind) == [.exfiltration], "the pod-to-remote spike; the pod's own folds into it")
+        #expect(alerts.allSatisfy { if case .exfiltration(let evidence) = $0.evidence { evidence.intervalSeconds == 2 } else { false } })
     }
 
     @Test func aVerticalSynScanAnsweredByResetsIsAPortScan() throws {

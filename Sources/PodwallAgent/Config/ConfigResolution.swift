@@ -44,7 +44,6 @@ extension ConfigLoader {
         config.detection.exfiltration.intervalNs = UInt64(exfiltration.interval_seconds * 1e9)
         config.detection.exfiltration.warmupIntervals = exfiltration.warmup_intervals
         config.detection.exfiltration.floorBytes = exfiltration.floor_bytes
-        config.sampleIntervalSeconds = min(2, exfiltration.interval_seconds / 4)
         guard !file.detection.http_ports.isEmpty, !file.detection.http_ports.contains(0) else {
             throw invalid("detection.http_ports", "name at least one port, 1-65535")
         }
