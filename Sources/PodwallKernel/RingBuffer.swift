@@ -1,20 +1,20 @@
 import CPodwallShim
 import Foundation
 import Glibc
+import Synchronization
 
 /// Consumes a BPF ring buffer on a dedicated thread. Each record is handed
 /// to `decode` while it is still in the ring (no copy), and what it returns
 /// is yielded to an AsyncStream. Records the consumer could not take in time
 /// are counted, never dropped silently.
-public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
+public final class RingBufferReader<Element: Sendable>: Sendable {
     public typealias Decoder = @Sendable (UnsafeRawBufferPointer) -> Element?
 
     private let mapFD: Int32
     private let decode: Decoder
     private let stopFlag = AtomicFlag()
-    private let lock = NSLock()
-    private var dropped: UInt64 = 0
-    private var delivered: UInt64 = 0
+    private let dropped = Atomic<UInt64>(0)
+    private let delivered = Atomic<UInt64>(0)
 
     public init(mapFD: Int32, decode: @escaping Decoder) {
         self.mapFD = mapFD
@@ -22,8 +22,8 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Records lost because the userspace queue was full.
-    public var queueDrops: UInt64 { lock.withLock { dropped } }
-    public var deliveredCount: UInt64 { lock.withLock { delivered } }
+    public var queueDrops: UInt64 { dropped.load(ordering: .relaxed) }
+    public var deliveredCount: UInt64 { delivered.load(ordering: .relaxed) }
 
     public func stop() {
         stopFlag.set()
@@ -34,8 +34,8 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
         let sink = RingBufferSink { [decode, self] bytes in
             guard let element = decode(bytes) else { return }
             switch continuation.yield(element) {
-            case .dropped: self.lock.withLock { self.dropped += 1 }
-            default: self.lock.withLock { self.delivered += 1 }
+            case .dropped: self.dropped.add(1, ordering: .relaxed)
+            default: self.delivered.add(1, ordering: .relaxed)
             }
         }
         let context = Unmanaged.passRetained(sink)
@@ -71,8 +71,7 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
         return records.compactMap { record in record.withUnsafeBytes { decode($0) } }
     }
 
-    /// The poll thread owns these; nothing else touches them.
-    private struct PollHandles: @unchecked Sendable {
+    private struct PollHandles: @unchecked Sendable {  // C ring pointer and context: the poll thread owns them
         let ring: OpaquePointer
         let context: Unmanaged<RingBufferSink>
     }
@@ -81,7 +80,7 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
 /// A ring buffer read on the caller's thread: `poll` waits for records and
 /// hands each to `handle` while it is still in the ring, then returns, so a
 /// caller sees where each batch ends (the pcap writer flushes there).
-public final class RingBufferPoller: @unchecked Sendable {  // handed to one thread, used there only
+public final class RingBufferPoller: @unchecked Sendable {  // a libbpf ring pointer: handed to one thread, used there only
     private let ring: OpaquePointer
     private let sink: RingBufferSink
 
