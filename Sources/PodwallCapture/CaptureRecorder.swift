@@ -20,20 +20,15 @@ public final class CaptureRecorder: Sendable {
     private let progress: Progress?
     private let wallOffset = MonotonicClock.wallClockOffset()
     private let state: Mutex<State>
-    /// Only the recorder thread takes this lock (never contended): the file,
-    /// and the batch the ring callback fills during a poll.
-    private let output: Mutex<Output>
+    /// Only the recorder thread takes this lock, once per batch (never
+    /// contended): it makes the non-Sendable file storable here.
+    private let file: Mutex<PcapFile>
 
     private struct State {
         var summary: CaptureSummary
         var stopRequested = false
         var waiters: [CheckedContinuation<CaptureSummary, Never>] = []
         var done = false
-    }
-
-    private struct Output {
-        let file: PcapFile
-        var batch: [CapturedPacket] = []
     }
 
     public init(kernel: KernelCapture, request: CaptureRequest, file: sending PcapFile, store: CaptureStore?,
@@ -48,16 +43,14 @@ public final class CaptureRecorder: Sendable {
         summary.packets = prelude
         summary.prelude = prelude
         state = Mutex(State(summary: summary))
-        output = Mutex(Output(file: file))
+        self.file = Mutex(file)
     }
 
     public var id: String { state.withLock { $0.summary.id } }
     public var current: CaptureSummary { state.withLock { $0.summary } }
 
     public func start() throws {
-        let poller = try RingBufferPoller(mapFD: kernel.ringFD) { [unowned self] bytes in
-            if let packet = CapturedPacket(record: bytes) { self.output.withLock { $0.batch.append(packet) } }
-        }
+        let poller = try RingBufferPoller(mapFD: kernel.ringFD)
         try? store?.save(current)
         let thread = Thread { [self] in run(poller) }
         thread.name = "podwall-capture"
@@ -82,44 +75,49 @@ public final class CaptureRecorder: Sendable {
 
     private func run(_ poller: RingBufferPoller) {
         var ending: (CaptureSummary.State, String)?
+        var batch: [CapturedPacket] = []
         var lastSave = Date.distantPast
         while ending == nil {
             do {
-                try poller.poll(timeoutMilliseconds: 100)
-                ending = try writeBatch()
+                try poller.poll(timeoutMilliseconds: 100) { Self.collect($0, into: &batch) }
+                ending = try writeBatch(&batch)
             } catch {
                 ending = (.failed, "\(error)")
             }
             let counters = kernel.counters
             ending = ending ?? endCondition(counters)
             let saving = Date().timeIntervalSince(lastSave) >= 1
-            update(counters, saving: saving)
             if saving { lastSave = Date() }
+            update(counters, saving: saving)
         }
         // Whatever the kernel delivered before the slot closed still goes in.
         let final = (try? kernel.stop()) ?? kernel.counters
         if ending?.0 != .failed {
-            poller.consume()
-            do { _ = try writeBatch() } catch { ending = (.failed, "\(error)") }
+            poller.consume { Self.collect($0, into: &batch) }
+            do { _ = try writeBatch(&batch) } catch { ending = (.failed, "\(error)") }
         }
-        do { try output.withLock { try $0.file.close() } } catch where ending?.0 != .failed { ending = (.failed, "\(error)") } catch {}
+        do { try file.withLock { try $0.close() } } catch where ending?.0 != .failed { ending = (.failed, "\(error)") } catch {}
         finish(final, state: ending!.0, reason: ending!.1)
     }
 
-    /// Writes the batch in timestamp order; says so when the file is full.
-    private func writeBatch() throws -> (CaptureSummary.State, String)? {
-        try output.withLock { output -> (CaptureSummary.State, String)? in
-            guard !output.batch.isEmpty else { return nil }
-            defer { output.batch.removeAll(keepingCapacity: true) }
-            output.batch.sort { $0.monotonicNanoseconds < $1.monotonicNanoseconds }
+    private static func collect(_ record: UnsafeRawBufferPointer, into batch: inout [CapturedPacket]) {
+        if let packet = CapturedPacket(record: record) { batch.append(packet) }
+    }
+
+    /// Writes the batch in timestamp order and empties it; says so when the file is full.
+    private func writeBatch(_ batch: inout [CapturedPacket]) throws -> (CaptureSummary.State, String)? {
+        guard !batch.isEmpty else { return nil }
+        defer { batch.removeAll(keepingCapacity: true) }
+        batch.sort { $0.monotonicNanoseconds < $1.monotonicNanoseconds }
+        return try file.withLock { file -> (CaptureSummary.State, String)? in
             var written: UInt64 = 0, bytes: UInt64 = 0, overCap: UInt64 = 0
-            for packet in output.batch {
-                if output.file.size + Int64(pcapRecordHeaderBytes + packet.data.count) > maxFileBytes {
+            for packet in batch {
+                if file.size + Int64(pcapRecordHeaderBytes + packet.data.count) > maxFileBytes {
                     overCap += 1
                     continue
                 }
-                output.file.write(packet.data, originalLength: packet.originalLength,
-                                  unixNanoseconds: Int64(packet.monotonicNanoseconds) + wallOffset)
+                file.write(packet.data, originalLength: packet.originalLength,
+                           unixNanoseconds: Int64(packet.monotonicNanoseconds) + wallOffset)
                 written += 1
                 bytes += UInt64(packet.data.count)
             }
@@ -128,7 +126,7 @@ public final class CaptureRecorder: Sendable {
                 $0.summary.bytes += bytes
                 $0.summary.overFileCap += overCap
             }
-            try output.file.flush()
+            try file.flush()
             return overCap > 0 ? (.finished, "file size cap") : nil
         }
     }
@@ -147,7 +145,7 @@ public final class CaptureRecorder: Sendable {
     }
 
     private func update(_ counters: CaptureCounters, saving: Bool) {
-        let fileBytes = output.withLock { $0.file.size }
+        let fileBytes = file.withLock { $0.size }
         let snapshot = state.withLock { state in
             state.summary.matched = counters.matched
             state.summary.skipped = counters.skipped

@@ -66,8 +66,7 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
     /// Decodes every record now in the ring, without waiting (tests, tools).
     public static func drain(mapFD: Int32, decode: Decoder) throws -> [Element] {
         var records: [[UInt8]] = []
-        let poller = try RingBufferPoller(mapFD: mapFD) { records.append(Array($0)) }
-        poller.consume()
+        try RingBufferPoller(mapFD: mapFD).consume { records.append(Array($0)) }
         return records.compactMap { record in record.withUnsafeBytes { decode($0) } }
     }
 
@@ -79,13 +78,13 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
 
 /// A ring buffer read on the caller's thread: `poll` waits for records and
 /// hands each to `handle` while it is still in the ring, then returns, so a
-/// caller sees where each batch ends (the pcap writer flushes there).
+/// caller sees where each batch ends (the pcap writer flushes there). The
+/// handler is given per call, so what it fills can stay the caller's own.
 public final class RingBufferPoller: @unchecked Sendable {  // a libbpf ring pointer: handed to one thread, used there only
     private let ring: OpaquePointer
-    private let sink: RingBufferSink
+    private let sink = RingBufferSink { _ in }
 
-    public init(mapFD: Int32, handle: @escaping (UnsafeRawBufferPointer) -> Void) throws {
-        sink = RingBufferSink(handle)
+    public init(mapFD: Int32) throws {
         guard let ring = ring_buffer__new(mapFD, ringBufferSample, Unmanaged.passUnretained(sink).toOpaque(), nil) else {
             throw KernelError("opening ring buffer", "map fd \(mapFD)", errno: Glibc.errno)
         }
@@ -94,8 +93,8 @@ public final class RingBufferPoller: @unchecked Sendable {  // a libbpf ring poi
 
     /// Waits up to `timeoutMilliseconds` for records; returns how many were handled.
     @discardableResult
-    public func poll(timeoutMilliseconds: Int32) throws -> Int32 {
-        let result = ring_buffer__poll(ring, timeoutMilliseconds)
+    public func poll(timeoutMilliseconds: Int32, handle: (UnsafeRawBufferPointer) -> Void) throws -> Int32 {
+        let result = sink.handling(with: handle) { ring_buffer__poll(ring, timeoutMilliseconds) }
         if result < 0 && result != -EINTR {
             throw KernelError("polling ring buffer", "capture ring", errno: -result)
         }
@@ -104,7 +103,9 @@ public final class RingBufferPoller: @unchecked Sendable {  // a libbpf ring poi
 
     /// Handles every record now in the ring, without waiting.
     @discardableResult
-    public func consume() -> Int32 { max(0, ring_buffer__consume(ring)) }
+    public func consume(handle: (UnsafeRawBufferPointer) -> Void) -> Int32 {
+        max(0, sink.handling(with: handle) { ring_buffer__consume(ring) })
+    }
 
     deinit { ring_buffer__free(ring) }
 }
@@ -112,12 +113,24 @@ public final class RingBufferPoller: @unchecked Sendable {  // a libbpf ring poi
 /// The C callback's context: a record handler, outside the generic class
 /// because a C function pointer cannot capture generic parameters.
 private final class RingBufferSink {
-    let handle: (UnsafeRawBufferPointer) -> Void
+    private var handle: (UnsafeRawBufferPointer) -> Void
     init(_ handle: @escaping (UnsafeRawBufferPointer) -> Void) { self.handle = handle }
+
+    func callAsFunction(_ record: UnsafeRawBufferPointer) { handle(record) }
+
+    /// Runs `body` (a poll) with `handler` taking the records it reads.
+    func handling<Result>(with handler: (UnsafeRawBufferPointer) -> Void, _ body: () -> Result) -> Result {
+        withoutActuallyEscaping(handler) { handler in
+            let previous = handle
+            handle = handler
+            defer { handle = previous }
+            return body()
+        }
+    }
 }
 
 private func ringBufferSample(_ context: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
     guard let context, let data else { return 0 }
-    Unmanaged<RingBufferSink>.fromOpaque(context).takeUnretainedValue().handle(UnsafeRawBufferPointer(start: data, count: size))
+    Unmanaged<RingBufferSink>.fromOpaque(context).takeUnretainedValue()(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
