@@ -47,15 +47,16 @@ public final class Agent: Sendable {
         let captures = makeCaptureManager(datapath)
         let metrics = AgentMetrics()
         let alertLog = AlertLog()
+        let identities = PodIdentities(procRoot: configuration.procRoot, kubelet: configuration.kubelet, logger: logger)
+        var processLocator: ProcessLocator?
+        if let hookCgroup, let mount = CgroupHooks.cgroup2Mount(), hookCgroup.hasPrefix(mount + "/") {
+            processLocator = ProcessLocator(procRoot: configuration.procRoot, cgroupMount: mount, hookCgroup: hookCgroup,
+                                            interface: { identities.interface(peerNamespaceID: $0) })
+        }
         let pipeline = DetectionPipeline(
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),
-            captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics, logger: logger)
-        let identities = PodIdentities(procRoot: configuration.procRoot, kubelet: configuration.kubelet, logger: logger)
-        pipeline.podNames = { identities.name($0) }
-        if let hookCgroup, let mount = CgroupHooks.cgroup2Mount(), hookCgroup.hasPrefix(mount + "/") {
-            pipeline.processLocator = ProcessLocator(procRoot: configuration.procRoot, cgroupMount: mount, hookCgroup: hookCgroup,
-                                                     interface: { identities.interface(peerNamespaceID: $0) })
-        }
+            captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics,
+            podNames: { identities.name($0) }, processLocator: processLocator, logger: logger)
         let api = APIState(datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
                            token: APIState.readToken(configuration.apiTokenFile, logger: logger),
                            feedPolicy: configuration.feedPolicy)

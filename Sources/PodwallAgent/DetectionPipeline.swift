@@ -4,6 +4,7 @@ import PodwallCore
 import PodwallDetection
 import PodwallCapture
 import PodwallKernel
+import Synchronization
 
 /// Kernel events → the pure-Swift detectors → alerts (JSON lines) and the
 /// responses the policy asks for, carried out on the kernel's maps.
@@ -13,42 +14,50 @@ import PodwallKernel
 /// and their windows unmoved by wall-clock steps. Alerts want Unix time: each
 /// is converted when published, with an offset kept current (`WallClock`),
 /// so alerts line up with other logs after an NTP step or a VM pause.
-final class DetectionPipeline: @unchecked Sendable {
-    private var aggregator: Aggregator
+final class DetectionPipeline: Sendable {
     private let datapath: Datapath
     private let output: AlertOutput
     private let captures: CaptureManager?
-    private var captureSettings: AlertCaptureSettings
     private let alertLog: AlertLog?
-    var podNames: (@Sendable (UInt32) -> String?)?
+    private let podNames: (@Sendable (UInt32) -> String?)?
     /// Where a process the cgroup hooks refused sits (nil: hooks not attached).
-    var processLocator: ProcessLocator?
+    private let processLocator: ProcessLocator?
     private let metrics: AgentMetrics?
     private let logger: Logger
-    private var clock = WallClock(now: MonotonicClock.now(), readOffset: MonotonicClock.wallClockOffset)
     /// Kernel time the pipeline started: flows older than this were running
     /// before (an adopted flow table) and count their bytes from the first sample.
     private let startedNs = MonotonicClock.now()
-    private let lock = NSLock()
-    /// Host-side interface names by ifindex, kept by the attach loop.
-    private var interfaces: [UInt32: String] = [:]
-    private var written = 0
-    private var taken = 0
+    private let state: Mutex<State>
+
+    /// What the event, tick and sample paths, the API and config reloads
+    /// share; each holds the lock only for its own step.
+    private struct State {
+        var aggregator: Aggregator
+        var captureSettings: AlertCaptureSettings
+        var clock = WallClock(now: MonotonicClock.now(), readOffset: MonotonicClock.wallClockOffset)
+        /// Host-side interface names by ifindex, kept by the attach loop.
+        var interfaces: [UInt32: String] = [:]
+        var written = 0
+        var taken = 0
+    }
+
     /// For the agent's stats line.
-    var alertsWritten: Int { lock.withLock { written } }
-    var actionsTaken: Int { lock.withLock { taken } }
+    var alertsWritten: Int { state.withLock { $0.written } }
+    var actionsTaken: Int { state.withLock { $0.taken } }
 
     init(config: AggregatorConfig, datapath: Datapath, output: AlertOutput, captures: CaptureManager?,
          captureSettings: AlertCaptureSettings = AlertCaptureSettings(), alertLog: AlertLog? = nil, metrics: AgentMetrics? = nil,
-         logger: Logger) {
+         podNames: (@Sendable (UInt32) -> String?)? = nil, processLocator: ProcessLocator? = nil, logger: Logger) {
         self.alertLog = alertLog
         self.metrics = metrics
-        aggregator = Aggregator(config: config)
+        var aggregator = Aggregator(config: config)
         aggregator.responseInForce = { [datapath] in Self.inForce($0, datapath: datapath) }
+        state = Mutex(State(aggregator: aggregator, captureSettings: captureSettings))
         self.datapath = datapath
         self.output = output
         self.captures = captures
-        self.captureSettings = captureSettings
+        self.podNames = podNames
+        self.processLocator = processLocator
         self.logger = logger
     }
 
@@ -56,47 +65,47 @@ final class DetectionPipeline: @unchecked Sendable {
 
     /// A config reload: new responses and capture settings; detector state stays.
     func reconfigure(policy: ResponsePolicy, capture: AlertCaptureSettings) {
-        lock.withLock {
-            aggregator.update(policy: policy)
-            captureSettings = capture
+        state.withLock {
+            $0.aggregator.update(policy: policy)
+            $0.captureSettings = capture
         }
     }
 
     /// An operator released this pod's quarantine through the API.
     func quarantineReleased(ifindex: UInt32) {
-        lock.withLock { aggregator.quarantineReleased(ifindex: ifindex) }
+        state.withLock { $0.aggregator.quarantineReleased(ifindex: ifindex) }
     }
 
     func interfaceAttached(_ ifindex: UInt32, name: String?) {
-        lock.withLock { interfaces[ifindex] = name }
+        state.withLock { $0.interfaces[ifindex] = name }
     }
 
     func handle(_ event: KernelEvent) {
         let alerts: [Alert]
         switch event {
         case .flow(let flow):
-            alerts = lock.withLock { aggregator.observe(flow, now: now, observedSince: startedNs) }
+            alerts = state.withLock { $0.aggregator.observe(flow, now: now, observedSince: startedNs) }
         case .drop(let drop):
             // Located before taking the lock: it reads /proc and cgroupfs.
             let location = drop.process.flatMap { process in
                 processLocator?.locate(tgid: process.tgid, cgroupID: process.cgroupID, family: drop.key.remote.family)
             }
             let input = DetectionInput.dropEvent(drop, locatedAt: location)
-            alerts = lock.withLock { aggregator.observe(input, now: now) }
+            alerts = state.withLock { $0.aggregator.observe(input, now: now) }
         }
         publish(alerts)
     }
 
     /// Time-driven decisions (probes that got no answer, interval ends).
     func tick() {
-        publish(lock.withLock { aggregator.tick(now: now) })
+        publish(state.withLock { $0.aggregator.tick(now: now) })
     }
 
     /// Volume samples for the exfiltration detector: cumulative bytes each
     /// pod sent on each flow, read from the flow table.
     func sample(_ flows: [FlowRecord]) {
         let at = now
-        let alerts: [Alert] = lock.withLock { aggregator.sample(flows, at: at, now: at, observedSince: startedNs) }
+        let alerts: [Alert] = state.withLock { $0.aggregator.sample(flows, at: at, now: at, observedSince: startedNs) }
         publish(alerts)
     }
 
@@ -104,11 +113,11 @@ final class DetectionPipeline: @unchecked Sendable {
         for var alert in alerts {
             // An update's decision is its newest occurrence.
             let decidedNs = alert.isUpdate ? alert.lastSeenNs : alert.timeNs
-            lock.withLock {
+            state.withLock { state in
                 let at = now
-                alert.mapTimes { clock.unixNanoseconds($0, now: at) }
+                alert.mapTimes { state.clock.unixNanoseconds($0, now: at) }
             }
-            alert.source.interface = lock.withLock { interfaces[alert.source.ifindex] }
+            alert.source.interface = state.withLock { $0.interfaces[alert.source.ifindex] }
             alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
                 ?? alert.source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))
             // An update's actions are only those new in its window (a second
@@ -126,7 +135,7 @@ final class DetectionPipeline: @unchecked Sendable {
             output.write(line)
             alertLog?.append(alert, json: line)
             if !alert.isUpdate { metrics?.alert(kind: alert.kind.rawValue, detectionLatencyMs: alert.detectionLatencyMs) }
-            lock.withLock { written += 1 }
+            state.withLock { $0.written += 1 }
         }
     }
 
@@ -161,11 +170,11 @@ final class DetectionPipeline: @unchecked Sendable {
                     logger.notice("capture requested by alert \(alert.id): captures are disabled (no capture directory)")
                     return false
                 }
-                let settings = lock.withLock { captureSettings }
+                let settings = state.withLock { $0.captureSettings }
                 let request = AlertCapture.request(for: alert, interface: alert.source.interface, settings: settings)
                 try captures.start(request, prelude: AlertCapture.triggeringPacket(for: alert).map { [$0] } ?? [])
             }
-            lock.withLock { taken += 1 }
+            state.withLock { $0.taken += 1 }
             return true
         } catch {
             logger.error("response to alert \(alert.id) failed: \(error)")
@@ -175,13 +184,13 @@ final class DetectionPipeline: @unchecked Sendable {
 }
 
 /// Where alerts go: JSON lines on stdout or appended to a file, flushed per alert.
-final class AlertOutput: @unchecked Sendable {
-    private let handle: FileHandle
-    private let lock = NSLock()
+final class AlertOutput: Sendable {
+    /// Written under its lock: one alert's line at a time.
+    private let handle: Mutex<FileHandle>
 
     init(path: String?) throws {
         guard let path else {
-            handle = FileHandle.standardOutput
+            handle = Mutex(FileHandle.standardOutput)
             return
         }
         if !FileManager.default.fileExists(atPath: path) {
@@ -191,11 +200,11 @@ final class AlertOutput: @unchecked Sendable {
             throw ValidationFailure("cannot open alerts file \(path) for writing")
         }
         file.seekToEndOfFile()
-        handle = file
+        handle = Mutex(file)
     }
 
     func write(_ line: String) {
-        lock.withLock { handle.write(Data((line + "\n").utf8)) }
+        handle.withLock { $0.write(Data((line + "\n").utf8)) }
     }
 }
 

@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import PodwallCore
 import PodwallKernel
+import Synchronization
 
 /// The agent's captures: starts them in the kernel and the capture
 /// directory, keeps the directory within its disk budget, and stops them all
 /// (files flushed and closed) when the agent stops.
-public final class CaptureManager: @unchecked Sendable {
+public final class CaptureManager: Sendable {
     public struct Limits: Sendable, Equatable {
         /// Captures the agent runs at once; the rest of the kernel's slots
         /// stay free for `podwall capture`.
@@ -23,9 +24,12 @@ public final class CaptureManager: @unchecked Sendable {
     private let table: CaptureTable
     private let limits: Limits
     private let logger: Logger
-    private let lock = NSLock()
-    private var recorders: [String: CaptureRecorder] = [:]
-    private var finishedTotals = CaptureTotals()
+    private let state = Mutex(State())
+
+    private struct State {
+        var recorders: [String: CaptureRecorder] = [:]
+        var finishedTotals = CaptureTotals()
+    }
 
     /// Packets written and not delivered, over every capture this agent ran.
     public struct CaptureTotals: Sendable {
@@ -57,16 +61,16 @@ public final class CaptureManager: @unchecked Sendable {
     @discardableResult
     public func start(_ request: CaptureRequest, prelude: [PreludePacket] = []) throws -> CaptureRecorder? {
         guard CaptureStore.isValidID(request.id) else { throw CaptureError("capture id '\(request.id)' is not a valid file name") }
-        return try lock.withLock {
-            for (_, done) in recorders where done.current.state != .running {
-                finishedTotals.add(done.current)
+        return try state.withLock { state -> CaptureRecorder? in
+            for (_, done) in state.recorders where done.current.state != .running {
+                state.finishedTotals.add(done.current)
             }
-            recorders = recorders.filter { $0.value.current.state == .running }
-            guard recorders[request.id] == nil else { return nil }
-            guard recorders.count < limits.maxConcurrent else {
+            state.recorders = state.recorders.filter { $0.value.current.state == .running }
+            guard state.recorders[request.id] == nil else { return nil }
+            guard state.recorders.count < limits.maxConcurrent else {
                 throw CaptureError("not starting capture \(request.id): \(limits.maxConcurrent) captures are running")
             }
-            let evicted = store.evict(keeping: Set(recorders.keys), reserve: limits.budget.maxFileBytes)
+            let evicted = store.evict(keeping: Set(state.recorders.keys), reserve: limits.budget.maxFileBytes)
             if !evicted.isEmpty { logger.info("evicted old captures to stay within the disk budget", metadata: ["ids": "\(evicted)"]) }
             if store.usage() + Int64(pcapFileHeaderBytes) > limits.budget.maxTotalBytes {
                 throw CaptureError("not starting capture \(request.id): running captures fill the disk budget")
@@ -87,7 +91,7 @@ public final class CaptureManager: @unchecked Sendable {
             let recorder = CaptureRecorder(kernel: kernel, request: request, file: file, store: store,
                                            maxFileBytes: limits.budget.maxFileBytes, prelude: UInt64(prelude.count))
             try recorder.start()
-            recorders[request.id] = recorder
+            state.recorders[request.id] = recorder
             logger.info("capture started", metadata: ["id": "\(request.id)", "filter": "\(request.filter.summary)"])
             Task { [logger] in Self.report(await recorder.finished(), logger: logger) }
             return recorder
@@ -107,16 +111,16 @@ public final class CaptureManager: @unchecked Sendable {
     }
 
     public var totals: CaptureTotals {
-        lock.withLock {
-            var totals = finishedTotals
-            recorders.values.forEach { totals.add($0.current) }
+        state.withLock { state in
+            var totals = state.finishedTotals
+            state.recorders.values.forEach { totals.add($0.current) }
             return totals
         }
     }
 
     /// Stops every capture and waits until its file is closed.
     public func stopAll() async {
-        let all = lock.withLock { Array(recorders.values) }
+        let all = state.withLock { Array($0.recorders.values) }
         all.forEach { $0.stop() }
         for recorder in all { _ = await recorder.finished() }
     }

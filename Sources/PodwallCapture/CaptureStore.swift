@@ -15,7 +15,7 @@ public struct CaptureBudget: Sendable, Equatable {
 }
 
 /// The capture directory: `<id>.pcap` with its `<id>.json` summary.
-public final class CaptureStore: @unchecked Sendable {
+public final class CaptureStore: Sendable {
     public static let defaultDirectory = "/var/lib/podwall/captures"
 
     public let directory: String

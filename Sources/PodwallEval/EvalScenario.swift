@@ -1,5 +1,6 @@
 import Foundation
 import PodwallLab
+import Synchronization
 
 /// The lab an evaluation runs in: who attacks, who is attacked, who serves,
 /// and two bystanders that carry `--load` (and take the attacker's flood).
@@ -24,14 +25,13 @@ public struct EvalPods: Sendable {
     }
 
     /// A count that scenarios add to and the runner takes per run.
-    public final class Tally: @unchecked Sendable {
-        private var count = 0
-        private let lock = NSLock()
+    public final class Tally: Sendable {
+        private let count = Atomic<Int>(0)
 
-        public func add(_ value: Int) { lock.withLock { count += value } }
+        public func add(_ value: Int) { count.wrappingAdd(value, ordering: .relaxed) }
 
         /// The count so far, set back to 0.
-        public func take() -> Int { lock.withLock { defer { count = 0 }; return count } }
+        public func take() -> Int { count.exchange(0, ordering: .relaxed) }
     }
 }
 

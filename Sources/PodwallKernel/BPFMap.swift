@@ -3,13 +3,13 @@ import Glibc
 
 /// A typed view of a BPF map: Key and Value are the ABI header's structs.
 /// It works on a map of a loaded object or on a pinned map opened by path.
-public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked Sendable {
+public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: Sendable {
     public let name: String
     public let fd: Int32
     /// Keeps the object or the descriptor that owns `fd` alive.
-    private let owner: AnyObject
+    private let owner: any AnyObject & Sendable
 
-    init(name: String, fd: Int32, owner: AnyObject) {
+    init(name: String, fd: Int32, owner: any AnyObject & Sendable) {
         self.name = name
         self.fd = fd
         self.owner = owner
@@ -158,7 +158,7 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: @unchecked S
 }
 
 /// An owned file descriptor, closed when the last reference goes.
-public final class FileDescriptor: @unchecked Sendable {
+public final class FileDescriptor: Sendable {
     public let fd: Int32
 
     public init(_ fd: Int32) {

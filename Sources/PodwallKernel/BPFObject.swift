@@ -6,7 +6,7 @@ import PodwallBPFObjects
 /// pinned under `pinRoot`, or adopted from there when a previous agent left
 /// them (the kernel state survives restarts); `pinRoot == nil` loads a
 /// private copy, as the BPF_PROG_TEST_RUN tests do.
-public final class BPFObject: @unchecked Sendable {
+public final class BPFObject: @unchecked Sendable {  // libbpf handle and ELF buffer: not changed after load
     public let name: String
     public let pinRoot: String?
     private let handle: OpaquePointer

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import PodwallABI
 import PodwallCore
+import Synchronization
 
 /// The kernel's blocklist: single addresses in a hash map, prefixes in an
 /// LPM trie, each entry carrying the feed slots that list it (a bitmask) and
@@ -12,7 +13,7 @@ import PodwallCore
 /// listed is ever absent from the kernel, not even for one packet.
 /// The store keeps a mirror of what it wrote, so that a reload of a
 /// million-entry feed only touches what changed.
-public final class Blocklist: @unchecked Sendable {
+public final class Blocklist: Sendable {
     public struct Entry: Hashable, Sendable {
         public var feeds: UInt64
         public var expiresNs: UInt64
@@ -37,21 +38,11 @@ public final class Blocklist: @unchecked Sendable {
     let feedSlots: BPFMap<UInt32, pw_feed>
     let policy: PolicyGeneration
 
-    /// What the kernel lists, as this store knows it: each feed slot's
-    /// members and the dynamic entries with their expiry. An entry's feed
-    /// bits follow from these, so a reload merges two sorted lists and
-    /// touches only the entries that change, never walking a million-entry map.
-    private var members: [UInt32: SortedPrefixes] = [:]
-    /// Feed reloads, responses, the API and the expiry sweep call in from
-    /// different threads: one change at a time, so that no interleaving can
-    /// delete an entry another call has just listed. Recursive: removeFeed
-    /// goes through replaceFeed.
-    private let lock = NSRecursiveLock()
-    private var dynamic: [IPPrefix: UInt64] = [:]
-    /// How many keys each kernel map holds: with the maps' capacity, what
-    /// decides whether a change fits before any of it is written.
-    private var inUse = KeyCounts()
-    private var loaded = false
+    /// What the kernel lists, as this store knows it. Feed reloads,
+    /// responses, the API and the expiry sweep call in from different
+    /// threads: one change at a time, so that no interleaving can delete an
+    /// entry another call has just listed.
+    private let mirror = Mutex(BlocklistMirror())
 
     public init(hosts: BPFMap<pw_addr_key, pw_block_entry>, nets: BPFMap<pw_lpm_key, pw_block_entry>,
                 feeds: BPFMap<UInt32, pw_feed>, policy: PolicyGeneration) {
@@ -77,54 +68,22 @@ public final class Blocklist: @unchecked Sendable {
     /// agent calls it at start, so that its first response to an alert
     /// does not wait for a walk of every hash bucket.
     public func loadKernelState() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !loaded else { return }
-        loaded = true
+        mirror.withLock { load(&$0) }
+    }
+
+    private func load(_ mirror: inout BlocklistMirror) {
+        guard !mirror.loaded else { return }
+        mirror.loaded = true
         var listed: [UInt32: [IPPrefix]] = [:]
         let current = entries()
         for (prefix, entry) in current {
             for slot in 0..<UInt32(PW_FEED_SLOTS) where entry.feeds & (1 << UInt64(slot)) != 0 {
                 listed[slot, default: []].append(prefix)
             }
-            if entry.isDynamic { dynamic[prefix] = entry.expiresNs }
+            if entry.isDynamic { mirror.dynamic[prefix] = entry.expiresNs }
         }
-        members = listed.mapValues { SortedPrefixes($0) }
-        inUse = KeyCounts(current.keys)
-    }
-
-    /// Runs writes to the kernel maps. When the kernel refuses one part-way,
-    /// this store no longer knows what the maps hold: it forgets its mirror
-    /// and reads the kernel again on the next call.
-    private func writingToKernel<Result>(_ body: () throws -> Result) rethrows -> Result {
-        do {
-            return try body()
-        } catch {
-            (loaded, members, dynamic, inUse) = (false, [:], [:], KeyCounts())
-            throw error
-        }
-    }
-
-    /// The feed bits `prefix` has now.
-    private func feedBits(_ prefix: IPPrefix) -> UInt64 {
-        var bits: UInt64 = dynamic[prefix] != nil ? Self.dynamicBit : 0
-        for (slot, set) in members where set.contains(prefix) {
-            bits |= 1 << UInt64(slot)
-        }
-        return bits
-    }
-
-    /// The feed bits of many prefixes (sorted as `SortedPrefixes` sorts)
-    /// from every slot but `excluded`: one merge per other feed.
-    private func feedBits(ofSorted prefixes: [IPPrefix], excluding excluded: UInt32) -> [UInt64] {
-        var bits = dynamic.isEmpty ? [UInt64](repeating: 0, count: prefixes.count)
-                                   : prefixes.map { dynamic[$0] != nil ? Self.dynamicBit : 0 }
-        for (slot, set) in members where slot != excluded {
-            for (index, listed) in set.membership(of: prefixes).enumerated() where listed {
-                bits[index] |= 1 << UInt64(slot)
-            }
-        }
-        return bits
+        mirror.members = listed.mapValues { SortedPrefixes($0) }
+        mirror.inUse = KeyCounts(current.keys)
     }
 
     // MARK: Feeds
@@ -146,11 +105,11 @@ public final class Blocklist: @unchecked Sendable {
 
     /// What feed `name` lists now.
     public func prefixes(ofFeed name: String) -> SortedPrefixes {
-        lock.lock()
-        defer { lock.unlock() }
-        loadKernelState()
-        guard let slot = feeds().first(where: { $0.name == name })?.slot else { return SortedPrefixes() }
-        return members[slot] ?? SortedPrefixes()
+        mirror.withLock { mirror in
+            load(&mirror)
+            guard let slot = feeds().first(where: { $0.name == name })?.slot else { return SortedPrefixes() }
+            return mirror.members[slot] ?? SortedPrefixes()
+        }
     }
 
     private func slot(for name: String) throws -> UInt32 {
@@ -180,20 +139,22 @@ public final class Blocklist: @unchecked Sendable {
     /// only what differs from its previous version.
     @discardableResult
     public func replaceFeed(_ name: String, with prefixes: SortedPrefixes) throws -> Change {
-        lock.lock()
-        defer { lock.unlock() }
-        loadKernelState()
+        try mirror.withLock { try replaceFeed(name, with: prefixes, in: &$0) }
+    }
+
+    private func replaceFeed(_ name: String, with prefixes: SortedPrefixes, in mirror: inout BlocklistMirror) throws -> Change {
+        load(&mirror)
         let slot = try slot(for: name)
         let bit: UInt64 = 1 << UInt64(slot)
-        let (added, dropped) = prefixes.difference(from: members[slot] ?? SortedPrefixes())
+        let (added, dropped) = prefixes.difference(from: mirror.members[slot] ?? SortedPrefixes())
         // Only entries that other feeds (or a dynamic listing) share need their bits merged in.
-        let shared = members.keys.contains { $0 != slot } || !dynamic.isEmpty
+        let shared = mirror.members.keys.contains { $0 != slot } || !mirror.dynamic.isEmpty
         var change = Change()
         var fresh: [(IPPrefix, UInt64)] = []
         var sharedWrites: [(IPPrefix, UInt64)] = []
         fresh.reserveCapacity(added.count)
         if shared {
-            for (prefix, others) in zip(added, feedBits(ofSorted: added, excluding: slot)) {
+            for (prefix, others) in zip(added, mirror.feedBits(ofSorted: added, excluding: slot)) {
                 if others == 0 { fresh.append((prefix, bit)) } else { sharedWrites.append((prefix, others | bit)) }
             }
         } else {
@@ -206,21 +167,21 @@ public final class Blocklist: @unchecked Sendable {
         // The trie keeps one slot free: before Linux 6.14 a full trie refuses
         // even to rewrite an entry it holds, which shared entries need.
         let adding = KeyCounts(fresh.lazy.map(\.0))
-        for (count, room, kind) in [(adding.hosts, hosts.capacity - inUse.hosts, "single addresses"),
-                                    (adding.nets, nets.capacity - 1 - inUse.nets, "prefixes")]
+        for (count, room, kind) in [(adding.hosts, hosts.capacity - mirror.inUse.hosts, "single addresses"),
+                                    (adding.nets, nets.capacity - 1 - mirror.inUse.nets, "prefixes")]
         where count > room {
             throw KernelError("adding \(count) \(kind) (the kernel map has room for \(room)) for feed", name, errno: ENOSPC)
         }
         change.added = fresh.count
         change.updated = sharedWrites.count
-        let removals = Array(zip(dropped, shared ? feedBits(ofSorted: dropped, excluding: slot)
+        let removals = Array(zip(dropped, shared ? mirror.feedBits(ofSorted: dropped, excluding: slot)
                                                  : [UInt64](repeating: 0, count: dropped.count)))
-        try writingToKernel {
-            try write(fresh, keepingHits: false)
-            inUse.add(fresh.lazy.map(\.0))
-            try write(sharedWrites, keepingHits: true)
-            members[slot] = prefixes.isEmpty ? nil : prefixes
-            try remove(removals, change: &change)
+        try mirror.forgettingOnError { mirror in
+            try write(fresh, keepingHits: false, mirror)
+            mirror.inUse.add(fresh.lazy.map(\.0))
+            try write(sharedWrites, keepingHits: true, mirror)
+            mirror.members[slot] = prefixes.isEmpty ? nil : prefixes
+            try remove(removals, change: &change, &mirror)
         }
         if !added.isEmpty || !dropped.isEmpty { try policy.bump() }
         try recordFeed(name, slot: slot, entries: prefixes.count)
@@ -236,14 +197,14 @@ public final class Blocklist: @unchecked Sendable {
     /// entry) still lists them.
     @discardableResult
     public func removeFeed(_ name: String) throws -> Change {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let slot = feeds().first(where: { $0.name == name })?.slot else {
-            throw KernelError("removing feed", name, errno: ENOENT)
+        try mirror.withLock { mirror in
+            guard let slot = feeds().first(where: { $0.name == name })?.slot else {
+                throw KernelError("removing feed", name, errno: ENOENT)
+            }
+            let change = try replaceFeed(name, with: SortedPrefixes(), in: &mirror)
+            try feedSlots.update(slot, pw_feed())
+            return change
         }
-        let change = try replaceFeed(name, with: SortedPrefixes())
-        try feedSlots.update(slot, pw_feed())
-        return change
     }
 
     // MARK: Dynamic entries
@@ -251,45 +212,47 @@ public final class Blocklist: @unchecked Sendable {
     /// Lists `prefix` by hand or for detection; `expiresNs` is kernel
     /// monotonic time (0 = never).
     public func addDynamic(_ prefix: IPPrefix, expiresNs: UInt64) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        loadKernelState()
-        let isNew = feedBits(prefix) == 0
-        try writingToKernel {
-            dynamic[prefix] = expiresNs
-            try write([(prefix, feedBits(prefix))], keepingHits: true)
+        try mirror.withLock { mirror in
+            load(&mirror)
+            let isNew = mirror.feedBits(prefix) == 0
+            try mirror.forgettingOnError { mirror in
+                mirror.dynamic[prefix] = expiresNs
+                try write([(prefix, mirror.feedBits(prefix))], keepingHits: true, mirror)
+            }
+            if isNew { mirror.inUse.add([prefix]) }
+            try policy.bump()
         }
-        if isNew { inUse.add([prefix]) }
-        try policy.bump()
     }
 
     /// Removes the dynamic listing of `prefix`. Returns the feeds that still
     /// list it (then it stays blocked), or nil if it was not listed at all.
     public func removeDynamic(_ prefix: IPPrefix) throws -> [String]? {
-        lock.lock()
-        defer { lock.unlock() }
-        loadKernelState()
-        let before = feedBits(prefix)
-        guard before != 0 else { return nil }
-        dynamic[prefix] = nil
-        var change = Change()
-        try writingToKernel { try remove([(prefix, feedBits(prefix))], change: &change) }
-        try policy.bump()
-        return feedNames(feedBits(prefix))
+        try mirror.withLock { mirror -> [String]? in
+            load(&mirror)
+            let before = mirror.feedBits(prefix)
+            guard before != 0 else { return nil }
+            mirror.dynamic[prefix] = nil
+            var change = Change()
+            try mirror.forgettingOnError { mirror in try remove([(prefix, mirror.feedBits(prefix))], change: &change, &mirror) }
+            try policy.bump()
+            return feedNames(mirror.feedBits(prefix))
+        }
     }
 
     /// Ends dynamic listings whose time is up (the kernel already ignores
     /// them). Returns the prefixes no longer listed at all.
     public func expire(nowNs: UInt64) throws -> [IPPrefix] {
-        lock.lock()
-        defer { lock.unlock() }
-        loadKernelState()
-        let expired = dynamic.filter { $0.value != 0 && $0.value <= nowNs }.map(\.key)
-        for prefix in expired { dynamic[prefix] = nil }
-        var change = Change()
-        try writingToKernel { try remove(expired.map { ($0, feedBits($0)) }, change: &change) }
-        if !expired.isEmpty { try policy.bump() }
-        return expired.filter { feedBits($0) == 0 }
+        try mirror.withLock { mirror in
+            load(&mirror)
+            let expired = mirror.dynamic.filter { $0.value != 0 && $0.value <= nowNs }.map(\.key)
+            for prefix in expired { mirror.dynamic[prefix] = nil }
+            var change = Change()
+            try mirror.forgettingOnError { mirror in
+                try remove(expired.map { ($0, mirror.feedBits($0)) }, change: &change, &mirror)
+            }
+            if !expired.isEmpty { try policy.bump() }
+            return expired.filter { mirror.feedBits($0) == 0 }
+        }
     }
 
     // MARK: Lookups
@@ -297,22 +260,22 @@ public final class Blocklist: @unchecked Sendable {
     /// What the kernel would match for `address`: the single address first,
     /// then the longest listed prefix (with its current hit count).
     public func match(_ address: IPAddress) throws -> (prefix: IPPrefix, entry: Entry)? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let value = try hosts.lookup(pw_addr_key(address)) {
-            return (IPPrefix(host: address), Entry(value))
-        }
-        loadKernelState()
-        // IPv4 prefixes span mapped lengths 96...128 (feeds refuse IPv6
-        // prefixes wide enough to cover the mapped range).
-        for length in stride(from: 127, through: address.family == .v4 ? 96 : 0, by: -1) {
-            let prefix = IPPrefix(address: address, mappedLength: length)
-            // A trie lookup at the prefix's own length returns that exact entry.
-            if feedBits(prefix) != 0, let value = try nets.lookup(pw_lpm_key(prefix)) {
-                return (prefix, Entry(value))
+        try mirror.withLock { mirror -> (prefix: IPPrefix, entry: Entry)? in
+            if let value = try hosts.lookup(pw_addr_key(address)) {
+                return (IPPrefix(host: address), Entry(value))
             }
+            load(&mirror)
+            // IPv4 prefixes span mapped lengths 96...128 (feeds refuse IPv6
+            // prefixes wide enough to cover the mapped range).
+            for length in stride(from: 127, through: address.family == .v4 ? 96 : 0, by: -1) {
+                let prefix = IPPrefix(address: address, mappedLength: length)
+                // A trie lookup at the prefix's own length returns that exact entry.
+                if mirror.feedBits(prefix) != 0, let value = try nets.lookup(pw_lpm_key(prefix)) {
+                    return (prefix, Entry(value))
+                }
+            }
+            return nil
         }
-        return nil
     }
 
     // MARK: Writing
@@ -320,8 +283,8 @@ public final class Blocklist: @unchecked Sendable {
     /// Writes entries with the given feed bits. With `keepingHits`, entries
     /// that may exist keep their hit count (read back first; only the few
     /// entries a reload shares or rewrites).
-    private func write(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) throws {
-        let batch = try writes(entries, keepingHits: keepingHits)
+    private func write(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool, _ mirror: BlocklistMirror) throws {
+        let batch = try writes(entries, keepingHits: keepingHits, mirror)
         let (hosts, nets) = (self.hosts, self.nets)
         // A response's single entry is written on this thread: on a node
         // whose cores are busy, waiting for pool threads to be scheduled
@@ -355,14 +318,14 @@ public final class Blocklist: @unchecked Sendable {
 
     /// Kernel keys and values for `entries`, in contiguous arrays that
     /// batch updates read without another copy.
-    private func writes(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool) throws -> Writes {
+    private func writes(_ entries: [(IPPrefix, UInt64)], keepingHits: Bool, _ mirror: BlocklistMirror) throws -> Writes {
         var batch = Writes()
         batch.hostKeys.reserveCapacity(entries.count)
         batch.hostValues.reserveCapacity(entries.count)
         for (prefix, feeds) in entries {
             var value = pw_block_entry()
             value.feeds = feeds
-            value.expires_ns = dynamic.isEmpty ? 0 : dynamic[prefix] ?? 0
+            value.expires_ns = mirror.dynamic.isEmpty ? 0 : mirror.dynamic[prefix] ?? 0
             if prefix.isSingleAddress {
                 let key = pw_addr_key(prefix.address)
                 if keepingHits { value.hits = try hosts.lookup(key)?.hits ?? 0 }
@@ -371,7 +334,7 @@ public final class Blocklist: @unchecked Sendable {
             } else {
                 // At its own length a trie lookup finds exactly this prefix.
                 let key = pw_lpm_key(prefix)
-                if keepingHits, let old = try nets.lookup(key), feedBits(prefix) != 0 { value.hits = old.hits }
+                if keepingHits, let old = try nets.lookup(key), mirror.feedBits(prefix) != 0 { value.hits = old.hits }
                 batch.netKeys.append(key)
                 batch.netValues.append(value)
             }
@@ -380,16 +343,16 @@ public final class Blocklist: @unchecked Sendable {
     }
 
     /// Entries left with no feed bits are deleted, the others rewritten.
-    private func remove(_ entries: [(IPPrefix, UInt64)], change: inout Change) throws {
+    private func remove(_ entries: [(IPPrefix, UInt64)], change: inout Change, _ mirror: inout BlocklistMirror) throws {
         let kept = entries.filter { $0.1 != 0 }
         let gone = entries.filter { $0.1 == 0 }.map(\.0)
-        try write(kept, keepingHits: true)
+        try write(kept, keepingHits: true, mirror)
         change.updated += kept.count
         try hosts.deleteBatch(gone.filter(\.isSingleAddress).map { pw_addr_key($0.address) })
         for prefix in gone where !prefix.isSingleAddress {
             try nets.delete(pw_lpm_key(prefix))
         }
-        inUse.add(gone, times: -1)
+        mirror.inUse.add(gone, times: -1)
         change.removed += gone.count
     }
 }
@@ -420,36 +383,17 @@ public struct PolicyGeneration: Sendable {
 }
 
 /// Errors from concurrent work, rethrown on the calling thread.
-final class ErrorSlots: @unchecked Sendable {
-    private var errors: [Error?]
-    private let lock = NSLock()
+final class ErrorSlots: Sendable {
+    private let errors: Mutex<[Error?]>
 
-    init(count: Int) { errors = Array(repeating: nil, count: count) }
+    init(count: Int) { errors = Mutex(Array(repeating: nil, count: count)) }
 
     func record(_ index: Int, _ body: () throws -> Void) {
-        do { try body() } catch { lock.withLock { errors[index] = error } }
+        do { try body() } catch { errors.withLock { $0[index] = error } }
     }
 
     func rethrow() throws {
-        if let error = errors.compactMap({ $0 }).first { throw error }
-    }
-}
-
-/// Kernel keys by map: single addresses (hash map) and prefixes (trie).
-private struct KeyCounts {
-    var hosts = 0
-    var nets = 0
-
-    init() {}
-
-    init<Prefixes: Sequence<IPPrefix>>(_ prefixes: Prefixes) {
-        add(prefixes)
-    }
-
-    mutating func add<Prefixes: Sequence<IPPrefix>>(_ prefixes: Prefixes, times sign: Int = 1) {
-        for prefix in prefixes {
-            if prefix.isSingleAddress { hosts += sign } else { nets += sign }
-        }
+        if let error = errors.withLock({ $0.compactMap { $0 }.first }) { throw error }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import PodwallABI
 import PodwallCore
+import Synchronization
 
 /// The kernel's capture slots (pw_captures, pw_capture_rings, pw_capture_on).
 ///
@@ -10,7 +11,7 @@ import PodwallCore
 /// pinned maps, so claiming a slot and recomputing the live-slot mask happen
 /// under an flock on the pin directory. Each capture owns a ring buffer of its
 /// own, created here and referenced from its slot.
-public final class CaptureTable: @unchecked Sendable {
+public final class CaptureTable: Sendable {
     /// The most bytes of a packet a capture can keep.
     public static let maxSnaplen = UInt32(PW_CAPTURE_MAX_SNAPLEN)
 
@@ -19,7 +20,8 @@ public final class CaptureTable: @unchecked Sendable {
     let on: BPFMap<UInt32, pw_capture_on>
     /// Directory to flock; nil for private maps (tests): an in-process lock suffices.
     private let lockDirectory: String?
-    private let processLock = NSLock()
+    /// Guards no state: it makes this process's callers take the flock one at a time.
+    private let processLock = Mutex(())
 
     public init(captures: BPFMap<UInt32, pw_capture>, rings: BPFMap<UInt32, UInt32>, on: BPFMap<UInt32, pw_capture_on>,
                 lockDirectory: String?) {
@@ -84,8 +86,8 @@ public final class CaptureTable: @unchecked Sendable {
         try on.update(0, pw_capture_on(slots: mask, pad: 0))
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
-        try processLock.withLock {
+    private func locked<T: Sendable>(_ body: () throws -> T) throws -> T {
+        try processLock.withLock { _ in
             guard let lockDirectory else { return try body() }
             let fd = open(lockDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard fd >= 0 else { throw KernelError("opening the pin directory to lock capture slots", lockDirectory, errno: errno) }
@@ -98,7 +100,7 @@ public final class CaptureTable: @unchecked Sendable {
 
 /// One running capture: its slot and its own ring buffer. Stop it when
 /// done; the kernel also stops delivering at its budget or expiry.
-public final class KernelCapture: @unchecked Sendable {
+public final class KernelCapture: Sendable {
     public let slot: UInt32
     public let id: UInt64
     private let table: CaptureTable

@@ -4,7 +4,7 @@ import PodwallABI
 import PodwallBPFObjects
 
 /// podwall's TC data path: the loaded programs and their (pinned) maps.
-public final class Datapath: @unchecked Sendable {
+public final class Datapath: Sendable {
     public struct Options: Sendable {
         /// nil loads private, unpinned maps (tests).
         public var pinRoot: String?

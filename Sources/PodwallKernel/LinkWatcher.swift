@@ -26,7 +26,7 @@ public enum LinkEvent: Hashable, Sendable {
 /// network namespace. It subscribes before it lists the present links, so a
 /// link created in between is reported rather than missed; a duplicate
 /// `.present` is harmless to consumers that attach idempotently.
-public final class LinkWatcher: @unchecked Sendable {
+public final class LinkWatcher: Sendable {
     private let socket: NetlinkSocket
     private let stopFlag = AtomicFlag()
 
@@ -111,14 +111,14 @@ public final class LinkWatcher: @unchecked Sendable {
 }
 
 import Foundation
+import Synchronization
 
 /// A flag set once from any thread.
-final class AtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class AtomicFlag: Sendable {
+    private let value = Atomic<Bool>(false)
 
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
 
 /// Last-resort reporting from background threads that have no logger.

@@ -3,7 +3,7 @@ import Glibc
 
 /// A libmnl rtnetlink socket with request/dump helpers. Messages are handed
 /// to a Swift closure through libmnl's C callback and a context pointer.
-final class NetlinkSocket: @unchecked Sendable {
+final class NetlinkSocket: @unchecked Sendable {  // a libmnl socket: one thread at a time uses it
     let socket: OpaquePointer
     let portID: UInt32
     /// libmnl's MNL_SOCKET_BUFFER_SIZE is a macro Swift cannot import; 32 KiB

@@ -2,11 +2,11 @@ import CPodwallShim
 import PodwallABI
 
 /// The kernel's per-CPU counters (enum pw_counter), summed over CPUs.
-public struct PerCPUCounters: @unchecked Sendable {
+public struct PerCPUCounters: Sendable {
     public let fd: Int32
-    private let owner: AnyObject
+    private let owner: any AnyObject & Sendable
 
-    public init(fd: Int32, owner: AnyObject) {
+    public init(fd: Int32, owner: any AnyObject & Sendable) {
         self.fd = fd
         self.owner = owner
     }

@@ -1,20 +1,20 @@
 import CPodwallShim
 import Foundation
 import Glibc
+import Synchronization
 
 /// Consumes a BPF ring buffer on a dedicated thread. Each record is handed
 /// to `decode` while it is still in the ring (no copy), and what it returns
 /// is yielded to an AsyncStream. Records the consumer could not take in time
 /// are counted, never dropped silently.
-public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
+public final class RingBufferReader<Element: Sendable>: Sendable {
     public typealias Decoder = @Sendable (UnsafeRawBufferPointer) -> Element?
 
     private let mapFD: Int32
     private let decode: Decoder
     private let stopFlag = AtomicFlag()
-    private let lock = NSLock()
-    private var dropped: UInt64 = 0
-    private var delivered: UInt64 = 0
+    private let dropped = Atomic<UInt64>(0)
+    private let delivered = Atomic<UInt64>(0)
 
     public init(mapFD: Int32, decode: @escaping Decoder) {
         self.mapFD = mapFD
@@ -22,8 +22,8 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Records lost because the userspace queue was full.
-    public var queueDrops: UInt64 { lock.withLock { dropped } }
-    public var deliveredCount: UInt64 { lock.withLock { delivered } }
+    public var queueDrops: UInt64 { dropped.load(ordering: .relaxed) }
+    public var deliveredCount: UInt64 { delivered.load(ordering: .relaxed) }
 
     public func stop() {
         stopFlag.set()
@@ -34,8 +34,8 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
         let sink = RingBufferSink { [decode, self] bytes in
             guard let element = decode(bytes) else { return }
             switch continuation.yield(element) {
-            case .dropped: self.lock.withLock { self.dropped += 1 }
-            default: self.lock.withLock { self.delivered += 1 }
+            case .dropped: self.dropped.add(1, ordering: .relaxed)
+            default: self.delivered.add(1, ordering: .relaxed)
             }
         }
         let context = Unmanaged.passRetained(sink)
@@ -66,13 +66,11 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
     /// Decodes every record now in the ring, without waiting (tests, tools).
     public static func drain(mapFD: Int32, decode: Decoder) throws -> [Element] {
         var records: [[UInt8]] = []
-        let poller = try RingBufferPoller(mapFD: mapFD) { records.append(Array($0)) }
-        poller.consume()
+        try RingBufferPoller(mapFD: mapFD).consume { records.append(Array($0)) }
         return records.compactMap { record in record.withUnsafeBytes { decode($0) } }
     }
 
-    /// The poll thread owns these; nothing else touches them.
-    private struct PollHandles: @unchecked Sendable {
+    private struct PollHandles: @unchecked Sendable {  // C ring pointer and context: the poll thread owns them
         let ring: OpaquePointer
         let context: Unmanaged<RingBufferSink>
     }
@@ -80,13 +78,13 @@ public final class RingBufferReader<Element: Sendable>: @unchecked Sendable {
 
 /// A ring buffer read on the caller's thread: `poll` waits for records and
 /// hands each to `handle` while it is still in the ring, then returns, so a
-/// caller sees where each batch ends (the pcap writer flushes there).
-public final class RingBufferPoller: @unchecked Sendable {  // handed to one thread, used there only
+/// caller sees where each batch ends (the pcap writer flushes there). The
+/// handler is given per call, so what it fills can stay the caller's own.
+public final class RingBufferPoller: @unchecked Sendable {  // a libbpf ring pointer: handed to one thread, used there only
     private let ring: OpaquePointer
-    private let sink: RingBufferSink
+    private let sink = RingBufferSink { _ in }
 
-    public init(mapFD: Int32, handle: @escaping (UnsafeRawBufferPointer) -> Void) throws {
-        sink = RingBufferSink(handle)
+    public init(mapFD: Int32) throws {
         guard let ring = ring_buffer__new(mapFD, ringBufferSample, Unmanaged.passUnretained(sink).toOpaque(), nil) else {
             throw KernelError("opening ring buffer", "map fd \(mapFD)", errno: Glibc.errno)
         }
@@ -95,8 +93,8 @@ public final class RingBufferPoller: @unchecked Sendable {  // handed to one thr
 
     /// Waits up to `timeoutMilliseconds` for records; returns how many were handled.
     @discardableResult
-    public func poll(timeoutMilliseconds: Int32) throws -> Int32 {
-        let result = ring_buffer__poll(ring, timeoutMilliseconds)
+    public func poll(timeoutMilliseconds: Int32, handle: (UnsafeRawBufferPointer) -> Void) throws -> Int32 {
+        let result = sink.handling(with: handle) { ring_buffer__poll(ring, timeoutMilliseconds) }
         if result < 0 && result != -EINTR {
             throw KernelError("polling ring buffer", "capture ring", errno: -result)
         }
@@ -105,7 +103,9 @@ public final class RingBufferPoller: @unchecked Sendable {  // handed to one thr
 
     /// Handles every record now in the ring, without waiting.
     @discardableResult
-    public func consume() -> Int32 { max(0, ring_buffer__consume(ring)) }
+    public func consume(handle: (UnsafeRawBufferPointer) -> Void) -> Int32 {
+        max(0, sink.handling(with: handle) { ring_buffer__consume(ring) })
+    }
 
     deinit { ring_buffer__free(ring) }
 }
@@ -113,12 +113,24 @@ public final class RingBufferPoller: @unchecked Sendable {  // handed to one thr
 /// The C callback's context: a record handler, outside the generic class
 /// because a C function pointer cannot capture generic parameters.
 private final class RingBufferSink {
-    let handle: (UnsafeRawBufferPointer) -> Void
+    private var handle: (UnsafeRawBufferPointer) -> Void
     init(_ handle: @escaping (UnsafeRawBufferPointer) -> Void) { self.handle = handle }
+
+    func callAsFunction(_ record: UnsafeRawBufferPointer) { handle(record) }
+
+    /// Runs `body` (a poll) with `handler` taking the records it reads.
+    func handling<Result>(with handler: (UnsafeRawBufferPointer) -> Void, _ body: () -> Result) -> Result {
+        withoutActuallyEscaping(handler) { handler in
+            let previous = handle
+            handle = handler
+            defer { handle = previous }
+            return body()
+        }
+    }
 }
 
 private func ringBufferSample(_ context: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
     guard let context, let data else { return 0 }
-    Unmanaged<RingBufferSink>.fromOpaque(context).takeUnretainedValue().handle(UnsafeRawBufferPointer(start: data, count: size))
+    Unmanaged<RingBufferSink>.fromOpaque(context).takeUnretainedValue()(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PodwallKernel
+import Synchronization
 
 /// A lab of "pods" for the demo, the tests and the benchmarks: a node
 /// network namespace holding a bridge and the pods' host-side veths (the
@@ -7,7 +8,7 @@ import PodwallKernel
 /// Everything is named with a per-run prefix so parallel runs never clash,
 /// and `teardown()` removes it all; labs of dead processes are removed at
 /// the next start.
-public final class Lab: @unchecked Sendable {
+public final class Lab: Sendable {
     public struct Pod: Sendable {
         public let name: String
         public let namespace: String
@@ -25,18 +26,22 @@ public final class Lab: @unchecked Sendable {
     public let id: String
     public let nodeNamespace: String
     public let pinRoot: String
-    public private(set) var pods: [Pod] = []
+    public var pods: [Pod] { state.withLock { $0.pods } }
     /// The lab's own cgroup (the pods' cgroup root for the socket hooks).
     public let cgroupPath: String?
-    private var processes: [Process] = []
-    private let lock = NSLock()
+    private let state = Mutex(State())
 
-    private nonisolated(unsafe) static var counter = 0
-    private static let counterLock = NSLock()
+    private struct State {
+        var pods: [Pod] = []
+        /// Background processes `teardown()` stops.
+        var processes: [Process] = []
+    }
+
+    private static let counter = Atomic<Int>(0)
 
     public init(pods count: Int) throws {
         Self.removeStaleLabs()
-        let sequence = Self.counterLock.withLock { Self.counter += 1; return Self.counter }
+        let sequence = Self.counter.add(1, ordering: .relaxed).newValue
         let id = "\(Self.namePrefix)\(getpid())-\(sequence)"
         self.id = id
         nodeNamespace = id + "-node"
@@ -67,12 +72,12 @@ public final class Lab: @unchecked Sendable {
     /// Adds a pod: a namespace and a veth pair whose host side joins the bridge.
     @discardableResult
     public func addPod() throws -> Pod {
-        let index = pods.count + 1
+        let index = state.withLock { $0.pods.count } + 1
         let pod = Pod(
             name: "pod\(index)", namespace: "\(id)-pod\(index)", hostInterface: "veth-pod\(index)",
             ipv4: "\(Self.ipv4Subnet).\(10 + index)", ipv6: "\(Self.ipv6Subnet)\(10 + index)")
         try Shell.run(["ip", "netns", "add", pod.namespace])
-        pods.append(pod)
+        state.withLock { $0.pods.append(pod) }
         try inNode(["ip", "link", "add", pod.hostInterface, "type", "veth", "peer", "name", "eth0", "netns", pod.namespace])
         try inNode(["ip", "link", "set", pod.hostInterface, "master", "br0", "up"])
         try inPod(pod, ["ip", "link", "set", "lo", "up"])
@@ -138,7 +143,7 @@ public final class Lab: @unchecked Sendable {
     @discardableResult
     public func spawn(_ command: [String], logFile: String? = nil) throws -> Process {
         let process = try Shell.spawn(command, logFile: logFile)
-        lock.withLock { processes.append(process) }
+        state.withLock { $0.processes.append(process) }
         return process
     }
 
@@ -166,7 +171,7 @@ public final class Lab: @unchecked Sendable {
     /// Stops processes, deletes the namespaces (their veths go with them) and
     /// the lab's pins. Safe to call more than once.
     public func teardown() {
-        let running = lock.withLock { let list = processes; processes = []; return list }
+        let running = state.withLock { let list = $0.processes; $0.processes = []; return list }
         for process in running where process.isRunning {
             process.terminate()
         }

@@ -1,18 +1,26 @@
 import Foundation
+import Synchronization
 
 /// `podwall run` in a lab's node namespace, as the demo and the evaluation
 /// run it: the lab's pins and cgroup, short exfiltration intervals, alerts
 /// and captures in files next to the lab.
-public final class LabAgent: @unchecked Sendable {
+public final class LabAgent: Sendable {
     public let lab: Lab
     public let binary: String
     /// This run's log; every start writes a new one.
-    public var logFile: String { "/tmp/\(lab.id)-agent\(starts > 1 ? "-\(starts)" : "").log" }
+    public var logFile: String {
+        let starts = state.withLock { $0.starts }
+        return "/tmp/\(lab.id)-agent\(starts > 1 ? "-\(starts)" : "").log"
+    }
     public var alertsFile: String { "/tmp/\(lab.id)-alerts.jsonl" }
     /// Kept after the lab, like the log: the pcaps are for the user to open.
     public var captureDirectory: String { "/tmp/\(lab.id)-captures" }
-    private var process: Process?
-    private var starts = 0
+    private let state = Mutex(State())
+
+    private struct State {
+        var process: Process?
+        var starts = 0
+    }
 
     public struct NotReady: Error, CustomStringConvertible {
         public let description: String
@@ -24,12 +32,13 @@ public final class LabAgent: @unchecked Sendable {
     }
 
     public func start(extraArguments: [String] = []) throws {
-        starts += 1
+        state.withLock { $0.starts += 1 }
         try? FileManager.default.removeItem(atPath: logFile)
-        process = try lab.spawn(lab.nodeCommand(
+        let process = try lab.spawn(lab.nodeCommand(
             [binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*", "--cgroup", lab.cgroupPath ?? "",
              "--cluster-cidr", "\(Lab.ipv4Subnet).0/24", "--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000",
              "--alerts", alertsFile, "--capture-dir", captureDirectory] + extraArguments), logFile: logFile)
+        state.withLock { $0.process = process }
         let deadline = Date().addingTimeInterval(20)
         while !log.contains("[PodwallAgent] ready") {
             guard Date() < deadline else { throw NotReady(description: "the agent did not become ready; see \(logFile)") }
@@ -39,17 +48,17 @@ public final class LabAgent: @unchecked Sendable {
 
     /// SIGTERM, and wait for the agent to finish its shutdown.
     public func stop() {
-        guard let process, process.isRunning else { return }
+        guard let process = state.withLock({ $0.process }), process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        self.process = nil
+        state.withLock { $0.process = nil }
     }
 
     /// Deletes the logs, alerts and captures of every run (the evaluation's are intermediate).
     public func removeFiles() {
         let files = FileManager.default
-        for run in 1...max(1, starts) {
+        for run in 1...max(1, state.withLock { $0.starts }) {
             try? files.removeItem(atPath: "/tmp/\(lab.id)-agent\(run > 1 ? "-\(run)" : "").log")
         }
         try? files.removeItem(atPath: alertsFile)

@@ -1,5 +1,6 @@
 import CPodwallShim
 import Foundation
+import Synchronization
 
 /// Runs code inside a named network namespace on a thread of its own: setns
 /// changes only the calling thread, so sockets made in `body` belong to that
@@ -12,26 +13,28 @@ public enum NetworkNamespace {
     public static func run<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
         let box = ResultBox<T>()
         let thread = Thread {
-            defer { box.done.signal() }
-            let fd = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                box.result = .failure(Failure(description: "network namespace \(name) not found"))
-                return
-            }
-            defer { close(fd) }
-            guard pw_shim_enter_network_namespace(fd) == 0 else {
-                box.result = .failure(Failure(description: "setns into \(name) failed: errno \(errno)"))
-                return
-            }
-            box.result = Result { try body() }
+            let result = Result { try enter(name, body) }
+            box.result.withLock { $0 = result }
+            box.done.signal()
         }
         thread.start()
         box.done.wait()
-        return try box.result!.get()
+        return try box.result.withLock { $0 }!.get()
     }
 
-    private final class ResultBox<T>: @unchecked Sendable {
-        var result: Result<T, Error>?
+    /// On the calling thread: moves it into the namespace and runs `body`.
+    private static func enter<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        let fd = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(description: "network namespace \(name) not found") }
+        defer { close(fd) }
+        guard pw_shim_enter_network_namespace(fd) == 0 else {
+            throw Failure(description: "setns into \(name) failed: errno \(errno)")
+        }
+        return try body()
+    }
+
+    private final class ResultBox<T: Sendable>: Sendable {
+        let result = Mutex<Result<T, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
     }
 }

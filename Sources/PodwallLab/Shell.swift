@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs external tools (ip, nsenter, traffic generators) for labs.
 public enum Shell {
@@ -88,19 +89,20 @@ public enum Shell {
 }
 
 /// Drains a pipe on another thread.
-private final class ErrorCollector: @unchecked Sendable {
-    private var data = Data()
+private final class ErrorCollector: Sendable {
+    private let data = Mutex(Data())
     private let done = DispatchSemaphore(value: 0)
 
     init(_ handle: FileHandle) {
         Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
+            let read = handle.readDataToEndOfFile()
+            data.withLock { $0 = read }
             done.signal()
         }
     }
 
     func wait() -> Data {
         done.wait()
-        return data
+        return data.withLock { $0 }
     }
 }

@@ -6,9 +6,10 @@ import PodwallCapture
 import PodwallCore
 import PodwallDetection
 import PodwallKernel
+import Synchronization
 
 /// What the HTTP API reads and changes; the agent fills it as it runs.
-public final class APIState: @unchecked Sendable {
+public final class APIState: Sendable {
     let datapath: Datapath
     let metrics: AgentMetrics
     let alerts: AlertLog
@@ -17,14 +18,18 @@ public final class APIState: @unchecked Sendable {
     let token: String?
     /// The limits feeds are held to apply to entries added through the API too.
     let feedPolicy: FeedPolicy
-    private let lock = NSLock()
-    private var ready = false
-    private var attached = 0
-    private var names: [UInt32: String] = [:]
-    private var refreshMetrics: @Sendable () -> Void = {}
-    private var releasedQuarantine: @Sendable (UInt32) -> Void = { _ in }
-    /// The pod behind a host interface, as the agent names it in alerts.
-    private var podNames: @Sendable (UInt32) -> String? = { _ in nil }
+    private let state = Mutex(State())
+
+    /// What the agent fills in as it runs; callbacks are called outside the lock.
+    private struct State {
+        var ready = false
+        var attached = 0
+        var names: [UInt32: String] = [:]
+        var refreshMetrics: @Sendable () -> Void = {}
+        var releasedQuarantine: @Sendable (UInt32) -> Void = { _ in }
+        /// The pod behind a host interface, as the agent names it in alerts.
+        var podNames: @Sendable (UInt32) -> String? = { _ in nil }
+    }
 
     init(datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
          feedPolicy: FeedPolicy = FeedPolicy()) {
@@ -36,18 +41,18 @@ public final class APIState: @unchecked Sendable {
         self.feedPolicy = feedPolicy
     }
 
-    func markReady(interfaces: Int) { lock.withLock { ready = true; attached = interfaces } }
-    var readiness: (Bool, Int) { lock.withLock { (ready, attached) } }
-    func interfaceAttached(_ ifindex: UInt32, name: String?) { lock.withLock { names[ifindex] = name } }
-    var interfaceNames: [UInt32: String] { lock.withLock { names } }
-    func onScrape(_ refresh: @escaping @Sendable () -> Void) { lock.withLock { refreshMetrics = refresh } }
+    func markReady(interfaces: Int) { state.withLock { $0.ready = true; $0.attached = interfaces } }
+    var readiness: (Bool, Int) { state.withLock { ($0.ready, $0.attached) } }
+    func interfaceAttached(_ ifindex: UInt32, name: String?) { state.withLock { $0.names[ifindex] = name } }
+    var interfaceNames: [UInt32: String] { state.withLock { $0.names } }
+    func onScrape(_ refresh: @escaping @Sendable () -> Void) { state.withLock { $0.refreshMetrics = refresh } }
     /// Told of every quarantine an operator releases (detection judges the pod afresh).
-    func onQuarantineRelease(_ released: @escaping @Sendable (UInt32) -> Void) { lock.withLock { releasedQuarantine = released } }
-    func quarantineReleased(_ ifindex: UInt32) { lock.withLock { releasedQuarantine }(ifindex) }
-    func onPodName(_ name: @escaping @Sendable (UInt32) -> String?) { lock.withLock { podNames = name } }
-    func podName(_ ifindex: UInt32) -> String? { lock.withLock { podNames }(ifindex) }
+    func onQuarantineRelease(_ released: @escaping @Sendable (UInt32) -> Void) { state.withLock { $0.releasedQuarantine = released } }
+    func quarantineReleased(_ ifindex: UInt32) { state.withLock { $0.releasedQuarantine }(ifindex) }
+    func onPodName(_ name: @escaping @Sendable (UInt32) -> String?) { state.withLock { $0.podNames = name } }
+    func podName(_ ifindex: UInt32) -> String? { state.withLock { $0.podNames }(ifindex) }
     func scrape() -> String {
-        lock.withLock { refreshMetrics }()
+        state.withLock { $0.refreshMetrics }()
         return metrics.render()
     }
 

@@ -4,6 +4,7 @@ import PodwallCapture
 import PodwallCore
 import PodwallKernel
 import Prometheus
+import Synchronization
 
 /// The agent's Prometheus metrics (`podwall_` prefix) through swift-metrics.
 /// Kernel values are read at scrape time: per-CPU counters become counters
@@ -11,12 +12,16 @@ import Prometheus
 /// the live flows plus the flows the sweeper retired, so it only grows
 /// (flows the LRU evicted under pressure are the exception, and counted as
 /// insert failures).
-public final class AgentMetrics: @unchecked Sendable {
+public final class AgentMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private let lock = NSLock()
-    private var reported: [String: Int64] = [:]
-    private var retired: [TrafficKey: (packets: UInt64, bytes: UInt64)] = [:]
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Each counter's last kernel value, by name and labels.
+        var reported: [String: Int64] = [:]
+        var retired: [TrafficKey: (packets: UInt64, bytes: UInt64)] = [:]
+    }
 
     struct TrafficKey: Hashable {
         let ifindex: UInt32
@@ -47,12 +52,12 @@ public final class AgentMetrics: @unchecked Sendable {
 
     /// Final counts of flows the sweeper removed.
     func retire(_ flows: [FlowRecord]) {
-        lock.withLock {
+        state.withLock { state in
             for flow in flows {
                 for (direction, counters) in [(FlowDirection.fromPod, flow.fromPod), (.toPod, flow.toPod)] {
                     let key = TrafficKey(ifindex: flow.key.ifindex, direction: direction)
-                    let old = retired[key] ?? (0, 0)
-                    retired[key] = (old.packets + counters.packets, old.bytes + counters.bytes)
+                    let old = state.retired[key] ?? (0, 0)
+                    state.retired[key] = (old.packets + counters.packets, old.bytes + counters.bytes)
                 }
             }
         }
@@ -85,7 +90,7 @@ public final class AgentMetrics: @unchecked Sendable {
 
         let flows = sources.datapath.flows.records()
         gauge("podwall_active_flows", [], Double(flows.count))
-        var traffic = lock.withLock { retired }
+        var traffic = state.withLock { $0.retired }
         for flow in flows {
             for (direction, counters) in [(FlowDirection.fromPod, flow.fromPod), (.toPod, flow.toPod)] {
                 let key = TrafficKey(ifindex: flow.key.ifindex, direction: direction)
@@ -116,10 +121,10 @@ public final class AgentMetrics: @unchecked Sendable {
     /// Counters only go up: add what a kernel value grew by since the last scrape.
     private func advance(_ name: String, _ labels: [(String, String)], to value: UInt64) {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        let delta: Int64 = lock.withLock {
-            let last = reported[key] ?? 0
+        let delta: Int64 = state.withLock { state in
+            let last = state.reported[key] ?? 0
             let now = Int64(clamping: value)
-            reported[key] = max(last, now)
+            state.reported[key] = max(last, now)
             return max(0, now - last)
         }
         // Also at 0: the series exists from the first scrape.

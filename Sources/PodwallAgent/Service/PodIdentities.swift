@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import PodwallCore
 import PodwallKernel
+import Synchronization
 
 /// Names the pod behind a host veth: the veth's peer namespace, then a
 /// process in it, its cgroup's pod UID and the kubelet's name for that UID
@@ -12,14 +13,18 @@ import PodwallKernel
 /// no pod process, its name in /run/netns (a lab's pods, a CNI's sandbox).
 /// Names are resolved in the background and cached per interface; a miss is
 /// retried every few seconds (a CNI creates the veth before the pod starts).
-final class PodIdentities: @unchecked Sendable {
+final class PodIdentities: Sendable {
     private let procRoot: String
     private let kubelet: KubeletSettings
     private let logger: Logger
-    private let lock = NSLock()
-    private var names: [UInt32: String] = [:]
-    private var kubeletNames: [String: String] = [:]
-    private var kubeletFetched = Date.distantPast
+    private let state = Mutex(State())
+
+    private struct State {
+        var links: [UInt32: NetworkLink] = [:]
+        var names: [UInt32: String] = [:]
+        var kubeletNames: [String: String] = [:]
+        var kubeletFetched = Date.distantPast
+    }
 
     init(procRoot: String, kubelet: KubeletSettings, logger: Logger) {
         self.procRoot = procRoot
@@ -27,27 +32,25 @@ final class PodIdentities: @unchecked Sendable {
         self.logger = logger
     }
 
-    private var links: [UInt32: NetworkLink] = [:]
-
     func track(_ link: NetworkLink) {
-        lock.withLock { links[link.index] = link }
+        state.withLock { $0.links[link.index] = link }
     }
 
     func forget(_ ifindex: UInt32) {
-        lock.withLock {
-            links.removeValue(forKey: ifindex)
-            names.removeValue(forKey: ifindex)
+        state.withLock {
+            $0.links.removeValue(forKey: ifindex)
+            $0.names.removeValue(forKey: ifindex)
         }
     }
 
     /// The pod's name if it is known by now (alerts read this).
     func name(_ ifindex: UInt32) -> String? {
-        lock.withLock { names[ifindex] }
+        state.withLock { $0.names[ifindex] }
     }
 
     /// The tracked pod interface whose peer is the namespace with this nsid.
     func interface(peerNamespaceID id: Int32) -> UInt32? {
-        lock.withLock { links.values.first { $0.peerNamespaceID == id }?.index }
+        state.withLock { $0.links.values.first { $0.peerNamespaceID == id }?.index }
     }
 
     /// Resolves interfaces still unnamed, every `interval`, until cancelled.
@@ -55,7 +58,7 @@ final class PodIdentities: @unchecked Sendable {
     /// runs on a dispatch queue, never on the tasks that consume events.
     func run(interval: Duration = .seconds(2)) async throws {
         while !Task.isCancelled {
-            let pending = lock.withLock { links.values.filter { names[$0.index] == nil } }
+            let pending = state.withLock { state in state.links.values.filter { state.names[$0.index] == nil } }
             if !pending.isEmpty {
                 for (link, identity) in await Self.namespaces(of: pending, procRoot: procRoot) {
                     let name: String
@@ -63,7 +66,7 @@ final class PodIdentities: @unchecked Sendable {
                     case .pod(let uid): name = await kubeletName(uid) ?? "pod-\(uid)"
                     case .namespace(let namespace): name = namespace
                     }
-                    lock.withLock { if links[link.index] != nil { names[link.index] = name } }
+                    state.withLock { if $0.links[link.index] != nil { $0.names[link.index] = name } }
                 }
             }
             try await Task.sleep(for: interval)
@@ -98,13 +101,13 @@ final class PodIdentities: @unchecked Sendable {
     /// From the kubelet's pod list, fetched again on a miss at most every 10 s.
     private func kubeletName(_ uid: String) async -> String? {
         guard let podsURL = kubelet.podsURL else { return nil }
-        let (known, stale) = lock.withLock { (kubeletNames[uid], Date().timeIntervalSince(kubeletFetched) > 10) }
+        let (known, stale) = state.withLock { ($0.kubeletNames[uid], Date().timeIntervalSince($0.kubeletFetched) > 10) }
         if let known { return known }
         guard stale else { return nil }
-        lock.withLock { kubeletFetched = Date() }
+        state.withLock { $0.kubeletFetched = Date() }
         do {
             let fetched = try await fetchPods(kubelet)
-            lock.withLock { kubeletNames = fetched }
+            state.withLock { $0.kubeletNames = fetched }
             return fetched[uid]
         } catch {
             logger.warning("kubelet pod list unavailable (\(podsURL)): \(error); pods are named by UID")

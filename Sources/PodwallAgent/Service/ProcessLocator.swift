@@ -1,13 +1,14 @@
 import Foundation
 import PodwallCore
 import PodwallKernel
+import Synchronization
 
 /// Where a process refused by a cgroup hook sits, so that its alert names the
 /// pod as TC alerts do: the hooks see the process (tgid, cgroup id), not the
 /// packet (no interface, no source address). The process's network namespace
 /// is the peer of one pod interface and holds the pod's address; its cgroup
 /// names the source when no pod interface has that namespace.
-final class ProcessLocator: @unchecked Sendable {
+final class ProcessLocator: Sendable {
     struct Location: Sendable, Equatable {
         var ifindex: UInt32?
         var address: IPAddress?
@@ -23,9 +24,8 @@ final class ProcessLocator: @unchecked Sendable {
     /// The hooks' cgroup (absolute): every process they see is under it.
     private let hookCgroup: String
     private let interface: @Sendable (Int32) -> UInt32?
-    private let lock = NSLock()
     /// Cgroup paths by id; nil: no longer there (ids are never reused while the node runs).
-    private var paths: [UInt64: String?] = [:]
+    private let paths = Mutex<[UInt64: String?]>([:])
 
     /// `interface`: the pod interface whose peer namespace has this nsid.
     init(procRoot: String, cgroupMount: String, hookCgroup: String, interface: @escaping @Sendable (Int32) -> UInt32?) {
@@ -82,9 +82,9 @@ final class ProcessLocator: @unchecked Sendable {
     /// short-lived processes walks the tree once per cgroup (bounded: the
     /// memory is dropped past 10,000 cgroups).
     private func cgroupPath(ofID id: UInt64) -> String? {
-        if let known = lock.withLock({ paths[id] }) { return known }
+        if let known = paths.withLock({ $0[id] }) { return known }
         let path = Self.directory(withInode: id, under: hookCgroup).map { String($0.dropFirst(cgroupMount.count)) }
-        lock.withLock {
+        paths.withLock { paths in
             if paths.count >= 10_000 { paths.removeAll() }
             paths[id] = .some(path)
         }

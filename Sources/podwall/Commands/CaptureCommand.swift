@@ -4,6 +4,7 @@ import Foundation
 import PodwallCapture
 import PodwallCore
 import PodwallKernel
+import Synchronization
 
 struct CaptureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,14 +142,13 @@ struct CaptureCommand: AsyncParsableCommand {
 }
 
 /// The packet counter on the terminal, redrawn at most ten times a second.
-final class LiveCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lastDrawn = Date.distantPast
+final class LiveCounter: Sendable {
+    private let lastDrawn = Mutex(Date.distantPast)
     private let isTerminal = isatty(STDERR_FILENO) != 0
 
     func show(_ summary: CaptureSummary) {
         guard isTerminal else { return }
-        lock.withLock {
+        lastDrawn.withLock { lastDrawn in
             guard Date().timeIntervalSince(lastDrawn) >= 0.1 else { return }
             lastDrawn = Date()
             let line = "\r\(summary.packets) packets, \(summary.bytes) bytes, \(summary.skipped) skipped, \(summary.lost) lost "
