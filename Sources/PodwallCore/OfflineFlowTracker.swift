@@ -28,6 +28,11 @@ public struct OfflineFlowTracker: Sendable {
         var events: [FlowEventKind] = []
         let key: FlowKey
         let direction: FlowDirection
+        // As the kernel does: a SYN on a flow that has ended opens a new one.
+        let reopening = packet.proto == .tcp && packet.tcpFlags.intersection([.syn, .ack]) == .syn
+        if reopening, let ended = [forward, reverse].first(where: { flows[$0]?.ended == true }) {
+            flows.removeValue(forKey: ended)
+        }
         if flows[forward] != nil {
             (key, direction) = (forward, .fromPod)
         } else if flows[reverse] != nil {

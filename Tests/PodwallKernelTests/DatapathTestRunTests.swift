@@ -129,6 +129,20 @@ struct DatapathTestRunTests {
         #expect(flows.first?.fromPod.payload == [])
     }
 
+    /// A client's next connection on the same ports, or one an attacker binds
+    /// there, must not hide behind the ended flow's snapshot.
+    @Test func aSynOnAnEndedFlowOpensANewFlow() throws {
+        try send(Self.tcp(0x02))
+        try send(Self.tcp(0x18, payload: Array("GET / HTTP/1.1\r\n".utf8), sequence: 2))
+        try send(Self.tcp(0x11, sequence: 18))
+        try send(Self.tcp(0x02, sequence: 500))
+        try send(Self.tcp(0x18, payload: Array("id\n".utf8), sequence: 501))
+        let events = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }
+        #expect(events.map(\.kind) == [.new, .payload, .end(.fin), .new, .payload])
+        #expect(flows.count == 1 && flows.first?.fromPod.payload == PayloadPrefix(Array("id\n".utf8)) && flows.first?.fromPod.packets == 2)
+        #expect(counter(PW_CNT_FLOWS_CREATED) == 2)
+    }
+
     @Test func aSynsOwnDataIsTheSnapshot() throws {
         try send(Self.tcp(0x02, payload: Array("GET / HTTP/1.1\r\n".utf8), sequence: 41))
         #expect(flows.first?.fromPod.payload.bytes == Array("GET / HTTP/1.1\r\n".utf8))

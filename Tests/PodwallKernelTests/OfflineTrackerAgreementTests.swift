@@ -40,7 +40,8 @@ struct OfflineTrackerAgreementTests {
 
     /// Pod-opened flows (the tracker takes the first sender for the pod):
     /// an HTTP exchange whose response headers arrive after its body, a
-    /// retransmission, both FINs; a reset connection; DNS over IPv6; a ping.
+    /// retransmission, both FINs; a reset connection and a new one on its
+    /// ports; DNS over IPv6; a ping.
     static let frames: [Frame] = {
         let headers = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
         return [
@@ -55,6 +56,10 @@ struct OfflineTrackerAgreementTests {
             tcp(0x11, fromPod: false, sequence: 7006 + UInt32(headers.utf8.count)),
             tcp(0x02, fromPod: true, port: 40001, sequence: 5),
             tcp(0x14, fromPod: false, port: 40001, sequence: 0),
+            // The same ports again after the reset: a new connection, a new flow.
+            tcp(0x02, fromPod: true, port: 40001, sequence: 9000),
+            tcp(0x12, fromPod: false, port: 40001, sequence: 3000),
+            tcp(0x18, fromPod: true, port: 40001, sequence: 9001, payload: "uname -a\n"),
             udp(fromPod: true, payload: "query"),
             udp(fromPod: false, payload: "answer"),
             echo(fromPod: true),
@@ -98,6 +103,9 @@ struct OfflineTrackerAgreementTests {
         let http = try #require(kernel.first { $0.record.key.podPort == 40000 }).record
         #expect(Array(http.toPod.payload).starts(with: Array("HTTP/1.1 200".utf8)) && http.closed && http.fromPod.packets == 5,
                 "the snapshot is the segment at ISN + 1, not the body that came first: \(http)")
+        let reused = try #require(kernel.first { $0.record.key.podPort == 40001 }).record
+        #expect(Array(reused.fromPod.payload) == Array("uname -a\n".utf8) && !reused.closed && reused.fromPod.packets == 2,
+                "a SYN on the reset flow's ports opened a new flow: \(reused)")
         #expect(kernel == offline, "kernel only: \(kernel.subtracting(offline)); tracker only: \(offline.subtracting(kernel))")
     }
 }

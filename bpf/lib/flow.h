@@ -216,6 +216,16 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	struct pw_quarantine *quarantine = NULL;
 	int created = 0;
 
+	/* A SYN on a flow that has ended is a new connection reusing the
+	 * ports (a client's next connection, or one bound there on purpose):
+	 * it gets a new flow, with its own events and payload snapshots, so
+	 * that what it sends is judged rather than hidden behind the old one's. */
+	if (pw_unlikely(value && pkt->proto == IPPROTO_TCP &&
+			(pkt->tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN &&
+			(value->flags & PW_FLOW_END_SENT))) {
+		bpf_map_delete_elem(&pw_flows, key);
+		value = NULL;
+	}
 	if (pw_unlikely(!value)) {
 		const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
 

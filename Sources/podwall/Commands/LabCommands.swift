@@ -17,29 +17,31 @@ enum LabExecutable {
     }
 }
 
-struct Demo: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Build a lab of pods in network namespaces and show podwall live (runs podwall-lab demo).",
-        discussion: "`podwall demo --help` is this text; `podwall-lab demo --help` lists the demo's own options.")
+/// A command that hands everything after its name, --help included, to
+/// the same subcommand of podwall-lab.
+protocol LabSubcommand: ParsableCommand {
+    var arguments: [String] { get }
+}
 
-    @Argument(parsing: .captureForPassthrough, help: "Passed to podwall-lab demo.")
-    var arguments: [String] = []
-
+extension LabSubcommand {
     func run() throws {
-        try LabExecutable.run("demo", arguments)
+        try LabExecutable.run(Self._commandName, arguments)
     }
 }
 
-struct EvalCommand: ParsableCommand {
+struct Demo: LabSubcommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a lab of pods in network namespaces and show podwall live (podwall-lab demo).")
+
+    @Argument(parsing: .captureForPassthrough, help: "Passed to podwall-lab demo.")
+    var arguments: [String] = []
+}
+
+struct EvalCommand: LabSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure detection: attacks and benign traffic in a lab, with recall, precision and latencies (runs podwall-lab eval).",
-        discussion: "`podwall-lab eval --help` lists the scenarios, the modes and every option.")
+        abstract: "Measure detection: attacks and benign traffic in a lab, with recall, precision and latencies (podwall-lab eval).")
 
     @Argument(parsing: .captureForPassthrough, help: "Passed to podwall-lab eval.")
     var arguments: [String] = []
-
-    func run() throws {
-        try LabExecutable.run("eval", arguments)
-    }
 }
