@@ -47,6 +47,10 @@ public struct KernelFeatures: Sendable {
     /// the compat build keeps the first payload it sees instead.
     public var sequenceSnapshot: Bool { atomicFetch }
 
+    /// A SYN on an ended flow opens a new flow (the full build); the compat
+    /// build accounts it to the ended one.
+    public var reopensEndedFlows: Bool { atomicFetch }
+
     /// Throws the one sentence for a capture asked of a kernel without it.
     public func checkCapture() throws {
         guard capture else {
@@ -77,7 +81,8 @@ public struct KernelFeatures: Sendable {
             Feature(name: "atomic fetch", state: atomicFetch ? .available : .fallback,
                     effect: atomicFetch ? "once-per-flow events claimed atomically"
                         : "Linux < 5.12: the compat data path; a flow's once-only event may rarely repeat when two CPUs race, "
-                            + "and a TCP direction's first payload seen is judged, not the segment at ISN + 1"),
+                            + "a TCP direction's first payload seen is judged, not the segment at ISN + 1, "
+                            + "and a new connection on an ended flow's ports is accounted to that flow"),
             Feature(name: "packet capture", state: capture ? .available : .missing,
                     effect: capture ? "alert pcaps and podwall capture, filtered in the kernel"
                         : "Linux < 5.12: no alert pcaps, podwall capture refuses; alerts and enforcement are unchanged"),

@@ -85,7 +85,8 @@ struct OfflineTrackerAgreementTests {
         }
     }
 
-    @Test(.enabled(if: KernelFeatures.probe().sequenceSnapshot, "the compat build (Linux < 5.12) snapshots the first payload seen"))
+    @Test(.enabled(if: KernelFeatures.probe().sequenceSnapshot && KernelFeatures.probe().reopensEndedFlows,
+                   "the compat build (Linux < 5.12) snapshots the first payload seen and does not reopen ended flows"))
     func theKernelAndTheOfflineTrackerMakeTheSameFlows() throws {
         LibbpfLog.capture(echo: false)
         let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))

@@ -1,7 +1,7 @@
 /* What differs between the data path for Linux >= 5.12 and its compat build
  * (-DPW_PRE_5_12, loaded where the kernel refuses atomic fetch
  * instructions, i.e. Linux 5.10 and 5.11). Both come from the same code;
- * only the five things below differ.
+ * only the six things below differ.
  *
  * Atomics. Linux before 5.12 knows one atomic instruction: add, without fetching the
  * old value (BPF_XADD); fetch, or, xchg and cmpxchg came in 5.12, and an
@@ -73,6 +73,16 @@
 #define PW_HAVE_SEQUENCE_SNAPSHOT 1
 #else
 #define PW_HAVE_SEQUENCE_SNAPSHOT 0
+#endif
+
+/* Port reuse. The full build gives a SYN on an ended flow a new flow (flow.h);
+ * on Debian's 5.10 that path took pw_from_pod's combined stack past 512
+ * bytes, so the compat build keeps accounting such a connection to the
+ * ended flow (its payload is then not judged). */
+#ifndef PW_PRE_5_12
+#define PW_HAVE_FLOW_REOPEN 1
+#else
+#define PW_HAVE_FLOW_REOPEN 0
 #endif
 
 /* The coarse clock's helper came in 5.11; the compat build reads the precise

@@ -220,7 +220,7 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	 * ports (a client's next connection, or one bound there on purpose):
 	 * it gets a new flow, with its own events and payload snapshots, so
 	 * that what it sends is judged rather than hidden behind the old one's. */
-	if (pw_unlikely(value && pkt->proto == IPPROTO_TCP &&
+	if (PW_HAVE_FLOW_REOPEN && pw_unlikely(value && pkt->proto == IPPROTO_TCP &&
 			(pkt->tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN &&
 			(value->flags & PW_FLOW_END_SENT))) {
 		bpf_map_delete_elem(&pw_flows, key);
