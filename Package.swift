@@ -5,7 +5,7 @@ let package = Package(
     name: "podwall",
     products: [
         .executable(name: "podwall", targets: ["podwall"]),
-        .executable(name: "podwall-lab", targets: ["podwall-lab"]),
+        .executable(name: "podwall-lab", targets: ["podwall-lab"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0")
     ],
     targets: [
         // The kernel/userspace ABI: the very header the BPF programs include.
@@ -31,13 +31,14 @@ let package = Package(
         .plugin(name: "BPFCompilerPlugin", capability: .buildTool()),
         .target(name: "PodwallBPFObjects", plugins: ["BPFCompilerPlugin"]),
         // The benchmarks' and tests' own objects (bpf/bench/), not in the agent's binary.
-        .target(name: "PodwallBenchBPFObjects", dependencies: ["PodwallBPFObjects"], path: "Benchmarks/BenchBPFObjects",
-                plugins: ["BPFCompilerPlugin"]),
+        .target(
+            name: "PodwallBenchBPFObjects", dependencies: ["PodwallBPFObjects"], path: "Benchmarks/BenchBPFObjects",
+            plugins: ["BPFCompilerPlugin"]),
         // What Swift cannot call directly: libbpf opts structs and varargs logging.
         .target(
             name: "CPodwallShim",
             linkerSettings: [
-                .linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"), .linkedLibrary("mnl"),
+                .linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"), .linkedLibrary("mnl")
             ]
         ),
         // Pure Swift: no syscalls, injected clock. Flows, feeds, policy.
@@ -70,7 +71,7 @@ let package = Package(
             name: "PodwallKernel",
             dependencies: [
                 "PodwallABI", "PodwallBPFObjects", "CPodwallShim", "PodwallCore",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ]
         ),
         // The agent: attaches to pod interfaces, pumps events, sweeps idle flows.
@@ -87,7 +88,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ]
         ),
         // libpcap behind opaque handles (its bpf_insn must not meet libbpf's).
@@ -108,7 +109,7 @@ let package = Package(
             dependencies: [
                 "PodwallKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ]
         ),
         // The agent and the operator's CLI: no lab, no evaluation, no benchmark objects.
@@ -117,7 +118,7 @@ let package = Package(
             dependencies: [
                 "PodwallAgent", "PodwallCommandLine", "PodwallCore", "PodwallKernel", "PodwallDetection", "PodwallReplay",
                 "PodwallCapture",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),
         // The lab: `podwall demo` and `podwall eval` run it.
@@ -125,26 +126,31 @@ let package = Package(
             name: "podwall-lab",
             dependencies: [
                 "PodwallCommandLine", "PodwallLab", "PodwallEval", "PodwallCapture", "PodwallCore", "PodwallKernel",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),
         // Privilege gating, the podwall binary's path, a packet builder.
         .target(name: "PodwallTestSupport", dependencies: ["PodwallCore"], path: "Tests/PodwallTestSupport"),
         .testTarget(name: "PodwallCoreTests", dependencies: ["PodwallCore", "PodwallTestSupport"]),
         .testTarget(name: "PodwallDetectionTests", dependencies: ["PodwallDetection", "PodwallCore"]),
-        .testTarget(name: "PodwallAgentTests", dependencies: [
-            "PodwallAgent", "PodwallDetection", "PodwallCapture", "PodwallCore", "PodwallKernel", "PodwallTestSupport",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ]),
-        .testTarget(name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallCapture", "PodwallDetection", "PodwallTestSupport"]),
+        .testTarget(
+            name: "PodwallAgentTests",
+            dependencies: [
+                "PodwallAgent", "PodwallDetection", "PodwallCapture", "PodwallCore", "PodwallKernel", "PodwallTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird")
+            ]),
+        .testTarget(
+            name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallCapture", "PodwallDetection", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallKernelTests",
             dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallIntegrationTests",
-            dependencies: ["PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture",
-                           "PodwallBenchBPFObjects"]),
+            dependencies: [
+                "PodwallLab", "PodwallKernel", "PodwallCore", "PodwallABI", "PodwallTestSupport", "PodwallCapture",
+                "PodwallBenchBPFObjects"
+            ]),
         .testTarget(name: "PodwallCaptureTests", dependencies: ["PodwallCapture", "PodwallCore"]),
-        .testTarget(name: "PodwallEvalTests", dependencies: ["PodwallEval", "PodwallCore"]),
+        .testTarget(name: "PodwallEvalTests", dependencies: ["PodwallEval", "PodwallCore"])
     ]
 )

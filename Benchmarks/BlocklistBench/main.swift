@@ -27,9 +27,10 @@ func generateFeed(count: Int) -> [IPPrefix] {
     set.reserveCapacity(count)
     while set.count < count {
         let roll = Int.random(in: 0..<100, using: &generator)
-        let v4 = UInt32.random(in: 0x0B00_0000...0xDF00_0000, using: &generator)   // 11.0.0.0-223.0.0.0
-        let v6 = IPAddress(high: 0x2001_0db8_0000_0000 | UInt64.random(in: 0...0xffff_ffff, using: &generator),
-                           low: UInt64.random(in: 0...UInt64.max, using: &generator))
+        let v4 = UInt32.random(in: 0x0B00_0000...0xDF00_0000, using: &generator)  // 11.0.0.0-223.0.0.0
+        let v6 = IPAddress(
+            high: 0x2001_0db8_0000_0000 | UInt64.random(in: 0...0xffff_ffff, using: &generator),
+            low: UInt64.random(in: 0...UInt64.max, using: &generator))
         switch roll {
         case 0..<60: set.insert(IPPrefix(host: IPAddress(ipv4: v4)))
         case 60..<80: set.insert(IPPrefix(host: v6))
@@ -54,17 +55,24 @@ let namespace = "pwbench-\(getpid())"
 try Shell.run(["ip", "netns", "add", namespace])
 defer { _ = try? Shell.run(["ip", "netns", "delete", namespace], check: false) }
 let v4 = feed.filter { $0.family == .v4 }, v6 = feed.filter { $0.family == .v6 }
-let ipsetScript = "create pwv4 hash:net family inet maxelem \(entries * 2)\ncreate pwv6 hash:net family inet6 maxelem \(entries * 2)\n"
+let ipsetScript =
+    "create pwv4 hash:net family inet maxelem \(entries * 2)\ncreate pwv6 hash:net family inet6 maxelem \(entries * 2)\n"
     + v4.map { "add pwv4 \($0)" }.joined(separator: "\n") + "\n" + v6.map { "add pwv6 \($0)" }.joined(separator: "\n") + "\n"
 try ipsetScript.write(toFile: directory + "/ipset.txt", atomically: true, encoding: .utf8)
-let nftScript = "table inet pwbench {\n set v4 { type ipv4_addr; flags interval; auto-merge; elements = { " + v4.map(\.description).joined(separator: ", ")
-    + " } }\n set v6 { type ipv6_addr; flags interval; auto-merge; elements = { " + v6.map(\.description).joined(separator: ", ") + " } }\n}\n"
+let nftScript =
+    "table inet pwbench {\n set v4 { type ipv4_addr; flags interval; auto-merge; elements = { "
+    + v4.map(\.description).joined(separator: ", ")
+    + " } }\n set v6 { type ipv6_addr; flags interval; auto-merge; elements = { " + v6.map(\.description).joined(separator: ", ")
+    + " } }\n}\n"
 try nftScript.write(toFile: directory + "/nft.txt", atomically: true, encoding: .utf8)
 
 // podwall: private maps sized for the feed, loaded through the same code as `podwall blocklist load`.
 let datapath = try Datapath(options: .init(pinRoot: nil))
-let testPacket: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 48, 0, 1, 0x40, 0, 64, 17, 0, 0,
-                           198, 18, 0, 11, 198, 18, 0, 12, 0x04, 0x57, 0, 53, 0, 28, 0, 0] + [UInt8](repeating: 0, count: 20)
+let testPacket: [UInt8] =
+    [
+        2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 48, 0, 1, 0x40, 0, 64, 17, 0, 0,
+        198, 18, 0, 11, 198, 18, 0, 12, 0x04, 0x57, 0, 53, 0, 28, 0, 0
+    ] + [UInt8](repeating: 0, count: 20)
 _ = try ProgramTestRun.run(datapath.fromPod, packet: testPacket)
 let emptyCost = try ProgramTestRun.run(datapath.fromPod, packet: testPacket, repeat: 1_000_000).durationNanoseconds
 
@@ -98,18 +106,18 @@ let ipset = try seconds { try Shell.run(["ip", "netns", "exec", namespace, "sh",
 _ = try? Shell.run(["ip", "netns", "exec", namespace, "sh", "-c", "ipset destroy pwv4; ipset destroy pwv6"], check: false)
 let nft = try seconds { try Shell.run(["ip", "netns", "exec", namespace, "nft", "-f", directory + "/nft.txt"]) }
 
-print("""
-| \(entries) entries (\(v4.count) IPv4, \(v6.count) IPv6; \(feed.filter { $0.isSingleAddress }.count) single addresses) | seconds | vs podwall |
-|---|---|---|
-| podwall: parse + validate + apply (\(report.first.map { FeedLoadReport.ms($0.parseSeconds) } ?? "?") parse, \(report.first.map { FeedLoadReport.ms($0.applySeconds) } ?? "?") apply) | \(String(format: "%.2f", podwallLoad)) | 1.00 |
-| `ipset restore` (hash:net, v4 + v6) | \(String(format: "%.2f", ipset)) | \(String(format: "%.1f×", ipset / podwallLoad)) slower |
-| `nft -f` (interval sets, v4 + v6) | \(String(format: "%.2f", nft)) | \(String(format: "%.1f×", nft / podwallLoad)) slower |
-| podwall reload with 1 % changed (\(reloadChange)): diff + kernel writes | \(String(format: "%.3f", reload)) | |
-| the same reload from the changed file (\(fileReload.first.map { FeedLoadReport.ms($0.parseSeconds) } ?? "?") parse + sort, \(fileReload.first.map { FeedLoadReport.ms($0.applySeconds) } ?? "?") diff + writes) | \(String(format: "%.3f", reloadFromFile)) | |
+print(
+    """
+    | \(entries) entries (\(v4.count) IPv4, \(v6.count) IPv6; \(feed.filter { $0.isSingleAddress }.count) single addresses) | seconds | vs podwall |
+    |---|---|---|
+    | podwall: parse + validate + apply (\(report.first.map { FeedLoadReport.ms($0.parseSeconds) } ?? "?") parse, \(report.first.map { FeedLoadReport.ms($0.applySeconds) } ?? "?") apply) | \(String(format: "%.2f", podwallLoad)) | 1.00 |
+    | `ipset restore` (hash:net, v4 + v6) | \(String(format: "%.2f", ipset)) | \(String(format: "%.1f×", ipset / podwallLoad)) slower |
+    | `nft -f` (interval sets, v4 + v6) | \(String(format: "%.2f", nft)) | \(String(format: "%.1f×", nft / podwallLoad)) slower |
+    | podwall reload with 1 % changed (\(reloadChange)): diff + kernel writes | \(String(format: "%.3f", reload)) | |
+    | the same reload from the changed file (\(fileReload.first.map { FeedLoadReport.ms($0.parseSeconds) } ?? "?") parse + sort, \(fileReload.first.map { FeedLoadReport.ms($0.applySeconds) } ?? "?") diff + writes) | \(String(format: "%.3f", reloadFromFile)) | |
 
-| BPF_PROG_TEST_RUN, pw_from_pod, one UDP packet to an unlisted address | ns/packet |
-|---|---|
-| empty blocklist | \(emptyCost) |
-| \(entries)-entry blocklist | \(fullCost) |
-""")
-
+    | BPF_PROG_TEST_RUN, pw_from_pod, one UDP packet to an unlisted address | ns/packet |
+    |---|---|
+    | empty blocklist | \(emptyCost) |
+    | \(entries)-entry blocklist | \(fullCost) |
+    """)

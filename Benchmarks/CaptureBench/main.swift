@@ -37,8 +37,9 @@ func capturedRun(round: Int) throws -> (gbits: Double, summary: CaptureSummary) 
     let request = CaptureRequest(
         id: "bench-\(round)",
         filter: CaptureFilter(ifindex: clientIndex, remote: IPPrefix(server.ipv4), remotePort: 5201, proto: .tcp))
-    let recorder = CaptureRecorder(kernel: try datapath.captures.start(request), request: request,
-                                   file: try PcapFile(creating: file, snaplen: request.snaplen), store: nil, maxFileBytes: .max)
+    let recorder = CaptureRecorder(
+        kernel: try datapath.captures.start(request), request: request,
+        file: try PcapFile(creating: file, snaplen: request.snaplen), store: nil, maxFileBytes: .max)
     try recorder.start()
     let gbits = try iperf.tcpGbits()
     usleep(300_000)
@@ -65,8 +66,10 @@ for round in 1...rounds {
             totals.matched += summary.matched
             totals.written += summary.packets
             totals.lost += summary.lost
-            FileHandle.standardError.write(Data(
-                "round \(round) capture on: \(gbits) Gbit/s, \(summary.packets)/\(summary.matched) packets written, \(summary.lost) lost\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "round \(round) capture on: \(gbits) Gbit/s, \(summary.packets)/\(summary.matched) packets written, \(summary.lost) lost\n"
+                        .utf8))
         } else {
             off.append(try iperf.tcpGbits())
             FileHandle.standardError.write(Data("round \(round) capture off: \(off.last!) Gbit/s\n".utf8))
@@ -74,14 +77,15 @@ for round in 1...rounds {
     }
 }
 
-print("""
-| median of \(rounds) runs, iperf3 TCP across the client pod's veth, podwall attached | value |
-|---|---|
-| throughput, no capture | \(String(format: "%.2f", median(off))) Gbit/s |
-| throughput, capture of the stream (snaplen 256) to a pcap file | \(String(format: "%.2f", median(on))) Gbit/s |
-| throughput ratio, capture on ÷ off | \(String(format: "%.3f", median(on) / median(off))) |
-| packets written ÷ packets of the stream on the veth (median) | \(String(format: "%.4f", median(delivered))) |
-| all rounds: packets on the veth / written / lost in the kernel | \(totals.matched) / \(totals.written) / \(totals.lost) |
+print(
+    """
+    | median of \(rounds) runs, iperf3 TCP across the client pod's veth, podwall attached | value |
+    |---|---|
+    | throughput, no capture | \(String(format: "%.2f", median(off))) Gbit/s |
+    | throughput, capture of the stream (snaplen 256) to a pcap file | \(String(format: "%.2f", median(on))) Gbit/s |
+    | throughput ratio, capture on ÷ off | \(String(format: "%.3f", median(on) / median(off))) |
+    | packets written ÷ packets of the stream on the veth (median) | \(String(format: "%.4f", median(delivered))) |
+    | all rounds: packets on the veth / written / lost in the kernel | \(totals.matched) / \(totals.written) / \(totals.lost) |
 
-\(seconds) s per iperf3 run; a "packet" is one skb at TC (a GSO packet counts once, as tcpdump shows it).
-""")
+    \(seconds) s per iperf3 run; a "packet" is one skb at TC (a GSO packet counts once, as tcpdump shows it).
+    """)

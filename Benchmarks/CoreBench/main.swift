@@ -4,7 +4,7 @@ import PodwallCore
 import PodwallDetection
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The benchmark's own stopwatch (the core never reads a clock).
@@ -53,7 +53,8 @@ struct Workload {
         pods = (0..<podCount).map { IPAddress(ipv4: 0x0a01_0000 | UInt32($0)) }
         let ports: [(UInt16, IPProtocol)] = [(80, .tcp), (443, .tcp), (5432, .tcp), (53, .udp), (8080, .tcp)]
         services = (0..<2_000).map { index in
-            let address = index % 5 == 4
+            let address =
+                index % 5 == 4
                 ? IPAddress(ipv4: 52 << 24 | UInt32(index % 200) << 16 | UInt32(index))
                 : IPAddress(ipv4: 0x0a60_0000 | UInt32(index))
             let (port, proto) = ports[index % ports.count]
@@ -76,10 +77,15 @@ struct Workload {
         let timestampNs = baseNs + UInt64(index) * stepNs
         let syn = FlowCounters(packets: 1, bytes: 60, tcpFlags: .syn)
         let synAck = FlowCounters(packets: 1, bytes: 60, tcpFlags: [.syn, .ack])
-        func event(_ kind: FlowEventKind, _ direction: FlowDirection = .fromPod, fromPod: FlowCounters = syn,
-                   toPod: FlowCounters = synAck) -> Input {
-            .event(FlowEvent(kind: kind, timestamp: timestampNs, direction: direction, flow: FlowRecord(
-                key: key, firstSeen: timestampNs, lastSeen: timestampNs, podInitiated: true, fromPod: fromPod, toPod: toPod)))
+        func event(
+            _ kind: FlowEventKind, _ direction: FlowDirection = .fromPod, fromPod: FlowCounters = syn,
+            toPod: FlowCounters = synAck
+        ) -> Input {
+            .event(
+                FlowEvent(
+                    kind: kind, timestamp: timestampNs, direction: direction,
+                    flow: FlowRecord(
+                        key: key, firstSeen: timestampNs, lastSeen: timestampNs, podInitiated: true, fromPod: fromPod, toPod: toPod)))
         }
         switch step {
         case 0:
@@ -145,10 +151,17 @@ func rate(_ value: Double) -> String { String(Int(value.rounded())) }
 func per(_ bytes: Int, _ count: Int) -> Int { bytes / max(count, 1) }
 
 print("podwall-core-bench: \(eventCount) inputs (flow events + samples) over \(workload.flowCount) active flows, 1,000 pods")
-print("  total:          \(rate(Double(eventCount) / seconds)) inputs/s  (\(rate(seconds * 1e9 / Double(eventCount))) ns/input, generation included)")
-print("  pipeline only:  \(rate(Double(eventCount) / netSeconds)) inputs/s  (generation alone: \(rate(Double(generateNs) / Double(eventCount))) ns/input)")
+print(
+    "  total:          \(rate(Double(eventCount) / seconds)) inputs/s  (\(rate(seconds * 1e9 / Double(eventCount))) ns/input, generation included)"
+)
+print(
+    "  pipeline only:  \(rate(Double(eventCount) / netSeconds)) inputs/s  (generation alone: \(rate(Double(generateNs) / Double(eventCount))) ns/input)"
+)
 print("  alerts: \(alerts) new, \(updates) updates; \(aggregator.stats)")
-print("  memory estimate at peak (table capacity x stride): flow tables \(peak.flowBytes) B for \(peak.trackedFlows) flow entries"
-    + " = \(per(peak.flowBytes, peak.trackedFlows)) B/flow; source tables \(peak.sourceBytes) B for \(peak.trackedSources)"
-    + " sources = \(per(peak.sourceBytes, peak.trackedSources)) B/source")
-print("  RSS growth over the run (/proc/self/statm): \(heapDelta) B = \(per(heapDelta, workload.flowCount)) B per active flow, all tables included")
+print(
+    "  memory estimate at peak (table capacity x stride): flow tables \(peak.flowBytes) B for \(peak.trackedFlows) flow entries"
+        + " = \(per(peak.flowBytes, peak.trackedFlows)) B/flow; source tables \(peak.sourceBytes) B for \(peak.trackedSources)"
+        + " sources = \(per(peak.sourceBytes, peak.trackedSources)) B/source")
+print(
+    "  RSS growth over the run (/proc/self/statm): \(heapDelta) B = \(per(heapDelta, workload.flowCount)) B per active flow, all tables included"
+)

@@ -49,7 +49,7 @@ struct AlternatingFlood<Mode: Hashable> {
             while flood.isRunning { usleep(50_000) }
             usleep(500_000)
         }
-        usleep(1_000_000)   // iperf3's start-up and first burst are not measured
+        usleep(1_000_000)  // iperf3's start-up and first burst are not measured
         var rates: [(mode: Mode, rate: Double)] = []
         for mode in sequence {
             try apply(mode)

@@ -58,7 +58,7 @@ let links = try NetworkNamespace.run(lab.nodeNamespace) {
 /// as on a node where both pods are local).
 enum Mode: String, CaseIterable {
     case none, emptyProgram = "an empty program on the client veth", clientVeth = "client veth",
-         clientVethClsact = "client veth, clsact", bothVeths = "both veths"
+        clientVethClsact = "client veth, clsact", bothVeths = "both veths"
 }
 
 /// The floor: what attaching any TC program costs on this path.
@@ -85,7 +85,9 @@ func apply(_ mode: Mode) throws {
             }
         case .emptyProgram:
             _ = try TrafficControl.ensureClsact(ifindex: client.index, interface: client.name)
-            for hook in TCHook.allCases { try TrafficControl.attach(emptyProgram, ifindex: client.index, interface: client.name, hook: hook) }
+            for hook in TCHook.allCases {
+                try TrafficControl.attach(emptyProgram, ifindex: client.index, interface: client.name, hook: hook)
+            }
         case .clientVeth:
             try datapath.attach(client, monotonicNow: MonotonicClock.now())
         case .clientVethClsact:
@@ -105,7 +107,8 @@ for round in 1...rounds {
         try apply(mode)
         tcp[mode, default: []].append(try iperf.tcpGbits())
         udp[mode, default: []].append(try iperf.udpPacketsPerSecond())
-        FileHandle.standardError.write(Data("round \(round) \(mode.rawValue): TCP \(tcp[mode]!.last!) Gbit/s, UDP \(Int(udp[mode]!.last!)) pps\n".utf8))
+        FileHandle.standardError.write(
+            Data("round \(round) \(mode.rawValue): TCP \(tcp[mode]!.last!) Gbit/s, UDP \(Int(udp[mode]!.last!)) pps\n".utf8))
     }
 }
 try apply(.none)
@@ -205,36 +208,38 @@ func row(_ name: String, _ values: [Mode: [Double]], _ format: (Double) -> Strin
 func alternatingRow(_ name: String, _ ratios: [Double]) -> String {
     let sorted = ratios.sorted()
     let middle = String(format: "%.3f-%.3f", sorted[sorted.count / 4], sorted[(sorted.count * 3) / 4])
-    return "| \(name) | \(String(format: "%.3f", median(sorted))) (\(middle)) | \(String(format: "%.3f", sorted.reduce(0, +) / Double(sorted.count))) |"
+    return
+        "| \(name) | \(String(format: "%.3f", median(sorted))) (\(middle)) | \(String(format: "%.3f", sorted.reduce(0, +) / Double(sorted.count))) |"
 }
 
 let attachedThrough = datapath.usesTCX ? "TCX" : "clsact"
-print("""
-| median of \(rounds) runs (ratio; per-round ratios, middle half) | no TC program | empty program, client veth, \(attachedThrough) | podwall, client veth, \(attachedThrough) | podwall, client veth, clsact | podwall, both veths, \(attachedThrough) |
-|---|---|---|---|---|---|
-\(row("iperf3 TCP, 1 stream, Gbit/s", tcp) { String(format: "%.2f", $0) })
-\(row("iperf3 UDP 64 B, received packets/s", udp) { String(Int($0)) })
+print(
+    """
+    | median of \(rounds) runs (ratio; per-round ratios, middle half) | no TC program | empty program, client veth, \(attachedThrough) | podwall, client veth, \(attachedThrough) | podwall, client veth, clsact | podwall, both veths, \(attachedThrough) |
+    |---|---|---|---|---|---|
+    \(row("iperf3 TCP, 1 stream, Gbit/s", tcp) { String(format: "%.2f", $0) })
+    \(row("iperf3 UDP 64 B, received packets/s", udp) { String(Int($0)) })
 
-| 64 B UDP, one flood, \(alternatingCycles) windows of 0.5 s per mode, switched in turn | ratio to the no-program windows either side: median (middle half) | mean |
-|---|---|---|
-\(alternatingRow("empty program, client veth, \(attachedThrough)", alternating[.emptyProgram]!))
-\(alternatingRow("podwall, client veth, \(attachedThrough)", alternating[.clientVeth]!))
+    | 64 B UDP, one flood, \(alternatingCycles) windows of 0.5 s per mode, switched in turn | ratio to the no-program windows either side: median (middle half) | mean |
+    |---|---|---|
+    \(alternatingRow("empty program, client veth, \(attachedThrough)", alternating[.emptyProgram]!))
+    \(alternatingRow("podwall, client veth, \(attachedThrough)", alternating[.clientVeth]!))
 
-| BPF_PROG_TEST_RUN, pw_from_pod | ns/packet |
-|---|---|
-| TCP packet of an existing flow (1,000,000 repeats) | \(Int(costs.existing)) |
-| TCP packet opening a new flow (mean of 50,000 flows) | \(Int(costs.new)) |
+    | BPF_PROG_TEST_RUN, pw_from_pod | ns/packet |
+    |---|---|
+    | TCP packet of an existing flow (1,000,000 repeats) | \(Int(costs.existing)) |
+    | TCP packet opening a new flow (mean of 50,000 flows) | \(Int(costs.new)) |
 
-| run time on the path, 64 B UDP flood, client veth (BPF run-time statistics) | ns/packet |
-|---|---|
-| empty program (what the statistics add) | \(Int(emptyRunTime.nanoseconds)) |
-| pw_from_pod | \(Int(podwallRunTime.nanoseconds)) |
-| pw_from_pod less the empty program, as a share of a packet's time on the sending CPU (1 / \(Int(podwallRunTime.packetsPerSecond)) pps) | \(String(format: "%.1f %%", (podwallRunTime.nanoseconds - emptyRunTime.nanoseconds) * podwallRunTime.packetsPerSecond / 1e7)) |
+    | run time on the path, 64 B UDP flood, client veth (BPF run-time statistics) | ns/packet |
+    |---|---|
+    | empty program (what the statistics add) | \(Int(emptyRunTime.nanoseconds)) |
+    | pw_from_pod | \(Int(podwallRunTime.nanoseconds)) |
+    | pw_from_pod less the empty program, as a share of a packet's time on the sending CPU (1 / \(Int(podwallRunTime.packetsPerSecond)) pps) | \(String(format: "%.1f %%", (podwallRunTime.nanoseconds - emptyRunTime.nanoseconds) * podwallRunTime.packetsPerSecond / 1e7)) |
 
-| block to first drop (UDP every ~20 us, client veth) | value |
-|---|---|
-| datagrams sent after the block returned that were delivered | \(blocking.leaked) |
-| first datagram sent after the block returned (dropped) | \(String(format: "%.0f", blocking.firstDroppedAfterMicroseconds)) us later |
+    | block to first drop (UDP every ~20 us, client veth) | value |
+    |---|---|
+    | datagrams sent after the block returned that were delivered | \(blocking.leaked) |
+    | first datagram sent after the block returned (dropped) | \(String(format: "%.0f", blocking.firstDroppedAfterMicroseconds)) us later |
 
-\(seconds) s per iperf3 run, modes interleaved round by round; blocklist entries loaded while attached: \(blocklistEntries).
-""")
+    \(seconds) s per iperf3 run, modes interleaved round by round; blocklist entries loaded while attached: \(blocklistEntries).
+    """)

@@ -20,9 +20,12 @@ guard arguments.count > 3, let windows = Int(arguments[1]), let seconds = Double
 }
 
 /// A 64-byte UDP datagram from the client pod (BPF_PROG_TEST_RUN's packet).
-let udpPacket: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
-                          0x45, 0, 0, 50, 0, 1, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 11, 198, 18, 0, 12,
-                          0x13, 0x88, 0x13, 0x89, 0, 30, 0, 0] + [UInt8](repeating: 0x61, count: 22)
+let udpPacket: [UInt8] =
+    [
+        2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
+        0x45, 0, 0, 50, 0, 1, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 11, 198, 18, 0, 12,
+        0x13, 0x88, 0x13, 0x89, 0, 30, 0, 0
+    ] + [UInt8](repeating: 0x61, count: 22)
 
 struct Failure: Error, CustomStringConvertible {
     let description: String
@@ -59,14 +62,15 @@ let variants: [Variant] = try arguments[3...].enumerated().map { index, path in
 var testRun: [String: UInt32] = [:]
 for _ in 0..<20 {
     for variant in variants {
-        _ = try ProgramTestRun.run(variant.program, packet: udpPacket)   // the flow exists from here on
+        _ = try ProgramTestRun.run(variant.program, packet: udpPacket)  // the flow exists from here on
         let duration = try ProgramTestRun.run(variant.program, packet: udpPacket, repeat: 100_000).durationNanoseconds
         testRun[variant.name] = min(testRun[variant.name] ?? .max, duration)
     }
 }
 
 let clientInterface = iperf.client.hostInterface
-guard let client = try NetworkNamespace.run(lab.nodeNamespace, { try LinkWatcher.currentLinks().first { $0.name == clientInterface } }) else {
+guard let client = try NetworkNamespace.run(lab.nodeNamespace, { try LinkWatcher.currentLinks().first { $0.name == clientInterface } })
+else {
     throw Failure(description: "the lab has no \(clientInterface)")
 }
 let cycle = Double(variants.count) * (seconds + 0.3)
@@ -94,10 +98,14 @@ for window in 1...windows {
 withExtendedLifetime(statistics) {}
 
 let baseline = perPacket[variants[0].name]!
-print("| variant | BPF_PROG_TEST_RUN, fastest pass (ns) | on the path, median of \(windows) windows (ns/packet) | less \(variants[0].name), median of the rounds |")
+print(
+    "| variant | BPF_PROG_TEST_RUN, fastest pass (ns) | on the path, median of \(windows) windows (ns/packet) | less \(variants[0].name), median of the rounds |"
+)
 print("|---|---|---|---|")
 for variant in variants {
     let onPath = perPacket[variant.name]!
     let overBaseline = median(zip(onPath, baseline).map { $0 - $1 })
-    print("| \(variant.name) | \(testRun[variant.name]!) | \(String(format: "%.1f", median(onPath))) | \(String(format: "%.1f", overBaseline)) |")
+    print(
+        "| \(variant.name) | \(testRun[variant.name]!) | \(String(format: "%.1f", median(onPath))) | \(String(format: "%.1f", overBaseline)) |"
+    )
 }

@@ -30,7 +30,8 @@ for _ in 0..<rounds {
     ratios.append(own / none)
 }
 let features = KernelFeatures.probe()
-print("""
+print(
+    """
     test-run on Linux \(features.release) (\(features.datapathImage.name)), \(rounds) rounds of \(repeats) runs, median ns a packet:
       podwall \(String(format: "%.0f", median(podwall))), empty program \(String(format: "%.0f", median(baseline))), \
     ratio \(String(format: "%.2f", median(ratios))) (rounds \(String(format: "%.2f", ratios.min() ?? 0))–\(String(format: "%.2f", ratios.max() ?? 0)))

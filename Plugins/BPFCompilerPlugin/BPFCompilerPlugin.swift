@@ -14,7 +14,8 @@ struct BPFCompilerPlugin: BuildToolPlugin {
         let bench = target.name == "PodwallBenchBPFObjects"
         let sources = try files(in: bench ? bpfDirectory.appending(path: "bench") : bpfDirectory, endingWith: ".bpf.c")
         // Every header is an input, so editing the ABI or lib/ rebuilds.
-        let headers = try files(in: bpfDirectory, endingWith: ".h")
+        let headers =
+            try files(in: bpfDirectory, endingWith: ".h")
             + files(in: bpfDirectory.appending(path: "lib"), endingWith: ".h")
 
         return sources.flatMap { source -> [Command] in
@@ -24,8 +25,9 @@ struct BPFCompilerPlugin: BuildToolPlugin {
                 variants.append((stem: "\(stem)_compat", property: "\(stem)Compat", defines: ["-DPW_PRE_5_12"]))
             }
             return variants.flatMap { variant in
-                compile(source, into: variant.stem, as: variant.property, defines: variant.defines, importing: bench,
-                        headers: headers, clang: clang, bpfDirectory: bpfDirectory, context: context)
+                compile(
+                    source, into: variant.stem, as: variant.property, defines: variant.defines, importing: bench,
+                    headers: headers, clang: clang, bpfDirectory: bpfDirectory, context: context)
             }
         }
     }
@@ -35,8 +37,10 @@ struct BPFCompilerPlugin: BuildToolPlugin {
     /// (bpf/lib/compat.h). The loader picks that build after a probe.
     static let atomicFetchCompat: Set<String> = ["tc"]
 
-    private func compile(_ source: URL, into stem: String, as property: String, defines: [String], importing: Bool, headers: [URL],
-                         clang: URL, bpfDirectory: URL, context: PluginContext) -> [Command] {
+    private func compile(
+        _ source: URL, into stem: String, as property: String, defines: [String], importing: Bool, headers: [URL],
+        clang: URL, bpfDirectory: URL, context: PluginContext
+    ) -> [Command] {
         let object = context.pluginWorkDirectoryURL.appending(path: "\(stem).bpf.o")
         let swift = context.pluginWorkDirectoryURL.appending(path: "BPFObject+\(stem).swift")
         return [
@@ -50,7 +54,7 @@ struct BPFCompilerPlugin: BuildToolPlugin {
                     // Keep cold blocks in their function: outlined ones become
                     // static subprograms, which libbpf 1.1 refuses to open.
                     "-mllvm", "-hotcoldsplit-threshold=1000000",
-                    "-I", bpfDirectory.path, "-I", "/usr/include/\(multiarch)",
+                    "-I", bpfDirectory.path, "-I", "/usr/include/\(multiarch)"
                 ] + defines + ["-c", source.path, "-o", object.path],
                 inputFiles: [source] + headers,
                 outputFiles: [object]
@@ -59,11 +63,13 @@ struct BPFCompilerPlugin: BuildToolPlugin {
                 displayName: "Embedding BPF \(stem).bpf.o",
                 executable: URL(filePath: "/bin/sh"),
                 // Outside PodwallBPFObjects the generated extension imports it.
-                arguments: ["-c", embedScript, "embed", property, stem, object.path, swift.path,
-                            importing ? "import PodwallBPFObjects\n" : ""],
+                arguments: [
+                    "-c", embedScript, "embed", property, stem, object.path, swift.path,
+                    importing ? "import PodwallBPFObjects\n" : ""
+                ],
                 inputFiles: [object],
                 outputFiles: [swift]
-            ),
+            )
         ]
     }
 
@@ -80,9 +86,9 @@ struct BPFCompilerPlugin: BuildToolPlugin {
 
     private var multiarch: String {
         #if arch(arm64)
-        "aarch64-linux-gnu"
+            "aarch64-linux-gnu"
         #else
-        "x86_64-linux-gnu"
+            "x86_64-linux-gnu"
         #endif
     }
 

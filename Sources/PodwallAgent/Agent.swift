@@ -27,18 +27,22 @@ public final class Agent: Sendable {
         let writer = try PinWriterLock.acquire(pinRoot: configuration.pinRoot, waitingUpTo: 5)
         defer { writer.release() }
         let adopted = PinnedState(pinRoot: configuration.pinRoot).isInstalled
-        let datapath = try Datapath(options: .init(
-            pinRoot: configuration.pinRoot, flowEntries: configuration.flowEntries,
-            eventBufferBytes: configuration.eventBufferBytes, attachMode: configuration.attachMode))
+        let datapath = try Datapath(
+            options: .init(
+                pinRoot: configuration.pinRoot, flowEntries: configuration.flowEntries,
+                eventBufferBytes: configuration.eventBufferBytes, attachMode: configuration.attachMode))
         datapath.blocklist.loadKernelState()
-        logger.info("data path loaded", metadata: [
-            "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
-            "flows_in_map": "\(adopted ? datapath.flows.count : 0)",
-            "attach": "\(datapath.usesTCX ? "tcx" : "clsact")",
-        ])
+        logger.info(
+            "data path loaded",
+            metadata: [
+                "pins": "\(configuration.pinRoot)", "adopted": "\(adopted)",
+                "flows_in_map": "\(adopted ? datapath.flows.count : 0)",
+                "attach": "\(datapath.usesTCX ? "tcx" : "clsact")"
+            ])
         for feature in datapath.features.report(usesTCX: datapath.usesTCX) where feature.state != .available {
-            logger.warning("kernel feature \(feature.state == .fallback ? "not available, falling back" : "missing"): \(feature.name)",
-                           metadata: ["kernel": "\(datapath.features.release)", "effect": "\(feature.effect)"])
+            logger.warning(
+                "kernel feature \(feature.state == .fallback ? "not available, falling back" : "missing"): \(feature.name)",
+                metadata: ["kernel": "\(datapath.features.release)", "effect": "\(feature.effect)"])
         }
         try datapath.allowlist.replace(with: configuration.allow)
         let hookCgroup = attachCgroupHooks(datapath)
@@ -50,21 +54,25 @@ public final class Agent: Sendable {
         let identities = PodIdentities(procRoot: configuration.procRoot, kubelet: configuration.kubelet, logger: logger)
         var processLocator: ProcessLocator?
         if let hookCgroup, let mount = CgroupHooks.cgroup2Mount(), hookCgroup.hasPrefix(mount + "/") {
-            processLocator = ProcessLocator(procRoot: configuration.procRoot, cgroupMount: mount, hookCgroup: hookCgroup,
-                                            interface: { identities.interface(peerNamespaceID: $0) })
+            processLocator = ProcessLocator(
+                procRoot: configuration.procRoot, cgroupMount: mount, hookCgroup: hookCgroup,
+                interface: { identities.interface(peerNamespaceID: $0) })
         }
         let pipeline = DetectionPipeline(
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),
             captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics,
             podNames: { identities.name($0) }, processLocator: processLocator, logger: logger)
-        let api = APIState(datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
-                           token: APIState.readToken(configuration.apiTokenFile, logger: logger),
-                           feedPolicy: configuration.feedPolicy)
+        let api = APIState(
+            datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
+            token: APIState.readToken(configuration.apiTokenFile, logger: logger),
+            feedPolicy: configuration.feedPolicy)
         api.onQuarantineRelease { pipeline.quarantineReleased(ifindex: $0) }
         api.onPodName { identities.name($0) }
         api.onScrape {
-            metrics.refresh(.init(datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
-                                  captures: captures?.totals ?? .init()))
+            metrics.refresh(
+                .init(
+                    datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
+                    captures: captures?.totals ?? .init()))
         }
         let flowEvents = try events.records()
 
@@ -80,43 +88,52 @@ public final class Agent: Sendable {
             AgentService("detection") { try await self.drive(pipeline, datapath: datapath) },
             AgentService("sweeper") { try await self.sweepIdleFlows(datapath, metrics: metrics) },
             AgentService("feeds") {
-                try await FeedWatcher(configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger, metrics: metrics).run()
+                try await FeedWatcher(
+                    configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger, metrics: metrics
+                ).run()
             },
-            AgentService("stats") { try await self.reportStats(datapath, events: events, pipeline: pipeline) },
+            AgentService("stats") { try await self.reportStats(datapath, events: events, pipeline: pipeline) }
         ]
         if datapath.usesTCX {
             services.append(AgentService("tcx order") { try await self.watchTCXOrder(datapath, api: api, metrics: metrics) })
         }
         if let source {
-            services.append(AgentService("config") {
-                try await ConfigReloader(source: source, logger: self.logger).run { new in
-                    self.apply(new, datapath: datapath, pipeline: pipeline)
-                }
-            })
+            services.append(
+                AgentService("config") {
+                    try await ConfigReloader(source: source, logger: self.logger).run { new in
+                        self.apply(new, datapath: datapath, pipeline: pipeline)
+                    }
+                })
         }
         let socket = RuntimeFiles(pinRoot: configuration.pinRoot).socketPath
         services.append(APIServer.application(api, socket: socket, logger: logger))
         logger.info("local API listening (root only; the CLI writes through it)", metadata: ["socket": "\(socket)"])
         if let address = configuration.apiAddress {
             services.append(APIServer.application(api, address: address, logger: logger))
-            logger.info("API listening", metadata: ["address": "\(address)", "writes": "\(api.token == nil ? "disabled (no token)" : "bearer token")"])
+            logger.info(
+                "API listening",
+                metadata: ["address": "\(address)", "writes": "\(api.token == nil ? "disabled (no token)" : "bearer token")"])
         }
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         watcher.stop()
         events.stop()
         logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
     }
 
-    private func attachLinks(_ links: AsyncStream<LinkEvent>, datapath: Datapath, pipeline: DetectionPipeline, api: APIState,
-                             identities: PodIdentities) async {
+    private func attachLinks(
+        _ links: AsyncStream<LinkEvent>, datapath: Datapath, pipeline: DetectionPipeline, api: APIState,
+        identities: PodIdentities
+    ) async {
         var attached: [UInt32: String] = [:]
         for await event in links {
             switch event {
             case .present(let link):
                 guard attached[link.index] != link.name,
-                      InterfacePattern.matchesAny(configuration.interfaces, link.name) else { continue }
+                    InterfacePattern.matchesAny(configuration.interfaces, link.name)
+                else { continue }
                 do {
                     try datapath.attach(link, monotonicNow: MonotonicClock.now())
                     attached[link.index] = link.name
@@ -175,12 +192,15 @@ public final class Agent: Sendable {
             return nil
         }
         do {
-            let manager = try CaptureManager(table: datapath.captures, directory: directory,
-                                             limits: configuration.captureLimits, logger: logger)
-            logger.info("alert captures", metadata: [
-                "directory": "\(directory)", "max_file_bytes": "\(configuration.captureLimits.budget.maxFileBytes)",
-                "max_total_bytes": "\(configuration.captureLimits.budget.maxTotalBytes)",
-            ])
+            let manager = try CaptureManager(
+                table: datapath.captures, directory: directory,
+                limits: configuration.captureLimits, logger: logger)
+            logger.info(
+                "alert captures",
+                metadata: [
+                    "directory": "\(directory)", "max_file_bytes": "\(configuration.captureLimits.budget.maxFileBytes)",
+                    "max_total_bytes": "\(configuration.captureLimits.budget.maxTotalBytes)"
+                ])
             return manager
         } catch {
             logger.error("alert captures disabled: \(error)")
@@ -195,7 +215,9 @@ public final class Agent: Sendable {
             return nil
         }
         guard let path = configuration.cgroupPath ?? CgroupHooks.detectPodCgroup() else {
-            logger.warning("no pod cgroup found (kubepods under the cgroup v2 mount); connect()/sendmsg() are not checked, TC still drops. Pass --cgroup PATH.")
+            logger.warning(
+                "no pod cgroup found (kubepods under the cgroup v2 mount); connect()/sendmsg() are not checked, TC still drops. Pass --cgroup PATH."
+            )
             return nil
         }
         do {
@@ -231,11 +253,13 @@ public final class Agent: Sendable {
 
     private func log(_ event: FlowEvent) {
         let key = event.flow.key
-        logger.info("flow \(event.kind)", metadata: [
-            "proto": "\(key.proto)", "pod": "\(FlowFormatter.endpoint(key.pod, key.podPort, key.proto))",
-            "remote": "\(FlowFormatter.endpoint(key.remote, key.remotePort, key.proto))",
-            "ifindex": "\(key.ifindex)", "direction": "\(event.direction.label)",
-        ])
+        logger.info(
+            "flow \(event.kind)",
+            metadata: [
+                "proto": "\(key.proto)", "pod": "\(FlowFormatter.endpoint(key.pod, key.podPort, key.proto))",
+                "remote": "\(FlowFormatter.endpoint(key.remote, key.remotePort, key.proto))",
+                "ifindex": "\(key.ifindex)", "direction": "\(event.direction.label)"
+            ])
     }
 
     private func sweepIdleFlows(_ datapath: Datapath, metrics: AgentMetrics) async throws {
@@ -261,20 +285,25 @@ public final class Agent: Sendable {
     private func watchTCXOrder(_ datapath: Datapath, api: APIState, metrics: AgentMetrics) async throws {
         var watch = TCOrderWatch()
         while !Task.isCancelled {
-            let inFront = Dictionary(uniqueKeysWithValues: api.interfaceNames.keys.flatMap { ifindex in
-                TCHook.allCases.compactMap { hook in
-                    PodInterfaceAttachment.programInFront(ifindex: ifindex, hook: hook).map { (TCOrderWatch.Hook(ifindex: ifindex, hook: hook), $0) }
-                }
-            })
+            let inFront = Dictionary(
+                uniqueKeysWithValues: api.interfaceNames.keys.flatMap { ifindex in
+                    TCHook.allCases.compactMap { hook in
+                        PodInterfaceAttachment.programInFront(ifindex: ifindex, hook: hook).map {
+                            (TCOrderWatch.Hook(ifindex: ifindex, hook: hook), $0)
+                        }
+                    }
+                })
             let (fellBehind, firstAgain) = watch.update(behind: Set(inFront.keys))
             // Read after the queries: a hook of an interface that went away
             // meanwhile is not "first again", just gone.
             let names = api.interfaceNames
             for (hook, program) in inFront where fellBehind.contains(hook) {
-                logger.warning("another TCX program runs before podwall's: packets it passes or redirects skip podwall's flow tracking, quarantine and blocklist drops at TC", metadata: [
-                    "interface": "\(names[hook.ifindex] ?? "if\(hook.ifindex)")", "hook": "\(hook.hook)",
-                    "program_id": "\(program)", "program": "\(ProgramInfo.name(ofID: program) ?? "?")",
-                ])
+                logger.warning(
+                    "another TCX program runs before podwall's: packets it passes or redirects skip podwall's flow tracking, quarantine and blocklist drops at TC",
+                    metadata: [
+                        "interface": "\(names[hook.ifindex] ?? "if\(hook.ifindex)")", "hook": "\(hook.hook)",
+                        "program_id": "\(program)", "program": "\(ProgramInfo.name(ofID: program) ?? "?")"
+                    ])
             }
             for hook in firstAgain {
                 guard let name = names[hook.ifindex] else { continue }

@@ -22,16 +22,19 @@ enum AlertCapture {
         if alert.kind != .portScan, let flow = alert.flows.first {
             filter = CaptureFilter(flow: flow, interfaceName: interface)
         } else {
-            filter = CaptureFilter(ifindex: alert.source.ifindex, interfaceName: interface,
-                                   pod: IPPrefix(host: alert.source.address))
+            filter = CaptureFilter(
+                ifindex: alert.source.ifindex, interfaceName: interface,
+                pod: IPPrefix(host: alert.source.address))
         }
-        return CaptureRequest(id: alert.id, alertID: alert.id, filter: filter, snaplen: settings.snaplen,
-                              maxPackets: settings.maxPackets, durationSeconds: settings.durationSeconds)
+        return CaptureRequest(
+            id: alert.id, alertID: alert.id, filter: filter, snaplen: settings.snaplen,
+            maxPackets: settings.maxPackets, durationSeconds: settings.durationSeconds)
     }
 
     static func triggeringPacket(for alert: Alert) -> PreludePacket? {
         guard case .protocolMismatch(let evidence) = alert.evidence, let flow = alert.flows.first,
-              let payload = bytes(hex: evidence.hexPreview), !payload.isEmpty else { return nil }
+            let payload = bytes(hex: evidence.hexPreview), !payload.isEmpty
+        else { return nil }
         let frame = PacketBuilder(flow: flow, fromPod: evidence.direction == .fromPod, payload: payload).build()
         return PreludePacket(data: frame, unixNanoseconds: Int64(alert.timeNs))
     }

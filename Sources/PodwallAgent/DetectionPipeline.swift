@@ -45,9 +45,11 @@ final class DetectionPipeline: Sendable {
     var alertsWritten: Int { state.withLock { $0.written } }
     var actionsTaken: Int { state.withLock { $0.taken } }
 
-    init(config: AggregatorConfig, datapath: Datapath, output: AlertOutput, captures: CaptureManager?,
-         captureSettings: AlertCaptureSettings = AlertCaptureSettings(), alertLog: AlertLog? = nil, metrics: AgentMetrics? = nil,
-         podNames: (@Sendable (UInt32) -> String?)? = nil, processLocator: ProcessLocator? = nil, logger: Logger) {
+    init(
+        config: AggregatorConfig, datapath: Datapath, output: AlertOutput, captures: CaptureManager?,
+        captureSettings: AlertCaptureSettings = AlertCaptureSettings(), alertLog: AlertLog? = nil, metrics: AgentMetrics? = nil,
+        podNames: (@Sendable (UInt32) -> String?)? = nil, processLocator: ProcessLocator? = nil, logger: Logger
+    ) {
         self.alertLog = alertLog
         self.metrics = metrics
         var aggregator = Aggregator(config: config)
@@ -118,7 +120,8 @@ final class DetectionPipeline: Sendable {
                 alert.mapTimes { state.clock.unixNanoseconds($0, now: at) }
             }
             alert.source.interface = state.withLock { $0.interfaces[alert.source.ifindex] }
-            alert.source.podName = alert.source.podName ?? podNames?(alert.source.ifindex)
+            alert.source.podName =
+                alert.source.podName ?? podNames?(alert.source.ifindex)
                 ?? alert.source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))
             // An update's actions are only those new in its window (a second
             // destination to block, a released response re-applied): carried
@@ -194,7 +197,7 @@ final class AlertOutput: Sendable {
             return
         }
         if !FileManager.default.fileExists(atPath: path) {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)   // a failure is reported just below
+            _ = FileManager.default.createFile(atPath: path, contents: nil)  // a failure is reported just below
         }
         guard let file = FileHandle(forWritingAtPath: path) else {
             throw ValidationFailure("cannot open alerts file \(path) for writing")
@@ -225,7 +228,8 @@ enum DetectionInput {
             key: key, timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,
             process: drop.process.map {
-                ProcessIdentity(pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID, cgroupPath: location?.cgroupPath)
+                ProcessIdentity(
+                    pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID, cgroupPath: location?.cgroupPath)
             })
     }
 }

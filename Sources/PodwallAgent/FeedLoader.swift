@@ -72,8 +72,10 @@ public enum FeedLoader {
 
     /// Loads a file, a directory of files, or a URL (nothing when the server
     /// says the feed has not changed since the last download).
-    public static func load(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
-                            mode: FeedMode = .strict, downloader: FeedDownloader = FeedDownloader()) async throws -> [FeedLoadReport] {
+    public static func load(
+        _ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
+        mode: FeedMode = .strict, downloader: FeedDownloader = FeedDownloader()
+    ) async throws -> [FeedLoadReport] {
         try await documents(of: source, downloader: downloader).map {
             try apply($0.bytes, named: $0.fileName, as: $0.source, into: blocklist, policy: policy, mode: mode)
         }
@@ -111,8 +113,10 @@ public enum FeedLoader {
     }
 
     /// Parses and validates a feed document, then applies it whole, or not at all.
-    public static func apply(_ bytes: [UInt8], named name: String, as source: FeedSource, into blocklist: Blocklist,
-                      policy: FeedPolicy, mode: FeedMode) throws -> FeedLoadReport {
+    public static func apply(
+        _ bytes: [UInt8], named name: String, as source: FeedSource, into blocklist: Blocklist,
+        policy: FeedPolicy, mode: FeedMode
+    ) throws -> FeedLoadReport {
         let started = Date()
         let content: FeedContent
         do {
@@ -128,19 +132,24 @@ public enum FeedLoader {
         case .decisions(let stream):
             // A CrowdSec stream is a change: apply it to what the feed lists now.
             let current = blocklist.prefixes(ofFeed: source.name)
-            (prefixes, skipped) = (current.union(stream.added.sorted).subtracting(stream.deleted.sorted),
-                                   stream.added.skippedCount + stream.deleted.skippedCount)
+            (prefixes, skipped) = (
+                current.union(stream.added.sorted).subtracting(stream.deleted.sorted),
+                stream.added.skippedCount + stream.deleted.skippedCount
+            )
         }
         let change = try blocklist.replaceFeed(source.name, with: prefixes)
-        return FeedLoadReport(name: source.name, entries: prefixes.count, skippedLines: skipped, change: change,
-                              parseSeconds: parsed.timeIntervalSince(started), applySeconds: Date().timeIntervalSince(parsed))
+        return FeedLoadReport(
+            name: source.name, entries: prefixes.count, skippedLines: skipped, change: change,
+            parseSeconds: parsed.timeIntervalSince(started), applySeconds: Date().timeIntervalSince(parsed))
     }
 }
 
 extension FeedLoader {
     /// A local file, synchronously (for benchmarks and tools without a runtime).
-    public static func loadFileNow(_ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
-                                   mode: FeedMode = .strict) throws -> [FeedLoadReport] {
+    public static func loadFileNow(
+        _ source: FeedSource, into blocklist: Blocklist, policy: FeedPolicy = FeedPolicy(),
+        mode: FeedMode = .strict
+    ) throws -> [FeedLoadReport] {
         let document = try read(source)
         return [try apply(document.bytes, named: document.fileName, as: source, into: blocklist, policy: policy, mode: mode)]
     }

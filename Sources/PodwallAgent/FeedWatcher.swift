@@ -37,8 +37,9 @@ struct FeedWatcher {
     private func load(_ source: FeedSource) async {
         do {
             let mode = source.lenient.map { $0 ? FeedMode.lenient : .strict } ?? configuration.feedMode
-            let reports = try await FeedLoader.load(source, into: blocklist, policy: configuration.feedPolicy,
-                                                    mode: mode, downloader: downloader)
+            let reports = try await FeedLoader.load(
+                source, into: blocklist, policy: configuration.feedPolicy,
+                mode: mode, downloader: downloader)
             if reports.isEmpty { logger.debug("feed \(source.name) not modified") }
             for report in reports { logger.info("\(report)") }
             if !reports.isEmpty { metrics?.feedUpdate(feed: source.name, succeeded: true) }

@@ -77,8 +77,9 @@ public final class CaptureManager: Sendable {
             }
             let file = try PcapFile(creating: store.pcapPath(request.id), snaplen: request.snaplen)
             for packet in prelude {
-                file.write(Array(packet.data.prefix(Int(request.snaplen))), originalLength: UInt32(packet.data.count),
-                           unixNanoseconds: packet.unixNanoseconds)
+                file.write(
+                    Array(packet.data.prefix(Int(request.snaplen))), originalLength: UInt32(packet.data.count),
+                    unixNanoseconds: packet.unixNanoseconds)
             }
             let kernel: KernelCapture
             do {
@@ -88,8 +89,9 @@ public final class CaptureManager: Sendable {
                 try? FileManager.default.removeItem(atPath: file.path)
                 throw error
             }
-            let recorder = CaptureRecorder(kernel: kernel, request: request, file: file, store: store,
-                                           maxFileBytes: limits.budget.maxFileBytes, prelude: UInt64(prelude.count))
+            let recorder = CaptureRecorder(
+                kernel: kernel, request: request, file: file, store: store,
+                maxFileBytes: limits.budget.maxFileBytes, prelude: UInt64(prelude.count))
             try recorder.start()
             state.recorders[request.id] = recorder
             logger.info("capture started", metadata: ["id": "\(request.id)", "filter": "\(request.filter.summary)"])
@@ -101,7 +103,7 @@ public final class CaptureManager: Sendable {
     private static func report(_ summary: CaptureSummary, logger: Logger) {
         let metadata: Logger.Metadata = [
             "id": "\(summary.id)", "packets": "\(summary.packets)", "skipped": "\(summary.skipped)",
-            "lost": "\(summary.lost)", "file": "\(summary.file)",
+            "lost": "\(summary.lost)", "file": "\(summary.file)"
         ]
         if summary.state == .failed {
             logger.error("capture \(summary.id) failed: \(summary.reason ?? "unknown error")", metadata: metadata)

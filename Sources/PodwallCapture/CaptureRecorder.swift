@@ -31,8 +31,10 @@ public final class CaptureRecorder: Sendable {
         var done = false
     }
 
-    public init(kernel: KernelCapture, request: CaptureRequest, file: sending PcapFile, store: CaptureStore?,
-                maxFileBytes: Int64, prelude: UInt64 = 0, progress: Progress? = nil) {
+    public init(
+        kernel: KernelCapture, request: CaptureRequest, file: sending PcapFile, store: CaptureStore?,
+        maxFileBytes: Int64, prelude: UInt64 = 0, progress: Progress? = nil
+    ) {
         self.kernel = kernel
         path = file.path
         self.store = store
@@ -96,7 +98,7 @@ public final class CaptureRecorder: Sendable {
             poller.consume { Self.collect($0, into: &batch) }
             do { _ = try writeBatch(&batch) } catch { ending = (.failed, "\(error)") }
         }
-        do { try file.withLock { try $0.close() } } catch where ending?.0 != .failed { ending = (.failed, "\(error)") } catch {}
+        do { try file.withLock { try $0.close() } } catch  where ending?.0 != .failed { ending = (.failed, "\(error)") } catch {}
         finish(final, state: ending!.0, reason: ending!.1)
     }
 
@@ -116,8 +118,9 @@ public final class CaptureRecorder: Sendable {
                     overCap += 1
                     continue
                 }
-                file.write(packet.data, originalLength: packet.originalLength,
-                           unixNanoseconds: Int64(packet.monotonicNanoseconds) + wallOffset)
+                file.write(
+                    packet.data, originalLength: packet.originalLength,
+                    unixNanoseconds: Int64(packet.monotonicNanoseconds) + wallOffset)
                 written += 1
                 bytes += UInt64(packet.data.count)
             }
@@ -162,7 +165,8 @@ public final class CaptureRecorder: Sendable {
             recorder.summary.matched = counters.matched
             recorder.summary.skipped = counters.skipped
             recorder.summary.lost = counters.lost
-            recorder.summary.fileBytes = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
+            recorder.summary.fileBytes = Int64(
+                (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
             recorder.summary.ended = Date()
             recorder.summary.state = state
             recorder.summary.reason = reason

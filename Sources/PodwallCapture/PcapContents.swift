@@ -18,8 +18,10 @@ public struct PcapContents: Sendable {
         var packets: [Packet] = []
         do {
             try PcapPackets.forEach(path) { packet, _ in
-                packets.append(Packet(data: Array(packet.bytes), originalLength: UInt32(packet.wireLength),
-                                      unixNanoseconds: packet.timestampNs))
+                packets.append(
+                    Packet(
+                        data: Array(packet.bytes), originalLength: UInt32(packet.wireLength),
+                        unixNanoseconds: packet.timestampNs))
             }
         } catch let failure as PcapPackets.Failure {
             throw CaptureError(failure.description)

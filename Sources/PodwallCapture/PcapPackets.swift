@@ -39,8 +39,10 @@ public enum PcapPackets {
             if status == 0 { return count }
             guard status == 1, let data else { throw Failure(description: "\(path): read error after \(count) packets") }
             count += 1
-            try body(Packet(bytes: UnsafeRawBufferPointer(start: data, count: Int(captured)), wireLength: Int(length),
-                            timestampNs: timestamp), linkType)
+            try body(
+                Packet(
+                    bytes: UnsafeRawBufferPointer(start: data, count: Int(captured)), wireLength: Int(length),
+                    timestampNs: timestamp), linkType)
         }
     }
 }

@@ -90,8 +90,10 @@ public struct FlowRecord: Hashable, Sendable {
     /// A FIN or RST was seen: the flow's end was reported.
     public var closed: Bool
 
-    public init(key: FlowKey, firstSeen: UInt64, lastSeen: UInt64, podInitiated: Bool, fromPod: FlowCounters, toPod: FlowCounters,
-                closed: Bool = false) {
+    public init(
+        key: FlowKey, firstSeen: UInt64, lastSeen: UInt64, podInitiated: Bool, fromPod: FlowCounters, toPod: FlowCounters,
+        closed: Bool = false
+    ) {
         self.key = key
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen

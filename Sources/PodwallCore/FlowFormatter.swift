@@ -48,7 +48,8 @@ public struct FlowFormatter: Sendable {
 
     public func table(_ flows: [FlowRecord]) -> String {
         let named = !podNames.isEmpty
-        let header = ["INTERFACE"] + (named ? ["POD NAME"] : [])
+        let header =
+            ["INTERFACE"] + (named ? ["POD NAME"] : [])
             + ["PROTO", "POD", "REMOTE", "INIT", "PKTS OUT", "BYTES OUT", "PKTS IN", "BYTES IN", "FLAGS OUT/IN"]
         let rows = flows.map { flow -> [String] in
             [interfaceName(flow.key.ifindex)] + (named ? [podNames[flow.key.ifindex] ?? "-"] : []) + [
@@ -58,7 +59,7 @@ public struct FlowFormatter: Sendable {
                 flow.podInitiated ? "pod" : "remote",
                 String(flow.fromPod.packets), String(flow.fromPod.bytes),
                 String(flow.toPod.packets), String(flow.toPod.bytes),
-                flow.key.proto == .tcp ? "\(flow.fromPod.tcpFlags)/\(flow.toPod.tcpFlags)" : "-",
+                flow.key.proto == .tcp ? "\(flow.fromPod.tcpFlags)/\(flow.toPod.tcpFlags)" : "-"
             ]
         }
         return TextTable.render(header: header, rows: rows)

@@ -21,10 +21,12 @@ public struct OfflineFlowTracker: Sendable {
     public var records: [FlowRecord] { flows.values.map(\.record) }
 
     public mutating func observe(_ packet: DecodedPacket, timestamp: UInt64) -> [FlowEvent] {
-        let forward = FlowKey(ifindex: 0, proto: packet.proto, pod: packet.source, podPort: packet.sourcePort,
-                              remote: packet.destination, remotePort: packet.destinationPort)
-        let reverse = FlowKey(ifindex: 0, proto: packet.proto, pod: packet.destination, podPort: packet.destinationPort,
-                              remote: packet.source, remotePort: packet.sourcePort)
+        let forward = FlowKey(
+            ifindex: 0, proto: packet.proto, pod: packet.source, podPort: packet.sourcePort,
+            remote: packet.destination, remotePort: packet.destinationPort)
+        let reverse = FlowKey(
+            ifindex: 0, proto: packet.proto, pod: packet.destination, podPort: packet.destinationPort,
+            remote: packet.source, remotePort: packet.sourcePort)
         var events: [FlowEventKind] = []
         let key: FlowKey
         let direction: FlowDirection
@@ -39,8 +41,10 @@ public struct OfflineFlowTracker: Sendable {
             (key, direction) = (reverse, .toPod)
         } else {
             (key, direction) = (forward, .fromPod)
-            flows[key] = Tracked(record: FlowRecord(key: key, firstSeen: timestamp, lastSeen: timestamp, podInitiated: true,
-                                                    fromPod: FlowCounters(), toPod: FlowCounters()))
+            flows[key] = Tracked(
+                record: FlowRecord(
+                    key: key, firstSeen: timestamp, lastSeen: timestamp, podInitiated: true,
+                    fromPod: FlowCounters(), toPod: FlowCounters()))
             events.append(.new)
         }
         var tracked = flows[key]!
@@ -51,7 +55,8 @@ public struct OfflineFlowTracker: Sendable {
         if packet.proto == .tcp, packet.tcpFlags.contains(.syn) {
             tracked.payloadSequence[direction.rawValue] = packet.tcpSequence &+ 1
         }
-        let snapshot = !packet.payload.isEmpty && !tracked.payloadSeen[direction.rawValue]
+        let snapshot =
+            !packet.payload.isEmpty && !tracked.payloadSeen[direction.rawValue]
             && (packet.proto != .tcp || startsTheStream(packet, tracked.payloadSequence[direction.rawValue]))
         if snapshot {
             counters.payload = PayloadPrefix(packet.payload)
@@ -80,4 +85,3 @@ public struct OfflineFlowTracker: Sendable {
         return packet.tcpSequence &+ (packet.tcpFlags.contains(.syn) ? 1 : 0) == expected
     }
 }
-

@@ -55,8 +55,9 @@ public enum PacketDecoder {
 
     private static func decodeIPv4(_ reader: inout ByteReader, wireLength: Int) -> DecodedPacket? {
         let start = reader.offset
-        guard let versionIHL = reader.u8(), versionIHL >> 4 == 4, reader.skip(3), let identification = reader.u16(), let fragment = reader.u16(),
-              reader.skip(1), let proto = reader.u8(), reader.skip(2), let source = reader.u32(), let destination = reader.u32()
+        guard let versionIHL = reader.u8(), versionIHL >> 4 == 4, reader.skip(3), let identification = reader.u16(),
+            let fragment = reader.u16(),
+            reader.skip(1), let proto = reader.u8(), reader.skip(2), let source = reader.u32(), let destination = reader.u32()
         else { return nil }
         let headerLength = Int(versionIHL & 0x0f) * 4
         guard headerLength >= 20 else { return nil }
@@ -74,7 +75,8 @@ public enum PacketDecoder {
 
     private static func decodeIPv6(_ reader: inout ByteReader, wireLength: Int) -> DecodedPacket? {
         guard let first = reader.u8(), first >> 4 == 6, reader.skip(5), var next = reader.u8(), reader.skip(1),
-              let source = reader.address(), let destination = reader.address() else { return nil }
+            let source = reader.address(), let destination = reader.address()
+        else { return nil }
         var packet = DecodedPacket(
             source: source, destination: destination, proto: IPProtocol(rawValue: next),
             sourcePort: 0, destinationPort: 0, tcpFlags: [], payload: [], wireLength: wireLength)
@@ -104,7 +106,8 @@ public enum PacketDecoder {
         switch packet.proto {
         case .tcp:
             guard let source = reader.u16(), let destination = reader.u16(), let high = reader.u16(), let low = reader.u16(),
-                  reader.skip(4), let offset = reader.u8(), let flags = reader.u8(), offset >> 4 >= 5 else { return }
+                reader.skip(4), let offset = reader.u8(), let flags = reader.u8(), offset >> 4 >= 5
+            else { return }
             (packet.sourcePort, packet.destinationPort) = (source, destination)
             packet.tcpFlags = TCPFlags(rawValue: UInt32(flags))
             packet.tcpSequence = UInt32(high) << 16 | UInt32(low)
@@ -113,7 +116,9 @@ public enum PacketDecoder {
             guard let source = reader.u16(), let destination = reader.u16(), reader.skip(4) else { return }
             (packet.sourcePort, packet.destinationPort) = (source, destination)
         case .icmp, .icmpv6:
-            guard let type = reader.u8(), let code = reader.u8(), reader.skip(2), let identifier = reader.u16(), reader.skip(2) else { return }
+            guard let type = reader.u8(), let code = reader.u8(), reader.skip(2), let identifier = reader.u16(), reader.skip(2) else {
+                return
+            }
             let echo = [0, 8, 128, 129].contains(type)
             let port = echo ? identifier : UInt16(type) << 8 | UInt16(code)
             (packet.sourcePort, packet.destinationPort) = (port, port)

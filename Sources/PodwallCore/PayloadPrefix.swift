@@ -4,7 +4,8 @@
 /// building and passing a `FlowEvent` never touches the heap on the hot path; `bytes` and the
 /// literal inits convert.
 public struct PayloadPrefix: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral,
-    ExpressibleByStringLiteral {
+    ExpressibleByStringLiteral
+{
     public static let capacity = 32
 
     // Inlinable accessors: the detectors read payloads byte by byte from another module.

@@ -13,7 +13,8 @@ public enum Timestamp {
         for _ in fractionDigits..<9 { divisor *= 10 }
         let digits = String(fraction / divisor)
         let paddedFraction = String(repeating: "0", count: max(0, fractionDigits - digits.count)) + digits
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)).\(paddedFraction)Z"
+        return
+            "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)).\(paddedFraction)Z"
     }
 
     static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {

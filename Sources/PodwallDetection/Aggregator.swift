@@ -106,9 +106,10 @@ public struct Aggregator: Sendable {
             // Actions are derived from this occurrence (its destination may be new) under the
             // window's id, and only what was not yet requested in the window is passed on.
             occurrence.id = report.id
-            report.actions = deduplicator.claim(config.policy.actions(for: occurrence), for: report,
-                                                inForce: responseInForce ?? { _ in true })
-            guard let report = deduplicator.release(report) else { continue }   // folded in, for a later line
+            report.actions = deduplicator.claim(
+                config.policy.actions(for: occurrence), for: report,
+                inForce: responseInForce ?? { _ in true })
+            guard let report = deduplicator.release(report) else { continue }  // folded in, for a later line
             if report.isUpdate { stats.updates += 1 } else { stats.alerts += 1 }
             reports.append(report)
         }

@@ -90,8 +90,10 @@ public struct AlertDeduplicator: Sendable {
     /// `[.none]` when nothing is new. Keeps a repeat from re-blocking the same remote while
     /// still blocking a new one. An enforcement requested before that is no longer `inForce`
     /// (released by hand) is requested again: the behaviour it answered goes on.
-    public mutating func claim(_ actions: [ResponseAction], for alert: Alert,
-                               inForce: (ResponseAction) -> Bool = { _ in true }) -> [ResponseAction] {
+    public mutating func claim(
+        _ actions: [ResponseAction], for alert: Alert,
+        inForce: (ResponseAction) -> Bool = { _ in true }
+    ) -> [ResponseAction] {
         let key = Key(alert)
         guard let index = windows.index(forKey: key), windows.values[index].alert.id == alert.id else { return actions }
         var fresh: [ResponseAction] = []
@@ -167,8 +169,10 @@ public struct AlertDeduplicator: Sendable {
     /// of distinct sources); its unreported repeats are counted, not written.
     private mutating func makeRoom(now: UInt64) {
         windows = windows.filter { !closed($0.value, at: now) }
-        guard windows.count >= maxWindows, let oldest = windows.min(by: { $0.value.alert.windowStartNs < $1.value.alert.windowStartNs })?.key,
-              let evicted = windows.removeValue(forKey: oldest) else { return }
+        guard windows.count >= maxWindows,
+            let oldest = windows.min(by: { $0.value.alert.windowStartNs < $1.value.alert.windowStartNs })?.key,
+            let evicted = windows.removeValue(forKey: oldest)
+        else { return }
         repeatsUnreported += evicted.unreported
         windowsEvicted += 1
     }

@@ -16,15 +16,17 @@ public struct BlocklistDetector: Sendable {
         source.process = drop.process
         source.cgroupId = drop.process?.cgroupId
         let quarantined = drop.reason == .quarantine
-        return [Alert(
-            kind: quarantined ? .quarantineDrop : .blocklistHit,
-            // A quarantined pod knocking is expected; a pod reaching for a known-bad address is not.
-            severity: quarantined ? .medium : .high,
-            source: source,
-            flows: [drop.key],
-            evidence: quarantined ? .quarantineDrop(evidence) : .blocklistHit(evidence),
-            decidingNs: drop.timestampNs,
-            now: now)]
+        return [
+            Alert(
+                kind: quarantined ? .quarantineDrop : .blocklistHit,
+                // A quarantined pod knocking is expected; a pod reaching for a known-bad address is not.
+                severity: quarantined ? .medium : .high,
+                source: source,
+                flows: [drop.key],
+                evidence: quarantined ? .quarantineDrop(evidence) : .blocklistHit(evidence),
+                decidingNs: drop.timestampNs,
+                now: now)
+        ]
     }
 
     public func tick(now: UInt64) -> [Alert] { [] }

@@ -17,8 +17,10 @@ public struct ExfiltrationConfig: Sendable, Equatable {
     public var warmupIntervals = 6
     /// Destinations inside these prefixes are cluster traffic and never counted.
     /// Defaults to private, CGNAT, loopback and ULA space; set the real pod/service CIDRs.
-    public var clusterCIDRs: [IPPrefix] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-                                           "127.0.0.0/8", "fc00::/7", "::1/128"].compactMap { IPPrefix($0) }
+    public var clusterCIDRs: [IPPrefix] = [
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+        "127.0.0.0/8", "fc00::/7", "::1/128"
+    ].compactMap { IPPrefix($0) }
     public var maxPods = 65_536
     public var maxPairs = 262_144
     public var maxFlows = 1_048_576

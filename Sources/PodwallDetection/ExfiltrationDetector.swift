@@ -64,8 +64,9 @@ public struct ExfiltrationDetector: Sendable {
         guard delta > 0 else { return [] }
         var alerts: [Alert] = []
 
-        let pair = Self.add(delta, at: sample.timestampNs, key: PairKey(source: key.source, remote: key.remote),
-                            in: &pairs, limit: config.maxPairs, config: config)
+        let pair = Self.add(
+            delta, at: sample.timestampNs, key: PairKey(source: key.source, remote: key.remote),
+            in: &pairs, limit: config.maxPairs, config: config)
         if let pair {
             if pair.crossed {
                 alerts.append(makeAlert(pair.series, scope: .podRemote, destination: key.remote, sample: sample, now: now))
@@ -73,8 +74,9 @@ public struct ExfiltrationDetector: Sendable {
         } else {
             stats.untrackedPairs += 1
         }
-        let pod = Self.add(delta, at: sample.timestampNs, key: key.source, in: &pods, limit: config.maxPods, config: config,
-                           remote: key.remote, remoteBytes: pair?.series.bytes ?? delta)
+        let pod = Self.add(
+            delta, at: sample.timestampNs, key: key.source, in: &pods, limit: config.maxPods, config: config,
+            remote: key.remote, remoteBytes: pair?.series.bytes ?? delta)
         if let pod {
             if pod.crossed {
                 alerts.append(makeAlert(pod.series, scope: .pod, destination: pod.series.topRemote, sample: sample, now: now))
@@ -154,8 +156,10 @@ public struct ExfiltrationDetector: Sendable {
         return (table.values[slot], crossed)
     }
 
-    private func makeAlert(_ series: VolumeSeries, scope: ExfiltrationEvidence.Scope, destination: IPAddress?,
-                           sample: FlowSample, now: UInt64) -> Alert {
+    private func makeAlert(
+        _ series: VolumeSeries, scope: ExfiltrationEvidence.Scope, destination: IPAddress?,
+        sample: FlowSample, now: UInt64
+    ) -> Alert {
         let threshold = series.threshold(config)
         let evidence = ExfiltrationEvidence(
             scope: scope,

@@ -21,7 +21,8 @@ public struct FlowSample: Sendable, Equatable {
 
     /// A flow first seen (kernel clock) before `observedSince` predates observation.
     public init(_ flow: FlowRecord, at time: UInt64, observedSince: UInt64 = 0) {
-        self.init(key: flow.key, timestampNs: time, bytesFromPod: flow.fromPod.bytes,
-                  predatesObservation: flow.firstSeen < observedSince)
+        self.init(
+            key: flow.key, timestampNs: time, bytesFromPod: flow.fromPod.bytes,
+            predatesObservation: flow.firstSeen < observedSince)
     }
 }

@@ -85,7 +85,8 @@ public struct ProtocolMismatchDetector: Sendable {
     /// and there is room to hold it; without room it is judged at once.
     private func shouldWait(_ event: FlowEvent) -> Bool {
         guard !event.payload.isEmpty, (judged[event.key] ?? 0) & Self.requestJudged == 0,
-              waitingResponses[event.key] == nil else { return false }
+            waitingResponses[event.key] == nil
+        else { return false }
         return judged.count + waitingResponses.count < config.maxTrackedFlows
     }
 
@@ -98,7 +99,8 @@ public struct ProtocolMismatchDetector: Sendable {
         let state = judged[event.key] ?? 0
         guard state & bit == 0 else { return [] }
 
-        let verdict = direction == .fromPod
+        let verdict =
+            direction == .fromPod
             ? PayloadClassifier.classifyRequest(payload)
             : PayloadClassifier.classifyResponse(payload, afterHTTP2Preface: state & Self.spokeHTTP2 != 0)
         stats.judged += 1

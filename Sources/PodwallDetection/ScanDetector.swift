@@ -73,7 +73,8 @@ public struct ScanDetector: Sendable {
         }
         // Hot path: most events belong to flows whose probe was decided long ago.
         guard !pending.isEmpty, let index = pending.index(forKey: event.key),
-              let outcome = ProbeOutcome(event) else { return [] }
+            let outcome = ProbeOutcome(event)
+        else { return [] }
         let probe = pending.values[index]
         pending.remove(at: index)
         return resolve(probe, outcome: outcome, decidingNs: event.timestamp, now: now)
@@ -123,8 +124,9 @@ public struct ScanDetector: Sendable {
         let contact = ScanContact(
             host: event.key.remote, firstSeenNs: event.timestamp, port: event.key.remotePort,
             podPort: event.key.podPort, proto: event.key.proto, style: style)
-        guard let recorded = sources[slot].record(
-            contact, windowNs: config.fanoutWindowNs, memoryNs: config.contactMemoryNs, maxContacts: config.maxContactsPerSource)
+        guard
+            let recorded = sources[slot].record(
+                contact, windowNs: config.fanoutWindowNs, memoryNs: config.contactMemoryNs, maxContacts: config.maxContactsPerSource)
         else {
             stats.repeatContacts += 1
             return []
@@ -134,9 +136,10 @@ public struct ScanDetector: Sendable {
 
         var alerts: [Alert] = []
         if let trigger = fanoutTrigger(recorded) {
-            alerts.append(makeAlert(
-                slot: slot, trigger: trigger, decidingNs: event.timestamp, now: now,
-                sinceNs: event.timestamp >= config.fanoutWindowNs ? event.timestamp - config.fanoutWindowNs : 0))
+            alerts.append(
+                makeAlert(
+                    slot: slot, trigger: trigger, decidingNs: event.timestamp, now: now,
+                    sinceNs: event.timestamp >= config.fanoutWindowNs ? event.timestamp - config.fanoutWindowNs : 0))
             sources[slot].resetWindow()
         }
         let probe = PendingProbe(
@@ -186,7 +189,8 @@ public struct ScanDetector: Sendable {
     /// Removes and returns the probe `deadline` was queued for, if it is still undecided.
     private mutating func takePending(_ deadline: Deadline) -> PendingProbe? {
         guard let index = pending.index(forKey: deadline.key),
-              pending.values[index].startedNs == deadline.startedNs else { return nil }
+            pending.values[index].startedNs == deadline.startedNs
+        else { return nil }
         let probe = pending.values[index]
         pending.remove(at: index)
         return probe
@@ -224,11 +228,12 @@ public struct ScanDetector: Sendable {
         let state = sources[slot]
         let summary = state.summarize(sinceNs: sinceNs)
         let decided = summary.failures + summary.successes
-        let scanType: ScanEvidence.ScanType = switch trigger {
-        case .fanoutHorizontal: .horizontal
-        case .fanoutVertical: .vertical
-        case .trw: summary.hosts <= 1 ? .vertical : (summary.ports <= 1 ? .horizontal : .mixed)
-        }
+        let scanType: ScanEvidence.ScanType =
+            switch trigger {
+            case .fanoutHorizontal: .horizontal
+            case .fanoutVertical: .vertical
+            case .trw: summary.hosts <= 1 ? .vertical : (summary.ports <= 1 ? .horizontal : .mixed)
+            }
         let stealthy = summary.tcpStyles.contains { $0 != .syn }
         let evidence = ScanEvidence(
             trigger: trigger,

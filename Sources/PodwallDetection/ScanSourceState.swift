@@ -52,7 +52,8 @@ enum ProbeOutcome: UInt8, Sendable {
         }
         let reply = event.flow.toPod
         if reply.packets > 0
-            && (event.key.proto == .udp || reply.tcpFlags.contains(.syn) || !reply.tcpFlags.contains(.rst)) {
+            && (event.key.proto == .udp || reply.tcpFlags.contains(.syn) || !reply.tcpFlags.contains(.rst))
+        {
             self = .success
         } else if case .end = event.kind {
             self = .failure
@@ -209,9 +210,10 @@ struct ScanSourceState: Sendable {
             if contact.proto == .udp { summary.sawUDP = true } else { summary.sawTCP = true }
             if contact.style != .udp { styles.insert(contact.style.rawValue) }
             if summary.flows.count < Alert.maxFlows {
-                summary.flows.append(FlowKey(
-                    ifindex: key.ifindex, proto: contact.proto, pod: key.address, podPort: contact.podPort,
-                    remote: contact.host, remotePort: contact.port))
+                summary.flows.append(
+                    FlowKey(
+                        ifindex: key.ifindex, proto: contact.proto, pod: key.address, podPort: contact.podPort,
+                        remote: contact.host, remotePort: contact.port))
             }
             summary.lastNs = max(summary.lastNs, contact.firstSeenNs)
             summary.firstNs = contact.firstSeenNs

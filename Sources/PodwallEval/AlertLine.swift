@@ -19,9 +19,11 @@ public struct AlertLine: Sendable, Equatable {
     public var detectionLatencyMs: Double?
     public var responseLatencyMs: Double?
 
-    public init(id: String, kind: String, isUpdate: Bool = false, timeNs: Int64, lastSeenNs: Int64? = nil,
-                sourceAddress: String? = nil, sourceInterface: String? = nil, remote: String? = nil,
-                quarantined: Bool = false, blocked: [String] = [], detectionLatencyMs: Double? = nil, responseLatencyMs: Double? = nil) {
+    public init(
+        id: String, kind: String, isUpdate: Bool = false, timeNs: Int64, lastSeenNs: Int64? = nil,
+        sourceAddress: String? = nil, sourceInterface: String? = nil, remote: String? = nil,
+        quarantined: Bool = false, blocked: [String] = [], detectionLatencyMs: Double? = nil, responseLatencyMs: Double? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.isUpdate = isUpdate
@@ -39,16 +41,18 @@ public struct AlertLine: Sendable, Equatable {
     /// nil for a line that is not an alert (no id, kind or time).
     public init?(json: [String: Any]) {
         guard let id = json["id"] as? String, let kind = json["kind"] as? String,
-              let time = Delivery.integer(json["time_ns"]) else { return nil }
+            let time = Delivery.integer(json["time_ns"])
+        else { return nil }
         let source = json["source"] as? [String: Any]
         let actions = json["actions"] as? [[String: Any]] ?? []
-        self.init(id: id, kind: kind, isUpdate: json["is_update"] as? Bool == true, timeNs: time,
-                  lastSeenNs: Delivery.integer(json["last_seen_ns"]),
-                  sourceAddress: source?["address"] as? String, sourceInterface: source?["interface"] as? String,
-                  remote: (json["evidence"] as? [String: Any])?["remote"] as? String,
-                  quarantined: actions.contains { $0["type"] as? String == "quarantine" },
-                  blocked: actions.filter { $0["type"] as? String == "block" }.compactMap { $0["remote"] as? String },
-                  detectionLatencyMs: json["detection_latency_ms"] as? Double, responseLatencyMs: json["response_latency_ms"] as? Double)
+        self.init(
+            id: id, kind: kind, isUpdate: json["is_update"] as? Bool == true, timeNs: time,
+            lastSeenNs: Delivery.integer(json["last_seen_ns"]),
+            sourceAddress: source?["address"] as? String, sourceInterface: source?["interface"] as? String,
+            remote: (json["evidence"] as? [String: Any])?["remote"] as? String,
+            quarantined: actions.contains { $0["type"] as? String == "quarantine" },
+            blocked: actions.filter { $0["type"] as? String == "block" }.compactMap { $0["remote"] as? String },
+            detectionLatencyMs: json["detection_latency_ms"] as? Double, responseLatencyMs: json["response_latency_ms"] as? Double)
     }
 
     /// When the newest occurrence this line reports was decided: a fresh

@@ -52,9 +52,11 @@ public struct AlertsFileSummary: Codable, Sendable, Equatable {
     /// One sentence for the report.
     public var sentence: String {
         let perAlert = alerts == 0 ? "-" : String(format: "%.2f", Double(lines) / Double(alerts))
-        var text = "Alerts file: \(lines) lines for \(alerts) alerts (\(perAlert) lines per alert, at most \(maxLinesPerAlert) for one); "
+        var text =
+            "Alerts file: \(lines) lines for \(alerts) alerts (\(perAlert) lines per alert, at most \(maxLinesPerAlert) for one); "
             + "\(updates) updates, \(responseUpdates) of them re-applying a released response (written at once); "
-        text += overBound.isEmpty
+        text +=
+            overBound.isEmpty
             ? "every alert within 1 coalesced update per \(formatted(updateIntervalSeconds)) s update interval."
             : "\(overBound.count) alerts above 1 coalesced update per \(formatted(updateIntervalSeconds)) s: \(overBound.prefix(5).joined(separator: ", "))."
         return text

@@ -48,8 +48,10 @@ public enum Attribution {
     ///   - startNs: when the scenario started (Unix ns, CLOCK_REALTIME).
     ///   - expected: the alert kind the scenario should raise; nil for benign.
     ///   - attacker: the address of the pod that plays the scenario.
-    public static func attribute(_ lines: [AlertLine], startNs: Int64,
-                                 expected: String?, attacker: String) -> Verdict {
+    public static func attribute(
+        _ lines: [AlertLine], startNs: Int64,
+        expected: String?, attacker: String
+    ) -> Verdict {
         var roles: [Role] = []
         var detection: Int?
         var ownIDs = Set<String>()
@@ -65,7 +67,8 @@ public enum Attribution {
                 role = detection == nil ? .detection : .repeats
                 if detection == nil { detection = index }
             } else if line.kind == "quarantine_drop" && quarantined
-                        || line.kind == "blocklist_hit" && blocked.contains(line.remote ?? "") {
+                || line.kind == "blocklist_hit" && blocked.contains(line.remote ?? "")
+            {
                 role = .followUp
                 followUpIDs.insert(line.id)
             } else if ownIDs.contains(line.id) {
@@ -79,7 +82,8 @@ public enum Attribution {
         }
         falseIDs.subtract(followUpIDs)
         if let detection { falseIDs.remove(lines[detection].id) }
-        return Verdict(roles: roles, detection: detection, followUps: followUpIDs.count, falseAlerts: falseIDs.count,
-                       earlierLines: roles.count { $0 == .earlier })
+        return Verdict(
+            roles: roles, detection: detection, followUps: followUpIDs.count, falseAlerts: falseIDs.count,
+            earlierLines: roles.count { $0 == .earlier })
     }
 }

@@ -30,8 +30,10 @@ public enum Delivery {
         /// arrived: its datagram is then a flow of its own.
         public var orphanFragment: UInt16?
 
-        public init(source: IPAddress, destination: IPAddress, proto: UInt8, sourcePort: UInt16, destinationPort: UInt16,
-                    orphanFragment: UInt16? = nil) {
+        public init(
+            source: IPAddress, destination: IPAddress, proto: UInt8, sourcePort: UInt16, destinationPort: UInt16,
+            orphanFragment: UInt16? = nil
+        ) {
             self.source = source
             self.destination = destination
             self.proto = proto
@@ -134,8 +136,9 @@ public enum Delivery {
     /// Decodes one captured frame; nil when it is not IP.
     public static func frame(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int, timeNs: Int64) -> Frame? {
         guard let packet = PacketDecoder.decode(bytes, linkType: linkType, wireLength: wireLength) else { return nil }
-        let flow = Flow(source: packet.source, destination: packet.destination, proto: packet.proto.rawValue,
-                        sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
+        let flow = Flow(
+            source: packet.source, destination: packet.destination, proto: packet.proto.rawValue,
+            sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
         return Frame(timeNs: timeNs, flow: flow, fragment: packet.ipv4Fragment)
     }
 
@@ -155,7 +158,8 @@ public enum Delivery {
         var firsts: [Datagram: (flow: Flow, timeNs: Int64)] = [:]
         return frames.map { frame in
             guard let fragment = frame.fragment else { return Arrival(timeNs: frame.timeNs, flow: frame.flow) }
-            let datagram = Datagram(source: frame.flow.source, destination: frame.flow.destination, proto: frame.flow.proto, id: fragment.id)
+            let datagram = Datagram(
+                source: frame.flow.source, destination: frame.flow.destination, proto: frame.flow.proto, id: fragment.id)
             if !fragment.later {
                 firsts[datagram] = (frame.flow, frame.timeNs)
                 return Arrival(timeNs: frame.timeNs, flow: frame.flow)

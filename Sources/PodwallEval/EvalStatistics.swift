@@ -139,32 +139,40 @@ public enum EvalStatistics {
     /// A Markdown table, one row per scenario.
     public static func table(_ results: [ScenarioResult]) -> String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
-        var lines = ["| scenario | expected | runs | detected | recall | false alerts | follow-ups | delivered after response / received "
-                        + "| detect mean / p50 / p99 ms | remediate mean / p99 ms | as update | first packet → decision p50 / p99 ms |",
-                     "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        var lines = [
+            "| scenario | expected | runs | detected | recall | false alerts | follow-ups | delivered after response / received "
+                + "| detect mean / p50 / p99 ms | remediate mean / p99 ms | as update | first packet → decision p50 / p99 ms |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        ]
         for result in results {
             if let skipped = result.skipped {
-                lines.append("| \(result.scenario) | \(result.expected ?? "none") | - | - | - | - | - | - | skipped: \(skipped) | - | - | - |")
+                lines.append(
+                    "| \(result.scenario) | \(result.expected ?? "none") | - | - | - | - | - | - | skipped: \(skipped) | - | - | - |")
                 continue
             }
             let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
-            let detect = "\(ms(mean(result.detectionMs))) / \(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99)))"
+            let detect =
+                "\(ms(mean(result.detectionMs))) / \(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99)))"
             let remediate = "\(ms(mean(result.remediationMs))) / \(ms(percentile(result.remediationMs, 99)))"
             let fromFirst = "\(ms(percentile(result.firstPacketToDecisionMs, 50))) / \(ms(percentile(result.firstPacketToDecisionMs, 99)))"
             let asUpdate = result.expected == nil ? "-" : String(result.detectedAsUpdate)
-            lines.append("| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.followUps) | \(result.deliveryCell) | \(detect) | \(remediate) | \(asUpdate) | \(fromFirst) |")
+            lines.append(
+                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.followUps) | \(result.deliveryCell) | \(detect) | \(remediate) | \(asUpdate) | \(fromFirst) |"
+            )
         }
         let precision = precision(results).map { String(format: "%.3f", $0) } ?? "-"
         lines.append("")
-        lines.append("Precision over all alerts: \(precision) (follow-ups, the response's own drops reported as blocklist hits, are not counted).")
+        lines.append(
+            "Precision over all alerts: \(precision) (follow-ups, the response's own drops reported as blocklist hits, are not counted).")
         let measured = results.filter { !$0.deliveredAfterResponse.isEmpty }
         if !measured.isEmpty {
             let after = measured.reduce(0) { $0 + $1.deliveredAfterResponse.reduce(0, +) }
             let runs = measured.reduce(0) { $0 + $1.deliveredAfterResponse.count }
             let uncertainty = measured.compactMap(\.clockUncertaintyMaxUs).max() ?? 0
-            lines.append("After response: \(after) of the attacker's packets arrived at the target after the response was in force, "
-                         + "over \(runs) measured runs (counted at the target; quarantine: new flows only; clock allowance ≤ "
-                         + String(format: "%.1f", uncertainty) + " µs).")
+            lines.append(
+                "After response: \(after) of the attacker's packets arrived at the target after the response was in force, "
+                    + "over \(runs) measured runs (counted at the target; quarantine: new flows only; clock allowance ≤ "
+                    + String(format: "%.1f", uncertainty) + " µs).")
         }
         return lines.joined(separator: "\n")
     }

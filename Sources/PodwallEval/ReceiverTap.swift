@@ -26,14 +26,17 @@ public struct Receiver: Sendable {
         let attacker = "src host \(pods.attacker.ipv4)"
         switch target {
         case .victim:
-            return Receiver(namespace: pods.victim.namespace, interface: "eth0", filter: "ip and \(attacker) and dst host \(pods.victim.ipv4)",
-                            name: "victim pod")
+            return Receiver(
+                namespace: pods.victim.namespace, interface: "eth0", filter: "ip and \(attacker) and dst host \(pods.victim.ipv4)",
+                name: "victim pod")
         case .internet(let address):
-            return Receiver(namespace: pods.lab.internetNamespace, interface: "eth0", filter: "ip and \(attacker) and dst host \(address)",
-                            name: "internet \(address)")
+            return Receiver(
+                namespace: pods.lab.internetNamespace, interface: "eth0", filter: "ip and \(attacker) and dst host \(address)",
+                name: "internet \(address)")
         case .node(let network):
-            return Receiver(namespace: pods.lab.nodeNamespace, interface: "br0", filter: "ip and \(attacker) and dst net \(network)",
-                            name: "node (\(network))")
+            return Receiver(
+                namespace: pods.lab.nodeNamespace, interface: "br0", filter: "ip and \(attacker) and dst net \(network)",
+                name: "node (\(network))")
         }
     }
 }
@@ -67,16 +70,22 @@ final class ReceiverTap {
         // keep the right to write into the lab's directory. Signals
         // unblocked: a Swift parent's blocked SIGINT would be inherited, and
         // tcpdump only writes out its buffer and counters when it handles one.
-        process = try lab.spawn(inNamespace: receiver.namespace, Shell.withSignalsUnblocked(
-            ["tcpdump", "-i", receiver.interface, "-p", "-n", "-s", "128", "-B", "16384", "-Z", "root",
-             "--time-stamp-precision", "nano", "-w", file, receiver.filter]), logFile: log)
+        process = try lab.spawn(
+            inNamespace: receiver.namespace,
+            Shell.withSignalsUnblocked(
+                [
+                    "tcpdump", "-i", receiver.interface, "-p", "-n", "-s", "128", "-B", "16384", "-Z", "root",
+                    "--time-stamp-precision", "nano", "-w", file, receiver.filter
+                ]), logFile: log)
         let deadline = Date().addingTimeInterval(10)
         while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("listening on") {
             guard process.isRunning, Date() < deadline else {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 finishProcess()
                 removeFiles()
-                throw Failure(description: "tcpdump did not start in \(receiver.namespace): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw Failure(
+                    description: "tcpdump did not start in \(receiver.namespace): \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+                )
             }
             usleep(20_000)
         }
@@ -87,7 +96,8 @@ final class ReceiverTap {
         defer { removeFiles() }
         finishProcess()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        let drops = output.split(separator: "\n").first { $0.hasSuffix("packets dropped by kernel") }
+        let drops =
+            output.split(separator: "\n").first { $0.hasSuffix("packets dropped by kernel") }
             .flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
         return Capture(frames: try Self.read(file), kernelDrops: drops)
     }

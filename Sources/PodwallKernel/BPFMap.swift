@@ -29,7 +29,7 @@ public struct BPFMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: Sendable {
         var length = UInt32(MemoryLayout<bpf_map_info>.size)
         try KernelError.check(bpf_obj_get_info_by_fd(descriptor.fd, &info, &length), "reading info of pinned map", path)
         guard info.key_size == MemoryLayout<Key>.size,
-              info.value_size == MemoryLayout<Value>.size || isPerCPU(info.type)
+            info.value_size == MemoryLayout<Value>.size || isPerCPU(info.type)
         else {
             throw KernelError(
                 "opening pinned map (key \(info.key_size) B, value \(info.value_size) B; this podwall expects \(MemoryLayout<Key>.size) B, \(MemoryLayout<Value>.size) B; it was made by another podwall version)",

@@ -15,8 +15,10 @@ public final class BPFObject: @unchecked Sendable {  // libbpf handle and ELF bu
 
     /// `sharing`: with no pin root, take the maps of the same name from that
     /// object instead of creating new ones (with a pin root, the pins do it).
-    public init(image source: BPFObjectImage, pinRoot: String?, maxEntries: [String: UInt32] = [:],
-                sharingMapsWith sharing: BPFObject? = nil) throws {
+    public init(
+        image source: BPFObjectImage, pinRoot: String?, maxEntries: [String: UInt32] = [:],
+        sharingMapsWith sharing: BPFObject? = nil
+    ) throws {
         name = source.name
         self.pinRoot = pinRoot
         let bytes = source.bytes
@@ -25,8 +27,9 @@ public final class BPFObject: @unchecked Sendable {  // libbpf handle and ELF bu
         self.image = image
 
         do {
-            handle = try Self.openAndLoad(image, name: source.name, pinRoot: pinRoot, maxEntries: maxEntries,
-                                          sharingMapsWith: sharing)
+            handle = try Self.openAndLoad(
+                image, name: source.name, pinRoot: pinRoot, maxEntries: maxEntries,
+                sharingMapsWith: sharing)
         } catch {
             image.deallocate()
             throw error
@@ -37,8 +40,10 @@ public final class BPFObject: @unchecked Sendable {  // libbpf handle and ELF bu
     /// nothing is left open. (The handle is stored only once loaded: a class
     /// whose stored properties are all set runs deinit when its init throws,
     /// and that deinit closing the handle a second time was a double free.)
-    private static func openAndLoad(_ image: UnsafeMutableRawBufferPointer, name: String, pinRoot: String?,
-                                    maxEntries: [String: UInt32], sharingMapsWith sharing: BPFObject?) throws -> OpaquePointer {
+    private static func openAndLoad(
+        _ image: UnsafeMutableRawBufferPointer, name: String, pinRoot: String?,
+        maxEntries: [String: UInt32], sharingMapsWith sharing: BPFObject?
+    ) throws -> OpaquePointer {
         guard let handle = pw_shim_open_mem(image.baseAddress, image.count, name, pinRoot) else {
             throw KernelError("opening BPF object", name, errno: Glibc.errno, libbpfLog: LibbpfLog.take())
         }

@@ -44,8 +44,10 @@ public final class Blocklist: Sendable {
     /// entry another call has just listed.
     private let mirror = Mutex(BlocklistMirror())
 
-    public init(hosts: BPFMap<pw_addr_key, pw_block_entry>, nets: BPFMap<pw_lpm_key, pw_block_entry>,
-                feeds: BPFMap<UInt32, pw_feed>, policy: PolicyGeneration) {
+    public init(
+        hosts: BPFMap<pw_addr_key, pw_block_entry>, nets: BPFMap<pw_lpm_key, pw_block_entry>,
+        feeds: BPFMap<UInt32, pw_feed>, policy: PolicyGeneration
+    ) {
         self.hosts = hosts
         self.nets = nets
         feedSlots = feeds
@@ -167,15 +169,21 @@ public final class Blocklist: Sendable {
         // The trie keeps one slot free: before Linux 6.14 a full trie refuses
         // even to rewrite an entry it holds, which shared entries need.
         let adding = KeyCounts(fresh.lazy.map(\.0))
-        for (count, room, kind) in [(adding.hosts, hosts.capacity - mirror.inUse.hosts, "single addresses"),
-                                    (adding.nets, nets.capacity - 1 - mirror.inUse.nets, "prefixes")]
+        for (count, room, kind) in [
+            (adding.hosts, hosts.capacity - mirror.inUse.hosts, "single addresses"),
+            (adding.nets, nets.capacity - 1 - mirror.inUse.nets, "prefixes")
+        ]
         where count > room {
             throw KernelError("adding \(count) \(kind) (the kernel map has room for \(room)) for feed", name, errno: ENOSPC)
         }
         change.added = fresh.count
         change.updated = sharedWrites.count
-        let removals = Array(zip(dropped, shared ? mirror.feedBits(ofSorted: dropped, excluding: slot)
-                                                 : [UInt64](repeating: 0, count: dropped.count)))
+        let removals = Array(
+            zip(
+                dropped,
+                shared
+                    ? mirror.feedBits(ofSorted: dropped, excluding: slot)
+                    : [UInt64](repeating: 0, count: dropped.count)))
         try mirror.forgettingOnError { mirror in
             try write(fresh, keepingHits: false, mirror)
             mirror.inUse.add(fresh.lazy.map(\.0))
@@ -372,7 +380,7 @@ public struct PolicyGeneration: Sendable {
     public func bump() throws {
         var value = try config.lookup(0) ?? pw_config()
         value.policy_generation &+= 1
-        if value.policy_generation == 0 { value.policy_generation = 1 }   // 0 means "never checked"
+        if value.policy_generation == 0 { value.policy_generation = 1 }  // 0 means "never checked"
         try config.update(0, value)
     }
 

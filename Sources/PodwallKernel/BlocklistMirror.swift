@@ -36,8 +36,10 @@ struct BlocklistMirror {
     /// The feed bits of many prefixes (sorted as `SortedPrefixes` sorts)
     /// from every slot but `excluded`: one merge per other feed.
     func feedBits(ofSorted prefixes: [IPPrefix], excluding excluded: UInt32) -> [UInt64] {
-        var bits = dynamic.isEmpty ? [UInt64](repeating: 0, count: prefixes.count)
-                                   : prefixes.map { dynamic[$0] != nil ? Blocklist.dynamicBit : 0 }
+        var bits =
+            dynamic.isEmpty
+            ? [UInt64](repeating: 0, count: prefixes.count)
+            : prefixes.map { dynamic[$0] != nil ? Blocklist.dynamicBit : 0 }
         for (slot, set) in members where slot != excluded {
             for (index, listed) in set.membership(of: prefixes).enumerated() where listed {
                 bits[index] |= 1 << UInt64(slot)

@@ -23,8 +23,10 @@ public final class CaptureTable: Sendable {
     /// Guards no state: it makes this process's callers take the flock one at a time.
     private let processLock = Mutex(())
 
-    public init(captures: BPFMap<UInt32, pw_capture>, rings: BPFMap<UInt32, UInt32>, on: BPFMap<UInt32, pw_capture_on>,
-                lockDirectory: String?) {
+    public init(
+        captures: BPFMap<UInt32, pw_capture>, rings: BPFMap<UInt32, UInt32>, on: BPFMap<UInt32, pw_capture_on>,
+        lockDirectory: String?
+    ) {
         self.captures = captures
         self.rings = rings
         self.on = on
@@ -34,16 +36,18 @@ public final class CaptureTable: Sendable {
     /// Starts a capture in a free slot. Slots of owners that died are reclaimed.
     public func start(_ request: CaptureRequest, monotonicNow: UInt64 = MonotonicClock.now()) throws -> KernelCapture {
         guard (1...UInt32(PW_CAPTURE_MAX_SNAPLEN)).contains(request.snaplen) else {
-            throw KernelError("starting capture with snaplen \(request.snaplen) (1...\(PW_CAPTURE_MAX_SNAPLEN))",
-                              request.id, errno: EINVAL)
+            throw KernelError(
+                "starting capture with snaplen \(request.snaplen) (1...\(PW_CAPTURE_MAX_SNAPLEN))",
+                request.id, errno: EINVAL)
         }
         let ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "pw_capture_ring", 0, 0, UInt32(PW_CAPTURE_RING_BYTES), nil)
         guard ring >= 0 else { throw KernelError("creating the capture ring buffer for", request.id, errno: -ring) }
         let ringDescriptor = FileDescriptor(ring)
         return try locked {
             guard let slot = try (0..<UInt32(PW_CAPTURE_SLOTS)).first(where: isFree) else {
-                throw KernelError("starting capture (all \(PW_CAPTURE_SLOTS) capture slots are busy; stop one first)",
-                                  request.id, errno: EBUSY)
+                throw KernelError(
+                    "starting capture (all \(PW_CAPTURE_SLOTS) capture slots are busy; stop one first)",
+                    request.id, errno: EBUSY)
             }
             var capture = pw_capture(request, monotonicNow: monotonicNow)
             capture.owner_pid = UInt32(getpid())

@@ -12,8 +12,10 @@ public struct CapturedPacket: Sendable, Equatable {
     public var originalLength: UInt32
     public var data: [UInt8]
 
-    public init(monotonicNanoseconds: UInt64, captureID: UInt64, ifindex: UInt32, direction: FlowDirection,
-                originalLength: UInt32, data: [UInt8]) {
+    public init(
+        monotonicNanoseconds: UInt64, captureID: UInt64, ifindex: UInt32, direction: FlowDirection,
+        originalLength: UInt32, data: [UInt8]
+    ) {
         self.monotonicNanoseconds = monotonicNanoseconds
         self.captureID = captureID
         self.ifindex = ifindex
@@ -29,8 +31,9 @@ public struct CapturedPacket: Sendable, Equatable {
         let header = record.loadUnaligned(as: pw_packet_record.self)
         let length = Int(header.cap_len)
         guard header.header.type == UInt16(PW_EVENT_PACKET.rawValue), record.count >= headerSize + length else { return nil }
-        self.init(monotonicNanoseconds: header.header.timestamp_ns, captureID: header.capture_id, ifindex: header.ifindex,
-                  direction: FlowDirection(rawValue: Int(header.direction)) ?? .fromPod,
-                  originalLength: header.orig_len, data: Array(record[headerSize..<headerSize + length]))
+        self.init(
+            monotonicNanoseconds: header.header.timestamp_ns, captureID: header.capture_id, ifindex: header.ifindex,
+            direction: FlowDirection(rawValue: Int(header.direction)) ?? .fromPod,
+            originalLength: header.orig_len, data: Array(record[headerSize..<headerSize + length]))
     }
 }

@@ -16,7 +16,7 @@ public enum CgroupHooks {
         Hook(program: "pw_connect4", attachType: BPF_CGROUP_INET4_CONNECT),
         Hook(program: "pw_connect6", attachType: BPF_CGROUP_INET6_CONNECT),
         Hook(program: "pw_sendmsg4", attachType: BPF_CGROUP_UDP4_SENDMSG),
-        Hook(program: "pw_sendmsg6", attachType: BPF_CGROUP_UDP6_SENDMSG),
+        Hook(program: "pw_sendmsg6", attachType: BPF_CGROUP_UDP6_SENDMSG)
     ]
 
     /// Attaches (or updates in place) every hook on `cgroupPath`.

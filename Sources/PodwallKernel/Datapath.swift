@@ -12,10 +12,12 @@ public final class Datapath: Sendable {
         public var eventBufferBytes: UInt32
         public var attachMode: TCAttachMode
 
-        public init(pinRoot: String? = BPFFilesystem.defaultPinRoot,
-                    flowEntries: UInt32 = UInt32(PW_FLOWS_DEFAULT_ENTRIES),
-                    eventBufferBytes: UInt32 = UInt32(PW_EVENTS_DEFAULT_BYTES),
-                    attachMode: TCAttachMode = .auto) {
+        public init(
+            pinRoot: String? = BPFFilesystem.defaultPinRoot,
+            flowEntries: UInt32 = UInt32(PW_FLOWS_DEFAULT_ENTRIES),
+            eventBufferBytes: UInt32 = UInt32(PW_EVENTS_DEFAULT_BYTES),
+            attachMode: TCAttachMode = .auto
+        ) {
             self.pinRoot = pinRoot
             self.flowEntries = flowEntries
             self.eventBufferBytes = eventBufferBytes
@@ -58,10 +60,12 @@ public final class Datapath: Sendable {
             if let pinRoot = options.pinRoot {
                 try BPFFilesystem.prepare(pinRoot: pinRoot)
             }
-            object = try BPFObject(image: features.datapathImage, pinRoot: options.pinRoot, maxEntries: [
-                PW_MAP_FLOWS_NAME: options.flowEntries,
-                PW_MAP_EVENTS_NAME: options.eventBufferBytes,
-            ])
+            object = try BPFObject(
+                image: features.datapathImage, pinRoot: options.pinRoot,
+                maxEntries: [
+                    PW_MAP_FLOWS_NAME: options.flowEntries,
+                    PW_MAP_EVENTS_NAME: options.eventBufferBytes
+                ])
             sockObject = try BPFObject(image: .sock, pinRoot: options.pinRoot, sharingMapsWith: object)
         } catch {
             if freshPinRoot, let pinRoot = options.pinRoot {

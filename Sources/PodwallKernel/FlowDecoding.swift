@@ -42,7 +42,8 @@ extension FlowEvent {
     /// Decodes a ring-buffer record; nil for records of other types or sizes.
     public init?(record: UnsafeRawBufferPointer) {
         guard record.count >= MemoryLayout<pw_flow_event>.size,
-              record.loadUnaligned(as: pw_event_header.self).size == UInt16(MemoryLayout<pw_flow_event>.size) else { return nil }
+            record.loadUnaligned(as: pw_event_header.self).size == UInt16(MemoryLayout<pw_flow_event>.size)
+        else { return nil }
         let event = record.loadUnaligned(as: pw_flow_event.self)
         let kind: FlowEventKind
         switch Int(event.header.type) {
@@ -84,7 +85,8 @@ public struct DropRecord: Sendable {
         reason = event.reason == UInt8(PW_DROP_QUARANTINE.rawValue) ? .quarantine : .blocklist
         let address = IPAddress(tuple: event.matched_addr)
         let length = Int(event.matched_prefixlen)
-        matched = reason == .blocklist && (address.family == .v6 || length >= 96)
+        matched =
+            reason == .blocklist && (address.family == .v6 || length >= 96)
             ? IPPrefix(address: address, mappedLength: length) : nil
         if type == UInt16(PW_EVENT_DENY.rawValue) {
             let comm = withUnsafeBytes(of: event.comm) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }

@@ -27,7 +27,8 @@ public struct KernelError: Error, CustomStringConvertible, Sendable {
         let lines = log.split(separator: "\n")
         guard let end = lines.lastIndex(where: { $0.contains("-- END PROG LOAD LOG --") }) else { return nil }
         // libbpf: "prog 'pw_from_pod': failed to load: -22", after the log.
-        let program = lines[end...].first { $0.contains("failed to load") }
+        let program =
+            lines[end...].first { $0.contains("failed to load") }
             .flatMap { $0.split(separator: "'").dropFirst().first }.map(String.init) ?? "a program"
         let statistics = ["processed ", "verification time", "stack depth", "max_states", "libbpf:"]
         return lines[..<end].last { line in !statistics.contains { line.hasPrefix($0) } }

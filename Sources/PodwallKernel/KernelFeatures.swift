@@ -54,8 +54,9 @@ public struct KernelFeatures: Sendable {
     /// Throws the one sentence for a capture asked of a kernel without it.
     public func checkCapture() throws {
         guard capture else {
-            throw KernelError("capturing packets in the kernel (Linux >= 5.12; this kernel loads the compat data path) on",
-                              "this kernel (\(release))", errno: EOPNOTSUPP)
+            throw KernelError(
+                "capturing packets in the kernel (Linux >= 5.12; this kernel loads the compat data path) on",
+                "this kernel (\(release))", errno: EOPNOTSUPP)
         }
     }
 
@@ -76,26 +77,37 @@ public struct KernelFeatures: Sendable {
     /// Every feature with its state, TCX as the data path decided it.
     public func report(usesTCX: Bool?) -> [Feature] {
         var features = [
-            Feature(name: "ring buffer", state: ringBuffer ? .available : .missing,
-                    effect: ringBuffer ? "flow, drop and capture events" : "podwall cannot run: it needs Linux >= 5.8"),
-            Feature(name: "atomic fetch", state: atomicFetch ? .available : .fallback,
-                    effect: atomicFetch ? "once-per-flow events claimed atomically"
-                        : "Linux < 5.12: the compat data path; a flow's once-only event may rarely repeat when two CPUs race, "
-                            + "a TCP direction's first payload seen is judged, not the segment at ISN + 1, "
-                            + "and a new connection on an ended flow's ports is accounted to that flow"),
-            Feature(name: "packet capture", state: capture ? .available : .missing,
-                    effect: capture ? "alert pcaps and podwall capture, filtered in the kernel"
-                        : "Linux < 5.12: no alert pcaps, podwall capture refuses; alerts and enforcement are unchanged"),
-            Feature(name: "cgroup socket hooks", state: cgroupSockAddr ? .available : .missing,
-                    effect: cgroupSockAddr ? "connect/sendmsg to blocked addresses denied with EPERM"
-                        : "blocked addresses are dropped at TC only; the process is not named"),
-            Feature(name: "kernel BTF", state: btf ? .available : .missing,
-                    effect: btf ? "/sys/kernel/btf/vmlinux" : "no /sys/kernel/btf/vmlinux; the data path does not need it"),
+            Feature(
+                name: "ring buffer", state: ringBuffer ? .available : .missing,
+                effect: ringBuffer ? "flow, drop and capture events" : "podwall cannot run: it needs Linux >= 5.8"),
+            Feature(
+                name: "atomic fetch", state: atomicFetch ? .available : .fallback,
+                effect: atomicFetch
+                    ? "once-per-flow events claimed atomically"
+                    : "Linux < 5.12: the compat data path; a flow's once-only event may rarely repeat when two CPUs race, "
+                        + "a TCP direction's first payload seen is judged, not the segment at ISN + 1, "
+                        + "and a new connection on an ended flow's ports is accounted to that flow"),
+            Feature(
+                name: "packet capture", state: capture ? .available : .missing,
+                effect: capture
+                    ? "alert pcaps and podwall capture, filtered in the kernel"
+                    : "Linux < 5.12: no alert pcaps, podwall capture refuses; alerts and enforcement are unchanged"),
+            Feature(
+                name: "cgroup socket hooks", state: cgroupSockAddr ? .available : .missing,
+                effect: cgroupSockAddr
+                    ? "connect/sendmsg to blocked addresses denied with EPERM"
+                    : "blocked addresses are dropped at TC only; the process is not named"),
+            Feature(
+                name: "kernel BTF", state: btf ? .available : .missing,
+                effect: btf ? "/sys/kernel/btf/vmlinux" : "no /sys/kernel/btf/vmlinux; the data path does not need it")
         ]
         if let usesTCX {
-            features.append(Feature(name: "TCX links", state: usesTCX ? .available : .fallback,
-                                    effect: usesTCX ? "podwall's programs run first on each pod veth"
-                                        : "clsact qdisc and cls_bpf filters (TCX needs Linux >= 6.6, or tc_attach: clsact)"))
+            features.append(
+                Feature(
+                    name: "TCX links", state: usesTCX ? .available : .fallback,
+                    effect: usesTCX
+                        ? "podwall's programs run first on each pod veth"
+                        : "clsact qdisc and cls_bpf filters (TCX needs Linux >= 6.6, or tc_attach: clsact)"))
         }
         return features
     }

@@ -21,8 +21,9 @@ public struct LinkTable: Sendable {
     let map: BPFMap<UInt32, pw_link>
 
     public func entries() -> [UInt32: Entry] {
-        Dictionary(map.entries().map { ($0.key, Entry(flags: Flags(rawValue: $0.value.flags), attachedNs: $0.value.attached_ns)) },
-                   uniquingKeysWith: { _, last in last })
+        Dictionary(
+            map.entries().map { ($0.key, Entry(flags: Flags(rawValue: $0.value.flags), attachedNs: $0.value.attached_ns)) },
+            uniquingKeysWith: { _, last in last })
     }
 
     public func interfaces() -> [UInt32] {

@@ -38,12 +38,15 @@ public final class LinkWatcher: Sendable {
     /// Every link now in the namespace.
     public static func currentLinks() throws -> [NetworkLink] {
         var links: [NetworkLink] = []
-        try NetlinkSocket().dump(type: UInt16(RTM_GETLINK), fill: { header in
-            let info = mnl_nlmsg_put_extra_header(header, MemoryLayout<ifinfomsg>.size)!.assumingMemoryBound(to: ifinfomsg.self)
-            info.pointee.ifi_family = UInt8(AF_UNSPEC)
-        }, handle: { header in
-            if let (kind, link) = parseLink(header), kind == .present(link) { links.append(link) }
-        })
+        try NetlinkSocket().dump(
+            type: UInt16(RTM_GETLINK),
+            fill: { header in
+                let info = mnl_nlmsg_put_extra_header(header, MemoryLayout<ifinfomsg>.size)!.assumingMemoryBound(to: ifinfomsg.self)
+                info.pointee.ifi_family = UInt8(AF_UNSPEC)
+            },
+            handle: { header in
+                if let (kind, link) = parseLink(header), kind == .present(link) { links.append(link) }
+            })
         return links
     }
 
@@ -90,19 +93,21 @@ public final class LinkWatcher: Sendable {
         let info = mnl_nlmsg_get_payload(header)!.assumingMemoryBound(to: ifinfomsg.self)
         var attributes: (name: String?, peerNamespace: Int32?) = (nil, nil)
         withUnsafeMutablePointer(to: &attributes) { context in
-            _ = mnl_attr_parse(header, UInt32(MemoryLayout<ifinfomsg>.size), { attribute, context in
-                guard let attribute, let context else { return MNL_CB_OK }
-                let found = context.assumingMemoryBound(to: (name: String?, peerNamespace: Int32?).self)
-                switch mnl_attr_get_type(attribute) {
-                case UInt16(IFLA_IFNAME):
-                    if let text = mnl_attr_get_str(attribute) { found.pointee.name = String(cString: text) }
-                case UInt16(IFLA_LINK_NETNSID):
-                    found.pointee.peerNamespace = Int32(bitPattern: mnl_attr_get_u32(attribute))
-                default:
-                    break
-                }
-                return MNL_CB_OK
-            }, context)
+            _ = mnl_attr_parse(
+                header, UInt32(MemoryLayout<ifinfomsg>.size),
+                { attribute, context in
+                    guard let attribute, let context else { return MNL_CB_OK }
+                    let found = context.assumingMemoryBound(to: (name: String?, peerNamespace: Int32?).self)
+                    switch mnl_attr_get_type(attribute) {
+                    case UInt16(IFLA_IFNAME):
+                        if let text = mnl_attr_get_str(attribute) { found.pointee.name = String(cString: text) }
+                    case UInt16(IFLA_LINK_NETNSID):
+                        found.pointee.peerNamespace = Int32(bitPattern: mnl_attr_get_u32(attribute))
+                    default:
+                        break
+                    }
+                    return MNL_CB_OK
+                }, context)
         }
         guard let name = attributes.name else { return nil }
         let link = NetworkLink(index: UInt32(info.pointee.ifi_index), name: name, peerNamespaceID: attributes.peerNamespace)

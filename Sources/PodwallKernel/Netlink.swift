@@ -101,11 +101,13 @@ final class NetlinkSocket: @unchecked Sendable {  // a libmnl socket: one thread
         withoutActuallyEscaping(handle) { handle in
             var box = handle
             return withUnsafeMutablePointer(to: &box) { context in
-                mnl_cb_run(buffer, count, sequence, portID, { header, context in
-                    guard let header, let context else { return MNL_CB_OK }
-                    context.assumingMemoryBound(to: ((UnsafePointer<nlmsghdr>) -> Void).self).pointee(header)
-                    return MNL_CB_OK
-                }, context)
+                mnl_cb_run(
+                    buffer, count, sequence, portID,
+                    { header, context in
+                        guard let header, let context else { return MNL_CB_OK }
+                        context.assumingMemoryBound(to: ((UnsafePointer<nlmsghdr>) -> Void).self).pointee(header)
+                        return MNL_CB_OK
+                    }, context)
             }
         }
     }
@@ -117,17 +119,20 @@ enum TCFilterDump {
         let socket = try NetlinkSocket()
         var filters = 0
         for minor in [UInt32(0xfff2), UInt32(0xfff3)] {  // TC_H_MIN_INGRESS, TC_H_MIN_EGRESS
-            try socket.dump(type: UInt16(RTM_GETTFILTER), fill: { header in
-                let message = mnl_nlmsg_put_extra_header(header, MemoryLayout<tcmsg>.size)!.assumingMemoryBound(to: tcmsg.self)
-                message.pointee.tcm_family = UInt8(AF_UNSPEC)
-                message.pointee.tcm_ifindex = Int32(ifindex)
-                message.pointee.tcm_parent = 0xffff_fff1 & 0xffff_0000 | minor  // TC_H_CLSACT major
-            }, handle: { header in
-                guard header.pointee.nlmsg_type == UInt16(RTM_NEWTFILTER) else { return }
-                let message = mnl_nlmsg_get_payload(header)!.assumingMemoryBound(to: tcmsg.self)
-                // Handle 0 is the classifier's own record, not a filter.
-                if message.pointee.tcm_handle != 0 { filters += 1 }
-            })
+            try socket.dump(
+                type: UInt16(RTM_GETTFILTER),
+                fill: { header in
+                    let message = mnl_nlmsg_put_extra_header(header, MemoryLayout<tcmsg>.size)!.assumingMemoryBound(to: tcmsg.self)
+                    message.pointee.tcm_family = UInt8(AF_UNSPEC)
+                    message.pointee.tcm_ifindex = Int32(ifindex)
+                    message.pointee.tcm_parent = 0xffff_fff1 & 0xffff_0000 | minor  // TC_H_CLSACT major
+                },
+                handle: { header in
+                    guard header.pointee.nlmsg_type == UInt16(RTM_NEWTFILTER) else { return }
+                    let message = mnl_nlmsg_get_payload(header)!.assumingMemoryBound(to: tcmsg.self)
+                    // Handle 0 is the classifier's own record, not a filter.
+                    if message.pointee.tcm_handle != 0 { filters += 1 }
+                })
         }
         return filters
     }

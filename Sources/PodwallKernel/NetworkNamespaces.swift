@@ -18,9 +18,9 @@ public enum NetworkNamespaces {
 
     // linux/net_namespace.h and rtnetlink.h, spelled here because the shim
     // imports neither.
-    static let getNamespaceID: UInt16 = 90      // RTM_GETNSID
-    static let attributeNamespaceID: UInt16 = 1 // NETNSA_NSID
-    static let attributeFD: UInt16 = 3          // NETNSA_FD
+    static let getNamespaceID: UInt16 = 90  // RTM_GETNSID
+    static let attributeNamespaceID: UInt16 = 1  // NETNSA_NSID
+    static let attributeFD: UInt16 = 3  // NETNSA_FD
 
     /// The nsid this namespace has for the namespace at `path`; nil when it
     /// has none (no link between the two) or the file cannot be opened.
@@ -29,21 +29,26 @@ public enum NetworkNamespaces {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var id: Int32?
-        try? NetlinkSocket().request(type: getNamespaceID, fill: { header in
-            let message = mnl_nlmsg_put_extra_header(header, MemoryLayout<rtgenmsg>.size)!.assumingMemoryBound(to: rtgenmsg.self)
-            message.pointee.rtgen_family = UInt8(AF_UNSPEC)
-            mnl_attr_put_u32(header, attributeFD, UInt32(fd))
-        }, handle: { header in
-            withUnsafeMutablePointer(to: &id) { context in
-                _ = mnl_attr_parse(header, UInt32(MemoryLayout<rtgenmsg>.size), { attribute, context in
-                    guard let attribute, let context else { return MNL_CB_OK }
-                    if mnl_attr_get_type(attribute) == NetworkNamespaces.attributeNamespaceID {
-                        context.assumingMemoryBound(to: Int32?.self).pointee = Int32(bitPattern: mnl_attr_get_u32(attribute))
-                    }
-                    return MNL_CB_OK
-                }, context)
-            }
-        })
+        try? NetlinkSocket().request(
+            type: getNamespaceID,
+            fill: { header in
+                let message = mnl_nlmsg_put_extra_header(header, MemoryLayout<rtgenmsg>.size)!.assumingMemoryBound(to: rtgenmsg.self)
+                message.pointee.rtgen_family = UInt8(AF_UNSPEC)
+                mnl_attr_put_u32(header, attributeFD, UInt32(fd))
+            },
+            handle: { header in
+                withUnsafeMutablePointer(to: &id) { context in
+                    _ = mnl_attr_parse(
+                        header, UInt32(MemoryLayout<rtgenmsg>.size),
+                        { attribute, context in
+                            guard let attribute, let context else { return MNL_CB_OK }
+                            if mnl_attr_get_type(attribute) == NetworkNamespaces.attributeNamespaceID {
+                                context.assumingMemoryBound(to: Int32?.self).pointee = Int32(bitPattern: mnl_attr_get_u32(attribute))
+                            }
+                            return MNL_CB_OK
+                        }, context)
+                }
+            })
         return id.flatMap { $0 >= 0 ? $0 : nil }
     }
 

@@ -25,10 +25,11 @@ public struct PinnedState: Sendable {
     }
 
     public func blocklist() throws -> Blocklist {
-        Blocklist(hosts: try BPFMap.pinned(at: path(PW_MAP_BLOCK_HOSTS_NAME)),
-                  nets: try BPFMap.pinned(at: path(PW_MAP_BLOCK_NETS_NAME)),
-                  feeds: try BPFMap.pinned(at: path(PW_MAP_FEEDS_NAME)),
-                  policy: try policy())
+        Blocklist(
+            hosts: try BPFMap.pinned(at: path(PW_MAP_BLOCK_HOSTS_NAME)),
+            nets: try BPFMap.pinned(at: path(PW_MAP_BLOCK_NETS_NAME)),
+            feeds: try BPFMap.pinned(at: path(PW_MAP_FEEDS_NAME)),
+            policy: try policy())
     }
 
     public func policy() throws -> PolicyGeneration {
@@ -44,9 +45,10 @@ public struct PinnedState: Sendable {
     }
 
     public func captures() throws -> CaptureTable {
-        CaptureTable(captures: try BPFMap.pinned(at: path(PW_MAP_CAPTURES_NAME)),
-                     rings: try BPFMap.pinned(at: path(PW_MAP_CAPTURE_RINGS_NAME)),
-                     on: try BPFMap.pinned(at: path(PW_MAP_CAPTURE_ON_NAME)), lockDirectory: pinRoot)
+        CaptureTable(
+            captures: try BPFMap.pinned(at: path(PW_MAP_CAPTURES_NAME)),
+            rings: try BPFMap.pinned(at: path(PW_MAP_CAPTURE_RINGS_NAME)),
+            on: try BPFMap.pinned(at: path(PW_MAP_CAPTURE_ON_NAME)), lockDirectory: pinRoot)
     }
 
     public var isInstalled: Bool { BPFFilesystem.exists(path(PW_MAP_FLOWS_NAME)) }
@@ -66,8 +68,9 @@ public enum Uninstaller {
     /// them), and the pins.
     public static func uninstall(pinRoot: String) throws -> UninstallReport {
         var report = UninstallReport()
-        let created = Set(((try? PinnedState(pinRoot: pinRoot).links())?.entries() ?? [:])
-            .filter { $0.value.flags.contains(.qdiscCreated) }.keys)
+        let created = Set(
+            ((try? PinnedState(pinRoot: pinRoot).links())?.entries() ?? [:])
+                .filter { $0.value.flags.contains(.qdiscCreated) }.keys)
         let names = try LinkWatcher.namesByIndex()
         report.links = TCXLinks.detachAll(under: pinRoot).map { link in
             "\(link.ifindex.flatMap { names[$0] } ?? "(interface gone)") \(link.hook.rawValue)"

@@ -22,8 +22,9 @@ public enum TCAttachMode: String, Sendable, CaseIterable {
                 throw KernelError("attaching through TCX (tc_attach: tcx) without a pin root for", program.name, errno: EINVAL)
             }
             if let reason = TCXLinks.unsupportedReason(probingWith: program) {
-                throw KernelError("attaching through TCX (tc_attach: tcx needs Linux >= 6.6; auto falls back to clsact) on",
-                                  "this kernel", errno: reason)
+                throw KernelError(
+                    "attaching through TCX (tc_attach: tcx needs Linux >= 6.6; auto falls back to clsact) on",
+                    "this kernel", errno: reason)
             }
             return true
         }
@@ -50,7 +51,8 @@ extension Datapath {
             // An older podwall's clsact filters go only once the links run:
             // no packet goes unchecked (a few may be counted twice).
             let legacy = try TrafficControl.removeFilters(from: link, qdiscCreatedByPodwall: qdiscCreated)
-            record.flags = UInt32(PW_LINK_TCX.rawValue) | (qdiscCreated && !legacy.qdiscRemoved ? UInt32(PW_LINK_QDISC_CREATED.rawValue) : 0)
+            record.flags =
+                UInt32(PW_LINK_TCX.rawValue) | (qdiscCreated && !legacy.qdiscRemoved ? UInt32(PW_LINK_QDISC_CREATED.rawValue) : 0)
         } else {
             let created = try TrafficControl.ensureClsact(ifindex: link.index, interface: link.name)
             try TrafficControl.attach(fromPod, ifindex: link.index, interface: link.name, hook: .ingress)

@@ -16,7 +16,7 @@ public struct RuntimeFiles: Sendable {
     /// The pin root's last component and a hash of the whole path: readable,
     /// unique per pin root, and short enough for a socket address (108 bytes).
     var stem: String {
-        var hash: UInt32 = 2_166_136_261   // FNV-1a
+        var hash: UInt32 = 2_166_136_261  // FNV-1a
         for byte in pinRoot.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let name = pinRoot.split(separator: "/").last.map { String($0.prefix(40)) } ?? "root"
         let hex = String(hash, radix: 16)

@@ -62,7 +62,8 @@ public enum TCXLinks {
     public static func detachAll(under pinRoot: String, onlyDefunct: Bool = false) -> [(ifindex: UInt32?, hook: TCHook)] {
         BPFFilesystem.pinNames(under: pinRoot).compactMap { name in
             guard name.hasPrefix(pinPrefix), let hook = TCHook.allCases.first(where: { name.hasSuffix("_" + $0.rawValue) }),
-                  let link = try? FileDescriptor.openPinned(pinRoot + "/" + name) else { return nil }
+                let link = try? FileDescriptor.openPinned(pinRoot + "/" + name)
+            else { return nil }
             let ifindex = interfaceIndex(ofLink: link.fd)
             guard !onlyDefunct || ifindex == nil else { return nil }
             return detach(pin: pinRoot + "/" + name) ? (ifindex, hook) : nil

@@ -117,8 +117,9 @@ public final class Lab: Sendable {
     /// Creates `temporaryDirectory` (root only) and returns it.
     @discardableResult
     public func makeTemporaryDirectory() throws -> String {
-        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: temporaryDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         return temporaryDirectory
     }
 
@@ -151,10 +152,15 @@ public final class Lab: Sendable {
     /// where podwall's connect()/sendmsg() hooks apply.
     @discardableResult
     public func inPodCgroup(_ pod: Pod, _ command: [String], check: Bool = true) throws -> Shell.Result {
-        guard let cgroupPath else { throw Shell.Failure(command: command, result: .init(status: 1, output: "", error: "no cgroup v2 mount")) }
+        guard let cgroupPath else {
+            throw Shell.Failure(command: command, result: .init(status: 1, output: "", error: "no cgroup v2 mount"))
+        }
         // Join the cgroup first: `ip netns exec` would remount /sys and hide cgroupfs.
-        return try Shell.run(["sh", "-c", "echo $$ > \(cgroupPath)/cgroup.procs && exec \"$@\"", "sh",
-                              "nsenter", "--net=/run/netns/\(pod.namespace)", "--"] + command, check: check)
+        return try Shell.run(
+            [
+                "sh", "-c", "echo $$ > \(cgroupPath)/cgroup.procs && exec \"$@\"", "sh",
+                "nsenter", "--net=/run/netns/\(pod.namespace)", "--"
+            ] + command, check: check)
     }
 
     /// Starts a background process in any namespace of the lab.
@@ -171,7 +177,9 @@ public final class Lab: Sendable {
     /// Stops processes, deletes the namespaces (their veths go with them) and
     /// the lab's pins. Safe to call more than once.
     public func teardown() {
-        let running = state.withLock { let list = $0.processes; $0.processes = []; return list }
+        let running = state.withLock {
+            let list = $0.processes; $0.processes = []; return list
+        }
         for process in running where process.isRunning {
             process.terminate()
         }
@@ -191,7 +199,8 @@ public final class Lab: Sendable {
     }
 
     static func remove(labID: String) {
-        let namespaces = (try? Shell.run(["ip", "netns", "list"]))?.output
+        let namespaces =
+            (try? Shell.run(["ip", "netns", "list"]))?.output
             .split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) } ?? []
         for namespace in namespaces where namespace.hasPrefix(labID + "-") {
             // Processes still inside would keep the namespace alive.

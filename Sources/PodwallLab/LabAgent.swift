@@ -34,10 +34,13 @@ public final class LabAgent: Sendable {
     public func start(extraArguments: [String] = []) throws {
         state.withLock { $0.starts += 1 }
         try? FileManager.default.removeItem(atPath: logFile)
-        let process = try lab.spawn(lab.nodeCommand(
-            [binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*", "--cgroup", lab.cgroupPath ?? "",
-             "--cluster-cidr", "\(Lab.ipv4Subnet).0/24", "--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000",
-             "--alerts", alertsFile, "--capture-dir", captureDirectory] + extraArguments), logFile: logFile)
+        let process = try lab.spawn(
+            lab.nodeCommand(
+                [
+                    binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*", "--cgroup", lab.cgroupPath ?? "",
+                    "--cluster-cidr", "\(Lab.ipv4Subnet).0/24", "--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000",
+                    "--alerts", alertsFile, "--capture-dir", captureDirectory
+                ] + extraArguments), logFile: logFile)
         state.withLock { $0.process = process }
         let deadline = Date().addingTimeInterval(20)
         while !log.contains("[PodwallAgent] ready") {

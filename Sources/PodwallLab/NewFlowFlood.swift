@@ -9,24 +9,29 @@ extension Lab {
     /// its sleeps being longer than asked). Runs until stopped or the lab goes.
     @discardableResult
     public func spawnNewFlowFlood(from pod: Pod, to address: String, port: UInt16, perSecond: Int = 5000) throws -> Process {
-        try spawnInPod(pod, ["python3", "-c", """
-            import socket, time
-            target, rate, port, sent = ("\(address)", \(port)), \(perSecond), 1024, 0
-            start = time.monotonic()
-            while True:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    s.bind(("", port))
-                    s.sendto(b"podwall-flood", target)
-                except OSError:
-                    pass
-                s.close()
-                port, sent = (port + 1 if port < 65535 else 1024), sent + 1
-                if sent % 50 == 0:
-                    ahead = sent / rate - (time.monotonic() - start)
-                    if ahead > 0:
-                        time.sleep(ahead)
-            """])
+        try spawnInPod(
+            pod,
+            [
+                "python3", "-c",
+                """
+                import socket, time
+                target, rate, port, sent = ("\(address)", \(port)), \(perSecond), 1024, 0
+                start = time.monotonic()
+                while True:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    try:
+                        s.bind(("", port))
+                        s.sendto(b"podwall-flood", target)
+                    except OSError:
+                        pass
+                    s.close()
+                    port, sent = (port + 1 if port < 65535 else 1024), sent + 1
+                    if sent % 50 == 0:
+                        ahead = sent / rate - (time.monotonic() - start)
+                        if ahead > 0:
+                            time.sleep(ahead)
+                """
+            ])
     }
 }

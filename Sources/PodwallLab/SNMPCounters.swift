@@ -10,7 +10,8 @@ extension Lab {
             let snmp = try String(contentsOfFile: "/proc/thread-self/net/snmp", encoding: .utf8)
             let lines = snmp.split(separator: "\n").filter { $0.hasPrefix("\(group): ") }.map { $0.split(separator: " ") }
             guard lines.count == 2, let column = lines[0].firstIndex(of: Substring(field)),
-                  column < lines[1].count, let value = Int(lines[1][column]) else {
+                column < lines[1].count, let value = Int(lines[1][column])
+            else {
                 throw NetworkNamespace.Failure(description: "no \(group) \(field) in /proc/net/snmp of \(namespace)")
             }
             return value

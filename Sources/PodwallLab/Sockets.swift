@@ -43,7 +43,7 @@ public enum LabSocket {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, payload, size, 0, $0, length) }
             }
             guard sent == size else { throw Failure(description: "sendto: errno \(errno)") }
-            usleep(1000)   // no burst larger than a socket buffer
+            usleep(1000)  // no burst larger than a socket buffer
         }
     }
 
@@ -54,7 +54,9 @@ public enum LabSocket {
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         defer { close(fd) }
         var destination = storage
-        let status = withUnsafePointer(to: &destination) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+        let status = withUnsafePointer(to: &destination) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+        }
         guard status == 0 else { throw Failure(description: "connect to \(address):\(port): errno \(errno)") }
         let chunk = [UInt8](repeating: 0x41, count: 65536)
         var remaining = bytes
@@ -65,11 +67,15 @@ public enum LabSocket {
         }
         var local = sockaddr_storage()
         var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) } }
+        _ = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) }
+        }
         shutdown(fd, Int32(SHUT_WR))
         var sink = [UInt8](repeating: 0, count: 1024)
         while recv(fd, &sink, sink.count, 0) > 0 {}
-        return withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) } }
+        return withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
     }
 
     /// A TCP server that accepts one connection and counts the bytes until EOF.

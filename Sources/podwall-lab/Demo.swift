@@ -40,7 +40,8 @@ struct Demo: AsyncParsableCommand {
         console.detail("internet  \(Lab.internetAddress), \(Lab.internetAddress2)")
 
         let agent = LabAgent(lab: lab, binary: SiblingExecutable.path("podwall"))
-        console.step("Starting the agent: podwall run --cgroup \(lab.cgroupPath ?? "-") --cluster-cidr 198.18.0.0/24 (log: \(agent.logFile))")
+        console.step(
+            "Starting the agent: podwall run --cgroup \(lab.cgroupPath ?? "-") --cluster-cidr 198.18.0.0/24 (log: \(agent.logFile))")
         do { try agent.start() } catch { throw ValidationError.failure("\(error)") }
         console.detail("attached to \(lab.pods.count) pod interfaces; alerts go to \(agent.alertsFile)")
 
@@ -60,7 +61,9 @@ struct Demo: AsyncParsableCommand {
             results.append(DemoResult(scenario: name, expected: expected ?? "none", alerts: Array(fresh)))
         }
 
-        try lab.spawnInPod(web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nhello\\n' | nc -l -p 80 -q 1; done"])
+        try lab.spawnInPod(
+            web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nhello\\n' | nc -l -p 80 -q 1; done"]
+        )
         try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "nc -lk -p 9000 > /dev/null"])
         try lab.spawn(inNamespace: lab.internetNamespace, ["sh", "-c", "while true; do nc -l -p 80 > /dev/null; done"])
         usleep(300_000)
@@ -77,7 +80,8 @@ struct Demo: AsyncParsableCommand {
             try lab.inPod(worker, ["sh", "-c", "head -c 200000000 /dev/zero | nc -q 0 -w 5 \(Lab.internetAddress) 9000"], check: false)
         }
         try play("\(frontend.name) opens an SSH-style tunnel to port 80 on the internet", expecting: "protocol_mismatch") {
-            try lab.inPod(frontend, ["sh", "-c", "printf 'SSH-2.0-OpenSSH_9.2\\r\\n' | nc -q 1 -w 2 \(Lab.internetAddress2) 80"], check: false)
+            try lab.inPod(
+                frontend, ["sh", "-c", "printf 'SSH-2.0-OpenSSH_9.2\\r\\n' | nc -q 1 -w 2 \(Lab.internetAddress2) 80"], check: false)
         }
         try play("\(worker.name) (in the pods' cgroup) connects to the blocked \(Lab.internetAddress)", expecting: "blocklist_hit") {
             let attempt = try lab.inPodCgroup(worker, ["nc", "-v", "-z", "-w", "2", Lab.internetAddress, "443"], check: false)
@@ -85,7 +89,9 @@ struct Demo: AsyncParsableCommand {
         }
         if Shell.isInstalled("nmap") {
             try play("\(worker.name) scans \(web.name) with nmap, ports 1-1000", expecting: "port_scan") {
-                try lab.inPod(worker, ["nmap", "-sT", "-Pn", "-n", "-p", "1-1000", "-T4", "--max-retries", "0", "--host-timeout", "6s", web.ipv4], check: false)
+                try lab.inPod(
+                    worker, ["nmap", "-sT", "-Pn", "-n", "-p", "1-1000", "-T4", "--max-retries", "0", "--host-timeout", "6s", web.ipv4],
+                    check: false)
             }
             console.detail(try agent.podwall(["quarantine", "list"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -94,12 +100,17 @@ struct Demo: AsyncParsableCommand {
         let start = Date()
         let late = try lab.addPod()
         let attached = Self.waitFor(seconds: 5) { agent.log.contains("interface=\(late.hostInterface)") }
-        console.detail(attached ? "attached to \(late.hostInterface) \(Int(Date().timeIntervalSince(start) * 1000)) ms after it was created" : "not attached within 5 s")
+        console.detail(
+            attached
+                ? "attached to \(late.hostInterface) \(Int(Date().timeIntervalSince(start) * 1000)) ms after it was created"
+                : "not attached within 5 s")
 
         console.step("Summary")
         let captures = CaptureStore(directory: agent.captureDirectory)
-        print(TextTable.render(header: ["SCENARIO", "EXPECTED", "ALERT", "LATENCY", "RESPONSE", "PCAP"],
-                               rows: results.map { $0.row(captures: captures) }))
+        print(
+            TextTable.render(
+                header: ["SCENARIO", "EXPECTED", "ALERT", "LATENCY", "RESPONSE", "PCAP"],
+                rows: results.map { $0.row(captures: captures) }))
         console.detail("pcaps stay in \(agent.captureDirectory): open them with wireshark, tshark -r or tcpdump -r")
         console.step("The kernel's flow table (podwall flows), biggest first")
         print(try FlowView(lab: lab).render())
@@ -184,8 +195,10 @@ struct DemoResult {
         let alert = alerts.first { $0.kind == expected } ?? alerts.first
         let response = alert?.actions.joined(separator: ", ") ?? ""
         let pcap = alert.flatMap { captures.summary($0.id) }.map { "\($0.file) (\($0.packets) packets)" } ?? "-"
-        return [scenario, expected, alert?.kind ?? "none", alert.map { String(format: "%.1f ms", $0.latency) } ?? "-",
-                response.isEmpty ? "-" : response, pcap]
+        return [
+            scenario, expected, alert?.kind ?? "none", alert.map { String(format: "%.1f ms", $0.latency) } ?? "-",
+            response.isEmpty ? "-" : response, pcap
+        ]
     }
 }
 
@@ -235,6 +248,8 @@ struct FlowView {
     }
 
     func counters() throws -> String {
-        TextTable.render(header: ["COUNTER", "VALUE"], rows: try PinnedState(pinRoot: lab.pinRoot).counters().snapshot().map { [$0.name, String($0.value)] })
+        TextTable.render(
+            header: ["COUNTER", "VALUE"],
+            rows: try PinnedState(pinRoot: lab.pinRoot).counters().snapshot().map { [$0.name, String($0.value)] })
     }
 }

@@ -56,20 +56,30 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How many times each scenario runs.")
     var repetitions = 5
 
-    @Flag(name: .long, help: "Background load: iperf3 TCP and a small-packet UDP flood between two bystanders; an iperf3 stream and a new-flow UDP flood from the attacker.")
+    @Flag(
+        name: .long,
+        help:
+            "Background load: iperf3 TCP and a small-packet UDP flood between two bystanders; an iperf3 stream and a new-flow UDP flood from the attacker."
+    )
     var load = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "shared: one agent for the whole run, responses undone through the CLI between scenarios; fresh: a new agent for every run.",
-        valueName: "shared|fresh"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "shared: one agent for the whole run, responses undone through the CLI between scenarios; fresh: a new agent for every run.",
+            valueName: "shared|fresh"))
     var agent: EvalRunner.AgentMode = .shared
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only scenarios whose name contains this; repeat for more.", valueName: "text"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Only scenarios whose name contains this; repeat for more.", valueName: "text"))
     var only: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Passed to the agent as --response (repeat for more); e.g. protocol_mismatch=alert for a control run in which nothing is blocked.",
-        valueName: "kind=action"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "Passed to the agent as --response (repeat for more); e.g. protocol_mismatch=alert for a control run in which nothing is blocked.",
+            valueName: "kind=action"))
     var response: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Write the results as JSON here too.", valueName: "file"))
@@ -98,18 +108,21 @@ struct EvalCommand: AsyncParsableCommand {
         print("\n" + EvalStatistics.table(report.results))
         print(report.alertsFile.sentence)
         if let flood = report.floodDatagrams, flood > 0 {
-            print("The attacker's new-flow UDP flood: \(flood) datagrams reached the bystander's closed port "
-                  + "(\(flood / max(seconds, 1)) a second over the run; none while the attacker was quarantined).")
+            print(
+                "The attacker's new-flow UDP flood: \(flood) datagrams reached the bystander's closed port "
+                    + "(\(flood / max(seconds, 1)) a second over the run; none while the attacker was quarantined).")
         }
-        print("\n\(repetitions) repetitions, \(agent == .shared ? "one agent for the whole run" : "a fresh agent for every run"), "
-              + "background load \(load ? "on" : "off"), "
-              + (response.isEmpty ? "" : "agent responses \(response.joined(separator: ", ")), ")
-              + "\(seconds) s.")
+        print(
+            "\n\(repetitions) repetitions, \(agent == .shared ? "one agent for the whole run" : "a fresh agent for every run"), "
+                + "background load \(load ? "on" : "off"), "
+                + (response.isEmpty ? "" : "agent responses \(response.joined(separator: ", ")), ")
+                + "\(seconds) s.")
         if let json {
-            let document = EvalDocument(date: ISO8601DateFormatter().string(from: started), repetitions: repetitions,
-                                        agentMode: agent, backgroundLoad: load, responses: response.isEmpty ? nil : response,
-                                        precision: EvalStatistics.precision(report.results), alertsFile: report.alertsFile,
-                                        floodDatagrams: report.floodDatagrams, seconds: seconds, scenarios: report.results)
+            let document = EvalDocument(
+                date: ISO8601DateFormatter().string(from: started), repetitions: repetitions,
+                agentMode: agent, backgroundLoad: load, responses: response.isEmpty ? nil : response,
+                precision: EvalStatistics.precision(report.results), alertsFile: report.alertsFile,
+                floodDatagrams: report.floodDatagrams, seconds: seconds, scenarios: report.results)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(document).write(to: URL(fileURLWithPath: json))

@@ -15,7 +15,7 @@ struct Podwall: AsyncParsableCommand {
             """,
         subcommands: [
             Run.self, ConfigCommand.self, Flows.self, Status.self, BlocklistCommand.self, QuarantineCommand.self, CaptureCommand.self,
-            PcapCommand.self, ReplayCommand.self, Uninstall.self, Demo.self, EvalCommand.self,
+            PcapCommand.self, ReplayCommand.self, Uninstall.self, Demo.self, EvalCommand.self
         ]
     )
 }

@@ -40,7 +40,7 @@ struct APIFuzzTests {
             throw error
         }
         state = APIState(datapath: datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: store, token: Self.token)
-        state.markReady(interfaces: 1)   // a starting agent's /readyz answers 503 by design
+        state.markReady(interfaces: 1)  // a starting agent's /readyz answers 503 by design
         app = Application(router: APIServer.router(state, local: false))
     }
 
@@ -52,8 +52,9 @@ struct APIFuzzTests {
     }
 
     func snapshot() -> Snapshot {
-        Snapshot(blocks: state.datapath.blocklist.entries(),
-                 quarantined: state.datapath.quarantine.entries())
+        Snapshot(
+            blocks: state.datapath.blocklist.entries(),
+            quarantined: state.datapath.quarantine.entries())
     }
 
     func clear() throws {
@@ -79,15 +80,18 @@ struct APIFuzzTests {
                 }
                 let request = APIFuzz.request(&rng, number: number)
                 let nowBefore = MonotonicClock.now()
-                let response = try await client.execute(uri: request.uri, method: request.method, headers: request.headers,
-                                                        body: request.body.map { ByteBuffer(bytes: $0) }) { $0 }
+                let response = try await client.execute(
+                    uri: request.uri, method: request.method, headers: request.headers,
+                    body: request.body.map { ByteBuffer(bytes: $0) }
+                ) { $0 }
                 let nowAfter = MonotonicClock.now()
                 let after = snapshot()
-                defer { before = after }   // nothing else changes the maps between two requests
+                defer { before = after }  // nothing else changes the maps between two requests
                 let status = Int(response.status.code)
                 let body = Array(buffer: response.body)
                 tally.statuses[status, default: 0] += 1
-                let context: Comment = "case \(number): \(request)\n→ \(status) \(String(decoding: body.prefix(300), as: UTF8.self).debugDescription)"
+                let context: Comment =
+                    "case \(number): \(request)\n→ \(status) \(String(decoding: body.prefix(300), as: UTF8.self).debugDescription)"
 
                 // Never a server error; every client error says why, as JSON.
                 #expect(status < 500, context)
@@ -158,7 +162,9 @@ struct APIFuzzTests {
             return tally
         }
         let seconds = Date().timeIntervalSince(started)
-        print("API fuzz: \(Self.cases) cases in \(String(format: "%.1f", seconds)) s; \(tally.accepted) accepted writes, \(tally.refused) refused, \(tally.unauthorized) unauthorized; statuses \(tally.statuses.sorted { $0.key < $1.key })")
+        print(
+            "API fuzz: \(Self.cases) cases in \(String(format: "%.1f", seconds)) s; \(tally.accepted) accepted writes, \(tally.refused) refused, \(tally.unauthorized) unauthorized; statuses \(tally.statuses.sorted { $0.key < $1.key })"
+        )
         #expect(tally.accepted > Self.cases / 50 && tally.refused > Self.cases / 10, "the generator must reach both outcomes")
     }
 }
@@ -189,8 +195,11 @@ enum APIFuzz {
         var authorized: Bool { headers[.authorization] == "Bearer \(APIFuzzTests.token)" }
 
         var description: String {
-            let text = body.map { String(decoding: $0.prefix(200), as: UTF8.self).debugDescription + ($0.count > 200 ? "…(\($0.count) bytes)" : "") }
-            return "\(method) \(String(uri.prefix(300)).debugDescription) auth=\(headers[.authorization].map { String($0.prefix(80)).debugDescription } ?? "none") body=\(text ?? "none")"
+            let text = body.map {
+                String(decoding: $0.prefix(200), as: UTF8.self).debugDescription + ($0.count > 200 ? "…(\($0.count) bytes)" : "")
+            }
+            return
+                "\(method) \(String(uri.prefix(300)).debugDescription) auth=\(headers[.authorization].map { String($0.prefix(80)).debugDescription } ?? "none") body=\(text ?? "none")"
         }
     }
 
@@ -210,7 +219,8 @@ enum APIFuzz {
         }
         request.headers.append(contentsOf: authorization(&rng))
         if chance(70, &rng) {
-            request.headers[.contentType] = pick(["application/json", "text/plain", "application/x-www-form-urlencoded", "∅; charset=☃", ""], &rng)
+            request.headers[.contentType] = pick(
+                ["application/json", "text/plain", "application/x-www-form-urlencoded", "∅; charset=☃", ""], &rng)
         }
         return request
     }
@@ -227,8 +237,12 @@ enum APIFuzz {
         case 9: value = "bearer \(token)"
         case 10: value = "Bearer \(token.dropLast())"
         case 11: value = "Bearer \(token)x"
-        case 12: value = pick(["Basic \(Data(token.utf8).base64EncodedString())", token, "Bearer", "Bearer ", "Bearer  \(token)", "Token \(token)"], &rng)
-        case 13: value = "Bearer " + String(decoding: (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, as: UTF8.self)
+        case 12:
+            value = pick(
+                ["Basic \(Data(token.utf8).base64EncodedString())", token, "Bearer", "Bearer ", "Bearer  \(token)", "Token \(token)"], &rng)
+        case 13:
+            value =
+                "Bearer " + String(decoding: (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, as: UTF8.self)
         case 14: value = "Bearer \(token)\u{0}"
         default:
             // Two Authorization fields: combined, they are not the token.
@@ -267,11 +281,11 @@ enum APIFuzz {
         "203.0.113.5/24", "192.0.2.1/32", "10.0.0.0/8", "fd00::/8", "2001:DB8:0:0:0:0:0:1/128",
         "300.1.2.3", "1.2.3.4/33", "1.2.3.4/-1", "", " ", "1.2.3", "::gg", "1.2.3.4/", "/24", "1.2.3.4/24/1", "1.2.3.4\u{0}",
         "١٢.٣.٤.٥", " 1.2.3.4", "1.2.3.4 ", "01.2.3.4", "1.2.3.4/08", "0x7f.0.0.1", "2001:db8::/129", "2001:db8:::1",
-        "🙂", "../../etc/passwd", String(repeating: "9", count: 5000), "1.2.3.4/24\n", "1.1.1.1,2.2.2.2",
+        "🙂", "../../etc/passwd", String(repeating: "9", count: 5000), "1.2.3.4/24\n", "1.1.1.1,2.2.2.2"
     ]
 
     static func prefixText(_ rng: inout SplitMix64) -> String {
-        if chance(30, &rng) { return pick(Array(prefixes.prefix(12)), &rng) }   // the ones that parse
+        if chance(30, &rng) { return pick(Array(prefixes.prefix(12)), &rng) }  // the ones that parse
         if chance(30, &rng) {
             if chance(60, &rng) {
                 let address = "\(rng.next() % 256).\(rng.next() % 256).\(rng.next() % 256).\(rng.next() % 256)"
@@ -298,7 +312,7 @@ enum APIFuzz {
         case 15: return ("31536001", .integer(31_536_001))
         case 16: return ("18446744073709551615", .integer(Decimal(UInt64.max)))
         case 17: return ("18446744073709551616", .integer(Decimal(UInt64.max) + 1))
-        case 18: return (pick(["1e300", "9223372036854775807", "4611686018427387904"], &rng), .integer(Decimal(Int64.max)))   // all too long
+        case 18: return (pick(["1e300", "9223372036854775807", "4611686018427387904"], &rng), .integer(Decimal(Int64.max)))  // all too long
         case 19: return (pick(["\"600\"", "true", "false", "[600]", "{\"s\":600}", "\"\""], &rng), .other)
         default:
             let seconds = 1 + rng.next() % 3600
@@ -325,7 +339,9 @@ enum APIFuzz {
         if unknownMember { members.append((pick(["extra", "ttl", "Prefix", "comment"], &rng), pick(["1", "\"x\"", "null", "[]"], &rng))) }
         members.shuffle(using: &rng)
         let space = chance(30, &rng) ? " \n\t" : ""
-        return ("{" + space + members.map { "\"\($0.0)\"\(space):\(space)\($0.1)" }.joined(separator: ",\(space)") + space + "}", unknownMember)
+        return (
+            "{" + space + members.map { "\"\($0.0)\"\(space):\(space)\($0.1)" }.joined(separator: ",\(space)") + space + "}", unknownMember
+        )
     }
 
     /// Mangles a body the reference decoder accepted or refused; returns the
@@ -334,11 +350,14 @@ enum APIFuzz {
         let bytes = Array(json.utf8)
         if oversized {
             // Past the 2 MiB upload limit: refused whatever it says.
-            return (Array("{\"pad\":\"".utf8) + [UInt8](repeating: 0x61, count: 2 * 1024 * 1024 + 10) + Array("\",".utf8) + bytes.dropFirst(), false, false)
+            return (
+                Array("{\"pad\":\"".utf8) + [UInt8](repeating: 0x61, count: 2 * 1024 * 1024 + 10) + Array("\",".utf8) + bytes.dropFirst(),
+                false, false
+            )
         }
         switch rng.next() % 100 {
         case 0..<62: return (bytes, true, false)
-        case 62..<72: return (Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count)))), false, false)   // truncated
+        case 62..<72: return (Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count)))), false, false)  // truncated
         case 72..<76: return (nil, false, false)
         case 76..<80: return (Array(pick(["[\(json)]", "\"\(json)\"", "5", "null", "true", "[]", "{}"], &rng).utf8), false, false)
         case 80..<84: return (bytes + Array(pick([" x", ",", "}", "{}"], &rng).utf8), false, false)
@@ -361,7 +380,7 @@ enum APIFuzz {
         switch rng.next() % 10 {
         case 0: prefix = .other; members.append(("prefix", pick(["5", "true", "[\"1.2.3.4\"]", "{\"p\":1}", "1.2"], &rng)))
         case 1: prefix = .null; members.append(("prefix", "null"))
-        case 2: prefix = .other   // missing
+        case 2: prefix = .other  // missing
         default:
             let text = prefixText(&rng)
             prefix = .string(text)
@@ -374,7 +393,8 @@ enum APIFuzz {
         var expected = Expected.rejected
         // Prefixes broader than the feed limits (the /0s) are refused like bad ones.
         if case .string(let text) = prefix, let parsed = IPPrefix(text), FeedPolicy().refusal(of: parsed, token: text) == nil,
-           case let seconds? = validTTL(ttl?.value), keepsVerdict, !body.unknownMember {
+            case let seconds? = validTTL(ttl?.value), keepsVerdict, !body.unknownMember
+        {
             expected = .block(parsed, ttl: seconds)
         }
         return Request(method: .post, uri: "/v1/blocklist", body: bytes, expected: unknown ? .unknown : expected, isWrite: true)
@@ -390,8 +410,10 @@ enum APIFuzz {
         return names
     }
 
-    static let junkInterfaces = ["no-such-if0", "", "LO", "lo ", " lo", "lo\u{0}x", "lo\u{0}", "../lo", "veth-*", "l", "🙂",
-                                 String(repeating: "a", count: 16), String(repeating: "lo", count: 300), "lo%00", "eth0/1"]
+    static let junkInterfaces = [
+        "no-such-if0", "", "LO", "lo ", " lo", "lo\u{0}x", "lo\u{0}", "../lo", "veth-*", "l", "🙂",
+        String(repeating: "a", count: 16), String(repeating: "lo", count: 300), "lo%00", "eth0/1"
+    ]
 
     static func interfaceName(_ rng: inout SplitMix64) -> String {
         chance(50, &rng) ? pick(interfaces(), &rng) : pick(junkInterfaces, &rng)
@@ -418,7 +440,8 @@ enum APIFuzz {
         let body = object(members, &rng)
         let (bytes, keepsVerdict, unknown) = mangle(body.json, &rng, oversized: false)
         var expected = Expected.rejected
-        if let name, case let index = ifindex(name), index != 0, case let seconds? = validTTL(ttl?.value), keepsVerdict, !body.unknownMember {
+        if let name, case let index = ifindex(name), index != 0, case let seconds? = validTTL(ttl?.value), keepsVerdict, !body.unknownMember
+        {
             expected = .quarantine(index, ttl: seconds)
         }
         return Request(method: .post, uri: "/v1/quarantine", body: bytes, expected: unknown ? .unknown : expected, isWrite: true)
@@ -427,12 +450,15 @@ enum APIFuzz {
     /// Percent-encodes every byte outside the unreserved set (and some inside it).
     static func percentEncoded(_ text: String, _ rng: inout SplitMix64) -> String {
         let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-        return text.utf8.map { unreserved.contains($0) && !chance(10, &rng) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        return text.utf8.map { unreserved.contains($0) && !chance(10, &rng) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }
+            .joined()
     }
 
     static func removeBlock(_ rng: inout SplitMix64) -> Request {
         // Often one the fuzzer may have listed.
-        let text = chance(40, &rng) ? pick(["203.0.113.0/24", "198.51.100.7", "2001:db8::/48", "0.0.0.0/0", "::/0", "192.0.2.1"], &rng) : prefixText(&rng)
+        let text =
+            chance(40, &rng)
+            ? pick(["203.0.113.0/24", "198.51.100.7", "2001:db8::/48", "0.0.0.0/0", "::/0", "192.0.2.1"], &rng) : prefixText(&rng)
         let segment = percentEncoded(text, &rng)
         let expected: Expected = segment.isEmpty ? .rejected : IPPrefix(text).map { .unblock($0) } ?? .rejected
         return Request(method: .delete, uri: "/v1/blocklist/" + segment, expected: expected, isWrite: !segment.isEmpty)
@@ -446,22 +472,27 @@ enum APIFuzz {
         return Request(method: .delete, uri: "/v1/quarantine/" + name, expected: index == 0 ? .rejected : .release(index), isWrite: true)
     }
 
-    static let queryValues = ["port_scan", "exfiltration", "bogus", "", "10.0.0.5", "pod-1", "2027-01-15T08:01:00Z", "9999-12-31T23:59:59Z",
-                              "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2026-02-30T00:00:00Z", "yesterday", "2027-01-15T08:01:00+99:00",
-                              "1", "5", "100", "1000", "1001", "10000", "100000", "100001", "0", "-1", "x", "1e3", "99999999999999999999",
-                              "%zz", "%", "&", "=", "%00", "☃", String(repeating: "z", count: 3000)]
+    static let queryValues = [
+        "port_scan", "exfiltration", "bogus", "", "10.0.0.5", "pod-1", "2027-01-15T08:01:00Z", "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2026-02-30T00:00:00Z", "yesterday", "2027-01-15T08:01:00+99:00",
+        "1", "5", "100", "1000", "1001", "10000", "100000", "100001", "0", "-1", "x", "1e3", "99999999999999999999",
+        "%zz", "%", "&", "=", "%00", "☃", String(repeating: "z", count: 3000)
+    ]
 
     /// Mostly values meant for the key (a time far in the future for since), else any.
     static let valuesByKey = [
         "kind": ["port_scan", "exfiltration", "protocol_mismatch", "blocklist_hit", "bogus", "", "PORT_SCAN"],
-        "since": ["2027-01-15T08:01:00Z", "9999-12-31T23:59:59Z", "2600-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
-                  "2026-02-30T00:00:00Z", "2027-01-15", "2027-01-15T08:01:00.5Z", "2027-01-15T08:01:00+99:00"],
+        "since": [
+            "2027-01-15T08:01:00Z", "9999-12-31T23:59:59Z", "2600-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+            "2026-02-30T00:00:00Z", "2027-01-15", "2027-01-15T08:01:00.5Z", "2027-01-15T08:01:00+99:00"
+        ],
         "limit": ["1", "5", "100", "1000", "1001", "10000", "100000", "100001", "0", "-1", "x", "1e3", "99999999999999999999", " 5", "5 "],
-        "pod": ["10.0.0.5", "pod-1", "default/web", "198.18.0.11"],
+        "pod": ["10.0.0.5", "pod-1", "default/web", "198.18.0.11"]
     ]
 
     static func read(_ rng: inout SplitMix64) -> Request {
-        let (path, max) = pick([("/v1/alerts", 1000), ("/v1/flows", 10_000), ("/v1/blocklist", 100_000), ("/v1/quarantine", 0), ("/v1/pcaps", 0)], &rng)
+        let (path, max) = pick(
+            [("/v1/alerts", 1000), ("/v1/flows", 10_000), ("/v1/blocklist", 100_000), ("/v1/quarantine", 0), ("/v1/pcaps", 0)], &rng)
         var parameters: [String] = []
         var limits: [String] = []
         var plain = true
@@ -478,43 +509,51 @@ enum APIFuzz {
         // The limit's reference verdict, where the endpoint takes one and the query is unambiguous.
         if max == 0 {
             expected = .status(200)
-        } else if plain, limits.count <= 1, !parameters.contains(where: { $0.hasPrefix("kind") || $0.hasPrefix("since") || $0 == "limit" }) {
+        } else if plain, limits.count <= 1, !parameters.contains(where: { $0.hasPrefix("kind") || $0.hasPrefix("since") || $0 == "limit" })
+        {
             let valid = limits.first.map { Int($0).map { (1...max).contains($0) } ?? false } ?? true
             expected = .status(valid ? 200 : 400)
         }
         return Request(method: .get, uri: uri, expected: expected)
     }
 
-    static let pcapIDs = ["pm-1", "pm-2", "secret", "../secret", "..%2Fsecret", "%2E%2E%2Fsecret", "..%252Fsecret", "....%2F%2Fsecret",
-                          "..%5Csecret", "pm-1%2F..%2F..%2Fsecret", "%2Fetc%2Fpasswd", "..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
-                          ".hidden", "pm-1%00", "pm-1.pcap", "pm-1.json", "", "%E2%98%83", String(repeating: "a", count: 129),
-                          "captures%2Fpm-1", "pm-1%20", "%20pm-1", "PM-1", "pm-1;", "pm-1?x=1", "pm-1#x", "pm%2D1", "..", "."]
+    static let pcapIDs = [
+        "pm-1", "pm-2", "secret", "../secret", "..%2Fsecret", "%2E%2E%2Fsecret", "..%252Fsecret", "....%2F%2Fsecret",
+        "..%5Csecret", "pm-1%2F..%2F..%2Fsecret", "%2Fetc%2Fpasswd", "..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        ".hidden", "pm-1%00", "pm-1.pcap", "pm-1.json", "", "%E2%98%83", String(repeating: "a", count: 129),
+        "captures%2Fpm-1", "pm-1%20", "%20pm-1", "PM-1", "pm-1;", "pm-1?x=1", "pm-1#x", "pm%2D1", "..", "."
+    ]
 
     static func pcap(_ rng: inout SplitMix64) -> Request {
         let id = pick(pcapIDs, &rng)
         let expected: Expected
         switch id {
-        case "", ".", "..", "../secret": return Request(method: .get, uri: "/v1/pcaps/" + id)   // another route, or none
+        case "", ".", "..", "../secret": return Request(method: .get, uri: "/v1/pcaps/" + id)  // another route, or none
         case "pm-1", "pm-1?x=1": expected = .status(200)
-        case "pm-1#x", "pm%2D1": expected = .unknown   // whether a fragment or an escape is decoded is the framework's choice
+        case "pm-1#x", "pm%2D1": expected = .unknown  // whether a fragment or an escape is decoded is the framework's choice
         case "pm-2", "pm-1.pcap", "pm-1.json", "PM-1", "secret": expected = .status(404)
         default: expected = .rejected
         }
         return Request(method: .get, uri: "/v1/pcaps/" + id, expected: expected, isWrite: true)
     }
 
-    static let paths = ["/", "/healthz", "/readyz", "/metrics", "/v1", "/v1/", "/v1/blocklist", "/v1/blocklist/", "/v1/quarantine",
-                        "/v1/alerts", "/v1/flows", "/v1/pcaps", "/v1/pcaps/", "//v1//blocklist", "/V1/BLOCKLIST", "/../v1/blocklist",
-                        "/v1/blocklist/203.0.113.0/24", "/v1/blocklist/..%2F..", "/v2/blocklist", "/v1/blocklist%2F1.2.3.4",
-                        "/v1/quarantine/lo/extra", "/v1/pcaps/pm-1/..", "/%00", "/v1/alerts?limit=%", "*", "",
-                        "/" + String(repeating: "a/", count: 500), "/v1/blocklist?prefix=1.2.3.4"]
+    static let paths = [
+        "/", "/healthz", "/readyz", "/metrics", "/v1", "/v1/", "/v1/blocklist", "/v1/blocklist/", "/v1/quarantine",
+        "/v1/alerts", "/v1/flows", "/v1/pcaps", "/v1/pcaps/", "//v1//blocklist", "/V1/BLOCKLIST", "/../v1/blocklist",
+        "/v1/blocklist/203.0.113.0/24", "/v1/blocklist/..%2F..", "/v2/blocklist", "/v1/blocklist%2F1.2.3.4",
+        "/v1/quarantine/lo/extra", "/v1/pcaps/pm-1/..", "/%00", "/v1/alerts?limit=%", "*", "",
+        "/" + String(repeating: "a/", count: 500), "/v1/blocklist?prefix=1.2.3.4"
+    ]
 
     /// Any method on any path, with any body.
     static func noise(_ rng: inout SplitMix64) -> Request {
         let method = pick([.get, .post, .put, .delete, .patch, .head, .options, .connect, HTTPRequest.Method("PURGE")!], &rng)
         var path = pick(paths, &rng)
         if chance(30, &rng) {
-            path += "/" + percentEncoded(String(decoding: (0..<Int(rng.next() % 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, as: UTF8.self), &rng)
+            path +=
+                "/"
+                + percentEncoded(
+                    String(decoding: (0..<Int(rng.next() % 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, as: UTF8.self), &rng)
         }
         let body = chance(50, &rng) ? (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } : nil
         return Request(method: method, uri: path, body: body)

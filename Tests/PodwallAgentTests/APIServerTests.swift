@@ -55,8 +55,10 @@ struct APIServerTests {
                 for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                     #expect(line.wholeMatch(of: sample) != nil, "not a Prometheus sample: \(line)")
                 }
-                for name in ["podwall_active_flows", "podwall_drops_total{reason=\"blocklist\"}", "podwall_kernel_packets_total",
-                             "podwall_events_lost_total{stage=\"userspace_queue\"} 3", "podwall_flow_insert_failures_total"] {
+                for name in [
+                    "podwall_active_flows", "podwall_drops_total{reason=\"blocklist\"}", "podwall_kernel_packets_total",
+                    "podwall_events_lost_total{stage=\"userspace_queue\"} 3", "podwall_flow_insert_failures_total"
+                ] {
                     #expect(text.contains(name), "\(name) in\n\(text)")
                 }
             }
@@ -74,9 +76,12 @@ struct APIServerTests {
                 #expect($0.status == .unauthorized)
             }
             // A /0 (or anything broader than the feed policy allows) would cut every pod off.
-            for bad in [#"{"prefix": "203.0.113.0/33"}"#, #"{"prefix": 5}"#, "not json", #"{"prefix": "1.2.3.4", "ttl_seconds": 0}"#,
-                        #"{"prefix": "0.0.0.0/0"}"#, #"{"prefix": "::/0"}"#, #"{"prefix": "10.0.0.0/7"}"#] {
-                try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth, body: ByteBuffer(string: bad)) { response in
+            for bad in [
+                #"{"prefix": "203.0.113.0/33"}"#, #"{"prefix": 5}"#, "not json", #"{"prefix": "1.2.3.4", "ttl_seconds": 0}"#,
+                #"{"prefix": "0.0.0.0/0"}"#, #"{"prefix": "::/0"}"#, #"{"prefix": "10.0.0.0/7"}"#
+            ] {
+                try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth, body: ByteBuffer(string: bad)) {
+                    response in
                     #expect(response.status == .badRequest, "\(bad)")
                     #expect(body(response)["error"] is String)
                 }
@@ -91,8 +96,12 @@ struct APIServerTests {
             }
             try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete) { #expect($0.status == .unauthorized) }
             #expect(try blocklist.match(IPAddress("203.0.113.9")!) != nil)
-            try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete, headers: Self.auth) { #expect($0.status == .noContent) }
-            try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete, headers: Self.auth) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete, headers: Self.auth) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(uri: "/v1/blocklist/203.0.113.0%2F24", method: .delete, headers: Self.auth) {
+                #expect($0.status == .notFound)
+            }
             try await client.execute(uri: "/v1/blocklist/banana", method: .delete, headers: Self.auth) { #expect($0.status == .badRequest) }
             #expect(blocklist.entries().isEmpty)
         }
@@ -101,9 +110,11 @@ struct APIServerTests {
     /// A typo must not become a permanent block: an unknown key is refused
     /// with its name, and nothing changes.
     @Test func unknownKeysAreRefusedByNameAndChangeNothing() async throws {
-        let requests = [("/v1/blocklist", #"{"prefix": "203.0.113.7", "ttl": 3600}"#, "'ttl'"),
-                        ("/v1/quarantine", #"{"interface": "lo", "ttl_second": 60}"#, "'ttl_second'"),
-                        ("/v1/blocklist", #"{"prefix": "203.0.113.7", "ttl_seconds": 60, "feed": "x"}"#, "'feed'")]
+        let requests = [
+            ("/v1/blocklist", #"{"prefix": "203.0.113.7", "ttl": 3600}"#, "'ttl'"),
+            ("/v1/quarantine", #"{"interface": "lo", "ttl_second": 60}"#, "'ttl_second'"),
+            ("/v1/blocklist", #"{"prefix": "203.0.113.7", "ttl_seconds": 60, "feed": "x"}"#, "'feed'")
+        ]
         try await app.test(.router) { client in
             for (uri, bad, key) in requests {
                 try await client.execute(uri: uri, method: .post, headers: Self.auth, body: ByteBuffer(string: bad)) { response in
@@ -119,11 +130,14 @@ struct APIServerTests {
 
     /// The root-only socket's routes take writes with no token; TCP's do not.
     @Test func theLocalSocketsRoutesTakeWritesWithoutAToken() async throws {
-        let untokened = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: nil,
-                                 feedPolicy: FeedPolicy())
+        let untokened = APIState(
+            datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: nil,
+            feedPolicy: FeedPolicy())
         let post = { (local: Bool) async throws -> HTTPResponse.Status in
             try await Application(router: APIServer.router(untokened, local: local)).test(.router) { client in
-                try await client.execute(uri: "/v1/blocklist", method: .post, body: ByteBuffer(string: #"{"prefix": "198.51.100.7"}"#)) { $0.status }
+                try await client.execute(uri: "/v1/blocklist", method: .post, body: ByteBuffer(string: #"{"prefix": "198.51.100.7"}"#)) {
+                    $0.status
+                }
             }
         }
         #expect(try await post(false) == .unauthorized)
@@ -132,14 +146,18 @@ struct APIServerTests {
     }
 
     @Test func theAgentsFeedLimitsApplyToTheAPI() async throws {
-        let strict = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
-                              feedPolicy: FeedPolicy(minimumIPv4PrefixLength: 16))
-        let broad = APIState(datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
-                             feedPolicy: FeedPolicy(allowBroad: true))
+        let strict = APIState(
+            datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
+            feedPolicy: FeedPolicy(minimumIPv4PrefixLength: 16))
+        let broad = APIState(
+            datapath: state.datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token,
+            feedPolicy: FeedPolicy(allowBroad: true))
         let post = { (state: APIState, prefix: String) async throws -> HTTPResponse.Status in
             try await Application(router: APIServer.router(state, local: false)).test(.router) { client in
-                try await client.execute(uri: "/v1/blocklist", method: .post, headers: Self.auth,
-                                         body: ByteBuffer(string: #"{"prefix": "\#(prefix)", "ttl_seconds": 60}"#)) { $0.status }
+                try await client.execute(
+                    uri: "/v1/blocklist", method: .post, headers: Self.auth,
+                    body: ByteBuffer(string: #"{"prefix": "\#(prefix)", "ttl_seconds": 60}"#)
+                ) { $0.status }
             }
         }
         #expect(try await post(strict, "10.0.0.0/12") == .badRequest, "feeds.min_prefix_v4: 16 refuses a /12")
@@ -150,10 +168,14 @@ struct APIServerTests {
 
     @Test func quarantineByInterface() async throws {
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/quarantine", method: .post, headers: Self.auth,
-                                     body: ByteBuffer(string: #"{"interface": "no-such-if0"}"#)) { #expect($0.status == .badRequest) }
-            try await client.execute(uri: "/v1/quarantine", method: .post, headers: Self.auth,
-                                     body: ByteBuffer(string: #"{"interface": "lo", "ttl_seconds": 60}"#)) { #expect($0.status == .created) }
+            try await client.execute(
+                uri: "/v1/quarantine", method: .post, headers: Self.auth,
+                body: ByteBuffer(string: #"{"interface": "no-such-if0"}"#)
+            ) { #expect($0.status == .badRequest) }
+            try await client.execute(
+                uri: "/v1/quarantine", method: .post, headers: Self.auth,
+                body: ByteBuffer(string: #"{"interface": "lo", "ttl_seconds": 60}"#)
+            ) { #expect($0.status == .created) }
             try await client.execute(uri: "/v1/quarantine", method: .get) { response in
                 let entries = body(response)["entries"] as? [[String: Any]]
                 #expect(entries?.count == 1 && entries?.first?["ifindex"] as? Int == 1)
@@ -166,9 +188,13 @@ struct APIServerTests {
 
     @Test func alertsFilterByKindPodAndTime() async throws {
         for (kind, source, time) in [(AlertKind.portScan, "10.0.0.5", 1_800_000_000), (.exfiltration, "10.0.0.6", 1_800_000_100)] {
-            let alert = Alert(kind: kind, severity: .high, source: AlertSource(address: IPAddress(source)!, ifindex: 4),
-                              flows: [], evidence: .blocklistHit(BlocklistEvidence(matchedPrefix: "1.2.3.4/32", reason: .blocklist, remote: IPAddress("1.2.3.4")!, remotePort: 80, proto: .tcp)),
-                              decidingNs: UInt64(time) * 1_000_000_000, now: UInt64(time) * 1_000_000_000)
+            let alert = Alert(
+                kind: kind, severity: .high, source: AlertSource(address: IPAddress(source)!, ifindex: 4),
+                flows: [],
+                evidence: .blocklistHit(
+                    BlocklistEvidence(
+                        matchedPrefix: "1.2.3.4/32", reason: .blocklist, remote: IPAddress("1.2.3.4")!, remotePort: 80, proto: .tcp)),
+                decidingNs: UInt64(time) * 1_000_000_000, now: UInt64(time) * 1_000_000_000)
             state.alerts.append(alert, json: try AlertJSON.line(alert))
         }
         try await app.test(.router) { client in

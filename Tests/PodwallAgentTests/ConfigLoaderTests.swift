@@ -61,7 +61,10 @@ import Yams
         ("feeds.min_prefix_v6", "48", { $0.feedPolicy.minimumIPv6PrefixLength == 48 }),
         ("feeds.url_interval_seconds", "600", { $0.feedURLPollSeconds == 600 }),
         ("detection.http_ports", "[80, 8080]", { $0.detection.protocolMismatch.httpPorts == [80, 8080] }),
-        ("detection.exfiltration.interval_seconds", "4", { $0.detection.exfiltration.intervalNs == 4_000_000_000 && $0.detection.cadence.sampleNs == 1_000_000_000 }),
+        (
+            "detection.exfiltration.interval_seconds", "4",
+            { $0.detection.exfiltration.intervalNs == 4_000_000_000 && $0.detection.cadence.sampleNs == 1_000_000_000 }
+        ),
         ("detection.exfiltration.warmup_intervals", "3", { $0.detection.exfiltration.warmupIntervals == 3 }),
         ("detection.exfiltration.floor_bytes", "1000", { $0.detection.exfiltration.floorBytes == 1000 }),
         ("responses.port_scan", "alert", { $0.detection.policy.portScan == .alertOnly }),
@@ -83,7 +86,7 @@ import Yams
         ("kubernetes.proc_root", "/host/proc", { $0.procRoot == "/host/proc" }),
         ("kubernetes.kubelet_pods_url", "https://127.0.0.1:10250/pods", { $0.kubelet.podsURL == "https://127.0.0.1:10250/pods" }),
         ("kubernetes.token_file", "/var/run/token", { $0.kubelet.tokenFile == "/var/run/token" }),
-        ("kubernetes.insecure_skip_tls_verify", "true", { $0.kubelet.insecureSkipTLSVerify }),
+        ("kubernetes.insecure_skip_tls_verify", "true", { $0.kubelet.insecureSkipTLSVerify })
     ]
 
     static func leafKeys(_ node: Node, _ path: String = "") -> [String] {
@@ -129,7 +132,7 @@ import Yams
         ("log_flows: perhaps", "log_flows: expected true or false"),
         ("detection:\n  http_ports: [0]", "detection.http_ports: name at least one port"),
         ("feeds:\n  config: /nonexistent/feeds.yaml", "feeds.config: /nonexistent/feeds.yaml: cannot read"),
-        ("- a\n- b", "the config is a mapping of keys"),
+        ("- a\n- b", "the config is a mapping of keys")
     ])
     func invalidValuesAreRejectedNamingTheKey(yaml: String, expected: String) {
         let message = error(yaml)
@@ -151,7 +154,8 @@ import Yams
 }
 
 @Suite struct ShippedConfigTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test func theKubernetesConfigMapHoldsAValidConfig() throws {
         let manifest = try String(contentsOf: Self.repository.appendingPathComponent("deploy/kubernetes/configmap.yaml"), encoding: .utf8)

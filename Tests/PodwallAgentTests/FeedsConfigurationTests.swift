@@ -3,7 +3,8 @@ import PodwallAgent
 import Testing
 
 @Suite struct FeedsConfigurationTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func write(_ yaml: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("podwall-feeds-\(UUID().uuidString).yaml").path
@@ -35,11 +36,13 @@ import Testing
     }
 
     @Test func mistakesNameTheEntryAndTheKey() throws {
-        #expect(try error("feeds:\n  - url: https://a.example/x\n    path: /x\n") == "feeds.yaml: feeds[0]: give exactly one of url and path")
+        #expect(
+            try error("feeds:\n  - url: https://a.example/x\n    path: /x\n") == "feeds.yaml: feeds[0]: give exactly one of url and path")
         #expect(try error("feeds:\n  - path: /x\n    format: csvx\n") == "feeds.yaml: feeds[0].format: unknown format 'csvx'")
         #expect(try error("feeds:\n  - path: /x\n  - url: ftp://a/x\n") == "feeds.yaml: feeds[1].url: 'ftp://a/x' is not an http(s) URL")
-        #expect(try error("feeds:\n  - url: https://a/x\n    interval: soon\n")
-            == "feeds.yaml: feeds[0].interval: 'soon' is not a duration of at least 1s, such as 30m or 12h")
+        #expect(
+            try error("feeds:\n  - url: https://a/x\n    interval: soon\n")
+                == "feeds.yaml: feeds[0].interval: 'soon' is not a duration of at least 1s, such as 30m or 12h")
         #expect(try error("feeds:\n  - path: /a/x.txt\n  - path: /b/x.txt\n") == "feeds.yaml: feeds[1].name: 'x' is used twice")
         #expect(try error("feeds: [").hasPrefix("feeds.yaml: not a feeds file"))
     }

@@ -24,7 +24,7 @@ import Testing
         let path = directory + "/a.pcap"
         let file = try PcapFile(creating: path, snaplen: 256)
         file.write([1, 2, 3], originalLength: 1500, unixNanoseconds: 1_700_000_000_123_456_789)
-        file.write([4, 5], originalLength: 2, unixNanoseconds: 1_700_000_000_123_456_700)   // a few ns early
+        file.write([4, 5], originalLength: 2, unixNanoseconds: 1_700_000_000_123_456_700)  // a few ns early
         try file.flush()
         let flushed = try Self.read(path)
         #expect(flushed.packets.count == 2, "a flushed file is complete while still open")
@@ -46,8 +46,9 @@ import Testing
 
     func finished(_ store: CaptureStore, _ id: String, bytes: Int, started: TimeInterval) throws {
         _ = FileManager.default.createFile(atPath: store.pcapPath(id), contents: Data(count: bytes))
-        var summary = CaptureSummary(request: CaptureRequest(id: id, filter: CaptureFilter()), file: store.pcapPath(id),
-                                     started: Date(timeIntervalSince1970: started))
+        var summary = CaptureSummary(
+            request: CaptureRequest(id: id, filter: CaptureFilter()), file: store.pcapPath(id),
+            started: Date(timeIntervalSince1970: started))
         summary.state = .finished
         try store.save(summary)
     }
@@ -85,8 +86,9 @@ import Testing
     }
 
     @Test func summariesRoundTripAsJSON() throws {
-        var summary = CaptureSummary(request: CaptureRequest(id: "s", alertID: "pm-1", filter: CaptureFilter(proto: .tcp), maxPackets: 5),
-                                     file: "/x/s.pcap", started: Date(timeIntervalSince1970: 1_800_000_000))
+        var summary = CaptureSummary(
+            request: CaptureRequest(id: "s", alertID: "pm-1", filter: CaptureFilter(proto: .tcp), maxPackets: 5),
+            file: "/x/s.pcap", started: Date(timeIntervalSince1970: 1_800_000_000))
         summary.lost = 3
         let text = String(decoding: try summary.jsonData(), as: UTF8.self)
         #expect(text.contains("\"alert_id\" : \"pm-1\"") && text.contains("\"lost\" : 3"))

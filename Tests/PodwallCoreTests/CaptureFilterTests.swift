@@ -23,8 +23,9 @@ import Testing
         let filter = CaptureFilter(remote: IPPrefix("192.0.2.0/24"), remotePort: 53, proto: .udp)
         #expect(filter.matches(ifindex: 1, proto: .udp, pod: pod, podPort: 9, remote: remote, remotePort: 53))
         #expect(!filter.matches(ifindex: 1, proto: .udp, pod: pod, podPort: 9, remote: IPAddress("198.51.100.1")!, remotePort: 53))
-        #expect(!filter.matches(ifindex: 1, proto: .udp, pod: pod, podPort: 9, remote: remote, remotePort: 0),
-                "a packet without ports never matches a port filter")
+        #expect(
+            !filter.matches(ifindex: 1, proto: .udp, pod: pod, podPort: 9, remote: remote, remotePort: 0),
+            "a packet without ports never matches a port filter")
         #expect(filter.summary == "any interface udp remote 192.0.2.0/24:53")
     }
 }

@@ -26,16 +26,18 @@ struct CrowdSecStreamParserTests {
         #expect(stream.added.ignoredCount == 2)
         #expect(stream.added.duplicateCount == 1)
         // The later decision on 192.0.2.10 has the longer TTL and wins.
-        #expect(stream.added.metadata(for: prefix("192.0.2.10")) == FeedEntryMetadata(
-            scenario: "crowdsecurity/http-bf", origin: "crowdsec", ttlSeconds: 4 * 3600
-        ))
+        #expect(
+            stream.added.metadata(for: prefix("192.0.2.10"))
+                == FeedEntryMetadata(
+                    scenario: "crowdsecurity/http-bf", origin: "crowdsec", ttlSeconds: 4 * 3600
+                ))
         #expect(stream.added.metadata(for: prefix("2001:db8::1"))?.ttlSeconds == 167 * 3600 + 58 * 60 + 4)
         #expect(stream.added.metadata(for: prefix("198.51.100.0/24"))?.origin == "cscli")
         #expect(stream.deleted.metadata(for: prefix("203.0.113.5"))?.ttlSeconds == nil)
     }
 
     @Test(arguments: [
-        "{\"new\":null,\"deleted\":null}", "{\"new\":[],\"deleted\":[]}", "{\"deleted\":null}", "{\"new\": null}",
+        "{\"new\":null,\"deleted\":null}", "{\"new\":[],\"deleted\":[]}", "{\"deleted\":null}", "{\"new\": null}"
     ])
     func acceptsNullAndEmptyLists(_ text: String) throws {
         let stream = try CrowdSecStreamParser.parse(text, source: "lapi")
@@ -57,17 +59,18 @@ struct CrowdSecStreamParserTests {
             ],
             "deleted": [{"scope": "Ip", "value": "10.0.0.1/8"}]}
             """
-        #expect(errorTexts { () throws(FeedRejection) in try CrowdSecStreamParser.parse(text, source: "lapi") } == [
-            "lapi:3: '192.0.2.300' is not an IPv4 address",
-            "lapi:4: 'soon' is not a duration",
-            "lapi:5: '-5s' is not a positive duration",
-            "lapi:6: decision has no 'duration' string",
-            "lapi:7: decision has no 'scope' string",
-            "lapi:8: decision has no 'value' string",
-            "lapi:9: '0.0.0.0/0' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)",
-            "lapi:1: decision is not a JSON object",
-            "lapi:12: '10.0.0.1/8' has host bits set",
-        ])
+        #expect(
+            errorTexts { () throws(FeedRejection) in try CrowdSecStreamParser.parse(text, source: "lapi") } == [
+                "lapi:3: '192.0.2.300' is not an IPv4 address",
+                "lapi:4: 'soon' is not a duration",
+                "lapi:5: '-5s' is not a positive duration",
+                "lapi:6: decision has no 'duration' string",
+                "lapi:7: decision has no 'scope' string",
+                "lapi:8: decision has no 'value' string",
+                "lapi:9: '0.0.0.0/0' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)",
+                "lapi:1: decision is not a JSON object",
+                "lapi:12: '10.0.0.1/8' has host bits set"
+            ])
     }
 
     @Test func lenientModeKeepsGoodDecisions() throws {
@@ -85,12 +88,13 @@ struct CrowdSecStreamParserTests {
         ("{\n\"new\": [}\n", "lapi:2: invalid JSON: unexpected '}'"),
         ("[]", "lapi:1: not a JSON object"),
         ("{\"decisions\": []}", "lapi:1: JSON object has neither 'new' nor 'deleted'"),
-        ("{\"new\": {}}", "lapi:1: 'new' is not a list of decisions"),
+        ("{\"new\": {}}", "lapi:1: 'new' is not a list of decisions")
     ])
     func documentErrorsRejectEvenInLenientMode(_ text: String, _ error: String) {
-        #expect(errorTexts { () throws(FeedRejection) in
-            try CrowdSecStreamParser.parse(text, source: "lapi", mode: .lenient)
-        } == [error])
+        #expect(
+            errorTexts { () throws(FeedRejection) in
+                try CrowdSecStreamParser.parse(text, source: "lapi", mode: .lenient)
+            } == [error])
     }
 }
 
@@ -98,7 +102,7 @@ struct CrowdSecStreamParserTests {
 struct GoDurationTests {
     @Test(arguments: [
         ("3h59m12s", 14352.0), ("1h", 3600), ("59m0.5s", 3540.5), ("1.5h", 5400), ("300ms", 0.3), ("0", 0),
-        ("-2h3m1s", -7381), ("+1s", 1), ("1h1h", 7200), ("1us", 1e-6), ("1\u{B5}s", 1e-6), ("2ns", 2e-9), (".5s", 0.5),
+        ("-2h3m1s", -7381), ("+1s", 1), ("1h1h", 7200), ("1us", 1e-6), ("1\u{B5}s", 1e-6), ("2ns", 2e-9), (".5s", 0.5)
     ])
     func parses(_ text: String, _ seconds: Double) throws {
         let parsed = try #require(GoDuration.seconds(text))

@@ -4,9 +4,10 @@ import Testing
 @Suite("Feed format names and detection")
 struct FeedFormatTests {
     @Test func namesRoundTrip() {
-        #expect(FeedFormat.allCases.map(\.name) == [
-            "plain", "netset", "spamhaus-drop", "spamhaus-drop-json", "feodo", "feodo-csv", "crowdsec",
-        ])
+        #expect(
+            FeedFormat.allCases.map(\.name) == [
+                "plain", "netset", "spamhaus-drop", "spamhaus-drop-json", "feodo", "feodo-csv", "crowdsec"
+            ])
         for format in FeedFormat.allCases {
             #expect(FeedFormat(name: format.name) == format)
         }
@@ -27,7 +28,7 @@ struct FeedFormatTests {
         ("{\"deleted\":null,\"new\":null}", .crowdsec),
         ("192.0.2.1 # seen; twice\n", .plain),
         ("", .plain),
-        ("# only comments\n", .plain),
+        ("# only comments\n", .plain)
     ])
     func detectsFromContent(_ text: String, _ format: FeedFormat) {
         #expect(FeedFormat.detect(text) == format)
@@ -48,9 +49,10 @@ struct FeedFormatTests {
 
     @Test func explicitFormatOverridesDetection() {
         // Parsed as plain, the Spamhaus comment header is not a comment.
-        #expect(errorTexts { () throws(FeedRejection) in
-            try FeedParser.parse("; header\n1.10.16.0/20\n", source: "d.txt", format: .netset)
-        } == ["d.txt:1: unexpected text 'header' after ';'"])
+        #expect(
+            errorTexts { () throws(FeedRejection) in
+                try FeedParser.parse("; header\n1.10.16.0/20\n", source: "d.txt", format: .netset)
+            } == ["d.txt:1: unexpected text 'header' after ';'"])
         #expect(!FeedFormat.crowdsec.isSnapshot && FeedFormat.feodo.isSnapshot)
     }
 }

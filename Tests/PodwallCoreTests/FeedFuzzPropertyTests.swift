@@ -19,8 +19,9 @@ struct FeedFuzzPropertyTests {
     static let formats = [
         Format(format: .plain, header: ["# plain list", ""], line: { "\($0)" }),
         Format(format: .netset, header: ["#", "# ipv4 hash:net ipset", "#"], line: { "\($0)" }),
-        Format(format: .spamhausDrop, header: ["; Spamhaus DROP List 2026/11/25", "; Last-Modified: Wed, 25 Nov 2026 00:00:00 GMT"],
-               line: { "\($0) ; SBL\(($0.address.low & 0xffff))" }),
+        Format(
+            format: .spamhausDrop, header: ["; Spamhaus DROP List 2026/11/25", "; Last-Modified: Wed, 25 Nov 2026 00:00:00 GMT"],
+            line: { "\($0) ; SBL\(($0.address.low & 0xffff))" })
     ]
 
     /// Broken lines no parser may accept.
@@ -29,9 +30,12 @@ struct FeedFuzzPropertyTests {
     static func entry(_ rng: inout SplitMix64) -> IPPrefix {
         if rng.next() % 4 == 0 {
             let address = IPAddress("2001:db8::")!
-            return IPPrefix(containing: IPAddress(high: address.high | (rng.next() & 0xffff_ffff), low: rng.next()), length: 48 + Int(rng.next() % 81))
+            return IPPrefix(
+                containing: IPAddress(high: address.high | (rng.next() & 0xffff_ffff), low: rng.next()), length: 48 + Int(rng.next() % 81))
         }
-        return IPPrefix(containing: IPAddress(ipv4: 0x0B00_0000 + UInt32(truncatingIfNeeded: rng.next() % 0x6000_0000)), length: 16 + Int(rng.next() % 17))
+        return IPPrefix(
+            containing: IPAddress(ipv4: 0x0B00_0000 + UInt32(truncatingIfNeeded: rng.next() % 0x6000_0000)),
+            length: 16 + Int(rng.next() % 17))
     }
 
     @Test(arguments: 0..<formats.count)
@@ -75,7 +79,9 @@ struct FeedFuzzPropertyTests {
         let alphabet = Array("0123456789abcdef.:/;#, \t\r\n\"{}[]SBLx-".utf8)
         for _ in 0..<3000 {
             let length = Int(rng.next() % 300)
-            let bytes = (0..<length).map { _ in rng.next() % 5 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            let bytes = (0..<length).map { _ in
+                rng.next() % 5 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))]
+            }
             for format in FeedFormat.allCases {
                 do {
                     _ = try FeedParser.parse(bytes, source: "bytes", format: format)

@@ -13,11 +13,12 @@ struct FeedPolicyTests {
     @Test func strictRejectsTheWholeFeed() throws {
         let rejection = try #require(rejection { () throws(FeedRejection) in try PlainListParser.parse(Self.mixed, source: "m.txt") })
         #expect(rejection.errorCount == 2)
-        #expect(rejection.description == """
-            m.txt: feed rejected, 2 errors
-            m.txt:2: '300.1.2.3' is not an IPv4 address
-            m.txt:4: '10.1.2.3/8' has host bits set
-            """)
+        #expect(
+            rejection.description == """
+                m.txt: feed rejected, 2 errors
+                m.txt:2: '300.1.2.3' is not an IPv4 address
+                m.txt:4: '10.1.2.3/8' has host bits set
+                """)
     }
 
     @Test func lenientSkipsAndCounts() throws {
@@ -43,7 +44,7 @@ struct FeedPolicyTests {
         ("224.0.0.0/3", "'224.0.0.0/3' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)"),
         ("::/0", "'::/0' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)"),
         ("2001::/16", "'2001::/16' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)"),
-        ("::ffff:0.0.0.0/96", "'::ffff:0.0.0.0/96' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)"),
+        ("::ffff:0.0.0.0/96", "'::ffff:0.0.0.0/96' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)")
     ])
     func refusesBroadPrefixes(_ text: String, _ reason: String) {
         #expect(errorTexts { () throws(FeedRejection) in try PlainListParser.parse(text, source: "p") } == ["p:1: \(reason)"])
@@ -63,16 +64,19 @@ struct FeedPolicyTests {
         // The minimum itself is accepted.
         #expect(try PlainListParser.parse("10.0.0.0/8\n2001:db8::/32", source: "p").count == 2)
         let strictPolicy = FeedPolicy(minimumIPv4PrefixLength: 16, minimumIPv6PrefixLength: 48)
-        #expect(errorTexts { () throws(FeedRejection) in try PlainListParser.parse(text, source: "p", policy: strictPolicy, mode: .strict) }.count == 4)
+        #expect(
+            errorTexts { () throws(FeedRejection) in try PlainListParser.parse(text, source: "p", policy: strictPolicy, mode: .strict) }
+                .count == 4)
     }
 
     @Test func maxEntriesRejectsInAnyModeAndNamesTheCount() throws {
         let text = "192.0.2.1\n192.0.2.2\n192.0.2.2\n192.0.2.3\n192.0.2.4\nbad\n"
         let policy = FeedPolicy(maxEntries: 2)
         for mode in [FeedMode.strict, .lenient] {
-            let rejection = try #require(rejection { () throws(FeedRejection) in
-                try PlainListParser.parse(text, source: "big.txt", policy: policy, mode: mode)
-            })
+            let rejection = try #require(
+                rejection { () throws(FeedRejection) in
+                    try PlainListParser.parse(text, source: "big.txt", policy: policy, mode: mode)
+                })
             #expect(rejection.errors.first?.description == "big.txt:4: feed has 4 entries, more than the maximum of 2")
             #expect(rejection.errorCount == 2)
         }
@@ -81,7 +85,8 @@ struct FeedPolicyTests {
     }
 
     @Test func errorTextIsSourceLineReason() {
-        #expect(FeedError(source: "drop.txt", line: 17, reason: "'300.1.2.3/24' is not an IPv4 address").description
-            == "drop.txt:17: '300.1.2.3/24' is not an IPv4 address")
+        #expect(
+            FeedError(source: "drop.txt", line: 17, reason: "'300.1.2.3/24' is not an IPv4 address").description
+                == "drop.txt:17: '300.1.2.3/24' is not an IPv4 address")
     }
 }

@@ -46,12 +46,13 @@ struct FeodoCSVParserTests {
             "2021-01-17 07:30:05","162.243.103.1","80a","online","2021-02-07","Emotet"
             "2021-01-17 07:30:05,"162.243.103.2","80","online","2021-02-07","Emotet"
             """
-        #expect(errorTexts { () throws(FeedRejection) in try FeodoCSVParser.parse(text, source: "f.csv") } == [
-            "f.csv:3: row has 4 columns, expected 6",
-            "f.csv:4: '162.243.103.999' is not an IPv4 address",
-            "f.csv:5: '80a' is not a port number",
-            "f.csv:6: '\"2021-01-17 07:30:05,\"162.243.103.2\",\"80\",\"online\",\"2021-02-07\",\"Emotet\"' is not a valid CSV row",
-        ])
+        #expect(
+            errorTexts { () throws(FeedRejection) in try FeodoCSVParser.parse(text, source: "f.csv") } == [
+                "f.csv:3: row has 4 columns, expected 6",
+                "f.csv:4: '162.243.103.999' is not an IPv4 address",
+                "f.csv:5: '80a' is not a port number",
+                "f.csv:6: '\"2021-01-17 07:30:05,\"162.243.103.2\",\"80\",\"online\",\"2021-02-07\",\"Emotet\"' is not a valid CSV row"
+            ])
     }
 
     @Test(arguments: [
@@ -59,7 +60,7 @@ struct FeodoCSVParserTests {
         ("\"a,b\",c", ["a,b", "c"]),
         ("\"\",", ["", ""]),
         ("\"say \"\"hi\"\"\"", ["say \"hi\""]),
-        ("", [""]),
+        ("", [""])
     ])
     func splitsCSVFields(_ line: String, _ fields: [String]) {
         #expect(FeedText.withUTF8(line) { CSVRow.fields($0) } == fields)

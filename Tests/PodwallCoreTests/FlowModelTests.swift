@@ -5,7 +5,7 @@ import Testing
     @Test(arguments: [
         ("veth*", "veth1234abcd", true), ("veth*", "eth0", false), ("lxc*", "lxc_health", true),
         ("cali?", "cali1", true), ("cali?", "cali12", false), ("veth-pod[0-9]", "veth-pod7", true),
-        ("veth-pod[0-9]", "veth-podx", false), ("*", "anything", true), ("eni*", "eni", true),
+        ("veth-pod[0-9]", "veth-podx", false), ("*", "anything", true), ("eni*", "eni", true)
     ])
     func globMatching(pattern: String, name: String, matches: Bool) {
         #expect(InterfacePattern(pattern).matches(name) == matches)
@@ -23,8 +23,9 @@ import Testing
 
 @Suite struct FlowFormatterTests {
     static let flow = FlowRecord(
-        key: FlowKey(ifindex: 7, proto: .tcp, pod: IPAddress("198.18.0.11")!, podPort: 40000,
-                     remote: IPAddress("fd00::2")!, remotePort: 80),
+        key: FlowKey(
+            ifindex: 7, proto: .tcp, pod: IPAddress("198.18.0.11")!, podPort: 40000,
+            remote: IPAddress("fd00::2")!, remotePort: 80),
         firstSeen: 1_000_000_000, lastSeen: 2_500_000_000, podInitiated: true,
         fromPod: FlowCounters(packets: 3, bytes: 300, tcpFlags: [.syn, .ack, .psh]),
         toPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack]))
@@ -32,7 +33,10 @@ import Testing
     @Test func jsonLineHasEveryField() {
         let formatter = FlowFormatter(interfaceNames: [7: "veth-pod1"], wallClockOffset: 1_700_000_000_000_000_000)
         let line = formatter.json(Self.flow)
-        #expect(line == #"{"interface":"veth-pod1","ifindex":7,"proto":"tcp","family":"ipv4","pod":"198.18.0.11","pod_port":40000,"remote":"fd00::2","remote_port":80,"initiator":"pod","first_seen":"2023-11-14T22:13:21.000000Z","last_seen":"2023-11-14T22:13:22.500000Z","first_seen_ns":1000000000,"last_seen_ns":2500000000,"from_pod":{"packets":3,"bytes":300,"tcp_flags":"SP."},"to_pod":{"packets":2,"bytes":120,"tcp_flags":"S."}}"#)
+        #expect(
+            line
+                == #"{"interface":"veth-pod1","ifindex":7,"proto":"tcp","family":"ipv4","pod":"198.18.0.11","pod_port":40000,"remote":"fd00::2","remote_port":80,"initiator":"pod","first_seen":"2023-11-14T22:13:21.000000Z","last_seen":"2023-11-14T22:13:22.500000Z","first_seen_ns":1000000000,"last_seen_ns":2500000000,"from_pod":{"packets":3,"bytes":300,"tcp_flags":"SP."},"to_pod":{"packets":2,"bytes":120,"tcp_flags":"S."}}"#
+        )
     }
 
     @Test func tableNamesUnknownInterfacesByIndex() {
@@ -57,7 +61,7 @@ import Testing
     @Test(arguments: [
         (Int64(0), "1970-01-01T00:00:00.000000Z"),
         (Int64(951_782_400_123_456_789), "2000-02-29T00:00:00.123456Z"),
-        (Int64(-1_000), "1969-12-31T23:59:59.999999Z"),
+        (Int64(-1_000), "1969-12-31T23:59:59.999999Z")
     ])
     func rfc3339(nanoseconds: Int64, text: String) {
         #expect(Timestamp.rfc3339(nanoseconds: nanoseconds) == text)

@@ -10,7 +10,7 @@ struct IPPrefixTests {
         ("2001:db8::/32", .v6, 32, 32),
         ("2001:db8::1", .v6, 128, 128),
         ("::/0", .v6, 0, 0),
-        ("::ffff:192.0.2.0/120", .v4, 24, 120),
+        ("::ffff:192.0.2.0/120", .v4, 24, 120)
     ])
     func lengthsInBothSpaces(_ text: String, _ family: IPFamily, _ length: Int, _ mapped: Int) throws {
         let parsed = try #require(IPPrefix(text))
@@ -26,7 +26,7 @@ struct IPPrefixTests {
         ("2001:DB8:0:0::/64", "2001:db8::/64"),
         ("2001:db8::1/128", "2001:db8::1"),
         ("::ffff:198.51.100.0/120", "198.51.100.0/24"),
-        ("::/0", "::/0"),
+        ("::/0", "::/0")
     ])
     func canonicalDescription(_ text: String, _ canonical: String) throws {
         let parsed = try #require(IPPrefix(text))
@@ -50,7 +50,7 @@ struct IPPrefixTests {
         ("::1::/64", "'::1::/64' is not an IPv6 address"),
         ("example.com", "'example.com' is not an IPv4 address"),
         ("localhost", "'localhost' is not an IP address or prefix"),
-        ("/24", "'/24' is not an IP address or prefix"),
+        ("/24", "'/24' is not an IP address or prefix")
     ])
     func errorReasonsNameTheToken(_ text: String, _ reason: String) {
         guard case .failure(let error) = IPPrefix.parse(text) else {
@@ -62,8 +62,9 @@ struct IPPrefixTests {
 
     @Test func hostBitsAreRefusedNamingThePrefixMeant() {
         #expect(IPPrefix.parse("10.1.2.3/16") == .failure(.hostBitsSet(masked: prefix("10.1.0.0/16"))))
-        #expect(IPParseError.hostBitsSet(masked: prefix("10.1.0.0/16")).explanation(for: "10.1.2.3/16")
-            == "'10.1.2.3/16' has host bits set; did you mean 10.1.0.0/16?")
+        #expect(
+            IPParseError.hostBitsSet(masked: prefix("10.1.0.0/16")).explanation(for: "10.1.2.3/16")
+                == "'10.1.2.3/16' has host bits set; did you mean 10.1.0.0/16?")
         #expect(IPParseError.invalidPrefixLength.explanation(for: "10.0.0.0/x") == "'10.0.0.0/x' has an invalid prefix length")
     }
 

@@ -37,7 +37,7 @@ struct JSONReaderTests {
         ("\"open", "unterminated string"),
         ("tru", "unexpected 't'"),
         ("{} {}", "unexpected '{'"),
-        (String(repeating: "[", count: 65) + String(repeating: "]", count: 65), "nesting deeper than 64 levels"),
+        (String(repeating: "[", count: 65) + String(repeating: "]", count: 65), "nesting deeper than 64 levels")
     ])
     func refusesInvalidJSON(_ text: String, _ message: String) {
         #expect(throws: JSONSyntaxError(line: 1, message: message)) { try JSONReader.parse(text) }

@@ -48,9 +48,11 @@ struct PlainListParserTests {
 
     @Test func parsesPlainListWithCommentsWhitespaceAndCRLF() throws {
         let feed = try PlainListParser.parse(Self.plain, source: "plain.txt")
-        #expect(feed.prefixes == prefixes(
-            "192.0.2.1", "198.51.100.0/24", "203.0.113.7", "203.0.113.64/26", "2001:db8::dead:beef", "2001:db8:bad::/48"
-        ))
+        #expect(
+            feed.prefixes
+                == prefixes(
+                    "192.0.2.1", "198.51.100.0/24", "203.0.113.7", "203.0.113.64/26", "2001:db8::dead:beef", "2001:db8:bad::/48"
+                ))
         #expect(feed.lineCount == 10)
         #expect(feed.duplicateCount == 1)
         #expect(feed.ipv4Count == 4)
@@ -106,21 +108,22 @@ struct PlainListParserTests {
             ::/0
             10.0.0.0/08
             """
-        #expect(errorTexts { () throws(FeedRejection) in try PlainListParser.parse(text, source: "x.txt") } == [
-            "x.txt:3: '300.1.2.3/24' is not an IPv4 address",
-            "x.txt:4: '1.2.3.0/33' has prefix length 33, IPv4 allows 0-32",
-            "x.txt:5: '10.1.2.3/8' has host bits set",
-            "x.txt:6: '01.2.3.4' is not an IPv4 address",
-            "x.txt:7: '0.0.0.0/0' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)",
-            "x.txt:8: '2001:db8::/129' has prefix length 129, IPv6 allows 0-128",
-            "x.txt:9: '1:2:3:4:5:6:7:8:9' is not an IPv6 address",
-            "x.txt:10: '::1::' is not an IPv6 address",
-            "x.txt:11: '12345::' is not an IPv6 address",
-            "x.txt:12: 'fe80::1%eth0' is not an IPv6 address",
-            "x.txt:13: 'not-an-address' is not an IP address or prefix",
-            "x.txt:14: unexpected text 'extra' after '198.51.100.7'",
-            "x.txt:15: '::/0' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)",
-            "x.txt:16: '10.0.0.0/08' has an invalid prefix length",
-        ])
+        #expect(
+            errorTexts { () throws(FeedRejection) in try PlainListParser.parse(text, source: "x.txt") } == [
+                "x.txt:3: '300.1.2.3/24' is not an IPv4 address",
+                "x.txt:4: '1.2.3.0/33' has prefix length 33, IPv4 allows 0-32",
+                "x.txt:5: '10.1.2.3/8' has host bits set",
+                "x.txt:6: '01.2.3.4' is not an IPv4 address",
+                "x.txt:7: '0.0.0.0/0' is broader than the minimum prefix /8 (feeds.allow_broad or --allow-broad to accept)",
+                "x.txt:8: '2001:db8::/129' has prefix length 129, IPv6 allows 0-128",
+                "x.txt:9: '1:2:3:4:5:6:7:8:9' is not an IPv6 address",
+                "x.txt:10: '::1::' is not an IPv6 address",
+                "x.txt:11: '12345::' is not an IPv6 address",
+                "x.txt:12: 'fe80::1%eth0' is not an IPv6 address",
+                "x.txt:13: 'not-an-address' is not an IP address or prefix",
+                "x.txt:14: unexpected text 'extra' after '198.51.100.7'",
+                "x.txt:15: '::/0' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)",
+                "x.txt:16: '10.0.0.0/08' has an invalid prefix length"
+            ])
     }
 }

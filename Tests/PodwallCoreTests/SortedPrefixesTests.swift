@@ -72,9 +72,10 @@ struct SortedPrefixesTests {
         #expect(lenient.lineCount == lines.count)
         #expect(lenient.errors.map(\.line) == Array(badLines.prefix(FeedRejection.keptErrorLimit)))
 
-        let strict = try #require(rejection { () throws(FeedRejection) in
-            try PlainListParser.parse(text, source: "big.txt", policy: FeedPolicy(), mode: .strict)
-        })
+        let strict = try #require(
+            rejection { () throws(FeedRejection) in
+                try PlainListParser.parse(text, source: "big.txt", policy: FeedPolicy(), mode: .strict)
+            })
         #expect(strict.errorCount == badLines.count)
         #expect(strict.errors.first?.description == "big.txt:\(badLines[0]): '300.1.2.3' is not an IPv4 address")
         #expect(!badLines.isEmpty && badLines.last! > lines.count / 2, "bad lines in both halves")

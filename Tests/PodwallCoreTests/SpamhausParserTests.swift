@@ -39,9 +39,10 @@ struct SpamhausParserTests {
 
     @Test func refusesIPv6BroaderThanDefaultMinimum() {
         // /29 is shorter than the default IPv6 minimum of /32.
-        #expect(errorTexts { () throws(FeedRejection) in try SpamhausDropJSONParser.parse(Self.json, source: "drop.json") } == [
-            "drop.json:4: '2a06:e480::/29' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)",
-        ])
+        #expect(
+            errorTexts { () throws(FeedRejection) in try SpamhausDropJSONParser.parse(Self.json, source: "drop.json") } == [
+                "drop.json:4: '2a06:e480::/29' is broader than the minimum prefix /32 (feeds.allow_broad or --allow-broad to accept)"
+            ])
     }
 
     @Test func reportsBadTextLines() {
@@ -51,10 +52,11 @@ struct SpamhausParserTests {
             300.1.2.3/24 ; SBL1
             1.10.16.0/20 SBL256894 ; missing separator
             """
-        #expect(errorTexts { () throws(FeedRejection) in try SpamhausDropParser.parse(text, source: "drop.txt") } == [
-            "drop.txt:3: '300.1.2.3/24' is not an IPv4 address",
-            "drop.txt:4: unexpected text 'SBL256894' after '1.10.16.0/20'",
-        ])
+        #expect(
+            errorTexts { () throws(FeedRejection) in try SpamhausDropParser.parse(text, source: "drop.txt") } == [
+                "drop.txt:3: '300.1.2.3/24' is not an IPv4 address",
+                "drop.txt:4: unexpected text 'SBL256894' after '1.10.16.0/20'"
+            ])
     }
 
     @Test func reportsBadJSONLines() {
@@ -67,13 +69,14 @@ struct SpamhausParserTests {
             {"cidr":19}
             {"cidr":"1.2.3.0/33","sblid":"SBL2"}
             """
-        #expect(errorTexts { () throws(FeedRejection) in try SpamhausDropJSONParser.parse(text, source: "y.json") } == [
-            "y.json:2: not a JSON object",
-            "y.json:3: not a JSON object",
-            "y.json:4: not a JSON object",
-            "y.json:5: JSON object has no 'cidr' string",
-            "y.json:6: JSON object has no 'cidr' string",
-            "y.json:7: '1.2.3.0/33' has prefix length 33, IPv4 allows 0-32",
-        ])
+        #expect(
+            errorTexts { () throws(FeedRejection) in try SpamhausDropJSONParser.parse(text, source: "y.json") } == [
+                "y.json:2: not a JSON object",
+                "y.json:3: not a JSON object",
+                "y.json:4: not a JSON object",
+                "y.json:5: JSON object has no 'cidr' string",
+                "y.json:6: JSON object has no 'cidr' string",
+                "y.json:7: '1.2.3.0/33' has prefix length 33, IPv4 allows 0-32"
+            ])
     }
 }

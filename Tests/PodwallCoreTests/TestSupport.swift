@@ -23,4 +23,3 @@ func rejection<T>(_ body: () throws(FeedRejection) -> T) -> FeedRejection? {
 func errorTexts(_ body: () throws(FeedRejection) -> some Any) -> [String] {
     rejection(body)?.errors.map(\.description) ?? []
 }
-

@@ -18,7 +18,7 @@ struct WallClockTests {
         let wall = SteppedClock()
         var clock = WallClock(now: 10_000_000_000, readOffset: wall.read)
         #expect(clock.unixNanoseconds(10_000_000_000, now: 10_000_000_000) == 1_700_000_010_000_000_000)
-        wall.offset -= 3_300_000_000   // NTP steps the wall clock 3.3 s back
+        wall.offset -= 3_300_000_000  // NTP steps the wall clock 3.3 s back
         #expect(clock.unixNanoseconds(10_500_000_000, now: 10_500_000_000) == 1_700_000_010_500_000_000, "offset still cached")
         #expect(clock.unixNanoseconds(11_000_000_000, now: 11_000_000_000) == 1_700_000_007_700_000_000, "re-read after a second")
         // An event stamped before the step is placed where the corrected clock puts it.

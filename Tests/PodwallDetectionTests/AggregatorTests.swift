@@ -5,8 +5,10 @@ import Testing
 @Suite("Aggregator: wiring, latency, policy")
 struct AggregatorTests {
     /// Four refused ports from one pod: the fourth RST decides the scan.
-    func scan(_ aggregator: inout Aggregator, from pod: String = "10.1.0.5", ports: ClosedRange<UInt16> = 1...4, at start: UInt64,
-              decisionDelay: UInt64) -> [Alert] {
+    func scan(
+        _ aggregator: inout Aggregator, from pod: String = "10.1.0.5", ports: ClosedRange<UInt16> = 1...4, at start: UInt64,
+        decisionDelay: UInt64
+    ) -> [Alert] {
         var reports: [Alert] = []
         for port in ports {
             let key = flow(pod: pod, podPort: 50_000 + port, to: "10.1.3.4", port: port)
@@ -68,7 +70,7 @@ struct AggregatorTests {
         #expect(first.actions.contains(quarantine))
         // Still quarantined: a repeat asks for nothing and waits for the update interval.
         #expect(scan(&aggregator, ports: 5...8, at: Clock.t0 + 2 * Clock.s, decisionDelay: 0).isEmpty)
-        kernel.released = true   // podwall quarantine release
+        kernel.released = true  // podwall quarantine release
         let again = try #require(scan(&aggregator, ports: 9...12, at: Clock.t0 + 20 * Clock.s, decisionDelay: 0).first)
         #expect(again.isUpdate && again.id == first.id && again.actions == [quarantine])
         // Repeats decided together, before that request is in force, ask once.

@@ -109,7 +109,7 @@ struct AlertDeduplicatorTests {
     func endedWindowsReportTheirRest() throws {
         var dedup = AlertDeduplicator(windowNs: 60 * Clock.s, updateIntervalNs: 10 * Clock.s)
         let first = try #require(report(drop(at: Clock.t0), into: &dedup))
-        _ = report(drop(at: Clock.t0 + 55 * Clock.s), into: &dedup)   // the line at 55 s
+        _ = report(drop(at: Clock.t0 + 55 * Clock.s), into: &dedup)  // the line at 55 s
         #expect(report(drop(at: Clock.t0 + 58 * Clock.s), into: &dedup) == nil)
         let next = try #require(report(drop(at: Clock.t0 + 61 * Clock.s), into: &dedup))
         #expect(!next.isUpdate && next.id != first.id)

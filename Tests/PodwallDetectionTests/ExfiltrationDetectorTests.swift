@@ -85,8 +85,9 @@ struct ExfiltrationDetectorTests {
         for interval in 1...9 {
             // 1 MB an interval on the old flow, then a 200 MB push on a new one.
             let cumulative = 200 * Self.mb + UInt64(interval) * Self.mb
-            alerts += detector.observe(FlowSample(key: external, timestampNs: t(UInt64(interval)), bytesFromPod: cumulative),
-                                       now: t(UInt64(interval)))
+            alerts += detector.observe(
+                FlowSample(key: external, timestampNs: t(UInt64(interval)), bytesFromPod: cumulative),
+                now: t(UInt64(interval)))
         }
         #expect(alerts.isEmpty)
         alerts = detector.observe(FlowSample(key: fresh, timestampNs: t(10), bytesFromPod: 200 * Self.mb), now: t(10))

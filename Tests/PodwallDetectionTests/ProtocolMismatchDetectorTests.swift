@@ -22,7 +22,7 @@ struct ProtocolMismatchDetectorTests {
             payload(web, .fromPod, "GET /items HTTP/1.1\r\nHost: web\r\n", at: Clock.t0 + 1),
             payload(web, .toPod, "HTTP/1.1 200 OK\r\nContent-Length:", at: Clock.t0 + 2),
             payload(web, .fromPod, "POST /items HTTP/1.1\r\nHost: web", at: Clock.t0 + 3),
-            ended(web, at: Clock.t0 + 4),
+            ended(web, at: Clock.t0 + 4)
         ])
         #expect(alerts.isEmpty)
         #expect(detector.stats.judged == 2)
@@ -34,7 +34,7 @@ struct ProtocolMismatchDetectorTests {
         let settings: PayloadPrefix = [0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]
         let (_, alerts) = run([
             payload(web, .fromPod, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0),
-            payload(web, .toPod, settings, at: Clock.t0 + 1),
+            payload(web, .toPod, settings, at: Clock.t0 + 1)
         ])
         #expect(alerts.isEmpty)
     }
@@ -55,10 +55,12 @@ struct ProtocolMismatchDetectorTests {
         #expect(alert.detectionLatencyMs == 1)
     }
 
-    @Test("interactive protocols on port 80 are high severity", arguments: [
-        ("SSH-2.0-OpenSSH_9.2\r\n", "ssh"),
-        ("/bin/sh -i\n", "shell_or_text"),
-    ])
+    @Test(
+        "interactive protocols on port 80 are high severity",
+        arguments: [
+            ("SSH-2.0-OpenSSH_9.2\r\n", "ssh"),
+            ("/bin/sh -i\n", "shell_or_text")
+        ])
     func interactive(_ text: String, _ name: String) {
         let (_, alerts) = run([payload(web, .fromPod, PayloadPrefix(text), at: Clock.t0)])
         #expect(alerts.first?.mismatch?.protocolName == name)
@@ -80,7 +82,7 @@ struct ProtocolMismatchDetectorTests {
         let settings: PayloadPrefix = [0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]
         let (detector, alerts) = run([
             payload(web, .toPod, settings, at: Clock.t0 + 1),
-            payload(web, .fromPod, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0),
+            payload(web, .fromPod, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", at: Clock.t0)
         ])
         #expect(alerts.isEmpty)
         #expect(detector.stats.judged == 2)
@@ -118,7 +120,7 @@ struct ProtocolMismatchDetectorTests {
     func firstPayloadOnly() {
         let (_, alerts) = run([
             payload(web, .fromPod, "GET / HTTP/1.1\r\n", at: Clock.t0),
-            payload(web, .fromPod, [0x00, 0xff, 0x13, 0x37], at: Clock.t0 + 1),
+            payload(web, .fromPod, [0x00, 0xff, 0x13, 0x37], at: Clock.t0 + 1)
         ])
         #expect(alerts.isEmpty)
     }
@@ -129,7 +131,7 @@ struct ProtocolMismatchDetectorTests {
         let dns = flow(.udp, to: "10.96.0.10", port: 80)
         let (detector, alerts) = run([
             payload(ssh, .fromPod, "SSH-2.0-OpenSSH_9.2", at: Clock.t0),
-            payload(dns, .fromPod, [0x12, 0x34, 0x01, 0x00], at: Clock.t0),
+            payload(dns, .fromPod, [0x12, 0x34, 0x01, 0x00], at: Clock.t0)
         ])
         #expect(alerts.isEmpty)
         #expect(detector.stats.judged == 0)

@@ -271,7 +271,8 @@ struct ScanDetectorTests {
         #expect(scanFourPorts(&detector, at: Clock.t0).count == 1)
         // Three probes still unanswered when the operator releases the pod.
         for port in UInt16(100)..<103 {
-            _ = detector.observe(opened(flow(podPort: 41_000 + port, to: target, port: port), at: Clock.t0 + Clock.s), now: Clock.t0 + Clock.s)
+            _ = detector.observe(
+                opened(flow(podPort: 41_000 + port, to: target, port: port), at: Clock.t0 + Clock.s), now: Clock.t0 + Clock.s)
         }
         #expect(detector.forget(ifindex: 7) == 1)
         #expect(detector.forget(ifindex: 8) == 0, "other pods keep theirs")
@@ -302,8 +303,8 @@ struct ScanDetectorTests {
         let key = flow(to: target, port: 1)
         _ = detector.observe(opened(key, at: Clock.t0), now: Clock.t0)
         let later = Clock.t0 + config.contactMemoryNs + Clock.s
-        _ = detector.observe(opened(key, at: later), now: later)                     // port 1 again: a first contact
-        _ = detector.observe(opened(flow(to: target, port: 2), at: later + 1), now: later + 1)   // evicts the old entry of port 1
+        _ = detector.observe(opened(key, at: later), now: later)  // port 1 again: a first contact
+        _ = detector.observe(opened(flow(to: target, port: 2), at: later + 1), now: later + 1)  // evicts the old entry of port 1
         _ = detector.observe(opened(key, at: later + 2), now: later + 2)
         #expect(detector.stats.firstContacts == 3 && detector.stats.repeatContacts == 1, "port 1 is still remembered")
     }

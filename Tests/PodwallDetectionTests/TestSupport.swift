@@ -24,10 +24,14 @@ func flow(
 typealias Flags = TCPFlags
 
 /// An event of a flow the pod opened, as the kernel reports it.
-func event(_ kind: FlowEventKind, _ key: FlowKey, at timestampNs: UInt64, direction: FlowDirection = .fromPod,
-           fromPod: FlowCounters, toPod: FlowCounters = FlowCounters()) -> FlowEvent {
-    FlowEvent(kind: kind, timestamp: timestampNs, direction: direction, flow: FlowRecord(
-        key: key, firstSeen: timestampNs, lastSeen: timestampNs, podInitiated: true, fromPod: fromPod, toPod: toPod))
+func event(
+    _ kind: FlowEventKind, _ key: FlowKey, at timestampNs: UInt64, direction: FlowDirection = .fromPod,
+    fromPod: FlowCounters, toPod: FlowCounters = FlowCounters()
+) -> FlowEvent {
+    FlowEvent(
+        kind: kind, timestamp: timestampNs, direction: direction,
+        flow: FlowRecord(
+            key: key, firstSeen: timestampNs, lastSeen: timestampNs, podInitiated: true, fromPod: fromPod, toPod: toPod))
 }
 
 /// The pod's first packet of a flow (a SYN unless other flags are given; UDP ignores flags).
@@ -37,29 +41,33 @@ func opened(_ key: FlowKey, at timestampNs: UInt64, flags: Flags = .syn) -> Flow
 
 /// The remote reset the flow without accepting it (closed port).
 func refused(_ key: FlowKey, at timestampNs: UInt64, flags: Flags = .syn) -> FlowEvent {
-    event(.end(.rst), key, at: timestampNs, direction: .toPod,
-          fromPod: FlowCounters(packets: 1, bytes: 60, tcpFlags: flags),
-          toPod: FlowCounters(packets: 1, bytes: 40, tcpFlags: [.rst, .ack]))
+    event(
+        .end(.rst), key, at: timestampNs, direction: .toPod,
+        fromPod: FlowCounters(packets: 1, bytes: 60, tcpFlags: flags),
+        toPod: FlowCounters(packets: 1, bytes: 40, tcpFlags: [.rst, .ack]))
 }
 
 /// The remote answered (SYN-ACK for TCP, any packet for UDP): seen on the response payload.
 func answered(_ key: FlowKey, at timestampNs: UInt64, payload: PayloadPrefix = "ok") -> FlowEvent {
-    event(.payload, key, at: timestampNs, direction: .toPod,
-          fromPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack]),
-          toPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack], payload: payload))
+    event(
+        .payload, key, at: timestampNs, direction: .toPod,
+        fromPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack]),
+        toPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack], payload: payload))
 }
 
 /// The first payload of `direction`.
 func payload(_ key: FlowKey, _ direction: FlowDirection, _ bytes: PayloadPrefix, at timestampNs: UInt64) -> FlowEvent {
-    event(.payload, key, at: timestampNs, direction: direction,
-          fromPod: FlowCounters(packets: 3, bytes: 200, tcpFlags: [.syn, .ack, .psh], payload: direction == .fromPod ? bytes : []),
-          toPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack], payload: direction == .toPod ? bytes : []))
+    event(
+        .payload, key, at: timestampNs, direction: direction,
+        fromPod: FlowCounters(packets: 3, bytes: 200, tcpFlags: [.syn, .ack, .psh], payload: direction == .fromPod ? bytes : []),
+        toPod: FlowCounters(packets: 2, bytes: 120, tcpFlags: [.syn, .ack], payload: direction == .toPod ? bytes : []))
 }
 
 func ended(_ key: FlowKey, at timestampNs: UInt64) -> FlowEvent {
-    event(.end(.fin), key, at: timestampNs,
-          fromPod: FlowCounters(packets: 4, bytes: 300, tcpFlags: [.syn, .ack, .fin]),
-          toPod: FlowCounters(packets: 4, bytes: 300, tcpFlags: [.syn, .ack, .fin]))
+    event(
+        .end(.fin), key, at: timestampNs,
+        fromPod: FlowCounters(packets: 4, bytes: 300, tcpFlags: [.syn, .ack, .fin]),
+        toPod: FlowCounters(packets: 4, bytes: 300, tcpFlags: [.syn, .ack, .fin]))
 }
 
 extension Alert {

@@ -5,16 +5,21 @@ import Testing
     static let attacker = "198.18.0.11"
     static let start: Int64 = 1_000_000_000_000
 
-    static func line(_ id: String, _ kind: String, update: Bool = false, at timeNs: Int64, lastSeen: Int64? = nil,
-                     source: String = attacker, remote: String? = nil, quarantined: Bool = false, blocked: [String] = []) -> AlertLine {
-        AlertLine(id: id, kind: kind, isUpdate: update, timeNs: timeNs, lastSeenNs: lastSeen, sourceAddress: source,
-                  sourceInterface: "veth-pod1", remote: remote, quarantined: quarantined, blocked: blocked)
+    static func line(
+        _ id: String, _ kind: String, update: Bool = false, at timeNs: Int64, lastSeen: Int64? = nil,
+        source: String = attacker, remote: String? = nil, quarantined: Bool = false, blocked: [String] = []
+    ) -> AlertLine {
+        AlertLine(
+            id: id, kind: kind, isUpdate: update, timeNs: timeNs, lastSeenNs: lastSeen, sourceAddress: source,
+            sourceInterface: "veth-pod1", remote: remote, quarantined: quarantined, blocked: blocked)
     }
 
     @Test func aFreshAlertOfTheExpectedKindFromTheAttackerIsTheDetection() {
-        let lines = [Self.line("ps-1", "port_scan", at: Self.start + 5_000_000, quarantined: true),
-                     Self.line("qd-1", "quarantine_drop", at: Self.start + 9_000_000),
-                     Self.line("ps-1", "port_scan", update: true, at: Self.start + 5_000_000, lastSeen: Self.start + 20_000_000)]
+        let lines = [
+            Self.line("ps-1", "port_scan", at: Self.start + 5_000_000, quarantined: true),
+            Self.line("qd-1", "quarantine_drop", at: Self.start + 9_000_000),
+            Self.line("ps-1", "port_scan", update: true, at: Self.start + 5_000_000, lastSeen: Self.start + 20_000_000)
+        ]
         let verdict = Attribution.attribute(lines, startNs: Self.start, expected: "port_scan", attacker: Self.attacker)
         #expect(verdict.detection == 0 && verdict.roles == [.detection, .followUp, .repeats])
         #expect(verdict.followUps == 1 && verdict.falseAlerts == 0 && verdict.earlierLines == 0)
@@ -34,9 +39,11 @@ import Testing
     /// interval after its last repeat, is written during the next scenario.
     @Test func lateUpdatesOfAnEarlierIncidentAreCountedForNoOne() {
         let earlier = Self.start - 12_000_000_000
-        let lines = [Self.line("qd-1", "quarantine_drop", update: true, at: earlier, lastSeen: Self.start - 2_000_000_000),
-                     Self.line("pm-1", "protocol_mismatch", update: true, at: earlier, lastSeen: Self.start - 1),
-                     Self.line("ex-1", "exfiltration", at: Self.start - 500)]
+        let lines = [
+            Self.line("qd-1", "quarantine_drop", update: true, at: earlier, lastSeen: Self.start - 2_000_000_000),
+            Self.line("pm-1", "protocol_mismatch", update: true, at: earlier, lastSeen: Self.start - 1),
+            Self.line("ex-1", "exfiltration", at: Self.start - 500)
+        ]
         let verdict = Attribution.attribute(lines, startNs: Self.start, expected: nil, attacker: Self.attacker)
         #expect(verdict.roles == [.earlier, .earlier, .earlier])
         #expect(verdict.falseAlerts == 0 && verdict.earlierLines == 3 && verdict.detection == nil)
@@ -46,9 +53,11 @@ import Testing
     }
 
     @Test func anythingDecidedDuringABenignScenarioIsFalseOncePerIncident() {
-        let lines = [Self.line("pm-2", "protocol_mismatch", at: Self.start + 1_000, blocked: ["198.18.0.13"]),
-                     Self.line("pm-2", "protocol_mismatch", update: true, at: Self.start + 1_000, lastSeen: Self.start + 9_000),
-                     Self.line("ps-1", "port_scan", update: true, at: Self.start - 40_000_000_000, lastSeen: Self.start + 2_000)]
+        let lines = [
+            Self.line("pm-2", "protocol_mismatch", at: Self.start + 1_000, blocked: ["198.18.0.13"]),
+            Self.line("pm-2", "protocol_mismatch", update: true, at: Self.start + 1_000, lastSeen: Self.start + 9_000),
+            Self.line("ps-1", "port_scan", update: true, at: Self.start - 40_000_000_000, lastSeen: Self.start + 2_000)
+        ]
         let verdict = Attribution.attribute(lines, startNs: Self.start, expected: nil, attacker: Self.attacker)
         #expect(verdict.roles == [.falseAlert, .repeats, .falseAlert] && verdict.falseAlerts == 2)
     }
@@ -77,9 +86,11 @@ import Testing
         let json: [String: Any] = [
             "id": "ps-1", "kind": "port_scan", "is_update": true, "time_ns": 1_000, "last_seen_ns": 5_000,
             "source": ["address": Self.attacker, "interface": "veth-pod1"],
-            "actions": [["type": "quarantine", "pod": Self.attacker, "ifindex": 4, "ttl_seconds": 3600],
-                        ["type": "block", "remote": "198.19.0.2", "ttl_seconds": 3600]],
-            "evidence": ["type": "port_scan"], "detection_latency_ms": 0.5,
+            "actions": [
+                ["type": "quarantine", "pod": Self.attacker, "ifindex": 4, "ttl_seconds": 3600],
+                ["type": "block", "remote": "198.19.0.2", "ttl_seconds": 3600]
+            ],
+            "evidence": ["type": "port_scan"], "detection_latency_ms": 0.5
         ]
         let line = try #require(AlertLine(json: json))
         #expect(line.occurrenceNs == 5_000 && line.quarantined && line.blocked == ["198.19.0.2"] && line.sourceInterface == "veth-pod1")

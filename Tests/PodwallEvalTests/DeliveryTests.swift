@@ -16,8 +16,10 @@ import Testing
     static func at(_ ns: Int64, _ flow: Delivery.Flow) -> Delivery.Arrival { Delivery.Arrival(timeNs: ns, flow: flow) }
 
     @Test func aBlockCountsEveryPacketFromTheMomentItIsInForce() {
-        let arrivals = [Self.at(900, Self.flow(40000, 80)), Self.at(1000, Self.flow(40000, 80)), Self.at(1001, Self.flow(40000, 80)),
-                        Self.at(2000, Self.flow(40001, 80))]
+        let arrivals = [
+            Self.at(900, Self.flow(40000, 80)), Self.at(1000, Self.flow(40000, 80)), Self.at(1001, Self.flow(40000, 80)),
+            Self.at(2000, Self.flow(40001, 80))
+        ]
         let outcome = Delivery.outcome(arrivals, response: .block, inForceNs: 1000)
         #expect(outcome == Delivery.Outcome(received: 4, afterResponse: 3, lastArrivalMs: 0.001))
         // Nothing after: the last packet came before the block.
@@ -29,9 +31,9 @@ import Testing
         let old = Self.flow(40000, 22), new = Self.flow(40000, 23), newer = Self.flow(40002, 80, proto: 17)
         let arrivals = [
             Self.at(100, old), Self.at(999, Self.flow(40000, 21)),
-            Self.at(1500, old),                     // an established flow finishing: allowed
-            Self.at(1000, new), Self.at(1200, new), // a flow that started at the moment: counted
-            Self.at(5000, newer),
+            Self.at(1500, old),  // an established flow finishing: allowed
+            Self.at(1000, new), Self.at(1200, new),  // a flow that started at the moment: counted
+            Self.at(5000, newer)
         ]
         let outcome = Delivery.outcome(arrivals, response: .quarantine, inForceNs: 1000)
         #expect(outcome.received == 6 && outcome.afterResponse == 3)
@@ -47,18 +49,22 @@ import Testing
     }
 
     @Test func aDestinationBlockedFromTheStartCountsEveryPacket() {
-        let outcome = Delivery.outcome([Self.at(5, Self.flow(1, 8088)), Self.at(7, Self.flow(1, 8088))], response: .blockedFromStart,
-                                       inForceNs: .max)
+        let outcome = Delivery.outcome(
+            [Self.at(5, Self.flow(1, 8088)), Self.at(7, Self.flow(1, 8088))], response: .blockedFromStart,
+            inForceNs: .max)
         #expect(outcome == Delivery.Outcome(received: 2, afterResponse: 2, lastArrivalMs: nil))
-        #expect(Delivery.outcome([], response: .blockedFromStart, inForceNs: 0) == Delivery.Outcome(received: 0, afterResponse: 0, lastArrivalMs: nil))
+        #expect(
+            Delivery.outcome([], response: .blockedFromStart, inForceNs: 0)
+                == Delivery.Outcome(received: 0, afterResponse: 0, lastArrivalMs: nil))
         #expect(Delivery.outcome([], response: .quarantine, inForceNs: 0).lastArrivalMs == nil)
     }
 
     @Test func laterFragmentsBelongToTheirFirstFragmentsFlow() throws {
         func frame(_ ns: Int64, offset: UInt16, more: Bool, id: UInt16, ports: (UInt16, UInt16)? = (45000, 443)) -> Delivery.Frame? {
             let builder = PacketBuilder(
-                network: .ipv4(source: PacketBuilder.v4("198.18.0.11"), destination: PacketBuilder.v4("198.18.0.12"),
-                               fragmentOffset: offset, moreFragments: more, identification: id),
+                network: .ipv4(
+                    source: PacketBuilder.v4("198.18.0.11"), destination: PacketBuilder.v4("198.18.0.12"),
+                    fragmentOffset: offset, moreFragments: more, identification: id),
                 transport: offset == 0 ? .tcp(source: ports!.0, destination: ports!.1, flags: 0x02) : .raw(proto: 6),
                 payload: offset == 0 ? [] : [1, 2, 3, 4, 5, 6, 7, 8])
             let bytes = builder.build()
@@ -72,9 +78,13 @@ import Testing
         #expect(second.flow.sourcePort == 0 && second.fragment?.later == true)
         #expect(whole.fragment == nil && whole.flow == Self.flow(45001, 80))
         let arrivals = Delivery.arrivals([first, second, whole, orphan])
-        #expect(arrivals.map(\.flow) == [Self.flow(45000, 443), Self.flow(45000, 443), Self.flow(45001, 80),
-                                         Delivery.Flow(source: Self.attacker, destination: Self.victim, proto: 6, sourcePort: 0,
-                                                       destinationPort: 0, orphanFragment: 9)])
+        #expect(
+            arrivals.map(\.flow) == [
+                Self.flow(45000, 443), Self.flow(45000, 443), Self.flow(45001, 80),
+                Delivery.Flow(
+                    source: Self.attacker, destination: Self.victim, proto: 6, sourcePort: 0,
+                    destinationPort: 0, orphanFragment: 9)
+            ])
         // Quarantined at 1000: the fragments of a datagram from before belong to
         // its flow; a later fragment whose first never arrived is a new flow.
         #expect(Delivery.outcome(arrivals, response: .quarantine, inForceNs: 1000).afterResponse == 1)
@@ -94,7 +104,10 @@ import Testing
             let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
             return try #require(object.flatMap(AlertLine.init(json:)))
         }
-        let inForce = Delivery.inForce(try line(#"{"id":"ps-1","kind":"port_scan","time_ns":1796170000123456789,"detection_latency_ms":0.2,"response_latency_ms":0.412345}"#))
+        let inForce = Delivery.inForce(
+            try line(
+                #"{"id":"ps-1","kind":"port_scan","time_ns":1796170000123456789,"detection_latency_ms":0.2,"response_latency_ms":0.412345}"#
+            ))
         #expect(inForce.ns == 1_796_170_000_123_869_134 && inForce.enforced)
         // Nothing enforced: the decision itself, which counts more, not fewer.
         let bare = Delivery.inForce(try line(#"{"id":"ps-1","kind":"port_scan","time_ns":1796170000123456789}"#))
@@ -116,10 +129,13 @@ import Testing
         let table = EvalStatistics.table([scan, benign])
         #expect(table.contains("| scan | port_scan | 3 | 2 | 0.67 | 0 | 0 | 1 / 75 (2 of 3 runs) (tap dropped 2) |"))
         #expect(table.contains("| http | none | 3 | 0 | - | 0 | 0 | - |"))
-        #expect(table.contains("After response: 1 of the attacker's packets arrived at the target after the response was in force, over 2 measured runs"))
+        #expect(
+            table.contains(
+                "After response: 1 of the attacker's packets arrived at the target after the response was in force, over 2 measured runs"))
         #expect(table.contains("clock allowance ≤ 1.5 µs"))
         let json = String(decoding: try JSONEncoder().encode(scan), as: UTF8.self)
-        #expect(json.contains(#""delivered_after_response":[0,1]"#) && json.contains(#""response":"quarantine""#)
+        #expect(
+            json.contains(#""delivered_after_response":[0,1]"#) && json.contains(#""response":"quarantine""#)
                 && json.contains(#""last_arrival_after_response_ms":[2,null]"#))
     }
 }

@@ -13,7 +13,7 @@ final class AgentLab {
     private var logFiles: [String] = []
 
     init(pods: Int) throws {
-        LibbpfLog.capture(echo: false)   // expected "no filter here" replies stay out of the output
+        LibbpfLog.capture(echo: false)  // expected "no filter here" replies stay out of the output
         lab = try Lab(pods: pods)
     }
 
@@ -42,8 +42,11 @@ final class AgentLab {
         logFiles.append(logFile)
         // nsenter execs the agent, so the spawned process is the agent itself.
         agent = try lab.spawn(
-            lab.nodeCommand([binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*",
-                             "--capture-dir", captureDirectory] + extraArguments),
+            lab.nodeCommand(
+                [
+                    binary, "run", "--pin-root", lab.pinRoot, "--interfaces", "veth-*",
+                    "--capture-dir", captureDirectory
+                ] + extraArguments),
             logFile: logFile)
         let ready = waitUntil(timeout: 20) {
             ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(expected) [PodwallAgent] ready")
@@ -153,7 +156,8 @@ final class CountedUDPFlow {
 
     func packets() throws -> Int? {
         let veth = env.lab.pods[0].hostInterface
-        return try env.flows().first { $0["pod_port"] as? Int == Int(sourcePort) && $0["interface"] as? String == veth }?.int("from_pod", "packets")
+        return try env.flows().first { $0["pod_port"] as? Int == Int(sourcePort) && $0["interface"] as? String == veth }?.int(
+            "from_pod", "packets")
     }
 
     /// Datagrams the server received.

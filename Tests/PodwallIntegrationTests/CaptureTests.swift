@@ -8,13 +8,15 @@ import Testing
 
 /// `podwall capture` and alert captures against real traffic, checked
 /// against tcpdump on the same veth and read back with tcpdump and tshark.
-@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason),
-       .enabled(if: KernelFeatures.probe().capture, "in-kernel capture needs Linux >= 5.12; this kernel loads the compat data path"))
+@Suite(
+    .serialized, .enabled(if: Privileged.enabled, Privileged.reason),
+    .enabled(if: KernelFeatures.probe().capture, "in-kernel capture needs Linux >= 5.12; this kernel loads the compat data path"))
 struct CaptureTests {
     /// `podwall capture` in the node namespace, in the background.
     func startCapture(_ env: AgentLab, _ arguments: [String], log: String) throws -> Process {
-        let process = try env.lab.spawn(env.lab.nodeCommand(
-            [env.binary, "capture", "--pin-root", env.lab.pinRoot, "--quiet"] + arguments), logFile: log)
+        let process = try env.lab.spawn(
+            env.lab.nodeCommand(
+                [env.binary, "capture", "--pin-root", env.lab.pinRoot, "--quiet"] + arguments), logFile: log)
         let started = waitUntil(timeout: 5) { Self.text(log).contains("capturing") }
         try #require(started != nil, "podwall capture did not start: \(Self.text(log))")
         return process
@@ -61,13 +63,20 @@ struct CaptureTests {
         let (ours, reference) = ("/tmp/\(env.lab.id)-ours.pcap", "/tmp/\(env.lab.id)-ref.pcap")
         defer { for file in [ours, reference] { try? FileManager.default.removeItem(atPath: file) } }
         let tcpdumpLog = "/tmp/\(env.lab.id)-tcpdump.log"
-        let tcpdump = try env.lab.spawn(env.lab.nodeCommand(
-            ["tcpdump", "-i", client.hostInterface, "-s", "256", "-U", "--time-stamp-precision", "nano", "-w", reference,
-             "tcp", "port", "8080"]), logFile: tcpdumpLog)
+        let tcpdump = try env.lab.spawn(
+            env.lab.nodeCommand(
+                [
+                    "tcpdump", "-i", client.hostInterface, "-s", "256", "-U", "--time-stamp-precision", "nano", "-w", reference,
+                    "tcp", "port", "8080"
+                ]), logFile: tcpdumpLog)
         _ = waitUntil(timeout: 5) { Self.text(tcpdumpLog).contains("listening") }
         let log = "/tmp/\(env.lab.id)-capture.log"
-        let capture = try startCapture(env, ["--interface", client.hostInterface, "--proto", "tcp", "--port", "8080",
-                                             "--snaplen", "256", "-o", ours], log: log)
+        let capture = try startCapture(
+            env,
+            [
+                "--interface", client.hostInterface, "--proto", "tcp", "--port", "8080",
+                "--snaplen", "256", "-o", ours
+            ], log: log)
         try env.lab.spawnInPod(server, ["sh", "-c", "head -c 300000 /dev/urandom | nc -l -p 8080 -q 1"])
         usleep(300_000)
         try env.lab.inPod(client, ["sh", "-c", "printf 'hello' | nc -w 3 \(server.ipv4) 8080 > /dev/null"], check: false)
@@ -104,13 +113,22 @@ struct CaptureTests {
         let (budgetFile, expiryFile) = ("/tmp/\(env.lab.id)-budget.pcap", "/tmp/\(env.lab.id)-expiry.pcap")
         defer { for file in [budgetFile, expiryFile] { try? FileManager.default.removeItem(atPath: file) } }
         let (budgetLog, expiryLog) = ("/tmp/\(env.lab.id)-budget.log", "/tmp/\(env.lab.id)-expiry.log")
-        let budget = try startCapture(env, ["--interface", attacker.hostInterface, "--proto", "udp", "--count", "100",
-                                            "-o", budgetFile], log: budgetLog)
-        let expiry = try startCapture(env, ["--pod", attacker.ipv4, "--proto", "udp", "--duration", "1s",
-                                            "-o", expiryFile], log: expiryLog)
+        let budget = try startCapture(
+            env,
+            [
+                "--interface", attacker.hostInterface, "--proto", "udp", "--count", "100",
+                "-o", budgetFile
+            ], log: budgetLog)
+        let expiry = try startCapture(
+            env,
+            [
+                "--pod", attacker.ipv4, "--proto", "udp", "--duration", "1s",
+                "-o", expiryFile
+            ], log: expiryLog)
         let started = Date()
-        try env.lab.inPod(attacker, ["timeout", "-s", "KILL", "3", "hping3", "--flood", "--udp", "-p", "9", "-d", "64", victim.ipv4],
-                          check: false)
+        try env.lab.inPod(
+            attacker, ["timeout", "-s", "KILL", "3", "hping3", "--flood", "--udp", "-p", "9", "-d", "64", victim.ipv4],
+            check: false)
         #expect(waitUntil(timeout: 5) { !budget.isRunning && !expiry.isRunning } != nil, "both captures end by themselves")
         Self.stop(budget)
         Self.stop(expiry)
@@ -140,8 +158,9 @@ struct CaptureTests {
         let (client, c2) = (env.lab.pods[0], env.lab.pods[1])
         try env.lab.spawnInPod(c2, ["sh", "-c", "nc -l -p 80 > /dev/null"])
         usleep(300_000)
-        try env.lab.inPod(client, ["sh", "-c", "(printf 'SSH-2.0-OpenSSH_9.2\\r\\n'; sleep 1; echo more) | nc -q 1 -w 3 \(c2.ipv4) 80"],
-                          check: false)
+        try env.lab.inPod(
+            client, ["sh", "-c", "(printf 'SSH-2.0-OpenSSH_9.2\\r\\n'; sleep 1; echo more) | nc -q 1 -w 3 \(c2.ipv4) 80"],
+            check: false)
         let listed = waitUntil(timeout: 5) {
             ((try? Self.pcap(env, ["list", "--json", "--capture-dir", directory]).output) ?? "").contains("\"alert_id\"")
         }
@@ -149,15 +168,16 @@ struct CaptureTests {
         let line = try Self.pcap(env, ["list", "--json", "--capture-dir", directory]).output.split(separator: "\n")[0]
         let summary = try CaptureSummary.decode(Data(line.utf8))
         #expect(summary.id.hasPrefix("pm-") && summary.filter.contains("remote \(c2.ipv4):80"), "\(summary)")
-        env.stopAgent()   // flushes and closes the capture
+        env.stopAgent()  // flushes and closes the capture
         let exported = "/tmp/\(env.lab.id)-export.pcap"
         defer { try? FileManager.default.removeItem(atPath: exported) }
         try Self.pcap(env, ["export", summary.id, "-o", exported, "--capture-dir", directory])
         let contents = try PcapContents(path: exported)
         let first = try #require(contents.packets.first)
         #expect(String(decoding: first.data, as: UTF8.self).contains("SSH-2.0-"), "the triggering payload leads the file")
-        #expect(contents.packets.dropFirst().contains { String(decoding: $0.data, as: UTF8.self).contains("more") },
-                "what the flow sent after the alert is captured (and was dropped by the block)")
+        #expect(
+            contents.packets.dropFirst().contains { String(decoding: $0.data, as: UTF8.self).contains("more") },
+            "what the flow sent after the alert is captured (and was dropped by the block)")
         try Self.opensInTcpdumpAndTshark(exported, packets: contents.packets.count)
         let final = try #require(CaptureStore(directory: directory).summary(summary.id))
         #expect(final.state == .finished && final.reason == "stopped" && final.packets == UInt64(contents.packets.count))
@@ -174,16 +194,23 @@ struct CaptureTests {
             _ = try? Shell.run(["umount", directory], check: false)
             try? FileManager.default.removeItem(atPath: directory)
         }
-        try env.startAgent(extraArguments: ["--capture-dir", directory, "--alerts", "/dev/null",
-                                            "--response", "protocol_mismatch=alert+capture", "--capture-snaplen", "2048"])
+        try env.startAgent(extraArguments: [
+            "--capture-dir", directory, "--alerts", "/dev/null",
+            "--response", "protocol_mismatch=alert+capture", "--capture-snaplen", "2048"
+        ])
         let (client, c2) = (env.lab.pods[0], env.lab.pods[1])
         try env.lab.spawnInPod(c2, ["sh", "-c", "nc -l -p 80 > /dev/null"])
         usleep(300_000)
         // About 300 kB in 1 kB writes after the alert: far more than the 64 kB disk.
-        try env.lab.spawnInPod(client, ["sh", "-c", """
-            (printf 'SSH-2.0-x\\r\\n'; sleep 0.5; for i in $(seq 300); do head -c 1000 /dev/zero; sleep 0.005; done) \
-            | nc -q 1 -w 5 \(c2.ipv4) 80
-            """])
+        try env.lab.spawnInPod(
+            client,
+            [
+                "sh", "-c",
+                """
+                (printf 'SSH-2.0-x\\r\\n'; sleep 0.5; for i in $(seq 300); do head -c 1000 /dev/zero; sleep 0.005; done) \
+                | nc -q 1 -w 5 \(c2.ipv4) 80
+                """
+            ])
         let failed = waitUntil(timeout: 10) { env.log.contains("No space left on device") }
         #expect(failed != nil, "the capture reports the full disk; log:\n\(env.log)")
         #expect(env.log.contains("capture pm-") && env.log.contains("failed: writing \(directory)/pm-"))

@@ -18,15 +18,20 @@ struct DetectionTests {
         let env = try AgentLab(pods: pods)
         if internet { try env.lab.addInternet() }
         let alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
-        try env.startAgent(extraArguments: ["--alerts", alertsFile, "--cgroup", try #require(env.lab.cgroupPath),
-                                            "--cluster-cidr", "\(Lab.ipv4Subnet).0/24"] + extra)
+        try env.startAgent(
+            extraArguments: [
+                "--alerts", alertsFile, "--cgroup", try #require(env.lab.cgroupPath),
+                "--cluster-cidr", "\(Lab.ipv4Subnet).0/24"
+            ] + extra)
         return (env, alertsFile)
     }
 
     // Connect, SYN, SYN in 8-byte fragments (nmap -f), which hides the TCP
     // flags, and the FIN, NULL, Xmas and ACK scans.
-    static let scans: [[String]] = [["-sT", "-p", "1-1000"], ["-sS", "-p", "1-1000"], ["-sS", "-f", "-p", "1-1000"],
-                                    ["-sF", "-p", "1-1000"], ["-sN", "-p", "1-1000"], ["-sX", "-p", "1-1000"], ["-sA", "-p", "1-1000"]]
+    static let scans: [[String]] = [
+        ["-sT", "-p", "1-1000"], ["-sS", "-p", "1-1000"], ["-sS", "-f", "-p", "1-1000"],
+        ["-sF", "-p", "1-1000"], ["-sN", "-p", "1-1000"], ["-sX", "-p", "1-1000"], ["-sA", "-p", "1-1000"]
+    ]
 
     @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"), arguments: 0..<7)
     func anNmapPortSweepIsDetectedAndThePodQuarantined(scan: Int) throws {
@@ -62,12 +67,16 @@ struct DetectionTests {
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         let (scanner, target, bystander) = (env.lab.pods[0], env.lab.pods[1], env.lab.pods[2])
         try env.lab.spawnNewFlowFlood(from: scanner, to: bystander.ipv4, port: 9)
-        usleep(1_000_000)   // the flood is at full rate when the scan starts
+        usleep(1_000_000)  // the flood is at full rate when the scan starts
         var started = timespec()
         clock_gettime(CLOCK_REALTIME, &started)
         let startNs = Double(started.tv_sec) * 1e9 + Double(started.tv_nsec)
-        try env.lab.inPod(scanner, ["nmap", "-sS", "-Pn", "-n", "-p", "1-1000", "-T4", "--max-retries", "0", "--host-timeout", "8s",
-                                    target.ipv4], check: false)
+        try env.lab.inPod(
+            scanner,
+            [
+                "nmap", "-sS", "-Pn", "-n", "-p", "1-1000", "-T4", "--max-retries", "0", "--host-timeout", "8s",
+                target.ipv4
+            ], check: false)
         let found = waitUntil(timeout: 5) { alerts(alertsFile).contains { $0["kind"] as? String == "port_scan" } }
         #expect(found != nil, "no port_scan alert under the flood; log:\n\(env.log)")
         let scan = try #require(alerts(alertsFile).first { $0["kind"] as? String == "port_scan" })
@@ -81,8 +90,12 @@ struct DetectionTests {
         let (env, alertsFile) = try startedLab(pods: 1, internet: true)
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         // 198.19.1.0/24 is routed to the node and goes nowhere: no host answers.
-        try env.lab.inPod(env.lab.pods[0], ["nmap", "-sT", "-Pn", "-n", "-p", "80", "-T5", "--max-retries", "0",
-                                            "--host-timeout", "3s", "198.19.1.0/24"], check: false)
+        try env.lab.inPod(
+            env.lab.pods[0],
+            [
+                "nmap", "-sT", "-Pn", "-n", "-p", "80", "-T5", "--max-retries", "0",
+                "--host-timeout", "3s", "198.19.1.0/24"
+            ], check: false)
         let found = waitUntil(timeout: 8) { alerts(alertsFile).contains { $0["kind"] as? String == "port_scan" } }
         #expect(found != nil, "no port_scan alert for a /24 sweep; log:\n\(env.log)")
         let evidence = alerts(alertsFile).first { $0["kind"] as? String == "port_scan" }?["evidence"] as? [String: Any]
@@ -92,8 +105,9 @@ struct DetectionTests {
 
     @Test(.enabled(if: Shell.isInstalled("nc"), "needs nc"))
     func aBulkPushToTheInternetAfterAQuietWarmUpIsExfiltration() throws {
-        let (env, alertsFile) = try startedLab(pods: 1, internet: true,
-                                               ["--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000"])
+        let (env, alertsFile) = try startedLab(
+            pods: 1, internet: true,
+            ["--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000"])
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         let pod = env.lab.pods[0]
         try env.lab.spawn(inNamespace: env.lab.internetNamespace, ["sh", "-c", "nc -lk -p 9000 > /dev/null"])
@@ -113,8 +127,9 @@ struct DetectionTests {
 
     @Test(.enabled(if: Shell.isInstalled("iperf3"), "needs iperf3"))
     func aSteadyBulkFlowWithALongBaselineIsNot() throws {
-        let (env, alertsFile) = try startedLab(pods: 1, internet: true,
-                                               ["--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000"])
+        let (env, alertsFile) = try startedLab(
+            pods: 1, internet: true,
+            ["--exfil-interval", "1", "--exfil-warmup", "4", "--exfil-floor", "20000000"])
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         try env.lab.spawn(inNamespace: env.lab.internetNamespace, ["iperf3", "-s"])
         usleep(500_000)
@@ -129,7 +144,8 @@ struct DetectionTests {
         let (env, alertsFile) = try startedLab(pods: 3)
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         let (client, web, c2) = (env.lab.pods[0], env.lab.pods[1], env.lab.pods[2])
-        try env.lab.spawnInPod(web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 80 -q 1; done"])
+        try env.lab.spawnInPod(
+            web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 80 -q 1; done"])
         try env.lab.spawnInPod(c2, ["sh", "-c", "nc -l -p 80 > /dev/null"])
         usleep(300_000)
         let page = try env.lab.inPod(client, ["curl", "-s", "--max-time", "3", "http://\(web.ipv4)/"], check: false)
@@ -141,14 +157,17 @@ struct DetectionTests {
         #expect((mismatch?["detection_latency_ms"] as? Double ?? 1e9) < 1000)
         #expect((mismatch?["evidence"] as? [String: Any])?["protocol"] as? String == "ssh", "\(String(describing: mismatch))")
         let all = alerts(alertsFile)
-        #expect(!all.contains { ($0["flows"] as? [[String: Any]])?.contains { $0["remote"] as? String == web.ipv4 } == true },
-                "plain HTTP must raise nothing: \(all)")
+        #expect(
+            !all.contains { ($0["flows"] as? [[String: Any]])?.contains { $0["remote"] as? String == web.ipv4 } == true },
+            "plain HTTP must raise nothing: \(all)")
         let check = try env.podwall(["blocklist", "check", c2.ipv4]).output
         #expect(check.contains("is blocked"), "the tunnel's destination is blocked: \(check)")
     }
 
-    @Test(.enabled(if: Shell.isInstalled("curl") && Shell.isInstalled("nc") && Shell.isInstalled("iperf3") && Shell.isInstalled("python3"),
-                   "needs curl, nc, iperf3, python3"))
+    @Test(
+        .enabled(
+            if: Shell.isInstalled("curl") && Shell.isInstalled("nc") && Shell.isInstalled("iperf3") && Shell.isInstalled("python3"),
+            "needs curl, nc, iperf3, python3"))
     func thousandsOfRealHTTPFetchesUnderLoadAreQuietAndShellCommandsAreBlockedAgainAfterARelease() throws {
         let (env, alertsFile) = try startedLab(pods: 3)
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
@@ -159,8 +178,13 @@ struct DetectionTests {
         // Load on the client itself: a full-speed TCP stream to the bystander.
         try env.lab.spawnInPod(client, ["iperf3", "-c", bystander.ipv4, "-t", "120"])
         let fetches = 2000
-        let codes = try env.lab.inPod(client, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\n", "--max-time", "5",
-                                               "http://\(web.ipv4)/[1-\(fetches)]"], check: false).output
+        let codes = try env.lab.inPod(
+            client,
+            [
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\n", "--max-time", "5",
+                "http://\(web.ipv4)/[1-\(fetches)]"
+            ], check: false
+        ).output
         #expect(codes.split(separator: "\n").filter { $0 == "200" }.count == fetches, "every fetch answered")
         usleep(1_000_000)
         let quiet = alerts(alertsFile).filter { $0["kind"] as? String == "protocol_mismatch" }
@@ -187,7 +211,8 @@ struct DetectionTests {
         defer { try? FileManager.default.removeItem(atPath: capture) }
         let tcpdump = try env.lab.spawn(["ip", "netns", "exec", env.lab.nodeNamespace, "tcpdump", "-i", "br0", "-U", "-w", capture])
         usleep(700_000)
-        try env.lab.spawnInPod(web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 80 -q 1; done"])
+        try env.lab.spawnInPod(
+            web, ["sh", "-c", "while true; do printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 80 -q 1; done"])
         usleep(300_000)
         #expect(try env.lab.inPod(scanner, ["curl", "-s", "--max-time", "3", "http://\(web.ipv4)/"], check: false).output == "ok")
         try env.lab.inPod(scanner, ["nmap", "-sT", "-Pn", "-n", "-p", "1-200", "-T4", web.ipv4], check: false)

@@ -13,8 +13,11 @@ struct EvalTests {
     func anAttackIsDetectedAndBenignTrafficRaisesNothing() throws {
         let json = "/tmp/podwall-eval-test-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: json) }
-        let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "2", "--only", "nmap SYN scan, vertical", "--only", "SSH banner",
-                                 "--only", "HTTP/1.1", "--only", "blocklisted", "--json", json], check: false)
+        let run = try Shell.run(
+            [
+                PodwallBinary.path, "eval", "--repetitions", "2", "--only", "nmap SYN scan, vertical", "--only", "SSH banner",
+                "--only", "HTTP/1.1", "--only", "blocklisted", "--json", json
+            ], check: false)
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let scenarios = try #require(document["scenarios"] as? [[String: Any]])
@@ -37,21 +40,25 @@ struct EvalTests {
         let scan = try #require(scenarios.first { ($0["scenario"] as? String)?.hasPrefix("nmap SYN scan, vertical") == true })
         #expect(scan["detected"] as? Int == 2 && scan["false_alerts"] as? Int == 0, "the pod's second scan too: \(scan)")
         #expect((scan["first_packet_to_decision_ms"] as? [Double] ?? []).allSatisfy { $0 < 1000 }, "\(scan)")
-        #expect(run.output.contains("undone: quarantine release veth-pod1") && run.output.contains("undone: blocklist del 198.19.0.2"),
-                "responses undone through the CLI: \(run.output)")
+        #expect(
+            run.output.contains("undone: quarantine release veth-pod1") && run.output.contains("undone: blocklist del 198.19.0.2"),
+            "responses undone through the CLI: \(run.output)")
         let alertsFile = try #require(document["alerts_file"] as? [String: Any])
         #expect((alertsFile["lines"] as? Int ?? 0) >= 6 && alertsFile["over_bound"] as? [String] == [], "\(alertsFile)")
         #expect(run.output.contains("Alerts file: "))
         // Its follow-ups are the drops of the payload it sends again a second later.
         let row = run.output.split(separator: "\n").first { $0.hasPrefix("| SSH banner to port 80 |") }.map(String.init) ?? ""
-        #expect(row.hasPrefix("| SSH banner to port 80 | protocol_mismatch | 2 | 2 | 1.00 | 0 | ") && row.contains(" | 0 / "), "\(run.output)")
+        #expect(
+            row.hasPrefix("| SSH banner to port 80 | protocol_mismatch | 2 | 2 | 1.00 | 0 | ") && row.contains(" | 0 / "), "\(run.output)")
         #expect(run.output.contains(", 0 after the block"), "the progress line says it: \(run.output)")
         let labID = try #require(run.output.split(separator: " ").first { $0.hasPrefix("pwlab-") }.map { String($0.dropLast()) })
         #expect(!(try Shell.run(["ip", "netns", "list"]).output.contains(labID + "-")), "the lab's namespaces are gone")
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/\(labID)"), "and its pins")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/\(labID)"), "and its captures")
-        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified/\(labID)") && !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(labID)"),
-                "and its cgroup")
+        #expect(
+            !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified/\(labID)")
+                && !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(labID)"),
+            "and its cgroup")
     }
 
     /// The control: with the block turned off, the same count sees the
@@ -61,8 +68,11 @@ struct EvalTests {
     func withoutTheBlockPacketsArriveAfterTheDecision() throws {
         let json = "/tmp/podwall-eval-control-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: json) }
-        let run = try Shell.run([PodwallBinary.path, "eval", "--repetitions", "1", "--only", "SSH banner", "--agent", "fresh",
-                                 "--response", "protocol_mismatch=alert", "--json", json], check: false)
+        let run = try Shell.run(
+            [
+                PodwallBinary.path, "eval", "--repetitions", "1", "--only", "SSH banner", "--agent", "fresh",
+                "--response", "protocol_mismatch=alert", "--json", json
+            ], check: false)
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         #expect(document["agent_responses"] as? [String] == ["protocol_mismatch=alert"] && document["agent_mode"] as? String == "fresh")

@@ -17,8 +17,9 @@ struct FeedDownloadTests {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("podwall-feeds-\(getpid())-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             port = Int.random(in: 20000...40000)
-            process = try lab.spawn(inNamespace: lab.nodeNamespace,
-                                    ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory])
+            process = try lab.spawn(
+                inNamespace: lab.nodeNamespace,
+                ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory])
             _ = waitUntil(timeout: 5) { (try? lab.inNode(["curl", "-sf", "-o", "/dev/null", url("")], check: false).succeeded) == true }
         }
 
@@ -55,7 +56,9 @@ struct FeedDownloadTests {
         try env.startAgent(extraArguments: ["--no-cgroup", "--feed", server.url("drop.txt"), "--feed-interval", "1"])
         sleep(1)
         try server.publish("drop.txt", ["198.19.6.7", "198.19.8.0/24"])
-        let reloaded = waitUntil(timeout: 8) { (try? env.podwall(["blocklist", "check", "198.19.8.1"]).output.contains("is blocked")) == true }
+        let reloaded = waitUntil(timeout: 8) {
+            (try? env.podwall(["blocklist", "check", "198.19.8.1"]).output.contains("is blocked")) == true
+        }
         #expect(reloaded != nil, "new version not loaded; log:\n\(env.log)")
         #expect(try env.podwall(["blocklist", "check", "198.19.5.9"]).output.contains("is not blocked"))
 

@@ -22,7 +22,9 @@ struct FirewallTests {
         let address = v6 ? server.ipv6 : server.ipv4
         let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: address, port: 9999) }
         defer { close(receiver) }
-        try NetworkNamespace.run(client.namespace) { try LabSocket.sendUDP(to: address, port: 9999, sourcePort: 9998, count: count, size: 32) }
+        try NetworkNamespace.run(client.namespace) {
+            try LabSocket.sendUDP(to: address, port: 9999, sourcePort: 9998, count: count, size: 32)
+        }
         return LabSocket.drain(receiver)
     }
 

@@ -15,8 +15,10 @@ struct FlowTrackingTests {
 
         // UDP over IPv4 and IPv6: exact packet and byte counts.
         let datagrams = 50, payload = 100
-        for (source, destination, port, headers) in [(client.ipv4, server.ipv4, UInt16(9000), 14 + 20 + 8),
-                                                     (client.ipv6, server.ipv6, UInt16(9001), 14 + 40 + 8)] {
+        for (source, destination, port, headers) in [
+            (client.ipv4, server.ipv4, UInt16(9000), 14 + 20 + 8),
+            (client.ipv6, server.ipv6, UInt16(9001), 14 + 40 + 8)
+        ] {
             let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: destination, port: port) }
             defer { close(receiver) }
             try NetworkNamespace.run(client.namespace) {
@@ -30,7 +32,9 @@ struct FlowTrackingTests {
             #expect(flow.int("from_pod", "packets") == datagrams)
             #expect(flow.int("from_pod", "bytes") == datagrams * (payload + headers))
             // The same datagrams enter the server pod through its own veth.
-            let inbound = try env.flows().first { $0["interface"] as? String == server.hostInterface && $0["pod_port"] as? Int == Int(port) }
+            let inbound = try env.flows().first {
+                $0["interface"] as? String == server.hostInterface && $0["pod_port"] as? Int == Int(port)
+            }
             #expect(inbound?.int("to_pod", "packets") == datagrams)
             #expect(inbound?["initiator"] as? String == "remote")
         }
@@ -88,7 +92,10 @@ struct FlowTrackingTests {
         let (mine, shared) = (env.lab.pods[0].hostInterface, env.lab.pods[1].hostInterface)
         // Another tool's clsact qdisc and filter on the second pod's veth, before podwall.
         try env.lab.inNode(["tc", "qdisc", "add", "dev", shared, "clsact"])
-        try env.lab.inNode(["tc", "filter", "add", "dev", shared, "ingress", "prio", "10", "protocol", "all", "u32", "match", "u32", "0", "0", "classid", "1:1"])
+        try env.lab.inNode([
+            "tc", "filter", "add", "dev", shared, "ingress", "prio", "10", "protocol", "all", "u32", "match", "u32", "0", "0", "classid",
+            "1:1"
+        ])
         try env.startAgent(extraArguments: ["--set", "tc_attach=\(mode.rawValue)"])
         env.stopAgent()
 
@@ -110,10 +117,12 @@ struct FlowTrackingTests {
 
 @Suite(.enabled(if: Privileged.enabled, Privileged.reason))
 struct CommandLineTests {
-    @Test(arguments: [[], ["run"], ["flows"], ["status"], ["uninstall"], ["demo"], ["replay"], ["blocklist"], ["blocklist", "load"],
-                      ["blocklist", "add"], ["blocklist", "del"], ["blocklist", "list"], ["blocklist", "check"], ["blocklist", "stats"],
-                      ["quarantine"], ["quarantine", "list"], ["quarantine", "add"], ["quarantine", "release"],
-                      ["config"], ["capture"], ["pcap"], ["pcap", "list"], ["pcap", "export"], ["eval"]])
+    @Test(arguments: [
+        [], ["run"], ["flows"], ["status"], ["uninstall"], ["demo"], ["replay"], ["blocklist"], ["blocklist", "load"],
+        ["blocklist", "add"], ["blocklist", "del"], ["blocklist", "list"], ["blocklist", "check"], ["blocklist", "stats"],
+        ["quarantine"], ["quarantine", "list"], ["quarantine", "add"], ["quarantine", "release"],
+        ["config"], ["capture"], ["pcap"], ["pcap", "list"], ["pcap", "export"], ["eval"]
+    ])
     func everyCommandHasHelp(command: [String]) throws {
         let result = try Shell.run([PodwallBinary.path] + command + ["--help"])
         #expect(result.output.contains("USAGE:"))
@@ -136,8 +145,11 @@ struct CommandLineTests {
     @Test func aDataPathTheKernelRefusesEndsTheAgentInOneSentenceLeavingNothing() throws {
         let pinRoot = "/sys/fs/bpf/podwall-refused-\(getpid())"
         defer { _ = BPFFilesystem.removePins(under: pinRoot) }
-        let result = try Shell.run([PodwallBinary.path, "run", "--pin-root", pinRoot, "--interfaces", "podwall-none*",
-                                    "--set", "flow_entries=4294967295"], check: false)
+        let result = try Shell.run(
+            [
+                PodwallBinary.path, "run", "--pin-root", pinRoot, "--interfaces", "podwall-none*",
+                "--set", "flow_entries=4294967295"
+            ], check: false)
         #expect(result.status == 1, "exit \(result.status): \(result.error)")
         let lines = result.error.split(separator: "\n")
         #expect(lines.count == 1, "one sentence, not a libbpf dump or a crash: \(result.error)")

@@ -30,7 +30,7 @@ struct PodIdentityTests {
         let alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
         defer { try? FileManager.default.removeItem(atPath: alertsFile) }
         try env.startAgent(extraArguments: ["--alerts", alertsFile, "--response", "protocol_mismatch=alert", "--api", ""])
-        usleep(2_500_000)   // one pass of the identity resolver
+        usleep(2_500_000)  // one pass of the identity resolver
         let alert = try #require(try tunnel(env, from: env.lab.pods[0], to: env.lab.pods[1], alertsFile: alertsFile), "\(env.log)")
         #expect((alert["source"] as? [String: Any])?["pod_name"] as? String == env.lab.pods[0].namespace, "\(alert)")
     }
@@ -39,12 +39,15 @@ struct PodIdentityTests {
     func flowsNameTheirPodWhileAnAgentRuns() throws {
         let env = try AgentLab(pods: 2)
         try env.startAgent()
-        usleep(2_500_000)   // one pass of the identity resolver
+        usleep(2_500_000)  // one pass of the identity resolver
         let (client, server) = (env.lab.pods[0], env.lab.pods[1])
-        try NetworkNamespace.run(client.namespace) { try LabSocket.sendUDP(to: server.ipv4, port: 9000, sourcePort: 9100, count: 3, size: 10) }
+        try NetworkNamespace.run(client.namespace) {
+            try LabSocket.sendUDP(to: server.ipv4, port: 9000, sourcePort: 9100, count: 3, size: 10)
+        }
         let pods = try env.api("GET", "/v1/pods").body
         #expect(pods.contains("\"pod_name\":\"\(client.namespace)\""), "\(pods)")
-        let flow = try #require(try env.flows().first { $0["interface"] as? String == client.hostInterface && $0["remote_port"] as? Int == 9000 })
+        let flow = try #require(
+            try env.flows().first { $0["interface"] as? String == client.hostInterface && $0["remote_port"] as? Int == 9000 })
         #expect(flow["pod_name"] as? String == client.namespace, "\(flow)")
         let table = try env.podwall(["flows"]).output
         #expect(table.hasPrefix("INTERFACE  POD NAME") && table.contains(client.namespace), "\(table)")
@@ -60,11 +63,13 @@ struct PodIdentityTests {
         try FileManager.default.createDirectory(atPath: podCgroup, withIntermediateDirectories: true)
         let kubelet = "/tmp/\(env.lab.id)-kubelet", alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
         let pause = try env.lab.spawnInPod(client, ["sleep", "60"])
-        defer {   // the lab removes the nested cgroups
+        defer {  // the lab removes the nested cgroups
             try? FileManager.default.removeItem(atPath: kubelet)
             try? FileManager.default.removeItem(atPath: alertsFile)
         }
-        _ = waitUntil(timeout: 2) { (try? String(contentsOfFile: "/proc/\(pause.processIdentifier)/cmdline", encoding: .utf8))?.hasPrefix("sleep") == true }
+        _ = waitUntil(timeout: 2) {
+            (try? String(contentsOfFile: "/proc/\(pause.processIdentifier)/cmdline", encoding: .utf8))?.hasPrefix("sleep") == true
+        }
         try "\(pause.processIdentifier)".write(toFile: "\(podCgroup)/cgroup.procs", atomically: false, encoding: .utf8)
         // A fake kubelet in the node namespace serving /pods.
         try FileManager.default.createDirectory(atPath: kubelet, withIntermediateDirectories: true)
@@ -72,8 +77,10 @@ struct PodIdentityTests {
             .write(toFile: "\(kubelet)/pods", atomically: true, encoding: .utf8)
         try env.lab.spawn(env.lab.nodeCommand(["python3", "-m", "http.server", "10255", "--bind", "127.0.0.1", "--directory", kubelet]))
         usleep(500_000)
-        try env.startAgent(extraArguments: ["--alerts", alertsFile, "--response", "protocol_mismatch=alert", "--api", "",
-                                            "--set", "kubernetes.kubelet_pods_url=http://127.0.0.1:10255/pods"])
+        try env.startAgent(extraArguments: [
+            "--alerts", alertsFile, "--response", "protocol_mismatch=alert", "--api", "",
+            "--set", "kubernetes.kubelet_pods_url=http://127.0.0.1:10255/pods"
+        ])
         usleep(2_500_000)
         let alert = try #require(try tunnel(env, from: client, to: server, alertsFile: alertsFile), "\(env.log)")
         #expect((alert["source"] as? [String: Any])?["pod_name"] as? String == "shop/web-7d9f", "\(alert)\n\(env.log)")
@@ -107,7 +114,7 @@ struct RefusedConnectIdentityTests {
         try env.startAgent(extraArguments: ["--cgroup", cgroup, "--alerts", alertsFile, "--api", ""])
         let (client, server) = (env.lab.pods[0], env.lab.pods[1])
         try env.podwall(["blocklist", "add", server.ipv4])
-        usleep(2_500_000)   // one pass of the identity resolver
+        usleep(2_500_000)  // one pass of the identity resolver
 
         try env.lab.inPodCgroup(client, Self.refusedConnect(to: server.ipv4), check: false)
         let alert = try #require(refusal(env, alertsFile: alertsFile, after: 0), "\(env.log)")
@@ -120,8 +127,9 @@ struct RefusedConnectIdentityTests {
 
         // The same cgroup, the node's own namespace: no pod interface, named by the cgroup.
         let before = PodIdentityTests.alerts(alertsFile).count
-        try Shell.run(["sh", "-c", "echo $$ > \(cgroup)/cgroup.procs && exec \"$@\"", "sh"] + Self.refusedConnect(to: server.ipv4),
-                      check: false)
+        try Shell.run(
+            ["sh", "-c", "echo $$ > \(cgroup)/cgroup.procs && exec \"$@\"", "sh"] + Self.refusedConnect(to: server.ipv4),
+            check: false)
         let outside = try #require(refusal(env, alertsFile: alertsFile, after: before), "\(env.log)")
         #expect((outside["source"] as? [String: Any])?["pod_name"] as? String == cgroupName, "\(outside)")
     }

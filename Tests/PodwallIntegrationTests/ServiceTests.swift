@@ -14,19 +14,21 @@ struct ServiceTests {
         let config = "/tmp/\(env.lab.id)-podwall.yaml", token = "/tmp/\(env.lab.id)-token"
         try Self.token.write(toFile: token, atomically: true, encoding: .utf8)
         try """
-            interfaces: ["veth-*"]
-            allow: [198.19.0.5/32]
-            api:
-              address: 127.0.0.1:9464
-              token_file: \(token)
-            capture:
-              directory: /tmp/\(env.lab.id)-captures
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        interfaces: ["veth-*"]
+        allow: [198.19.0.5/32]
+        api:
+          address: 127.0.0.1:9464
+          token_file: \(token)
+        capture:
+          directory: /tmp/\(env.lab.id)-captures
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         return (config, token)
     }
 
     func cleanUp(_ env: AgentLab) {
-        for suffix in ["-podwall.yaml", "-token", "-captures"] { try? FileManager.default.removeItem(atPath: "/tmp/\(env.lab.id)\(suffix)") }
+        for suffix in ["-podwall.yaml", "-token", "-captures"] {
+            try? FileManager.default.removeItem(atPath: "/tmp/\(env.lab.id)\(suffix)")
+        }
     }
 
     func allowlist(_ env: AgentLab) throws -> Int {
@@ -64,7 +66,8 @@ struct ServiceTests {
         let add = try env.podwall(["blocklist", "add", "198.19.0.7", "--ttl", "10m"])
         #expect(add.output.contains("through the agent at \(socket)"), "\(add.output)")
         let broad = try env.podwall(["blocklist", "add", "0.0.0.0/1", "--allow-broad"], check: false)
-        #expect(!broad.succeeded && broad.error.contains("the agent at \(socket) refused: prefix:"), "the agent's limits apply: \(broad.error)")
+        #expect(
+            !broad.succeeded && broad.error.contains("the agent at \(socket) refused: prefix:"), "the agent's limits apply: \(broad.error)")
         #expect(try env.podwall(["blocklist", "del", "198.19.0.7"]).output.contains("through the agent"))
         #expect(try env.podwall(["blocklist", "check", "198.19.0.7"]).output.contains("not blocked"))
         // The agent expires what the CLI gave it.
@@ -90,7 +93,8 @@ struct ServiceTests {
         #expect(try env.podwall(["blocklist", "check", "198.19.0.21"]).output.contains("not blocked"), "nothing of the bad one")
         // A second agent on the same pins is refused in one sentence, and so is uninstall.
         let second = try env.podwall(["run", "--interfaces", "veth-*", "--api", ""], check: false)
-        #expect(!second.succeeded && second.error.contains("another podwall process writes the pins at \(env.lab.pinRoot) (pid ")
+        #expect(
+            !second.succeeded && second.error.contains("another podwall process writes the pins at \(env.lab.pinRoot) (pid ")
                 && second.error.contains("one agent per pin root"), "\(second.error)")
         let uninstall = try env.podwall(["uninstall"], check: false)
         #expect(!uninstall.succeeded && uninstall.error.contains("nothing written"), "\(uninstall.error)")
@@ -109,7 +113,9 @@ struct ServiceTests {
         #expect(try env.podwall(["blocklist", "check", "198.19.0.8"]).output.contains("is blocked"))
         try await PinWriterLock.holding(pinRoot: env.lab.pinRoot, waitingUpTo: 1) {
             let refused = try env.podwall(["blocklist", "del", "198.19.0.8"], check: false)
-            #expect(!refused.succeeded && refused.error.contains("pid \(getpid())") && refused.error.contains("nothing written"), "\(refused.error)")
+            #expect(
+                !refused.succeeded && refused.error.contains("pid \(getpid())") && refused.error.contains("nothing written"),
+                "\(refused.error)")
         }
         #expect(try env.podwall(["blocklist", "check", "198.19.0.8"]).output.contains("is blocked"))
         #expect(try env.podwall(["blocklist", "del", "198.19.0.8"]).succeeded, "the lock went with its holder")

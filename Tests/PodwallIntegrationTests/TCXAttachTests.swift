@@ -20,7 +20,8 @@ struct TCXAttachTests {
         try FileManager.default.createDirectory(atPath: otherPins, withIntermediateDirectories: true)
         let otherObject = try BPFObject(image: .baseline, pinRoot: nil)
         try NetworkNamespace.run(env.lab.nodeNamespace) {
-            try TCXLinks.attach(try otherObject.program(named: "empty_tc"), ifindex: index, interface: veth, hook: .ingress, pinRoot: otherPins)
+            try TCXLinks.attach(
+                try otherObject.program(named: "empty_tc"), ifindex: index, interface: veth, hook: .ingress, pinRoot: otherPins)
         }
         let otherID = try #require(programsOnIngress(env, index).first)
 
@@ -37,7 +38,8 @@ struct TCXAttachTests {
         #expect(status.contains("tcx") && !status.contains("NOT FIRST"), "\(status)")
         // A program put in front of podwall's later is shown, as it may let packets by.
         try NetworkNamespace.run(env.lab.nodeNamespace) {
-            try TCXLinks.attach(try otherObject.program(named: "empty_tc"), ifindex: index, interface: veth, hook: .egress, pinRoot: otherPins)
+            try TCXLinks.attach(
+                try otherObject.program(named: "empty_tc"), ifindex: index, interface: veth, hook: .egress, pinRoot: otherPins)
         }
         #expect(try env.podwall(["status"]).output.contains("NOT FIRST"))
         // The agent says so too, within a sweep interval (5 s by default).
@@ -68,8 +70,9 @@ struct TCXAttachTests {
         try env.startAgent()
         #expect(env.log.contains("attach=tcx"), "log:\n\(env.log)")
         #expect(try filterProgram(env, index) == nil, "the old filters are gone")
-        #expect(!(try env.lab.inNode(["tc", "qdisc", "show", "dev", client.hostInterface]).output.contains("clsact")),
-                "and the qdisc podwall had created")
+        #expect(
+            !(try env.lab.inNode(["tc", "qdisc", "show", "dev", client.hostInterface]).output.contains("clsact")),
+            "and the qdisc podwall had created")
         #expect(try programsOnIngress(env, index).count == 1)
         try flow.send(10)
         #expect(try flow.packets() == 20, "each packet counted once, into the same flow")

@@ -21,8 +21,9 @@ struct UnderAttackTests {
     /// Waits until `count` more datagrams of the control stream have arrived.
     func controlStreamFlows(_ control: DatagramCounter, _ when: String, count: Int = 200) {
         let start = control.received
-        #expect(waitUntil(timeout: 5) { control.received >= start + count } != nil,
-                "unlisted traffic stopped \(when): \(control.received - start) datagrams in 5 s")
+        #expect(
+            waitUntil(timeout: 5) { control.received >= start + count } != nil,
+            "unlisted traffic stopped \(when): \(control.received - start) datagrams in 5 s")
     }
 
     @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))
@@ -33,18 +34,23 @@ struct UnderAttackTests {
         let listed = try DatagramCounter(namespace: server.namespace, address: server.ipv4, port: 9999)
         let control = try DatagramCounter(namespace: peer.namespace, address: peer.ipv4, port: 9999)
         // The receiver counts what arrives, until the pod is listed.
-        try NetworkNamespace.run(client.namespace) { try LabSocket.sendUDP(to: server.ipv4, port: 9999, sourcePort: 9998, count: 20, size: 16) }
+        try NetworkNamespace.run(client.namespace) {
+            try LabSocket.sendUDP(to: server.ipv4, port: 9999, sourcePort: 9998, count: 20, size: 16)
+        }
         #expect(waitUntil(timeout: 2) { listed.received == 20 } != nil, "\(listed.received) of 20 before the block")
         let deliveredBefore = listed.received
         _ = try env.podwall(["blocklist", "add", server.ipv4])
         let receivedBefore = try env.lab.ipv4Received(server.namespace)
         // One flow to the listed pod, and a new flow with every datagram to its other ports;
         // from outside the pod's cgroup, so TC alone must drop them.
-        let flood = try UDPFlood(namespace: client.namespace, targets: [
-            .init(address: server.ipv4, ports: 9999...9999), .init(address: server.ipv4, ports: 10000...59999),
-        ], burst: 16, pauseMicroseconds: 1000)
-        let stream = try UDPFlood(namespace: client.namespace, targets: [.init(address: peer.ipv4, ports: 9999...9999)],
-                                  burst: 1, pauseMicroseconds: 1000)
+        let flood = try UDPFlood(
+            namespace: client.namespace,
+            targets: [
+                .init(address: server.ipv4, ports: 9999...9999), .init(address: server.ipv4, ports: 10000...59999)
+            ], burst: 16, pauseMicroseconds: 1000)
+        let stream = try UDPFlood(
+            namespace: client.namespace, targets: [.init(address: peer.ipv4, ports: 9999...9999)],
+            burst: 1, pauseMicroseconds: 1000)
         defer { flood.stop(); stream.stop(); listed.finish(); control.finish() }
 
         let started = Date()
@@ -72,7 +78,8 @@ struct UnderAttackTests {
         let (controlDelivered, longestGap) = control.finish()
         let receivedByServer = try env.lab.ipv4Received(server.namespace) - receivedBefore
         let hits = try env.blocklistEntries()[server.ipv4]?["hits"] as? Int ?? 0
-        print("""
+        print(
+            """
             kill/restart under flood: \(String(format: "%.1f", Date().timeIntervalSince(started))) s, \(sent) datagrams \
             to the listed pod (\(hits) dropped and counted), \(delivered) delivered to its socket, \(receivedByServer) IPv4 \
             packets received by it; control \(controlDelivered)/\(streamSent), longest silence \
@@ -139,8 +146,10 @@ struct UnderAttackTests {
     /// Loads and rejections of the feed the agent has logged so far.
     func feedEvents(_ env: AgentLab) -> (loaded: Int, rejected: Int) {
         let log = env.log
-        return (log.components(separatedBy: "feed churn: ").count - 1,
-                log.components(separatedBy: "the last version of feed churn that loaded stays enforced").count - 1)
+        return (
+            log.components(separatedBy: "feed churn: ").count - 1,
+            log.components(separatedBy: "the last version of feed churn that loaded stays enforced").count - 1
+        )
     }
 
     func kernelPrefixes(_ env: AgentLab) throws -> Set<IPPrefix> {
@@ -168,10 +177,12 @@ struct UnderAttackTests {
         let controls = try peers.map { try DatagramCounter(namespace: $0.namespace, address: $0.ipv4, port: 9999) }
         let receivedBefore = try env.lab.ipv4Received(server.namespace)
         // Small datagrams to the unlisted pods, and a steady stream to the listed one.
-        let flood = try UDPFlood(namespace: client.namespace, targets: peers.map { .init(address: $0.ipv4, ports: 9999...9999) },
-                                 burst: 8, pauseMicroseconds: 1000)
-        let toListed = try UDPFlood(namespace: client.namespace, targets: [.init(address: server.ipv4, ports: 9999...9999)],
-                                    burst: 4, pauseMicroseconds: 1000)
+        let flood = try UDPFlood(
+            namespace: client.namespace, targets: peers.map { .init(address: $0.ipv4, ports: 9999...9999) },
+            burst: 8, pauseMicroseconds: 1000)
+        let toListed = try UDPFlood(
+            namespace: client.namespace, targets: [.init(address: server.ipv4, ports: 9999...9999)],
+            burst: 4, pauseMicroseconds: 1000)
         defer { flood.stop(); toListed.stop(); listed.finish(); controls.forEach { $0.finish() } }
 
         let started = Date()
@@ -180,7 +191,9 @@ struct UnderAttackTests {
         for (number, version) in versions.enumerated().dropFirst() {
             let written = Date()
             try version.text.write(toFile: feed, atomically: true, encoding: .utf8)
-            let seen = waitUntil(timeout: 10) { let events = feedEvents(env); return events.loaded + events.rejected == number + 1 }
+            let seen = waitUntil(timeout: 10) {
+                let events = feedEvents(env); return events.loaded + events.rejected == number + 1
+            }
             try #require(seen != nil, "version \(number) was not picked up within 10 s; log:\n\(env.log.suffix(3000))")
             reloadSeconds.append(Date().timeIntervalSince(written))
             #expect(env.agent?.isRunning == true)
@@ -203,7 +216,8 @@ struct UnderAttackTests {
         let peersDelivered = controls.map { $0.finish().count }.reduce(0, +)
         let receivedByServer = try env.lab.ipv4Received(server.namespace) - receivedBefore
         let (loaded, rejected) = feedEvents(env)
-        print("""
+        print(
+            """
             feed churn under flood: \(versions.count - 1) versions in \(String(format: "%.1f", Date().timeIntervalSince(started))) s \
             (\(loaded) loads, \(rejected) rejections, pick-up \(String(format: "%.1f", reloadSeconds.max() ?? 0)) s at most); \
             \(sentToListed) datagrams to the listed pod, \(delivered) delivered, \(receivedByServer) IPv4 packets received by it; \

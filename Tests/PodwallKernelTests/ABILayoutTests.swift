@@ -20,18 +20,25 @@ import Testing
     }
 
     static let swiftLayouts: [String: (Int, [Field])] = [
-        "pw_flow_key": fields(pw_flow_key.self, [
-            ("pod_addr", \.pod_addr), ("remote_addr", \.remote_addr), ("ifindex", \.ifindex), ("pod_port", \.pod_port),
-            ("remote_port", \.remote_port), ("proto", \.proto), ("family", \.family), ("pad", \.pad),
-        ]),
-        "pw_flow_direction": fields(pw_flow_direction.self, [
-            ("packets", \.packets), ("bytes", \.bytes), ("tcp_flags", \.tcp_flags), ("payload_len", \.payload_len),
-            ("payload_seq", \.payload_seq), ("pad", \.pad), ("payload", \.payload),
-        ]),
-        "pw_flow_value": fields(pw_flow_value.self, [
-            ("first_seen_ns", \.first_seen_ns), ("last_seen_ns", \.last_seen_ns), ("flags", \.flags),
-            ("policy_generation", \.policy_generation), ("dropped_packets", \.dropped_packets), ("last_drop_event_ns", \.last_drop_event_ns), ("dir", \.dir),
-        ]),
+        "pw_flow_key": fields(
+            pw_flow_key.self,
+            [
+                ("pod_addr", \.pod_addr), ("remote_addr", \.remote_addr), ("ifindex", \.ifindex), ("pod_port", \.pod_port),
+                ("remote_port", \.remote_port), ("proto", \.proto), ("family", \.family), ("pad", \.pad)
+            ]),
+        "pw_flow_direction": fields(
+            pw_flow_direction.self,
+            [
+                ("packets", \.packets), ("bytes", \.bytes), ("tcp_flags", \.tcp_flags), ("payload_len", \.payload_len),
+                ("payload_seq", \.payload_seq), ("pad", \.pad), ("payload", \.payload)
+            ]),
+        "pw_flow_value": fields(
+            pw_flow_value.self,
+            [
+                ("first_seen_ns", \.first_seen_ns), ("last_seen_ns", \.last_seen_ns), ("flags", \.flags),
+                ("policy_generation", \.policy_generation), ("dropped_packets", \.dropped_packets),
+                ("last_drop_event_ns", \.last_drop_event_ns), ("dir", \.dir)
+            ]),
         "pw_frag_key": fields(pw_frag_key.self, [("src", \.src), ("dst", \.dst), ("id", \.id), ("proto", \.proto), ("pad", \.pad)]),
         "pw_frag_ports": fields(pw_frag_ports.self, [("sport", \.sport), ("dport", \.dport)]),
         "pw_link": fields(pw_link.self, [("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns), ("drops", \.drops)]),
@@ -41,33 +48,45 @@ import Testing
         "pw_feed": fields(pw_feed.self, [("name", \.name), ("updated_ns", \.updated_ns), ("entries", \.entries), ("in_use", \.in_use)]),
         "pw_quarantine": fields(pw_quarantine.self, [("since_ns", \.since_ns), ("expires_ns", \.expires_ns), ("drops", \.drops)]),
         "pw_config": fields(pw_config.self, [("policy_generation", \.policy_generation), ("pad", \.pad)]),
-        "pw_capture_filter": fields(pw_capture_filter.self, [
-            ("pod_net", \.pod_net), ("pod_mask", \.pod_mask), ("remote_net", \.remote_net), ("remote_mask", \.remote_mask),
-            ("ifindex", \.ifindex), ("pod_port", \.pod_port), ("remote_port", \.remote_port), ("proto", \.proto), ("pad", \.pad),
-        ]),
-        "pw_capture": fields(pw_capture.self, [
-            ("filter", \.filter), ("id", \.id), ("expires_ns", \.expires_ns), ("max_packets", \.max_packets),
-            ("snaplen", \.snaplen), ("owner_pid", \.owner_pid), ("matched", \.matched), ("captured", \.captured),
-            ("captured_bytes", \.captured_bytes), ("skipped", \.skipped), ("lost", \.lost),
-        ]),
+        "pw_capture_filter": fields(
+            pw_capture_filter.self,
+            [
+                ("pod_net", \.pod_net), ("pod_mask", \.pod_mask), ("remote_net", \.remote_net), ("remote_mask", \.remote_mask),
+                ("ifindex", \.ifindex), ("pod_port", \.pod_port), ("remote_port", \.remote_port), ("proto", \.proto), ("pad", \.pad)
+            ]),
+        "pw_capture": fields(
+            pw_capture.self,
+            [
+                ("filter", \.filter), ("id", \.id), ("expires_ns", \.expires_ns), ("max_packets", \.max_packets),
+                ("snaplen", \.snaplen), ("owner_pid", \.owner_pid), ("matched", \.matched), ("captured", \.captured),
+                ("captured_bytes", \.captured_bytes), ("skipped", \.skipped), ("lost", \.lost)
+            ]),
         "pw_capture_on": fields(pw_capture_on.self, [("slots", \.slots), ("pad", \.pad)]),
-        "pw_packet_record": fields(pw_packet_record.self, [
-            ("header", \.header), ("capture_id", \.capture_id), ("ifindex", \.ifindex), ("orig_len", \.orig_len),
-            ("cap_len", \.cap_len), ("direction", \.direction), ("pad", \.pad),
-        ]),
+        "pw_packet_record": fields(
+            pw_packet_record.self,
+            [
+                ("header", \.header), ("capture_id", \.capture_id), ("ifindex", \.ifindex), ("orig_len", \.orig_len),
+                ("cap_len", \.cap_len), ("direction", \.direction), ("pad", \.pad)
+            ]),
         "pw_deny_limit_key": fields(pw_deny_limit_key.self, [("tgid", \.tgid), ("port", \.port), ("pad", \.pad), ("addr", \.addr)]),
-        "pw_drop_event": fields(pw_drop_event.self, [
-            ("header", \.header), ("key", \.key), ("direction", \.direction), ("reason", \.reason), ("pad", \.pad),
-            ("matched_prefixlen", \.matched_prefixlen), ("uid", \.uid), ("matched_addr", \.matched_addr),
-            ("pid_tgid", \.pid_tgid), ("cgroup_id", \.cgroup_id), ("comm", \.comm),
-        ]),
-        "pw_event_header": fields(pw_event_header.self, [
-            ("type", \.type), ("size", \.size), ("pad", \.pad), ("timestamp_ns", \.timestamp_ns),
-        ]),
-        "pw_flow_event": fields(pw_flow_event.self, [
-            ("header", \.header), ("key", \.key), ("direction", \.direction), ("end_reason", \.end_reason), ("pad", \.pad),
-            ("value", \.value),
-        ]),
+        "pw_drop_event": fields(
+            pw_drop_event.self,
+            [
+                ("header", \.header), ("key", \.key), ("direction", \.direction), ("reason", \.reason), ("pad", \.pad),
+                ("matched_prefixlen", \.matched_prefixlen), ("uid", \.uid), ("matched_addr", \.matched_addr),
+                ("pid_tgid", \.pid_tgid), ("cgroup_id", \.cgroup_id), ("comm", \.comm)
+            ]),
+        "pw_event_header": fields(
+            pw_event_header.self,
+            [
+                ("type", \.type), ("size", \.size), ("pad", \.pad), ("timestamp_ns", \.timestamp_ns)
+            ]),
+        "pw_flow_event": fields(
+            pw_flow_event.self,
+            [
+                ("header", \.header), ("key", \.key), ("direction", \.direction), ("end_reason", \.end_reason), ("pad", \.pad),
+                ("value", \.value)
+            ])
     ]
 
     /// Struct name → (size, fields) as the compiled object's BTF has them.
@@ -83,8 +102,9 @@ import Testing
             guard id > 0, let type = btf__type_by_id(btf, UInt32(id)) else { continue }
             let members = btf_members(type)!
             let fields = (0..<Int(btf_vlen(type))).map { index in
-                Field(name: String(cString: btf__name_by_offset(btf, members[index].name_off)),
-                      offset: Int(btf_member_bit_offset(type, UInt32(index)) / 8))
+                Field(
+                    name: String(cString: btf__name_by_offset(btf, members[index].name_off)),
+                    offset: Int(btf_member_bit_offset(type, UInt32(index)) / 8))
             }
             layouts[name] = (Int(type.pointee.size), fields)
         }
@@ -99,8 +119,9 @@ import Testing
         }
         for layouts in perObject {
             for (name, layout) in layouts {
-                #expect(compiled[name]!.0 == layout.0 && compiled[name]!.1.map(\.offset) == layout.1.map(\.offset),
-                        "\(name) differs between objects")
+                #expect(
+                    compiled[name]!.0 == layout.0 && compiled[name]!.1.map(\.offset) == layout.1.map(\.offset),
+                    "\(name) differs between objects")
             }
         }
         for (name, (size, fields)) in Self.swiftLayouts.sorted(by: { $0.key < $1.key }) {
@@ -108,7 +129,9 @@ import Testing
             #expect(btf.0 == size, "\(name): BTF size \(btf.0), Swift size \(size)")
             #expect(btf.1.map(\.name) == fields.map(\.name), "\(name): field names or order differ")
             for (compiledField, swiftField) in zip(btf.1, fields) {
-                #expect(compiledField.offset == swiftField.offset, "\(name).\(swiftField.name): BTF offset \(compiledField.offset), Swift \(swiftField.offset)")
+                #expect(
+                    compiledField.offset == swiftField.offset,
+                    "\(name).\(swiftField.name): BTF offset \(compiledField.offset), Swift \(swiftField.offset)")
             }
         }
     }
@@ -132,7 +155,7 @@ struct ObjectLoadTests {
             PW_MAP_FLOWS_NAME, PW_MAP_FRAGS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_EVENTS_NAME, PW_MAP_LINKS_NAME,
             PW_MAP_BLOCK_HOSTS_NAME, PW_MAP_BLOCK_NETS_NAME, PW_MAP_ALLOW_NETS_NAME, PW_MAP_QUARANTINE_NAME,
             PW_MAP_FEEDS_NAME, PW_MAP_DENY_LIMIT_NAME, PW_MAP_CONFIG_NAME, PW_MAP_CAPTURES_NAME,
-            PW_MAP_CAPTURE_RINGS_NAME, PW_MAP_CAPTURE_ON_NAME, PW_MAP_CAPTURE_BUF_NAME, PW_MAP_CLOCK_NAME,
+            PW_MAP_CAPTURE_RINGS_NAME, PW_MAP_CAPTURE_ON_NAME, PW_MAP_CAPTURE_BUF_NAME, PW_MAP_CLOCK_NAME
         ]
         for name in all {
             #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the object")
@@ -164,7 +187,10 @@ struct ObjectLoadTests {
             libbpf: failed to load object 'tc.bpf.o'
             """
         let error = KernelError("loading BPF object", "tc.bpf.o", errno: EINVAL, libbpfLog: log)
-        #expect(error.description == "loading BPF object tc.bpf.o failed: the verifier refused pw_from_pod: back-edge from insn 51 to 52 (EINVAL); run with --debug to see the verifier's log")
+        #expect(
+            error.description
+                == "loading BPF object tc.bpf.o failed: the verifier refused pw_from_pod: back-edge from insn 51 to 52 (EINVAL); run with --debug to see the verifier's log"
+        )
         #expect(KernelError("loading BPF object", "tc.bpf.o", errno: EPERM).verifierComplaint == nil)
     }
 

@@ -17,8 +17,10 @@ extension DatapathTestRunTests {
     static let flowFilter = CaptureFilter(
         pod: IPPrefix("198.18.0.11/32"), remote: IPPrefix("198.18.0.12/32"), podPort: 40000, remotePort: 80, proto: .tcp)
 
-    func capture(_ filter: CaptureFilter = flowFilter, snaplen: UInt32 = 64, budget: UInt64? = nil,
-                 duration: Double? = nil, startedAt: UInt64 = MonotonicClock.now()) throws -> KernelCapture {
+    func capture(
+        _ filter: CaptureFilter = flowFilter, snaplen: UInt32 = 64, budget: UInt64? = nil,
+        duration: Double? = nil, startedAt: UInt64 = MonotonicClock.now()
+    ) throws -> KernelCapture {
         try datapath.captures.start(
             CaptureRequest(id: "test", filter: filter, snaplen: snaplen, maxPackets: budget, durationSeconds: duration),
             monotonicNow: startedAt)
@@ -34,14 +36,16 @@ extension DatapathTestRunTests {
         let synAck = Self.tcp(0x12, from: false)
         try send(syn)
         try send(synAck, .toPod)
-        try send(Self.udp(to: Self.remoteV4))                       // another flow: not captured
+        try send(Self.udp(to: Self.remoteV4))  // another flow: not captured
         let records = try packets(running)
         #expect(records.map(\.data) == [Array(syn.prefix(64)), Array(synAck.prefix(64))])
         #expect(records.map(\.originalLength) == [UInt32(syn.count), UInt32(synAck.count)])
         #expect(records.map(\.direction) == [.fromPod, .toPod])
         #expect(records.allSatisfy { $0.captureID == running.id })
         #expect(records[0].monotonicNanoseconds <= records[1].monotonicNanoseconds)
-        #expect(running.counters.matched == 2 && running.counters.captured == 2 && running.counters.capturedBytes == UInt64(records.map(\.data.count).reduce(0, +)))
+        #expect(
+            running.counters.matched == 2 && running.counters.captured == 2
+                && running.counters.capturedBytes == UInt64(records.map(\.data.count).reduce(0, +)))
     }
 
     @Test(.kernelCapture) func theBudgetIsExactAndPacketsPastItAreCounted() throws {

@@ -25,8 +25,10 @@ struct DatapathTestRunTests {
 
     /// Runs one packet leaving the pod (or entering it) and checks the verdict.
     @discardableResult
-    func send(_ packet: [UInt8], _ direction: FlowDirection = .fromPod, expect verdict: Int32 = tcActUnspec,
-              sourceLocation: SourceLocation = #_sourceLocation) throws -> ProgramTestRun {
+    func send(
+        _ packet: [UInt8], _ direction: FlowDirection = .fromPod, expect verdict: Int32 = tcActUnspec,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> ProgramTestRun {
         let program = direction == .fromPod ? datapath.fromPod : datapath.toPod
         let result = try ProgramTestRun.run(program, packet: packet)
         #expect(result.returnValue == verdict, "verdict", sourceLocation: sourceLocation)
@@ -55,8 +57,10 @@ struct DatapathTestRunTests {
 
     /// A segment of the test flow; `sequence` 1 is the SYN's (the ISN), so
     /// a direction's first payload starts at 2.
-    static func tcp(_ flags: UInt8, from pod: Bool = true, payload: [UInt8] = [], options: [UInt8] = [],
-                    sequence: UInt32 = 1) -> [UInt8] {
+    static func tcp(
+        _ flags: UInt8, from pod: Bool = true, payload: [UInt8] = [], options: [UInt8] = [],
+        sequence: UInt32 = 1
+    ) -> [UInt8] {
         PacketBuilder(
             network: .ipv4(source: pod ? podV4 : remoteV4, destination: pod ? remoteV4 : podV4, options: options),
             transport: .tcp(source: pod ? 40000 : 80, destination: pod ? 80 : 40000, flags: flags, sequence: sequence),
@@ -92,7 +96,9 @@ struct DatapathTestRunTests {
         #expect(events.map(\.kind) == [.new, .payload, .end(.fin), .reply])
         let payload = try #require(events.first { $0.kind == .payload })
         #expect(payload.flow.fromPod.payload.bytes == Array(request.prefix(Int(PW_PAYLOAD_SNAP))))
-        #expect(flows.first?.fromPod.payload.bytes == Array(request.prefix(Int(PW_PAYLOAD_SNAP))), "a later packet must not overwrite the snapshot")
+        #expect(
+            flows.first?.fromPod.payload.bytes == Array(request.prefix(Int(PW_PAYLOAD_SNAP))),
+            "a later packet must not overwrite the snapshot")
     }
 
     @Test func theSnapshotIsTheSegmentAtISNPlusOneWhateverArrivesFirst() throws {
@@ -168,11 +174,27 @@ struct DatapathTestRunTests {
     }
 
     @Test func udpAndICMPEchoOverIPv4AndIPv6() throws {
-        try send(PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6), transport: .udp(source: 5353, destination: 53), payload: [1, 2, 3]).build())
-        try send(PacketBuilder(network: .ipv4(source: Self.podV4, destination: Self.remoteV4), transport: .icmp(type: 8, code: 0, identifier: 77)).build())
-        try send(PacketBuilder(network: .ipv4(source: Self.remoteV4, destination: Self.podV4), transport: .icmp(type: 0, code: 0, identifier: 77)).build(), .toPod)
-        try send(PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6), transport: .icmpv6(type: 128, code: 0, identifier: 9)).build())
-        try send(PacketBuilder(network: .ipv6(source: Self.remoteV6, destination: Self.podV6), transport: .icmpv6(type: 129, code: 0, identifier: 9)).build(), .toPod)
+        try send(
+            PacketBuilder(
+                network: .ipv6(source: Self.podV6, destination: Self.remoteV6), transport: .udp(source: 5353, destination: 53),
+                payload: [1, 2, 3]
+            ).build())
+        try send(
+            PacketBuilder(
+                network: .ipv4(source: Self.podV4, destination: Self.remoteV4), transport: .icmp(type: 8, code: 0, identifier: 77)
+            ).build())
+        try send(
+            PacketBuilder(
+                network: .ipv4(source: Self.remoteV4, destination: Self.podV4), transport: .icmp(type: 0, code: 0, identifier: 77)
+            ).build(), .toPod)
+        try send(
+            PacketBuilder(
+                network: .ipv6(source: Self.podV6, destination: Self.remoteV6), transport: .icmpv6(type: 128, code: 0, identifier: 9)
+            ).build())
+        try send(
+            PacketBuilder(
+                network: .ipv6(source: Self.remoteV6, destination: Self.podV6), transport: .icmpv6(type: 129, code: 0, identifier: 9)
+            ).build(), .toPod)
         let byProto = Dictionary(grouping: flows, by: \.key.proto)
         #expect(byProto[.udp]?.first?.key.remote.description == "fd00:198:18::12")
         #expect(byProto[.udp]?.first?.key.remotePort == 53)
@@ -193,7 +215,7 @@ struct DatapathTestRunTests {
 
     @Test func ipv4OptionsOfEveryLengthAreSkipped() throws {
         for words in 1...10 {
-            let options = [UInt8](repeating: 1, count: words * 4)   // NOPs
+            let options = [UInt8](repeating: 1, count: words * 4)  // NOPs
             try send(Self.tcp(0x02, options: options))
         }
         #expect(flows.count == 1, "every packet belongs to the same flow whatever its options")
@@ -203,55 +225,78 @@ struct DatapathTestRunTests {
 
     @Test func laterFragmentsJoinTheFlowOfTheFirst() throws {
         // First fragment: UDP header, more fragments follow.
-        try send(PacketBuilder(
-            network: .ipv4(source: Self.podV4, destination: Self.remoteV4, moreFragments: true, identification: 42),
-            transport: .udp(source: 3000, destination: 4000), payload: [UInt8](repeating: 7, count: 64)).build())
+        try send(
+            PacketBuilder(
+                network: .ipv4(source: Self.podV4, destination: Self.remoteV4, moreFragments: true, identification: 42),
+                transport: .udp(source: 3000, destination: 4000), payload: [UInt8](repeating: 7, count: 64)
+            ).build())
         // Second fragment: its first bytes look like ports 0x0102/0x0304 and must not be read as such.
-        try send(PacketBuilder(
-            network: .ipv4(source: Self.podV4, destination: Self.remoteV4, fragmentOffset: 72, identification: 42),
-            transport: .raw(proto: 17), payload: [1, 2, 3, 4, 5, 6, 7, 8]).build())
+        try send(
+            PacketBuilder(
+                network: .ipv4(source: Self.podV4, destination: Self.remoteV4, fragmentOffset: 72, identification: 42),
+                transport: .raw(proto: 17), payload: [1, 2, 3, 4, 5, 6, 7, 8]
+            ).build())
         #expect(flows.count == 1)
         #expect(flows.first?.key.podPort == 3000 && flows.first?.fromPod.packets == 2)
         #expect(counter(PW_CNT_FRAGMENTS) == 2)
     }
 
     @Test func aLaterFragmentWithoutItsFirstIsCountedNotMisparsed() throws {
-        try send(PacketBuilder(
-            network: .ipv4(source: Self.podV4, destination: Self.remoteV4, fragmentOffset: 1480, identification: 9),
-            transport: .raw(proto: 6), payload: [0, 80, 0, 22, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02]).build())
+        try send(
+            PacketBuilder(
+                network: .ipv4(source: Self.podV4, destination: Self.remoteV4, fragmentOffset: 1480, identification: 9),
+                transport: .raw(proto: 6), payload: [0, 80, 0, 22, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02]
+            ).build())
         #expect(flows.isEmpty)
         #expect(counter(PW_CNT_FRAGMENTS) == 1 && counter(PW_CNT_FRAGMENTS_UNTRACKED) == 1)
     }
 
     @Test func ipv6ExtensionHeadersAreWalkedUpToTheBound() throws {
         let extensions: [PacketBuilder.IPv6Extension] = [.hopByHop(length: 8), .routing(length: 24), .destination(length: 16)]
-        try send(PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6, extensionHeaders: extensions),
-                               transport: .tcp(source: 5000, destination: 443, flags: 0x02)).build())
+        try send(
+            PacketBuilder(
+                network: .ipv6(source: Self.podV6, destination: Self.remoteV6, extensionHeaders: extensions),
+                transport: .tcp(source: 5000, destination: 443, flags: 0x02)
+            ).build())
         #expect(flows.first?.key.remotePort == 443)
 
         let tooMany = [PacketBuilder.IPv6Extension](repeating: .destination(length: 8), count: Int(PW_IPV6_MAX_EXT_HEADERS) + 1)
-        try send(PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6, extensionHeaders: tooMany),
-                               transport: .tcp(source: 5001, destination: 443, flags: 0x02)).build())
+        try send(
+            PacketBuilder(
+                network: .ipv6(source: Self.podV6, destination: Self.remoteV6, extensionHeaders: tooMany),
+                transport: .tcp(source: 5001, destination: 443, flags: 0x02)
+            ).build())
         #expect(flows.count == 1, "a chain past the bound is not parsed into a flow")
         #expect(counter(PW_CNT_IPV6_EXT_LIMIT) == 1)
     }
 
     @Test func ipv6FragmentsJoinTheirFlow() throws {
-        try send(PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6,
-                                              extensionHeaders: [.fragment(offset: 0, more: true, identification: 5)]),
-                               transport: .udp(source: 6000, destination: 7000), payload: [UInt8](repeating: 0, count: 32)).build())
-        try send(PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6,
-                                              extensionHeaders: [.fragment(offset: 40, more: false, identification: 5)]),
-                               transport: .raw(proto: 17), payload: [9, 9, 9, 9, 9, 9, 9, 9]).build())
+        try send(
+            PacketBuilder(
+                network: .ipv6(
+                    source: Self.podV6, destination: Self.remoteV6,
+                    extensionHeaders: [.fragment(offset: 0, more: true, identification: 5)]),
+                transport: .udp(source: 6000, destination: 7000), payload: [UInt8](repeating: 0, count: 32)
+            ).build())
+        try send(
+            PacketBuilder(
+                network: .ipv6(
+                    source: Self.podV6, destination: Self.remoteV6,
+                    extensionHeaders: [.fragment(offset: 40, more: false, identification: 5)]),
+                transport: .raw(proto: 17), payload: [9, 9, 9, 9, 9, 9, 9, 9]
+            ).build())
         #expect(flows.count == 1 && flows.first?.fromPod.packets == 2 && flows.first?.key.remotePort == 7000)
     }
 
     @Test func badHeaderLengthsAreParseErrorsNotFlows() throws {
         var badIHL = Self.tcp(0x02)
-        badIHL[14] = 0x44                               // IHL 4 < 5
+        badIHL[14] = 0x44  // IHL 4 < 5
         try send(badIHL)
-        try send(PacketBuilder(network: .ipv4(source: Self.podV4, destination: Self.remoteV4),
-                               transport: .tcp(source: 1, destination: 2, flags: 0x02, dataOffsetWords: 3)).build())
+        try send(
+            PacketBuilder(
+                network: .ipv4(source: Self.podV4, destination: Self.remoteV4),
+                transport: .tcp(source: 1, destination: 2, flags: 0x02, dataOffsetWords: 3)
+            ).build())
         var wrongVersion = Self.tcp(0x02)
         wrongVersion[14] = 0x55
         try send(wrongVersion)
@@ -262,10 +307,14 @@ struct DatapathTestRunTests {
     @Test func truncationAtEveryLengthNeverMakesAWrongFlow() throws {
         let packets = [
             Self.tcp(0x02, payload: [1, 2, 3], options: [1, 1, 1, 1]),
-            PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6, extensionHeaders: [.hopByHop(length: 8)]),
-                          transport: .udp(source: 1, destination: 2), payload: [0]).build(),
-            PacketBuilder(network: .ipv4(source: Self.podV4, destination: Self.remoteV4), transport: .icmp(type: 8, code: 0, identifier: 3),
-                          vlanTags: [5]).build(),
+            PacketBuilder(
+                network: .ipv6(source: Self.podV6, destination: Self.remoteV6, extensionHeaders: [.hopByHop(length: 8)]),
+                transport: .udp(source: 1, destination: 2), payload: [0]
+            ).build(),
+            PacketBuilder(
+                network: .ipv4(source: Self.podV4, destination: Self.remoteV4), transport: .icmp(type: 8, code: 0, identifier: 3),
+                vlanTags: [5]
+            ).build()
         ]
         for packet in packets {
             for length in 14..<packet.count {

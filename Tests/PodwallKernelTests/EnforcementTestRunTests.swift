@@ -7,7 +7,9 @@ import Testing
 /// Blocklist, allowlist and quarantine in the TC programs, on crafted packets.
 extension DatapathTestRunTests {
     func block(_ text: String, feed: String = "test") throws {
-        var prefixes = datapath.blocklist.entries().keys.filter { datapath.blocklist.feedNames(datapath.blocklist.entries()[$0]!.feeds).contains(feed) }
+        var prefixes = datapath.blocklist.entries().keys.filter {
+            datapath.blocklist.feedNames(datapath.blocklist.entries()[$0]!.feeds).contains(feed)
+        }
         prefixes.append(IPPrefix(text)!)
         try datapath.blocklist.replaceFeed(feed, with: Set(prefixes))
     }
@@ -20,9 +22,11 @@ extension DatapathTestRunTests {
     static func udp(to destination: [UInt8], from source: [UInt8] = podV4, payload: [UInt8] = [1, 2, 3]) -> [UInt8] {
         let v6 = destination.count == 16
         return PacketBuilder(
-            network: v6 ? .ipv6(source: source.count == 16 ? source : podV6, destination: destination)
-                        : .ipv4(source: source, destination: destination),
-            transport: .udp(source: 1111, destination: 53), payload: payload).build()
+            network: v6
+                ? .ipv6(source: source.count == 16 ? source : podV6, destination: destination)
+                : .ipv4(source: source, destination: destination),
+            transport: .udp(source: 1111, destination: 53), payload: payload
+        ).build()
     }
 
     /// A batch that failed half-way would leave entries the store does not
@@ -54,9 +58,9 @@ extension DatapathTestRunTests {
 
     @Test func egressToAListedAddressAndIngressFromItAreDropped() throws {
         try block("198.18.0.12")
-        try send(Self.tcp(0x02), expect: Self.tcActShot)                  // pod -> listed remote
+        try send(Self.tcp(0x02), expect: Self.tcActShot)  // pod -> listed remote
         try send(Self.tcp(0x12, from: false), .toPod, expect: Self.tcActShot)  // listed remote -> pod
-        try send(Self.udp(to: PacketBuilder.v4("198.18.0.13")))            // anyone else passes
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.13")))  // anyone else passes
         #expect(counter(PW_CNT_DROPS_BLOCKLIST) == 2)
         #expect(try datapath.blocklist.match(IPAddress("198.18.0.12")!)?.entry.hits == 2)
         let flow = try #require(flows.first { $0.key.remotePort == 80 })
@@ -76,7 +80,7 @@ extension DatapathTestRunTests {
 
     @Test func anIPv4EntryAlsoBlocksIPv4MappedIPv6() throws {
         try block("198.18.0.12")
-        let mapped = PacketBuilder.v6("::ffff:c612:c")   // ::ffff:198.18.0.12
+        let mapped = PacketBuilder.v6("::ffff:c612:c")  // ::ffff:198.18.0.12
         try send(Self.udp(to: mapped, from: Self.podV6), expect: Self.tcActShot)
     }
 
@@ -88,27 +92,34 @@ extension DatapathTestRunTests {
 
     @Test func fragmentsAndBrokenTransportHeadersOfABlockedFlowAreDropped() throws {
         try block("198.18.0.12")
-        let later = PacketBuilder(network: .ipv4(source: Self.podV4, destination: Self.remoteV4, fragmentOffset: 1480, identification: 3),
-                                  transport: .raw(proto: 6), payload: [0, 80, 0, 22, 0, 0, 0, 0]).build()
+        let later = PacketBuilder(
+            network: .ipv4(source: Self.podV4, destination: Self.remoteV4, fragmentOffset: 1480, identification: 3),
+            transport: .raw(proto: 6), payload: [0, 80, 0, 22, 0, 0, 0, 0]
+        ).build()
         try send(later, expect: Self.tcActShot)
-        let badOffset = PacketBuilder(network: .ipv4(source: Self.podV4, destination: Self.remoteV4),
-                                      transport: .tcp(source: 1, destination: 2, flags: 2, dataOffsetWords: 2)).build()
+        let badOffset = PacketBuilder(
+            network: .ipv4(source: Self.podV4, destination: Self.remoteV4),
+            transport: .tcp(source: 1, destination: 2, flags: 2, dataOffsetWords: 2)
+        ).build()
         try send(badOffset, expect: Self.tcActShot)
         var options = Self.tcp(0x02, options: [UInt8](repeating: 1, count: 40))
-        options.removeLast(30)   // truncated inside the TCP header
+        options.removeLast(30)  // truncated inside the TCP header
         try send(options, expect: Self.tcActShot)
-        let extensions = PacketBuilder(network: .ipv6(source: Self.podV6, destination: Self.remoteV6,
-                                                      extensionHeaders: [PacketBuilder.IPv6Extension](repeating: .destination(length: 8), count: 12)),
-                                       transport: .tcp(source: 1, destination: 2, flags: 2)).build()
+        let extensions = PacketBuilder(
+            network: .ipv6(
+                source: Self.podV6, destination: Self.remoteV6,
+                extensionHeaders: [PacketBuilder.IPv6Extension](repeating: .destination(length: 8), count: 12)),
+            transport: .tcp(source: 1, destination: 2, flags: 2)
+        ).build()
         try block("fd00:198:18::12")
         try send(extensions, expect: Self.tcActShot)
     }
 
     @Test func anEstablishedFlowIsDroppedOnceItsRemoteIsListed() throws {
         try send(Self.tcp(0x02))
-        try send(Self.tcp(0x10))                 // checked once, then skips the lookups
+        try send(Self.tcp(0x10))  // checked once, then skips the lookups
         #expect(flows.first?.fromPod.packets == 2)
-        try block("198.18.0.12")                  // bumps the policy generation
+        try block("198.18.0.12")  // bumps the policy generation
         try send(Self.tcp(0x10), expect: Self.tcActShot)
         try send(Self.tcp(0x12, from: false), .toPod, expect: Self.tcActShot)
     }
@@ -132,7 +143,7 @@ extension DatapathTestRunTests {
     }
 
     @Test func quarantineDropsNewFlowsButNotEstablishedOnesNorAllowlisted() throws {
-        try send(Self.tcp(0x02))          // established before the quarantine (ifindex 1 in test runs)
+        try send(Self.tcp(0x02))  // established before the quarantine (ifindex 1 in test runs)
         try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
         try send(Self.tcp(0x10))
         try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")), expect: Self.tcActShot)
@@ -141,7 +152,7 @@ extension DatapathTestRunTests {
         try send(Self.udp(to: PacketBuilder.v4("198.18.0.53")))
         #expect(try datapath.quarantine.entry(1)?.drops == 2)
         try datapath.quarantine.release(1)
-        try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")))   // released: the flow passes
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")))  // released: the flow passes
     }
 
     /// A flow first seen as a blocklist drop is still a new flow of the
@@ -151,7 +162,7 @@ extension DatapathTestRunTests {
         try block("198.18.0.12")
         try send(Self.tcp(0x02), expect: Self.tcActShot)
         #expect(counter(PW_CNT_DROPS_BLOCKLIST) == 1)
-        try datapath.blocklist.removeFeed("test")          // bumps the policy generation
+        try datapath.blocklist.removeFeed("test")  // bumps the policy generation
         try send(Self.tcp(0x02), expect: Self.tcActShot)
         #expect(counter(PW_CNT_DROPS_QUARANTINE) == 1)
         #expect(try datapath.quarantine.entry(1)?.drops == 1)

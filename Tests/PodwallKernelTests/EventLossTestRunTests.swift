@@ -13,8 +13,10 @@ struct EventLossTestRunTests {
         let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096, eventBufferBytes: 4096))
         let flowsSent = 500
         for port in 0..<flowsSent {
-            let packet = PacketBuilder(network: .ipv4(source: DatapathTestRunTests.podV4, destination: PacketBuilder.v4("198.18.0.13")),
-                                       transport: .udp(source: UInt16(2000 + port), destination: 53), payload: [1]).build()
+            let packet = PacketBuilder(
+                network: .ipv4(source: DatapathTestRunTests.podV4, destination: PacketBuilder.v4("198.18.0.13")),
+                transport: .udp(source: UInt16(2000 + port), destination: 53), payload: [1]
+            ).build()
             _ = try ProgramTestRun.run(datapath.fromPod, packet: packet)
         }
         let delivered = try RingBufferReader.drain(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }.count

@@ -29,7 +29,7 @@ struct FullFlowTableTestRunTests {
     }
 
     @Test func aQuarantinedPodsPacketIsDroppedWhenItsFlowCannotBeRecorded() throws {
-        try send(udp(to: "198.18.0.12"), expect: DatapathTestRunTests.tcActUnspec)   // takes the only slot
+        try send(udp(to: "198.18.0.12"), expect: DatapathTestRunTests.tcActUnspec)  // takes the only slot
         try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
         try send(udp(to: "198.18.0.50"), expect: DatapathTestRunTests.tcActShot)
         try send(udp(to: "198.18.0.51"), expect: DatapathTestRunTests.tcActShot)
@@ -40,7 +40,7 @@ struct FullFlowTableTestRunTests {
 
     @Test func anAllowlistedOrUnquarantinedFlowPassesUnrecordedButCounted() throws {
         try send(udp(to: "198.18.0.12"), expect: DatapathTestRunTests.tcActUnspec)
-        try send(udp(to: "198.18.0.50"), expect: DatapathTestRunTests.tcActUnspec)   // no quarantine: unchanged
+        try send(udp(to: "198.18.0.50"), expect: DatapathTestRunTests.tcActUnspec)  // no quarantine: unchanged
         try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
         try datapath.allowMap.update(pw_lpm_key(IPPrefix("198.18.0.53/32")!), 0)
         try datapath.policy.bump()

@@ -19,23 +19,29 @@ struct OfflineTrackerAgreementTests {
     }
 
     static func tcp(_ flags: UInt8, fromPod: Bool, port: UInt16 = 40000, sequence: UInt32 = 1, payload: String = "") -> Frame {
-        Frame(bytes: PacketBuilder(
-            network: .ipv4(source: fromPod ? pod : remote, destination: fromPod ? remote : pod),
-            transport: .tcp(source: fromPod ? port : 80, destination: fromPod ? 80 : port, flags: flags, sequence: sequence),
-            payload: Array(payload.utf8)).build(), fromPod: fromPod)
+        Frame(
+            bytes: PacketBuilder(
+                network: .ipv4(source: fromPod ? pod : remote, destination: fromPod ? remote : pod),
+                transport: .tcp(source: fromPod ? port : 80, destination: fromPod ? 80 : port, flags: flags, sequence: sequence),
+                payload: Array(payload.utf8)
+            ).build(), fromPod: fromPod)
     }
 
     static func udp(fromPod: Bool, payload: String) -> Frame {
-        Frame(bytes: PacketBuilder(
-            network: .ipv6(source: fromPod ? pod6 : remote6, destination: fromPod ? remote6 : pod6),
-            transport: .udp(source: fromPod ? 5353 : 53, destination: fromPod ? 53 : 5353),
-            payload: Array(payload.utf8)).build(), fromPod: fromPod)
+        Frame(
+            bytes: PacketBuilder(
+                network: .ipv6(source: fromPod ? pod6 : remote6, destination: fromPod ? remote6 : pod6),
+                transport: .udp(source: fromPod ? 5353 : 53, destination: fromPod ? 53 : 5353),
+                payload: Array(payload.utf8)
+            ).build(), fromPod: fromPod)
     }
 
     static func echo(fromPod: Bool) -> Frame {
-        Frame(bytes: PacketBuilder(
-            network: .ipv4(source: fromPod ? pod : remote, destination: fromPod ? remote : pod),
-            transport: .icmp(type: fromPod ? 8 : 0, code: 0, identifier: 77), payload: Array("ping".utf8)).build(), fromPod: fromPod)
+        Frame(
+            bytes: PacketBuilder(
+                network: .ipv4(source: fromPod ? pod : remote, destination: fromPod ? remote : pod),
+                transport: .icmp(type: fromPod ? 8 : 0, code: 0, identifier: 77), payload: Array("ping".utf8)
+            ).build(), fromPod: fromPod)
     }
 
     /// Pod-opened flows (the tracker takes the first sender for the pod):
@@ -63,7 +69,7 @@ struct OfflineTrackerAgreementTests {
             udp(fromPod: true, payload: "query"),
             udp(fromPod: false, payload: "answer"),
             echo(fromPod: true),
-            echo(fromPod: false),
+            echo(fromPod: false)
         ]
     }()
 
@@ -85,28 +91,33 @@ struct OfflineTrackerAgreementTests {
         }
     }
 
-    @Test(.enabled(if: KernelFeatures.probe().sequenceSnapshot && KernelFeatures.probe().reopensEndedFlows,
-                   "the compat build (Linux < 5.12) snapshots the first payload seen and does not reopen ended flows"))
+    @Test(
+        .enabled(
+            if: KernelFeatures.probe().sequenceSnapshot && KernelFeatures.probe().reopensEndedFlows,
+            "the compat build (Linux < 5.12) snapshots the first payload seen and does not reopen ended flows"))
     func theKernelAndTheOfflineTrackerMakeTheSameFlows() throws {
         LibbpfLog.capture(echo: false)
         let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
         var tracker = OfflineFlowTracker()
         for (index, frame) in Self.frames.enumerated() {
             _ = try ProgramTestRun.run(frame.fromPod ? datapath.fromPod : datapath.toPod, packet: frame.bytes)
-            let decoded = try #require(frame.bytes.withUnsafeBytes {
-                PacketDecoder.decode($0, linkType: .ethernet, wireLength: frame.bytes.count)
-            }, "frame \(index)")
+            let decoded = try #require(
+                frame.bytes.withUnsafeBytes {
+                    PacketDecoder.decode($0, linkType: .ethernet, wireLength: frame.bytes.count)
+                }, "frame \(index)")
             _ = tracker.observe(decoded, timestamp: UInt64(index))
         }
         let kernel = Set(datapath.flows.records().map(Comparable.init))
         let offline = Set(tracker.records.map(Comparable.init))
         #expect(kernel.count == 4)
         let http = try #require(kernel.first { $0.record.key.podPort == 40000 }).record
-        #expect(Array(http.toPod.payload).starts(with: Array("HTTP/1.1 200".utf8)) && http.closed && http.fromPod.packets == 5,
-                "the snapshot is the segment at ISN + 1, not the body that came first: \(http)")
+        #expect(
+            Array(http.toPod.payload).starts(with: Array("HTTP/1.1 200".utf8)) && http.closed && http.fromPod.packets == 5,
+            "the snapshot is the segment at ISN + 1, not the body that came first: \(http)")
         let reused = try #require(kernel.first { $0.record.key.podPort == 40001 }).record
-        #expect(Array(reused.fromPod.payload) == Array("uname -a\n".utf8) && !reused.closed && reused.fromPod.packets == 2,
-                "a SYN on the reset flow's ports opened a new flow: \(reused)")
+        #expect(
+            Array(reused.fromPod.payload) == Array("uname -a\n".utf8) && !reused.closed && reused.fromPod.packets == 2,
+            "a SYN on the reset flow's ports opened a new flow: \(reused)")
         #expect(kernel == offline, "kernel only: \(kernel.subtracting(offline)); tracker only: \(offline.subtracting(kernel))")
     }
 }

@@ -10,7 +10,7 @@ import Testing
     /// A classic pcap file (microsecond timestamps, Ethernet).
     struct PcapWriter {
         private(set) var data = Data()
-        private var time: UInt64 = 1_700_000_000_000_000   // microseconds
+        private var time: UInt64 = 1_700_000_000_000_000  // microseconds
 
         init() {
             append32(0xa1b2_c3d4); append16(2); append16(4); append32(0); append32(0); append32(65535); append32(1)
@@ -35,11 +35,15 @@ import Testing
 
     static let client = PacketBuilder.v4("198.18.0.11"), server = PacketBuilder.v4("198.18.0.12")
 
-    static func tcp(_ flags: UInt8, from source: [UInt8], to destination: [UInt8], _ sourcePort: UInt16, _ destinationPort: UInt16,
-                    payload: String = "", sequence: UInt32 = 1) -> [UInt8] {
-        PacketBuilder(network: .ipv4(source: source, destination: destination),
-                      transport: .tcp(source: sourcePort, destination: destinationPort, flags: flags, sequence: sequence),
-                      payload: Array(payload.utf8)).build()
+    static func tcp(
+        _ flags: UInt8, from source: [UInt8], to destination: [UInt8], _ sourcePort: UInt16, _ destinationPort: UInt16,
+        payload: String = "", sequence: UInt32 = 1
+    ) -> [UInt8] {
+        PacketBuilder(
+            network: .ipv4(source: source, destination: destination),
+            transport: .tcp(source: sourcePort, destination: destinationPort, flags: flags, sequence: sequence),
+            payload: Array(payload.utf8)
+        ).build()
     }
 
     func replay(_ writer: PcapWriter, config: AggregatorConfig = AggregatorConfig()) throws -> [Alert] {

@@ -25,13 +25,16 @@ public enum ConfigLoader {
                 throw ConfigError("\(file): not YAML: \(error)")
             }
             if let node {
-                guard case .mapping = node else { throw ConfigError("\(file): the config is a mapping of keys, see `podwall config --print-defaults`") }
+                guard case .mapping = node else {
+                    throw ConfigError("\(file): the config is a mapping of keys, see `podwall config --print-defaults`")
+                }
                 merged = try merge(node, into: merged, path: "", origin: file)
             }
         }
         for override in overrides {
-            merged = try set(override.value, at: override.key.split(separator: ".").map(String.init), in: merged,
-                             origin: "--set \(override.key)")
+            merged = try set(
+                override.value, at: override.key.split(separator: ".").map(String.init), in: merged,
+                origin: "--set \(override.key)")
         }
         let origin = file ?? "configuration"
         let decoded: ConfigFile

@@ -79,7 +79,9 @@ extension AgentConfiguration {
         if flowEntries != other.flowEntries { keys.append("flow_entries") }
         if attachMode != other.attachMode { keys.append("tc_attach") }
         if cgroupPath != other.cgroupPath { keys.append("cgroup") }
-        if feeds.map(\.path) != other.feeds.map(\.path) || feedMode != other.feedMode || feedPolicy != other.feedPolicy || feedURLPollSeconds != other.feedURLPollSeconds {
+        if feeds.map(\.path) != other.feeds.map(\.path) || feedMode != other.feedMode || feedPolicy != other.feedPolicy
+            || feedURLPollSeconds != other.feedURLPollSeconds
+        {
             keys.append("feeds")
         }
         var detectors = detection, otherDetectors = other.detection
@@ -90,7 +92,9 @@ extension AgentConfiguration {
         if captureDirectory != other.captureDirectory || captureLimits != other.captureLimits { keys.append("capture") }
         if apiAddress != other.apiAddress || apiTokenFile != other.apiTokenFile { keys.append("api") }
         if alertsPath != other.alertsPath { keys.append("alerts.file") }
-        if idleTimeoutSeconds != other.idleTimeoutSeconds || statsIntervalSeconds != other.statsIntervalSeconds || logFlows != other.logFlows {
+        if idleTimeoutSeconds != other.idleTimeoutSeconds || statsIntervalSeconds != other.statsIntervalSeconds
+            || logFlows != other.logFlows
+        {
             keys.append("idle_timeout_seconds, stats_interval_seconds, log_flows")
         }
         return keys

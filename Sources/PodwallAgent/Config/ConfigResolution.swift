@@ -77,10 +77,14 @@ extension ConfigLoader {
 
         let capture = file.capture
         guard capture.max_file_mib >= 1 else { throw invalid("capture.max_file_mib", "must be at least 1") }
-        guard capture.disk_budget_mib >= capture.max_file_mib else { throw invalid("capture.disk_budget_mib", "must be at least capture.max_file_mib") }
+        guard capture.disk_budget_mib >= capture.max_file_mib else {
+            throw invalid("capture.disk_budget_mib", "must be at least capture.max_file_mib")
+        }
         guard capture.packets >= 1 else { throw invalid("capture.packets", "must be at least 1") }
         guard capture.seconds > 0 else { throw invalid("capture.seconds", "must be positive") }
-        guard (1...CaptureTable.maxSnaplen).contains(capture.snaplen) else { throw invalid("capture.snaplen", "must be 1-\(CaptureTable.maxSnaplen)") }
+        guard (1...CaptureTable.maxSnaplen).contains(capture.snaplen) else {
+            throw invalid("capture.snaplen", "must be 1-\(CaptureTable.maxSnaplen)")
+        }
         config.captureDirectory = capture.enabled ? capture.directory : nil
         config.captureLimits.budget = CaptureBudget(maxFileBytes: capture.max_file_mib << 20, maxTotalBytes: capture.disk_budget_mib << 20)
         config.alertCapture.maxPackets = capture.packets
@@ -103,8 +107,9 @@ extension ConfigLoader {
         if let url = file.kubernetes.kubelet_pods_url, !FeedDownloader.isURL(url) {
             throw invalid("kubernetes.kubelet_pods_url", "'\(url)' is not an http(s) URL")
         }
-        config.kubelet = KubeletSettings(podsURL: file.kubernetes.kubelet_pods_url, tokenFile: file.kubernetes.token_file,
-                                         insecureSkipTLSVerify: file.kubernetes.insecure_skip_tls_verify)
+        config.kubelet = KubeletSettings(
+            podsURL: file.kubernetes.kubelet_pods_url, tokenFile: file.kubernetes.token_file,
+            insecureSkipTLSVerify: file.kubernetes.insecure_skip_tls_verify)
         return config
     }
 }

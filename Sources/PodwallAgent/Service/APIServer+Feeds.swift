@@ -27,10 +27,15 @@ extension APIServer {
         let body = try await request.body.collect(upTo: maxFeedBytes)
         let source = FeedSource(name: decoded, path: file, format: format)
         do {
-            let report = try FeedLoader.apply(Array(buffer: body), named: file, as: source, into: state.datapath.blocklist,
-                                              policy: state.feedPolicy, mode: lenient ? .lenient : .strict)
-            return json(.ok, ["name": report.name, "entries": report.entries, "skipped_lines": report.skippedLines,
-                              "added": report.change.added, "removed": report.change.removed, "updated": report.change.updated])
+            let report = try FeedLoader.apply(
+                Array(buffer: body), named: file, as: source, into: state.datapath.blocklist,
+                policy: state.feedPolicy, mode: lenient ? .lenient : .strict)
+            return json(
+                .ok,
+                [
+                    "name": report.name, "entries": report.entries, "skipped_lines": report.skippedLines,
+                    "added": report.change.added, "removed": report.change.removed, "updated": report.change.updated
+                ])
         } catch let failure as FeedLoadError {
             return error(.badRequest, failure.description)
         }

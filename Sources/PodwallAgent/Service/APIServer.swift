@@ -31,8 +31,10 @@ public final class APIState: Sendable {
         var podNames: @Sendable (UInt32) -> String? = { _ in nil }
     }
 
-    init(datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
-         feedPolicy: FeedPolicy = FeedPolicy()) {
+    init(
+        datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
+        feedPolicy: FeedPolicy = FeedPolicy()
+    ) {
         self.datapath = datapath
         self.metrics = metrics
         self.alerts = alerts
@@ -41,7 +43,11 @@ public final class APIState: Sendable {
         self.feedPolicy = feedPolicy
     }
 
-    func markReady(interfaces: Int) { state.withLock { $0.ready = true; $0.attached = interfaces } }
+    func markReady(interfaces: Int) {
+        state.withLock {
+            $0.ready = true; $0.attached = interfaces
+        }
+    }
     var readiness: (Bool, Int) { state.withLock { ($0.ready, $0.attached) } }
     func interfaceAttached(_ ifindex: UInt32, name: String?) { state.withLock { $0.names[ifindex] = name } }
     var interfaceNames: [UInt32: String] { state.withLock { $0.names } }
@@ -60,7 +66,8 @@ public final class APIState: Sendable {
     static func readToken(_ path: String?, logger: Logger) -> String? {
         guard let path else { return nil }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+        else {
             logger.warning("no API token in \(path): the API's write endpoints refuse every request")
             return nil
         }
@@ -71,8 +78,11 @@ public final class APIState: Sendable {
 /// The agent's HTTP API (see docs/api/openapi.yaml).
 enum APIServer {
     static func application(_ state: APIState, address: APIAddress, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(state, local: false), configuration: .init(address: .hostname(address.host, port: address.port),
-                                                                              serverName: "podwall"), logger: logger)
+        Application(
+            router: router(state, local: false),
+            configuration: .init(
+                address: .hostname(address.host, port: address.port),
+                serverName: "podwall"), logger: logger)
     }
 
     /// The same API on a Unix socket only root can reach (RuntimeFiles):
@@ -80,8 +90,11 @@ enum APIServer {
     /// so a socket file left at `path` is a dead agent's.
     static func application(_ state: APIState, socket path: String, logger: Logger) -> some ApplicationProtocol {
         unlink(path)
-        return Application(router: router(state, local: true), configuration: .init(address: .unixDomainSocket(path: path),
-                                                                                    serverName: "podwall"), logger: logger)
+        return Application(
+            router: router(state, local: true),
+            configuration: .init(
+                address: .unixDomainSocket(path: path),
+                serverName: "podwall"), logger: logger)
     }
 
     /// `local`: the routes of the root-only socket, where writes need no token.
@@ -91,15 +104,21 @@ enum APIServer {
         // The pins and whether writes are taken: the CLI sends its writes here
         // while this agent runs on the pins it was asked to change.
         router.get("/healthz") { _, _ in
-            json(.ok, ["status": "ok", "pin_root": state.datapath.object.pinRoot.map { $0 as Any } ?? NSNull(), "writes": local || state.token != nil])
+            json(
+                .ok,
+                [
+                    "status": "ok", "pin_root": state.datapath.object.pinRoot.map { $0 as Any } ?? NSNull(),
+                    "writes": local || state.token != nil
+                ])
         }
         router.get("/readyz") { _, _ in
             let (ready, interfaces) = state.readiness
             return ready ? json(.ok, ["status": "ready", "interfaces": interfaces]) : json(.serviceUnavailable, ["status": "starting"])
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: state.scrape())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: state.scrape())))
         }
         router.get("/v1/alerts") { request, _ in try alerts(request, state) }
         router.get("/v1/flows") { request, _ in try flows(request, state) }
@@ -141,7 +160,9 @@ enum APIServer {
         }
         var since: UInt64?
         if let text = query.get("since") {
-            guard let date = ISO8601DateFormatter().date(from: text) else { return error(.badRequest, "since: an RFC 3339 time such as 2026-11-25T10:00:00Z") }
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                return error(.badRequest, "since: an RFC 3339 time such as 2026-11-25T10:00:00Z")
+            }
             // Clamped: a time past 2554 would overflow nanoseconds (and crash the agent).
             let seconds = max(0, date.timeIntervalSince1970)
             since = seconds < Double(UInt64.max / 1_000_000_000) ? UInt64(seconds * 1e9) : .max
@@ -152,17 +173,21 @@ enum APIServer {
     }
 
     static func flows(_ request: Request, _ state: APIState) throws -> Response {
-        guard let limit = try limit(request.uri.queryParameters.get("limit"), default: 20, max: 10_000) else { return error(.badRequest, "limit: 1-10000") }
+        guard let limit = try limit(request.uri.queryParameters.get("limit"), default: 20, max: 10_000) else {
+            return error(.badRequest, "limit: 1-10000")
+        }
         let names = state.interfaceNames
         let top = state.datapath.flows.records()
             .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }.prefix(limit)
         let rows: [[String: Any]] = top.map { flow in
-            ["interface": names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", "pod_name": state.podName(flow.key.ifindex) ?? NSNull(),
-             "proto": flow.key.proto.description,
-             "pod": flow.key.pod.description, "pod_port": Int(flow.key.podPort),
-             "remote": flow.key.remote.description, "remote_port": Int(flow.key.remotePort),
-             "bytes_from_pod": flow.fromPod.bytes, "bytes_to_pod": flow.toPod.bytes,
-             "packets_from_pod": flow.fromPod.packets, "packets_to_pod": flow.toPod.packets]
+            [
+                "interface": names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", "pod_name": state.podName(flow.key.ifindex) ?? NSNull(),
+                "proto": flow.key.proto.description,
+                "pod": flow.key.pod.description, "pod_port": Int(flow.key.podPort),
+                "remote": flow.key.remote.description, "remote_port": Int(flow.key.remotePort),
+                "bytes_from_pod": flow.fromPod.bytes, "bytes_to_pod": flow.toPod.bytes,
+                "packets_from_pod": flow.fromPod.packets, "packets_to_pod": flow.toPod.packets
+            ]
         }
         return json(.ok, ["flows": rows])
     }
@@ -176,13 +201,17 @@ enum APIServer {
     }
 
     static func blocklist(_ request: Request, _ state: APIState) throws -> Response {
-        guard let limit = try limit(request.uri.queryParameters.get("limit"), default: 1000, max: 100_000) else { return error(.badRequest, "limit: 1-100000") }
+        guard let limit = try limit(request.uri.queryParameters.get("limit"), default: 1000, max: 100_000) else {
+            return error(.badRequest, "limit: 1-100000")
+        }
         let blocklist = state.datapath.blocklist
         let all = blocklist.entries()
         let now = MonotonicClock.now()
         let rows: [[String: Any]] = all.sorted { $0.key < $1.key }.prefix(limit).map { prefix, entry in
-            var row: [String: Any] = ["prefix": prefix.description, "feeds": blocklist.feedNames(entry.feeds),
-                                      "dynamic": entry.isDynamic, "hits": entry.hits]
+            var row: [String: Any] = [
+                "prefix": prefix.description, "feeds": blocklist.feedNames(entry.feeds),
+                "dynamic": entry.isDynamic, "hits": entry.hits
+            ]
             row["expires_in_seconds"] = entry.expiresNs == 0 ? NSNull() : Int((entry.expiresNs &- now) / 1_000_000_000)
             return row
         }
@@ -227,9 +256,12 @@ enum APIServer {
         let names = state.interfaceNames
         let now = MonotonicClock.now()
         let rows: [[String: Any]] = state.datapath.quarantine.entries().sorted { $0.key < $1.key }.map { ifindex, value in
-            ["interface": names[ifindex] ?? "if\(ifindex)", "ifindex": ifindex, "since_seconds": Int((now &- value.sinceNs) / 1_000_000_000),
-             "expires_in_seconds": value.expiresNs.map { Int(($0 &- now) / 1_000_000_000) as Any } ?? NSNull(),
-             "drops": value.drops]
+            [
+                "interface": names[ifindex] ?? "if\(ifindex)", "ifindex": ifindex,
+                "since_seconds": Int((now &- value.sinceNs) / 1_000_000_000),
+                "expires_in_seconds": value.expiresNs.map { Int(($0 &- now) / 1_000_000_000) as Any } ?? NSNull(),
+                "drops": value.drops
+            ]
         }
         return json(.ok, ["entries": rows])
     }
@@ -264,18 +296,23 @@ enum APIServer {
         guard let summary = state.captures?.summary(id), let data = FileManager.default.contents(atPath: summary.file) else {
             return error(.notFound, "no capture '\(id)'")
         }
-        return Response(status: .ok, headers: [.contentType: "application/vnd.tcpdump.pcap"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/vnd.tcpdump.pcap"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     // MARK: - Helpers
 
     /// Writes (and pcap downloads) need the bearer token; nothing runs without it.
     /// On the local socket, the socket's permissions were the check.
-    static func authorized(_ request: Request, _ state: APIState, local: Bool,
-                           _ body: () async throws -> Response) async throws -> Response {
+    static func authorized(
+        _ request: Request, _ state: APIState, local: Bool,
+        _ body: () async throws -> Response
+    ) async throws -> Response {
         if !local {
-            guard let token = state.token else { return error(.unauthorized, "writes are disabled: no API token configured (api.token_file)") }
+            guard let token = state.token else {
+                return error(.unauthorized, "writes are disabled: no API token configured (api.token_file)")
+            }
             let header = request.headers[.authorization] ?? ""
             guard header.hasPrefix("Bearer "), constantTimeEqual(Array(header.dropFirst(7).utf8), Array(token.utf8)) else {
                 return error(.unauthorized, "missing or wrong bearer token")
@@ -320,8 +357,10 @@ enum APIServer {
     /// What the framework answers by itself (no such route, no such method)
     /// gets the same `{"error": ...}` body as the API's own refusals.
     struct JSONErrors: RouterMiddleware {
-        func handle(_ request: Request, context: BasicRequestContext,
-                    next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        func handle(
+            _ request: Request, context: BasicRequestContext,
+            next: (Request, BasicRequestContext) async throws -> Response
+        ) async throws -> Response {
             do {
                 return try await next(request, context)
             } catch let failure as any HTTPResponseError {

@@ -25,7 +25,8 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
     public static func local(pinRoot: String) async -> AgentAPIClient? {
         let client = AgentAPIClient(socketPath: RuntimeFiles(pinRoot: pinRoot).socketPath)
         guard ListeningProbe.accepts(socket: client.socketPath), let health = await client.read("/healthz"),
-              health["pin_root"] as? String == pinRoot else { return nil }
+            health["pin_root"] as? String == pinRoot
+        else { return nil }
         return client
     }
 
@@ -50,7 +51,8 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
     /// A JSON object read from the agent.
     private func read(_ path: String) async -> [String: Any]? {
         guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url(path)), timeout: Self.answerTimeout),
-              response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24) else { return nil }
+            response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24)
+        else { return nil }
         return try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
     }
 
@@ -87,15 +89,17 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
     public func loadFeed(_ document: FeedLoader.Document, lenient: Bool) async throws -> Result<String, FeedRefusal> {
         var query = "?lenient=\(lenient)&file=" + Self.escaped(document.fileName)
         if let format = document.source.format { query += "&format=\(format.name)" }
-        let (refusal, answer) = try await exchange(.PUT, "/v1/feeds/" + Self.escaped(document.source.name) + query,
-                                                   body: ByteBuffer(bytes: document.bytes), contentType: "text/plain",
-                                                   timeout: .seconds(120))
+        let (refusal, answer) = try await exchange(
+            .PUT, "/v1/feeds/" + Self.escaped(document.source.name) + query,
+            body: ByteBuffer(bytes: document.bytes), contentType: "text/plain",
+            timeout: .seconds(120))
         if let refusal { return .failure(FeedRefusal(description: refusal)) }
         guard let report = try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any] else {
             return .failure(FeedRefusal(description: "the agent's answer is not JSON"))
         }
         let count = { (key: String) in report[key] as? Int ?? 0 }
-        var text = "feed \(document.source.name): \(count("entries")) entries (+\(count("added")) -\(count("removed")) ~\(count("updated"))), "
+        var text =
+            "feed \(document.source.name): \(count("entries")) entries (+\(count("added")) -\(count("removed")) ~\(count("updated"))), "
             + "through \(self)"
         if count("skipped_lines") > 0 { text += "; \(count("skipped_lines")) bad lines skipped (--lenient)" }
         return .success(text)
@@ -115,8 +119,10 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
     }
 
     /// One request: the agent's refusal (nil when it did it) and its answer.
-    private func exchange(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String,
-                          timeout: TimeAmount = .seconds(10)) async throws -> (refusal: String?, answer: ByteBuffer) {
+    private func exchange(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String,
+        timeout: TimeAmount = .seconds(10)
+    ) async throws -> (refusal: String?, answer: ByteBuffer) {
         var request = HTTPClientRequest(url: url(path))
         request.method = method
         if let body {

@@ -41,8 +41,10 @@ public final class AgentMetrics: Sendable {
     }
 
     func feedUpdate(feed: String, succeeded: Bool) {
-        Counter(label: "podwall_feed_updates_total", dimensions: [("feed", feed), ("result", succeeded ? "success" : "failure")],
-                factory: factory).increment()
+        Counter(
+            label: "podwall_feed_updates_total", dimensions: [("feed", feed), ("result", succeeded ? "success" : "failure")],
+            factory: factory
+        ).increment()
     }
 
     /// Pod-interface hooks where another TCX program runs before podwall's.

@@ -83,8 +83,9 @@ final class PodIdentities: Sendable {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
                 let candidates = NetworkNamespaces.candidates(procRoot: procRoot)
-                let byID = Dictionary(candidates.compactMap { candidate in NetworkNamespaces.id(of: candidate.path).map { ($0, candidate) } },
-                                      uniquingKeysWith: { first, _ in first })
+                let byID = Dictionary(
+                    candidates.compactMap { candidate in NetworkNamespaces.id(of: candidate.path).map { ($0, candidate) } },
+                    uniquingKeysWith: { first, _ in first })
                 let found: [(NetworkLink, Identity)] = links.compactMap { link in
                     guard let peer = link.peerNamespaceID, let namespace = byID[peer] else { return nil }
                     let uid = namespace.pids.lazy.compactMap { pid in

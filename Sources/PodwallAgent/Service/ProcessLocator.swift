@@ -45,7 +45,9 @@ final class ProcessLocator: Sendable {
         var found = own == nil ? nil : namespace(of: Int32(tgid), family: family)
         if found == nil, let path = location.cgroupPath {
             let procs = (try? String(contentsOfFile: cgroupMount + path + "/cgroup.procs", encoding: .utf8)) ?? ""
-            let seen = procs.split(separator: "\n").prefix(Self.maxProcesses).compactMap { Int32($0).flatMap { namespace(of: $0, family: family) } }
+            let seen = procs.split(separator: "\n").prefix(Self.maxProcesses).compactMap {
+                Int32($0).flatMap { namespace(of: $0, family: family) }
+            }
             if Set(seen.map(\.nsid)).count == 1 { found = seen.first }
         }
         guard let found else { return location }
@@ -59,7 +61,8 @@ final class ProcessLocator: Sendable {
     private func namespace(of pid: Int32, family: IPFamily) -> (nsid: Int32, address: IPAddress?)? {
         let net = "\(procRoot)/\(pid)/net/"
         guard let nsid = NetworkNamespaces.id(of: "\(procRoot)/\(pid)/ns/net"),
-              let table = try? String(contentsOfFile: net + (family == .v4 ? "fib_trie" : "if_inet6"), encoding: .utf8) else { return nil }
+            let table = try? String(contentsOfFile: net + (family == .v4 ? "fib_trie" : "if_inet6"), encoding: .utf8)
+        else { return nil }
         let addresses = family == .v4 ? NamespaceAddresses.ipv4(fibTrie: table) : NamespaceAddresses.ipv6(ifInet6: table)
         return (nsid, addresses.first)
     }

@@ -10,8 +10,10 @@ public struct CaptureFilter: Hashable, Sendable {
     public var remotePort: UInt16?
     public var proto: IPProtocol?
 
-    public init(ifindex: UInt32? = nil, interfaceName: String? = nil, pod: IPPrefix? = nil, remote: IPPrefix? = nil,
-                podPort: UInt16? = nil, remotePort: UInt16? = nil, proto: IPProtocol? = nil) {
+    public init(
+        ifindex: UInt32? = nil, interfaceName: String? = nil, pod: IPPrefix? = nil, remote: IPPrefix? = nil,
+        podPort: UInt16? = nil, remotePort: UInt16? = nil, proto: IPProtocol? = nil
+    ) {
         self.ifindex = ifindex
         self.interfaceName = interfaceName
         self.pod = pod
@@ -23,15 +25,18 @@ public struct CaptureFilter: Hashable, Sendable {
 
     /// Exactly one flow, both directions.
     public init(flow: FlowKey, interfaceName: String? = nil) {
-        self.init(ifindex: flow.ifindex, interfaceName: interfaceName, pod: IPPrefix(host: flow.pod),
-                  remote: IPPrefix(host: flow.remote), podPort: flow.podPort == 0 ? nil : flow.podPort,
-                  remotePort: flow.remotePort == 0 ? nil : flow.remotePort, proto: flow.proto)
+        self.init(
+            ifindex: flow.ifindex, interfaceName: interfaceName, pod: IPPrefix(host: flow.pod),
+            remote: IPPrefix(host: flow.remote), podPort: flow.podPort == 0 ? nil : flow.podPort,
+            remotePort: flow.remotePort == 0 ? nil : flow.remotePort, proto: flow.proto)
     }
 
     /// Does a packet with these fields match? The kernel's rule, in Swift
     /// (ports are 0 when the packet has none, and then only match "any").
-    public func matches(ifindex: UInt32, proto: IPProtocol, pod: IPAddress, podPort: UInt16,
-                        remote: IPAddress, remotePort: UInt16) -> Bool {
+    public func matches(
+        ifindex: UInt32, proto: IPProtocol, pod: IPAddress, podPort: UInt16,
+        remote: IPAddress, remotePort: UInt16
+    ) -> Bool {
         (self.ifindex.map { $0 == ifindex } ?? true)
             && (self.proto.map { $0 == proto } ?? true)
             && (self.podPort.map { $0 == podPort } ?? true)
@@ -70,8 +75,10 @@ public struct CaptureRequest: Sendable, Equatable {
 
     public static let defaultSnaplen: UInt32 = 256
 
-    public init(id: String, alertID: String? = nil, filter: CaptureFilter, snaplen: UInt32 = defaultSnaplen,
-                maxPackets: UInt64? = nil, durationSeconds: Double? = nil) {
+    public init(
+        id: String, alertID: String? = nil, filter: CaptureFilter, snaplen: UInt32 = defaultSnaplen,
+        maxPackets: UInt64? = nil, durationSeconds: Double? = nil
+    ) {
         self.id = id
         self.alertID = alertID
         self.filter = filter

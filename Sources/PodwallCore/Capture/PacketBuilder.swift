@@ -5,13 +5,14 @@
 /// does not check them.
 public struct PacketBuilder {
     public enum Network {
-        case ipv4(source: [UInt8], destination: [UInt8], options: [UInt8] = [], fragmentOffset: UInt16 = 0,
-                  moreFragments: Bool = false, identification: UInt16 = 0x1234)
+        case ipv4(
+            source: [UInt8], destination: [UInt8], options: [UInt8] = [], fragmentOffset: UInt16 = 0,
+            moreFragments: Bool = false, identification: UInt16 = 0x1234)
         case ipv6(source: [UInt8], destination: [UInt8], extensionHeaders: [IPv6Extension] = [])
     }
 
     public enum IPv6Extension {
-        case hopByHop(length: Int)      // total bytes, a multiple of 8
+        case hopByHop(length: Int)  // total bytes, a multiple of 8
         case destination(length: Int)
         case routing(length: Int)
         case fragment(offset: UInt16, more: Bool, identification: UInt32)
@@ -44,8 +45,8 @@ public struct PacketBuilder {
         }
     }
 
-    public var vlanTags: [UInt16] = []       // outer first
-    public var qinq = false                  // outer tag 802.1ad
+    public var vlanTags: [UInt16] = []  // outer first
+    public var qinq = false  // outer tag 802.1ad
     public var network: Network
     public var transport: Transport
     public var payload: [UInt8] = []
@@ -63,14 +64,16 @@ public struct PacketBuilder {
         let pod = key.pod.bytes, remote = key.remote.bytes
         let (source, destination) = fromPod ? (pod, remote) : (remote, pod)
         let (sourcePort, destinationPort) = fromPod ? (key.podPort, key.remotePort) : (key.remotePort, key.podPort)
-        let network: Network = key.pod.family == .v4
+        let network: Network =
+            key.pod.family == .v4
             ? .ipv4(source: Array(source.suffix(4)), destination: Array(destination.suffix(4)))
             : .ipv6(source: source, destination: destination)
-        let transport: Transport = switch key.proto {
-        case .tcp: .tcp(source: sourcePort, destination: destinationPort, flags: tcpFlags)
-        case .udp: .udp(source: sourcePort, destination: destinationPort)
-        default: .raw(proto: key.proto.rawValue)
-        }
+        let transport: Transport =
+            switch key.proto {
+            case .tcp: .tcp(source: sourcePort, destination: destinationPort, flags: tcpFlags)
+            case .udp: .udp(source: sourcePort, destination: destinationPort)
+            default: .raw(proto: key.proto.rawValue)
+            }
         self.init(network: network, transport: transport, payload: payload)
     }
 
@@ -113,7 +116,8 @@ public struct PacketBuilder {
         case let .ipv4(source, destination, options, offset, more, identification):
             let headerLength = 20 + options.count
             let fragment = (more ? 0x2000 : 0) | (offset / 8)
-            let header: [UInt8] = [0x40 | UInt8(headerLength / 4), 0] + be16(UInt16(headerLength + l4.count))
+            let header: [UInt8] =
+                [0x40 | UInt8(headerLength / 4), 0] + be16(UInt16(headerLength + l4.count))
                 + be16(identification) + be16(fragment) + [64, transport.proto, 0, 0] + source + destination + options
             return (0x0800, header)
         case let .ipv6(source, destination, extensions):

@@ -115,7 +115,8 @@ struct FeedCollector {
         let lineCounts = parts.map(FeedText.countLines)
         let lineOffsets = [0, lineCounts[0] - 1]
         // One slot per part, each written by its own thread only.
-        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<(FeedCollector, ParsedFeedBuilder, lines: Int)?>.allocate(capacity: parts.count)
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<(FeedCollector, ParsedFeedBuilder, lines: Int)?>.allocate(
+            capacity: parts.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         withoutActuallyEscaping(handle) { handle in

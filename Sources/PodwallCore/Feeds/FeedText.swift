@@ -98,7 +98,9 @@ extension UnsafeBufferPointer<UInt8> {
     /// For a trimmed entry line: the first token, any further text before
     /// `commentMarker` (trimmed), and the comment after the marker. One pass,
     /// since this runs for every line of every feed.
-    func entryParts(commentMarker: UInt8) -> (token: UnsafeBufferPointer<UInt8>, extra: UnsafeBufferPointer<UInt8>, comment: UnsafeBufferPointer<UInt8>?) {
+    func entryParts(commentMarker: UInt8) -> (
+        token: UnsafeBufferPointer<UInt8>, extra: UnsafeBufferPointer<UInt8>, comment: UnsafeBufferPointer<UInt8>?
+    ) {
         var tokenEnd = 0
         while tokenEnd < count, !Self.isSpace(self[tokenEnd]), self[tokenEnd] != commentMarker { tokenEnd += 1 }
         var extraStart = tokenEnd

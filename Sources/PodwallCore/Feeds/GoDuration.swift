@@ -2,7 +2,7 @@
 /// `3h59m12s`, `59m0.5s`, `1.5h`, `300ms`, `-2h` (deleted decisions).
 public enum GoDuration {
     private static let unitSeconds: [String: Double] = [
-        "ns": 1e-9, "us": 1e-6, "\u{B5}s": 1e-6, "\u{3BC}s": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600,
+        "ns": 1e-9, "us": 1e-6, "\u{B5}s": 1e-6, "\u{3BC}s": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600
     ]
 
     /// Go's limit: an Int64 count of nanoseconds, about 292 years.
@@ -25,8 +25,9 @@ public enum GoDuration {
             let unit = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
             rest = rest.dropFirst(unit.count)
             guard number.contains(where: \.isNumber), number.filter({ $0 == "." }).count <= 1,
-                  let value = Double(number.hasPrefix(".") ? "0" + number : String(number)),
-                  let scale = unitSeconds[String(unit)] else { return nil }
+                let value = Double(number.hasPrefix(".") ? "0" + number : String(number)),
+                let scale = unitSeconds[String(unit)]
+            else { return nil }
             total += value * scale
         }
         return total <= maxSeconds ? sign * total : nil

@@ -78,7 +78,8 @@ enum IPTextParser {
             if index < end, text[index] == dot {
                 // Embedded IPv4: must be the last 32 bits of the text.
                 guard head.count + tail.count <= 6,
-                      let ipv4 = parseIPv4(text.range(chunkStart, end)) else { return nil }
+                    let ipv4 = parseIPv4(text.range(chunkStart, end))
+                else { return nil }
                 if sawGap {
                     tail.push(UInt64(ipv4 >> 16))
                     tail.push(UInt64(ipv4 & 0xffff))

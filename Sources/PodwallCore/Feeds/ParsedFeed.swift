@@ -64,14 +64,16 @@ public struct ParsedFeed: Hashable, Sendable {
         errors: [FeedError] = []
     ) {
         let sorted = SortedPrefixes(prefixes)
-        self.init(source: source, listed: prefixes, sorted: sorted, metadata: metadata, lineCount: lineCount,
-                  duplicateCount: duplicateCount, skippedCount: skippedCount, ignoredCount: ignoredCount, errors: errors)
+        self.init(
+            source: source, listed: prefixes, sorted: sorted, metadata: metadata, lineCount: lineCount,
+            duplicateCount: duplicateCount, skippedCount: skippedCount, ignoredCount: ignoredCount, errors: errors)
     }
 
     /// For the parsers, which sorted the builder's entries already.
     init(builder: ParsedFeedBuilder, sorted: SortedPrefixes, source: String, lineCount: Int, skippedCount: Int, errors: [FeedError]) {
-        self.init(source: source, listed: builder.listed, sorted: sorted, metadata: builder.metadata, lineCount: lineCount,
-                  skippedCount: skippedCount, ignoredCount: builder.ignoredCount, errors: errors)
+        self.init(
+            source: source, listed: builder.listed, sorted: sorted, metadata: builder.metadata, lineCount: lineCount,
+            skippedCount: skippedCount, ignoredCount: builder.ignoredCount, errors: errors)
     }
 
     /// `listed` may repeat entries: sorting found how many repeats there

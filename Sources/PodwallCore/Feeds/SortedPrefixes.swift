@@ -68,14 +68,17 @@ public struct SortedPrefixes: Sendable, Hashable, RandomAccessCollection {
     public func membership(of sorted: [IPPrefix]) -> [Bool] {
         var result: [Bool] = []
         result.reserveCapacity(sorted.count)
-        SortedPrefixes(sortedUnique: sorted).merge(self, onlyInSelf: { _ in result.append(false) }, onlyInOther: { _ in },
-                                                   inBoth: { _ in result.append(true) })
+        SortedPrefixes(sortedUnique: sorted).merge(
+            self, onlyInSelf: { _ in result.append(false) }, onlyInOther: { _ in },
+            inBoth: { _ in result.append(true) })
         return result
     }
 
     @inline(__always)
-    private func merge(_ other: SortedPrefixes, onlyInSelf: (IPPrefix) -> Void, onlyInOther: (IPPrefix) -> Void,
-                       inBoth: (IPPrefix) -> Void) {
+    private func merge(
+        _ other: SortedPrefixes, onlyInSelf: (IPPrefix) -> Void, onlyInOther: (IPPrefix) -> Void,
+        inBoth: (IPPrefix) -> Void
+    ) {
         var mine = 0, theirs = 0
         let a = elements, b = other.elements
         while mine < a.count, theirs < b.count {
@@ -101,8 +104,10 @@ public struct SortedPrefixes: Sendable, Hashable, RandomAccessCollection {
         let middle = array.count / 2
         array.withUnsafeMutableBufferPointer { buffer in
             // Each thread sorts its own half: no element is shared.
-            nonisolated(unsafe) let halves = [UnsafeMutableBufferPointer(rebasing: buffer[..<middle]),
-                          UnsafeMutableBufferPointer(rebasing: buffer[middle...])]
+            nonisolated(unsafe) let halves = [
+                UnsafeMutableBufferPointer(rebasing: buffer[..<middle]),
+                UnsafeMutableBufferPointer(rebasing: buffer[middle...])
+            ]
             DispatchQueue.concurrentPerform(iterations: 2) { index in
                 var half = halves[index]
                 half.sort(by: precedes)

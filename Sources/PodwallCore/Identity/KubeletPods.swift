@@ -6,7 +6,8 @@ public enum KubeletPods {
         var names: [String: String] = [:]
         for case .object(let pod) in items {
             guard case .object(let metadata)? = pod["metadata"], case .string(let uid)? = metadata["uid"],
-                  case .string(let name)? = metadata["name"] else { continue }
+                case .string(let name)? = metadata["name"]
+            else { continue }
             let namespace: String = if case .string(let value)? = metadata["namespace"] { value } else { "default" }
             names[uid.lowercased()] = namespace + "/" + name
         }

@@ -8,7 +8,8 @@ public enum PodCgroup {
     public static func podUID(cgroupFile text: String) -> String? {
         for line in text.split(separator: "\n") {
             guard let path = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last,
-                  path.contains("kubepods") else { continue }
+                path.contains("kubepods")
+            else { continue }
             for component in path.split(separator: "/") {
                 if let uid = uid(inComponent: component) { return uid }
             }
@@ -19,10 +20,11 @@ public enum PodCgroup {
     private static func uid(inComponent component: Substring) -> String? {
         var candidate: Substring
         if component.hasPrefix("pod") {
-            candidate = component.dropFirst(3)                                   // cgroupfs
+            candidate = component.dropFirst(3)  // cgroupfs
         } else if component.hasPrefix("kubepods"), component.hasSuffix(".slice"),
-                  let last = component.dropLast(".slice".count).split(separator: "-").last, last.hasPrefix("pod") {
-            candidate = last.dropFirst(3)                                        // systemd: dashes became underscores
+            let last = component.dropLast(".slice".count).split(separator: "-").last, last.hasPrefix("pod")
+        {
+            candidate = last.dropFirst(3)  // systemd: dashes became underscores
         } else {
             return nil
         }

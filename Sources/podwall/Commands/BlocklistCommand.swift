@@ -66,7 +66,8 @@ struct BlocklistCommand: AsyncParsableCommand {
             let feedFormat: FeedFormat?
             if let format {
                 guard let parsed = FeedFormat(name: format) else {
-                    throw ValidationError("unknown format '\(format)'; one of: plain, netset, spamhaus-drop, spamhaus-drop-json, feodo, feodo-csv, crowdsec")
+                    throw ValidationError(
+                        "unknown format '\(format)'; one of: plain, netset, spamhaus-drop, spamhaus-drop-json, feodo, feodo-csv, crowdsec")
                 }
                 feedFormat = parsed
             } else {
@@ -86,8 +87,10 @@ struct BlocklistCommand: AsyncParsableCommand {
                         return
                     }
                     try await pins.writingDirectly {
-                        for report in try await FeedLoader.load(source, into: try BlocklistCommand.open(pins), policy: breadth.policy,
-                                                                mode: lenient ? .lenient : .strict) {
+                        for report in try await FeedLoader.load(
+                            source, into: try BlocklistCommand.open(pins), policy: breadth.policy,
+                            mode: lenient ? .lenient : .strict)
+                        {
                             print(report)
                         }
                     }
@@ -158,7 +161,10 @@ struct BlocklistCommand: AsyncParsableCommand {
                     guard let feeds = try BlocklistCommand.open(pins).removeDynamic(prefix) else {
                         throw ValidationError.failure("\(prefix) is not in the blocklist")
                     }
-                    print(feeds.isEmpty ? "unblocked \(prefix)" : "removed the manual entry; \(prefix) stays blocked by feed \(feeds.joined(separator: ", "))")
+                    print(
+                        feeds.isEmpty
+                            ? "unblocked \(prefix)"
+                            : "removed the manual entry; \(prefix) stays blocked by feed \(feeds.joined(separator: ", "))")
                 }
             }
         }
@@ -189,9 +195,15 @@ struct BlocklistCommand: AsyncParsableCommand {
                         print(line.rendered)
                     }
                 } else {
-                    print(TextTable.render(header: ["PREFIX", "FEEDS", "HITS", "EXPIRES IN"], rows: rows.map { prefix, entry, feeds, left in
-                        [prefix.description, feeds.joined(separator: ","), String(entry.hits), left.map { "\($0 / 1_000_000_000)s" } ?? "-"]
-                    }))
+                    print(
+                        TextTable.render(
+                            header: ["PREFIX", "FEEDS", "HITS", "EXPIRES IN"],
+                            rows: rows.map { prefix, entry, feeds, left in
+                                [
+                                    prefix.description, feeds.joined(separator: ","), String(entry.hits),
+                                    left.map { "\($0 / 1_000_000_000)s" } ?? "-"
+                                ]
+                            }))
                     print("\(rows.count) entries")
                 }
             }
@@ -214,7 +226,9 @@ struct BlocklistCommand: AsyncParsableCommand {
                     print("\(address) is not blocked")
                     return
                 }
-                print("\(address) is blocked by \(prefix) (feeds: \(blocklist.feedNames(entry.feeds).joined(separator: ", ")); hits: \(entry.hits))")
+                print(
+                    "\(address) is blocked by \(prefix) (feeds: \(blocklist.feedNames(entry.feeds).joined(separator: ", ")); hits: \(entry.hits))"
+                )
             }
         }
     }
@@ -229,19 +243,28 @@ struct BlocklistCommand: AsyncParsableCommand {
                 let blocklist = try BlocklistCommand.open(pins)
                 let entries = blocklist.entries()
                 let feeds = blocklist.feeds()
-                print(TextTable.render(header: ["FEED", "ENTRIES", "HITS", "UPDATED"], rows: feeds.map { feed in
-                    let bit: UInt64 = 1 << UInt64(feed.slot)
-                    let listed = entries.filter { $0.value.feeds & bit != 0 }
-                    return [feed.name, String(listed.count), String(listed.values.reduce(0) { $0 + $1.hits }),
-                            Timestamp.rfc3339(nanoseconds: Int64(feed.feed.updated_ns))]
-                }))
+                print(
+                    TextTable.render(
+                        header: ["FEED", "ENTRIES", "HITS", "UPDATED"],
+                        rows: feeds.map { feed in
+                            let bit: UInt64 = 1 << UInt64(feed.slot)
+                            let listed = entries.filter { $0.value.feeds & bit != 0 }
+                            return [
+                                feed.name, String(listed.count), String(listed.values.reduce(0) { $0 + $1.hits }),
+                                Timestamp.rfc3339(nanoseconds: Int64(feed.feed.updated_ns))
+                            ]
+                        }))
                 let dynamic = entries.filter(\.value.isDynamic)
                 print("\nmanual/detection entries: \(dynamic.count); total entries: \(entries.count)")
                 let top = entries.filter { $0.value.hits > 0 }.sorted { $0.value.hits > $1.value.hits }.prefix(10)
                 if !top.isEmpty {
-                    print("\n" + TextTable.render(header: ["TOP ENTRY", "HITS", "FEEDS"], rows: top.map {
-                        [$0.key.description, String($0.value.hits), blocklist.feedNames($0.value.feeds).joined(separator: ",")]
-                    }))
+                    print(
+                        "\n"
+                            + TextTable.render(
+                                header: ["TOP ENTRY", "HITS", "FEEDS"],
+                                rows: top.map {
+                                    [$0.key.description, String($0.value.hits), blocklist.feedNames($0.value.feeds).joined(separator: ",")]
+                                }))
                 }
             }
         }

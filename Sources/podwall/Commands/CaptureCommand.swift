@@ -68,8 +68,9 @@ struct CaptureCommand: AsyncParsableCommand {
     }
 
     func request() throws -> CaptureRequest {
-        var filter = CaptureFilter(pod: try pod.map(parsePrefix), remote: try host.map(parsePrefix), podPort: podPort,
-                                   remotePort: port, proto: try proto.map(Self.parseProtocol))
+        var filter = CaptureFilter(
+            pod: try pod.map(parsePrefix), remote: try host.map(parsePrefix), podPort: podPort,
+            remotePort: port, proto: try proto.map(Self.parseProtocol))
         if let interface {
             filter.ifindex = try QuarantineCommand.ifindex(interface)
             filter.interfaceName = interface
@@ -121,12 +122,17 @@ struct CaptureCommand: AsyncParsableCommand {
         let counter: LiveCounter? = quiet ? nil : LiveCounter()
         var progress: CaptureRecorder.Progress?
         if let counter { progress = { summary in counter.show(summary) } }
-        let recorder = CaptureRecorder(kernel: kernel, request: request, file: file, store: nil, maxFileBytes: .max,
-                                       progress: progress)
+        let recorder = CaptureRecorder(
+            kernel: kernel, request: request, file: file, store: nil, maxFileBytes: .max,
+            progress: progress)
         try recorder.start()
         FileHandleOutput.standardError("capturing \(request.filter.summary) to \(output) (Ctrl-C to stop)")
         let final: CaptureSummary = try await SignalHandling.runUntilTerminated {
-            await withTaskCancellationHandler { await recorder.finished() } onCancel: { recorder.stop() }
+            await withTaskCancellationHandler {
+                await recorder.finished()
+            } onCancel: {
+                recorder.stop()
+            }
         }
         counter?.end()
         FileHandleOutput.standardError(Self.report(final))
@@ -134,7 +140,8 @@ struct CaptureCommand: AsyncParsableCommand {
     }
 
     static func report(_ summary: CaptureSummary) -> String {
-        var text = "\(summary.packets) packets (\(summary.bytes) bytes) written to \(summary.file); "
+        var text =
+            "\(summary.packets) packets (\(summary.bytes) bytes) written to \(summary.file); "
             + "\(summary.matched) matched, \(summary.skipped) past the budget or expiry, \(summary.lost) lost in the kernel"
         if let reason = summary.reason { text += " [\(reason)]" }
         return text

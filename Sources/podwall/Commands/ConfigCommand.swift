@@ -34,9 +34,10 @@ struct ConfigCommand: AsyncParsableCommand {
         }
         do {
             let configuration = try ConfigLoader.load(file: check, overrides: try settings.map(ConfigOverride.parse))
-            print("\(check ?? "-"): valid; interfaces \(configuration.interfaces.map(\.text).joined(separator: " ")), "
-                  + "\(configuration.feeds.count) feeds, API \(configuration.apiAddress?.description ?? "off"), "
-                  + "captures \(configuration.captureDirectory ?? "off")")
+            print(
+                "\(check ?? "-"): valid; interfaces \(configuration.interfaces.map(\.text).joined(separator: " ")), "
+                    + "\(configuration.feeds.count) feeds, API \(configuration.apiAddress?.description ?? "off"), "
+                    + "captures \(configuration.captureDirectory ?? "off")")
         } catch let error as ConfigError {
             throw ValidationError.failure(error.description)
         }

@@ -11,8 +11,9 @@ enum LabExecutable {
         let argv = [lab, command] + arguments
         var cArguments = argv.map { strdup($0) } + [nil]
         execv(lab, &cArguments)
-        FileHandleOutput.standardError("Error: `podwall \(command)` runs \(lab), which is missing (\(String(cString: strerror(errno)))): "
-            + "build or install podwall-lab with podwall")
+        FileHandleOutput.standardError(
+            "Error: `podwall \(command)` runs \(lab), which is missing (\(String(cString: strerror(errno)))): "
+                + "build or install podwall-lab with podwall")
         throw ExitCode.failure
     }
 }

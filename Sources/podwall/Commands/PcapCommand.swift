@@ -46,8 +46,10 @@ struct PcapCommand: AsyncParsableCommand {
                 return
             }
             let rows = summaries.map { summary in
-                [summary.id, summary.alertID ?? "-", summary.filter, String(summary.packets), String(summary.bytes),
-                 String(summary.notInFile), summary.state.rawValue, summary.file]
+                [
+                    summary.id, summary.alertID ?? "-", summary.filter, String(summary.packets), String(summary.bytes),
+                    String(summary.notInFile), summary.state.rawValue, summary.file
+                ]
             }
             print(TextTable.render(header: ["ID", "ALERT", "FILTER", "PACKETS", "BYTES", "LOST", "STATE", "FILE"], rows: rows))
             print("\(summaries.count) capture\(summaries.count == 1 ? "" : "s") in \(directory.captureDir)")

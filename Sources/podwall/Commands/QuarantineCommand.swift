@@ -45,7 +45,10 @@ struct QuarantineCommand: AsyncParsableCommand {
                 let rows = try QuarantineCommand.open(pins).entries().sorted { $0.key < $1.key }.map { entry -> [String] in
                     let value = entry.value
                     let left = value.expiresNs.map { $0 > now ? "\(($0 - now) / 1_000_000_000)s" : "expired" } ?? "until released"
-                    return [names[entry.key] ?? "if\(entry.key)", "\((now - min(now, value.sinceNs)) / 1_000_000_000)s ago", left, String(value.drops)]
+                    return [
+                        names[entry.key] ?? "if\(entry.key)", "\((now - min(now, value.sinceNs)) / 1_000_000_000)s ago", left,
+                        String(value.drops)
+                    ]
                 }
                 print(TextTable.render(header: ["INTERFACE", "SINCE", "EXPIRES", "DROPPED"], rows: rows))
             }

@@ -31,12 +31,16 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Alerts as JSON lines.")
     var json = false
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Cluster CIDR: never counted as exfiltration (default: RFC 1918, CGNAT and ULA); repeat for more.", valueName: "cidr"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "Cluster CIDR: never counted as exfiltration (default: RFC 1918, CGNAT and ULA); repeat for more.", valueName: "cidr"))
     var clusterCIDR: [String] = []
 
-    @Option(help: ArgumentHelp("The agent's podwall.yaml: its detection settings (intervals, thresholds, cluster CIDRs).",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The agent's podwall.yaml: its detection settings (intervals, thresholds, cluster CIDRs).",
+            valueName: "file"))
     var config: String?
 
     func run() async throws {
@@ -62,9 +66,14 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         print("\(result.packets) packets, \(result.decoded) IP packets, \(result.flows) flows, \(alerts.count) alerts")
         guard !alerts.isEmpty else { return }
-        print(TextTable.render(header: ["TIME", "KIND", "SEVERITY", "SOURCE", "REMOTE"], rows: alerts.map { alert in
-            [alert.time, alert.kind.rawValue, alert.severity.rawValue, alert.source.address.description,
-             alert.flows.first.map { "\($0.remote):\($0.remotePort)" } ?? "-"]
-        }))
+        print(
+            TextTable.render(
+                header: ["TIME", "KIND", "SEVERITY", "SOURCE", "REMOTE"],
+                rows: alerts.map { alert in
+                    [
+                        alert.time, alert.kind.rawValue, alert.severity.rawValue, alert.source.address.description,
+                        alert.flows.first.map { "\($0.remote):\($0.remotePort)" } ?? "-"
+                    ]
+                }))
     }
 }

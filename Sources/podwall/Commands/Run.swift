@@ -35,13 +35,17 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The agent's YAML configuration (see `podwall config --print-defaults`).", valueName: "file"))
     var config: String?
 
-    @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp(
-        "Set any configuration key, value in YAML: --set capture.snaplen=512, --set allow=[10.96.0.10/32]; repeat for more.",
-        valueName: "key=value"))
+    @Option(
+        name: .customLong("set"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Set any configuration key, value in YAML: --set capture.snaplen=512, --set allow=[10.96.0.10/32]; repeat for more.",
+            valueName: "key=value"))
     var settings: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Interface name pattern to attach to (shell glob; repeat for more). Key: interfaces.", valueName: "pattern"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "Interface name pattern to attach to (shell glob; repeat for more). Key: interfaces.", valueName: "pattern"))
     var interfaces: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Flow table size (LRU entries). Key: flow_entries.", valueName: "entries"))
@@ -56,59 +60,84 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Log every flow event (new, payload, end). Key: log_flows.")
     var logFlows = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The pods' cgroup v2 directory for the connect()/sendmsg() hooks (default: kubepods under the cgroup v2 mount). Key: cgroup.",
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The pods' cgroup v2 directory for the connect()/sendmsg() hooks (default: kubepods under the cgroup v2 mount). Key: cgroup.",
+            valueName: "path"))
     var cgroup: String?
 
     @Flag(name: .long, help: "Do not attach the cgroup socket hooks (TC still drops). Key: cgroup: \"\".")
     var noCgroup = false
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Never block this destination (cluster DNS, API server, node CIDRs); repeat for more. Key: allow.", valueName: "cidr"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "Never block this destination (cluster DNS, API server, node CIDRs); repeat for more. Key: allow.", valueName: "cidr"))
     var allow: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "A blocklist feed: a file or directory (reloaded when it changes) or an http(s) URL (polled); repeat for more. Key: feeds.sources.",
-        valueName: "path|url"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "A blocklist feed: a file or directory (reloaded when it changes) or an http(s) URL (polled); repeat for more. Key: feeds.sources.",
+            valueName: "path|url"))
     var feed: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("How often feed URLs are downloaded again. Key: feeds.url_interval_seconds.", valueName: "seconds"))
+    @Option(
+        name: .long, help: ArgumentHelp("How often feed URLs are downloaded again. Key: feeds.url_interval_seconds.", valueName: "seconds"))
     var feedInterval: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A feeds file (YAML) whose enabled feeds are loaded, see blocklists/feeds.yaml. Key: feeds.config.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A feeds file (YAML) whose enabled feeds are loaded, see blocklists/feeds.yaml. Key: feeds.config.", valueName: "file"))
     var feedsConfig: String?
 
     @Flag(name: .long, help: "Skip bad feed lines instead of rejecting the feed. Key: feeds.lenient.")
     var lenient = false
 
-    @Option(name: .long, help: ArgumentHelp("Append alerts (JSON lines) to this file instead of stdout. Key: alerts.file.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Append alerts (JSON lines) to this file instead of stdout. Key: alerts.file.", valueName: "file"))
     var alerts: String?
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Pod, service and node CIDRs: never exfiltration; repeat for more. Key: cluster_cidrs.", valueName: "cidr"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "Pod, service and node CIDRs: never exfiltration; repeat for more. Key: cluster_cidrs.", valueName: "cidr"))
     var clusterCIDR: [String] = []
 
     @Flag(name: .long, help: "Only alert: no quarantine, block or capture responses.")
     var alertOnly = false
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Response to a kind of alert: KIND=alert|block|quarantine[:TTL][+capture], e.g. port_scan=alert or exfiltration=block:30m+capture. Keys: responses.*.",
-        valueName: "kind=action"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "Response to a kind of alert: KIND=alert|block|quarantine[:TTL][+capture], e.g. port_scan=alert or exfiltration=block:30m+capture. Keys: responses.*.",
+            valueName: "kind=action"))
     var response: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "A TCP port where only HTTP is expected (default 80); repeat for more. Key: detection.http_ports.", valueName: "port"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "A TCP port where only HTTP is expected (default 80); repeat for more. Key: detection.http_ports.", valueName: "port"))
     var httpPort: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Exfiltration: length of one volume interval. Key: detection.exfiltration.interval_seconds.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Exfiltration: length of one volume interval. Key: detection.exfiltration.interval_seconds.", valueName: "seconds"))
     var exfilInterval: String?
 
-    @Option(name: .long, help: ArgumentHelp("Exfiltration: quiet intervals learned before alerting. Key: detection.exfiltration.warmup_intervals.", valueName: "count"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Exfiltration: quiet intervals learned before alerting. Key: detection.exfiltration.warmup_intervals.", valueName: "count"))
     var exfilWarmup: String?
 
-    @Option(name: .long, help: ArgumentHelp("Exfiltration: never alert below this many bytes per interval. Key: detection.exfiltration.floor_bytes.", valueName: "bytes"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Exfiltration: never alert below this many bytes per interval. Key: detection.exfiltration.floor_bytes.", valueName: "bytes"))
     var exfilFloor: String?
 
     @Option(name: .long, help: ArgumentHelp("Where alert captures (pcap files) go. Key: capture.directory.", valueName: "dir"))
@@ -229,4 +258,3 @@ enum SignalHandling {
         return try await work.value
     }
 }
-

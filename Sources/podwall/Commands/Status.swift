@@ -25,8 +25,10 @@ struct Status: AsyncParsableCommand {
             let features = KernelFeatures.probe()
             let tcx = links.flatMap { $0.isEmpty ? nil : $0.contains { $0.value.flags.contains(.tcx) } }
             print("kernel features (Linux \(features.release); data path build \(features.datapathImage.name)):")
-            print(TextTable.render(header: ["FEATURE", "STATE", "WHAT IT MEANS"],
-                                   rows: features.report(usesTCX: tcx).map { [$0.name, $0.state.rawValue, $0.effect] }))
+            print(
+                TextTable.render(
+                    header: ["FEATURE", "STATE", "WHAT IT MEANS"],
+                    rows: features.report(usesTCX: tcx).map { [$0.name, $0.state.rawValue, $0.effect] }))
             let names = try LinkWatcher.namesByIndex()
             let attached = try links ?? state.links().entries().sorted { $0.key < $1.key }
             print("\nattached interfaces: \(attached.count)")
@@ -34,7 +36,9 @@ struct Status: AsyncParsableCommand {
                 let ingress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .ingress).map(String.init) ?? "-"
                 let egress = PodInterfaceAttachment.programID(ifindex: entry.key, hook: .egress).map(String.init) ?? "-"
                 let first = TCHook.allCases.allSatisfy { PodInterfaceAttachment.runsFirst(ifindex: entry.key, hook: $0) }
-                let via = entry.value.flags.contains(.tcx) ? (first ? "tcx" : "tcx, NOT FIRST: a program before podwall's may pass packets past it")
+                let via =
+                    entry.value.flags.contains(.tcx)
+                    ? (first ? "tcx" : "tcx, NOT FIRST: a program before podwall's may pass packets past it")
                     : entry.value.flags.contains(.qdiscCreated) ? "clsact (podwall's)" : "clsact (existing)"
                 return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, via]
             }

@@ -21,7 +21,9 @@ struct Uninstall: AsyncParsableCommand {
         LibbpfLog.capture(echo: false)
         try await reportingKernelErrors {
             let report = try await pins.writingDirectly { try Uninstaller.uninstall(pinRoot: pins.pinRoot) }
-            print("removed \(report.links.count) TCX links, \(report.filters.count) filters, \(report.qdiscs.count) qdiscs, \(report.pins.count) pins")
+            print(
+                "removed \(report.links.count) TCX links, \(report.filters.count) filters, \(report.qdiscs.count) qdiscs, \(report.pins.count) pins"
+            )
             for link in report.links { print("  TCX link \(link)") }
             for filter in report.filters { print("  filter \(filter)") }
             for qdisc in report.qdiscs { print("  clsact qdisc on \(qdisc)") }
