@@ -369,4 +369,142 @@ struct pw_packet_record {
 	__u8  pad[3];
 };
 
+/* ---------------------------------------------------------------------------
+ * Process pillar (process.bpf.c): exec, fork and exit of processes in pods.
+ * Its maps are its own, so the network data path's pins are unchanged.
+ * ------------------------------------------------------------------------- */
+#define PW_MAP_PROCESS_EVENTS_NAME   "pw_proc_events"
+#define PW_MAP_PROCESS_CONFIG_NAME   "pw_proc_config"
+#define PW_MAP_PROCESS_COUNTERS_NAME "pw_proc_counters"
+#define PW_MAP_EXEC_NAMES_NAME       "pw_exec_names"
+
+#define PW_PROG_EXEC_NAME  "pw_exec"
+#define PW_PROG_FORK_NAME  "pw_fork"
+#define PW_PROG_EXIT_NAME  "pw_exit"
+
+#define PW_PROCESS_EVENTS_DEFAULT_BYTES (4 << 20)
+#define PW_EXEC_NAMES_ENTRIES  1024
+/* Bounded copies: the binary as exec'd, the interpreter of a script, and
+ * the first bytes of the arguments (NUL-separated, as in /proc/PID/cmdline). */
+#define PW_EXEC_PATH_BYTES 256
+#define PW_EXEC_ARGS_BYTES 384
+#define PW_STDIO_FDS       3
+
+/* What the agent tells the programs (one entry). Processes are watched when
+ * their cgroup descends from the pods' cgroup (kubepods.slice), which costs
+ * a host process one helper call and no map lookup. */
+enum pw_process_policy {
+	PW_POLICY_KILL_REVERSE_SHELL = 1 << 0,   /* SIGKILL a shell exec'd with an inet socket on 0-2 */
+	PW_POLICY_KILL_DENIED = 1 << 1,          /* SIGKILL an exec whose name is PW_EXEC_DENIED */
+};
+
+struct pw_process_config {
+	__u64 pods_cgroup_id;     /* 0: no pods' cgroup, nothing is watched */
+	__u32 pods_cgroup_level;  /* its depth below the cgroup v2 root (root = 0) */
+	__u32 policy;             /* enum pw_process_policy */
+};
+
+/* What a program name (task comm after exec, i.e. the binary's basename,
+ * 15 characters at most) is to the in-kernel exec policy. */
+enum pw_exec_class {
+	PW_EXEC_SHELL = 1 << 0,        /* a shell or interpreter (sh, bash, python, ...) */
+	PW_EXEC_NETWORK_TOOL = 1 << 1, /* nc, socat, curl, ... */
+	PW_EXEC_DENIED = 1 << 2,       /* never allowed in a pod */
+};
+
+struct pw_exec_name_key {
+	char comm[16];
+};
+
+enum pw_process_counter {
+	PW_PCNT_EXECS = 0,         /* execs in pods, events sent or not */
+	PW_PCNT_FORKS,
+	PW_PCNT_EXITS,
+	PW_PCNT_RINGBUF_DROPS,     /* events lost: the process ring was full */
+	PW_PCNT_KILLS,             /* SIGKILLs sent at exec */
+	PW_PCNT_READ_ERRORS,       /* a field could not be read (left empty, flagged) */
+	PW_PCNT_MAX,
+};
+
+enum pw_process_event_type {
+	PW_EVENT_EXEC = 16,
+	PW_EVENT_FORK = 17,
+	PW_EVENT_EXIT = 18,
+};
+
+/* What a file descriptor is. */
+enum pw_fd_kind {
+	PW_FD_NONE = 0,      /* not open */
+	PW_FD_FILE = 1,      /* regular file or directory */
+	PW_FD_PIPE = 2,      /* pipe or FIFO; `inode` names it, both ends share it */
+	PW_FD_SOCKET = 3,    /* see family/protocol and the addresses */
+	PW_FD_TTY = 4,       /* terminal: a pty, a console or /dev/tty* */
+	PW_FD_CHAR = 5,      /* another character device (/dev/null, ...) */
+	PW_FD_OTHER = 6,     /* anon inode, eventfd, ... */
+};
+
+/* One of fds 0-2 at exec. For an inet socket the addresses are the
+ * socket's (IPv4 mapped into IPv6); for a unix socket `peer_inode` is the
+ * other end's inode. */
+struct pw_stdio_fd {
+	__u8  kind;            /* enum pw_fd_kind */
+	__u8  family;          /* AF_* of a socket */
+	__u8  protocol;        /* IPPROTO_* of an inet socket */
+	__u8  sock_type;       /* SOCK_* */
+	__u16 local_port;
+	__u16 remote_port;
+	__u64 inode;
+	__u64 peer_inode;
+	__u8  local_addr[16];
+	__u8  remote_addr[16];
+};
+
+enum pw_exec_flag {
+	PW_EXEC_KILLED = 1 << 0,           /* the program sent SIGKILL at exec */
+	PW_EXEC_ARGS_TRUNCATED = 1 << 1,
+	PW_EXEC_READ_ERROR = 1 << 2,       /* some field could not be read */
+	PW_EXEC_STDIO_INET = 1 << 3,       /* an inet socket is on fd 0, 1 or 2 */
+};
+
+/* Process identity as every process event carries it. */
+struct pw_process_id {
+	__u32 pid;              /* host tid of the thread */
+	__u32 tgid;             /* host process id */
+	__u32 ns_pid;           /* process id in its own pid namespace */
+	__u32 ppid;             /* host tgid of the real parent */
+	__u64 cgroup_id;        /* cgroup v2 id of its (container's) cgroup */
+	__u64 start_ns;         /* task start, CLOCK_MONOTONIC */
+};
+
+struct pw_exec_event {
+	struct pw_event_header header;     /* PW_EVENT_EXEC, at the exec */
+	struct pw_process_id process;
+	__u32 uid;
+	__u32 euid;
+	__u32 flags;            /* enum pw_exec_flag */
+	__u32 exec_class;       /* enum pw_exec_class of the new name, 0 if none */
+	__u16 args_len;         /* bytes valid in args[] */
+	__u8  pad[6];
+	char  comm[16];
+	struct pw_stdio_fd stdio[PW_STDIO_FDS];
+	char  filename[PW_EXEC_PATH_BYTES];   /* as given to execve */
+	char  interpreter[PW_EXEC_PATH_BYTES]; /* the script's interpreter, or the filename */
+	__u8  args[PW_EXEC_ARGS_BYTES];
+};
+
+/* A new process (not a thread), or a process's end. */
+struct pw_fork_event {
+	struct pw_event_header header;     /* PW_EVENT_FORK */
+	struct pw_process_id process;      /* the child */
+	char  comm[16];
+};
+
+struct pw_exit_event {
+	struct pw_event_header header;     /* PW_EVENT_EXIT */
+	struct pw_process_id process;
+	__u32 exit_code;        /* as wait(2) reports it */
+	__u32 pad;
+	char  comm[16];
+};
+
 #endif /* PODWALL_ABI_H */

@@ -17,10 +17,15 @@ public struct PerCPUCounters: Sendable {
     }
 
     public func value(_ counter: pw_counter) -> UInt64 {
+        value(at: counter.rawValue)
+    }
+
+    /// The counter at `index`, summed over CPUs.
+    public func value(at index: UInt32) -> UInt64 {
         let cpus = Int(libbpf_num_possible_cpus())
         guard cpus > 0 else { return 0 }
         var values = [UInt64](repeating: 0, count: cpus)
-        var index = counter.rawValue
+        var index = index
         guard bpf_map_lookup_elem(fd, &index, &values) == 0 else { return 0 }
         return values.reduce(0, &+)
     }

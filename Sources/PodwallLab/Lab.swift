@@ -199,6 +199,7 @@ public final class Lab: Sendable {
     }
 
     static func remove(labID: String) {
+        removeContainers(labID: labID)
         let namespaces =
             (try? Shell.run(["ip", "netns", "list"]))?.output
             .split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) } ?? []
@@ -212,6 +213,11 @@ public final class Lab: Sendable {
         try? FileManager.default.removeItem(atPath: temporaryDirectory(labID: labID))
         if let mount = CgroupHooks.cgroup2Mount() {
             removeCgroupTree("\(mount)/\(labID)")
+        }
+        // runc also makes a container's cgroup in each v1 hierarchy of a hybrid node.
+        for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            let tree = "/sys/fs/cgroup/\(hierarchy)/\(labID)"
+            if FileManager.default.fileExists(atPath: tree) { removeCgroupTree(tree) }
         }
     }
 

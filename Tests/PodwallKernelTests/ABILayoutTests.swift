@@ -86,7 +86,35 @@ import Testing
             [
                 ("header", \.header), ("key", \.key), ("direction", \.direction), ("end_reason", \.end_reason), ("pad", \.pad),
                 ("value", \.value)
-            ])
+            ]),
+        "pw_process_config": fields(
+            pw_process_config.self,
+            [("pods_cgroup_id", \.pods_cgroup_id), ("pods_cgroup_level", \.pods_cgroup_level), ("policy", \.policy)]),
+        "pw_exec_name_key": fields(pw_exec_name_key.self, [("comm", \.comm)]),
+        "pw_stdio_fd": fields(
+            pw_stdio_fd.self,
+            [
+                ("kind", \.kind), ("family", \.family), ("protocol", \.protocol), ("sock_type", \.sock_type),
+                ("local_port", \.local_port), ("remote_port", \.remote_port), ("inode", \.inode), ("peer_inode", \.peer_inode),
+                ("local_addr", \.local_addr), ("remote_addr", \.remote_addr)
+            ]),
+        "pw_process_id": fields(
+            pw_process_id.self,
+            [
+                ("pid", \.pid), ("tgid", \.tgid), ("ns_pid", \.ns_pid), ("ppid", \.ppid), ("cgroup_id", \.cgroup_id),
+                ("start_ns", \.start_ns)
+            ]),
+        "pw_exec_event": fields(
+            pw_exec_event.self,
+            [
+                ("header", \.header), ("process", \.process), ("uid", \.uid), ("euid", \.euid), ("flags", \.flags),
+                ("exec_class", \.exec_class), ("args_len", \.args_len), ("pad", \.pad), ("comm", \.comm), ("stdio", \.stdio),
+                ("filename", \.filename), ("interpreter", \.interpreter), ("args", \.args)
+            ]),
+        "pw_fork_event": fields(pw_fork_event.self, [("header", \.header), ("process", \.process), ("comm", \.comm)]),
+        "pw_exit_event": fields(
+            pw_exit_event.self,
+            [("header", \.header), ("process", \.process), ("exit_code", \.exit_code), ("pad", \.pad), ("comm", \.comm)])
     ]
 
     /// Struct name → (size, fields) as the compiled object's BTF has them.
@@ -113,7 +141,7 @@ import Testing
 
     /// Each struct must be in some object's BTF, identical wherever it is.
     @Test func swiftLayoutMatchesCompiledBTF() throws {
-        let perObject = try [BPFObjectImage.tc, .tcCompat, .sock].map(Self.btfLayouts)
+        let perObject = try [BPFObjectImage.tc, .tcCompat, .sock, .process].map(Self.btfLayouts)
         let compiled = perObject.reduce(into: [String: (Int, [Field])]()) { merged, layouts in
             merged.merge(layouts) { first, _ in first }
         }
@@ -140,6 +168,10 @@ import Testing
         #expect(PayloadPrefix.capacity == Int(PW_PAYLOAD_SNAP), "a larger snapshot would be cut short when decoded")
     }
 
+    @Test func everyProcessCounterHasAName() {
+        #expect(ProcessCounters.names.count == Int(PW_PCNT_MAX.rawValue))
+    }
+
     @Test func everyCounterHasAName() {
         #expect(PerCPUCounters.names.count == Int(PW_CNT_MAX.rawValue))
         #expect(PerCPUCounters.names.enumerated().allSatisfy { $0.offset == Int($0.element.0.rawValue) })
@@ -159,6 +191,14 @@ struct ObjectLoadTests {
         ]
         for name in all {
             #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the object")
+        }
+    }
+
+    @Test func everyProcessMapNamedInTheABIExistsInTheProcessObject() throws {
+        let monitor = try ProcessMonitor(pinRoot: nil)
+        let names = Set(monitor.object.mapNames)
+        for name in [PW_MAP_PROCESS_EVENTS_NAME, PW_MAP_PROCESS_CONFIG_NAME, PW_MAP_PROCESS_COUNTERS_NAME, PW_MAP_EXEC_NAMES_NAME] {
+            #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the process object")
         }
     }
 

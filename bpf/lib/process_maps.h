@@ -1,0 +1,52 @@
+/* The process pillar's maps: its own ring, config, counters and names, so
+ * a flood of exec events and one of packets never share a ring buffer. */
+#ifndef PODWALL_LIB_PROCESS_MAPS_H
+#define PODWALL_LIB_PROCESS_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "../podwall_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PW_PROCESS_EVENTS_DEFAULT_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_proc_events SEC(".maps");
+
+/* Written by the agent only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_process_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_proc_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_PCNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_proc_counters SEC(".maps");
+
+/* Program names the exec policy knows (enum pw_exec_class), from the
+ * agent's configuration. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_EXEC_NAMES_ENTRIES);
+	__type(key, struct pw_exec_name_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_exec_names SEC(".maps");
+
+static __always_inline void pw_process_count(enum pw_process_counter counter)
+{
+	__u32 index = counter;
+	__u64 *value = bpf_map_lookup_elem(&pw_proc_counters, &index);
+
+	if (value)
+		*value += 1;
+}
+
+#endif

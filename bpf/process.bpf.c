@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Process pillar: exec, fork and exit in the pods' cgroups, from BTF
+ * tracepoints (no kprobes: not every kernel has them). Logic in lib/. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "lib/process.h"
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pw_exec, struct task_struct *task, int old_pid, struct linux_binprm *binprm)
+{
+	pw_on_exec(task, binprm);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pw_fork, struct task_struct *parent, struct task_struct *child)
+{
+	pw_on_fork(child);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pw_exit, struct task_struct *task)
+{
+	pw_on_exit(task);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
