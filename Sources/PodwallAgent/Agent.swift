@@ -62,6 +62,7 @@ public final class Agent: Sendable {
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),
             captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics,
             podNames: { identities.name($0) }, processLocator: processLocator, logger: logger)
+        let processes = ProcessWatch.start(configuration, podsCgroup: hookCgroup, logger: logger)
         let api = APIState(
             datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
             token: APIState.readToken(configuration.apiTokenFile, logger: logger),
@@ -72,7 +73,8 @@ public final class Agent: Sendable {
             metrics.refresh(
                 .init(
                     datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
-                    captures: captures?.totals ?? .init()))
+                    captures: captures?.totals ?? .init(),
+                    processes: processes.map { ($0.monitor.counters, $0.reader.queueDrops) }))
         }
         let flowEvents = try events.records()
 
@@ -94,6 +96,10 @@ public final class Agent: Sendable {
             },
             AgentService("stats") { try await self.reportStats(datapath, events: events, pipeline: pipeline) }
         ]
+        if let processes {
+            let locator = processLocator
+            services.append(AgentService("processes") { try await processes.consume(pipeline: pipeline, locator: locator) })
+        }
         if datapath.usesTCX {
             services.append(AgentService("tcx order") { try await self.watchTCXOrder(datapath, api: api, metrics: metrics) })
         }
@@ -101,7 +107,7 @@ public final class Agent: Sendable {
             services.append(
                 AgentService("config") {
                     try await ConfigReloader(source: source, logger: self.logger).run { new in
-                        self.apply(new, datapath: datapath, pipeline: pipeline)
+                        self.apply(new, datapath: datapath, pipeline: pipeline, processes: processes)
                     }
                 })
         }
@@ -120,6 +126,7 @@ public final class Agent: Sendable {
         try await group.run()
         watcher.stop()
         events.stop()
+        processes?.stop()
         logger.info("stopped; programs and pinned maps stay in place (podwall uninstall removes them)")
     }
 
@@ -170,13 +177,18 @@ public final class Agent: Sendable {
 
     /// A reloaded configuration: the allowlist, responses and capture
     /// settings change now; other keys are named as needing a restart.
-    private func apply(_ new: AgentConfiguration, datapath: Datapath, pipeline: DetectionPipeline) {
+    private func apply(_ new: AgentConfiguration, datapath: Datapath, pipeline: DetectionPipeline, processes: ProcessWatch?) {
         do {
             try datapath.allowlist.replace(with: new.allow)
         } catch {
             logger.error("allowlist not updated: \(error)")
         }
-        pipeline.reconfigure(policy: new.detection.policy, capture: new.alertCapture)
+        pipeline.reconfigure(policy: new.detection.policy, processRules: new.detection.processRules, capture: new.alertCapture)
+        do {
+            try processes?.reconfigure(new)
+        } catch {
+            logger.error("process policy not updated: \(error)")
+        }
         let restart = new.keysNeedingRestart(comparedTo: configuration)
         if !restart.isEmpty {
             logger.warning("changed keys take effect after a restart: \(restart.joined(separator: ", "))")

@@ -8,6 +8,9 @@ public struct AgentConfiguration: Sendable {
     public var pinRoot: String = BPFFilesystem.defaultPinRoot
     public var flowEntries: UInt32 = 262_144
     public var eventBufferBytes: UInt32 = 1 << 20
+    /// Process events (exec, fork, exit in pods); the names judged are in `detection.processRules`.
+    public var processesEnabled = true
+    public var processEventBufferBytes = ProcessMonitor.defaultEventBufferBytes
     /// TCX links where the kernel has them, else clsact filters.
     public var attachMode: TCAttachMode = .auto
     /// Flows without a packet for this long are reported ended and removed.

@@ -66,9 +66,9 @@ final class DetectionPipeline: Sendable {
     private var now: UInt64 { MonotonicClock.now() }
 
     /// A config reload: new responses and capture settings; detector state stays.
-    func reconfigure(policy: ResponsePolicy, capture: AlertCaptureSettings) {
+    func reconfigure(policy: ResponsePolicy, processRules: ProcessRules, capture: AlertCaptureSettings) {
         state.withLock {
-            $0.aggregator.update(policy: policy)
+            $0.aggregator.update(policy: policy, processRules: processRules)
             $0.captureSettings = capture
         }
     }
@@ -96,6 +96,11 @@ final class DetectionPipeline: Sendable {
             alerts = state.withLock { $0.aggregator.observe(input, now: now) }
         }
         publish(alerts)
+    }
+
+    /// A program a pod started; `source` names its pod and process.
+    func handle(_ exec: ExecRecord, source: AlertSource) {
+        publish(state.withLock { $0.aggregator.observe(exec, source: source, now: now) })
     }
 
     /// Time-driven decisions (probes that got no answer, interval ends).
@@ -151,7 +156,7 @@ final class DetectionPipeline: Sendable {
             return entry.expiresNs.map { MonotonicClock.now() < $0 } ?? true
         case .block(let remote, _):
             return (try? datapath.blocklist.match(remote)) != nil
-        case .none, .capture:
+        case .none, .capture, .kill:
             return true
         }
     }
@@ -168,6 +173,12 @@ final class DetectionPipeline: Sendable {
                 try datapath.blocklist.addDynamic(IPPrefix(host: remote), expiresNs: expires)
             case .quarantine(_, let ifindex, let ttl):
                 try datapath.quarantine.quarantine(ifindex, since: MonotonicClock.now(), for: UInt64(ttl) * 1_000_000_000)
+            case .kill(_, true):
+                break  // the kernel killed it at exec
+            case .kill(let pid, false):
+                guard Glibc.kill(pid_t(pid), SIGKILL) == 0 else {
+                    throw ValidationFailure("killing process \(pid): \(String(cString: strerror(errno)))")
+                }
             case .capture:
                 guard let captures else {
                     logger.notice("capture requested by alert \(alert.id): captures are disabled (no capture directory)")
@@ -228,7 +239,7 @@ enum DetectionInput {
             key: key, timestampNs: drop.timestamp, matchedPrefix: drop.matched?.description ?? "",
             reason: drop.reason == .quarantine ? .quarantine : .blocklist,
             process: drop.process.map {
-                ProcessIdentity(
+                AlertProcess(
                     pid: $0.pid, tgid: $0.tgid, uid: $0.uid, comm: $0.comm, cgroupId: $0.cgroupID, cgroupPath: location?.cgroupPath)
             })
     }

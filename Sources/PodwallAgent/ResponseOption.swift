@@ -1,8 +1,9 @@
 import PodwallCore
 import PodwallDetection
 
-/// `podwall run --response KIND=ACTION[:TTL][+capture]`: what the agent does
-/// about one kind of alert (`port_scan=alert`, `exfiltration=block:30m+capture`).
+/// `podwall run --response KIND=ACTION[:TTL][+ACTION...]`: what the agent does
+/// about one kind of alert (`port_scan=alert`, `exfiltration=block:30m+capture`,
+/// `reverse_shell=kill+block:24h+capture`).
 public enum ResponseOption {
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
@@ -14,23 +15,34 @@ public enum ResponseOption {
             let kinds = AlertKind.allCases.map(\.rawValue).joined(separator: ", ")
             throw Invalid(description: "--response '\(text)': the kind is one of \(kinds)")
         }
-        var actionText = parts[1]
-        let capture = actionText.hasSuffix("+capture") || actionText == "capture"
-        if actionText.hasSuffix("+capture") { actionText.removeLast("+capture".count) }
-        if actionText == "capture" { actionText = "alert" }
-        let action = actionText.split(separator: ":", maxSplits: 1).map(String.init)
-        var ttl: UInt32 = action.first == "quarantine" ? 600 : 3600
-        if action.count == 2 {
-            guard let seconds = GoDuration.seconds(action[1]), seconds >= 1 else {
-                throw Invalid(description: "--response '\(text)': '\(action[1])' is not a duration such as 10m or 1h")
+        var rule = ResponseRule()
+        for part in parts[1].split(separator: "+", omittingEmptySubsequences: false).map(String.init) {
+            let action = part.split(separator: ":", maxSplits: 1).map(String.init)
+            var ttl: UInt32 = action.first == "quarantine" ? 600 : 3600
+            if action.count == 2 {
+                guard let seconds = GoDuration.seconds(action[1]), seconds >= 1 else {
+                    throw Invalid(description: "--response '\(text)': '\(action[1])' is not a duration such as 10m or 1h")
+                }
+                ttl = UInt32(seconds)
             }
-            ttl = UInt32(seconds)
+            switch action.first {
+            case "alert": break
+            case "capture": rule.capture = true
+            case "block": rule.blockTTLSeconds = ttl
+            case "quarantine": rule.quarantineTTLSeconds = ttl
+            case "kill" where kind.isJudgedAtExec: rule.kill = true
+            case "kill":
+                throw Invalid(
+                    description:
+                        "--response '\(text)': kill is for kinds judged at exec (reverse_shell), where the kernel kills the program before it runs"
+                )
+            default:
+                throw Invalid(
+                    description:
+                        "--response '\(text)': the action is alert, block[:TTL], quarantine[:TTL] or kill, joined by +, optionally with +capture"
+                )
+            }
         }
-        switch action.first {
-        case "alert": return (kind, ResponseRule(capture: capture))
-        case "block": return (kind, ResponseRule(blockTTLSeconds: ttl, capture: capture))
-        case "quarantine": return (kind, ResponseRule(quarantineTTLSeconds: ttl, capture: capture))
-        default: throw Invalid(description: "--response '\(text)': the action is alert, block or quarantine, optionally with +capture")
-        }
+        return (kind, rule)
     }
 }

@@ -9,6 +9,8 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// At most one update line per alert this often (`alerts.update_interval`).
     public var updateIntervalNs: UInt64 = 10_000_000_000
     public var policy = ResponsePolicy()
+    /// Program names the process detector judges.
+    public var processRules = ProcessRules()
 
     public init() {}
 }
@@ -17,6 +19,7 @@ public struct AggregatorStats: Sendable, Equatable {
     public var flowEvents = 0
     public var samples = 0
     public var drops = 0
+    public var execs = 0
     /// Alerts reported as the first of their window.
     public var alerts = 0
     /// Update lines of earlier alerts (each carries the repeats since the alert's previous line).
@@ -32,6 +35,7 @@ public struct Aggregator: Sendable {
     public private(set) var exfiltration: ExfiltrationDetector
     public private(set) var protocolMismatch: ProtocolMismatchDetector
     public private(set) var blocklist = BlocklistDetector()
+    public private(set) var process: ProcessDetector
     public private(set) var deduplicator: AlertDeduplicator
     public private(set) var stats = AggregatorStats()
     /// Whether a response taken earlier is still in force (the caller asks the kernel); one that
@@ -43,6 +47,7 @@ public struct Aggregator: Sendable {
         scan = ScanDetector(config: config.scan)
         exfiltration = ExfiltrationDetector(config: config.exfiltration)
         protocolMismatch = ProtocolMismatchDetector(config: config.protocolMismatch)
+        process = ProcessDetector(rules: config.processRules)
         deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs, updateIntervalNs: config.updateIntervalNs)
     }
 
@@ -86,6 +91,13 @@ public struct Aggregator: Sendable {
         return report(blocklist.observe(drop, now: now))
     }
 
+    /// A program a pod started; `source` names the pod and the process.
+    public mutating func observe(_ exec: ExecRecord, source: AlertSource, now: UInt64) -> [Alert] {
+        stats.execs &+= 1
+        guard let alert = process.judge(exec, source: source, now: now) else { return [] }
+        return report([alert])
+    }
+
     /// Time-driven decisions (reply timeouts) and housekeeping; call about once a second.
     public mutating func tick(now: UInt64) -> [Alert] {
         var raised = scan.tick(now: now)
@@ -124,8 +136,12 @@ public struct Aggregator: Sendable {
     }
 
     /// A new response policy (a config reload); detector state is kept.
-    public mutating func update(policy: ResponsePolicy) {
+    public mutating func update(policy: ResponsePolicy, processRules: ProcessRules? = nil) {
         config.policy = policy
+        if let processRules {
+            config.processRules = processRules
+            process.rules = processRules
+        }
     }
 
     public var memory: MemoryEstimate {

@@ -6,6 +6,13 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case blocklistHit = "blocklist_hit"
     /// A packet of a quarantined pod's new flow, dropped by the quarantine.
     case quarantineDrop = "quarantine_drop"
+    /// A shell whose input and output are a network connection.
+    case reverseShell = "reverse_shell"
+    /// A network tool (nc, curl, socat, ...) run in a pod.
+    case networkTool = "network_tool"
+
+    /// Decided at a program's exec, where the kernel can kill it before it runs.
+    public var isJudgedAtExec: Bool { self == .reverseShell }
 
     /// Short tag that starts alert ids ("ps-1a2b...").
     var idPrefix: String {
@@ -15,6 +22,8 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
         case .protocolMismatch: "pm"
         case .blocklistHit: "bl"
         case .quarantineDrop: "qd"
+        case .reverseShell: "rs"
+        case .networkTool: "nt"
         }
     }
 }
@@ -35,9 +44,9 @@ public struct AlertSource: Sendable, Equatable, Codable {
     public var interface: String?
     public var podName: String?
     public var cgroupId: UInt64?
-    public var process: ProcessIdentity?
+    public var process: AlertProcess?
 
-    public init(address: IPAddress, ifindex: UInt32, podName: String? = nil, cgroupId: UInt64? = nil, process: ProcessIdentity? = nil) {
+    public init(address: IPAddress, ifindex: UInt32, podName: String? = nil, cgroupId: UInt64? = nil, process: AlertProcess? = nil) {
         self.address = address
         self.ifindex = ifindex
         self.podName = podName
@@ -151,6 +160,9 @@ extension Alert {
         case .exfiltration(var exfiltration):
             exfiltration.intervalStartNs = convert(exfiltration.intervalStartNs)
             evidence = .exfiltration(exfiltration)
+        case .process(var process):
+            process.execNs = convert(process.execNs)
+            evidence = .process(process)
         case .protocolMismatch, .blocklistHit, .quarantineDrop:
             break
         }

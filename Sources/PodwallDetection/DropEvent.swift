@@ -14,9 +14,9 @@ public struct DropEvent: Sendable, Equatable {
     /// The blocklist entry that matched, as text ("203.0.113.0/24").
     public var matchedPrefix: String
     public var reason: Reason
-    public var process: ProcessIdentity?
+    public var process: AlertProcess?
 
-    public init(key: FlowKey, timestampNs: UInt64, matchedPrefix: String, reason: Reason, process: ProcessIdentity? = nil) {
+    public init(key: FlowKey, timestampNs: UInt64, matchedPrefix: String, reason: Reason, process: AlertProcess? = nil) {
         self.key = key
         self.timestampNs = timestampNs
         self.matchedPrefix = matchedPrefix
@@ -25,8 +25,10 @@ public struct DropEvent: Sendable, Equatable {
     }
 }
 
-/// The process behind a cgroup-hook decision.
-public struct ProcessIdentity: Sendable, Hashable, Codable {
+/// The process an alert names: the one behind a cgroup-hook decision, or
+/// the program a process detector judged (then with its exec id, binary,
+/// arguments and ancestry).
+public struct AlertProcess: Sendable, Hashable, Codable {
     public var pid: UInt32
     public var tgid: UInt32
     public var uid: UInt32
@@ -34,6 +36,14 @@ public struct ProcessIdentity: Sendable, Hashable, Codable {
     public var cgroupId: UInt64
     /// Under the cgroup v2 mount, when the agent found it.
     public var cgroupPath: String?
+    /// Unique across pid reuse and execs (see `ExecID`).
+    public var execId: String?
+    /// The pid as the container sees it.
+    public var namespacePid: UInt32?
+    public var binary: String?
+    public var arguments: [String]?
+    /// Parent first: "java", "sh", ...
+    public var ancestors: [String]?
 
     public init(pid: UInt32, tgid: UInt32, uid: UInt32, comm: String, cgroupId: UInt64, cgroupPath: String? = nil) {
         self.pid = pid
@@ -48,5 +58,8 @@ public struct ProcessIdentity: Sendable, Hashable, Codable {
         case pid, tgid, uid, comm
         case cgroupId = "cgroup_id"
         case cgroupPath = "cgroup_path"
+        case execId = "exec_id"
+        case namespacePid = "namespace_pid"
+        case binary, arguments, ancestors
     }
 }

@@ -9,6 +9,8 @@ public enum Evidence: Sendable, Equatable {
     case blocklistHit(BlocklistEvidence)
     /// The same record as a blocklist hit, with reason `quarantine` and no matched prefix.
     case quarantineDrop(BlocklistEvidence)
+    /// A program judged at its exec (reverse shell, network tool).
+    case process(ProcessEvidence)
 
     public var kind: AlertKind {
         switch self {
@@ -17,6 +19,7 @@ public enum Evidence: Sendable, Equatable {
         case .protocolMismatch: .protocolMismatch
         case .blocklistHit: .blocklistHit
         case .quarantineDrop: .quarantineDrop
+        case .process(let process): process.kind
         }
     }
 }
@@ -31,6 +34,7 @@ extension Evidence: Codable {
         case .protocolMismatch: self = .protocolMismatch(try ProtocolMismatchEvidence(from: decoder))
         case .blocklistHit: self = .blocklistHit(try BlocklistEvidence(from: decoder))
         case .quarantineDrop: self = .quarantineDrop(try BlocklistEvidence(from: decoder))
+        case .reverseShell, .networkTool: self = .process(try ProcessEvidence(from: decoder))
         }
     }
 
@@ -42,6 +46,7 @@ extension Evidence: Codable {
         case .exfiltration(let evidence): try evidence.encode(to: encoder)
         case .protocolMismatch(let evidence): try evidence.encode(to: encoder)
         case .blocklistHit(let evidence), .quarantineDrop(let evidence): try evidence.encode(to: encoder)
+        case .process(let evidence): try evidence.encode(to: encoder)
         }
     }
 }

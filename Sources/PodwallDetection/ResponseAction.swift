@@ -9,11 +9,14 @@ public enum ResponseAction: Sendable, Hashable {
     case quarantine(pod: IPAddress, ifindex: UInt32, ttlSeconds: UInt32)
     /// Start a packet capture tagged `id` (the alert id).
     case capture(id: String)
+    /// Kill the process `pid`: done by the kernel at its exec when
+    /// `atExec`, else by the agent when the alert is decided.
+    case kill(pid: UInt32, atExec: Bool)
 
     /// Changes what the kernel lets through.
     public var enforces: Bool {
         switch self {
-        case .block, .quarantine: true
+        case .block, .quarantine, .kill: true
         case .none, .capture: false
         }
     }
@@ -22,12 +25,13 @@ public enum ResponseAction: Sendable, Hashable {
 // Encoded as {"type": "block", "remote": "...", "ttl_seconds": 3600} and so on.
 extension ResponseAction: Codable {
     private enum CodingKeys: String, CodingKey {
-        case type, remote, pod, ifindex, id
+        case type, remote, pod, ifindex, id, pid
+        case atExec = "at_exec"
         case ttlSeconds = "ttl_seconds"
     }
 
     private enum Tag: String, Codable {
-        case none, block, quarantine, capture
+        case none, block, quarantine, capture, kill
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +50,9 @@ extension ResponseAction: Codable {
                 ttlSeconds: try container.decode(UInt32.self, forKey: .ttlSeconds))
         case .capture:
             self = .capture(id: try container.decode(String.self, forKey: .id))
+        case .kill:
+            self = .kill(
+                pid: try container.decode(UInt32.self, forKey: .pid), atExec: try container.decode(Bool.self, forKey: .atExec))
         }
     }
 
@@ -66,6 +73,10 @@ extension ResponseAction: Codable {
         case .capture(let id):
             try container.encode(Tag.capture, forKey: .type)
             try container.encode(id, forKey: .id)
+        case .kill(let pid, let atExec):
+            try container.encode(Tag.kill, forKey: .type)
+            try container.encode(pid, forKey: .pid)
+            try container.encode(atExec, forKey: .atExec)
         }
     }
 }

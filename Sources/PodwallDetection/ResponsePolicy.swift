@@ -7,11 +7,14 @@ public struct ResponseRule: Sendable, Equatable {
     /// Quarantine the source pod for this long.
     public var quarantineTTLSeconds: UInt32?
     public var capture: Bool
+    /// Kill the program in the kernel at its exec (kinds judged at exec).
+    public var kill: Bool
 
-    public init(blockTTLSeconds: UInt32? = nil, quarantineTTLSeconds: UInt32? = nil, capture: Bool = false) {
+    public init(blockTTLSeconds: UInt32? = nil, quarantineTTLSeconds: UInt32? = nil, capture: Bool = false, kill: Bool = false) {
         self.blockTTLSeconds = blockTTLSeconds
         self.quarantineTTLSeconds = quarantineTTLSeconds
         self.capture = capture
+        self.kill = kill
     }
 
     /// Report only.
@@ -30,6 +33,12 @@ public struct ResponsePolicy: Sendable, Equatable {
     public var blocklistHit = ResponseRule.alertOnly
     /// The pod is already quarantined: report what it still tries.
     public var quarantineDrop = ResponseRule.alertOnly
+    /// The kernel kills the shell at exec (a switch of the process
+    /// monitor); block the attacker's address for a day and record the
+    /// connection.
+    public var reverseShell = ResponseRule(blockTTLSeconds: 86_400, capture: true, kill: true)
+    /// Curl in a pod is often legitimate (health checks): report only.
+    public var networkTool = ResponseRule.alertOnly
 
     public init() {}
 
@@ -39,6 +48,7 @@ public struct ResponsePolicy: Sendable, Equatable {
         policy.portScan = .alertOnly
         policy.exfiltration = .alertOnly
         policy.protocolMismatch = .alertOnly
+        policy.reverseShell = .alertOnly
         return policy
     }
 
@@ -50,6 +60,8 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .protocolMismatch: protocolMismatch
             case .blocklistHit: blocklistHit
             case .quarantineDrop: quarantineDrop
+            case .reverseShell: reverseShell
+            case .networkTool: networkTool
             }
         }
         set {
@@ -59,6 +71,8 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .protocolMismatch: protocolMismatch = newValue
             case .blocklistHit: blocklistHit = newValue
             case .quarantineDrop: quarantineDrop = newValue
+            case .reverseShell: reverseShell = newValue
+            case .networkTool: networkTool = newValue
             }
         }
     }
@@ -74,6 +88,9 @@ public struct ResponsePolicy: Sendable, Equatable {
         if let ttl = rule.quarantineTTLSeconds {
             actions.append(.quarantine(pod: alert.source.address, ifindex: alert.source.ifindex, ttlSeconds: ttl))
         }
+        if rule.kill, case .process(let evidence) = alert.evidence, let pid = alert.source.process?.tgid {
+            actions.insert(.kill(pid: pid, atExec: evidence.killedAtExec), at: 0)
+        }
         if rule.capture {
             actions.append(.capture(id: alert.id))
         }
@@ -87,6 +104,7 @@ public struct ResponsePolicy: Sendable, Equatable {
         case .exfiltration(let evidence): evidence.destination
         case .protocolMismatch: alert.flows.first?.remote
         case .blocklistHit(let evidence), .quarantineDrop(let evidence): evidence.remote
+        case .process(let evidence): evidence.remote
         }
     }
 }

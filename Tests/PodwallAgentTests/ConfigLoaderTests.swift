@@ -86,7 +86,14 @@ import Yams
         ("kubernetes.proc_root", "/host/proc", { $0.procRoot == "/host/proc" }),
         ("kubernetes.kubelet_pods_url", "https://127.0.0.1:10250/pods", { $0.kubelet.podsURL == "https://127.0.0.1:10250/pods" }),
         ("kubernetes.token_file", "/var/run/token", { $0.kubelet.tokenFile == "/var/run/token" }),
-        ("kubernetes.insecure_skip_tls_verify", "true", { $0.kubelet.insecureSkipTLSVerify })
+        ("kubernetes.insecure_skip_tls_verify", "true", { $0.kubelet.insecureSkipTLSVerify }),
+        ("responses.reverse_shell", "alert", { $0.detection.policy.reverseShell == .alertOnly }),
+        ("responses.network_tool", "block:1h", { $0.detection.policy.networkTool == ResponseRule(blockTTLSeconds: 3600) }),
+        ("processes.enabled", "false", { !$0.processesEnabled }),
+        ("processes.shells", "[sh, bash]", { $0.detection.processRules.shells == ["sh", "bash"] }),
+        ("processes.network_tools", "[nc]", { $0.detection.processRules.networkTools == ["nc"] }),
+        ("processes.denied", "[xmrig]", { $0.detection.processRules.denied == ["xmrig"] }),
+        ("processes.ring_bytes", "65536", { $0.processEventBufferBytes == 65536 })
     ]
 
     static func leafKeys(_ node: Node, _ path: String = "") -> [String] {
@@ -132,7 +139,11 @@ import Yams
         ("log_flows: perhaps", "log_flows: expected true or false"),
         ("detection:\n  http_ports: [0]", "detection.http_ports: name at least one port"),
         ("feeds:\n  config: /nonexistent/feeds.yaml", "feeds.config: /nonexistent/feeds.yaml: cannot read"),
-        ("- a\n- b", "the config is a mapping of keys")
+        ("- a\n- b", "the config is a mapping of keys"),
+        ("processes:\n  shells: [/bin/sh]", "processes.shells[0]: '/bin/sh' is not a program name"),
+        ("processes:\n  denied: [a-name-longer-than-15]", "processes.denied[0]:"),
+        ("processes:\n  ring_bytes: 5000", "processes.ring_bytes: must be a power of two"),
+        ("responses:\n  port_scan: kill", "kill is for kinds judged at exec")
     ])
     func invalidValuesAreRejectedNamingTheKey(yaml: String, expected: String) {
         let message = error(yaml)

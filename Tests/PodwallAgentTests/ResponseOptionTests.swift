@@ -17,7 +17,19 @@ import Testing
         #expect(try ResponseOption.parse("protocol_mismatch=alert+capture").1 == ResponseRule(capture: true))
     }
 
-    @Test(arguments: ["scan=alert", "port_scan", "port_scan=drop", "port_scan=block:soon", "port_scan=block+captures"])
+    @Test func killIsForKindsJudgedAtExec() throws {
+        #expect(
+            try ResponseOption.parse("reverse_shell=kill+block:24h+capture").1
+                == ResponseRule(blockTTLSeconds: 86_400, capture: true, kill: true))
+        #expect(try ResponseOption.parse("reverse_shell=alert").1 == .alertOnly)
+        let refused = #expect(throws: ResponseOption.Invalid.self) { try ResponseOption.parse("port_scan=kill") }
+        #expect(refused?.description.contains("judged at exec") == true)
+    }
+
+    @Test(arguments: [
+        "scan=alert", "port_scan", "port_scan=drop", "port_scan=block:soon", "port_scan=block+captures", "network_tool=kill",
+        "reverse_shell=kill+"
+    ])
     func mistakesAreRefused(text: String) {
         #expect(throws: ResponseOption.Invalid.self) { try ResponseOption.parse(text) }
     }

@@ -36,7 +36,7 @@ struct AlertDeduplicatorTests {
         #expect(!dedup.submit(drop(at: Clock.t0)).isUpdate)
         func denied(_ tgid: UInt32, at t: UInt64) -> Alert {
             var alert = drop(at: t)
-            alert.source.process = ProcessIdentity(pid: tgid, tgid: tgid, uid: 0, comm: "nc", cgroupId: 77)
+            alert.source.process = AlertProcess(pid: tgid, tgid: tgid, uid: 0, comm: "nc", cgroupId: 77)
             return alert
         }
         #expect(!dedup.submit(denied(4240, at: Clock.t0 + Clock.s)).isUpdate)

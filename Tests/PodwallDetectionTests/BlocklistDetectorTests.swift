@@ -7,7 +7,7 @@ struct BlocklistDetectorTests {
     @Test("a cgroup connect denial becomes an alert with the process")
     func dropWithProcess() {
         let key = flow(pod: "10.1.0.9", to: "203.0.113.66", port: 4444)
-        let process = ProcessIdentity(pid: 4242, tgid: 4240, uid: 1000, comm: "curl", cgroupId: 9876)
+        let process = AlertProcess(pid: 4242, tgid: 4240, uid: 1000, comm: "curl", cgroupId: 9876)
         let drop = DropEvent(key: key, timestampNs: Clock.t0, matchedPrefix: "203.0.113.0/24", reason: .blocklist, process: process)
         let alerts = BlocklistDetector().observe(drop, now: Clock.t0 + 5 * Clock.ms)
         let alert = try! #require(alerts.first)

@@ -131,4 +131,25 @@ struct ProcessMonitorTests {
         #expect(FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/allowed"))
         #expect(try env.execs(named: "touch").first?.killedAtExec == true)
     }
+
+    /// A restarted agent swaps its pinned tracepoint links: each exec is
+    /// reported once, and removing the pins detaches the programs.
+    @Test func aReloadWithPinsReplacesTheLinksAndRemovingThePinsDetaches() throws {
+        let lab = try Lab(pods: 1)
+        defer { lab.teardown() }
+        let mount = try #require(CgroupHooks.cgroup2Mount())
+        let container = try lab.runContainer(in: lab.pods[0], name: "app", command: ["sleep", "300"])
+        func execsOfTrue(_ monitor: ProcessMonitor) throws -> Int {
+            _ = try monitor.drain()
+            try lab.exec(in: container, ["true"])
+            return try monitor.drain().filter { if case .exec(let record) = $0 { record.comm == "true" } else { false } }.count
+        }
+        let first = try ProcessMonitor(pinRoot: lab.pinRoot)
+        try first.policy.watch(podsCgroup: mount + Container.podsCgroup(of: lab), mount: mount, kills: [])
+        #expect(try execsOfTrue(first) == 1)
+        let second = try ProcessMonitor(pinRoot: lab.pinRoot)
+        #expect(try execsOfTrue(second) == 1, "the first load's links were replaced, not doubled")
+        ProcessMonitor.detachPinned(under: lab.pinRoot)
+        #expect(try execsOfTrue(second) == 0, "no pinned link left: nothing is watched")
+    }
 }

@@ -1,3 +1,6 @@
+import PodwallKernel
+import PodwallDetection
+
 /// `podwall config --print-defaults`: every key of podwall.yaml with its
 /// default and what it does. It is also the schema: a key not in this
 /// document is refused, and a test checks that it resolves to the agent's
@@ -61,13 +64,16 @@ public enum ConfigDefaults {
             floor_bytes: 10000000
 
         # What to do about each kind of alert: alert | block[:TTL] | quarantine[:TTL], plus
-        # "+capture" to record the flow (for a scan: the scanning pod) to a pcap file.
+        # "+capture" to record the flow (for a scan: the scanning pod) to a pcap file, and for
+        # reverse_shell "kill": the kernel kills the shell at its exec, before its first command.
         responses:
           port_scan: quarantine:10m+capture
           exfiltration: block:1h+capture
           protocol_mismatch: block:1h+capture
           blocklist_hit: alert
           quarantine_drop: alert
+          reverse_shell: kill+block:24h+capture
+          network_tool: alert
 
         capture:
           # false: the capture response is off.
@@ -97,6 +103,21 @@ public enum ConfigDefaults {
           # since its previous line, plus one for each new response it asks for. So one
           # incident is at most 1 + 60 s / update_interval lines per 60-s alert window.
           update_interval: 10s
+
+        # Processes in pods (those under `cgroup`): every exec, fork and exit, from BTF
+        # tracepoints; reverse shells and network tools are judged at exec (see responses).
+        processes:
+          # false: the network only.
+          enabled: true
+          # Program names (a binary's basename, at most 15 bytes) judged as shells and
+          # interpreters: one started with a TCP or UDP socket on fd 0-2 is a reverse shell.
+          shells: [\(ProcessRules().shells.sorted().joined(separator: ", "))]
+          # Network tools: a network_tool alert; with -e/--sh-exec/exec: a reverse shell.
+          network_tools: [\(ProcessRules().networkTools.sorted().joined(separator: ", "))]
+          # Never allowed in a pod: killed at exec.
+          denied: []
+          # The process events' ring buffer (a power of two, at least 4096).
+          ring_bytes: \(ProcessMonitor.defaultEventBufferBytes)
 
         # Naming pods in alerts: host veth -> pod network namespace -> a process in it ->
         # its cgroup's pod UID (kubepods.../pod<UID>) -> the kubelet's namespace/name.

@@ -44,6 +44,14 @@ struct ConfigFile: Decodable {
         var update_interval: String
     }
 
+    struct Processes: Decodable {
+        var enabled: Bool
+        var shells: [String]
+        var network_tools: [String]
+        var denied: [String]
+        var ring_bytes: UInt32
+    }
+
     struct Kubernetes: Decodable {
         var proc_root: String
         var kubelet_pods_url: String?
@@ -67,6 +75,7 @@ struct ConfigFile: Decodable {
     var capture: Capture
     var api: API
     var alerts: Alerts
+    var processes: Processes
     var kubernetes: Kubernetes
 }
 

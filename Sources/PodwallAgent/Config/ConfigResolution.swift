@@ -103,6 +103,22 @@ extension ConfigLoader {
             throw invalid("alerts.update_interval", "'\(file.alerts.update_interval)' is not a duration of at least 1s, such as 10s or 1m")
         }
         config.detection.updateIntervalNs = UInt64(updateInterval * 1e9)
+        config.processesEnabled = file.processes.enabled
+        for (key, names) in [
+            ("shells", file.processes.shells), ("network_tools", file.processes.network_tools), ("denied", file.processes.denied)
+        ] {
+            for (index, name) in names.enumerated() where name.isEmpty || name.utf8.count > 15 || name.contains("/") {
+                throw invalid(
+                    "processes.\(key)[\(index)]",
+                    "'\(name)' is not a program name (a binary's basename, 1-15 bytes, as the kernel's comm holds it)")
+            }
+        }
+        config.detection.processRules.shells = Set(file.processes.shells)
+        config.detection.processRules.networkTools = Set(file.processes.network_tools)
+        config.detection.processRules.denied = Set(file.processes.denied)
+        let ring = file.processes.ring_bytes
+        guard ring >= 4096, ring & (ring - 1) == 0 else { throw invalid("processes.ring_bytes", "must be a power of two of at least 4096") }
+        config.processEventBufferBytes = ring
         config.procRoot = file.kubernetes.proc_root
         if let url = file.kubernetes.kubelet_pods_url, !FeedDownloader.isURL(url) {
             throw invalid("kubernetes.kubelet_pods_url", "'\(url)' is not an http(s) URL")

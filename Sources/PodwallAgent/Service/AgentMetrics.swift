@@ -72,6 +72,8 @@ public final class AgentMetrics: Sendable {
         let interfaceNames: [UInt32: String]
         let queueDrops: UInt64
         let captures: CaptureManager.CaptureTotals
+        /// The process programs' counters and the process queue's drops (nil: not watching).
+        var processes: (counters: ProcessCounters, queueDrops: UInt64)? = nil
     }
 
     func refresh(_ sources: Sources, now: Date = Date()) {
@@ -89,6 +91,13 @@ public final class AgentMetrics: Sendable {
         advance("podwall_capture_lost_total", [("reason", "ring_full")], to: sources.captures.lost)
         advance("podwall_capture_lost_total", [("reason", "budget_or_expiry")], to: sources.captures.skipped)
         gauge("podwall_captures_running", [], Double(sources.captures.running))
+        if let processes = sources.processes {
+            for (name, value) in processes.counters.snapshot() {
+                advance("podwall_process_\(name)_total", [], to: value)
+            }
+            advance("podwall_events_lost_total", [("stage", "process_ring_buffer")], to: processes.counters.ringBufferDrops)
+            advance("podwall_events_lost_total", [("stage", "process_queue")], to: processes.queueDrops)
+        }
 
         let flows = sources.datapath.flows.records()
         gauge("podwall_active_flows", [], Double(flows.count))

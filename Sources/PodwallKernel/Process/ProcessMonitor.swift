@@ -16,9 +16,11 @@ public final class ProcessMonitor: Sendable {
     /// Unpinned links (no pin root): they detach when the monitor goes.
     private let links: [FileDescriptor]
 
+    public static let defaultEventBufferBytes = UInt32(PW_PROCESS_EVENTS_DEFAULT_BYTES)
+
     static let programs = [PW_PROG_EXEC_NAME, PW_PROG_FORK_NAME, PW_PROG_EXIT_NAME]
 
-    public init(pinRoot: String?, eventBufferBytes: UInt32 = UInt32(PW_PROCESS_EVENTS_DEFAULT_BYTES)) throws {
+    public init(pinRoot: String?, eventBufferBytes: UInt32 = defaultEventBufferBytes) throws {
         if let pinRoot { try BPFFilesystem.prepare(pinRoot: pinRoot) }
         object = try BPFObject(
             image: .process, pinRoot: pinRoot, maxEntries: [PW_MAP_PROCESS_EVENTS_NAME: eventBufferBytes])
@@ -51,7 +53,7 @@ public final class ProcessMonitor: Sendable {
     /// with no moment unwatched (both run for an instant; exits and forks
     /// seen twice are harmless to the cache).
     static func pin(_ link: FileDescriptor, at path: String) throws {
-        let fresh = path + ".new"
+        let fresh = path + "_new"  // bpffs refuses names with a dot
         _ = unlink(fresh)
         try KernelError.check(bpf_obj_pin(link.fd, fresh), "pinning tracepoint link", fresh)
         guard rename(fresh, path) == 0 else {

@@ -1,0 +1,53 @@
+import PodwallCore
+
+/// Why a program was judged at its exec.
+public struct ProcessEvidence: Sendable, Equatable, Codable {
+    /// How the reverse shell showed itself (see docs/process.md).
+    public enum Technique: String, Sendable, Codable {
+        /// A shell or interpreter exec'd with a TCP or UDP socket on fd 0, 1 or 2.
+        case socketOnStdio = "socket_on_stdio"
+        /// A network tool told to run a program on its connection (`nc -e`,
+        /// `ncat --sh-exec`, `socat ... exec:`).
+        case toolExecutesProgram = "tool_executes_program"
+        /// A network tool run in a pod.
+        case networkTool = "network_tool"
+    }
+
+    public var kind: AlertKind
+    public var technique: Technique
+    /// The program's name and path as exec'd.
+    public var comm: String
+    public var binary: String
+    public var arguments: [String]
+    /// fds 0, 1 and 2, as text ("tcp 10.0.0.5:41000->203.0.113.9:4444", "pipe:[123]", "tty").
+    public var stdio: [String]
+    /// The other end of the connection on its stdio, or the one its arguments name.
+    public var remote: IPAddress?
+    public var remotePort: UInt16?
+    /// The kernel killed the program before its first instruction.
+    public var killedAtExec: Bool
+    public var execNs: UInt64
+
+    public init(
+        kind: AlertKind, technique: Technique, exec: ExecRecord, remote: IPAddress? = nil, remotePort: UInt16? = nil
+    ) {
+        self.kind = kind
+        self.technique = technique
+        comm = exec.comm
+        binary = exec.filename
+        arguments = exec.arguments
+        stdio = exec.stdio.map(\.description)
+        self.remote = remote
+        self.remotePort = remotePort
+        killedAtExec = exec.killedAtExec
+        execNs = exec.timestampNs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case technique, comm, binary, arguments, stdio, remote
+        case kind = "alert_kind"
+        case remotePort = "remote_port"
+        case killedAtExec = "killed_at_exec"
+        case execNs = "exec_ns"
+    }
+}

