@@ -3,10 +3,11 @@ import PodwallKernel
 import Synchronization
 
 /// What `GET /v1/blocklist` pages through: every listed prefix, sorted.
-/// Reading and sorting a 2M-entry blocklist takes about a second, so the
-/// sorted prefixes are kept and read again only once the kernel's policy
-/// generation has moved (every change to the lists bumps it); each page's
-/// entries are read afresh, for current hit counts and expiries.
+/// Reading and sorting millions of entries costs far more than a page of
+/// 1,000, so the sorted prefixes are kept and read again only once the
+/// kernel's policy generation has moved (every change to the lists bumps
+/// it); each page's entries are read afresh, for current hit counts and
+/// expiries.
 final class BlocklistListing: Sendable {
     private struct Sorted {
         let generation: UInt32
