@@ -137,7 +137,7 @@ let package = Package(
             name: "PodwallAgentTests",
             dependencies: [
                 "PodwallAgent", "PodwallDetection", "PodwallCapture", "PodwallCore", "PodwallKernel", "PodwallTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird")
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams")
             ]),
         .testTarget(
             name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallCapture", "PodwallDetection", "PodwallTestSupport"]),

@@ -99,10 +99,18 @@ public final class Blocklist: Sendable {
     }
 
     public func feedNames(_ bits: UInt64) -> [String] {
+        feedNamer()(bits)
+    }
+
+    /// Names feed bits as `feedNames` does, reading the feed slots once: for
+    /// naming a page of entries.
+    public func feedNamer() -> @Sendable (UInt64) -> [String] {
         let names = Dictionary(feeds().map { ($0.slot, $0.name) }, uniquingKeysWith: { first, _ in first })
-        var result = (0..<UInt32(PW_FEED_SLOTS)).filter { bits & (1 << UInt64($0)) != 0 }.map { names[$0] ?? "slot\($0)" }
-        if bits & Self.dynamicBit != 0 { result.append("dynamic") }
-        return result
+        return { bits in
+            var result = (0..<UInt32(PW_FEED_SLOTS)).filter { bits & (1 << UInt64($0)) != 0 }.map { names[$0] ?? "slot\($0)" }
+            if bits & Self.dynamicBit != 0 { result.append("dynamic") }
+            return result
+        }
     }
 
     /// What feed `name` lists now.
@@ -284,6 +292,31 @@ public final class Blocklist: Sendable {
             }
             return nil
         }
+    }
+
+    /// The entries listed for exactly these prefixes (hit counts as of this
+    /// read), nil for one no longer listed: one lookup each, for a page of a
+    /// listing rather than a walk of every entry.
+    public func entries(exactly prefixes: [IPPrefix]) throws -> [Entry?] {
+        var result: [Entry?] = []
+        result.reserveCapacity(prefixes.count)
+        // A chunk at a time under the lock: a long page must not hold up a response's write.
+        for start in stride(from: 0, to: prefixes.count, by: 1024) {
+            try mirror.withLock { mirror in
+                load(&mirror)
+                for prefix in prefixes[start..<min(start + 1024, prefixes.count)] {
+                    if prefix.isSingleAddress {
+                        result.append(try hosts.lookup(pw_addr_key(prefix.address)).map(Entry.init))
+                    } else if mirror.feedBits(prefix) != 0 {
+                        // The trie answers its longest match: exact for a prefix the mirror lists.
+                        result.append(try nets.lookup(pw_lpm_key(prefix)).map(Entry.init))
+                    } else {
+                        result.append(nil)
+                    }
+                }
+            }
+        }
+        return result
     }
 
     // MARK: Writing

@@ -71,6 +71,7 @@ struct APIServerTests {
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/blocklist", method: .post, body: add) { response in
                 #expect(response.status == .unauthorized && body(response)["error"] != nil)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer")
             }
             try await client.execute(uri: "/v1/blocklist", method: .post, headers: [.authorization: "Bearer wrong"], body: add) {
                 #expect($0.status == .unauthorized)
@@ -105,6 +106,54 @@ struct APIServerTests {
             try await client.execute(uri: "/v1/blocklist/banana", method: .delete, headers: Self.auth) { #expect($0.status == .badRequest) }
             #expect(blocklist.entries().isEmpty)
         }
+    }
+
+    /// Pages in prefix order, each starting after the last of the one
+    /// before whatever changed in between, over prefixes sorted once per
+    /// change of the lists rather than once per request.
+    @Test func theBlocklistIsListedAPageAtATimeFollowingCursors() async throws {
+        let blocklist = state.datapath.blocklist
+        let listed = ["198.51.100.0/24", "203.0.113.7", "203.0.113.9", "2001:db8::/48", "2001:db8::1"].map { IPPrefix($0)! }
+        for prefix in listed.shuffled() { try blocklist.addDynamic(prefix, expiresNs: 0) }
+        defer { for prefix in listed { _ = try? blocklist.removeDynamic(prefix) } }
+        try await app.test(.router) { client in
+            func page(_ query: String) async throws -> (prefixes: [String], count: Int?, next: String?) {
+                try await client.execute(uri: "/v1/blocklist" + query, method: .get) { response in
+                    #expect(response.status == .ok, "\(query)")
+                    let page = body(response)
+                    let entries = page["entries"] as? [[String: Any]] ?? []
+                    return (entries.compactMap { $0["prefix"] as? String }, page["count"] as? Int, page["next_cursor"] as? String)
+                }
+            }
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let next = try await page("?limit=2" + (cursor.map { "&cursor=" + $0 } ?? ""))
+                #expect(next.count == listed.count && next.prefixes.count <= 2)
+                seen += next.prefixes
+                cursor = next.next
+            } while cursor != nil
+            #expect(seen == listed.sorted().map(\.description))
+            #expect(try await page("").next == nil, "one page holds them all by default")
+
+            // A removal between two pages hides nothing that stays.
+            let first = try await page("?limit=2")
+            _ = try blocklist.removeDynamic(listed[2])
+            #expect(try await page("?limit=2&cursor=\(first.next ?? "")").prefixes == ["2001:db8::/48", "2001:db8::1"])
+
+            for bad in ["?cursor=", "?cursor=****", "?cursor=bm90LWEtcHJlZml4", "?limit=0", "?limit=100001"] {
+                try await client.execute(uri: "/v1/blocklist" + bad, method: .get) { response in
+                    #expect(response.status == .badRequest && body(response)["error"] is String, "\(bad)")
+                }
+            }
+        }
+        let listing = state.blocklistListing
+        let storage = { try listing.prefixes(state.datapath).withUnsafeBufferPointer { $0.baseAddress } }
+        #expect(try storage() == storage(), "sorted once while nothing changes")
+        let before = try listing.prefixes(state.datapath)
+        try blocklist.addDynamic(IPPrefix("192.0.2.1")!, expiresNs: 0)
+        #expect(try listing.prefixes(state.datapath) == (before + [IPPrefix("192.0.2.1")!]).sorted(), "sorted again after a change")
+        _ = try blocklist.removeDynamic(IPPrefix("192.0.2.1")!)
     }
 
     /// A typo must not become a permanent block: an unknown key is refused

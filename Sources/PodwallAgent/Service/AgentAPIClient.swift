@@ -24,8 +24,8 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
     /// The agent running on `pinRoot`, if one listens on its socket.
     public static func local(pinRoot: String) async -> AgentAPIClient? {
         let client = AgentAPIClient(socketPath: RuntimeFiles(pinRoot: pinRoot).socketPath)
-        guard ListeningProbe.accepts(socket: client.socketPath), let health = await client.read("/healthz"),
-            health["pin_root"] as? String == pinRoot
+        guard ListeningProbe.accepts(socket: client.socketPath), let health = await client.read(HealthStatus.self, "/healthz"),
+            health.pinRoot == pinRoot
         else { return nil }
         return client
     }
@@ -33,14 +33,8 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
     /// The pods behind the host interfaces the agent on `pinRoot` watches, as
     /// its alerts name them; empty when no agent runs there.
     public static func podNames(pinRoot: String) async -> [UInt32: String] {
-        guard let agent = await local(pinRoot: pinRoot), let pods = await agent.read("/v1/pods")?["pods"] as? [[String: Any]] else {
-            return [:]
-        }
-        var names: [UInt32: String] = [:]
-        for pod in pods {
-            if let index = (pod["ifindex"] as? NSNumber)?.uint32Value, let name = pod["pod_name"] as? String { names[index] = name }
-        }
-        return names
+        guard let agent = await local(pinRoot: pinRoot), let list = await agent.read(PodList.self, "/v1/pods") else { return [:] }
+        return Dictionary(list.pods.compactMap { pod in pod.podName.map { (pod.ifindex, $0) } }, uniquingKeysWith: { first, _ in first })
     }
 
     /// AsyncHTTPClient's form for a Unix socket: the socket's path as the host.
@@ -48,12 +42,12 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
         "http+unix://" + Self.escaped(socketPath) + path
     }
 
-    /// A JSON object read from the agent.
-    private func read(_ path: String) async -> [String: Any]? {
+    /// An answer of the agent, decoded as the API encodes it.
+    private func read<Body: Decodable>(_ type: Body.Type, _ path: String) async -> Body? {
         guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url(path)), timeout: Self.answerTimeout),
             response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24)
         else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+        return try? APIResponseCoding.decoder.decode(Body.self, from: Data(buffer: body))
     }
 
     /// RFC 3986's unreserved characters.
@@ -74,11 +68,11 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
         let segment = Self.escaped
         switch write {
         case .block(let prefix, let ttl):
-            return try await send(.POST, "/v1/blocklist", body: ["prefix": prefix, "ttl_seconds": ttl.map { $0 as Any } ?? NSNull()])
+            return try await send(.POST, "/v1/blocklist", body: APIServer.BlockRequest(prefix: prefix, ttl_seconds: ttl))
         case .unblock(let prefix):
             return try await send(.DELETE, "/v1/blocklist/" + segment(prefix))
         case .quarantine(let interface, let ttl):
-            return try await send(.POST, "/v1/quarantine", body: ["interface": interface, "ttl_seconds": ttl.map { $0 as Any } ?? NSNull()])
+            return try await send(.POST, "/v1/quarantine", body: APIServer.QuarantineRequest(interface: interface, ttl_seconds: ttl))
         case .release(let interface):
             return try await send(.DELETE, "/v1/quarantine/" + segment(interface))
         }
@@ -94,14 +88,13 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
             body: ByteBuffer(bytes: document.bytes), contentType: "text/plain",
             timeout: .seconds(120))
         if let refusal { return .failure(FeedRefusal(description: refusal)) }
-        guard let report = try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any] else {
-            return .failure(FeedRefusal(description: "the agent's answer is not JSON"))
+        guard let report = try? APIResponseCoding.decoder.decode(FeedReport.self, from: Data(buffer: answer)) else {
+            return .failure(FeedRefusal(description: "the agent's answer is not a feed report"))
         }
-        let count = { (key: String) in report[key] as? Int ?? 0 }
         var text =
-            "feed \(document.source.name): \(count("entries")) entries (+\(count("added")) -\(count("removed")) ~\(count("updated"))), "
+            "feed \(document.source.name): \(report.entries) entries (+\(report.added) -\(report.removed) ~\(report.updated)), "
             + "through \(self)"
-        if count("skipped_lines") > 0 { text += "; \(count("skipped_lines")) bad lines skipped (--lenient)" }
+        if report.skippedLines > 0 { text += "; \(report.skippedLines) bad lines skipped (--lenient)" }
         return .success(text)
     }
 
@@ -113,8 +106,8 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> String? {
-        let bytes = try body.map { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: $0)) }
+    private func send(_ method: HTTPMethod, _ path: String, body: (any Encodable)? = nil) async throws -> String? {
+        let bytes = try body.map { ByteBuffer(bytes: try JSONEncoder().encode($0)) }
         return try await exchange(method, path, body: bytes, contentType: "application/json").refusal
     }
 
@@ -132,7 +125,7 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let answer = try await response.body.collect(upTo: 1 << 20)
         guard !(200..<300).contains(response.status.code) else { return (nil, answer) }
-        let error = (try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any])?["error"] as? String
+        let error = try? APIResponseCoding.decoder.decode(ErrorBody.self, from: Data(buffer: answer)).error
         return (error ?? "HTTP \(response.status.code)", answer)
     }
 }

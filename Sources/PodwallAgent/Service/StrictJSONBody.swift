@@ -16,10 +16,10 @@ extension StrictJSONBody {
     /// for a body that is not this object or has a key it does not know.
     static func decode(_ request: Request, _ context: BasicRequestContext) async throws -> Self {
         let data = Data(buffer: try await request.body.collect(upTo: context.maxUploadSize))
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let keys = try? JSONDecoder().decode(ObjectKeys.self, from: data) else {
             throw HTTPError(.badRequest, message: "body: \(example)")
         }
-        let unknown = object.keys.filter { CodingKeys(stringValue: $0) == nil }.sorted()
+        let unknown = keys.names.filter { CodingKeys(stringValue: $0) == nil }.sorted()
         if !unknown.isEmpty {
             let known = CodingKeys.allCases.map(\.stringValue).joined(separator: ", ")
             let named = unknown.map { "'\($0)'" }.joined(separator: ", ")
@@ -29,5 +29,21 @@ extension StrictJSONBody {
             throw HTTPError(.badRequest, message: "body: \(example)")
         }
         return body
+    }
+}
+
+/// The keys of a JSON object, whatever they are (a decoding error for anything but an object).
+private struct ObjectKeys: Decodable {
+    let names: [String]
+
+    private struct AnyKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        names = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
     }
 }
