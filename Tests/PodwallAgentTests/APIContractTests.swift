@@ -109,7 +109,9 @@ struct APIContractTests {
             ],
             "GET /readyz 200": [try encoded(Readiness.of(ready: true, interfaces: 3))],
             "GET /readyz 503": [try encoded(Readiness.of(ready: false, interfaces: 0))],
-            "GET /v1/alerts 200": [Data(AlertList(lines: [try AlertJSON.line(sampleAlert())]).json.utf8)],
+            "GET /v1/alerts 200": [
+                Data(AlertList(lines: [try AlertJSON.line(sampleAlert()), try AlertJSON.line(sampleProcessAlert())]).json.utf8)
+            ],
             "GET /v1/flows 200": [
                 try encoded(
                     FlowList(flows: [FlowRow(flow, interface: "veth1", podName: "shop/web"), FlowRow(flow, interface: "if7", podName: nil)])
@@ -146,11 +148,37 @@ struct APIContractTests {
         ]
     }
 
+    /// A reverse-shell alert: the process with its exec id, binary and arguments, and a kill.
+    static func sampleProcessAlert() -> Alert {
+        var process = AlertProcess(pid: 4242, tgid: 4242, uid: 0, comm: "bash", cgroupId: 9, cgroupPath: "/kubepods/x")
+        process.execId = "node-1:4242-123"
+        process.namespacePid = 7
+        process.binary = "/usr/bin/bash"
+        process.arguments = ["bash", "-i"]
+        process.ancestors = ["sh"]
+        let socket = StdioDescriptor.inetSocket(
+            .init(proto: .tcp, local: IPAddress("10.0.0.5")!, localPort: 40000, remote: IPAddress("1.2.3.4")!, remotePort: 4444, inode: 1))
+        let exec = ExecRecord(
+            process: PodwallCore.ProcessIdentity(pid: 4242, namespacePid: 7, parentPid: 4200, cgroupID: 9, startNs: 1),
+            timestampNs: 1_800_000_000_000_000_000, comm: "bash", filename: "/usr/bin/bash", arguments: ["bash", "-i"],
+            stdio: [socket, socket, socket], killedAtExec: true)
+        var alert = Alert(
+            kind: .reverseShell, severity: .critical,
+            source: AlertSource(address: IPAddress("10.0.0.5")!, ifindex: 7, podName: "shop/web", cgroupId: 9, process: process),
+            flows: [],
+            evidence: .process(
+                ProcessEvidence(kind: .reverseShell, technique: .socketOnStdio, exec: exec, remote: IPAddress("1.2.3.4")!, remotePort: 4444)
+            ),
+            decidingNs: 1_800_000_000_000_000_000, now: 1_800_000_000_000_000_000)
+        alert.actions = [.kill(pid: 4242, atExec: true), .block(remote: IPAddress("1.2.3.4")!, ttlSeconds: 86_400)]
+        return alert
+    }
+
     /// An alert with every optional part: interface, pod name, process, flows and responses.
     static func sampleAlert() -> Alert {
         let source = AlertSource(
             address: IPAddress("10.0.0.5")!, ifindex: 7, podName: "shop/web", cgroupId: 9,
-            process: ProcessIdentity(pid: 1, tgid: 1, uid: 0, comm: "curl", cgroupId: 9, cgroupPath: "/kubepods/x"))
+            process: AlertProcess(pid: 1, tgid: 1, uid: 0, comm: "curl", cgroupId: 9, cgroupPath: "/kubepods/x"))
         let key = FlowKey(
             ifindex: 7, proto: .tcp, pod: IPAddress("10.0.0.5")!, podPort: 40000, remote: IPAddress("1.2.3.4")!, remotePort: 80)
         var alert = Alert(
