@@ -1,0 +1,83 @@
+/// A program started in a pod: what the exec tracepoint saw.
+public struct ExecRecord: Hashable, Sendable {
+    public var process: ProcessIdentity
+    /// Kernel monotonic nanoseconds of the exec.
+    public var timestampNs: UInt64
+    public var uid: UInt32
+    public var euid: UInt32
+    /// The new program's name (basename of the binary, 15 bytes at most).
+    public var comm: String
+    /// The path given to execve.
+    public var filename: String
+    /// The interpreter, for a script; else the filename again.
+    public var interpreter: String
+    /// The first arguments, argv[0] included; `argumentsTruncated` when cut.
+    public var arguments: [String]
+    public var argumentsTruncated: Bool
+    /// fds 0, 1 and 2.
+    public var stdio: [StdioDescriptor]
+    /// The kernel killed it at exec (policy in force then).
+    public var killedAtExec: Bool
+    /// What the kernel's name table called it.
+    public var execClass: ExecClass
+
+    public init(
+        process: ProcessIdentity, timestampNs: UInt64, uid: UInt32 = 0, euid: UInt32 = 0, comm: String, filename: String,
+        interpreter: String? = nil, arguments: [String], argumentsTruncated: Bool = false, stdio: [StdioDescriptor],
+        killedAtExec: Bool = false, execClass: ExecClass = []
+    ) {
+        self.process = process
+        self.timestampNs = timestampNs
+        self.uid = uid
+        self.euid = euid
+        self.comm = comm
+        self.filename = filename
+        self.interpreter = interpreter ?? filename
+        self.arguments = arguments
+        self.argumentsTruncated = argumentsTruncated
+        self.stdio = stdio
+        self.killedAtExec = killedAtExec
+        self.execClass = execClass
+    }
+
+    public var execID: ExecID { ExecID(pid: process.pid, execNs: timestampNs) }
+
+    /// The inet sockets on fds 0-2.
+    public var stdioSockets: [StdioDescriptor.InetSocket] { stdio.compactMap(\.inetSocket) }
+}
+
+/// What podwall's exec policy calls a program name (configured names).
+public struct ExecClass: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// A shell or an interpreter that can run commands it reads.
+    public static let shell = ExecClass(rawValue: 1 << 0)
+    /// curl, wget, nc, socat, nmap and the like.
+    public static let networkTool = ExecClass(rawValue: 1 << 1)
+    /// Never allowed in a pod.
+    public static let denied = ExecClass(rawValue: 1 << 2)
+}
+
+/// The kernel's process events, in one vocabulary for the agent and tests.
+public enum ProcessEvent: Hashable, Sendable {
+    case exec(ExecRecord)
+    /// A new process (not a thread), with the child's comm.
+    case fork(ProcessIdentity, timestampNs: UInt64, comm: String)
+    /// A process's last thread ended; `exitCode` as wait(2) reports it.
+    case exit(ProcessIdentity, timestampNs: UInt64, exitCode: UInt32, comm: String)
+
+    public var process: ProcessIdentity {
+        switch self {
+        case .exec(let record): record.process
+        case .fork(let process, _, _), .exit(let process, _, _, _): process
+        }
+    }
+
+    public var timestampNs: UInt64 {
+        switch self {
+        case .exec(let record): record.timestampNs
+        case .fork(_, let time, _), .exit(_, let time, _, _): time
+        }
+    }
+}
