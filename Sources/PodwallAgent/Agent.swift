@@ -74,7 +74,7 @@ public final class Agent: Sendable {
                 .init(
                     datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
                     captures: captures?.totals ?? .init(),
-                    processes: processes.map { ($0.monitor.counters, $0.reader.queueDrops) }))
+                    processes: processes.map { ($0.monitor.counters, $0.reader.queueDrops, $0.statistics) }))
         }
         let flowEvents = try events.records()
 

@@ -62,6 +62,7 @@ struct ProcessDetectionTests {
         let process = try #require(source["process"] as? [String: Any])
         #expect(process["comm"] as? String == "bash")
         #expect((process["exec_id"] as? String)?.contains(":") == true)
+        #expect((process["ancestors"] as? [String])?.first == "bash", "the outer bash that opened the socket: \(process)")
         #expect((process["cgroup_path"] as? String)?.contains("cri-containerd-") == true, "\(process)")
         let evidence = try #require(alert["evidence"] as? [String: Any])
         #expect(evidence["technique"] as? String == "socket_on_stdio")

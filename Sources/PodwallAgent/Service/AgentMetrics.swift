@@ -73,7 +73,7 @@ public final class AgentMetrics: Sendable {
         let queueDrops: UInt64
         let captures: CaptureManager.CaptureTotals
         /// The process programs' counters and the process queue's drops (nil: not watching).
-        var processes: (counters: ProcessCounters, queueDrops: UInt64)? = nil
+        var processes: (counters: ProcessCounters, queueDrops: UInt64, cache: ProcessCacheStatistics)? = nil
     }
 
     func refresh(_ sources: Sources, now: Date = Date()) {
@@ -97,6 +97,12 @@ public final class AgentMetrics: Sendable {
             }
             advance("podwall_events_lost_total", [("stage", "process_ring_buffer")], to: processes.counters.ringBufferDrops)
             advance("podwall_events_lost_total", [("stage", "process_queue")], to: processes.queueDrops)
+            let cache = processes.cache
+            gauge("podwall_process_cache_entries", [("state", "live")], Double(cache.live))
+            gauge("podwall_process_cache_entries", [("state", "exited")], Double(cache.exited))
+            gauge("podwall_process_cache_bytes", [], Double(cache.estimatedBytes))
+            advance("podwall_process_cache_misses_total", [], to: UInt64(cache.misses))
+            advance("podwall_process_cache_evictions_total", [], to: UInt64(cache.evictions))
         }
 
         let flows = sources.datapath.flows.records()

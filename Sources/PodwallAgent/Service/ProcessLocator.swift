@@ -105,7 +105,7 @@ final class ProcessLocator: Sendable {
         return nil
     }
 
-    private static func inode(_ path: String) -> UInt64? {
+    static func inode(_ path: String) -> UInt64? {
         var info = stat()
         return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
     }

@@ -43,16 +43,14 @@ extension ExecRecord {
         let flags = event.flags
         func has(_ flag: pw_exec_flag) -> Bool { flags & flag.rawValue != 0 }
         let arguments = withUnsafeBytes(of: event.args) { raw in
-            raw.prefix(min(Int(event.args_len), raw.count)).split(separator: 0, omittingEmptySubsequences: false)
-                .map { String(decoding: $0, as: UTF8.self) }
+            ProcStatus.arguments(cmdline: Array(raw.prefix(min(Int(event.args_len), raw.count))))
         }
         let filename = ProcessEvent.text(event.filename)
         let interpreter = ProcessEvent.text(event.interpreter)
         self.init(
             process: ProcessIdentity(event.process), timestampNs: event.header.timestamp_ns, uid: event.uid, euid: event.euid,
             comm: ProcessEvent.text(event.comm), filename: filename, interpreter: interpreter.isEmpty ? filename : interpreter,
-            // cmdline ends in a NUL, which leaves one empty piece behind.
-            arguments: arguments.last == "" ? Array(arguments.dropLast()) : arguments,
+            arguments: arguments,
             argumentsTruncated: has(PW_EXEC_ARGS_TRUNCATED),
             stdio: [StdioDescriptor(event.stdio.0), StdioDescriptor(event.stdio.1), StdioDescriptor(event.stdio.2)],
             killedAtExec: has(PW_EXEC_KILLED), execClass: ExecClass(rawValue: event.exec_class))
