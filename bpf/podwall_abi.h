@@ -266,6 +266,7 @@ enum pw_event_type {
 	PW_EVENT_DROP = 4,      /* TC dropped a packet */
 	PW_EVENT_DENY = 5,      /* a cgroup hook refused connect() / sendmsg() */
 	PW_EVENT_FLOW_REPLY = 6,   /* first answer to the flow's opener (not a bare RST) */
+	PW_EVENT_CONNECT = 8,   /* a pod's process called connect() (allowed) */
 };
 
 enum pw_end_reason {
@@ -307,6 +308,23 @@ struct pw_drop_event {
 	__u8  matched_addr[16];
 	__u64 pid_tgid;
 	__u64 cgroup_id;
+	char  comm[16];
+};
+
+/* A connect() a pod's process made, allowed by the cgroup hook: ties the
+ * flow it opens to the process (the hook runs before the local port is
+ * bound, so the key has the remote side only). At most one per process and
+ * destination per PW_DROP_EVENT_INTERVAL_NS. */
+#define PW_MAP_CONNECT_LIMIT_NAME "pw_connect_limit"
+#define PW_CONNECT_LIMIT_ENTRIES  16384
+
+struct pw_connect_event {
+	struct pw_event_header header;   /* PW_EVENT_CONNECT */
+	struct pw_flow_key key;          /* remote_addr, remote_port, proto, family */
+	__u64 pid_tgid;
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 pad;
 	char  comm[16];
 };
 

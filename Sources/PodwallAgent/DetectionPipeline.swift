@@ -94,6 +94,8 @@ final class DetectionPipeline: Sendable {
             }
             let input = DetectionInput.dropEvent(drop, locatedAt: location)
             alerts = state.withLock { $0.aggregator.observe(input, now: now) }
+        case .connect(let connection):
+            alerts = state.withLock { $0.aggregator.observe(connection, now: now) }
         }
         publish(alerts)
     }

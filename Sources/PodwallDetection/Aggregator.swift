@@ -94,8 +94,14 @@ public struct Aggregator: Sendable {
     /// A program a pod started; `source` names the pod and the process.
     public mutating func observe(_ exec: ExecRecord, source: AlertSource, now: UInt64) -> [Alert] {
         stats.execs &+= 1
-        guard let alert = process.judge(exec, source: source, now: now) else { return [] }
-        return report([alert])
+        let raised = process.observe(exec, source: source, now: now)
+        return raised.isEmpty ? [] : report(raised)
+    }
+
+    /// A connect() of a pod's process (the relay of a shell, maybe).
+    public mutating func observe(_ connection: ProcessConnection, now: UInt64) -> [Alert] {
+        let raised = process.observe(connection, now: now)
+        return raised.isEmpty ? [] : report(raised)
     }
 
     /// Time-driven decisions (reply timeouts) and housekeeping; call about once a second.

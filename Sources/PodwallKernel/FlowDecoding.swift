@@ -97,16 +97,34 @@ public struct DropRecord: Sendable {
     }
 }
 
+extension ProcessConnection {
+    /// Decodes a PW_EVENT_CONNECT record; nil for any other.
+    public init?(record: UnsafeRawBufferPointer) {
+        guard record.count >= MemoryLayout<pw_connect_event>.size,
+            record.loadUnaligned(as: pw_event_header.self).type == UInt16(PW_EVENT_CONNECT.rawValue)
+        else { return nil }
+        let event = record.loadUnaligned(as: pw_connect_event.self)
+        self.init(
+            pid: UInt32(event.pid_tgid >> 32), cgroupID: event.cgroup_id, comm: ProcessEvent.text(event.comm),
+            proto: IPProtocol(rawValue: event.key.proto), remote: IPAddress(tuple: event.key.remote_addr),
+            remotePort: event.key.remote_port, timestampNs: event.header.timestamp_ns)
+    }
+}
+
 /// Everything the kernel's ring buffer carries.
 public enum KernelEvent: Sendable {
     case flow(FlowEvent)
     case drop(DropRecord)
+    /// A pod's process connected (allowed by the cgroup hook).
+    case connect(ProcessConnection)
 
     public init?(record: UnsafeRawBufferPointer) {
         if let flow = FlowEvent(record: record) {
             self = .flow(flow)
         } else if let drop = DropRecord(record: record) {
             self = .drop(drop)
+        } else if let connection = ProcessConnection(record: record) {
+            self = .connect(connection)
         } else {
             return nil
         }

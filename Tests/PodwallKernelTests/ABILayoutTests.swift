@@ -87,6 +87,12 @@ import Testing
                 ("header", \.header), ("key", \.key), ("direction", \.direction), ("end_reason", \.end_reason), ("pad", \.pad),
                 ("value", \.value)
             ]),
+        "pw_connect_event": fields(
+            pw_connect_event.self,
+            [
+                ("header", \.header), ("key", \.key), ("pid_tgid", \.pid_tgid), ("cgroup_id", \.cgroup_id), ("uid", \.uid),
+                ("pad", \.pad), ("comm", \.comm)
+            ]),
         "pw_process_config": fields(
             pw_process_config.self,
             [("pods_cgroup_id", \.pods_cgroup_id), ("pods_cgroup_level", \.pods_cgroup_level), ("policy", \.policy)]),

@@ -1,18 +1,46 @@
 import PodwallCore
 
 /// Judges each program a pod starts, at its exec: a reverse shell (a shell
-/// whose stdio is a network connection, or a network tool told to run a
-/// program on its connection) and a network tool. Pure: the caller names
-/// the pod and process (`source`) and performs the responses.
+/// whose stdio is a network connection, a network tool told to run a
+/// program on its connection, or a shell whose stdio a connected process of
+/// the pod relays) and a network tool. Pure: the caller names the pod and
+/// process (`source`) and performs the responses.
 public struct ProcessDetector: Sendable {
     public var rules: ProcessRules
+    public private(set) var relays = ShellRelayDetector()
 
     public init(rules: ProcessRules = ProcessRules()) {
         self.rules = rules
     }
 
-    public func judge(_ exec: ExecRecord, source: AlertSource, now: UInt64) -> Alert? {
+    /// A program a pod started.
+    public mutating func observe(_ exec: ExecRecord, source: AlertSource, now: UInt64) -> [Alert] {
         let isShell = rules.shells.contains(exec.comm) || exec.execClass.contains(.shell)
+        let relayed = relays.observe(exec, isShell: isShell, source: source).map {
+            Self.alert($0.0, severity: .critical, source: $0.1, flows: [], decidingNs: exec.timestampNs, now: now)
+        }
+        return relayed + (judge(exec, isShell: isShell, source: source, now: now).map { [$0] } ?? [])
+    }
+
+    /// A connect() of a pod's process: it may be the relay of a shell.
+    public mutating func observe(_ connection: ProcessConnection, now: UInt64) -> [Alert] {
+        relays.observe(connection).map {
+            Self.alert($0.0, severity: .critical, source: $0.1, flows: [], decidingNs: connection.timestampNs, now: now)
+        }
+    }
+
+    static func alert(
+        _ evidence: ProcessEvidence, severity: Severity, source: AlertSource, flows: [FlowKey], decidingNs: UInt64, now: UInt64
+    )
+        -> Alert
+    {
+        Alert(
+            kind: evidence.kind, severity: severity, source: source, flows: flows, evidence: .process(evidence), decidingNs: decidingNs,
+            now: now)
+    }
+
+    /// What the exec alone shows.
+    func judge(_ exec: ExecRecord, isShell: Bool, source: AlertSource, now: UInt64) -> Alert? {
         let isTool = rules.networkTools.contains(exec.comm) || exec.execClass.contains(.networkTool)
         let evidence: ProcessEvidence
         let severity: Severity
@@ -39,9 +67,7 @@ public struct ProcessDetector: Sendable {
                 ifindex: source.ifindex, proto: $0.proto, pod: $0.local, podPort: $0.localPort, remote: $0.remote, remotePort: $0.remotePort
             )
         }
-        return Alert(
-            kind: evidence.kind, severity: severity, source: source, flows: Array(flows), evidence: .process(evidence),
-            decidingNs: exec.timestampNs, now: now)
+        return Self.alert(evidence, severity: severity, source: source, flows: Array(flows), decidingNs: exec.timestampNs, now: now)
     }
 }
 

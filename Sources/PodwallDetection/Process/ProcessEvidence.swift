@@ -9,6 +9,9 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
         /// A network tool told to run a program on its connection (`nc -e`,
         /// `ncat --sh-exec`, `socat ... exec:`).
         case toolExecutesProgram = "tool_executes_program"
+        /// A shell reading commands from a pipe, pty or socketpair relayed by a
+        /// process of the pod that holds the connection (`relay`).
+        case relayedStdio = "relayed_stdio"
         /// A network tool run in a pod.
         case networkTool = "network_tool"
     }
@@ -26,6 +29,8 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
     public var remotePort: UInt16?
     /// The kernel killed the program before its first instruction.
     public var killedAtExec: Bool
+    /// The program that holds the connection, for a relayed shell.
+    public var relay: String?
     public var execNs: UInt64
 
     public init(
@@ -44,7 +49,7 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case technique, comm, binary, arguments, stdio, remote
+        case technique, comm, binary, arguments, stdio, remote, relay
         case kind = "alert_kind"
         case remotePort = "remote_port"
         case killedAtExec = "killed_at_exec"
