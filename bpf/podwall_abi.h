@@ -399,6 +399,8 @@ struct pw_packet_record {
 #define PW_PROG_EXEC_NAME  "pw_exec"
 #define PW_PROG_FORK_NAME  "pw_fork"
 #define PW_PROG_EXIT_NAME  "pw_exit"
+#define PW_PROG_DUP2_NAME  "pw_dup2"
+#define PW_PROG_DUP3_NAME  "pw_dup3"
 
 #define PW_PROCESS_EVENTS_DEFAULT_BYTES (4 << 20)
 #define PW_EXEC_NAMES_ENTRIES  1024
@@ -448,6 +450,7 @@ enum pw_process_event_type {
 	PW_EVENT_EXEC = 16,
 	PW_EVENT_FORK = 17,
 	PW_EVENT_EXIT = 18,
+	PW_EVENT_STDIO_SOCKET = 19,   /* a socket dup'ed onto fd 0-2 of a running shell */
 };
 
 /* What a file descriptor is. */
@@ -508,6 +511,19 @@ struct pw_exec_event {
 	char  filename[PW_EXEC_PATH_BYTES];   /* as given to execve */
 	char  interpreter[PW_EXEC_PATH_BYTES]; /* the script's interpreter, or the filename */
 	__u8  args[PW_EXEC_ARGS_BYTES];
+};
+
+/* A shell made an inet socket its fd 0, 1 or 2 with dup2/dup3 (`exec 0<&5`
+ * after `exec 5<>/dev/tcp/H/P`): a reverse shell with no exec to see. */
+struct pw_stdio_socket_event {
+	struct pw_event_header header;     /* PW_EVENT_STDIO_SOCKET, at the syscall's exit */
+	struct pw_process_id process;
+	__u32 fd;               /* 0, 1 or 2 */
+	__u32 flags;            /* PW_EXEC_KILLED */
+	__u32 exec_class;
+	__u32 uid;
+	char  comm[16];
+	struct pw_stdio_fd socket;
 };
 
 /* A new process (not a thread), or a process's end. */

@@ -27,4 +27,26 @@ int BPF_PROG(pw_exit, struct task_struct *task)
 	return 0;
 }
 
+/* The exit of dup2/dup3 (syscall tracepoints; tracefs must be mounted). */
+struct pw_syscall_exit {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	long ret;
+};
+
+SEC("tracepoint/syscalls/sys_exit_dup2")
+int pw_dup2(struct pw_syscall_exit *ctx)
+{
+	pw_on_dup(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_dup3")
+int pw_dup3(struct pw_syscall_exit *ctx)
+{
+	pw_on_dup(ctx->ret);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

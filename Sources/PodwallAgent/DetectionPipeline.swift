@@ -105,6 +105,11 @@ final class DetectionPipeline: Sendable {
         publish(state.withLock { $0.aggregator.observe(exec, source: source, now: now) })
     }
 
+    /// A running shell of a pod redirected its stdio to a socket.
+    func handle(_ redirect: StdioRedirect, source: AlertSource) {
+        publish(state.withLock { $0.aggregator.observe(redirect, source: source, now: now) })
+    }
+
     /// Time-driven decisions (probes that got no answer, interval ends).
     func tick() {
         publish(state.withLock { $0.aggregator.tick(now: now) })

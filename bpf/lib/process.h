@@ -129,6 +129,58 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	bpf_ringbuf_submit(event, 0);
 }
 
+/* dup2/dup3 returned `fd`: when a shell just made an inet socket its fd 0-2,
+ * report it, and kill it when the reverse-shell switch is on (the signal is
+ * taken on the way back to user space, before the shell reads a command). */
+static __always_inline void pw_on_dup(long fd)
+{
+	if (fd < 0 || fd >= PW_STDIO_FDS)
+		return;
+	const struct pw_process_config *config = pw_watched_config();
+
+	if (!config)
+		return;
+	char comm[16];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	__u32 class = pw_exec_class_of(comm);
+
+	if (!(class & PW_EXEC_SHELL))
+		return;
+	/* Not the _btf variant: Linux 5.10 lacks it; the CO-RE reads probe anyway. */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *table = BPF_CORE_READ(task, files, fdt);
+	struct pw_stdio_fd socket = {};
+
+	if (!pw_read_stdio_fd(&socket, BPF_CORE_READ(table, fd), BPF_CORE_READ(table, max_fds), (int)fd))
+		return;
+	__u32 flags = 0;
+
+	if ((config->policy & PW_POLICY_KILL_REVERSE_SHELL) && bpf_send_signal(PW_SIGKILL) == 0) {
+		flags |= PW_EXEC_KILLED;
+		pw_process_count(PW_PCNT_KILLS);
+	}
+	struct pw_stdio_socket_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+
+	if (!event) {
+		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+		return;
+	}
+	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
+	__builtin_memset(event, 0, offsetof(struct pw_stdio_socket_event, socket));
+	event->header.type = PW_EVENT_STDIO_SOCKET;
+	event->header.size = sizeof(*event);
+	event->header.timestamp_ns = bpf_ktime_get_ns();
+	pw_read_process_id(&event->process, task);
+	event->fd = (__u32)fd;
+	event->flags = flags;
+	event->exec_class = class;
+	event->uid = (__u32)bpf_get_current_uid_gid();
+	__builtin_memcpy(event->comm, comm, sizeof(comm));
+	__builtin_memcpy(&event->socket, &socket, sizeof(socket));
+	bpf_ringbuf_submit(event, 0);
+}
+
 /* A new process; new threads are not reported. */
 static __always_inline void pw_on_fork(struct task_struct *child)
 {

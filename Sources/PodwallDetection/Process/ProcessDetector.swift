@@ -22,6 +22,25 @@ public struct ProcessDetector: Sendable {
         return relayed + (judge(exec, isShell: isShell, source: source, now: now).map { [$0] } ?? [])
     }
 
+    /// A running shell redirected its stdio to a socket (the kernel reports
+    /// only shells, from the names it was given).
+    public func observe(_ redirect: StdioRedirect, source: AlertSource, now: UInt64) -> [Alert] {
+        let socket = redirect.socket
+        let flows =
+            socket.isConnected
+            ? [
+                FlowKey(
+                    ifindex: source.ifindex, proto: socket.proto, pod: socket.local, podPort: socket.localPort, remote: socket.remote,
+                    remotePort: socket.remotePort)
+            ]
+            : []
+        return [
+            Self.alert(
+                ProcessEvidence(redirect: redirect), severity: .critical, source: source, flows: flows, decidingNs: redirect.timestampNs,
+                now: now)
+        ]
+    }
+
     /// A connect() of a pod's process: it may be the relay of a shell.
     public mutating func observe(_ connection: ProcessConnection, now: UInt64) -> [Alert] {
         relays.observe(connection).map {

@@ -6,6 +6,8 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
     public enum Technique: String, Sendable, Codable {
         /// A shell or interpreter exec'd with a TCP or UDP socket on fd 0, 1 or 2.
         case socketOnStdio = "socket_on_stdio"
+        /// A running shell made a TCP or UDP socket its fd 0, 1 or 2 (dup2/dup3).
+        case socketDupedToStdio = "socket_duped_to_stdio"
         /// A network tool told to run a program on its connection (`nc -e`,
         /// `ncat --sh-exec`, `socat ... exec:`).
         case toolExecutesProgram = "tool_executes_program"
@@ -27,11 +29,26 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
     /// The other end of the connection on its stdio, or the one its arguments name.
     public var remote: IPAddress?
     public var remotePort: UInt16?
-    /// The kernel killed the program before its first instruction.
+    /// The kernel killed the program before its first instruction (for a
+    /// redirect: as the dup returned, before the shell read a command).
     public var killedAtExec: Bool
     /// The program that holds the connection, for a relayed shell.
     public var relay: String?
     public var execNs: UInt64
+
+    /// A running shell that redirected its stdio to a socket.
+    public init(redirect: StdioRedirect) {
+        kind = .reverseShell
+        technique = .socketDupedToStdio
+        comm = redirect.comm
+        binary = ""
+        arguments = []
+        stdio = ["fd \(redirect.fd): " + StdioDescriptor.inetSocket(redirect.socket).description]
+        remote = redirect.socket.isConnected ? redirect.socket.remote : nil
+        remotePort = redirect.socket.isConnected ? redirect.socket.remotePort : nil
+        killedAtExec = redirect.killed
+        execNs = redirect.timestampNs
+    }
 
     public init(
         kind: AlertKind, technique: Technique, exec: ExecRecord, remote: IPAddress? = nil, remotePort: UInt16? = nil

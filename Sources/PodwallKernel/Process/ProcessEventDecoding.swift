@@ -21,6 +21,14 @@ extension ProcessEvent {
             self = .exit(
                 ProcessIdentity(event.process), timestampNs: header.timestamp_ns, exitCode: event.exit_code,
                 comm: Self.text(event.comm))
+        case PW_EVENT_STDIO_SOCKET.rawValue where fits(pw_stdio_socket_event.self):
+            let event = record.loadUnaligned(as: pw_stdio_socket_event.self)
+            guard case .inetSocket(let socket) = StdioDescriptor(event.socket) else { return nil }
+            self = .stdioRedirect(
+                StdioRedirect(
+                    process: ProcessIdentity(event.process), timestampNs: header.timestamp_ns, uid: event.uid, comm: Self.text(event.comm),
+                    fd: event.fd,
+                    socket: socket, killed: event.flags & PW_EXEC_KILLED.rawValue != 0))
         default:
             return nil
         }

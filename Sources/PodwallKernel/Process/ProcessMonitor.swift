@@ -15,6 +15,10 @@ public final class ProcessMonitor: Sendable {
     public let eventsFD: Int32
     /// Unpinned links (no pin root): they detach when the monitor goes.
     private let links: [FileDescriptor]
+    /// The dup2/dup3 tracepoint links (pinned where the kernel allows).
+    private let redirectLinks: [TracepointLink]
+    /// Why a running shell redirecting its stdio to a socket is not seen, if it is not.
+    public let redirectsUnavailable: String?
 
     public static let defaultEventBufferBytes = UInt32(PW_PROCESS_EVENTS_DEFAULT_BYTES)
 
@@ -39,6 +43,21 @@ public final class ProcessMonitor: Sendable {
             }
         }
         self.links = links
+        (redirectLinks, redirectsUnavailable) = Self.attachRedirects(object, pinRoot: pinRoot)
+    }
+
+    /// The dup2/dup3 exits; their absence costs one technique, not the pillar.
+    static func attachRedirects(_ object: BPFObject, pinRoot: String?) -> ([TracepointLink], String?) {
+        do {
+            let links = try [(PW_PROG_DUP2_NAME, "sys_exit_dup2"), (PW_PROG_DUP3_NAME, "sys_exit_dup3")].map { program, tracepoint in
+                let link = try TracepointLink(object, program: program, category: "syscalls", name: tracepoint)
+                if let pinRoot { _ = link.pin(at: pinRoot + "/link_" + program) }
+                return link
+            }
+            return (links, nil)
+        } catch {
+            return ([], "\(error)")
+        }
     }
 
     /// A BTF tracepoint program's link (its tracepoint is in the program).
@@ -65,7 +84,7 @@ public final class ProcessMonitor: Sendable {
 
     /// Detaches the pinned links under `pinRoot` (the maps stay).
     public static func detachPinned(under pinRoot: String) {
-        for name in programs { _ = unlink(pinRoot + "/link_" + name) }
+        for name in programs + [PW_PROG_DUP2_NAME, PW_PROG_DUP3_NAME] { _ = unlink(pinRoot + "/link_" + name) }
     }
 
     /// Every event now in the ring, decoded (tests, tools).
