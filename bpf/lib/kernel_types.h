@@ -95,6 +95,22 @@ struct signal_struct {
 	pw_atomic_t live;
 } PW_KERNEL_TYPE;
 
+struct kernfs_node {
+	__u64 id;
+} PW_KERNEL_TYPE;
+
+/* Linux before 6.0 keeps the ancestors' ids, later ones the ancestors. */
+struct cgroup {
+	int level;
+	struct kernfs_node *kn;
+	__u64 ancestor_ids[1];
+	struct cgroup *ancestors[1];
+} PW_KERNEL_TYPE;
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} PW_KERNEL_TYPE;
+
 struct task_struct {
 	int pid;
 	int tgid;
@@ -108,6 +124,7 @@ struct task_struct {
 	struct files_struct *files;
 	struct mm_struct *mm;
 	struct signal_struct *signal;
+	struct css_set *cgroups;
 } PW_KERNEL_TYPE;
 
 struct linux_binprm {

@@ -1,6 +1,6 @@
 /* Exec, fork and exit of processes in pods. A process is in a pod when its
- * cgroup descends from the pods' cgroup; a host process costs one helper
- * call and returns. At exec, what is known then (a shell with an inet
+ * cgroup descends from the pods' cgroup; a host process costs a few reads
+ * and returns. At exec, what is known then (a shell with an inet
  * socket on its stdio, a denied name) is answered with SIGKILL before the
  * new program runs its first instruction. */
 #ifndef PODWALL_LIB_PROCESS_H
@@ -13,14 +13,46 @@
 
 #define PW_SIGKILL 9
 
-static __always_inline const struct pw_process_config *pw_watched_config(void)
+/* The task's cgroup v2 cgroup, read with CO-RE: tracing programs may call
+ * bpf_get_current_ancestor_cgroup_id() only from Linux 6.x on. */
+static __always_inline struct cgroup *pw_task_cgroup(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp);
+}
+
+static __always_inline __u64 pw_cgroup_id(struct cgroup *cgroup)
+{
+	return BPF_CORE_READ(cgroup, kn, id);
+}
+
+/* The id of the task's cgroup's ancestor at `level` (its own at its level). */
+static __always_inline __u64 pw_ancestor_cgroup_id(struct cgroup *cgroup, __u32 level)
+{
+	if (!cgroup || level > (__u32)BPF_CORE_READ(cgroup, level))
+		return 0;
+	level &= 63;   /* bounds the index for the verifier; cgroups nest far less */
+	if (bpf_core_field_exists(cgroup->ancestor_ids)) {
+		__u64 id = 0;
+
+		bpf_core_read(&id, sizeof(id), &cgroup->ancestor_ids[level]);
+		return id;
+	}
+	struct cgroup *ancestor = 0;
+
+	bpf_core_read(&ancestor, sizeof(ancestor), &cgroup->ancestors[level]);
+	return pw_cgroup_id(ancestor);
+}
+
+/* The config when `task` is in a pod (its cgroup descends from the pods'
+ * cgroup), else 0: a host process pays a few reads and returns. */
+static __always_inline const struct pw_process_config *pw_watched_config(struct task_struct *task)
 {
 	__u32 zero = 0;
 	const struct pw_process_config *config = bpf_map_lookup_elem(&pw_proc_config, &zero);
 
 	if (!config || !config->pods_cgroup_id)
 		return 0;
-	if (bpf_get_current_ancestor_cgroup_id(config->pods_cgroup_level) != config->pods_cgroup_id)
+	if (pw_ancestor_cgroup_id(pw_task_cgroup(task), config->pods_cgroup_level) != config->pods_cgroup_id)
 		return 0;
 	return config;
 }
@@ -43,7 +75,7 @@ static __always_inline void pw_read_process_id(struct pw_process_id *id, struct 
 	id->tgid = BPF_CORE_READ(task, tgid);
 	id->ns_pid = pw_namespace_pid(task);
 	id->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	id->cgroup_id = bpf_get_current_cgroup_id();
+	id->cgroup_id = pw_cgroup_id(pw_task_cgroup(task));
 	id->start_ns = BPF_CORE_READ(task, group_leader, start_time);
 }
 
@@ -78,7 +110,7 @@ static __always_inline void pw_read_args(struct pw_exec_event *event, struct tas
 
 static __always_inline void pw_on_exec(struct task_struct *task, struct linux_binprm *binprm)
 {
-	const struct pw_process_config *config = pw_watched_config();
+	const struct pw_process_config *config = pw_watched_config(task);
 
 	if (!config)
 		return;
@@ -136,7 +168,9 @@ static __always_inline void pw_on_dup(long fd)
 {
 	if (fd < 0 || fd >= PW_STDIO_FDS)
 		return;
-	const struct pw_process_config *config = pw_watched_config();
+	/* Not the _btf variant: Linux 5.10 lacks it; the CO-RE reads probe anyway. */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const struct pw_process_config *config = pw_watched_config(task);
 
 	if (!config)
 		return;
@@ -147,8 +181,6 @@ static __always_inline void pw_on_dup(long fd)
 
 	if (!(class & PW_EXEC_SHELL))
 		return;
-	/* Not the _btf variant: Linux 5.10 lacks it; the CO-RE reads probe anyway. */
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *table = BPF_CORE_READ(task, files, fdt);
 	struct pw_stdio_fd socket = {};
 
@@ -184,7 +216,7 @@ static __always_inline void pw_on_dup(long fd)
 /* A new process; new threads are not reported. */
 static __always_inline void pw_on_fork(struct task_struct *child)
 {
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid) || !pw_watched_config())
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid) || !pw_watched_config(child))
 		return;
 	pw_process_count(PW_PCNT_FORKS);
 
@@ -207,7 +239,7 @@ static __always_inline void pw_on_fork(struct task_struct *child)
 /* A process ends when its last thread does. */
 static __always_inline void pw_on_exit(struct task_struct *task)
 {
-	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !pw_watched_config())
+	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !pw_watched_config(task))
 		return;
 	pw_process_count(PW_PCNT_EXITS);
 
