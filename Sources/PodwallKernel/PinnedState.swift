@@ -24,6 +24,16 @@ public struct PinnedState: Sendable {
         try PerCPUCounters.pinned(at: path(PW_MAP_COUNTERS_NAME))
     }
 
+    /// The process programs' counters; nil when the process pillar never ran on these pins.
+    public func processCounters() -> ProcessCounters? {
+        (try? PerCPUCounters.pinned(at: path(PW_MAP_PROCESS_COUNTERS_NAME))).map(ProcessCounters.init)
+    }
+
+    /// Whether the exec, fork and exit programs are attached (their pinned links).
+    public var watchesProcesses: Bool {
+        access(path("link_" + PW_PROG_EXEC_NAME), F_OK) == 0
+    }
+
     public func blocklist() throws -> Blocklist {
         Blocklist(
             hosts: try BPFMap.pinned(at: path(PW_MAP_BLOCK_HOSTS_NAME)),
