@@ -10,6 +10,8 @@ struct ReceivedEvents {
     var forks: UInt64 = 0
     var exits: UInt64 = 0
     var other: UInt64 = 0
+    /// CPU time of the reading thread (concurrent reading only).
+    var readerNanoseconds: UInt64 = 0
 
     var total: UInt64 { execs + forks + exits + other }
 
@@ -43,6 +45,9 @@ final class EventDrain: Sendable {
             while !stopping.load(ordering: .relaxed) {
                 _ = try? poller.poll(timeoutMilliseconds: 50) { record in received.withLock { $0.add(record) } }
             }
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            received.withLock { $0.readerNanoseconds = UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec) }
             stopped.signal()
         }.start()
     }

@@ -11,6 +11,8 @@ struct ExecBench {
     let lab: Lab
     let container: Container
     let mount: String
+    /// Where the host loop runs: under the lab's cgroup, beside the pods' cgroup.
+    let hostCgroup: String
     let loop: ExecLoop
 
     /// The programs watching the lab's pods with both kill switches on and
@@ -23,9 +25,9 @@ struct ExecBench {
         return monitor
     }
 
-    /// Execs per second of `loop` (the bench's own by default) in `place`.
-    func rate(_ place: ExecLoop.Place, _ loop: ExecLoop? = nil) throws -> Double {
-        try (loop ?? self.loop).run(in: place, lab: lab, container: container)
+    /// `loop` (the bench's own by default) run once in `place`.
+    func run(_ place: ExecLoop.Place, _ loop: ExecLoop? = nil) throws -> ExecLoop.Result {
+        try (loop ?? self.loop).run(in: place, lab: lab, container: container, mount: mount, hostCgroup: hostCgroup)
     }
 }
 

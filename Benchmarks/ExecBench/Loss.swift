@@ -8,7 +8,7 @@ extension ExecBench {
         let monitor = try loadMonitor()
         let drain = try EventDrain(monitor)
         let fast = ExecLoop(count: loop.count, parallel: parallel)
-        let execsPerSecond = try rate(.pod, fast)
+        let execsPerSecond = try run(.pod, fast).execsPerSecond
         let received = drain.finish()
         let counters = monitor.counters
         progress("full rate: \(Int(execsPerSecond)) execs/s, \(received.execs) of \(counters.execs) exec events")
@@ -29,7 +29,7 @@ extension ExecBench {
     func lossWithSmallRing(bytes: UInt32) throws -> String {
         let monitor = try loadMonitor(eventBufferBytes: bytes)
         let drain = try EventDrain(monitor, concurrent: false)
-        let execsPerSecond = try rate(.pod)
+        let execsPerSecond = try run(.pod).execsPerSecond
         let received = drain.finish()
         let counters = monitor.counters
         let attempted = counters.execs + counters.forks + counters.exits

@@ -1,56 +1,85 @@
 import PodwallBenchSupport
 import PodwallKernel
 
+/// One place's loops with and without podwall, round by round.
+struct PairedLoops {
+    var with: [ExecLoop.Result] = []
+    var without: [ExecLoop.Result] = []
+    /// The ring reader's CPU time per exec in each round with podwall.
+    var readerNanosecondsPerExec: [Double] = []
+
+    /// Wall-clock rate with ÷ without.
+    var rateRatios: [Double] { zip(with, without).map { $0.execsPerSecond / $1.execsPerSecond } }
+    /// CPU per exec without ÷ with: the rate ratio a CPU-bound loop would see, unmoved by other load on the machine.
+    var cpuRatios: [Double] { zip(with, without).map { $1.cpuNanosecondsPerExec / $0.cpuNanosecondsPerExec } }
+    /// The same with the reader's CPU counted as the loop's.
+    var cpuRatiosWithReader: [Double] {
+        zip(zip(with, without), readerNanosecondsPerExec).map { $0.1.cpuNanosecondsPerExec / ($0.0.cpuNanosecondsPerExec + $1) }
+    }
+}
+
 extension ExecBench {
-    /// Rounds of the loop in the pod and on the host, with podwall loaded
-    /// (its ring read concurrently) and without it (released, links
-    /// closed), in the order AB BA AB… so that a drift in the VM weighs on
-    /// both alike. Each round's ratio pairs two loops run seconds apart.
+    /// Rounds of the loop in the pod and on the host, each place with
+    /// podwall loaded (its ring read concurrently) and without it (released,
+    /// links closed) back to back, in the order AB BA AB… so that a drift
+    /// of the VM weighs on both alike.
     func pairedRounds(_ rounds: Int) throws -> String {
-        var with: [ExecLoop.Place: [Double]] = [:]
-        var without: [ExecLoop.Place: [Double]] = [:]
+        var loops: [ExecLoop.Place: PairedLoops] = [:]
         var lost: UInt64 = 0
         for round in 0...rounds {  // round 0 warms up and is not counted
-            for loaded in round % 2 == 1 ? [true, false] : [false, true] {
-                var rates: [ExecLoop.Place: Double] = [:]
-                if loaded {
+            for place in ExecLoop.Place.allCases {
+                for loaded in round % 2 == 1 ? [true, false] : [false, true] {
+                    guard loaded else {
+                        let result = try run(place)
+                        if round > 0 { loops[place, default: .init()].without.append(result) }
+                        continue
+                    }
                     let monitor = try loadMonitor()
                     let drain = try EventDrain(monitor)
-                    for place in ExecLoop.Place.allCases { rates[place] = try rate(place) }
-                    _ = drain.finish()
+                    let result = try run(place)
+                    let received = drain.finish()
                     lost += monitor.counters.ringBufferDrops
-                } else {
-                    for place in ExecLoop.Place.allCases { rates[place] = try rate(place) }
+                    if round > 0 {
+                        loops[place, default: .init()].with.append(result)
+                        loops[place]!.readerNanosecondsPerExec.append(Double(received.readerNanoseconds) / Double(loop.execs))
+                    }
                 }
-                guard round > 0 else { continue }
-                for (place, value) in rates {
-                    if loaded { with[place, default: []].append(value) } else { without[place, default: []].append(value) }
+                if let paired = loops[place], round > 0 {
+                    progress(
+                        "round \(round) \(place): \(Int(paired.without.last!.execsPerSecond)) execs/s without, \(Int(paired.with.last!.execsPerSecond)) with; CPU ratio \(format(paired.cpuRatios.last!))"
+                    )
                 }
-                progress("round \(round) \(loaded ? "with" : "without"): pod \(Int(rates[.pod]!)), host \(Int(rates[.host]!)) execs/s")
             }
         }
-        let ratios = ExecLoop.Place.allCases.reduce(into: [ExecLoop.Place: [Double]]()) { ratios, place in
-            ratios[place] = zip(with[place]!, without[place]!).map { $0 / $1 }
-        }
+        return report(loops, rounds: rounds, lost: lost)
+    }
+
+    private func report(_ loops: [ExecLoop.Place: PairedLoops], rounds: Int, lost: UInt64) -> String {
         var lines = [
-            "| round | pod: without | pod: with | pod: ratio | host: without | host: with | host: ratio |",
-            "|---|---|---|---|---|---|---|"
+            "| round | place | execs/s without | with | ratio | CPU µs per exec without | with | ratio (without ÷ with) | reader's CPU µs per exec |",
+            "|---|---|---|---|---|---|---|---|---|"
         ]
         for index in 0..<rounds {
-            let cells = ExecLoop.Place.allCases.map { place in
-                "\(Int(without[place]![index])) | \(Int(with[place]![index])) | \(format(ratios[place]![index]))"
+            for place in ExecLoop.Place.allCases {
+                let paired = loops[place]!
+                let (with, without) = (paired.with[index], paired.without[index])
+                lines.append(
+                    "| \(index + 1) | \(place) | \(Int(without.execsPerSecond)) | \(Int(with.execsPerSecond)) | \(format(paired.rateRatios[index])) | "
+                        + "\(format(without.cpuNanosecondsPerExec / 1000, 1)) | \(format(with.cpuNanosecondsPerExec / 1000, 1)) | "
+                        + "\(format(paired.cpuRatios[index])) | \(format(paired.readerNanosecondsPerExec[index] / 1000, 1)) |")
             }
-            lines.append("| \(index + 1) | " + cells.joined(separator: " | ") + " |")
         }
         lines += [
             "",
-            "| fork+exec of /bin/true, \(loop.count) per loop, \(rounds) paired rounds | without podwall, execs/s: median (middle half) | with podwall | ratio with ÷ without, per round: median (middle half) |",
-            "|---|---|---|---|"
+            "| fork+exec of /bin/true, \(loop.count) per loop, \(rounds) paired rounds: median (middle half) | execs/s without podwall | with podwall | rate ratio with ÷ without | CPU ratio without ÷ with | CPU ratio, reader's CPU counted |",
+            "|---|---|---|---|---|---|"
         ]
         for place in ExecLoop.Place.allCases {
+            let paired = loops[place]!
             let name = place == .pod ? "in the pod (runc container)" : "on the host, outside the pods' cgroup"
             lines.append(
-                "| \(name) | \(summary(without[place]!, 0)) | \(summary(with[place]!, 0)) | \(summary(ratios[place]!)) |")
+                "| \(name) | \(summary(paired.without.map(\.execsPerSecond), 0)) | \(summary(paired.with.map(\.execsPerSecond), 0)) | "
+                    + "\(summary(paired.rateRatios)) | \(summary(paired.cpuRatios)) | \(summary(paired.cpuRatiosWithReader)) |")
         }
         lines.append("\nEvents lost from the ring in the rounds with podwall: \(lost).")
         return lines.joined(separator: "\n")

@@ -35,7 +35,7 @@ extension ExecBench {
                 for place in ExecLoop.Place.allCases {
                     let row = place == .pod ? "in the pod (reported), \(reading.rawValue)" : "on the host (filtered out)"
                     let before = try programs.map { try $0.runStatistics() }
-                    let execsPerSecond = try rate(place)
+                    let execsPerSecond = try run(place).execsPerSecond
                     let after = try programs.map { try $0.runStatistics() }
                     drain.takeAvailable()
                     guard place == .pod || reading == .concurrent else { continue }  // one host row is enough

@@ -23,7 +23,10 @@ let lab = try Lab(pods: 1)
 let interrupts = tearDownOnInterrupt(lab)
 do {
     let container = try lab.runContainer(in: lab.pods[0], name: "bench", command: ["sleep", "infinity"])
-    let bench = ExecBench(lab: lab, container: container, mount: mount, loop: ExecLoop(count: count, parallel: 1))
+    guard let labCgroup = lab.cgroupPath else { throw ExecBenchFailure(description: "the lab has no cgroup") }
+    try FileManager.default.createDirectory(atPath: labCgroup + "/host-loop", withIntermediateDirectories: false)
+    let bench = ExecBench(
+        lab: lab, container: container, mount: mount, hostCgroup: labCgroup + "/host-loop", loop: ExecLoop(count: count, parallel: 1))
     print(try bench.pairedRounds(rounds))
     print("\n" + (try bench.runTimes(rounds: max(5, rounds / 3))))
     print("\n" + (try bench.lossAtFullRate(parallel: parallel)))
