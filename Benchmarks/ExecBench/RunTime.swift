@@ -35,7 +35,7 @@ extension ExecBench {
                 for place in ExecLoop.Place.allCases {
                     let row = place == .pod ? "in the pod (reported), \(reading.rawValue)" : "on the host (filtered out)"
                     let before = try programs.map { try $0.runStatistics() }
-                    let execsPerSecond = try run(place).execsPerSecond
+                    let cpuPerExec = try run(place).cpuNanosecondsPerExec
                     let after = try programs.map { try $0.runStatistics() }
                     drain.takeAvailable()
                     guard place == .pod || reading == .concurrent else { continue }  // one host row is enough
@@ -48,8 +48,8 @@ extension ExecBench {
                             nanoseconds / Double(max(1, after[index].runs - before[index].runs)))
                     }
                     perExec[row, default: []].append(total / Double(loop.execs))
-                    // The programs' time per /bin/true against the loop's own time per /bin/true.
-                    share[row, default: []].append(total / Double(loop.execs) * execsPerSecond / 1e9)
+                    // The programs' time per /bin/true against the loop's CPU time per /bin/true (which includes it).
+                    share[row, default: []].append(total / Double(loop.execs) / cpuPerExec)
                     progress("run time round \(round), \(row): \(Int(total / Double(loop.execs))) ns per exec")
                 }
                 _ = drain.finish()
@@ -58,7 +58,7 @@ extension ExecBench {
         }
 
         var lines = [
-            "| BPF run-time statistics, \(rounds) loops of \(loop.count) each | exec program, ns/run | fork program, ns/run | exit program, ns/run | all three, ns per /bin/true | share of the loop's time per /bin/true |",
+            "| BPF run-time statistics, \(rounds) loops of \(loop.count) each | exec program, ns/run | fork program, ns/run | exit program, ns/run | all three, ns per /bin/true | share of the loop's CPU time per /bin/true |",
             "|---|---|---|---|---|---|"
         ]
         for row in rows {
