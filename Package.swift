@@ -64,6 +64,10 @@ let package = Package(
             dependencies: ["PodwallKernel", "PodwallLab", "PodwallCore", "PodwallCapture", "PodwallBenchSupport"],
             path: "Benchmarks/CaptureBench"),
         .executableTarget(
+            name: "podwall-exec-bench",
+            dependencies: ["PodwallABI", "PodwallKernel", "PodwallLab", "PodwallCore", "PodwallDetection", "PodwallBenchSupport"],
+            path: "Benchmarks/ExecBench"),
+        .executableTarget(
             name: "podwall-blocklist-bench", dependencies: ["PodwallAgent", "PodwallKernel", "PodwallLab", "PodwallCore"],
             path: "Benchmarks/BlocklistBench"),
         // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.

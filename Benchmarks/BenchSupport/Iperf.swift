@@ -1,11 +1,6 @@
 import Foundation
 import PodwallLab
 
-public func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
-
 /// iperf3 from one lab pod to another (whose `iperf3 -s` the caller started).
 public struct Iperf {
     public let lab: Lab

@@ -49,16 +49,21 @@ extension Lab {
         return Container(id: containerID, podUID: podUID, cgroup: cgroup, bundle: bundle, sharedDirectory: shared)
     }
 
+    /// The command line that runs `command` in the container.
+    public func execCommand(in container: Container, _ command: [String]) -> [String] {
+        runc(["exec", container.id] + command)
+    }
+
     /// Runs a command in the container and waits for it.
     @discardableResult
     public func exec(in container: Container, _ command: [String], check: Bool = true) throws -> Shell.Result {
-        try Shell.run(runc(["exec", container.id] + command), check: check)
+        try Shell.run(execCommand(in: container, command), check: check)
     }
 
     /// Starts a command in the container in the background (`teardown()` stops it).
     @discardableResult
     public func spawn(in container: Container, _ command: [String], logFile: String? = nil) throws -> Process {
-        try spawn(runc(["exec", container.id] + command), logFile: logFile)
+        try spawn(execCommand(in: container, command), logFile: logFile)
     }
 
     /// Removes the lab's containers (runc kills their processes and removes

@@ -1,0 +1,44 @@
+import Foundation
+import PodwallBenchSupport
+import PodwallCore
+import PodwallDetection
+import PodwallKernel
+import PodwallLab
+
+/// The lab pod's container, the loop, and podwall's process pillar loaded
+/// as the agent loads it.
+struct ExecBench {
+    let lab: Lab
+    let container: Container
+    let mount: String
+    /// Where the host loop runs: under the lab's cgroup, beside the pods' cgroup.
+    let hostCgroup: String
+    let loop: ExecLoop
+
+    /// The programs watching the lab's pods with both kill switches on and
+    /// the default names set, as `podwall run` sets them. Unpinned: its
+    /// links close when it is released.
+    func loadMonitor(eventBufferBytes: UInt32 = ProcessMonitor.defaultEventBufferBytes) throws -> ProcessMonitor {
+        let monitor = try ProcessMonitor(pinRoot: nil, eventBufferBytes: eventBufferBytes)
+        try monitor.policy.setNames(ProcessRules().execClasses)
+        try monitor.policy.watch(podsCgroup: mount + Container.podsCgroup(of: lab), mount: mount, kills: [.reverseShell, .denied])
+        return monitor
+    }
+
+    /// `loop` (the bench's own by default) run once in `place`.
+    func run(_ place: ExecLoop.Place, _ loop: ExecLoop? = nil) throws -> ExecLoop.Result {
+        try (loop ?? self.loop).run(in: place, lab: lab, container: container, mount: mount, hostCgroup: hostCgroup)
+    }
+}
+
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+func format(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
+
+/// "median (first-third quartile)".
+func summary(_ values: [Double], _ digits: Int = 3) -> String {
+    let (low, high) = middleHalf(values)
+    return "\(format(median(values), digits)) (\(format(low, digits))-\(format(high, digits)))"
+}

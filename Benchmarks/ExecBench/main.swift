@@ -1,0 +1,40 @@
+// Process pillar benchmark (#17): what podwall's exec, fork and exit
+// programs cost a fork+exec loop of /bin/true in a pod and on the host
+// (paired rounds with and without podwall, and the programs' own run time),
+// and whether exec events are lost at the highest rate the machine reaches
+// and counted when a ring is too small.
+// Run as root: swift build -c release --product podwall-exec-bench && .build/release/podwall-exec-bench [rounds] [execs per loop] [parallel loops]
+import Foundation
+import PodwallBenchSupport
+import PodwallKernel
+import PodwallLab
+
+let arguments = CommandLine.arguments
+let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 15 : 15
+let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
+let parallel = arguments.count > 3 ? Int(arguments[3]) ?? 4 : 4
+
+LibbpfLog.capture(echo: false)
+guard let mount = CgroupHooks.cgroup2Mount() else {
+    progress("podwall-exec-bench: no cgroup v2 mount")
+    exit(1)
+}
+let lab = try Lab(pods: 1)
+let interrupts = tearDownOnInterrupt(lab)
+do {
+    let container = try lab.runContainer(in: lab.pods[0], name: "bench", command: ["sleep", "infinity"])
+    guard let labCgroup = lab.cgroupPath else { throw ExecBenchFailure(description: "the lab has no cgroup") }
+    try FileManager.default.createDirectory(atPath: labCgroup + "/host-loop", withIntermediateDirectories: false)
+    let bench = ExecBench(
+        lab: lab, container: container, mount: mount, hostCgroup: labCgroup + "/host-loop", loop: ExecLoop(count: count, parallel: 1))
+    print(try bench.pairedRounds(rounds))
+    print("\n" + (try bench.runTimes(rounds: max(5, rounds / 3))))
+    print("\n" + (try bench.lossAtFullRate(parallel: parallel)))
+    print("\n" + (try bench.lossWithSmallRing(bytes: UInt32(getpagesize()))))
+} catch {
+    progress("podwall-exec-bench: \(error)")
+    lab.teardown()
+    exit(1)
+}
+lab.teardown()
+withExtendedLifetime(interrupts) {}
