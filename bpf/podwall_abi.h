@@ -403,6 +403,10 @@ struct pw_packet_record {
 #define PW_PROG_DUP3_NAME  "pw_dup3"
 
 #define PW_PROCESS_EVENTS_DEFAULT_BYTES (4 << 20)
+/* Events that need no judgement now (forks, exits, ordinary execs) do not
+ * wake the agent, which polls this often; a ring this full wakes it. */
+#define PW_PROCESS_POLL_MS      10
+#define PW_PROCESS_WAKEUP_BYTES (64 << 10)
 #define PW_EXEC_NAMES_ENTRIES  1024
 /* Bounded copies: the binary as exec'd, the interpreter of a script, and
  * the first bytes of the arguments (NUL-separated, as in /proc/PID/cmdline). */

@@ -21,7 +21,7 @@ struct ReceivedEvents {
         case .exec?: execs += 1
         case .fork?: forks += 1
         case .exit?: exits += 1
-        case nil: other += 1
+        case .stdioRedirect?, nil: other += 1
         }
     }
 }
@@ -43,7 +43,7 @@ final class EventDrain: Sendable {
         guard concurrent else { return }
         Thread { [self] in
             while !stopping.load(ordering: .relaxed) {
-                _ = try? poller.poll(timeoutMilliseconds: 50) { record in received.withLock { $0.add(record) } }
+                _ = try? poller.poll(timeoutMilliseconds: ProcessMonitor.pollMilliseconds) { record in received.withLock { $0.add(record) } }
             }
             var time = timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)

@@ -21,7 +21,9 @@ final class ProcessWatch: Sendable {
 
     init(monitor: ProcessMonitor, node: String, podsCgroup: String, cgroupMount: String, procRoot: String) {
         self.monitor = monitor
-        reader = RingBufferReader(mapFD: monitor.eventsFD) { ProcessEvent(record: $0) }
+        reader = RingBufferReader(mapFD: monitor.eventsFD, pollTimeoutMilliseconds: ProcessMonitor.pollMilliseconds) {
+            ProcessEvent(record: $0)
+        }
         self.node = node
         self.podsCgroup = podsCgroup
         self.cgroupMount = cgroupMount

@@ -12,12 +12,16 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
 
     private let mapFD: Int32
     private let decode: Decoder
+    /// How long a poll waits: the longest a record that did not wake the
+    /// reader (the process ring's forks and exits) waits to be read.
+    private let pollTimeoutMilliseconds: Int32
     private let stopFlag = AtomicFlag()
     private let dropped = Atomic<UInt64>(0)
     private let delivered = Atomic<UInt64>(0)
 
-    public init(mapFD: Int32, decode: @escaping Decoder) {
+    public init(mapFD: Int32, pollTimeoutMilliseconds: Int32 = 100, decode: @escaping Decoder) {
         self.mapFD = mapFD
+        self.pollTimeoutMilliseconds = pollTimeoutMilliseconds
         self.decode = decode
     }
 
@@ -45,14 +49,17 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
         }
         continuation.onTermination = { [stopFlag] _ in stopFlag.set() }
         let handles = PollHandles(ring: ring, context: context)
-        let thread = Thread { [stopFlag] in
+        let thread = Thread { [stopFlag, pollTimeoutMilliseconds] in
             let ring = handles.ring
             while !stopFlag.isSet {
-                let result = ring_buffer__poll(ring, 100)
+                let result = ring_buffer__poll(ring, pollTimeoutMilliseconds)
                 if result < 0 && result != -EINTR {
                     FileHandleLog.error("ring buffer poll failed: \(String(cString: strerror(-result)))")
                     break
                 }
+                // A poll that timed out consumes nothing: records submitted
+                // without a wakeup (BPF_RB_NO_WAKEUP) are taken here.
+                if result == 0 { _ = ring_buffer__consume(ring) }
             }
             ring_buffer__free(ring)
             handles.context.release()

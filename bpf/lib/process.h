@@ -158,7 +158,7 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	pw_read_args(event, task);
 	if (event->flags & PW_EXEC_READ_ERROR)
 		pw_process_count(PW_PCNT_READ_ERRORS);
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, pw_process_submit_flags(class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET)), sizeof(*event)));
 }
 
 /* dup2/dup3 returned `fd`: when a shell just made an inet socket its fd 0-2,
@@ -210,7 +210,7 @@ static __always_inline void pw_on_dup(long fd)
 	event->uid = (__u32)bpf_get_current_uid_gid();
 	__builtin_memcpy(event->comm, comm, sizeof(comm));
 	__builtin_memcpy(&event->socket, &socket, sizeof(socket));
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, pw_process_submit_flags(1, sizeof(*event)));
 }
 
 /* A new process; new threads are not reported. */
@@ -233,7 +233,7 @@ static __always_inline void pw_on_fork(struct task_struct *child)
 	event->header.timestamp_ns = bpf_ktime_get_ns();
 	pw_read_process_id(&event->process, child);
 	BPF_CORE_READ_STR_INTO(&event->comm, child, comm);
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, pw_process_submit_flags(0, sizeof(*event)));
 }
 
 /* A process ends when its last thread does. */
@@ -258,7 +258,7 @@ static __always_inline void pw_on_exit(struct task_struct *task)
 	/* The last thread's; for the leader's own exit code, the group's. */
 	event->exit_code = BPF_CORE_READ(task, exit_code);
 	BPF_CORE_READ_STR_INTO(&event->comm, task, comm);
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, pw_process_submit_flags(0, sizeof(*event)));
 }
 
 #endif

@@ -21,6 +21,8 @@ public final class ProcessMonitor: Sendable {
     public let redirectsUnavailable: String?
 
     public static let defaultEventBufferBytes = UInt32(PW_PROCESS_EVENTS_DEFAULT_BYTES)
+    /// How often the reader polls the ring for events that did not wake it.
+    public static let pollMilliseconds = Int32(PW_PROCESS_POLL_MS)
 
     static let programs = [PW_PROG_EXEC_NAME, PW_PROG_FORK_NAME, PW_PROG_EXIT_NAME]
 
