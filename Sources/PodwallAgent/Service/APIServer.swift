@@ -18,6 +18,8 @@ public final class APIState: Sendable {
     let token: String?
     /// The limits feeds are held to apply to entries added through the API too.
     let feedPolicy: FeedPolicy
+    /// The agent's latest flow-table snapshot (/v1/flows reads no table itself).
+    let flows: FlowSnapshots
     private let state = Mutex(State())
 
     /// What the agent fills in as it runs; callbacks are called outside the lock.
@@ -33,8 +35,9 @@ public final class APIState: Sendable {
 
     init(
         datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
-        feedPolicy: FeedPolicy = FeedPolicy()
+        feedPolicy: FeedPolicy = FeedPolicy(), flows: FlowSnapshots? = nil
     ) {
+        self.flows = flows ?? FlowSnapshots(table: datapath.flows)
         self.datapath = datapath
         self.metrics = metrics
         self.alerts = alerts
@@ -177,7 +180,8 @@ enum APIServer {
             return error(.badRequest, "limit: 1-10000")
         }
         let names = state.interfaceNames
-        let top = state.datapath.flows.records()
+        let snapshot = state.flows.current()
+        let top = snapshot.records
             .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }.prefix(limit)
         let rows: [[String: Any]] = top.map { flow in
             [
@@ -189,7 +193,7 @@ enum APIServer {
                 "packets_from_pod": flow.fromPod.packets, "packets_to_pod": flow.toPod.packets
             ]
         }
-        return json(.ok, ["flows": rows])
+        return json(.ok, ["flows": rows, "snapshot_age_ms": snapshot.ageNs(at: MonotonicClock.now()) / 1_000_000])
     }
 
     /// The pod interfaces podwall is attached to, with the pod behind each.
