@@ -33,11 +33,9 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 	struct pw_packet pkt;
 	__u64 now = pw_coarse_now();
 
-	__u32 segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
-
-	pw_count(PW_CNT_PACKETS, segments);
+	pw_count(PW_CNT_PACKETS, skb->gso_segs > 1 ? skb->gso_segs : 1);
 	pw_count(PW_CNT_BYTES, skb->len);
-	pw_link_count(skb, direction, segments);
+	pw_link_count(skb, direction);
 	pw_bench_stop_after(PW_STAGE_COUNTERS);
 
 	/* GSO packets may hold headers in paged data: pull only then, never

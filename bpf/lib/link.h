@@ -11,13 +11,16 @@
  * whose packets two CPUs handle at the same instant contends for the line.
  * An interface without an entry (a test run, an attach in progress) counts
  * nothing here; pw_counters still does. */
-static __always_inline void pw_link_count(const struct __sk_buff *skb, enum pw_direction direction, __u32 segments)
+static __always_inline void pw_link_count(const struct __sk_buff *skb, enum pw_direction direction)
 {
+	if (!PW_HAVE_LINK_COUNTS)
+		return;
+
 	__u32 ifindex = skb->ifindex;
 	struct pw_link *link = bpf_map_lookup_elem(&pw_links, &ifindex);
 
 	if (pw_likely(link)) {
-		pw_add(&link->packets[direction & 1], segments);
+		pw_add(&link->packets[direction & 1], skb->gso_segs > 1 ? skb->gso_segs : 1);
 		pw_add(&link->bytes[direction & 1], skb->len);
 	}
 }

@@ -73,7 +73,8 @@ public final class AgentMetrics: Sendable {
 
         gauge("podwall_active_flows", [], Double(sources.flows.records.count))
         gauge("podwall_flow_snapshot_age_seconds", [], Double(sources.flows.ageNs(at: monotonicNow)) / 1e9)
-        for (ifindex, link) in sources.datapath.links.entries() {
+        // The compat data path (Linux < 5.12) counts none: no series rather than zeros.
+        for (ifindex, link) in sources.datapath.features.linkCounts ? sources.datapath.links.entries() : [:] {
             for direction in FlowDirection.allCases {
                 let labels = [("interface", sources.interfaceNames[ifindex] ?? "if\(ifindex)"), ("direction", direction.label)]
                 advance("podwall_interface_packets_total", labels, to: link.traffic(direction).packets)
