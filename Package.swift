@@ -147,7 +147,7 @@ let package = Package(
             name: "PodwallReplayTests", dependencies: ["PodwallReplay", "PodwallCapture", "PodwallDetection", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallKernelTests",
-            dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallTestSupport"]),
+            dependencies: ["PodwallKernel", "PodwallABI", "CPodwallShim", "PodwallBPFObjects", "PodwallLab", "PodwallTestSupport"]),
         .testTarget(
             name: "PodwallIntegrationTests",
             dependencies: [

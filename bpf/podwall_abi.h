@@ -182,6 +182,12 @@ struct pw_link {
 	__u32 pad;
 	__u64 attached_ns;
 	__u64 drops[PW_DROP_REASON_COUNT];   /* by enum pw_drop_reason */
+	/* Every packet podwall's programs saw on the interface (non-IP and
+	 * dropped ones too), by enum pw_direction: GSO segments one by one, L2
+	 * bytes, as in pw_counters. Written by the programs with atomic adds;
+	 * a metrics scrape reads these instead of walking the flow table. */
+	__u64 packets[PW_DIR_COUNT];
+	__u64 bytes[PW_DIR_COUNT];
 };
 
 /* Blocklist keys. Single addresses live in a hash, real prefixes in an LPM

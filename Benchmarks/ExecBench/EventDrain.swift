@@ -43,7 +43,8 @@ final class EventDrain: Sendable {
         guard concurrent else { return }
         Thread { [self] in
             while !stopping.load(ordering: .relaxed) {
-                _ = try? poller.poll(timeoutMilliseconds: ProcessMonitor.pollMilliseconds) { record in received.withLock { $0.add(record) } }
+                _ = try? poller.poll(timeoutMilliseconds: ProcessMonitor.pollMilliseconds) { record in received.withLock { $0.add(record) }
+                }
             }
             var time = timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)

@@ -50,6 +50,7 @@ public final class Agent: Sendable {
         let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }
         let captures = makeCaptureManager(datapath)
         let metrics = AgentMetrics()
+        let flowSnapshots = FlowSnapshots(table: datapath.flows)
         let alertLog = AlertLog()
         let identities = PodIdentities(procRoot: configuration.procRoot, kubelet: configuration.kubelet, logger: logger)
         var processLocator: ProcessLocator?
@@ -66,14 +67,14 @@ public final class Agent: Sendable {
         let api = APIState(
             datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
             token: APIState.readToken(configuration.apiTokenFile, logger: logger),
-            feedPolicy: configuration.feedPolicy)
+            feedPolicy: configuration.feedPolicy, flows: flowSnapshots)
         api.onQuarantineRelease { pipeline.quarantineReleased(ifindex: $0) }
         api.onPodName { identities.name($0) }
         api.onScrape {
             metrics.refresh(
                 .init(
-                    datapath: datapath, interfaceNames: api.interfaceNames, queueDrops: events.queueDrops,
-                    captures: captures?.totals ?? .init(),
+                    datapath: datapath, flows: flowSnapshots.current(), interfaceNames: api.interfaceNames,
+                    queueDrops: events.queueDrops, captures: captures?.totals ?? .init(),
                     processes: processes.map { ($0.monitor.counters, $0.reader.queueDrops, $0.statistics) }))
         }
         let flowEvents = try events.records()
@@ -87,8 +88,8 @@ public final class Agent: Sendable {
             AgentService("pod identity") { try await identities.run() },
             CaptureService(captures: captures),
             AgentService("events") { await self.consume(flowEvents, pipeline: pipeline) },
-            AgentService("detection") { try await self.drive(pipeline, datapath: datapath) },
-            AgentService("sweeper") { try await self.sweepIdleFlows(datapath, metrics: metrics) },
+            AgentService("detection") { try await self.drive(pipeline, flows: flowSnapshots) },
+            AgentService("sweeper") { try await self.sweepIdleFlows(datapath, flows: flowSnapshots) },
             AgentService("feeds") {
                 try await FeedWatcher(
                     configuration: self.configuration, blocklist: datapath.blocklist, logger: self.logger, metrics: metrics
@@ -250,8 +251,9 @@ public final class Agent: Sendable {
     }
 
     /// Clock-driven detection (unanswered probes, volume samples) at the
-    /// cadence `podwall replay` uses too.
-    private func drive(_ pipeline: DetectionPipeline, datapath: Datapath) async throws {
+    /// cadence `podwall replay` uses too. Each sample reads the flow table
+    /// once, and that snapshot is what the sweeper, metrics and API read.
+    private func drive(_ pipeline: DetectionPipeline, flows: FlowSnapshots) async throws {
         var clock = DetectionClock(cadence: configuration.detection.cadence)
         _ = clock.advance(to: MonotonicClock.now())
         while !Task.isCancelled {
@@ -259,7 +261,7 @@ public final class Agent: Sendable {
             let due = clock.advance(to: MonotonicClock.now())
             // The pipeline decides on its own `now`: one tick covers any missed.
             if !due.ticks.isEmpty { pipeline.tick() }
-            if due.sample { pipeline.sample(datapath.flows.records()) }
+            if due.sample { pipeline.sample(flows.take().records) }
         }
     }
 
@@ -274,15 +276,14 @@ public final class Agent: Sendable {
             ])
     }
 
-    private func sweepIdleFlows(_ datapath: Datapath, metrics: AgentMetrics) async throws {
+    private func sweepIdleFlows(_ datapath: Datapath, flows: FlowSnapshots) async throws {
         let sweeper = IdleSweeper(
             flows: datapath.flows,
             idleTimeout: UInt64(configuration.idleTimeoutSeconds * 1e9),
             closedTimeout: UInt64(configuration.closedTimeoutSeconds * 1e9))
         while !Task.isCancelled {
             try await Task.sleep(for: .seconds(configuration.sweepIntervalSeconds))
-            let ended = sweeper.sweep(now: MonotonicClock.now())
-            metrics.retire(ended.map(\.flow))
+            let ended = sweeper.sweep(flows.current(), now: MonotonicClock.now())
             for event in ended where configuration.logFlows {
                 log(event)
             }

@@ -60,13 +60,10 @@ public final class Datapath: Sendable {
             if let pinRoot = options.pinRoot {
                 try BPFFilesystem.prepare(pinRoot: pinRoot)
             }
-            object = try BPFObject(
-                image: features.datapathImage, pinRoot: options.pinRoot,
-                maxEntries: [
-                    PW_MAP_FLOWS_NAME: options.flowEntries,
-                    PW_MAP_EVENTS_NAME: options.eventBufferBytes
-                ])
-            sockObject = try BPFObject(image: .sock, pinRoot: options.pinRoot, sharingMapsWith: object)
+            let sizes = [PW_MAP_FLOWS_NAME: options.flowEntries, PW_MAP_EVENTS_NAME: options.eventBufferBytes]
+            object = try BPFObject(image: features.datapathImage, pinRoot: options.pinRoot, maxEntries: sizes)
+            // Sized alike: with a pin root, libbpf refuses to reuse a pin whose size differs.
+            sockObject = try BPFObject(image: .sock, pinRoot: options.pinRoot, maxEntries: sizes, sharingMapsWith: object)
         } catch {
             if freshPinRoot, let pinRoot = options.pinRoot {
                 BPFFilesystem.removePins(under: pinRoot)

@@ -51,6 +51,10 @@ public struct KernelFeatures: Sendable {
     /// build accounts it to the ended one.
     public var reopensEndedFlows: Bool { atomicFetch }
 
+    /// The programs count each attached interface's packets and bytes in its
+    /// link entry (the full build); the compat build does not.
+    public var linkCounts: Bool { atomicFetch }
+
     /// Throws the one sentence for a capture asked of a kernel without it.
     public func checkCapture() throws {
         guard capture else {
@@ -92,6 +96,11 @@ public struct KernelFeatures: Sendable {
                 effect: capture
                     ? "alert pcaps and podwall capture, filtered in the kernel"
                     : "Linux < 5.12: no alert pcaps, podwall capture refuses; alerts and enforcement are unchanged"),
+            Feature(
+                name: "per-interface counts", state: linkCounts ? .available : .missing,
+                effect: linkCounts
+                    ? "packets and bytes per pod interface, counted in the kernel"
+                    : "Linux < 5.12: no podwall_interface_packets_total or podwall_interface_bytes_total"),
             Feature(
                 name: "cgroup socket hooks", state: cgroupSockAddr ? .available : .missing,
                 effect: cgroupSockAddr

@@ -37,7 +37,8 @@ extension Datapath {
     public func attach(_ link: NetworkLink, monotonicNow: UInt64) throws {
         let previous = try linkMap.lookup(link.index)
         let qdiscCreated = (previous?.flags ?? 0) & UInt32(PW_LINK_QDISC_CREATED.rawValue) != 0
-        var record = pw_link()
+        // The programs count into the entry: an attach keeps what they counted.
+        var record = previous ?? pw_link()
         record.attached_ns = previous?.attached_ns ?? monotonicNow
         if usesTCX, let pinRoot = object.pinRoot {
             do {
@@ -61,7 +62,11 @@ extension Datapath {
             // Keep "podwall created the qdisc" from the first attach across restarts.
             record.flags = qdiscCreated || created ? UInt32(PW_LINK_QDISC_CREATED.rawValue) : 0
         }
-        try linkMap.update(link.index, record)
+        // An update replaces the entry whole: packets counted since `previous`
+        // was read would be lost, so the entry is written only when it changes.
+        if previous?.flags != record.flags {
+            try linkMap.update(link.index, record)
+        }
     }
 
     /// Forgets a link that went away: its record, and the pins of its TCX

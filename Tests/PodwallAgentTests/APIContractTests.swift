@@ -114,7 +114,9 @@ struct APIContractTests {
             ],
             "GET /v1/flows 200": [
                 try encoded(
-                    FlowList(flows: [FlowRow(flow, interface: "veth1", podName: "shop/web"), FlowRow(flow, interface: "if7", podName: nil)])
+                    FlowList(
+                        flows: [FlowRow(flow, interface: "veth1", podName: "shop/web"), FlowRow(flow, interface: "if7", podName: nil)],
+                        snapshotAgeMs: 1200)
                 )
             ],
             "GET /v1/pods 200": [try encoded(PodList(pods: [PodRow(ifindex: 7, interface: "veth1", podName: nil)]))],

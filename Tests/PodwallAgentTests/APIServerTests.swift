@@ -23,7 +23,8 @@ struct APIServerTests {
         state = APIState(datapath: datapath, metrics: AgentMetrics(), alerts: AlertLog(), captures: nil, token: Self.token)
         let metrics = state.metrics
         state.onScrape { [state] in
-            metrics.refresh(.init(datapath: datapath, interfaceNames: [:], queueDrops: 3, captures: .init()))
+            metrics.refresh(
+                .init(datapath: datapath, flows: datapath.flows.snapshot(), interfaceNames: [:], queueDrops: 3, captures: .init()))
             _ = state
         }
         app = Application(router: APIServer.router(state, local: false))
@@ -263,7 +264,9 @@ struct APIServerTests {
 
     @Test func flowsAndPcaps() async throws {
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/flows?limit=5", method: .get) { #expect($0.status == .ok && body($0)["flows"] is [Any]) }
+            try await client.execute(uri: "/v1/flows?limit=5", method: .get) {
+                #expect($0.status == .ok && body($0)["flows"] is [Any] && body($0)["snapshot_age_ms"] as? Int != nil)
+            }
             try await client.execute(uri: "/v1/pcaps", method: .get) { #expect((body($0)["pcaps"] as? [Any])?.isEmpty == true) }
             try await client.execute(uri: "/v1/pcaps/x1", method: .get) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/v1/pcaps/x1", method: .get, headers: Self.auth) { #expect($0.status == .notFound) }

@@ -92,6 +92,27 @@ final class AgentLab {
         }
     }
 
+    /// `podwall capture` in the node namespace, in the background.
+    func startCapture(_ arguments: [String], log: String) throws -> Process {
+        let process = try lab.spawn(lab.nodeCommand([binary, "capture", "--pin-root", lab.pinRoot, "--quiet"] + arguments), logFile: log)
+        let started = waitUntil(timeout: 5) { Self.text(log).contains("capturing") }
+        try #require(started != nil, "podwall capture did not start: \(Self.text(log))")
+        return process
+    }
+
+    static func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    /// The objects of a JSON-lines text (alerts), skipping what does not parse.
+    static func jsonLines(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// SIGINT, as at a terminal: a capture flushes and closes its file.
+    static func stop(_ process: Process) {
+        if process.isRunning { process.interrupt() }
+        _ = waitUntil(timeout: 5) { !process.isRunning }
+    }
+
     func flows() throws -> [[String: Any]] {
         try podwall(["flows", "--json"]).output.split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]

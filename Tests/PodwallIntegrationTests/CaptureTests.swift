@@ -12,32 +12,15 @@ import Testing
     .serialized, .enabled(if: Privileged.enabled, Privileged.reason),
     .enabled(if: KernelFeatures.probe().capture, "in-kernel capture needs Linux >= 5.12; this kernel loads the compat data path"))
 struct CaptureTests {
-    /// `podwall capture` in the node namespace, in the background.
-    func startCapture(_ env: AgentLab, _ arguments: [String], log: String) throws -> Process {
-        let process = try env.lab.spawn(
-            env.lab.nodeCommand(
-                [env.binary, "capture", "--pin-root", env.lab.pinRoot, "--quiet"] + arguments), logFile: log)
-        let started = waitUntil(timeout: 5) { Self.text(log).contains("capturing") }
-        try #require(started != nil, "podwall capture did not start: \(Self.text(log))")
-        return process
-    }
-
     /// `podwall pcap` reads files only: no pin root, no namespace.
     @discardableResult
     static func pcap(_ env: AgentLab, _ arguments: [String]) throws -> Shell.Result {
         try Shell.run([env.binary, "pcap"] + arguments)
     }
 
-    static func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-
-    static func stop(_ process: Process) {
-        if process.isRunning { process.interrupt() }
-        _ = waitUntil(timeout: 5) { !process.isRunning }
-    }
-
     /// "N packets ... M matched, K past the budget or expiry, L lost" from the final report.
     static func report(_ log: String) -> (written: Int, matched: Int, skipped: Int, lost: Int)? {
-        let numbers = text(log).split(separator: "\n").last { $0.contains("written to") }?
+        let numbers = AgentLab.text(log).split(separator: "\n").last { $0.contains("written to") }?
             .split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         guard let numbers, numbers.count >= 5 else { return nil }
         // written, bytes, [digits in the file name...], matched, skipped, lost
@@ -69,10 +52,9 @@ struct CaptureTests {
                     "tcpdump", "-i", client.hostInterface, "-s", "256", "-U", "--time-stamp-precision", "nano", "-w", reference,
                     "tcp", "port", "8080"
                 ]), logFile: tcpdumpLog)
-        _ = waitUntil(timeout: 5) { Self.text(tcpdumpLog).contains("listening") }
+        _ = waitUntil(timeout: 5) { AgentLab.text(tcpdumpLog).contains("listening") }
         let log = "/tmp/\(env.lab.id)-capture.log"
-        let capture = try startCapture(
-            env,
+        let capture = try env.startCapture(
             [
                 "--interface", client.hostInterface, "--proto", "tcp", "--port", "8080",
                 "--snaplen", "256", "-o", ours
@@ -81,8 +63,8 @@ struct CaptureTests {
         usleep(300_000)
         try env.lab.inPod(client, ["sh", "-c", "printf 'hello' | nc -w 3 \(server.ipv4) 8080 > /dev/null"], check: false)
         usleep(500_000)
-        Self.stop(capture)
-        Self.stop(tcpdump)
+        AgentLab.stop(capture)
+        AgentLab.stop(tcpdump)
 
         let mine = try PcapContents(path: ours), theirs = try PcapContents(path: reference)
         #expect(mine.nanosecondTimestamps)
@@ -101,7 +83,7 @@ struct CaptureTests {
         #expect(times == times.sorted(), "timestamps never go back")
         #expect(times.contains { $0 % 1000 != 0 }, "nanosecond, not microsecond, resolution")
         try Self.opensInTcpdumpAndTshark(ours, packets: mine.packets.count)
-        let report = try #require(Self.report(log), "\(Self.text(log))")
+        let report = try #require(Self.report(log), "\(AgentLab.text(log))")
         #expect(report.written == mine.packets.count && report.matched == report.written && report.lost == 0)
     }
 
@@ -113,14 +95,12 @@ struct CaptureTests {
         let (budgetFile, expiryFile) = ("/tmp/\(env.lab.id)-budget.pcap", "/tmp/\(env.lab.id)-expiry.pcap")
         defer { for file in [budgetFile, expiryFile] { try? FileManager.default.removeItem(atPath: file) } }
         let (budgetLog, expiryLog) = ("/tmp/\(env.lab.id)-budget.log", "/tmp/\(env.lab.id)-expiry.log")
-        let budget = try startCapture(
-            env,
+        let budget = try env.startCapture(
             [
                 "--interface", attacker.hostInterface, "--proto", "udp", "--count", "100",
                 "-o", budgetFile
             ], log: budgetLog)
-        let expiry = try startCapture(
-            env,
+        let expiry = try env.startCapture(
             [
                 "--pod", attacker.ipv4, "--proto", "udp", "--duration", "1s",
                 "-o", expiryFile
@@ -130,18 +110,19 @@ struct CaptureTests {
             attacker, ["timeout", "-s", "KILL", "3", "hping3", "--flood", "--udp", "-p", "9", "-d", "64", victim.ipv4],
             check: false)
         #expect(waitUntil(timeout: 5) { !budget.isRunning && !expiry.isRunning } != nil, "both captures end by themselves")
-        Self.stop(budget)
-        Self.stop(expiry)
+        AgentLab.stop(budget)
+        AgentLab.stop(expiry)
 
-        let budgetReport = try #require(Self.report(budgetLog), "\(Self.text(budgetLog))")
+        let budgetReport = try #require(Self.report(budgetLog), "\(AgentLab.text(budgetLog))")
         #expect(try PcapContents(path: budgetFile).packets.count == 100, "exactly the budget")
-        #expect(budgetReport.written == 100 && budgetReport.skipped > 0, "the flood past the budget is counted: \(Self.text(budgetLog))")
+        #expect(
+            budgetReport.written == 100 && budgetReport.skipped > 0, "the flood past the budget is counted: \(AgentLab.text(budgetLog))")
         #expect(budgetReport.matched == 100 + budgetReport.skipped + budgetReport.lost)
-        #expect(Self.text(budgetLog).contains("[budget]"))
+        #expect(AgentLab.text(budgetLog).contains("[budget]"))
 
-        let expiryReport = try #require(Self.report(expiryLog), "\(Self.text(expiryLog))")
+        let expiryReport = try #require(Self.report(expiryLog), "\(AgentLab.text(expiryLog))")
         let expired = try PcapContents(path: expiryFile)
-        #expect(Self.text(expiryLog).contains("[expired]"))
+        #expect(AgentLab.text(expiryLog).contains("[expired]"))
         #expect(expiryReport.written == expired.packets.count && expiryReport.written > 100)
         #expect(expiryReport.matched == expiryReport.written + expiryReport.skipped + expiryReport.lost)
         let span = Double((expired.packets.last?.unixNanoseconds ?? 0) - Int64(started.timeIntervalSince1970 * 1e9)) / 1e9

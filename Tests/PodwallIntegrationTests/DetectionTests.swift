@@ -9,9 +9,7 @@ import Testing
 @Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
 struct DetectionTests {
     func alerts(_ path: String) -> [[String: Any]] {
-        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        AgentLab.jsonLines(AgentLab.text(path))
     }
 
     func startedLab(pods: Int, internet: Bool = false, _ extra: [String] = []) throws -> (AgentLab, String) {

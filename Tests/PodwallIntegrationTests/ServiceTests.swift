@@ -52,6 +52,7 @@ struct ServiceTests {
         #expect(try env.podwall(["blocklist", "check", "198.19.0.9"]).output.contains("is blocked"))
         let flows = try env.api("GET", "/v1/flows")
         #expect(flows.status == 200 && flows.body.contains("\"interface\":\"veth-"), "\(flows.body)")
+        #expect(flows.body.contains("\"snapshot_age_ms\":"), "the age of the snapshot the flows come from: \(flows.body)")
     }
 
     /// One writer: while the agent runs on the same pins, the CLI's blocklist

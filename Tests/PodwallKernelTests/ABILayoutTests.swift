@@ -41,7 +41,12 @@ import Testing
             ]),
         "pw_frag_key": fields(pw_frag_key.self, [("src", \.src), ("dst", \.dst), ("id", \.id), ("proto", \.proto), ("pad", \.pad)]),
         "pw_frag_ports": fields(pw_frag_ports.self, [("sport", \.sport), ("dport", \.dport)]),
-        "pw_link": fields(pw_link.self, [("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns), ("drops", \.drops)]),
+        "pw_link": fields(
+            pw_link.self,
+            [
+                ("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns), ("drops", \.drops), ("packets", \.packets),
+                ("bytes", \.bytes)
+            ]),
         "pw_addr_key": fields(pw_addr_key.self, [("addr", \.addr)]),
         "pw_lpm_key": fields(pw_lpm_key.self, [("prefixlen", \.prefixlen), ("addr", \.addr)]),
         "pw_block_entry": fields(pw_block_entry.self, [("feeds", \.feeds), ("expires_ns", \.expires_ns), ("hits", \.hits)]),

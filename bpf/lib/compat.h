@@ -1,7 +1,7 @@
 /* What differs between the data path for Linux >= 5.12 and its compat build
  * (-DPW_PRE_5_12, loaded where the kernel refuses atomic fetch
  * instructions, i.e. Linux 5.10 and 5.11). Both come from the same code;
- * only the six things below differ.
+ * only the seven things below differ.
  *
  * Atomics. Linux before 5.12 knows one atomic instruction: add, without fetching the
  * old value (BPF_XADD); fetch, or, xchg and cmpxchg came in 5.12, and an
@@ -83,6 +83,17 @@
 #define PW_HAVE_FLOW_REOPEN 1
 #else
 #define PW_HAVE_FLOW_REOPEN 0
+#endif
+
+/* Per-interface counts (link.h). Inlined, the lookup took Debian's 5.10
+ * past its million processed instructions (E2BIG); in a global function,
+ * verified on its own, the callee's frame took pw_from_pod's combined stack
+ * past 512 bytes. The compat build counts no per-interface traffic, and the
+ * agent exports no per-interface packet and byte counters there. */
+#ifndef PW_PRE_5_12
+#define PW_HAVE_LINK_COUNTS 1
+#else
+#define PW_HAVE_LINK_COUNTS 0
 #endif
 
 /* The coarse clock's helper came in 5.11; the compat build reads the precise

@@ -7,6 +7,7 @@
 #include "flow.h"
 #include "fragments.h"
 #include "capture.h"
+#include "link.h"
 
 /* Only this many bytes are made linear when headers sit in paged data. */
 #define PW_PULL_BYTES 256
@@ -17,7 +18,7 @@
  * stop sits inside the flow stage: cut there, clang lays the program out
  * differently and the cut version runs slower than the whole. */
 enum pw_bench_stage {
-	PW_STAGE_COUNTERS = 1,  /* clock and packet counters */
+	PW_STAGE_COUNTERS = 1,  /* clock, packet counters and the interface's counts */
 	PW_STAGE_PARSE,         /* headers parsed */
 	PW_STAGE_CAPTURE,       /* fragments tracked, live captures checked; the rest is the flow */
 };
@@ -34,6 +35,7 @@ static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction 
 
 	pw_count(PW_CNT_PACKETS, skb->gso_segs > 1 ? skb->gso_segs : 1);
 	pw_count(PW_CNT_BYTES, skb->len);
+	pw_link_count(skb, direction);
 	pw_bench_stop_after(PW_STAGE_COUNTERS);
 
 	/* GSO packets may hold headers in paged data: pull only then, never

@@ -40,7 +40,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_events SEC(".maps");
 
-/* Written by the agent only; lives here so it is pinned with the rest. */
+/* Entries are created and removed by the agent only; the programs count
+ * into them (link.h, and drops in flow.h). Pinned with the rest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PW_LINKS_ENTRIES);

@@ -91,12 +91,13 @@ enum APIServer {
     static func flows(_ request: Request, _ state: APIState) throws -> FlowList {
         let limit = try limit(request.uri.queryParameters.get("limit"), default: 20, max: 10_000)
         let names = state.interfaceNames
-        let top = state.datapath.flows.records()
+        let snapshot = state.flows.current()
+        let top = snapshot.records
             .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }.prefix(limit)
         return FlowList(
             flows: top.map { flow in
                 FlowRow(flow, interface: names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", podName: state.podName(flow.key.ifindex))
-            })
+            }, snapshotAgeMs: snapshot.ageNs(at: MonotonicClock.now()) / 1_000_000)
     }
 
     /// The pod interfaces podwall is attached to, with the pod behind each.

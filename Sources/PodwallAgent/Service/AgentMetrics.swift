@@ -8,10 +8,9 @@ import Synchronization
 
 /// The agent's Prometheus metrics (`podwall_` prefix) through swift-metrics.
 /// Kernel values are read at scrape time: per-CPU counters become counters
-/// (by delta), table sizes become gauges. Interface traffic is the sum of
-/// the live flows plus the flows the sweeper retired, so it only grows
-/// (flows the LRU evicted under pressure are the exception, and counted as
-/// insert failures).
+/// (by delta), table sizes become gauges. Interface traffic is what the
+/// programs counted in each interface's link entry; the flow count comes
+/// from the latest flow-table snapshot. A scrape walks no flow table.
 public final class AgentMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
@@ -20,12 +19,6 @@ public final class AgentMetrics: Sendable {
     private struct State {
         /// Each counter's last kernel value, by name and labels.
         var reported: [String: Int64] = [:]
-        var retired: [TrafficKey: (packets: UInt64, bytes: UInt64)] = [:]
-    }
-
-    struct TrafficKey: Hashable {
-        let ifindex: UInt32
-        let direction: FlowDirection
     }
 
     public init() {
@@ -52,23 +45,11 @@ public final class AgentMetrics: Sendable {
         gauge("podwall_tc_hooks_not_first", [], Double(count))
     }
 
-    /// Final counts of flows the sweeper removed.
-    func retire(_ flows: [FlowRecord]) {
-        state.withLock { state in
-            for flow in flows {
-                for (direction, counters) in [(FlowDirection.fromPod, flow.fromPod), (.toPod, flow.toPod)] {
-                    let key = TrafficKey(ifindex: flow.key.ifindex, direction: direction)
-                    let old = state.retired[key] ?? (0, 0)
-                    state.retired[key] = (old.packets + counters.packets, old.bytes + counters.bytes)
-                }
-            }
-        }
-    }
-
     // MARK: - Read at scrape time
 
     struct Sources {
         let datapath: Datapath
+        let flows: FlowSnapshot
         let interfaceNames: [UInt32: String]
         let queueDrops: UInt64
         let captures: CaptureManager.CaptureTotals
@@ -76,7 +57,7 @@ public final class AgentMetrics: Sendable {
         var processes: (counters: ProcessCounters, queueDrops: UInt64, cache: ProcessCacheStatistics)? = nil
     }
 
-    func refresh(_ sources: Sources, now: Date = Date()) {
+    func refresh(_ sources: Sources, now: Date = Date(), monotonicNow: UInt64 = MonotonicClock.now()) {
         let counters = Dictionary(uniqueKeysWithValues: sources.datapath.counters.snapshot().map { ($0.name, $0.value) })
         for (name, value) in counters {
             advance("podwall_kernel_\(name)_total", [], to: value)
@@ -105,20 +86,15 @@ public final class AgentMetrics: Sendable {
             advance("podwall_process_cache_evictions_total", [], to: UInt64(cache.evictions))
         }
 
-        let flows = sources.datapath.flows.records()
-        gauge("podwall_active_flows", [], Double(flows.count))
-        var traffic = state.withLock { $0.retired }
-        for flow in flows {
-            for (direction, counters) in [(FlowDirection.fromPod, flow.fromPod), (.toPod, flow.toPod)] {
-                let key = TrafficKey(ifindex: flow.key.ifindex, direction: direction)
-                let old = traffic[key] ?? (0, 0)
-                traffic[key] = (old.packets + counters.packets, old.bytes + counters.bytes)
+        gauge("podwall_active_flows", [], Double(sources.flows.records.count))
+        gauge("podwall_flow_snapshot_age_seconds", [], Double(sources.flows.ageNs(at: monotonicNow)) / 1e9)
+        // The compat data path (Linux < 5.12) counts none: no series rather than zeros.
+        for (ifindex, link) in sources.datapath.features.linkCounts ? sources.datapath.links.entries() : [:] {
+            for direction in FlowDirection.allCases {
+                let labels = [("interface", sources.interfaceNames[ifindex] ?? "if\(ifindex)"), ("direction", direction.label)]
+                advance("podwall_interface_packets_total", labels, to: link.traffic(direction).packets)
+                advance("podwall_interface_bytes_total", labels, to: link.traffic(direction).bytes)
             }
-        }
-        for (key, value) in traffic {
-            let labels = [("interface", sources.interfaceNames[key.ifindex] ?? "if\(key.ifindex)"), ("direction", key.direction.label)]
-            advance("podwall_interface_packets_total", labels, to: value.packets)
-            advance("podwall_interface_bytes_total", labels, to: value.bytes)
         }
         for (_, name, feed) in sources.datapath.blocklist.feeds() {
             gauge("podwall_blocklist_entries", [("feed", name)], Double(feed.entries))

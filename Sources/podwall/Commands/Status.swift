@@ -48,8 +48,12 @@ struct Status: AsyncParsableCommand {
             print("\nkernel counters:")
             print(TextTable.render(header: ["COUNTER", "VALUE"], rows: try state.counters().snapshot().map { [$0.name, String($0.value)] }))
             if let processes = state.processCounters() {
-                print("\nprocesses in pods: \(state.watchesProcesses ? "watched (exec, fork, exit)" : "not watched (no agent has attached the process programs)")")
-                print(TextTable.render(header: ["COUNTER", "VALUE"], rows: processes.snapshot().map { ["process_" + $0.name, String($0.value)] }))
+                print(
+                    "\nprocesses in pods: \(state.watchesProcesses ? "watched (exec, fork, exit)" : "not watched (no agent has attached the process programs)")"
+                )
+                print(
+                    TextTable.render(
+                        header: ["COUNTER", "VALUE"], rows: processes.snapshot().map { ["process_" + $0.name, String($0.value)] }))
             }
         }
     }

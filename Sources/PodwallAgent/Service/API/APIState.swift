@@ -17,6 +17,8 @@ public final class APIState: Sendable {
     let feedPolicy: FeedPolicy
     /// The sorted prefixes `GET /v1/blocklist` pages through, kept between requests.
     let blocklistListing = BlocklistListing()
+    /// The agent's latest flow-table snapshot (/v1/flows reads no table itself).
+    let flows: FlowSnapshots
     private let state = Mutex(State())
 
     /// What the agent fills in as it runs; callbacks are called outside the lock.
@@ -32,8 +34,9 @@ public final class APIState: Sendable {
 
     init(
         datapath: Datapath, metrics: AgentMetrics, alerts: AlertLog, captures: CaptureStore?, token: String?,
-        feedPolicy: FeedPolicy = FeedPolicy()
+        feedPolicy: FeedPolicy = FeedPolicy(), flows: FlowSnapshots? = nil
     ) {
+        self.flows = flows ?? FlowSnapshots(table: datapath.flows)
         self.datapath = datapath
         self.metrics = metrics
         self.alerts = alerts

@@ -1,8 +1,10 @@
 import PodwallCore
 
-/// `GET /v1/flows`: the largest flows of the kernel's table.
+/// `GET /v1/flows`: the largest flows of the agent's latest snapshot of the kernel's table.
 struct FlowList: APIResponseBody {
     let flows: [FlowRow]
+    /// How old the snapshot is (one is taken every sample period).
+    let snapshotAgeMs: UInt64
 }
 
 /// One flow, as seen from its pod (openapi: Flow).
