@@ -18,29 +18,29 @@
 
 /* Map names: the identifiers in bpf/lib/maps.h must spell the same
  * (a test looks each one up in the compiled object). */
-#define PW_MAP_FLOWS_NAME     "pw_flows"
-#define PW_MAP_FRAGS_NAME     "pw_frags"
-#define PW_MAP_COUNTERS_NAME  "pw_counters"
-#define PW_MAP_EVENTS_NAME    "pw_events"
-#define PW_MAP_LINKS_NAME     "pw_links"
-#define PW_MAP_BLOCK_HOSTS_NAME "pw_block_hosts"
-#define PW_MAP_BLOCK_NETS_NAME  "pw_block_nets"
-#define PW_MAP_ALLOW_NETS_NAME  "pw_allow_nets"
-#define PW_MAP_QUARANTINE_NAME  "pw_quarantine"
-#define PW_MAP_FEEDS_NAME       "pw_feeds"
-#define PW_MAP_DENY_LIMIT_NAME  "pw_deny_limit"
-#define PW_MAP_CONFIG_NAME      "pw_config"
-#define PW_MAP_CAPTURES_NAME    "pw_captures"
+#define PW_MAP_FLOWS_NAME	  "pw_flows"
+#define PW_MAP_FRAGS_NAME	  "pw_frags"
+#define PW_MAP_COUNTERS_NAME	  "pw_counters"
+#define PW_MAP_EVENTS_NAME	  "pw_events"
+#define PW_MAP_LINKS_NAME	  "pw_links"
+#define PW_MAP_BLOCK_HOSTS_NAME	  "pw_block_hosts"
+#define PW_MAP_BLOCK_NETS_NAME	  "pw_block_nets"
+#define PW_MAP_ALLOW_NETS_NAME	  "pw_allow_nets"
+#define PW_MAP_QUARANTINE_NAME	  "pw_quarantine"
+#define PW_MAP_FEEDS_NAME	  "pw_feeds"
+#define PW_MAP_DENY_LIMIT_NAME	  "pw_deny_limit"
+#define PW_MAP_CONFIG_NAME	  "pw_config"
+#define PW_MAP_CAPTURES_NAME	  "pw_captures"
 #define PW_MAP_CAPTURE_RINGS_NAME "pw_capture_rings"
-#define PW_MAP_CAPTURE_ON_NAME  "pw_capture_on"
-#define PW_MAP_CAPTURE_BUF_NAME "pw_capture_buf"
-#define PW_MAP_CLOCK_NAME       "pw_clock"
+#define PW_MAP_CAPTURE_ON_NAME	  "pw_capture_on"
+#define PW_MAP_CAPTURE_BUF_NAME	  "pw_capture_buf"
+#define PW_MAP_CLOCK_NAME	  "pw_clock"
 
 /* Default sizes; the agent overrides them from its config before load. */
-#define PW_FLOWS_DEFAULT_ENTRIES   262144
-#define PW_FRAGS_ENTRIES           16384
-#define PW_LINKS_ENTRIES           4096
-#define PW_EVENTS_DEFAULT_BYTES    (1 << 20)
+#define PW_FLOWS_DEFAULT_ENTRIES 262144
+#define PW_FRAGS_ENTRIES	 16384
+#define PW_LINKS_ENTRIES	 4096
+#define PW_EVENTS_DEFAULT_BYTES	 (1 << 20)
 /* Enforcement maps are plain hashes and LPM tries, never LRU: an entry
  * must never be evicted to make room. */
 /* Preallocated (104 MiB of kernel memory, bpftool memlock): inserts take no allocation,
@@ -48,27 +48,27 @@
  * cost no more than a dynamically allocated one. */
 #define PW_BLOCK_HOSTS_DEFAULT_ENTRIES 1048576
 #define PW_BLOCK_NETS_DEFAULT_ENTRIES  1048576
-#define PW_ALLOW_NETS_ENTRIES          4096
-#define PW_QUARANTINE_ENTRIES          4096
-#define PW_FEED_SLOTS                  63
-#define PW_DENY_LIMIT_ENTRIES          16384
+#define PW_ALLOW_NETS_ENTRIES	       4096
+#define PW_QUARANTINE_ENTRIES	       4096
+#define PW_FEED_SLOTS		       63
+#define PW_DENY_LIMIT_ENTRIES	       16384
 /* At most one drop or deny event per flow (or process and destination)
  * per this interval; every dropped packet is still counted. */
-#define PW_DROP_EVENT_INTERVAL_NS      1000000000ULL
+#define PW_DROP_EVENT_INTERVAL_NS 1000000000ULL
 
 /* Where podwall's TC filters sit in a clsact hook. A fixed handle and
  * priority let podwall replace its own filter atomically on upgrade and
  * remove exactly its own filter on uninstall. */
-#define PW_TC_HANDLE    0x504457
-#define PW_TC_PRIORITY  1
+#define PW_TC_HANDLE   0x504457
+#define PW_TC_PRIORITY 1
 
 /* Program names (BPF names are at most 15 characters). */
-#define PW_PROG_FROM_POD_NAME  "pw_from_pod"
-#define PW_PROG_TO_POD_NAME    "pw_to_pod"
-#define PW_PROG_CONNECT4_NAME  "pw_connect4"
-#define PW_PROG_CONNECT6_NAME  "pw_connect6"
-#define PW_PROG_SENDMSG4_NAME  "pw_sendmsg4"
-#define PW_PROG_SENDMSG6_NAME  "pw_sendmsg6"
+#define PW_PROG_FROM_POD_NAME "pw_from_pod"
+#define PW_PROG_TO_POD_NAME   "pw_to_pod"
+#define PW_PROG_CONNECT4_NAME "pw_connect4"
+#define PW_PROG_CONNECT6_NAME "pw_connect6"
+#define PW_PROG_SENDMSG4_NAME "pw_sendmsg4"
+#define PW_PROG_SENDMSG6_NAME "pw_sendmsg6"
 
 /* Bytes of the first payload of each direction kept for protocol
  * classification. */
@@ -93,14 +93,14 @@ enum pw_family {
 
 /* A flow as seen from the pod: the pod side and the remote side. */
 struct pw_flow_key {
-	__u8  pod_addr[16];
-	__u8  remote_addr[16];
+	__u8 pod_addr[16];
+	__u8 remote_addr[16];
 	__u32 ifindex;
-	__u16 pod_port;     /* ICMP echo: identifier; other ICMP: type<<8|code */
+	__u16 pod_port; /* ICMP echo: identifier; other ICMP: type<<8|code */
 	__u16 remote_port;
-	__u8  proto;        /* IPPROTO_* */
-	__u8  family;       /* enum pw_family */
-	__u8  pad[2];
+	__u8 proto;  /* IPPROTO_* */
+	__u8 family; /* enum pw_family */
+	__u8 pad[2];
 };
 
 /* TCP flag bits as on the wire (byte 13 of the TCP header). */
@@ -114,36 +114,36 @@ enum pw_tcp_flag {
 };
 
 struct pw_flow_direction {
-	__u64 packets;          /* GSO segments counted one by one */
-	__u64 bytes;            /* L2 bytes */
-	__u32 tcp_flags;        /* OR of enum pw_tcp_flag seen */
-	__u32 payload_len;      /* bytes valid in payload[] */
+	__u64 packets;	   /* GSO segments counted one by one */
+	__u64 bytes;	   /* L2 bytes */
+	__u32 tcp_flags;   /* OR of enum pw_tcp_flag seen */
+	__u32 payload_len; /* bytes valid in payload[] */
 	/* TCP: where this direction's first payload starts, its SYN's sequence
 	 * number + 1; valid once PW_FLOW_SYN_* of the direction is set. */
 	__u32 payload_seq;
 	__u32 pad;
-	__u8  payload[PW_PAYLOAD_SNAP];
+	__u8 payload[PW_PAYLOAD_SNAP];
 };
 
 enum pw_flow_flag {
-	PW_FLOW_POD_INITIATED   = 1 << 0,  /* first packet came from the pod */
-	PW_FLOW_END_SENT        = 1 << 1,
+	PW_FLOW_POD_INITIATED = 1 << 0, /* first packet came from the pod */
+	PW_FLOW_END_SENT = 1 << 1,
 	PW_FLOW_PAYLOAD_FROM_POD = 1 << 2, /* payload[] of that direction claimed */
-	PW_FLOW_PAYLOAD_TO_POD  = 1 << 3,
-	PW_FLOW_QUARANTINED     = 1 << 4,  /* opened while its pod was quarantined */
-	PW_FLOW_REPLY_SENT      = 1 << 5,
-	PW_FLOW_SYN_FROM_POD    = 1 << 6,  /* payload_seq of that direction set */
-	PW_FLOW_SYN_TO_POD      = 1 << 7,
+	PW_FLOW_PAYLOAD_TO_POD = 1 << 3,
+	PW_FLOW_QUARANTINED = 1 << 4, /* opened while its pod was quarantined */
+	PW_FLOW_REPLY_SENT = 1 << 5,
+	PW_FLOW_SYN_FROM_POD = 1 << 6, /* payload_seq of that direction set */
+	PW_FLOW_SYN_TO_POD = 1 << 7,
 };
 
 struct pw_flow_value {
 	__u64 first_seen_ns;
 	__u64 last_seen_ns;
-	__u32 flags;            /* enum pw_flow_flag */
+	__u32 flags; /* enum pw_flow_flag */
 	/* The policy generation (pw_config) this flow was last checked against:
 	 * while it is current, the flow's packets skip the blocklist lookups. */
 	__u32 policy_generation;
-	__u64 dropped_packets;  /* blocked by the blocklist or quarantine */
+	__u64 dropped_packets; /* blocked by the blocklist or quarantine */
 	__u64 last_drop_event_ns;
 	struct pw_flow_direction dir[PW_DIR_COUNT];
 };
@@ -151,11 +151,11 @@ struct pw_flow_value {
 /* IPv4 and IPv6 fragments after the first carry no ports: the first
  * fragment records them here so later fragments join their flow. */
 struct pw_frag_key {
-	__u8  src[16];
-	__u8  dst[16];
+	__u8 src[16];
+	__u8 dst[16];
 	__u32 id;
-	__u8  proto;
-	__u8  pad[3];
+	__u8 proto;
+	__u8 pad[3];
 };
 
 struct pw_frag_ports {
@@ -166,8 +166,8 @@ struct pw_frag_ports {
 /* Interfaces podwall attached to, kept in a pinned map so that a restarted
  * agent and `podwall uninstall` know what podwall created. */
 enum pw_link_flag {
-	PW_LINK_QDISC_CREATED = 1 << 0,   /* podwall created the clsact qdisc */
-	PW_LINK_TCX = 1 << 1,             /* attached through pinned TCX links, not clsact */
+	PW_LINK_QDISC_CREATED = 1 << 0, /* podwall created the clsact qdisc */
+	PW_LINK_TCX = 1 << 1,		/* attached through pinned TCX links, not clsact */
 };
 
 enum pw_drop_reason {
@@ -178,10 +178,10 @@ enum pw_drop_reason {
 };
 
 struct pw_link {
-	__u32 flags;            /* enum pw_link_flag */
+	__u32 flags; /* enum pw_link_flag */
 	__u32 pad;
 	__u64 attached_ns;
-	__u64 drops[PW_DROP_REASON_COUNT];   /* by enum pw_drop_reason */
+	__u64 drops[PW_DROP_REASON_COUNT]; /* by enum pw_drop_reason */
 	/* Every packet podwall's programs saw on the interface (non-IP and
 	 * dropped ones too), by enum pw_direction: GSO segments one by one, L2
 	 * bytes, as in pw_counters. Written by the programs with atomic adds;
@@ -198,8 +198,8 @@ struct pw_addr_key {
 };
 
 struct pw_lpm_key {
-	__u32 prefixlen;        /* 0..128 in the mapped space */
-	__u8  addr[16];
+	__u32 prefixlen; /* 0..128 in the mapped space */
+	__u8 addr[16];
 };
 
 /* Bit 63 of `feeds`: listed by hand or by detection (may expire); bits
@@ -209,13 +209,13 @@ struct pw_lpm_key {
 
 struct pw_block_entry {
 	__u64 feeds;
-	__u64 expires_ns;       /* for a dynamic-only entry: 0 = never */
-	__u64 hits;             /* packets and calls denied */
+	__u64 expires_ns; /* for a dynamic-only entry: 0 = never */
+	__u64 hits;	  /* packets and calls denied */
 };
 
 struct pw_feed {
-	char  name[48];
-	__u64 updated_ns;       /* CLOCK_REALTIME of the last successful load */
+	char name[48];
+	__u64 updated_ns; /* CLOCK_REALTIME of the last successful load */
 	__u32 entries;
 	__u32 in_use;
 };
@@ -232,7 +232,7 @@ struct pw_quarantine {
  * bumps policy_generation after the maps are written, so established flows
  * are checked again on their next packet. */
 struct pw_config {
-	__u32 policy_generation;    /* starts at 1; 0 never matches a flow */
+	__u32 policy_generation; /* starts at 1; 0 never matches a flow */
 	__u32 pad;
 };
 
@@ -240,7 +240,7 @@ struct pw_deny_limit_key {
 	__u32 tgid;
 	__u16 port;
 	__u16 pad;
-	__u8  addr[16];
+	__u8 addr[16];
 };
 
 /* Per-CPU counters, indices into pw_counters. */
@@ -265,26 +265,26 @@ enum pw_counter {
 
 /* Ring-buffer records. Every record starts with this header. */
 enum pw_event_type {
-	PW_EVENT_PACKET = 7,    /* a captured packet (capture rings only) */
+	PW_EVENT_PACKET = 7, /* a captured packet (capture rings only) */
 	PW_EVENT_FLOW_NEW = 1,
 	PW_EVENT_FLOW_END = 2,
 	PW_EVENT_FLOW_PAYLOAD = 3,
-	PW_EVENT_DROP = 4,      /* TC dropped a packet */
-	PW_EVENT_DENY = 5,      /* a cgroup hook refused connect() / sendmsg() */
-	PW_EVENT_FLOW_REPLY = 6,   /* first answer to the flow's opener (not a bare RST) */
-	PW_EVENT_CONNECT = 8,   /* a pod's process called connect() (allowed) */
+	PW_EVENT_DROP = 4,	 /* TC dropped a packet */
+	PW_EVENT_DENY = 5,	 /* a cgroup hook refused connect() / sendmsg() */
+	PW_EVENT_FLOW_REPLY = 6, /* first answer to the flow's opener (not a bare RST) */
+	PW_EVENT_CONNECT = 8,	 /* a pod's process called connect() (allowed) */
 };
 
 enum pw_end_reason {
 	PW_END_NONE = 0,
 	PW_END_FIN = 1,
 	PW_END_RST = 2,
-	PW_END_IDLE = 3,     /* reported by the agent's sweeper, not the kernel */
+	PW_END_IDLE = 3, /* reported by the agent's sweeper, not the kernel */
 };
 
 struct pw_event_header {
-	__u16 type;             /* enum pw_event_type */
-	__u16 size;             /* whole record, bytes */
+	__u16 type; /* enum pw_event_type */
+	__u16 size; /* whole record, bytes */
 	__u32 pad;
 	__u64 timestamp_ns;
 };
@@ -295,9 +295,9 @@ struct pw_event_header {
 struct pw_flow_event {
 	struct pw_event_header header;
 	struct pw_flow_key key;
-	__u8  direction;        /* enum pw_direction of the deciding packet */
-	__u8  end_reason;       /* enum pw_end_reason */
-	__u8  pad[10];          /* value starts 8-aligned, no hidden padding */
+	__u8 direction;	 /* enum pw_direction of the deciding packet */
+	__u8 end_reason; /* enum pw_end_reason */
+	__u8 pad[10];	 /* value starts 8-aligned, no hidden padding */
 	struct pw_flow_value value;
 };
 
@@ -306,15 +306,15 @@ struct pw_flow_event {
 struct pw_drop_event {
 	struct pw_event_header header;
 	struct pw_flow_key key;
-	__u8  direction;        /* enum pw_direction */
-	__u8  reason;           /* enum pw_drop_reason */
-	__u8  pad[2];
-	__u32 matched_prefixlen;   /* mapped space, 0..128; 0 for quarantine */
+	__u8 direction; /* enum pw_direction */
+	__u8 reason;	/* enum pw_drop_reason */
+	__u8 pad[2];
+	__u32 matched_prefixlen; /* mapped space, 0..128; 0 for quarantine */
 	__u32 uid;
-	__u8  matched_addr[16];
+	__u8 matched_addr[16];
 	__u64 pid_tgid;
 	__u64 cgroup_id;
-	char  comm[16];
+	char comm[16];
 };
 
 /* A connect() a pod's process made, allowed by the cgroup hook: ties the
@@ -325,13 +325,13 @@ struct pw_drop_event {
 #define PW_CONNECT_LIMIT_ENTRIES  16384
 
 struct pw_connect_event {
-	struct pw_event_header header;   /* PW_EVENT_CONNECT */
-	struct pw_flow_key key;          /* remote_addr, remote_port, proto, family */
+	struct pw_event_header header; /* PW_EVENT_CONNECT */
+	struct pw_flow_key key;	       /* remote_addr, remote_port, proto, family */
 	__u64 pid_tgid;
 	__u64 cgroup_id;
 	__u32 uid;
 	__u32 pad;
-	char  comm[16];
+	char comm[16];
 };
 
 /* Packet capture. Up to PW_CAPTURE_SLOTS captures run at once; each has a
@@ -339,58 +339,58 @@ struct pw_connect_event {
  * pw_capture_rings[slot], so a flood into one capture can neither starve
  * another nor the flow events. pw_capture_on holds the bitmask of live slots:
  * with no capture running, a packet pays one array lookup. */
-#define PW_CAPTURE_SLOTS             32
-#define PW_CAPTURE_DEFAULT_SNAPLEN   256
+#define PW_CAPTURE_SLOTS	   32
+#define PW_CAPTURE_DEFAULT_SNAPLEN 256
 /* The per-CPU staging buffer is at most 32 KiB: a record header and this
  * many bytes, which holds any Ethernet or jumbo frame; longer GSO packets are
  * cut here and keep their original length. */
-#define PW_CAPTURE_MAX_SNAPLEN       32704
-#define PW_CAPTURE_RING_BYTES        (4 << 20)
+#define PW_CAPTURE_MAX_SNAPLEN 32704
+#define PW_CAPTURE_RING_BYTES  (4 << 20)
 
 /* Addresses are compared masked: (addr & mask) == net; an all-zero mask
  * matches any address. Zero ports, protocol or ifindex match anything. */
 struct pw_capture_filter {
-	__u8  pod_net[16];
-	__u8  pod_mask[16];
-	__u8  remote_net[16];
-	__u8  remote_mask[16];
+	__u8 pod_net[16];
+	__u8 pod_mask[16];
+	__u8 remote_net[16];
+	__u8 remote_mask[16];
 	__u32 ifindex;
 	__u16 pod_port;
 	__u16 remote_port;
-	__u8  proto;
-	__u8  pad[7];
+	__u8 proto;
+	__u8 pad[7];
 };
 
 struct pw_capture {
 	struct pw_capture_filter filter;
-	__u64 id;               /* the owner's capture id, stamped into records */
-	__u64 expires_ns;       /* CLOCK_MONOTONIC; 0 = never */
-	__u64 max_packets;      /* packet budget; 0 = unlimited */
-	__u32 snaplen;          /* 1..PW_CAPTURE_MAX_SNAPLEN */
-	__u32 owner_pid;        /* lets a new owner reclaim a dead one's slot */
+	__u64 id;	   /* the owner's capture id, stamped into records */
+	__u64 expires_ns;  /* CLOCK_MONOTONIC; 0 = never */
+	__u64 max_packets; /* packet budget; 0 = unlimited */
+	__u32 snaplen;	   /* 1..PW_CAPTURE_MAX_SNAPLEN */
+	__u32 owner_pid;   /* lets a new owner reclaim a dead one's slot */
 	/* Written by the programs with atomic adds; every matched packet ends in
 	 * exactly one of captured, skipped or lost. */
 	__u64 matched;
 	__u64 captured;
 	__u64 captured_bytes;
-	__u64 skipped;          /* matched after the budget ran out or the capture expired */
-	__u64 lost;             /* not delivered: its ring was full (or the bytes unreadable) */
+	__u64 skipped; /* matched after the budget ran out or the capture expired */
+	__u64 lost;    /* not delivered: its ring was full (or the bytes unreadable) */
 };
 
 struct pw_capture_on {
-	__u32 slots;            /* bit n: pw_captures[n] is live */
+	__u32 slots; /* bit n: pw_captures[n] is live */
 	__u32 pad;
 };
 
 /* One captured packet; cap_len bytes of the frame follow the record. */
 struct pw_packet_record {
-	struct pw_event_header header;   /* PW_EVENT_PACKET, precise timestamp */
+	struct pw_event_header header; /* PW_EVENT_PACKET, precise timestamp */
 	__u64 capture_id;
 	__u32 ifindex;
 	__u32 orig_len;
 	__u32 cap_len;
-	__u8  direction;        /* enum pw_direction */
-	__u8  pad[3];
+	__u8 direction; /* enum pw_direction */
+	__u8 pad[3];
 };
 
 /* ---------------------------------------------------------------------------
@@ -400,44 +400,44 @@ struct pw_packet_record {
 #define PW_MAP_PROCESS_EVENTS_NAME   "pw_proc_events"
 #define PW_MAP_PROCESS_CONFIG_NAME   "pw_proc_config"
 #define PW_MAP_PROCESS_COUNTERS_NAME "pw_proc_counters"
-#define PW_MAP_EXEC_NAMES_NAME       "pw_exec_names"
+#define PW_MAP_EXEC_NAMES_NAME	     "pw_exec_names"
 
-#define PW_PROG_EXEC_NAME  "pw_exec"
-#define PW_PROG_FORK_NAME  "pw_fork"
-#define PW_PROG_EXIT_NAME  "pw_exit"
-#define PW_PROG_DUP2_NAME  "pw_dup2"
-#define PW_PROG_DUP3_NAME  "pw_dup3"
+#define PW_PROG_EXEC_NAME "pw_exec"
+#define PW_PROG_FORK_NAME "pw_fork"
+#define PW_PROG_EXIT_NAME "pw_exit"
+#define PW_PROG_DUP2_NAME "pw_dup2"
+#define PW_PROG_DUP3_NAME "pw_dup3"
 
 #define PW_PROCESS_EVENTS_DEFAULT_BYTES (4 << 20)
 /* Events that need no judgement now (forks, exits, ordinary execs) do not
  * wake the agent, which polls this often; a ring this full wakes it. */
-#define PW_PROCESS_POLL_MS      10
+#define PW_PROCESS_POLL_MS	10
 #define PW_PROCESS_WAKEUP_BYTES (64 << 10)
-#define PW_EXEC_NAMES_ENTRIES  1024
+#define PW_EXEC_NAMES_ENTRIES	1024
 /* Bounded copies: the binary as exec'd, the interpreter of a script, and
  * the first bytes of the arguments (NUL-separated, as in /proc/PID/cmdline). */
 #define PW_EXEC_PATH_BYTES 256
 #define PW_EXEC_ARGS_BYTES 384
-#define PW_STDIO_FDS       3
+#define PW_STDIO_FDS	   3
 
 /* What the agent tells the programs (one entry). Processes are watched when
  * their cgroup descends from the pods' cgroup (kubepods.slice), which costs
  * a host process one helper call and no map lookup. */
 enum pw_process_policy {
-	PW_POLICY_KILL_REVERSE_SHELL = 1 << 0,   /* SIGKILL a shell exec'd with an inet socket on 0-2 */
-	PW_POLICY_KILL_DENIED = 1 << 1,          /* SIGKILL an exec whose name is PW_EXEC_DENIED */
+	PW_POLICY_KILL_REVERSE_SHELL = 1 << 0, /* SIGKILL a shell exec'd with an inet socket on 0-2 */
+	PW_POLICY_KILL_DENIED = 1 << 1,	       /* SIGKILL an exec whose name is PW_EXEC_DENIED */
 };
 
 struct pw_process_config {
-	__u64 pods_cgroup_id;     /* 0: no pods' cgroup, nothing is watched */
-	__u32 pods_cgroup_level;  /* its depth below the cgroup v2 root (root = 0) */
-	__u32 policy;             /* enum pw_process_policy */
+	__u64 pods_cgroup_id;	 /* 0: no pods' cgroup, nothing is watched */
+	__u32 pods_cgroup_level; /* its depth below the cgroup v2 root (root = 0) */
+	__u32 policy;		 /* enum pw_process_policy */
 };
 
 /* What a program name (task comm after exec, i.e. the binary's basename,
  * 15 characters at most) is to the in-kernel exec policy. */
 enum pw_exec_class {
-	PW_EXEC_SHELL = 1 << 0,        /* a shell or interpreter (sh, bash, python, ...) */
+	PW_EXEC_SHELL = 1 << 0,	       /* a shell or interpreter (sh, bash, python, ...) */
 	PW_EXEC_NETWORK_TOOL = 1 << 1, /* nc, socat, curl, ... */
 	PW_EXEC_DENIED = 1 << 2,       /* never allowed in a pod */
 };
@@ -447,12 +447,12 @@ struct pw_exec_name_key {
 };
 
 enum pw_process_counter {
-	PW_PCNT_EXECS = 0,         /* execs in pods, events sent or not */
+	PW_PCNT_EXECS = 0, /* execs in pods, events sent or not */
 	PW_PCNT_FORKS,
 	PW_PCNT_EXITS,
-	PW_PCNT_RINGBUF_DROPS,     /* events lost: the process ring was full */
-	PW_PCNT_KILLS,             /* SIGKILLs sent at exec */
-	PW_PCNT_READ_ERRORS,       /* a field could not be read (left empty, flagged) */
+	PW_PCNT_RINGBUF_DROPS, /* events lost: the process ring was full */
+	PW_PCNT_KILLS,	       /* SIGKILLs sent at exec */
+	PW_PCNT_READ_ERRORS,   /* a field could not be read (left empty, flagged) */
 	PW_PCNT_MAX,
 };
 
@@ -460,95 +460,95 @@ enum pw_process_event_type {
 	PW_EVENT_EXEC = 16,
 	PW_EVENT_FORK = 17,
 	PW_EVENT_EXIT = 18,
-	PW_EVENT_STDIO_SOCKET = 19,   /* a socket dup'ed onto fd 0-2 of a running shell */
+	PW_EVENT_STDIO_SOCKET = 19, /* a socket dup'ed onto fd 0-2 of a running shell */
 };
 
 /* What a file descriptor is. */
 enum pw_fd_kind {
-	PW_FD_NONE = 0,      /* not open */
-	PW_FD_FILE = 1,      /* regular file or directory */
-	PW_FD_PIPE = 2,      /* pipe or FIFO; `inode` names it, both ends share it */
-	PW_FD_SOCKET = 3,    /* see family/protocol and the addresses */
-	PW_FD_TTY = 4,       /* terminal: a pty, a console or /dev/tty* */
-	PW_FD_CHAR = 5,      /* another character device (/dev/null, ...) */
-	PW_FD_OTHER = 6,     /* anon inode, eventfd, ... */
+	PW_FD_NONE = 0,	  /* not open */
+	PW_FD_FILE = 1,	  /* regular file or directory */
+	PW_FD_PIPE = 2,	  /* pipe or FIFO; `inode` names it, both ends share it */
+	PW_FD_SOCKET = 3, /* see family/protocol and the addresses */
+	PW_FD_TTY = 4,	  /* terminal: a pty, a console or /dev/tty* */
+	PW_FD_CHAR = 5,	  /* another character device (/dev/null, ...) */
+	PW_FD_OTHER = 6,  /* anon inode, eventfd, ... */
 };
 
 /* One of fds 0-2 at exec. For an inet socket the addresses are the
  * socket's (IPv4 mapped into IPv6); for a unix socket `peer_inode` is the
  * other end's inode. */
 struct pw_stdio_fd {
-	__u8  kind;            /* enum pw_fd_kind */
-	__u8  family;          /* AF_* of a socket */
-	__u8  protocol;        /* IPPROTO_* of an inet socket */
-	__u8  sock_type;       /* SOCK_* */
+	__u8 kind;	/* enum pw_fd_kind */
+	__u8 family;	/* AF_* of a socket */
+	__u8 protocol;	/* IPPROTO_* of an inet socket */
+	__u8 sock_type; /* SOCK_* */
 	__u16 local_port;
 	__u16 remote_port;
 	__u64 inode;
 	__u64 peer_inode;
-	__u8  local_addr[16];
-	__u8  remote_addr[16];
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
 };
 
 enum pw_exec_flag {
-	PW_EXEC_KILLED = 1 << 0,           /* the program sent SIGKILL at exec */
+	PW_EXEC_KILLED = 1 << 0, /* the program sent SIGKILL at exec */
 	PW_EXEC_ARGS_TRUNCATED = 1 << 1,
-	PW_EXEC_READ_ERROR = 1 << 2,       /* some field could not be read */
-	PW_EXEC_STDIO_INET = 1 << 3,       /* an inet socket is on fd 0, 1 or 2 */
+	PW_EXEC_READ_ERROR = 1 << 2, /* some field could not be read */
+	PW_EXEC_STDIO_INET = 1 << 3, /* an inet socket is on fd 0, 1 or 2 */
 };
 
 /* Process identity as every process event carries it. */
 struct pw_process_id {
-	__u32 pid;              /* host tid of the thread */
-	__u32 tgid;             /* host process id */
-	__u32 ns_pid;           /* process id in its own pid namespace */
-	__u32 ppid;             /* host tgid of the real parent */
-	__u64 cgroup_id;        /* cgroup v2 id of its (container's) cgroup */
-	__u64 start_ns;         /* task start, CLOCK_MONOTONIC */
+	__u32 pid;	 /* host tid of the thread */
+	__u32 tgid;	 /* host process id */
+	__u32 ns_pid;	 /* process id in its own pid namespace */
+	__u32 ppid;	 /* host tgid of the real parent */
+	__u64 cgroup_id; /* cgroup v2 id of its (container's) cgroup */
+	__u64 start_ns;	 /* task start, CLOCK_MONOTONIC */
 };
 
 struct pw_exec_event {
-	struct pw_event_header header;     /* PW_EVENT_EXEC, at the exec */
+	struct pw_event_header header; /* PW_EVENT_EXEC, at the exec */
 	struct pw_process_id process;
 	__u32 uid;
 	__u32 euid;
-	__u32 flags;            /* enum pw_exec_flag */
-	__u32 exec_class;       /* enum pw_exec_class of the new name, 0 if none */
-	__u16 args_len;         /* bytes valid in args[] */
-	__u8  pad[6];
-	char  comm[16];
+	__u32 flags;	  /* enum pw_exec_flag */
+	__u32 exec_class; /* enum pw_exec_class of the new name, 0 if none */
+	__u16 args_len;	  /* bytes valid in args[] */
+	__u8 pad[6];
+	char comm[16];
 	struct pw_stdio_fd stdio[PW_STDIO_FDS];
-	char  filename[PW_EXEC_PATH_BYTES];   /* as given to execve */
-	char  interpreter[PW_EXEC_PATH_BYTES]; /* the script's interpreter, or the filename */
-	__u8  args[PW_EXEC_ARGS_BYTES];
+	char filename[PW_EXEC_PATH_BYTES];    /* as given to execve */
+	char interpreter[PW_EXEC_PATH_BYTES]; /* the script's interpreter, or the filename */
+	__u8 args[PW_EXEC_ARGS_BYTES];
 };
 
 /* A shell made an inet socket its fd 0, 1 or 2 with dup2/dup3 (`exec 0<&5`
  * after `exec 5<>/dev/tcp/H/P`): a reverse shell with no exec to see. */
 struct pw_stdio_socket_event {
-	struct pw_event_header header;     /* PW_EVENT_STDIO_SOCKET, at the syscall's exit */
+	struct pw_event_header header; /* PW_EVENT_STDIO_SOCKET, at the syscall's exit */
 	struct pw_process_id process;
-	__u32 fd;               /* 0, 1 or 2 */
-	__u32 flags;            /* PW_EXEC_KILLED */
+	__u32 fd;    /* 0, 1 or 2 */
+	__u32 flags; /* PW_EXEC_KILLED */
 	__u32 exec_class;
 	__u32 uid;
-	char  comm[16];
+	char comm[16];
 	struct pw_stdio_fd socket;
 };
 
 /* A new process (not a thread), or a process's end. */
 struct pw_fork_event {
-	struct pw_event_header header;     /* PW_EVENT_FORK */
-	struct pw_process_id process;      /* the child */
-	char  comm[16];
+	struct pw_event_header header; /* PW_EVENT_FORK */
+	struct pw_process_id process;  /* the child */
+	char comm[16];
 };
 
 struct pw_exit_event {
-	struct pw_event_header header;     /* PW_EVENT_EXIT */
+	struct pw_event_header header; /* PW_EVENT_EXIT */
 	struct pw_process_id process;
-	__u32 exit_code;        /* as wait(2) reports it */
+	__u32 exit_code; /* as wait(2) reports it */
 	__u32 pad;
-	char  comm[16];
+	char comm[16];
 };
 
 #endif /* PODWALL_ABI_H */

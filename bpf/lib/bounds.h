@@ -8,11 +8,12 @@
  * checks into one range check on a copy of the register, and verifiers
  * before 6.2 neither carry that bound over to the copy nor learn "not
  * zero" from "!= 0" ("R3 min value is outside of the allowed memory range"). */
-#define pw_show_bounds(len, max)                                  \
-	asm volatile("if %[l] > 0 goto +1\n\t"                    \
-		     "%[l] = 1\n\t"                               \
-		     "if %[l] <= %[m] goto +1\n\t"                \
-		     "%[l] = %[m]"                                \
-		     : [l] "+r"(len) : [m] "i"(max))
+#define pw_show_bounds(len, max)                                                                                       \
+	asm volatile("if %[l] > 0 goto +1\n\t"                                                                         \
+		     "%[l] = 1\n\t"                                                                                    \
+		     "if %[l] <= %[m] goto +1\n\t"                                                                     \
+		     "%[l] = %[m]"                                                                                     \
+		     : [l] "+r"(len)                                                                                   \
+		     : [m] "i"(max))
 
 #endif

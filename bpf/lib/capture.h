@@ -95,8 +95,7 @@ static __always_inline void pw_capture_deliver(struct pw_capture *capture, __u32
 #if PW_HAVE_CAPTURE
 /* A global (not inlined) function: the verifier checks it once, on its own,
  * instead of once for every path of the parser that reaches it. */
-__noinline int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __u32 direction, __u64 now,
-			  __u32 slots)
+__noinline int pw_capture(struct __sk_buff *skb, const struct pw_packet *pkt, __u32 direction, __u64 now, __u32 slots)
 {
 	__u32 zero = 0, staged = 0;
 	struct pw_capture_buf *buf = bpf_map_lookup_elem(&pw_capture_buf, &zero);

@@ -20,26 +20,29 @@
 #define pw_add(ptr, amount) ((void)__atomic_fetch_add((ptr), (amount), __ATOMIC_RELAXED))
 
 #ifndef PW_PRE_5_12
-#define pw_fetch_or(ptr, bits)           __sync_fetch_and_or((ptr), (bits))
-#define pw_fetch_add(ptr, amount)        __sync_fetch_and_add((ptr), (amount))
+#define pw_fetch_or(ptr, bits)		 __sync_fetch_and_or((ptr), (bits))
+#define pw_fetch_add(ptr, amount)	 __sync_fetch_and_add((ptr), (amount))
 #define pw_cmpxchg(ptr, expected, value) __sync_val_compare_and_swap((ptr), (expected), (value))
 #else
-#define pw_fetch_or(ptr, bits) ({            \
-	__typeof__(*(ptr)) pw_old = *(ptr);  \
-	*(ptr) = pw_old | (bits);            \
-	pw_old;                              \
-})
-#define pw_fetch_add(ptr, amount) ({         \
-	__typeof__(*(ptr)) pw_old = *(ptr);  \
-	*(ptr) = pw_old + (amount);          \
-	pw_old;                              \
-})
-#define pw_cmpxchg(ptr, expected, value) ({  \
-	__typeof__(*(ptr)) pw_old = *(ptr);  \
-	if (pw_old == (expected))            \
-		*(ptr) = (value);            \
-	pw_old;                              \
-})
+#define pw_fetch_or(ptr, bits)                                                                                         \
+	({                                                                                                             \
+		__typeof__(*(ptr)) pw_old = *(ptr);                                                                    \
+		*(ptr) = pw_old | (bits);                                                                              \
+		pw_old;                                                                                                \
+	})
+#define pw_fetch_add(ptr, amount)                                                                                      \
+	({                                                                                                             \
+		__typeof__(*(ptr)) pw_old = *(ptr);                                                                    \
+		*(ptr) = pw_old + (amount);                                                                            \
+		pw_old;                                                                                                \
+	})
+#define pw_cmpxchg(ptr, expected, value)                                                                               \
+	({                                                                                                             \
+		__typeof__(*(ptr)) pw_old = *(ptr);                                                                    \
+		if (pw_old == (expected))                                                                              \
+			*(ptr) = (value);                                                                              \
+		pw_old;                                                                                                \
+	})
 #endif
 
 /* Subprograms. A global function is verified once, on its own, instead of

@@ -18,14 +18,20 @@
  * stop sits inside the flow stage: cut there, clang lays the program out
  * differently and the cut version runs slower than the whole. */
 enum pw_bench_stage {
-	PW_STAGE_COUNTERS = 1,  /* clock, packet counters and the interface's counts */
-	PW_STAGE_PARSE,         /* headers parsed */
-	PW_STAGE_CAPTURE,       /* fragments tracked, live captures checked; the rest is the flow */
+	PW_STAGE_COUNTERS = 1, /* clock, packet counters and the interface's counts */
+	PW_STAGE_PARSE,	       /* headers parsed */
+	PW_STAGE_CAPTURE,      /* fragments tracked, live captures checked; the rest is the flow */
 };
 #ifdef PW_BENCH_STOP_AFTER
-#define pw_bench_stop_after(stage) do { if ((stage) == PW_BENCH_STOP_AFTER) return TC_ACT_UNSPEC; } while (0)
+#define pw_bench_stop_after(stage)                                                                                     \
+	do {                                                                                                           \
+		if ((stage) == PW_BENCH_STOP_AFTER)                                                                    \
+			return TC_ACT_UNSPEC;                                                                          \
+	} while (0)
 #else
-#define pw_bench_stop_after(stage) do { } while (0)
+#define pw_bench_stop_after(stage)                                                                                     \
+	do {                                                                                                           \
+	} while (0)
 #endif
 
 static __always_inline int pw_datapath(struct __sk_buff *skb, enum pw_direction direction)

@@ -8,7 +8,7 @@
 
 struct pw_block_match {
 	struct pw_block_entry *entry;
-	__u32 prefixlen;        /* mapped space */
+	__u32 prefixlen; /* mapped space */
 };
 
 /* A dynamic-only entry past its expiry no longer blocks, even with the
@@ -32,11 +32,11 @@ static __always_inline int pw_block_lookup(const __u8 addr[16], __u64 now, struc
 		return 1;
 	}
 
-	struct pw_lpm_key net = { .prefixlen = 128 };
+	struct pw_lpm_key net = {.prefixlen = 128};
 
 	__builtin_memcpy(net.addr, addr, 16);
 	match->entry = bpf_map_lookup_elem(&pw_block_nets, &net);
-	match->prefixlen = 0;   /* found by pw_block_prefixlen() when needed */
+	match->prefixlen = 0; /* found by pw_block_prefixlen() when needed */
 	return match->entry && pw_block_entry_active(match->entry, now);
 }
 
@@ -75,7 +75,7 @@ static __always_inline __u32 pw_policy_generation(void)
 /* The allowlist wins over the blocklist and quarantine. */
 static __always_inline int pw_allowed(const __u8 addr[16])
 {
-	struct pw_lpm_key key = { .prefixlen = 128 };
+	struct pw_lpm_key key = {.prefixlen = 128};
 
 	__builtin_memcpy(key.addr, addr, 16);
 	__u64 *hits = bpf_map_lookup_elem(&pw_allow_nets, &key);

@@ -11,8 +11,8 @@
 #include "events.h"
 #include "parse.h"
 
-static __always_inline void pw_flow_key_of(struct pw_flow_key *key, const struct pw_packet *pkt,
-					   __u32 ifindex, enum pw_direction direction)
+static __always_inline void pw_flow_key_of(struct pw_flow_key *key, const struct pw_packet *pkt, __u32 ifindex,
+					   enum pw_direction direction)
 {
 	__builtin_memset(key, 0, sizeof(*key));
 	if (direction == PW_DIR_FROM_POD) {
@@ -35,8 +35,7 @@ static __always_inline void pw_flow_key_of(struct pw_flow_key *key, const struct
  * new entry before it is visible, so that no other CPU ever sees a
  * quarantined pod's new flow unflagged. NULL (counted) when the table
  * cannot take the flow: the caller still decides the packet's verdict. */
-static __always_inline struct pw_flow_value *pw_flow_create(const struct pw_flow_key *key,
-							    enum pw_direction direction,
+static __always_inline struct pw_flow_value *pw_flow_create(const struct pw_flow_key *key, enum pw_direction direction,
 							    __u32 flags, int *created)
 {
 	struct pw_flow_value fresh = {};
@@ -221,8 +220,8 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	 * it gets a new flow, with its own events and payload snapshots, so
 	 * that what it sends is judged rather than hidden behind the old one's. */
 	if (PW_HAVE_FLOW_REOPEN && pw_unlikely(value && pkt->proto == IPPROTO_TCP &&
-			(pkt->tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN &&
-			(value->flags & PW_FLOW_END_SENT))) {
+					       (pkt->tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN &&
+					       (value->flags & PW_FLOW_END_SENT))) {
 		bpf_map_delete_elem(&pw_flows, key);
 		value = NULL;
 	}

@@ -27,7 +27,7 @@ static __always_inline void pw_track_fragment(struct pw_packet *pkt)
 	pw_frag_key_of(&key, pkt);
 
 	if (pkt->fragment == PW_FRAG_FIRST) {
-		struct pw_frag_ports ports = { .sport = pkt->sport, .dport = pkt->dport };
+		struct pw_frag_ports ports = {.sport = pkt->sport, .dport = pkt->dport};
 
 		if (pkt->level == PW_PARSED_L4)
 			bpf_map_update_elem(&pw_frags, &key, &ports, BPF_ANY);
@@ -41,7 +41,7 @@ static __always_inline void pw_track_fragment(struct pw_packet *pkt)
 	}
 	pkt->sport = ports->sport;
 	pkt->dport = ports->dport;
-	pkt->payload_offset = 0xffffffff;   /* no payload snapshot from fragments */
+	pkt->payload_offset = 0xffffffff; /* no payload snapshot from fragments */
 	pkt->level = PW_PARSED_L4;
 }
 

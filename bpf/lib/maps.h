@@ -72,7 +72,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, PW_ALLOW_NETS_ENTRIES);
 	__type(key, struct pw_lpm_key);
-	__type(value, __u64);                    /* packets let through despite a block */
+	__type(value, __u64); /* packets let through despite a block */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_allow_nets SEC(".maps");
@@ -80,7 +80,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PW_QUARANTINE_ENTRIES);
-	__type(key, __u32);                      /* ifindex of the pod's host veth */
+	__type(key, __u32); /* ifindex of the pod's host veth */
 	__type(value, struct pw_quarantine);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_quarantine SEC(".maps");
@@ -98,7 +98,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PW_DENY_LIMIT_ENTRIES);
 	__type(key, struct pw_deny_limit_key);
-	__type(value, __u64);                    /* last deny event, ns */
+	__type(value, __u64); /* last deny event, ns */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_deny_limit SEC(".maps");
 

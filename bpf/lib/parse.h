@@ -16,33 +16,33 @@
 #include "hints.h"
 
 enum pw_parse_level {
-	PW_PARSED_NOTHING = 0,  /* not IP, or not even Ethernet */
-	PW_PARSED_L3 = 1,       /* addresses valid; ports/flags are not */
-	PW_PARSED_L4 = 2,       /* addresses and ports valid */
+	PW_PARSED_NOTHING = 0, /* not IP, or not even Ethernet */
+	PW_PARSED_L3 = 1,      /* addresses valid; ports/flags are not */
+	PW_PARSED_L4 = 2,      /* addresses and ports valid */
 };
 
 enum pw_fragment {
 	PW_FRAG_NONE = 0,
-	PW_FRAG_FIRST = 1,      /* offset 0, more fragments follow: has L4 */
-	PW_FRAG_LATER = 2,      /* no L4 header in this packet */
+	PW_FRAG_FIRST = 1, /* offset 0, more fragments follow: has L4 */
+	PW_FRAG_LATER = 2, /* no L4 header in this packet */
 };
 
 struct pw_packet {
-	__u8  src[16];
-	__u8  dst[16];
+	__u8 src[16];
+	__u8 dst[16];
 	__u32 l4_offset;
-	__u32 payload_offset;   /* may point past the packet: no payload */
+	__u32 payload_offset; /* may point past the packet: no payload */
 	__u32 frag_id;
 	__u16 sport;
 	__u16 dport;
-	__u8  proto;
-	__u8  family;
-	__u8  tcp_flags;
-	__u8  fragment;         /* enum pw_fragment */
-	__u8  level;            /* enum pw_parse_level */
-	__u8  error;            /* malformed header seen (counted by caller) */
-	__u8  short_read;       /* ran past the linear data: a pull may help */
-	__u8  ext_limit;        /* IPv6 extension chain longer than the walk */
+	__u8 proto;
+	__u8 family;
+	__u8 tcp_flags;
+	__u8 fragment;	 /* enum pw_fragment */
+	__u8 level;	 /* enum pw_parse_level */
+	__u8 error;	 /* malformed header seen (counted by caller) */
+	__u8 short_read; /* ran past the linear data: a pull may help */
+	__u8 ext_limit;	 /* IPv6 extension chain longer than the walk */
 };
 
 #define PW_VLAN_MAX_DEPTH 2
@@ -60,25 +60,25 @@ struct pw_ipv6_ext_hdr {
 };
 
 struct pw_ipv6_frag_hdr {
-	__u8   nexthdr;
-	__u8   reserved;
+	__u8 nexthdr;
+	__u8 reserved;
 	__be16 frag_off;
 	__be32 identification;
 };
 
 /* Header lengths without pulling in kernel struct definitions. */
-#define PW_ETH_HLEN   14
-#define PW_IPV4_HLEN  20
-#define PW_IPV6_HLEN  40
-#define PW_TCP_HLEN   20
-#define PW_UDP_HLEN   8
-#define PW_ICMP_HLEN  8
+#define PW_ETH_HLEN  14
+#define PW_IPV4_HLEN 20
+#define PW_IPV6_HLEN 40
+#define PW_TCP_HLEN  20
+#define PW_UDP_HLEN  8
+#define PW_ICMP_HLEN 8
 
-#define PW_NEXTHDR_HOP      0
+#define PW_NEXTHDR_HOP	    0
 #define PW_NEXTHDR_ROUTING  43
 #define PW_NEXTHDR_FRAGMENT 44
-#define PW_NEXTHDR_AUTH     51
-#define PW_NEXTHDR_DEST     60
+#define PW_NEXTHDR_AUTH	    51
+#define PW_NEXTHDR_DEST	    60
 #define PW_NEXTHDR_ICMPV6   58
 
 #define PW_ICMP_ECHO_REPLY     0
@@ -213,16 +213,16 @@ static __always_inline int pw_parse_ipv6(struct pw_packet *pkt, struct __sk_buff
 				pkt->fragment = PW_FRAG_FIRST;
 			nexthdr = fh->nexthdr;
 			offset += sizeof(*fh);
-		} else if (nexthdr == PW_NEXTHDR_HOP || nexthdr == PW_NEXTHDR_ROUTING ||
-			   nexthdr == PW_NEXTHDR_DEST || nexthdr == PW_NEXTHDR_AUTH) {
+		} else if (nexthdr == PW_NEXTHDR_HOP || nexthdr == PW_NEXTHDR_ROUTING || nexthdr == PW_NEXTHDR_DEST ||
+			   nexthdr == PW_NEXTHDR_AUTH) {
 			struct pw_ipv6_ext_hdr *eh = pw_header(skb, offset, sizeof(*eh));
 
 			if (!eh) {
 				pkt->short_read = 1;
 				return -1;
 			}
-			__u32 len = nexthdr == PW_NEXTHDR_AUTH ? ((__u32)eh->hdrlen + 2) * 4
-							       : ((__u32)eh->hdrlen + 1) * 8;
+			__u32 len =
+				nexthdr == PW_NEXTHDR_AUTH ? ((__u32)eh->hdrlen + 2) * 4 : ((__u32)eh->hdrlen + 1) * 8;
 			nexthdr = eh->nexthdr;
 			offset += len;
 		} else {
@@ -288,8 +288,8 @@ static __always_inline void pw_parse_l4(struct pw_packet *pkt, struct __sk_buff 
 
 		/* Echo requests and replies share the identifier, so both
 		 * directions land in one flow. */
-		if (type == PW_ICMP_ECHO_REQUEST || type == PW_ICMP_ECHO_REPLY ||
-		    type == PW_ICMPV6_ECHO_REQUEST || type == PW_ICMPV6_ECHO_REPLY) {
+		if (type == PW_ICMP_ECHO_REQUEST || type == PW_ICMP_ECHO_REPLY || type == PW_ICMPV6_ECHO_REQUEST ||
+		    type == PW_ICMPV6_ECHO_REPLY) {
 			pkt->sport = ((__u16)icmp[4] << 8) | icmp[5];
 			pkt->dport = pkt->sport;
 		} else {

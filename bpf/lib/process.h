@@ -30,7 +30,7 @@ static __always_inline __u64 pw_ancestor_cgroup_id(struct cgroup *cgroup, __u32 
 {
 	if (!cgroup || level > (__u32)BPF_CORE_READ(cgroup, level))
 		return 0;
-	level &= 63;   /* bounds the index for the verifier; cgroups nest far less */
+	level &= 63; /* bounds the index for the verifier; cgroups nest far less */
 	if (bpf_core_field_exists(cgroup->ancestor_ids)) {
 		__u64 id = 0;
 
@@ -153,12 +153,14 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	__builtin_memcpy(event->stdio, stdio, sizeof(stdio));
 	if (bpf_probe_read_kernel_str(event->filename, sizeof(event->filename), BPF_CORE_READ(binprm, filename)) < 0)
 		event->flags |= PW_EXEC_READ_ERROR;
-	if (bpf_probe_read_kernel_str(event->interpreter, sizeof(event->interpreter), BPF_CORE_READ(binprm, interp)) < 0)
+	if (bpf_probe_read_kernel_str(event->interpreter, sizeof(event->interpreter), BPF_CORE_READ(binprm, interp)) <
+	    0)
 		event->flags |= PW_EXEC_READ_ERROR;
 	pw_read_args(event, task);
 	if (event->flags & PW_EXEC_READ_ERROR)
 		pw_process_count(PW_PCNT_READ_ERRORS);
-	bpf_ringbuf_submit(event, pw_process_submit_flags(class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET)), sizeof(*event)));
+	bpf_ringbuf_submit(event, pw_process_submit_flags(class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET)),
+							  sizeof(*event)));
 }
 
 /* dup2/dup3 returned `fd`: when a shell just made an inet socket its fd 0-2,

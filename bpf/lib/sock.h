@@ -8,14 +8,14 @@
 #include "enforce.h"
 
 #define PW_SOCK_ALLOW 1
-#define PW_SOCK_DENY  0     /* the syscall returns EPERM */
+#define PW_SOCK_DENY  0 /* the syscall returns EPERM */
 
 /* Same key as the deny limit: the process and its destination. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PW_CONNECT_LIMIT_ENTRIES);
 	__type(key, struct pw_deny_limit_key);
-	__type(value, __u64);                    /* last connect event, ns */
+	__type(value, __u64); /* last connect event, ns */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_connect_limit SEC(".maps");
 
@@ -23,7 +23,7 @@ struct {
  * interval in `limit`); marks it sent. */
 static __always_inline int pw_process_event_due(void *limit, const __u8 addr[16], __u16 port, __u64 now)
 {
-	struct pw_deny_limit_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .port = port };
+	struct pw_deny_limit_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .port = port};
 
 	__builtin_memcpy(key.addr, addr, 16);
 	__u64 *last = bpf_map_lookup_elem(limit, &key);
@@ -120,7 +120,7 @@ static __always_inline int pw_sock_verdict4(struct bpf_sock_addr *ctx, int conne
 static __always_inline int pw_sock_verdict6(struct bpf_sock_addr *ctx, int connecting)
 {
 	__u8 addr[16];
-	__u32 words[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	__u32 words[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
 
 	__builtin_memcpy(addr, words, 16);
 	return pw_sock_verdict(ctx, addr, PW_FAMILY_IPV6, connecting);
