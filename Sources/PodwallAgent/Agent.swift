@@ -59,11 +59,16 @@ public final class Agent: Sendable {
                 procRoot: configuration.procRoot, cgroupMount: mount, hookCgroup: hookCgroup,
                 interface: { identities.interface(peerNamespaceID: $0) })
         }
+        let processes = ProcessWatch.start(configuration, podsCgroup: hookCgroup, logger: logger)
+        var describeProcess: (@Sendable (inout AlertProcess) -> Void)?
+        if let processes {
+            describeProcess = { @Sendable (process: inout AlertProcess) in processes.describe(&process) }
+        }
         let pipeline = DetectionPipeline(
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),
             captures: captures, captureSettings: configuration.alertCapture, alertLog: alertLog, metrics: metrics,
-            podNames: { identities.name($0) }, processLocator: processLocator, logger: logger)
-        let processes = ProcessWatch.start(configuration, podsCgroup: hookCgroup, logger: logger)
+            podNames: { identities.name($0) }, processLocator: processLocator,
+            describeProcess: describeProcess, logger: logger)
         let api = APIState(
             datapath: datapath, metrics: metrics, alerts: alertLog, captures: captures?.store,
             token: APIState.readToken(configuration.apiTokenFile, logger: logger),

@@ -22,6 +22,8 @@ final class DetectionPipeline: Sendable {
     private let podNames: (@Sendable (UInt32) -> String?)?
     /// Where a process the cgroup hooks refused sits (nil: hooks not attached).
     private let processLocator: ProcessLocator?
+    /// Adds the process cache's view (exec id, binary, arguments, ancestors) to a process an alert names.
+    private let describeProcess: (@Sendable (inout AlertProcess) -> Void)?
     private let metrics: AgentMetrics?
     private let logger: Logger
     /// Kernel time the pipeline started: flows older than this were running
@@ -37,6 +39,10 @@ final class DetectionPipeline: Sendable {
         var clock = WallClock(now: MonotonicClock.now(), readOffset: MonotonicClock.wallClockOffset)
         /// Host-side interface names by ifindex, kept by the attach loop.
         var interfaces: [UInt32: String] = [:]
+        /// Who connected each pod to each destination: names the process in network alerts.
+        var owners = ConnectionOwners()
+        /// The pod interface of each container cgroup seen connecting (a cgroup stays in its pod).
+        var podOfCgroup: [UInt64: UInt32] = [:]
         var written = 0
         var taken = 0
     }
@@ -48,8 +54,10 @@ final class DetectionPipeline: Sendable {
     init(
         config: AggregatorConfig, datapath: Datapath, output: AlertOutput, captures: CaptureManager?,
         captureSettings: AlertCaptureSettings = AlertCaptureSettings(), alertLog: AlertLog? = nil, metrics: AgentMetrics? = nil,
-        podNames: (@Sendable (UInt32) -> String?)? = nil, processLocator: ProcessLocator? = nil, logger: Logger
+        podNames: (@Sendable (UInt32) -> String?)? = nil, processLocator: ProcessLocator? = nil,
+        describeProcess: (@Sendable (inout AlertProcess) -> Void)? = nil, logger: Logger
     ) {
+        self.describeProcess = describeProcess
         self.alertLog = alertLog
         self.metrics = metrics
         var aggregator = Aggregator(config: config)
@@ -95,6 +103,7 @@ final class DetectionPipeline: Sendable {
             let input = DetectionInput.dropEvent(drop, locatedAt: location)
             alerts = state.withLock { $0.aggregator.observe(input, now: now) }
         case .connect(let connection):
+            record(connection)
             alerts = state.withLock { $0.aggregator.observe(connection, now: now) }
         }
         publish(alerts)
@@ -108,6 +117,32 @@ final class DetectionPipeline: Sendable {
     /// A running shell of a pod redirected its stdio to a socket.
     func handle(_ redirect: StdioRedirect, source: AlertSource) {
         publish(state.withLock { $0.aggregator.observe(redirect, source: source, now: now) })
+    }
+
+    /// Keeps who connected where, keyed by the pod's interface as flows are.
+    private func record(_ connection: ProcessConnection) {
+        var ifindex = state.withLock { $0.podOfCgroup[connection.cgroupID] }
+        if ifindex == nil {
+            // Located outside the lock: it reads /proc (once per container cgroup).
+            ifindex = processLocator?.locate(tgid: connection.pid, cgroupID: connection.cgroupID, family: connection.remote.family).ifindex
+        }
+        guard let ifindex else { return }
+        state.withLock { state in
+            if state.podOfCgroup.count >= 65_536 { state.podOfCgroup.removeAll() }
+            state.podOfCgroup[connection.cgroupID] = ifindex
+            state.owners.record(connection, ifindex: ifindex)
+        }
+    }
+
+    /// The process behind a network alert: the one that connected its first
+    /// flow (raw-socket probes, as nmap -sS sends, have none).
+    private func owner(of alert: Alert) -> AlertProcess? {
+        guard let flow = alert.flows.first,
+            let owner = state.withLock({ $0.owners.owner(of: flow, at: MonotonicClock.now()) })
+        else { return nil }
+        var process = AlertProcess(pid: owner.pid, tgid: owner.pid, uid: owner.uid, comm: owner.comm, cgroupId: owner.cgroupID)
+        describeProcess?(&process)
+        return process
     }
 
     /// Time-driven decisions (probes that got no answer, interval ends).
@@ -132,6 +167,10 @@ final class DetectionPipeline: Sendable {
                 alert.mapTimes { state.clock.unixNanoseconds($0, now: at) }
             }
             alert.source.interface = state.withLock { $0.interfaces[alert.source.ifindex] }
+            if alert.source.process == nil, let process = owner(of: alert) {
+                alert.source.process = process
+                alert.source.cgroupId = alert.source.cgroupId ?? process.cgroupId
+            }
             alert.source.podName =
                 alert.source.podName ?? podNames?(alert.source.ifindex)
                 ?? alert.source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))

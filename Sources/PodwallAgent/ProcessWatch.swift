@@ -16,8 +16,8 @@ final class ProcessWatch: Sendable {
     let podsCgroup: String
     let cgroupMount: String
     let procRoot: String
-    /// The cache's counters as of its last event, for metrics.
-    private let cacheStatistics = Mutex(ProcessCacheStatistics())
+    /// Fed by the events task; alerts of every kind read it to name their process.
+    private let cache = Mutex(ProcessCache())
 
     init(monitor: ProcessMonitor, node: String, podsCgroup: String, cgroupMount: String, procRoot: String) {
         self.monitor = monitor
@@ -30,7 +30,7 @@ final class ProcessWatch: Sendable {
         self.procRoot = procRoot
     }
 
-    var statistics: ProcessCacheStatistics { cacheStatistics.withLock { $0 } }
+    var statistics: ProcessCacheStatistics { cache.withLock { $0.statistics } }
 
     /// Loads and points the programs; nil, with one sentence logged, when the
     /// kernel or the configuration leaves the process pillar off.
@@ -81,52 +81,55 @@ final class ProcessWatch: Sendable {
     func consume(pipeline: DetectionPipeline, locator: ProcessLocator?) async throws {
         // Reading starts first, so a process that starts during the /proc walk is not missed.
         let events = try reader.records()
-        var cache = ProcessCache()
-        cache.seed(RunningProcesses.read(procRoot: procRoot, mount: cgroupMount, podsCgroup: podsCgroup))
+        let running = RunningProcesses.read(procRoot: procRoot, mount: cgroupMount, podsCgroup: podsCgroup)
+        cache.withLock { $0.seed(running) }
         var collectedNs: UInt64 = 0
         for await event in events {
-            cache.apply(event)
+            cache.withLock { $0.apply(event) }
             switch event {
             case .exec(let exec):
                 let source = source(
-                    of: exec.process, comm: exec.comm, uid: exec.uid, family: exec.stdioSockets.first?.remote.family, cache: &cache,
-                    locator: locator)
+                    of: exec.process, comm: exec.comm, uid: exec.uid, family: exec.stdioSockets.first?.remote.family, locator: locator)
                 pipeline.handle(exec, source: source)
             case .stdioRedirect(let redirect):
                 let source = source(
-                    of: redirect.process, comm: redirect.comm, uid: redirect.uid, family: redirect.socket.remote.family, cache: &cache,
-                    locator: locator)
+                    of: redirect.process, comm: redirect.comm, uid: redirect.uid, family: redirect.socket.remote.family, locator: locator)
                 pipeline.handle(redirect, source: source)
             case .fork, .exit:
                 break
             }
             if event.timestampNs > collectedNs + 1_000_000_000 {
-                cache.collect(now: event.timestampNs)
+                cache.withLock { $0.collect(now: event.timestampNs) }
                 collectedNs = event.timestampNs
             }
-            cacheStatistics.withLock { $0 = cache.statistics }
         }
     }
 
     /// The pod (by its interface and address) and the process's current
     /// program, with its exec id, arguments and ancestors from the cache.
-    func source(
-        of identity: ProcessIdentity, comm: String, uid: UInt32, family: IPFamily?, cache: inout ProcessCache, locator: ProcessLocator?
-    ) -> AlertSource {
+    func source(of identity: ProcessIdentity, comm: String, uid: UInt32, family: IPFamily?, locator: ProcessLocator?) -> AlertSource {
         let location = locator?.locate(tgid: identity.pid, cgroupID: identity.cgroupID, family: family ?? .v4)
         var process = AlertProcess(
             pid: identity.pid, tgid: identity.pid, uid: uid, comm: comm, cgroupId: identity.cgroupID, cgroupPath: location?.cgroupPath)
         process.namespacePid = identity.namespacePid
-        if let program = cache.current(pid: identity.pid) {
-            process.execId = program.execID.qualified(node: node)
-            process.binary = program.filename
-            process.arguments = program.arguments
-            // "java -> sh -> bash": the ancestors are all but the last, parent first.
-            process.ancestors = cache.lineage(of: program.execID).map { Array($0.components(separatedBy: " -> ").reversed().dropFirst()) }
-        }
+        describe(&process)
         return AlertSource(
             address: location?.address ?? IPAddress(high: 0, low: 0), ifindex: location?.ifindex ?? 0, cgroupId: identity.cgroupID,
             process: process)
+    }
+
+    /// Adds what the cache knows of the process's current program: exec id,
+    /// binary, arguments, ancestors ("java -> sh -> bash": all but the last, parent first).
+    func describe(_ process: inout AlertProcess) {
+        let known: (ProcessEntry, String?)? = cache.withLock { cache in
+            cache.current(pid: process.tgid).map { ($0, cache.lineage(of: $0.execID)) }
+        }
+        guard let (program, lineage) = known else { return }
+        process.execId = program.execID.qualified(node: node)
+        process.namespacePid = process.namespacePid ?? program.identity.namespacePid
+        process.binary = program.filename
+        process.arguments = program.arguments
+        process.ancestors = lineage.map { Array($0.components(separatedBy: " -> ").reversed().dropFirst()) }
     }
 
     func stop() {

@@ -105,7 +105,7 @@ extension ProcessConnection {
         else { return nil }
         let event = record.loadUnaligned(as: pw_connect_event.self)
         self.init(
-            pid: UInt32(event.pid_tgid >> 32), cgroupID: event.cgroup_id, comm: ProcessEvent.text(event.comm),
+            pid: UInt32(event.pid_tgid >> 32), cgroupID: event.cgroup_id, uid: event.uid, comm: ProcessEvent.text(event.comm),
             proto: IPProtocol(rawValue: event.key.proto), remote: IPAddress(tuple: event.key.remote_addr),
             remotePort: event.key.remote_port, timestampNs: event.header.timestamp_ns)
     }

@@ -166,3 +166,19 @@ private func kill_pid_gone(_ pid: Int) -> Bool {
     let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
     return stat.isEmpty || stat.split(separator: ")").last?.split(separator: " ").first == "Z"
 }
+
+/// Network alerts name the process too: the one whose connect() opened the flow.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct NetworkAlertProcessTests {
+    @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"))
+    func aConnectScanFromAContainerNamesNmapAndItsArguments() throws {
+        let scenario = try ProcessDetectionTests.Scenario(["--response", "port_scan=alert"])
+        try scenario.env.lab.exec(in: scenario.container, ["nmap", "-sT", "-Pn", "-n", "-p", "1-300", scenario.attacker.ipv4], check: false)
+        let scan = try scenario.waitForAlert(kind: "port_scan")
+        let process = try #require((scan["source"] as? [String: Any])?["process"] as? [String: Any], "\(scan)")
+        #expect(process["comm"] as? String == "nmap")
+        #expect(process["binary"] as? String == "/usr/bin/nmap", "\(process)")
+        #expect((process["arguments"] as? [String])?.contains("-sT") == true)
+        #expect((process["exec_id"] as? String) != nil)
+    }
+}

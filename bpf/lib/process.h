@@ -13,6 +13,25 @@
 
 #define PW_SIGKILL 9
 
+/* Reserves `*event` (a record that starts with a header) on the process
+ * ring, keeps its type in BTF (records live only in the ring, so clang would
+ * leave it out), clears its first `clear` bytes and stamps its header; NULL,
+ * counted, when the ring is full. */
+#define pw_process_reserve(event, event_type, clear)                                                                   \
+	({                                                                                                             \
+		__typeof__(event) pw_record = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);                 \
+		if (!pw_record) {                                                                                      \
+			pw_process_count(PW_PCNT_RINGBUF_DROPS);                                                       \
+		} else {                                                                                               \
+			asm volatile("" : : "r"(__builtin_btf_type_id(*pw_record, 0)));                                \
+			__builtin_memset(pw_record, 0, (clear));                                                       \
+			pw_record->header.type = (event_type);                                                         \
+			pw_record->header.size = sizeof(*pw_record);                                                   \
+			pw_record->header.timestamp_ns = bpf_ktime_get_ns();                                           \
+		}                                                                                                      \
+		pw_record;                                                                                             \
+	})
+
 /* The task's cgroup v2 cgroup, read with CO-RE: tracing programs may call
  * bpf_get_current_ancestor_cgroup_id() only from Linux 6.x on. */
 static __always_inline struct cgroup *pw_task_cgroup(struct task_struct *task)
@@ -119,7 +138,9 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	/* The kill is decided before the event is reserved: a full ring loses
 	 * the event (counted), never the response. */
 	struct pw_stdio_fd stdio[PW_STDIO_FDS];
-	char comm[16];
+	/* Zeroed: on some kernels (6.1) bpf_get_current_comm() does not pad,
+	 * and the name table is looked up by all 16 bytes. */
+	char comm[16] = {};
 	__u32 flags = pw_read_stdio(stdio, task) ? PW_EXEC_STDIO_INET : 0;
 
 	bpf_get_current_comm(comm, sizeof(comm));
@@ -133,17 +154,10 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 		pw_process_count(PW_PCNT_KILLS);
 	}
 
-	struct pw_exec_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+	struct pw_exec_event *event = pw_process_reserve(event, PW_EVENT_EXEC, offsetof(struct pw_exec_event, stdio));
 
-	if (!event) {
-		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+	if (!event)
 		return;
-	}
-	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
-	__builtin_memset(event, 0, offsetof(struct pw_exec_event, stdio));
-	event->header.type = PW_EVENT_EXEC;
-	event->header.size = sizeof(*event);
-	event->header.timestamp_ns = bpf_ktime_get_ns();
 	pw_read_process_id(&event->process, task);
 	event->uid = (__u32)bpf_get_current_uid_gid();
 	event->euid = BPF_CORE_READ(task, cred, euid.val);
@@ -176,7 +190,9 @@ static __always_inline void pw_on_dup(long fd)
 
 	if (!config)
 		return;
-	char comm[16];
+	/* Zeroed: on some kernels (6.1) bpf_get_current_comm() does not pad,
+	 * and the name table is looked up by all 16 bytes. */
+	char comm[16] = {};
 
 	bpf_get_current_comm(comm, sizeof(comm));
 	__u32 class = pw_exec_class_of(comm);
@@ -194,17 +210,11 @@ static __always_inline void pw_on_dup(long fd)
 		flags |= PW_EXEC_KILLED;
 		pw_process_count(PW_PCNT_KILLS);
 	}
-	struct pw_stdio_socket_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+	struct pw_stdio_socket_event *event =
+		pw_process_reserve(event, PW_EVENT_STDIO_SOCKET, offsetof(struct pw_stdio_socket_event, socket));
 
-	if (!event) {
-		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+	if (!event)
 		return;
-	}
-	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
-	__builtin_memset(event, 0, offsetof(struct pw_stdio_socket_event, socket));
-	event->header.type = PW_EVENT_STDIO_SOCKET;
-	event->header.size = sizeof(*event);
-	event->header.timestamp_ns = bpf_ktime_get_ns();
 	pw_read_process_id(&event->process, task);
 	event->fd = (__u32)fd;
 	event->flags = flags;
@@ -222,17 +232,10 @@ static __always_inline void pw_on_fork(struct task_struct *child)
 		return;
 	pw_process_count(PW_PCNT_FORKS);
 
-	struct pw_fork_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+	struct pw_fork_event *event = pw_process_reserve(event, PW_EVENT_FORK, sizeof(*event));
 
-	if (!event) {
-		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+	if (!event)
 		return;
-	}
-	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
-	__builtin_memset(event, 0, sizeof(*event));
-	event->header.type = PW_EVENT_FORK;
-	event->header.size = sizeof(*event);
-	event->header.timestamp_ns = bpf_ktime_get_ns();
 	pw_read_process_id(&event->process, child);
 	BPF_CORE_READ_STR_INTO(&event->comm, child, comm);
 	bpf_ringbuf_submit(event, pw_process_submit_flags(0, sizeof(*event)));
@@ -245,17 +248,10 @@ static __always_inline void pw_on_exit(struct task_struct *task)
 		return;
 	pw_process_count(PW_PCNT_EXITS);
 
-	struct pw_exit_event *event = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);
+	struct pw_exit_event *event = pw_process_reserve(event, PW_EVENT_EXIT, sizeof(*event));
 
-	if (!event) {
-		pw_process_count(PW_PCNT_RINGBUF_DROPS);
+	if (!event)
 		return;
-	}
-	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
-	__builtin_memset(event, 0, sizeof(*event));
-	event->header.type = PW_EVENT_EXIT;
-	event->header.size = sizeof(*event);
-	event->header.timestamp_ns = bpf_ktime_get_ns();
 	pw_read_process_id(&event->process, task);
 	/* The last thread's; for the leader's own exit code, the group's. */
 	event->exit_code = BPF_CORE_READ(task, exit_code);

@@ -34,6 +34,25 @@ static __always_inline int pw_process_event_due(void *limit, const __u8 addr[16]
 	return 1;
 }
 
+/* What every record of the socket hooks says: when, to where, and who asked. */
+static __always_inline void pw_fill_sock_record(struct pw_event_header *header, __u16 type, __u16 size, __u64 now,
+						struct pw_flow_key *key, const __u8 addr[16], __u16 port, __u8 proto,
+						__u8 family, __u64 *pid_tgid, __u32 *uid, __u64 *cgroup_id,
+						char comm[16])
+{
+	header->type = type;
+	header->size = size;
+	header->timestamp_ns = now;
+	__builtin_memcpy(key->remote_addr, addr, 16);
+	key->remote_port = port;
+	key->proto = proto;
+	key->family = family;
+	*pid_tgid = bpf_get_current_pid_tgid();
+	*uid = (__u32)bpf_get_current_uid_gid();
+	*cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(comm, 16);
+}
+
 static __always_inline void pw_emit_connect(const __u8 addr[16], __u16 port, __u8 proto, __u8 family, __u64 now)
 {
 	struct pw_connect_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
@@ -44,17 +63,8 @@ static __always_inline void pw_emit_connect(const __u8 addr[16], __u16 port, __u
 	}
 	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
 	__builtin_memset(event, 0, sizeof(*event));
-	event->header.type = PW_EVENT_CONNECT;
-	event->header.size = sizeof(*event);
-	event->header.timestamp_ns = now;
-	__builtin_memcpy(event->key.remote_addr, addr, 16);
-	event->key.remote_port = port;
-	event->key.proto = proto;
-	event->key.family = family;
-	event->pid_tgid = bpf_get_current_pid_tgid();
-	event->uid = (__u32)bpf_get_current_uid_gid();
-	event->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	pw_fill_sock_record(&event->header, PW_EVENT_CONNECT, sizeof(*event), now, &event->key, addr, port, proto,
+			    family, &event->pid_tgid, &event->uid, &event->cgroup_id, event->comm);
 	bpf_ringbuf_submit(event, 0);
 }
 
@@ -68,21 +78,12 @@ static __always_inline void pw_emit_deny(const __u8 addr[16], __u16 port, __u8 p
 		return;
 	}
 	__builtin_memset(event, 0, sizeof(*event));
-	event->header.type = PW_EVENT_DENY;
-	event->header.size = sizeof(*event);
-	event->header.timestamp_ns = now;
-	__builtin_memcpy(event->key.remote_addr, addr, 16);
-	event->key.remote_port = port;
-	event->key.proto = proto;
-	event->key.family = family;
+	pw_fill_sock_record(&event->header, PW_EVENT_DENY, sizeof(*event), now, &event->key, addr, port, proto, family,
+			    &event->pid_tgid, &event->uid, &event->cgroup_id, event->comm);
 	event->direction = PW_DIR_FROM_POD;
 	event->reason = PW_DROP_BLOCKLIST;
 	event->matched_prefixlen = match->prefixlen ? match->prefixlen : pw_block_prefixlen(addr, match->entry);
 	__builtin_memcpy(event->matched_addr, addr, 16);
-	event->pid_tgid = bpf_get_current_pid_tgid();
-	event->uid = (__u32)bpf_get_current_uid_gid();
-	event->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(event->comm, sizeof(event->comm));
 	bpf_ringbuf_submit(event, 0);
 }
 

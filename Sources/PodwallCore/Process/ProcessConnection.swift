@@ -5,6 +5,7 @@ public struct ProcessConnection: Hashable, Sendable {
     /// Host process id (tgid).
     public var pid: UInt32
     public var cgroupID: UInt64
+    public var uid: UInt32
     public var comm: String
     public var proto: IPProtocol
     public var remote: IPAddress
@@ -13,10 +14,12 @@ public struct ProcessConnection: Hashable, Sendable {
     public var timestampNs: UInt64
 
     public init(
-        pid: UInt32, cgroupID: UInt64, comm: String, proto: IPProtocol, remote: IPAddress, remotePort: UInt16, timestampNs: UInt64
+        pid: UInt32, cgroupID: UInt64, uid: UInt32 = 0, comm: String, proto: IPProtocol, remote: IPAddress, remotePort: UInt16,
+        timestampNs: UInt64
     ) {
         self.pid = pid
         self.cgroupID = cgroupID
+        self.uid = uid
         self.comm = comm
         self.proto = proto
         self.remote = remote
