@@ -413,7 +413,9 @@ struct pw_packet_record {
  * wake the agent, which polls this often; a ring this full wakes it. */
 #define PW_PROCESS_POLL_MS	10
 #define PW_PROCESS_WAKEUP_BYTES (64 << 10)
-#define PW_EXEC_NAMES_ENTRIES	1024
+/* Past that mark a CPU wakes the agent at most this often. */
+#define PW_PROCESS_WAKEUP_INTERVAL_NS 1000000ULL
+#define PW_EXEC_NAMES_ENTRIES	      1024
 /* Bounded copies: the binary as exec'd, the interpreter of a script, and
  * the first bytes of the arguments (NUL-separated, as in /proc/PID/cmdline). */
 #define PW_EXEC_PATH_BYTES 256

@@ -98,14 +98,16 @@ public final class RingBufferPoller: @unchecked Sendable {  // a libbpf ring poi
         self.ring = ring
     }
 
-    /// Waits up to `timeoutMilliseconds` for records; returns how many were handled.
+    /// Waits up to `timeoutMilliseconds` for records; returns how many were
+    /// handled. A wait that times out takes what is there anyway: records
+    /// submitted without a wakeup (BPF_RB_NO_WAKEUP).
     @discardableResult
     public func poll(timeoutMilliseconds: Int32, handle: (UnsafeRawBufferPointer) -> Void) throws -> Int32 {
         let result = sink.handling(with: handle) { ring_buffer__poll(ring, timeoutMilliseconds) }
         if result < 0 && result != -EINTR {
             throw KernelError("polling ring buffer", "capture ring", errno: -result)
         }
-        return max(0, result)
+        return result == 0 ? consume(handle: handle) : max(0, result)
     }
 
     /// Handles every record now in the ring, without waiting.

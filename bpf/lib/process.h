@@ -173,8 +173,7 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	pw_read_args(event, task);
 	if (event->flags & PW_EXEC_READ_ERROR)
 		pw_process_count(PW_PCNT_READ_ERRORS);
-	bpf_ringbuf_submit(event, pw_process_submit_flags(class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET)),
-							  sizeof(*event)));
+	bpf_ringbuf_submit(event, pw_process_submit_flags(class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET))));
 }
 
 /* dup2/dup3 returned `fd`: when a shell just made an inet socket its fd 0-2,
@@ -222,7 +221,7 @@ static __always_inline void pw_on_dup(long fd)
 	event->uid = (__u32)bpf_get_current_uid_gid();
 	__builtin_memcpy(event->comm, comm, sizeof(comm));
 	__builtin_memcpy(&event->socket, &socket, sizeof(socket));
-	bpf_ringbuf_submit(event, pw_process_submit_flags(1, sizeof(*event)));
+	bpf_ringbuf_submit(event, pw_process_submit_flags(1));
 }
 
 /* A new process; new threads are not reported. */
@@ -238,7 +237,7 @@ static __always_inline void pw_on_fork(struct task_struct *child)
 		return;
 	pw_read_process_id(&event->process, child);
 	BPF_CORE_READ_STR_INTO(&event->comm, child, comm);
-	bpf_ringbuf_submit(event, pw_process_submit_flags(0, sizeof(*event)));
+	bpf_ringbuf_submit(event, pw_process_submit_flags(0));
 }
 
 /* A process ends when its last thread does. */
@@ -256,7 +255,7 @@ static __always_inline void pw_on_exit(struct task_struct *task)
 	/* The last thread's; for the leader's own exit code, the group's. */
 	event->exit_code = BPF_CORE_READ(task, exit_code);
 	BPF_CORE_READ_STR_INTO(&event->comm, task, comm);
-	bpf_ringbuf_submit(event, pw_process_submit_flags(0, sizeof(*event)));
+	bpf_ringbuf_submit(event, pw_process_submit_flags(0));
 }
 
 #endif

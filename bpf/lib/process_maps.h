@@ -45,19 +45,33 @@ struct {
  * (PW_PROCESS_POLL_MS), unless the ring fills past PW_PROCESS_WAKEUP_BYTES.
  * Measured: a wakeup per event was 35 of the 39.5 us the programs cost an
  * exec in a pod (BENCHMARKS.md). */
-static __always_inline __u64 pw_process_submit_flags(int urgent, __u64 size)
+/* When each CPU last woke the agent for a full ring (ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pw_proc_wakeups SEC(".maps");
+
+static __always_inline __u64 pw_process_submit_flags(int urgent)
 {
 	/* Forced: records that did not wake it may be waiting unread, and then
 	 * the default (wake only an idle reader) would not. */
 	if (urgent)
 		return BPF_RB_FORCE_WAKEUP;
-	/* Only the record that crosses the mark wakes it: a reader that is
-	 * behind is not woken again for every record after. */
-	__u64 pending = bpf_ringbuf_query(&pw_proc_events, BPF_RB_AVAIL_DATA);
+	if (bpf_ringbuf_query(&pw_proc_events, BPF_RB_AVAIL_DATA) <= PW_PROCESS_WAKEUP_BYTES)
+		return BPF_RB_NO_WAKEUP;
+	/* Behind: wake it, but not for every record (a crossing of the mark
+	 * alone can be missed when two CPUs submit at once). */
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&pw_proc_wakeups, &zero);
+	__u64 now = bpf_ktime_get_ns();
 
-	if (pending > PW_PROCESS_WAKEUP_BYTES && pending - size <= PW_PROCESS_WAKEUP_BYTES)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	if (last && now - *last < PW_PROCESS_WAKEUP_INTERVAL_NS)
+		return BPF_RB_NO_WAKEUP;
+	if (last)
+		*last = now;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void pw_process_count(enum pw_process_counter counter)
