@@ -189,7 +189,9 @@ public final class Agent: Sendable {
         } catch {
             logger.error("allowlist not updated: \(error)")
         }
-        pipeline.reconfigure(policy: new.detection.policy, processRules: new.detection.processRules, capture: new.alertCapture)
+        pipeline.reconfigure(
+            policy: new.detection.policy, processRules: new.detection.processRules, processBaseline: new.detection.processBaseline,
+            capture: new.alertCapture)
         do {
             try processes?.reconfigure(new)
         } catch {

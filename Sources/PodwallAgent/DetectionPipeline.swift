@@ -74,9 +74,11 @@ final class DetectionPipeline: Sendable {
     private var now: UInt64 { MonotonicClock.now() }
 
     /// A config reload: new responses and capture settings; detector state stays.
-    func reconfigure(policy: ResponsePolicy, processRules: ProcessRules, capture: AlertCaptureSettings) {
+    func reconfigure(
+        policy: ResponsePolicy, processRules: ProcessRules, processBaseline: ProcessBaseline.Config, capture: AlertCaptureSettings
+    ) {
         state.withLock {
-            $0.aggregator.update(policy: policy, processRules: processRules)
+            $0.aggregator.update(policy: policy, processRules: processRules, processBaseline: processBaseline)
             $0.captureSettings = capture
         }
     }
@@ -111,7 +113,10 @@ final class DetectionPipeline: Sendable {
 
     /// A program a pod started; `source` names its pod and process.
     func handle(_ exec: ExecRecord, source: AlertSource) {
-        publish(state.withLock { $0.aggregator.observe(exec, source: source, now: now) })
+        // Named before judging: the process baseline is learned per workload.
+        var source = source
+        source.podName = source.podName ?? podNames?(source.ifindex) ?? source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))
+        publish(state.withLock { [source] in $0.aggregator.observe(exec, source: source, now: now) })
     }
 
     /// A running shell of a pod redirected its stdio to a socket.

@@ -11,6 +11,8 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var policy = ResponsePolicy()
     /// Program names the process detector judges.
     public var processRules = ProcessRules()
+    /// The per-workload process baseline.
+    public var processBaseline = ProcessBaseline.Config()
 
     public init() {}
 }
@@ -47,7 +49,7 @@ public struct Aggregator: Sendable {
         scan = ScanDetector(config: config.scan)
         exfiltration = ExfiltrationDetector(config: config.exfiltration)
         protocolMismatch = ProtocolMismatchDetector(config: config.protocolMismatch)
-        process = ProcessDetector(rules: config.processRules)
+        process = ProcessDetector(rules: config.processRules, baseline: config.processBaseline)
         deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs, updateIntervalNs: config.updateIntervalNs)
     }
 
@@ -147,11 +149,16 @@ public struct Aggregator: Sendable {
     }
 
     /// A new response policy (a config reload); detector state is kept.
-    public mutating func update(policy: ResponsePolicy, processRules: ProcessRules? = nil) {
+    /// A configuration reload: what was learned stays.
+    public mutating func update(policy: ResponsePolicy, processRules: ProcessRules? = nil, processBaseline: ProcessBaseline.Config? = nil) {
         config.policy = policy
         if let processRules {
             config.processRules = processRules
             process.rules = processRules
+        }
+        if let processBaseline {
+            config.processBaseline = processBaseline
+            process.baseline.config = processBaseline
         }
     }
 

@@ -10,6 +10,8 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case reverseShell = "reverse_shell"
     /// A network tool (nc, curl, socat, ...) run in a pod.
     case networkTool = "network_tool"
+    /// A binary the pod's workload did not run while its baseline was learned.
+    case unexpectedProcess = "unexpected_process"
 
     /// Decided at a program's exec, where the kernel can kill it before it runs.
     public var isJudgedAtExec: Bool { self == .reverseShell }
@@ -24,6 +26,7 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
         case .quarantineDrop: "qd"
         case .reverseShell: "rs"
         case .networkTool: "nt"
+        case .unexpectedProcess: "up"
         }
     }
 }

@@ -34,7 +34,7 @@ extension Evidence: Codable {
         case .protocolMismatch: self = .protocolMismatch(try ProtocolMismatchEvidence(from: decoder))
         case .blocklistHit: self = .blocklistHit(try BlocklistEvidence(from: decoder))
         case .quarantineDrop: self = .quarantineDrop(try BlocklistEvidence(from: decoder))
-        case .reverseShell, .networkTool: self = .process(try ProcessEvidence(from: decoder))
+        case .reverseShell, .networkTool, .unexpectedProcess: self = .process(try ProcessEvidence(from: decoder))
         }
     }
 

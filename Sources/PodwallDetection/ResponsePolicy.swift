@@ -39,6 +39,8 @@ public struct ResponsePolicy: Sendable, Equatable {
     public var reverseShell = ResponseRule(blockTTLSeconds: 86_400, capture: true, kill: true)
     /// Curl in a pod is often legitimate (health checks): report only.
     public var networkTool = ResponseRule.alertOnly
+    /// A new binary is often a new release: report only.
+    public var unexpectedProcess = ResponseRule.alertOnly
 
     public init() {}
 
@@ -62,6 +64,7 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .quarantineDrop: quarantineDrop
             case .reverseShell: reverseShell
             case .networkTool: networkTool
+            case .unexpectedProcess: unexpectedProcess
             }
         }
         set {
@@ -73,6 +76,7 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .quarantineDrop: quarantineDrop = newValue
             case .reverseShell: reverseShell = newValue
             case .networkTool: networkTool = newValue
+            case .unexpectedProcess: unexpectedProcess = newValue
             }
         }
     }

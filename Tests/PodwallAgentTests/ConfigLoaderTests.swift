@@ -93,7 +93,10 @@ import Yams
         ("processes.shells", "[sh, bash]", { $0.detection.processRules.shells == ["sh", "bash"] }),
         ("processes.network_tools", "[nc]", { $0.detection.processRules.networkTools == ["nc"] }),
         ("processes.denied", "[xmrig]", { $0.detection.processRules.denied == ["xmrig"] }),
-        ("processes.ring_bytes", "65536", { $0.processEventBufferBytes == 65536 })
+        ("processes.ring_bytes", "65536", { $0.processEventBufferBytes == 65536 }),
+        ("processes.learning_seconds", "30", { $0.detection.processBaseline.learningNs == 30_000_000_000 }),
+        ("processes.allowed", "[/usr/bin/id]", { $0.detection.processBaseline.allowed == ["/usr/bin/id"] }),
+        ("responses.unexpected_process", "alert+capture", { $0.detection.policy.unexpectedProcess == ResponseRule(capture: true) })
     ]
 
     static func leafKeys(_ node: Node, _ path: String = "") -> [String] {

@@ -167,6 +167,23 @@ private func kill_pid_gone(_ pid: Int) -> Bool {
     return stat.isEmpty || stat.split(separator: ")").last?.split(separator: " ").first == "Z"
 }
 
+/// The per-workload baseline on real execs: learned, then a new binary is reported.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct ProcessBaselineLabTests {
+    @Test func aBinaryTheWorkloadNeverRanDuringLearningIsReportedOnce() throws {
+        let scenario = try ProcessDetectionTests.Scenario(["--set", "processes.learning_seconds=2"])
+        try scenario.env.lab.exec(in: scenario.container, ["sh", "-c", "ls / > /dev/null"])
+        Thread.sleep(forTimeInterval: 2.5 * testTimeScale)
+        try scenario.env.lab.exec(in: scenario.container, ["sh", "-c", "ls / > /dev/null"])
+        try scenario.env.lab.exec(in: scenario.container, ["id"])
+        try scenario.env.lab.exec(in: scenario.container, ["id"])
+        let alert = try scenario.waitForAlert(kind: "unexpected_process")
+        let evidence = try #require(alert["evidence"] as? [String: Any])
+        #expect(evidence["binary"] as? String == "/usr/bin/id" || (evidence["binary"] as? String)?.hasSuffix("/id") == true, "\(evidence)")
+        #expect(scenario.alerts(kind: "unexpected_process").count == 1, "sh and ls were learned; id is reported once")
+    }
+}
+
 /// Network alerts name the process too: the one whose connect() opened the flow.
 @Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
 struct NetworkAlertProcessTests {

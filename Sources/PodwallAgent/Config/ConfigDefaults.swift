@@ -74,6 +74,7 @@ public enum ConfigDefaults {
           quarantine_drop: alert
           reverse_shell: kill+block:24h+capture
           network_tool: alert
+          unexpected_process: alert
 
         capture:
           # false: the capture response is off.
@@ -116,6 +117,12 @@ public enum ConfigDefaults {
           network_tools: [\(ProcessRules().networkTools.sorted().joined(separator: ", "))]
           # Never allowed in a pod: killed at exec.
           denied: []
+          # Each workload's binaries are learned this long after podwall first sees it (its
+          # pods share one baseline); then a binary it never ran is an unexpected_process
+          # alert, once per binary. 0 turns the baseline off. Learned again after a restart.
+          learning_seconds: 600
+          # Binaries (paths, or basenames) never reported as unexpected.
+          allowed: []
           # The process events' ring buffer (a power of two, at least 4096).
           ring_bytes: \(ProcessMonitor.defaultEventBufferBytes)
 

@@ -49,6 +49,8 @@ struct ConfigFile: Decodable {
         var shells: [String]
         var network_tools: [String]
         var denied: [String]
+        var learning_seconds: Double
+        var allowed: [String]
         var ring_bytes: UInt32
     }
 

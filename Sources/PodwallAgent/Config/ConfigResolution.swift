@@ -116,6 +116,9 @@ extension ConfigLoader {
         config.detection.processRules.shells = Set(file.processes.shells)
         config.detection.processRules.networkTools = Set(file.processes.network_tools)
         config.detection.processRules.denied = Set(file.processes.denied)
+        guard file.processes.learning_seconds >= 0 else { throw invalid("processes.learning_seconds", "must be 0 (off) or more") }
+        config.detection.processBaseline.learningNs = UInt64(file.processes.learning_seconds * 1e9)
+        config.detection.processBaseline.allowed = Set(file.processes.allowed)
         let ring = file.processes.ring_bytes
         guard ring >= 4096, ring & (ring - 1) == 0 else { throw invalid("processes.ring_bytes", "must be a power of two of at least 4096") }
         config.processEventBufferBytes = ring

@@ -8,9 +8,11 @@ import PodwallCore
 public struct ProcessDetector: Sendable {
     public var rules: ProcessRules
     public private(set) var relays = ShellRelayDetector()
+    public var baseline: ProcessBaseline
 
-    public init(rules: ProcessRules = ProcessRules()) {
+    public init(rules: ProcessRules = ProcessRules(), baseline: ProcessBaseline.Config = .init()) {
         self.rules = rules
+        self.baseline = ProcessBaseline(config: baseline)
     }
 
     /// A program a pod started.
@@ -19,7 +21,14 @@ public struct ProcessDetector: Sendable {
         let relayed = relays.observe(exec, isShell: isShell, source: source).map {
             Self.alert($0.0, severity: .critical, source: $0.1, flows: [], decidingNs: exec.timestampNs, now: now)
         }
-        return relayed + (judge(exec, isShell: isShell, source: source, now: now).map { [$0] } ?? [])
+        var alerts = relayed + (judge(exec, isShell: isShell, source: source, now: now).map { [$0] } ?? [])
+        // Learned per workload: its pods by name, else its container's cgroup.
+        if let workload = source.podName.map(WorkloadName.of(pod:)) ?? source.process?.cgroupPath,
+            let evidence = baseline.observe(exec, workload: workload)
+        {
+            alerts.append(Self.alert(evidence, severity: .medium, source: source, flows: [], decidingNs: exec.timestampNs, now: now))
+        }
+        return alerts
     }
 
     /// A running shell redirected its stdio to a socket (the kernel reports

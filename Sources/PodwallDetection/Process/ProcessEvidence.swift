@@ -16,6 +16,8 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
         case relayedStdio = "relayed_stdio"
         /// A network tool run in a pod.
         case networkTool = "network_tool"
+        /// A binary not in the workload's learned baseline.
+        case notInBaseline = "not_in_baseline"
     }
 
     public var kind: AlertKind
