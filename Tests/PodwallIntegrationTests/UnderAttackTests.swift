@@ -68,7 +68,12 @@ struct UnderAttackTests {
             restartSeconds.append(Date().timeIntervalSince(restart))
             let log = env.log.components(separatedBy: "--- restart ---\n").last ?? ""
             #expect(log.contains("adopted=true"), "after \(stop): \(log)")
-            let ready = try env.api("GET", "/readyz")
+            // As a kubelet probes it: the API may start listening a moment after the log says ready.
+            var ready = (status: 0, body: "")
+            _ = try waitUntil(timeout: 5) {
+                ready = try env.api("GET", "/readyz")
+                return ready.status == 200
+            }
             #expect(ready.status == 200 && ready.body.contains("\"ready\""), "after \(stop): \(ready)")
             #expect(try env.podwall(["blocklist", "check", server.ipv4]).output.contains("is blocked by \(server.ipv4)"))
             controlStreamFlows(control, "after the restart that followed \(stop)")
