@@ -18,11 +18,15 @@ public struct AlertLine: Sendable, Equatable {
     public var blocked: [String]
     public var detectionLatencyMs: Double?
     public var responseLatencyMs: Double?
+    /// A process alert's kill: true when the kernel killed the program (at
+    /// its exec, or at its dup onto stdio), false when the agent did; nil: no kill.
+    public var killedAtExec: Bool?
 
     public init(
         id: String, kind: String, isUpdate: Bool = false, timeNs: Int64, lastSeenNs: Int64? = nil,
         sourceAddress: String? = nil, sourceInterface: String? = nil, remote: String? = nil,
-        quarantined: Bool = false, blocked: [String] = [], detectionLatencyMs: Double? = nil, responseLatencyMs: Double? = nil
+        quarantined: Bool = false, blocked: [String] = [], detectionLatencyMs: Double? = nil, responseLatencyMs: Double? = nil,
+        killedAtExec: Bool? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -36,6 +40,7 @@ public struct AlertLine: Sendable, Equatable {
         self.blocked = blocked
         self.detectionLatencyMs = detectionLatencyMs
         self.responseLatencyMs = responseLatencyMs
+        self.killedAtExec = killedAtExec
     }
 
     /// nil for a line that is not an alert (no id, kind or time).
@@ -52,7 +57,8 @@ public struct AlertLine: Sendable, Equatable {
             remote: (json["evidence"] as? [String: Any])?["remote"] as? String,
             quarantined: actions.contains { $0["type"] as? String == "quarantine" },
             blocked: actions.filter { $0["type"] as? String == "block" }.compactMap { $0["remote"] as? String },
-            detectionLatencyMs: json["detection_latency_ms"] as? Double, responseLatencyMs: json["response_latency_ms"] as? Double)
+            detectionLatencyMs: json["detection_latency_ms"] as? Double, responseLatencyMs: json["response_latency_ms"] as? Double,
+            killedAtExec: actions.first { $0["type"] as? String == "kill" }.map { $0["at_exec"] as? Bool == true })
     }
 
     /// When the newest occurrence this line reports was decided: a fresh

@@ -23,12 +23,15 @@
 ///   wherever that line stands in the file: the agent writes a line once its
 ///   response is in force, so the response's first drops may be written first;
 /// - a further line of an incident this scenario already has: a `repeat`;
+/// - a line of a kind the scenario raises by design besides the expected one
+///   (`EvalScenario.accepted`: the `network_tool` alert of the nc in
+///   `mkfifo` + `nc`), from the attacker: `accepted`, counted apart;
 /// - anything else decided during the scenario: a `falseAlert`.
 ///
 /// Alerts are counted as incidents (distinct ids), not lines.
 public enum Attribution {
     public enum Role: String, Sendable, Equatable {
-        case detection, repeats, followUp, falseAlert, earlier
+        case detection, repeats, followUp, accepted, falseAlert, earlier
     }
 
     public struct Verdict: Sendable, Equatable {
@@ -39,6 +42,8 @@ public enum Attribution {
         /// Distinct alert ids.
         public var followUps: Int
         public var falseAlerts: Int
+        /// Distinct alert ids of the accepted kinds.
+        public var acceptedAlerts: Int = 0
         /// Lines of earlier incidents reported during this scenario.
         public var earlierLines: Int
     }
@@ -48,9 +53,10 @@ public enum Attribution {
     ///   - startNs: when the scenario started (Unix ns, CLOCK_REALTIME).
     ///   - expected: the alert kind the scenario should raise; nil for benign.
     ///   - attacker: the address of the pod that plays the scenario.
+    ///   - accepted: other kinds the scenario raises by design.
     public static func attribute(
         _ lines: [AlertLine], startNs: Int64,
-        expected: String?, attacker: String
+        expected: String?, attacker: String, accepted: [String] = []
     ) -> Verdict {
         var roles: [Role] = []
         var detection: Int?
@@ -58,7 +64,7 @@ public enum Attribution {
         let current = lines.filter { $0.occurrenceNs >= startNs }
         let quarantined = current.contains(where: \.quarantined)
         let blocked = Set(current.flatMap(\.blocked))
-        var followUpIDs = Set<String>(), falseIDs = Set<String>()
+        var followUpIDs = Set<String>(), falseIDs = Set<String>(), acceptedIDs = Set<String>()
         for (index, line) in lines.enumerated() {
             let role: Role
             if line.occurrenceNs < startNs {
@@ -71,6 +77,9 @@ public enum Attribution {
             {
                 role = .followUp
                 followUpIDs.insert(line.id)
+            } else if accepted.contains(line.kind) && line.sourceAddress == attacker {
+                role = .accepted
+                acceptedIDs.insert(line.id)
             } else if ownIDs.contains(line.id) {
                 role = .repeats
             } else {
@@ -81,9 +90,10 @@ public enum Attribution {
             roles.append(role)
         }
         falseIDs.subtract(followUpIDs)
+        falseIDs.subtract(acceptedIDs)
         if let detection { falseIDs.remove(lines[detection].id) }
         return Verdict(
             roles: roles, detection: detection, followUps: followUpIDs.count, falseAlerts: falseIDs.count,
-            earlierLines: roles.count { $0 == .earlier })
+            acceptedAlerts: acceptedIDs.count, earlierLines: roles.count { $0 == .earlier })
     }
 }

@@ -56,16 +56,6 @@ public struct EvalRunner {
         labReady(lab)
         try lab.addInternet()
         progress("lab \(lab.id): \(lab.pods.count) pods and an internet; removed at the end")
-        let flooding = options.backgroundLoad && Shell.isInstalled("python3")
-        let pods = EvalPods(lab: lab, attackerFloods: flooding)
-        try EvalServices.start(pods)
-        if options.backgroundLoad { try EvalServices.startLoad(pods) }
-        let floodBefore = EvalServices.floodReceived(pods)
-        let agent = LabAgent(lab: lab, binary: options.binary)
-        defer {
-            agent.stop()
-            agent.removeFiles()
-        }
         let scenarios = EvalScenario.all.filter { scenario in
             options.only.isEmpty || options.only.contains { scenario.name.lowercased().contains($0.lowercased()) }
         }
@@ -74,6 +64,19 @@ public struct EvalRunner {
             result.response = scenario.measured?.response
             result.skipped = scenario.tools.first { !Shell.isInstalled($0) }.map { "\($0) is not installed" }
             return result
+        }
+        let flooding = options.backgroundLoad && Shell.isInstalled("python3")
+        // A container in the attacker pod, only for process scenarios that will play.
+        let needsApp = zip(scenarios, results).contains { $0.inContainer && $1.skipped == nil }
+        let app = needsApp ? try ProcessServices.start(lab, in: lab.pods[0]) : nil
+        let pods = EvalPods(lab: lab, attackerFloods: flooding, app: app)
+        try EvalServices.start(pods)
+        if options.backgroundLoad { try EvalServices.startLoad(pods) }
+        let floodBefore = EvalServices.floodReceived(pods)
+        let agent = LabAgent(lab: lab, binary: options.binary)
+        defer {
+            agent.stop()
+            agent.removeFiles()
         }
         var session = try Session(runner: self, pods: pods, agent: agent)
         if options.agentMode == .shared { try session.startAgent() }
@@ -167,10 +170,15 @@ private struct Session {
             undone += again.map { $0 + " (again)" }
         }
         let lines = Array(tail.lines[mark...])
-        let verdict = Attribution.attribute(lines, startNs: startNs, expected: scenario.expected, attacker: pods.attacker.ipv4)
+        let verdict = Attribution.attribute(
+            lines, startNs: startNs, expected: scenario.expected, attacker: pods.attacker.ipv4, accepted: scenario.accepted)
         let firstPacket = (try? capture?.get())?.frames.map(\.timeNs).min() ?? startNs
         let detection = result.record(lines, verdict, firstPacketNs: firstPacket)
         result.exchanges += pods.exchanges.take()
+        if scenario.inContainer, let app = pods.app {
+            // After the settle time: a shell that survived had seconds to run its command.
+            result.recordProcesses(lines, verdict, markers: ProcessServices.takeMarkers(app))
+        }
         var line = "\(scenario.name) \(repetition)/\(options.repetitions): "
         if shared && scenario.expected == "port_scan" { line += "the attacker's scan #\(scans); " }
         line += Self.describe(lines, verdict)
@@ -185,6 +193,9 @@ private struct Session {
                     capture, response: response, receiver: receiver, detection: detection,
                     clockUncertaintyNs: drift + EvalRunner.clockReadAllowanceNs, repetition: repetition, into: &result)
         }
+        if scenario.inContainer, let markers = result.markerFiles.last {
+            line += "; " + Self.describeKill(lines, verdict) + ", \(markers) marker files"
+        }
         if !undone.isEmpty { line += "; undone: " + undone.joined(separator: ", ") }
         runner.progress(line)
     }
@@ -195,12 +206,19 @@ private struct Session {
         for (line, role) in zip(lines, verdict.roles) where role != .earlier && role != .repeats {
             var part = line.kind
             if role == .falseAlert { part += " (false)" }
+            if role == .accepted { part += " (by design)" }
             if role == .detection && line.isUpdate { part += line.enforced ? " (update, response re-applied)" : " (update)" }
             if !parts.contains(part) { parts.append(part) }
         }
         var text = parts.isEmpty ? "no alert" : parts.joined(separator: ", ")
         if verdict.earlierLines > 0 { text += " (+\(verdict.earlierLines) late lines of earlier incidents)" }
         return text
+    }
+
+    /// "killed in the kernel", "killed by the agent" or "not killed".
+    private static func describeKill(_ lines: [AlertLine], _ verdict: Attribution.Verdict) -> String {
+        let kills = zip(lines, verdict.roles).filter { $0.1 == .detection || $0.1 == .repeats }.compactMap(\.0.killedAtExec)
+        return kills.contains(true) ? "killed in the kernel" : kills.contains(false) ? "killed by the agent" : "not killed"
     }
 
     /// Until the detecting line is written (8 s at most), and 300 ms more for
@@ -212,7 +230,7 @@ private struct Session {
                 tail.refresh()
                 let verdict = Attribution.attribute(
                     Array(tail.lines[mark...]), startNs: startNs, expected: scenario.expected,
-                    attacker: pods.attacker.ipv4)
+                    attacker: pods.attacker.ipv4, accepted: scenario.accepted)
                 if verdict.detection != nil { break }
             }
             usleep(100_000)

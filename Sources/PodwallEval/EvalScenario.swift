@@ -13,15 +13,23 @@ public struct EvalPods: Sendable {
     public let loadServer: Lab.Pod
     /// The attacker floods new UDP flows for the whole run (`--load`).
     public let attackerFloods: Bool
+    /// The attacker pod's container, where the process scenarios play (nil
+    /// when none of the selected scenarios needs it).
+    public let app: Container?
     /// HTTP exchanges the benign scenarios completed (a reply came back).
     public let exchanges = Tally()
     /// The blocklist scenario lists it; port 8088 there listens for what should never arrive.
     public static let blockedAddress = Lab.internetAddress2
 
-    init(lab: Lab, attackerFloods: Bool) {
+    init(lab: Lab, attackerFloods: Bool, app: Container?) {
         self.lab = lab
         (attacker, victim, web, bystander, loadServer) = (lab.pods[0], lab.pods[1], lab.pods[2], lab.pods[3], lab.pods[4])
         self.attackerFloods = attackerFloods
+        self.app = app
+    }
+
+    struct NoContainer: Error, CustomStringConvertible {
+        var description: String { "the attacker pod has no container" }
     }
 
     /// A count that scenarios add to and the runner takes per run.
@@ -46,6 +54,13 @@ public struct EvalScenario: Sendable {
     /// and where the attacker's packets arrive when they get through (nil for
     /// benign scenarios: nothing to measure at a target).
     public let measured: (response: Delivery.Response, target: Receiver.Target)?
+    /// Other alert kinds the scenario raises by design, counted apart
+    /// (`ScenarioResult.acceptedAlerts`), not as false alerts: the
+    /// `network_tool` alert for the nc of `mkfifo` + `nc`.
+    public var accepted: [String] = []
+    /// Plays in the attacker pod's container (`EvalPods.app`); its marker
+    /// files are counted after every run.
+    public var inContainer = false
     public let play: @Sendable (EvalPods) throws -> Void
 
     public static func attack(
@@ -57,6 +72,22 @@ public struct EvalScenario: Sendable {
 
     public static func benign(_ name: String, tools: [String], _ play: @escaping @Sendable (EvalPods) throws -> Void) -> EvalScenario {
         EvalScenario(name: name, expected: nil, tools: tools, measured: nil, play: play)
+    }
+
+    /// A scenario in the attacker pod's container: `expected` nil for a
+    /// benign one. Nothing measured at a target: what counts is the process
+    /// (killed, and whether the shell ran the attacker's first command).
+    static func inContainer(
+        _ name: String, _ expected: String?, accepted: [String] = [], tools: [String],
+        _ play: @escaping @Sendable (EvalPods, Container) throws -> Void
+    ) -> EvalScenario {
+        var scenario = EvalScenario(name: name, expected: expected, tools: ["runc"] + tools, measured: nil) { pods in
+            guard let app = pods.app else { throw EvalPods.NoContainer() }
+            try play(pods, app)
+        }
+        scenario.accepted = accepted
+        scenario.inContainer = true
+        return scenario
     }
 }
 
@@ -95,8 +126,11 @@ extension EvalScenario {
         try nmap(pods, ["-sS", "-p", "1-1000", pods.victim.ipv4])
     }
 
-    /// Every scenario, attacks first.
-    public static let all: [EvalScenario] = [
+    /// Every scenario: the network's, then the processes'.
+    public static var all: [EvalScenario] { network + processes }
+
+    /// The network scenarios, attacks first.
+    public static let network: [EvalScenario] = [
         attack("nmap connect scan, vertical", "port_scan", tools: ["nmap"], response: .quarantine, target: .victim) {
             try nmap($0, ["-sT", "-p", "1-1000", $0.victim.ipv4])
         },

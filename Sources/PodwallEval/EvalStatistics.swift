@@ -42,6 +42,21 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var earlierLines: Int
     /// HTTP exchanges completed (a reply came back), for the scenarios that count them.
     public var exchanges: Int
+    /// Alerts of a kind the scenario raises by design besides the expected
+    /// one (`EvalScenario.accepted`), distinct ids; not false alerts.
+    public var acceptedAlerts: Int
+    /// Process scenarios: runs in which the kernel killed the program (at
+    /// its exec or its dup onto stdio, before it ran a command), and runs in
+    /// which only the agent did (by pid, after the event reached it).
+    public var killedAtExec: Int
+    public var killedByAgent: Int
+    /// Per run the agent killed: from the kernel event that decided (the
+    /// shell's exec or its relay's connect) to the kill done, ms (the
+    /// alert's detection plus response latency; an upper bound).
+    public var agentKillMs: [Double]
+    /// Process scenarios: marker files found after each run, each a shell
+    /// that ran the attacker's first command (empty for other scenarios).
+    public var markerFiles: [Int]
 
     enum CodingKeys: String, CodingKey {
         case scenario, expected, runs, detected, skipped, response, unmeasured
@@ -50,6 +65,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         case lastArrivalMs = "last_arrival_after_response_ms", tapDrops = "tap_drops", clockUncertaintyMaxUs = "clock_uncertainty_max_us"
         case detectedAsUpdate = "detected_as_update", firstPacketToDecisionMs = "first_packet_to_decision_ms"
         case earlierLines = "earlier_lines", exchanges
+        case acceptedAlerts = "accepted_alerts", killedAtExec = "killed_at_exec", killedByAgent = "killed_by_agent"
+        case agentKillMs = "agent_kill_ms", markerFiles = "marker_files"
     }
 
     public init(scenario: String, expected: String?) {
@@ -70,6 +87,11 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         firstPacketToDecisionMs = []
         earlierLines = 0
         exchanges = 0
+        acceptedAlerts = 0
+        killedAtExec = 0
+        killedByAgent = 0
+        agentKillMs = []
+        markerFiles = []
     }
 
     public var recall: Double? { expected == nil || runs == 0 ? nil : Double(detected) / Double(runs) }
@@ -80,6 +102,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         runs += 1
         followUps += verdict.followUps
         falseAlerts += verdict.falseAlerts
+        acceptedAlerts += verdict.acceptedAlerts
         earlierLines += verdict.earlierLines
         guard let index = verdict.detection else { return nil }
         let line = lines[index]
@@ -93,6 +116,21 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         }
         firstPacketToDecisionMs.append(Double(line.occurrenceNs - firstPacketNs) / 1e6)
         return line
+    }
+
+    /// Counts a process scenario's run: the kills its own lines report
+    /// (the kernel's first, else the agent's) and the marker files found.
+    public mutating func recordProcesses(_ lines: [AlertLine], _ verdict: Attribution.Verdict, markers: Int) {
+        markerFiles.append(markers)
+        let own = zip(lines, verdict.roles).filter { $0.1 == .detection || $0.1 == .repeats }.map(\.0)
+        if own.contains(where: { $0.killedAtExec == true }) {
+            killedAtExec += 1
+        } else if let killed = own.first(where: { $0.killedAtExec == false }) {
+            killedByAgent += 1
+            if let detection = killed.detectionLatencyMs, let response = killed.responseLatencyMs {
+                agentKillMs.append(detection + response)
+            }
+        }
     }
 
     /// Records one measured repetition.
@@ -173,6 +211,29 @@ public enum EvalStatistics {
                 "After response: \(after) of the attacker's packets arrived at the target after the response was in force, "
                     + "over \(runs) measured runs (counted at the target; quarantine: new flows only; clock allowance ≤ "
                     + String(format: "%.1f", uncertainty) + " µs).")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A Markdown table of the process scenarios (those that counted marker
+    /// files); empty when none ran.
+    public static func processTable(_ results: [ScenarioResult]) -> String {
+        let played = results.filter { !$0.markerFiles.isEmpty }
+        guard !played.isEmpty else { return "" }
+        func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
+        var lines = [
+            "| scenario | expected | runs | detected | recall | false alerts | accepted alerts | exec → alert p50 / p99 / max ms "
+                + "| killed in the kernel | killed by the agent | agent kill p50 / max ms | marker files |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        ]
+        for result in played {
+            let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
+            let alert =
+                "\(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99))) / \(ms(result.detectionMs.max()))"
+            let kill = "\(ms(percentile(result.agentKillMs, 50))) / \(ms(result.agentKillMs.max()))"
+            lines.append(
+                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.acceptedAlerts) | \(alert) | \(result.killedAtExec) | \(result.killedByAgent) | \(kill) | \(result.markerFiles.reduce(0, +)) |"
+            )
         }
         return lines.joined(separator: "\n")
     }

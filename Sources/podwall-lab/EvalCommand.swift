@@ -106,6 +106,8 @@ struct EvalCommand: AsyncParsableCommand {
             .run { lab in interrupt = Demo.tearDownOnInterrupt(lab) }
         let seconds = Int(Date().timeIntervalSince(started))
         print("\n" + EvalStatistics.table(report.results))
+        let processes = EvalStatistics.processTable(report.results)
+        if !processes.isEmpty { print("\nProcess scenarios (in a container of the attacker pod):\n\n" + processes) }
         print(report.alertsFile.sentence)
         if let flood = report.floodDatagrams, flood > 0 {
             print(

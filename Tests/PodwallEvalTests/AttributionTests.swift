@@ -52,6 +52,20 @@ import Testing
         #expect(attack.detection == nil)
     }
 
+    /// The nc of `mkfifo` + `nc` is a network tool too: its alert is by
+    /// design, counted apart; the same kind from another pod is still false.
+    @Test func anAcceptedKindFromTheAttackerIsCountedApartNotFalse() {
+        let lines = [
+            Self.line("nt-1", "network_tool", at: Self.start + 1_000),
+            Self.line("rs-1", "reverse_shell", at: Self.start + 2_000),
+            Self.line("nt-2", "network_tool", at: Self.start + 3_000, source: "198.18.0.12")
+        ]
+        let verdict = Attribution.attribute(
+            lines, startNs: Self.start, expected: "reverse_shell", attacker: Self.attacker, accepted: ["network_tool"])
+        #expect(verdict.roles == [.accepted, .detection, .falseAlert] && verdict.detection == 1)
+        #expect(verdict.acceptedAlerts == 1 && verdict.falseAlerts == 1)
+    }
+
     @Test func anythingDecidedDuringABenignScenarioIsFalseOncePerIncident() {
         let lines = [
             Self.line("pm-2", "protocol_mismatch", at: Self.start + 1_000, blocked: ["198.18.0.13"]),

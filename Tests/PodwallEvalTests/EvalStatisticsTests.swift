@@ -23,4 +23,29 @@ import Testing
         let table = EvalStatistics.table([scan, benign])
         #expect(table.contains("| scan | port_scan | 20 | 19 | 0.95 | 0 | 0 |") && table.contains("Precision over all alerts: 0.950 "))
     }
+
+    /// A process run counts the kernel's kill before the agent's, the
+    /// agent's kill time as the alert's detection plus response latency,
+    /// and its marker files.
+    @Test func processRunsCountKillsAndMarkers() {
+        var result = ScenarioResult(scenario: "revshell-mkfifo-nc", expected: "reverse_shell")
+        func run(_ lines: [AlertLine], markers: Int) {
+            let verdict = Attribution.attribute(lines, startNs: 0, expected: "reverse_shell", attacker: "198.18.0.11")
+            result.record(lines, verdict, firstPacketNs: 0)
+            result.recordProcesses(lines, verdict, markers: markers)
+        }
+        func line(_ id: String, killedAtExec: Bool?) -> AlertLine {
+            AlertLine(
+                id: id, kind: "reverse_shell", timeNs: 10, sourceAddress: "198.18.0.11", detectionLatencyMs: 4,
+                responseLatencyMs: 0.5, killedAtExec: killedAtExec)
+        }
+        run([line("a", killedAtExec: false), line("b", killedAtExec: true)], markers: 0)
+        run([line("c", killedAtExec: false)], markers: 1)
+        run([], markers: 0)
+        #expect(result.killedAtExec == 1 && result.killedByAgent == 1 && result.agentKillMs == [4.5])
+        #expect(result.markerFiles == [0, 1, 0] && result.detected == 2 && result.runs == 3)
+        let table = EvalStatistics.processTable([result, ScenarioResult(scenario: "scan", expected: "port_scan")])
+        #expect(table.contains("| revshell-mkfifo-nc | reverse_shell | 3 | 2 | 0.67 | 0 | 0 | 4.0 / 4.0 / 4.0 | 1 | 1 | 4.5 / 4.5 | 1 |"))
+        #expect(!table.contains("| scan |"), "only scenarios that counted marker files")
+    }
 }

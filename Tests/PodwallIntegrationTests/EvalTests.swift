@@ -80,4 +80,37 @@ struct EvalTests {
         #expect(ssh["detected"] as? Int == 1 && ssh["remediation_ms"] as? [Double] == [], "\(ssh)")
         #expect((ssh["delivered_after_response"] as? [Int] ?? []).first ?? 0 >= 1, "\(run.output)")
     }
+
+    /// The process scenarios in a real container of the attacker pod: the
+    /// shell is killed before it runs the listener's first command (no marker
+    /// file), the relayed one by the agent; the benign shells raise nothing
+    /// but the health check's curl (a network tool, counted apart).
+    @Test(.enabled(if: ["runc", "nc", "curl", "script"].allSatisfy(Shell.isInstalled), "needs runc, nc, curl and script"))
+    func reverseShellsInAContainerAreKilledAndBenignShellsRaiseNothing() throws {
+        let json = "/tmp/podwall-eval-process-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let run = try Shell.run(
+            [
+                PodwallBinary.path, "eval", "--repetitions", "2", "--only", "revshell-bash-tcp", "--only", "revshell-mkfifo-nc",
+                "--only", "shell-pty", "--only", "health-check-script", "--json", json
+            ], check: false)
+        #expect(run.status == 0, "\(run.output)\n\(run.error)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let scenarios = try #require(document["scenarios"] as? [[String: Any]])
+        func scenario(_ name: String) throws -> [String: Any] { try #require(scenarios.first { $0["scenario"] as? String == name }) }
+        let bash = try scenario("revshell-bash-tcp")
+        #expect(bash["detected"] as? Int == 2 && bash["killed_at_exec"] as? Int == 2 && bash["marker_files"] as? [Int] == [0, 0], "\(bash)")
+        #expect((bash["detection_ms"] as? [Double] ?? []).allSatisfy { $0 < 100 }, "\(bash)")
+        let mkfifo = try scenario("revshell-mkfifo-nc")
+        #expect(mkfifo["detected"] as? Int == 2 && mkfifo["killed_by_agent"] as? Int == 2, "\(mkfifo)")
+        #expect(mkfifo["false_alerts"] as? Int == 0 && mkfifo["accepted_alerts"] as? Int == 2, "nc's network_tool alert: \(mkfifo)")
+        let pty = try scenario("shell-pty")
+        #expect(
+            pty["false_alerts"] as? Int == 0 && pty["accepted_alerts"] as? Int == 0 && pty["marker_files"] as? [Int] == [0, 0], "\(pty)")
+        let health = try scenario("health-check-script")
+        #expect(health["false_alerts"] as? Int == 0 && health["accepted_alerts"] as? Int == 10, "one per curl: \(health)")
+        #expect(run.output.contains("Process scenarios"), "\(run.output)")
+        let labID = try #require(run.output.split(separator: " ").first { $0.hasPrefix("pwlab-") }.map { String($0.dropLast()) })
+        #expect(!FileManager.default.fileExists(atPath: "/run/\(labID)-runc"), "the lab's containers are gone")
+    }
 }

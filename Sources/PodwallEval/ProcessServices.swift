@@ -1,0 +1,83 @@
+import Foundation
+import PodwallLab
+
+/// What the process scenarios need besides their container: the attacker's
+/// listener in the internet, and a vulnerable service in the container.
+enum ProcessServices {
+    /// The listener's port at `Lab.internetAddress`.
+    static let shellPort: UInt16 = 4444
+    /// The vulnerable service's port in the attacker pod.
+    static let servicePort = 8080
+    /// What a marker file's name starts with (in the container's /shared).
+    static let markerPrefix = "ran-"
+
+    /// The app container (idle), the service in it, and the listener.
+    static func start(_ lab: Lab, in pod: Lab.Pod) throws -> Container {
+        let app = try lab.runContainer(in: pod, name: "app", command: ["sleep", "infinity"])
+        try lab.spawn(in: app, ["python3", "-c", vulnerableService])
+        try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", listener])
+        usleep(500_000)
+        return app
+    }
+
+    /// Accepts connections; sends each the shell's first command, which
+    /// writes a marker file of its own; closes 2 s later.
+    static let listener = """
+        import itertools, socket, threading, time
+        count = itertools.count(1)
+        def serve(connection, n):
+            try:
+                connection.sendall(b"touch /shared/\(markerPrefix)%d\\n" % n)
+                connection.settimeout(0.2)
+                end = time.time() + 2
+                while time.time() < end:
+                    try:
+                        if not connection.recv(4096):
+                            break
+                    except socket.timeout:
+                        pass
+            except OSError:
+                pass
+            connection.close()
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("", \(shellPort)))
+        server.listen(64)
+        while True:
+            connection, _ = server.accept()
+            threading.Thread(target=serve, args=(connection, next(count)), daemon=True).start()
+        """
+
+    /// An HTTP service that runs the `cmd` of a request's query with a
+    /// shell: the command injection an attacker uses to start a reverse shell.
+    static let vulnerableService = """
+        import http.server, subprocess, urllib.parse
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                for command in query.get("cmd", []):
+                    subprocess.Popen(command, shell=True)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok\\n")
+            def log_message(self, *arguments):
+                pass
+        http.server.ThreadingHTTPServer(("", \(servicePort)), Handler).serve_forever()
+        """
+
+    /// The attacker's request (from the web pod) that makes the service run `command`.
+    static func requestCommand(_ pods: EvalPods, _ command: String) throws {
+        let query = command.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? command
+        try pods.lab.inPod(
+            pods.web, ["curl", "-s", "-m", "3", "-o", "/dev/null", "http://\(pods.attacker.ipv4):\(servicePort)/run?cmd=\(query)"],
+            check: false)
+    }
+
+    /// The marker files in the container's /shared, removed once counted.
+    static func takeMarkers(_ app: Container) -> Int {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: app.sharedDirectory)) ?? []
+        let markers = files.filter { $0.hasPrefix(markerPrefix) }
+        for marker in markers { try? FileManager.default.removeItem(atPath: app.sharedDirectory + "/" + marker) }
+        return markers.count
+    }
+}
