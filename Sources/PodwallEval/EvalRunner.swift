@@ -124,8 +124,13 @@ private struct Session {
     }
 
     /// The agent (the CLI's writes go through its local socket; no TCP API).
+    /// The process baseline is off: one container plays every scenario, so
+    /// a binary first run after its 10-minute window would be reported in
+    /// whichever scenario came then (the baseline has tests of its own; an
+    /// eval scenario for it is still to come).
     func startAgent() throws {
-        try agent.start(extraArguments: ["--api", ""] + options.responses.flatMap { ["--response", $0] })
+        try agent.start(
+            extraArguments: ["--api", "", "--set", "processes.learning_seconds=0"] + options.responses.flatMap { ["--response", $0] })
     }
 
     mutating func play(_ scenario: EvalScenario, repetition: Int, into result: inout ScenarioResult) throws {
