@@ -424,7 +424,7 @@ struct pw_packet_record {
 
 /* What the agent tells the programs (one entry). Processes are watched when
  * their cgroup descends from the pods' cgroup (kubepods.slice), which costs
- * a host process one helper call and no map lookup. */
+ * a host process one array lookup and a few CO-RE reads of its cgroup ancestry. */
 enum pw_process_policy {
 	PW_POLICY_KILL_REVERSE_SHELL = 1 << 0, /* SIGKILL a shell exec'd with an inet socket on 0-2 */
 	PW_POLICY_KILL_DENIED = 1 << 1,	       /* SIGKILL an exec whose name is PW_EXEC_DENIED */

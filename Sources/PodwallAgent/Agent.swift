@@ -60,9 +60,9 @@ public final class Agent: Sendable {
                 interface: { identities.interface(peerNamespaceID: $0) })
         }
         let processes = ProcessWatch.start(configuration, podsCgroup: hookCgroup, logger: logger)
-        var describeProcess: (@Sendable (inout AlertProcess) -> Void)?
+        var describeProcess: (@Sendable (inout AlertProcess, UInt64) -> Void)?
         if let processes {
-            describeProcess = { @Sendable (process: inout AlertProcess) in processes.describe(&process) }
+            describeProcess = { @Sendable (process: inout AlertProcess, atNs: UInt64) in processes.describe(&process, at: atNs) }
         }
         let pipeline = DetectionPipeline(
             config: configuration.detection, datapath: datapath, output: try AlertOutput(path: configuration.alertsPath),

@@ -22,8 +22,9 @@ final class DetectionPipeline: Sendable {
     private let podNames: (@Sendable (UInt32) -> String?)?
     /// Where a process the cgroup hooks refused sits (nil: hooks not attached).
     private let processLocator: ProcessLocator?
-    /// Adds the process cache's view (exec id, binary, arguments, ancestors) to a process an alert names.
-    private let describeProcess: (@Sendable (inout AlertProcess) -> Void)?
+    /// Adds the process cache's view (exec id, binary, arguments, ancestors)
+    /// of the program the process ran at a time to a process an alert names.
+    private let describeProcess: (@Sendable (inout AlertProcess, UInt64) -> Void)?
     private let metrics: AgentMetrics?
     private let logger: Logger
     /// Kernel time the pipeline started: flows older than this were running
@@ -41,8 +42,6 @@ final class DetectionPipeline: Sendable {
         var interfaces: [UInt32: String] = [:]
         /// Who connected each pod to each destination: names the process in network alerts.
         var owners = ConnectionOwners()
-        /// The pod interface of each container cgroup seen connecting (a cgroup stays in its pod).
-        var podOfCgroup: [UInt64: UInt32] = [:]
         var written = 0
         var taken = 0
     }
@@ -55,7 +54,7 @@ final class DetectionPipeline: Sendable {
         config: AggregatorConfig, datapath: Datapath, output: AlertOutput, captures: CaptureManager?,
         captureSettings: AlertCaptureSettings = AlertCaptureSettings(), alertLog: AlertLog? = nil, metrics: AgentMetrics? = nil,
         podNames: (@Sendable (UInt32) -> String?)? = nil, processLocator: ProcessLocator? = nil,
-        describeProcess: (@Sendable (inout AlertProcess) -> Void)? = nil, logger: Logger
+        describeProcess: (@Sendable (inout AlertProcess, UInt64) -> Void)? = nil, logger: Logger
     ) {
         self.describeProcess = describeProcess
         self.alertLog = alertLog
@@ -126,17 +125,13 @@ final class DetectionPipeline: Sendable {
 
     /// Keeps who connected where, keyed by the pod's interface as flows are.
     private func record(_ connection: ProcessConnection) {
-        var ifindex = state.withLock { $0.podOfCgroup[connection.cgroupID] }
-        if ifindex == nil {
-            // Located outside the lock: it reads /proc (once per container cgroup).
-            ifindex = processLocator?.locate(tgid: connection.pid, cgroupID: connection.cgroupID, family: connection.remote.family).ifindex
-        }
-        guard let ifindex else { return }
-        state.withLock { state in
-            if state.podOfCgroup.count >= 65_536 { state.podOfCgroup.removeAll() }
-            state.podOfCgroup[connection.cgroupID] = ifindex
-            state.owners.record(connection, ifindex: ifindex)
-        }
+        // Located outside the lock: it may read /proc.
+        guard
+            let ifindex = processLocator?.locateRemembering(
+                tgid: connection.pid, cgroupID: connection.cgroupID, family: connection.remote.family
+            ).ifindex
+        else { return }
+        state.withLock { $0.owners.record(connection, ifindex: ifindex) }
     }
 
     /// The process behind a network alert: the one that connected its first
@@ -146,7 +141,7 @@ final class DetectionPipeline: Sendable {
             let owner = state.withLock({ $0.owners.owner(of: flow, at: MonotonicClock.now()) })
         else { return nil }
         var process = AlertProcess(pid: owner.pid, tgid: owner.pid, uid: owner.uid, comm: owner.comm, cgroupId: owner.cgroupID)
-        describeProcess?(&process)
+        describeProcess?(&process, owner.timestampNs)
         return process
     }
 

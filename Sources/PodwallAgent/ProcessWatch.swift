@@ -108,7 +108,7 @@ final class ProcessWatch: Sendable {
     /// The pod (by its interface and address) and the process's current
     /// program, with its exec id, arguments and ancestors from the cache.
     func source(of identity: ProcessIdentity, comm: String, uid: UInt32, family: IPFamily?, locator: ProcessLocator?) -> AlertSource {
-        let location = locator?.locate(tgid: identity.pid, cgroupID: identity.cgroupID, family: family ?? .v4)
+        let location = locator?.locateRemembering(tgid: identity.pid, cgroupID: identity.cgroupID, family: family ?? .v4)
         var process = AlertProcess(
             pid: identity.pid, tgid: identity.pid, uid: uid, comm: comm, cgroupId: identity.cgroupID, cgroupPath: location?.cgroupPath)
         process.namespacePid = identity.namespacePid
@@ -118,18 +118,22 @@ final class ProcessWatch: Sendable {
             process: process)
     }
 
-    /// Adds what the cache knows of the process's current program: exec id,
-    /// binary, arguments, ancestors ("java -> sh -> bash": all but the last, parent first).
-    func describe(_ process: inout AlertProcess) {
-        let known: (ProcessEntry, String?)? = cache.withLock { cache in
-            cache.current(pid: process.tgid).map { ($0, cache.lineage(of: $0.execID)) }
+    /// Adds what the cache knows of the program the process ran at `atNs`
+    /// (nil: now): exec id, binary, arguments, ancestors (parent first). A
+    /// flow's connect names the program that made it even if the process
+    /// exec'd another since (`nc -e sh`).
+    func describe(_ process: inout AlertProcess, at atNs: UInt64? = nil) {
+        let known: (ProcessEntry, [ProcessEntry])? = cache.withLock { cache in
+            let program =
+                atNs.flatMap { cache.attribute(pid: process.tgid, at: $0) }.flatMap { cache.entry($0) } ?? cache.current(pid: process.tgid)
+            return program.map { ($0, cache.ancestry(of: $0.execID)) }
         }
-        guard let (program, lineage) = known else { return }
+        guard let (program, ancestry) = known else { return }
         process.execId = program.execID.qualified(node: node)
         process.namespacePid = process.namespacePid ?? program.identity.namespacePid
         process.binary = program.filename
         process.arguments = program.arguments
-        process.ancestors = lineage.map { Array($0.components(separatedBy: " -> ").reversed().dropFirst()) }
+        process.ancestors = program.ancestorNames(ancestry: ancestry)
     }
 
     func stop() {

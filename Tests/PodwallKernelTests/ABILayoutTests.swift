@@ -209,6 +209,7 @@ struct ObjectLoadTests {
         for name in all {
             #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the object")
         }
+        #expect(datapath.sockObject.mapNames.contains(PW_MAP_CONNECT_LIMIT_NAME), "the socket hooks' own map")
     }
 
     @Test func everyProcessMapNamedInTheABIExistsInTheProcessObject() throws {

@@ -111,7 +111,7 @@ public enum ConfigDefaults {
           # false: the network only.
           enabled: true
           # Program names (a binary's basename, at most 15 bytes) judged as shells and
-          # interpreters: one started with a TCP or UDP socket on fd 0-2 is a reverse shell.
+          # interpreters: one started with an inet socket on fd 0-2 is a reverse shell.
           shells: [\(ProcessRules().shells.sorted().joined(separator: ", "))]
           # Network tools: a network_tool alert; with -e/--sh-exec/exec: a reverse shell.
           network_tools: [\(ProcessRules().networkTools.sorted().joined(separator: ", "))]

@@ -35,6 +35,34 @@ final class ProcessLocator: Sendable {
         self.interface = interface
     }
 
+    /// Pods found before, by the process's cgroup and network namespace: a
+    /// namespace stays in its pod, so a process of a known one costs one stat
+    /// instead of a walk of /proc (execs and connects of pods come often).
+    private let found = Mutex<[FoundKey: Location]>([:])
+
+    private struct FoundKey: Hashable {
+        var cgroupID: UInt64
+        var namespace: UInt64
+        var family: IPFamily
+    }
+
+    /// `locate`, remembered per cgroup and network namespace once the pod's interface is known.
+    func locateRemembering(tgid: UInt32, cgroupID: UInt64, family: IPFamily) -> Location {
+        guard let namespace = Self.inode("\(procRoot)/\(tgid)/ns/net") else {
+            return locate(tgid: tgid, cgroupID: cgroupID, family: family)
+        }
+        let key = FoundKey(cgroupID: cgroupID, namespace: namespace, family: family)
+        if let known = found.withLock({ $0[key] }) { return known }
+        let location = locate(tgid: tgid, cgroupID: cgroupID, family: family)
+        if location.ifindex != nil {
+            found.withLock {
+                if $0.count >= 10_000 { $0.removeAll() }
+                $0[key] = location
+            }
+        }
+        return location
+    }
+
     func locate(tgid: UInt32, cgroupID: UInt64, family: IPFamily) -> Location {
         var location = Location()
         let own = cgroupPath(ofProcess: Int32(tgid)).flatMap { Self.inode(cgroupMount + $0) == cgroupID ? $0 : nil }
@@ -76,8 +104,7 @@ final class ProcessLocator: Sendable {
 
     /// The cgroup v2 path in /proc/PID/cgroup (its `0::` line).
     private func cgroupPath(ofProcess pid: Int32) -> String? {
-        let text = (try? String(contentsOfFile: "\(procRoot)/\(pid)/cgroup", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
+        ProcStatus.cgroupV2Path((try? String(contentsOfFile: "\(procRoot)/\(pid)/cgroup", encoding: .utf8)) ?? "")
     }
 
     /// The cgroup with this id (its directory's inode) under the hooks'

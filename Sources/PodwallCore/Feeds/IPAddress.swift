@@ -54,6 +54,16 @@ public struct IPAddress: Hashable, Sendable {
         high == 0 && low >> 32 == 0xffff ? .v4 : .v6
     }
 
+    /// 127.0.0.0/8 or ::1: a host talking to itself.
+    public var isLoopback: Bool {
+        ipv4.map { $0 >> 24 == 127 } ?? (high == 0 && low == 1)
+    }
+
+    /// 0.0.0.0 or ::, a socket not yet connected.
+    public var isUnspecified: Bool {
+        ipv4.map { $0 == 0 } ?? (high == 0 && low == 0)
+    }
+
     /// The 32-bit IPv4 value, or nil for an IPv6 address.
     public var ipv4: UInt32? {
         family == .v4 ? UInt32(truncatingIfNeeded: low) : nil

@@ -12,7 +12,7 @@ public enum NamespaceAddresses {
             if trimmed.hasPrefix("|-- ") {
                 last = IPAddress(String(trimmed.dropFirst(4)))
             } else if trimmed.hasPrefix("/32 host LOCAL"), let address = last {
-                if !address.description.hasPrefix("127."), !found.contains(address) { found.append(address) }
+                if !address.isLoopback, !found.contains(address) { found.append(address) }
                 last = nil
             }
         }

@@ -50,14 +50,18 @@ public struct ProcessEntry: Hashable, Sendable {
     /// A fork's copy of its parent's program is left out when the same
     /// process exec'd right after, so the text names programs, not clones.
     public func lineage(ancestry: [ProcessEntry]) -> String {
+        (ancestorNames(ancestry: ancestry).reversed() + [comm]).joined(separator: " -> ")
+    }
+
+    /// The programs above this one, parent first, clones left out as in `lineage`.
+    public func ancestorNames(ancestry: [ProcessEntry]) -> [String] {
         var names: [String] = []
         var later = self
-        names.append(comm)
         for entry in ancestry {
             let isClone = entry.origin == .fork && entry.execID.pid == later.execID.pid
             if !isClone { names.append(entry.comm) }
             later = entry
         }
-        return names.reversed().joined(separator: " -> ")
+        return names
     }
 }

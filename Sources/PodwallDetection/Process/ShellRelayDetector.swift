@@ -24,11 +24,14 @@ public struct ShellRelayDetector: Sendable {
     struct Shell {
         var exec: ExecRecord
         var source: AlertSource
+        var pipes: Set<UInt64>
     }
 
     private var programs: [UInt32: Program] = [:]
     private var shells: [UInt32: Shell] = [:]
     private var connections: [UInt32: ProcessConnection] = [:]
+    /// When the tables were last swept of what left the window.
+    private var sweptNs: UInt64 = 0
 
     public init() {}
 
@@ -50,7 +53,7 @@ public struct ShellRelayDetector: Sendable {
             shells[pid] = nil
             return found
         }
-        let shell = Shell(exec: exec, source: source)
+        let shell = Shell(exec: exec, source: source, pipes: pipes)
         if let relay = relayHolding(for: shell) { return found + [(Self.evidence(shell, relay), source)] }
         insert(&shells, pid, shell)
         return found
@@ -79,8 +82,7 @@ public struct ShellRelayDetector: Sendable {
     private func related(_ shell: Shell, to pid: UInt32) -> Bool {
         if shell.exec.process.parentPid == pid { return true }
         guard let program = programs[pid], program.cgroupID == shell.exec.process.cgroupID || program.cgroupID == 0 else { return false }
-        let shellPipes = shell.exec.stdio.compactMap { if case .pipe(let inode) = $0 { inode } else { nil } }
-        return shellPipes.contains { program.pipes.contains($0) }
+        return !shell.pipes.isDisjoint(with: program.pipes)
     }
 
     static func isRelayable(_ stdin: StdioDescriptor?) -> Bool {
@@ -92,8 +94,7 @@ public struct ShellRelayDetector: Sendable {
 
     /// Loopback is a pod talking to itself, not to an attacker.
     static func isOutbound(_ connection: ProcessConnection) -> Bool {
-        let text = connection.remote.description
-        return !(text.hasPrefix("127.") || text == "::1" || text == "0.0.0.0" || text == "::")
+        !connection.remote.isLoopback && !connection.remote.isUnspecified
     }
 
     static func evidence(_ shell: Shell, _ relay: ProcessConnection) -> ProcessEvidence {
@@ -103,8 +104,11 @@ public struct ShellRelayDetector: Sendable {
         return evidence
     }
 
+    /// At most once a second: a sweep walks whole tables, and a stale entry
+    /// only lives a second longer.
     private mutating func forget(before now: UInt64) {
-        guard now > windowNs else { return }
+        guard now > windowNs, now >= sweptNs &+ 1_000_000_000 else { return }
+        sweptNs = now
         let horizon = now - windowNs
         if programs.count > maxTracked / 2 { programs = programs.filter { $0.value.execNs >= horizon } }
         shells = shells.filter { $0.value.exec.timestampNs >= horizon }
