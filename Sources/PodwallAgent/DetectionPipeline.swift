@@ -123,6 +123,16 @@ final class DetectionPipeline: Sendable {
         publish(state.withLock { $0.aggregator.observe(redirect, source: source, now: now) })
     }
 
+    /// The kernel's connect program judges pipe relays.
+    func awaitKernelRelayDecisions() {
+        state.withLock { $0.aggregator.awaitKernelRelayDecisions() }
+    }
+
+    /// The kernel took a pod's process for a shell's relay at its connect.
+    func handle(_ relay: RelayConnect) {
+        publish(state.withLock { $0.aggregator.observe(relay, now: now) })
+    }
+
     /// Keeps who connected where, keyed by the pod's interface as flows are.
     private func record(_ connection: ProcessConnection) {
         // Located outside the lock: it may read /proc.

@@ -47,9 +47,10 @@ final class ProcessWatch: Sendable {
             let monitor = try ProcessMonitor(pinRoot: configuration.pinRoot, eventBufferBytes: configuration.processEventBufferBytes)
             try apply(configuration, to: monitor, podsCgroup: podsCgroup, mount: mount)
             logger.info("process events on", metadata: ["cgroup": "\(podsCgroup)"])
-            if let reason = monitor.redirectsUnavailable {
+            if let reason = monitor.syscallTracepointsUnavailable {
                 logger.warning(
-                    "dup2/dup3 tracepoints unavailable (\(reason)): a running shell that redirects its stdio to a socket is not seen")
+                    "syscall tracepoints unavailable (\(reason)): a running shell that redirects its stdio to a socket is not seen, and a relayed shell is killed by the agent, not in the kernel"
+                )
             }
             return ProcessWatch(
                 monitor: monitor, node: ProcessInfo.processInfo.hostName, podsCgroup: podsCgroup, cgroupMount: mount,
@@ -79,6 +80,7 @@ final class ProcessWatch: Sendable {
     /// Keeps the process cache (seeded from /proc) and feeds every exec to
     /// detection, named by pod, process and ancestry.
     func consume(pipeline: DetectionPipeline, locator: ProcessLocator?) async throws {
+        if monitor.syscallTracepointsUnavailable == nil { pipeline.awaitKernelRelayDecisions() }
         // Reading starts first, so a process that starts during the /proc walk is not missed.
         let events = try reader.records()
         let running = RunningProcesses.read(procRoot: procRoot, mount: cgroupMount, podsCgroup: podsCgroup)
@@ -95,6 +97,8 @@ final class ProcessWatch: Sendable {
                 let source = source(
                     of: redirect.process, comm: redirect.comm, uid: redirect.uid, family: redirect.socket.remote.family, locator: locator)
                 pipeline.handle(redirect, source: source)
+            case .relayConnect(let relay):
+                pipeline.handle(relay)
             case .fork, .exit:
                 break
             }

@@ -111,12 +111,22 @@ public struct Aggregator: Sendable {
         return raised.isEmpty ? [] : report(raised)
     }
 
+    /// The kernel's connect program judges pipe relays (the agent attached it).
+    public mutating func awaitKernelRelayDecisions() { process.awaitKernelRelayDecisions() }
+
+    /// The kernel took a process for a shell's relay at its connect.
+    public mutating func observe(_ relay: RelayConnect, now: UInt64) -> [Alert] {
+        let raised = process.observe(relay, now: now)
+        return raised.isEmpty ? [] : report(raised)
+    }
+
     /// Time-driven decisions (reply timeouts) and housekeeping; call about once a second.
     public mutating func tick(now: UInt64) -> [Alert] {
         var raised = scan.tick(now: now)
         raised += exfiltration.tick(now: now)
         raised += protocolMismatch.tick(now: now)
         raised += blocklist.tick(now: now)
+        raised += process.tick(now: now)
         let reports = raised.isEmpty ? raised : report(raised)
         let updates = deduplicator.flush(now: now)
         stats.updates += updates.count

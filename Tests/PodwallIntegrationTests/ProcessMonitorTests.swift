@@ -119,7 +119,7 @@ struct ProcessMonitorTests {
             ReverseShells.selfRedirect(env.attacker.ipv4, ContainerLab.listenerPort, then: "touch /shared/ran"), check: false)
         #expect(!FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/ran"))
         let redirects = try env.monitor.drain().compactMap { if case .stdioRedirect(let redirect) = $0 { redirect } else { nil } }
-        let redirect = try #require(redirects.first, "no dup2 seen: \(env.monitor.redirectsUnavailable ?? "")")
+        let redirect = try #require(redirects.first, "no dup2 seen: \(env.monitor.syscallTracepointsUnavailable ?? "")")
         #expect(redirect.killed)
         #expect(redirect.fd == 0, "killed at the first dup onto stdio")
         #expect(redirect.comm == "bash")

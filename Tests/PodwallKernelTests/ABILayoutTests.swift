@@ -120,7 +120,25 @@ import Testing
             [
                 ("header", \.header), ("process", \.process), ("uid", \.uid), ("euid", \.euid), ("flags", \.flags),
                 ("exec_class", \.exec_class), ("args_len", \.args_len), ("pad", \.pad), ("comm", \.comm), ("stdio", \.stdio),
-                ("filename", \.filename), ("interpreter", \.interpreter), ("args", \.args)
+                ("filename", \.filename), ("interpreter", \.interpreter), ("args", \.args), ("relay", \.relay)
+            ]),
+        "pw_relay_connection": fields(
+            pw_relay_connection.self,
+            [
+                ("connect_ns", \.connect_ns), ("tgid", \.tgid), ("remote_port", \.remote_port), ("pad", \.pad),
+                ("remote_addr", \.remote_addr), ("comm", \.comm)
+            ]),
+        "pw_relay_pipe": fields(
+            pw_relay_pipe.self,
+            [
+                ("shell_reads_ns", \.shell_reads_ns), ("shell_writes_ns", \.shell_writes_ns), ("relay_reads_ns", \.relay_reads_ns),
+                ("relay_writes_ns", \.relay_writes_ns), ("shell_tgid", \.shell_tgid), ("relay_tgid", \.relay_tgid)
+            ]),
+        "pw_relay_connect_event": fields(
+            pw_relay_connect_event.self,
+            [
+                ("header", \.header), ("process", \.process), ("connection", \.connection), ("shell_tgid", \.shell_tgid),
+                ("flags", \.flags), ("uid", \.uid), ("pad", \.pad)
             ]),
         "pw_stdio_socket_event": fields(
             pw_stdio_socket_event.self,

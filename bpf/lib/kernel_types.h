@@ -36,6 +36,7 @@ struct inode {
 	__u16 i_mode;
 	unsigned long i_ino;
 	__u32 i_rdev;
+	void *i_pipe; /* struct pipe_inode_info: one per pipe or open FIFO */
 } PW_KERNEL_TYPE;
 
 struct file {

@@ -1,102 +1,17 @@
 /* Exec, fork and exit of processes in pods. A process is in a pod when its
  * cgroup descends from the pods' cgroup; a host process costs a few reads
  * and returns. At exec, what is known then (a shell with an inet
- * socket on its stdio, a denied name) is answered with SIGKILL before the
- * new program runs its first instruction. */
+ * socket on its stdio or a relayed one, a denied name) is answered with
+ * SIGKILL before the new program runs its first instruction. */
 #ifndef PODWALL_LIB_PROCESS_H
 #define PODWALL_LIB_PROCESS_H
 
 #include <bpf/bpf_core_read.h>
 #include "kernel_types.h"
 #include "process_maps.h"
+#include "process_task.h"
+#include "relay.h"
 #include "stdio.h"
-
-#define PW_SIGKILL 9
-
-/* Reserves `*event` (a record that starts with a header) on the process
- * ring, keeps its type in BTF (records live only in the ring, so clang would
- * leave it out), clears its first `clear` bytes and stamps its header; NULL,
- * counted, when the ring is full. */
-#define pw_process_reserve(event, event_type, clear)                                                                   \
-	({                                                                                                             \
-		__typeof__(event) pw_record = bpf_ringbuf_reserve(&pw_proc_events, sizeof(*event), 0);                 \
-		if (!pw_record) {                                                                                      \
-			pw_process_count(PW_PCNT_RINGBUF_DROPS);                                                       \
-		} else {                                                                                               \
-			asm volatile("" : : "r"(__builtin_btf_type_id(*pw_record, 0)));                                \
-			__builtin_memset(pw_record, 0, (clear));                                                       \
-			pw_record->header.type = (event_type);                                                         \
-			pw_record->header.size = sizeof(*pw_record);                                                   \
-			pw_record->header.timestamp_ns = bpf_ktime_get_ns();                                           \
-		}                                                                                                      \
-		pw_record;                                                                                             \
-	})
-
-/* The task's cgroup v2 cgroup, read with CO-RE: tracing programs may call
- * bpf_get_current_ancestor_cgroup_id() only from Linux 6.x on. */
-static __always_inline struct cgroup *pw_task_cgroup(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, cgroups, dfl_cgrp);
-}
-
-static __always_inline __u64 pw_cgroup_id(struct cgroup *cgroup)
-{
-	return BPF_CORE_READ(cgroup, kn, id);
-}
-
-/* The id of the task's cgroup's ancestor at `level` (its own at its level). */
-static __always_inline __u64 pw_ancestor_cgroup_id(struct cgroup *cgroup, __u32 level)
-{
-	if (!cgroup || level > (__u32)BPF_CORE_READ(cgroup, level))
-		return 0;
-	level &= 63; /* bounds the index for the verifier; cgroups nest far less */
-	if (bpf_core_field_exists(cgroup->ancestor_ids)) {
-		__u64 id = 0;
-
-		bpf_core_read(&id, sizeof(id), &cgroup->ancestor_ids[level]);
-		return id;
-	}
-	struct cgroup *ancestor = 0;
-
-	bpf_core_read(&ancestor, sizeof(ancestor), &cgroup->ancestors[level]);
-	return pw_cgroup_id(ancestor);
-}
-
-/* The config when `task` is in a pod (its cgroup descends from the pods'
- * cgroup), else 0: a host process pays a few reads and returns. */
-static __always_inline const struct pw_process_config *pw_watched_config(struct task_struct *task)
-{
-	__u32 zero = 0;
-	const struct pw_process_config *config = bpf_map_lookup_elem(&pw_proc_config, &zero);
-
-	if (!config || !config->pods_cgroup_id)
-		return 0;
-	if (pw_ancestor_cgroup_id(pw_task_cgroup(task), config->pods_cgroup_level) != config->pods_cgroup_id)
-		return 0;
-	return config;
-}
-
-/* The pid as the process's own pid namespace numbers it. */
-static __always_inline __u32 pw_namespace_pid(struct task_struct *task)
-{
-	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
-	struct upid upid = {};
-
-	/* Pid namespaces nest at most 32 deep. */
-	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level & 31]);
-	return upid.nr;
-}
-
-static __always_inline void pw_read_process_id(struct pw_process_id *id, struct task_struct *task)
-{
-	id->pid = BPF_CORE_READ(task, pid);
-	id->tgid = BPF_CORE_READ(task, tgid);
-	id->ns_pid = pw_namespace_pid(task);
-	id->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	id->cgroup_id = pw_cgroup_id(pw_task_cgroup(task));
-	id->start_ns = BPF_CORE_READ(task, group_leader, start_time);
-}
 
 static __always_inline __u32 pw_exec_class_of(const char comm[16])
 {
@@ -145,7 +60,12 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 
 	bpf_get_current_comm(comm, sizeof(comm));
 	__u32 class = pw_exec_class_of(comm);
-	int kill = ((class & PW_EXEC_SHELL) && (flags & PW_EXEC_STDIO_INET) &&
+
+	struct pw_relay_connection relay = {};
+
+	if ((class & PW_EXEC_SHELL) && !(flags & PW_EXEC_STDIO_INET) && pw_relayed_at_exec(task, &stdio[0], &relay))
+		flags |= PW_EXEC_RELAYED;
+	int kill = ((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
 		    (config->policy & PW_POLICY_KILL_REVERSE_SHELL)) ||
 		   ((class & PW_EXEC_DENIED) && (config->policy & PW_POLICY_KILL_DENIED));
 
@@ -171,9 +91,11 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	    0)
 		event->flags |= PW_EXEC_READ_ERROR;
 	pw_read_args(event, task);
+	event->relay = relay;
 	if (event->flags & PW_EXEC_READ_ERROR)
 		pw_process_count(PW_PCNT_READ_ERRORS);
-	bpf_ringbuf_submit(event, pw_process_submit_flags(class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET))));
+	bpf_ringbuf_submit(event, pw_process_submit_flags(
+					  class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET | PW_EXEC_RELAYED))));
 }
 
 /* dup2/dup3 returned `fd`: when a shell just made an inet socket its fd 0-2,

@@ -40,6 +40,37 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_exec_names SEC(".maps");
 
+/* Each pod process's last TCP connect() out (by tgid): a shell it exec'd,
+ * or on the other side of its pipes, within PW_RELAY_WINDOW_NS is relayed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_RELAY_CONNECTS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pw_relay_connection);
+} pw_relay_connects SEC(".maps");
+
+/* Pipes on the stdio of stdin-reading shells and of processes that
+ * connected out, by the kernel's pipe object. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_RELAY_PIPES_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct pw_relay_pipe);
+} pw_relay_pipes SEC(".maps");
+
+/* Room to read one argument of a shell's command line (too big for the stack). */
+#define PW_ARGUMENT_BYTES 128
+struct pw_argument {
+	char text[PW_ARGUMENT_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_argument);
+} pw_argument_scratch SEC(".maps");
+
 /* Wakes the agent at once for what it judges now (a shell, a network tool,
  * a kill, a socket on stdio); the rest waits for its next poll
  * (PW_PROCESS_POLL_MS), unless the ring fills past PW_PROCESS_WAKEUP_BYTES.

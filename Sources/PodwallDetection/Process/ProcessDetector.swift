@@ -57,6 +57,21 @@ public struct ProcessDetector: Sendable {
         }
     }
 
+    /// The kernel's connect program judges pipe relays (see `ShellRelayDetector.kernelJudgesPipes`).
+    public mutating func awaitKernelRelayDecisions() { relays.kernelJudgesPipes = true }
+
+    /// Relays the kernel left undecided, reported once their wait is over.
+    public mutating func tick(now: UInt64) -> [Alert] {
+        relays.tick(now: now).map { Self.alert($0.0, severity: .critical, source: $0.1, flows: [], decidingNs: now, now: now) }
+    }
+
+    /// The kernel took a process for a shell's relay at its connect.
+    public mutating func observe(_ relay: RelayConnect, now: UInt64) -> [Alert] {
+        relays.observe(relay).map {
+            Self.alert($0.0, severity: .critical, source: $0.1, flows: [], decidingNs: relay.connection.timestampNs, now: now)
+        }
+    }
+
     static func alert(
         _ evidence: ProcessEvidence, severity: Severity, source: AlertSource, flows: [FlowKey], decidingNs: UInt64, now: UInt64
     )

@@ -36,6 +36,8 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
     public var killedAtExec: Bool
     /// The program that holds the connection, for a relayed shell.
     public var relay: String?
+    /// The kernel killed the relay at its connect(), before the connection existed.
+    public var relayKilled = false
     public var execNs: UInt64
 
     /// A running shell that redirected its stdio to a socket.
@@ -72,6 +74,7 @@ public struct ProcessEvidence: Sendable, Equatable, Codable {
         case kind = "alert_kind"
         case remotePort = "remote_port"
         case killedAtExec = "killed_at_exec"
+        case relayKilled = "relay_killed"
         case execNs = "exec_ns"
     }
 }

@@ -29,6 +29,14 @@ extension ProcessEvent {
                     process: ProcessIdentity(event.process), timestampNs: header.timestamp_ns, uid: event.uid, comm: Self.text(event.comm),
                     fd: event.fd,
                     socket: socket, killed: event.flags & PW_EXEC_KILLED.rawValue != 0))
+        case PW_EVENT_RELAY_CONNECT.rawValue where fits(pw_relay_connect_event.self):
+            let event = record.loadUnaligned(as: pw_relay_connect_event.self)
+            var connection = ProcessConnection(relay: event.connection, cgroupID: event.process.cgroup_id)
+            connection.uid = event.uid
+            self = .relayConnect(
+                RelayConnect(
+                    process: ProcessIdentity(event.process), connection: connection, shellPid: event.shell_tgid,
+                    killed: event.flags & PW_EXEC_KILLED.rawValue != 0))
         default:
             return nil
         }
@@ -61,7 +69,18 @@ extension ExecRecord {
             arguments: arguments,
             argumentsTruncated: has(PW_EXEC_ARGS_TRUNCATED),
             stdio: [StdioDescriptor(event.stdio.0), StdioDescriptor(event.stdio.1), StdioDescriptor(event.stdio.2)],
-            killedAtExec: has(PW_EXEC_KILLED), execClass: ExecClass(rawValue: event.exec_class))
+            killedAtExec: has(PW_EXEC_KILLED), execClass: ExecClass(rawValue: event.exec_class),
+            relayedBy: has(PW_EXEC_RELAYED) ? ProcessConnection(relay: event.relay, cgroupID: event.process.cgroup_id) : nil)
+    }
+}
+
+extension ProcessConnection {
+    /// The relay's connection the kernel named.
+    init(relay: pw_relay_connection, cgroupID: UInt64) {
+        self.init(
+            pid: relay.tgid, cgroupID: cgroupID, comm: ProcessEvent.text(relay.comm), proto: .tcp,
+            remote: withUnsafeBytes(of: relay.remote_addr) { IPAddress(bytes: $0)! }, remotePort: relay.remote_port,
+            timestampNs: relay.connect_ns)
     }
 }
 

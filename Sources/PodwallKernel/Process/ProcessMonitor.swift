@@ -15,10 +15,13 @@ public final class ProcessMonitor: Sendable {
     public let eventsFD: Int32
     /// Unpinned links (no pin root): they detach when the monitor goes.
     private let links: [FileDescriptor]
-    /// The dup2/dup3 tracepoint links (pinned where the kernel allows).
-    private let redirectLinks: [TracepointLink]
-    /// Why a running shell redirecting its stdio to a socket is not seen, if it is not.
-    public let redirectsUnavailable: String?
+    /// The syscall tracepoint links: dup2/dup3 exits and connect's entry
+    /// (pinned where the kernel allows).
+    private let syscallLinks: [TracepointLink]
+    /// Why the syscall tracepoints are not attached, if they are not: a
+    /// running shell redirecting its stdio to a socket is then not seen, and
+    /// a relay is not killed at its connect.
+    public let syscallTracepointsUnavailable: String?
 
     public static let defaultEventBufferBytes = UInt32(PW_PROCESS_EVENTS_DEFAULT_BYTES)
     /// How often the reader polls the ring for events that did not wake it.
@@ -45,13 +48,18 @@ public final class ProcessMonitor: Sendable {
             }
         }
         self.links = links
-        (redirectLinks, redirectsUnavailable) = Self.attachRedirects(object, pinRoot: pinRoot)
+        (syscallLinks, syscallTracepointsUnavailable) = Self.attachSyscallTracepoints(object, pinRoot: pinRoot)
     }
 
-    /// The dup2/dup3 exits; their absence costs one technique, not the pillar.
-    static func attachRedirects(_ object: BPFObject, pinRoot: String?) -> ([TracepointLink], String?) {
+    static let syscallTracepoints = [
+        (PW_PROG_DUP2_NAME, "sys_exit_dup2"), (PW_PROG_DUP3_NAME, "sys_exit_dup3"), (PW_PROG_CONNECT_NAME, "sys_enter_connect")
+    ]
+
+    /// The syscall tracepoints; their absence costs two techniques' kernel
+    /// answers, not the pillar.
+    static func attachSyscallTracepoints(_ object: BPFObject, pinRoot: String?) -> ([TracepointLink], String?) {
         do {
-            let links = try [(PW_PROG_DUP2_NAME, "sys_exit_dup2"), (PW_PROG_DUP3_NAME, "sys_exit_dup3")].map { program, tracepoint in
+            let links = try syscallTracepoints.map { program, tracepoint in
                 let link = try TracepointLink(object, program: program, category: "syscalls", name: tracepoint)
                 if let pinRoot { _ = link.pin(at: pinRoot + "/link_" + program) }
                 return link
@@ -86,7 +94,7 @@ public final class ProcessMonitor: Sendable {
 
     /// Detaches the pinned links under `pinRoot` (the maps stay).
     public static func detachPinned(under pinRoot: String) {
-        for name in programs + [PW_PROG_DUP2_NAME, PW_PROG_DUP3_NAME] { _ = unlink(pinRoot + "/link_" + name) }
+        for name in programs + syscallTracepoints.map(\.0) { _ = unlink(pinRoot + "/link_" + name) }
     }
 
     /// Every event now in the ring, decoded (tests, tools).
