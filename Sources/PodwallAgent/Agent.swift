@@ -75,6 +75,7 @@ public final class Agent: Sendable {
             feedPolicy: configuration.feedPolicy, flows: flowSnapshots)
         api.onQuarantineRelease { pipeline.quarantineReleased(ifindex: $0) }
         api.onPodName { identities.name($0) }
+        api.onFlowOpener { pipeline.process(opening: $0) }
         api.onScrape {
             metrics.refresh(
                 .init(

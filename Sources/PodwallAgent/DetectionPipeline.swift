@@ -147,10 +147,23 @@ final class DetectionPipeline: Sendable {
     /// The process behind a network alert: the one that connected its first
     /// flow (raw-socket probes, as nmap -sS sends, have none).
     private func owner(of alert: Alert) -> AlertProcess? {
-        guard let flow = alert.flows.first,
-            let owner = state.withLock({ $0.owners.owner(of: flow, at: MonotonicClock.now()) })
-        else { return nil }
-        var process = AlertProcess(pid: owner.pid, tgid: owner.pid, uid: owner.uid, comm: owner.comm, cgroupId: owner.cgroupID)
+        alert.flows.first.flatMap { process(connecting: $0, at: now) }
+    }
+
+    /// The process whose connect() opened a flow of the table: none for a
+    /// flow the pod did not open. Timed by the flow's first packet, so a
+    /// long-lived connection keeps its process.
+    func process(opening flow: FlowRecord) -> AlertProcess? {
+        flow.podInitiated ? process(connecting: flow.key, at: flow.firstSeen) : nil
+    }
+
+    /// The process that last connected the flow's pod to its remote end, if
+    /// that was recent at `atNs`, as the process cache knew its program then.
+    private func process(connecting flow: FlowKey, at atNs: UInt64) -> AlertProcess? {
+        guard let owner = state.withLock({ $0.owners.owner(of: flow, at: atNs) }) else { return nil }
+        var process = AlertProcess(
+            pid: owner.pid, tgid: owner.pid, uid: owner.uid, comm: owner.comm, cgroupId: owner.cgroupID,
+            cgroupPath: processLocator?.cgroupPath(ofID: owner.cgroupID))
         describeProcess?(&process, owner.timestampNs)
         return process
     }

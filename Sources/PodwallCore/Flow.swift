@@ -17,6 +17,18 @@ public struct IPProtocol: RawRepresentable, Hashable, Sendable, Codable, CustomS
         default: "proto-\(rawValue)"
         }
     }
+
+    /// The protocol its `description` names.
+    public init?(name: String) {
+        let named: [IPProtocol] = [.icmp, .tcp, .udp, .icmpv6]
+        if let known = named.first(where: { $0.description == name }) {
+            self = known
+        } else if name.hasPrefix("proto-"), let number = UInt8(name.dropFirst("proto-".count)) {
+            self.init(rawValue: number)
+        } else {
+            return nil
+        }
+    }
 }
 
 /// Which way a packet went, seen from the pod.

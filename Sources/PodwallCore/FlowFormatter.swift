@@ -8,11 +8,18 @@ public struct FlowFormatter: Sendable {
     /// The pod behind each interface, as a running agent names it (empty
     /// without one: the table then has no POD NAME column).
     public var podNames: [UInt32: String]
+    /// The process whose connect() opened each flow, as a running agent
+    /// knows it (empty without one: the table then has no PROCESS column).
+    public var processes: [FlowKey: AlertProcess]
 
-    public init(interfaceNames: [UInt32: String], wallClockOffset: Int64, podNames: [UInt32: String] = [:]) {
+    public init(
+        interfaceNames: [UInt32: String], wallClockOffset: Int64, podNames: [UInt32: String] = [:],
+        processes: [FlowKey: AlertProcess] = [:]
+    ) {
         self.interfaceNames = interfaceNames
         self.wallClockOffset = wallClockOffset
         self.podNames = podNames
+        self.processes = processes
     }
 
     public func interfaceName(_ ifindex: UInt32) -> String {
@@ -31,6 +38,7 @@ public struct FlowFormatter: Sendable {
         line.field("remote", flow.key.remote.description)
         line.field("remote_port", flow.key.remotePort)
         line.field("initiator", flow.podInitiated ? "pod" : "remote")
+        if let process = processes[flow.key] { line.field("process", object: process.jsonObject) }
         line.field("first_seen", Timestamp.rfc3339(nanoseconds: Int64(flow.firstSeen) + wallClockOffset))
         line.field("last_seen", Timestamp.rfc3339(nanoseconds: Int64(flow.lastSeen) + wallClockOffset))
         line.field("first_seen_ns", flow.firstSeen)
@@ -47,20 +55,21 @@ public struct FlowFormatter: Sendable {
     }
 
     public func table(_ flows: [FlowRecord]) -> String {
-        let named = !podNames.isEmpty
+        let (named, opened) = (!podNames.isEmpty, !processes.isEmpty)
         let header =
-            ["INTERFACE"] + (named ? ["POD NAME"] : [])
+            ["INTERFACE"] + (named ? ["POD NAME"] : []) + (opened ? ["PROCESS"] : [])
             + ["PROTO", "POD", "REMOTE", "INIT", "PKTS OUT", "BYTES OUT", "PKTS IN", "BYTES IN", "FLAGS OUT/IN"]
         let rows = flows.map { flow -> [String] in
-            [interfaceName(flow.key.ifindex)] + (named ? [podNames[flow.key.ifindex] ?? "-"] : []) + [
-                flow.key.proto.description,
-                Self.endpoint(flow.key.pod, flow.key.podPort, flow.key.proto),
-                Self.endpoint(flow.key.remote, flow.key.remotePort, flow.key.proto),
-                flow.podInitiated ? "pod" : "remote",
-                String(flow.fromPod.packets), String(flow.fromPod.bytes),
-                String(flow.toPod.packets), String(flow.toPod.bytes),
-                flow.key.proto == .tcp ? "\(flow.fromPod.tcpFlags)/\(flow.toPod.tcpFlags)" : "-"
-            ]
+            [interfaceName(flow.key.ifindex)] + (named ? [podNames[flow.key.ifindex] ?? "-"] : [])
+                + (opened ? [processes[flow.key]?.label ?? "-"] : []) + [
+                    flow.key.proto.description,
+                    Self.endpoint(flow.key.pod, flow.key.podPort, flow.key.proto),
+                    Self.endpoint(flow.key.remote, flow.key.remotePort, flow.key.proto),
+                    flow.podInitiated ? "pod" : "remote",
+                    String(flow.fromPod.packets), String(flow.fromPod.bytes),
+                    String(flow.toPod.packets), String(flow.toPod.bytes),
+                    flow.key.proto == .tcp ? "\(flow.fromPod.tcpFlags)/\(flow.toPod.tcpFlags)" : "-"
+                ]
         }
         return TextTable.render(header: header, rows: rows)
     }

@@ -25,6 +25,16 @@ public struct JSONLine {
         text += value ? "true" : "false"
     }
 
+    public mutating func field(_ name: String, _ values: [String]) {
+        key(name)
+        text += "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { text += "," }
+            Self.appendQuoted(value, to: &text)
+        }
+        text += "]"
+    }
+
     public mutating func field(_ name: String, object: JSONLine) {
         key(name)
         text += object.rendered

@@ -115,7 +115,10 @@ struct APIContractTests {
             "GET /v1/flows 200": [
                 try encoded(
                     FlowList(
-                        flows: [FlowRow(flow, interface: "veth1", podName: "shop/web"), FlowRow(flow, interface: "if7", podName: nil)],
+                        flows: [
+                            FlowRow(flow, interface: "veth1", podName: "shop/web", process: sampleProcessAlert().source.process),
+                            FlowRow(flow, interface: "if7", podName: nil)
+                        ],
                         snapshotAgeMs: 1200)
                 )
             ],
@@ -238,6 +241,31 @@ struct APIContractTests {
             break
         }
         return problems
+    }
+}
+
+/// `podwall flows` reads `/v1/flows` back with a plain decoder: every key,
+/// the process's too, comes back, and the row's flow key with it.
+@Suite struct FlowListReadBackTests {
+    @Test func theCLIReadsBackEachFlowsKeyAndProcess() throws {
+        let key = FlowKey(
+            ifindex: 7, proto: .udp, pod: IPAddress("fd00::5")!, podPort: 5353, remote: IPAddress("10.0.0.9")!, remotePort: 53)
+        let flow = FlowRecord(
+            key: key, firstSeen: 1, lastSeen: 2, podInitiated: true, fromPod: FlowCounters(packets: 1, bytes: 60),
+            toPod: FlowCounters(packets: 1, bytes: 90))
+        let process = try #require(APIContractTests.sampleProcessAlert().source.process)
+        let list = FlowList(
+            flows: [FlowRow(flow, interface: "veth1", podName: nil, process: process), FlowRow(flow, interface: "veth1", podName: "web")],
+            snapshotAgeMs: 5)
+        let read = try JSONDecoder().decode(FlowList.self, from: try APIContractTests.encoded(list))
+        #expect(read.flows.map(\.key) == [key, key])
+        #expect(read.flows.map(\.process) == [process, nil])
+        #expect(read.flows.map(\.podName) == [nil, "web"] && read.snapshotAgeMs == 5)
+    }
+
+    @Test(arguments: [IPProtocol.icmp, .tcp, .udp, .icmpv6, IPProtocol(rawValue: 132)])
+    func aProtocolIsReadBackFromItsName(_ proto: IPProtocol) {
+        #expect(IPProtocol(name: proto.description) == proto)
     }
 }
 

@@ -52,6 +52,28 @@ import Testing
         #expect(formatter.json(Self.flow).hasPrefix(#"{"interface":"veth-pod1","ifindex":7,"pod_name":"shop/web-7d9f","proto""#))
     }
 
+    @Test func theProcessThatOpenedAFlowAddsAColumnAndAnObject() {
+        var process = AlertProcess(pid: 1234, tgid: 1234, uid: 0, comm: "nc", cgroupId: 9, cgroupPath: "/kubepods/x")
+        process.execId = "node-1:1234-55"
+        process.binary = "/usr/bin/nc"
+        process.arguments = ["nc", "10.0.0.2", "443"]
+        process.ancestors = ["sh", "containerd-shim"]
+        let other = FlowRecord(
+            key: FlowKey(
+                ifindex: 7, proto: .udp, pod: IPAddress("198.18.0.11")!, podPort: 53, remote: IPAddress("198.18.0.12")!, remotePort: 5353),
+            firstSeen: 1, lastSeen: 2, podInitiated: false, fromPod: FlowCounters(packets: 1, bytes: 60),
+            toPod: FlowCounters(packets: 1, bytes: 60))
+        let formatter = FlowFormatter(interfaceNames: [7: "veth-pod1"], wallClockOffset: 0, processes: [Self.flow.key: process])
+        let table = formatter.table([Self.flow, other]).split(separator: "\n").map { $0.split(separator: " ") }
+        #expect(table.map { $0[1] } == ["PROCESS", "nc[1234]<-sh", "-"])
+        #expect(
+            formatter.json(Self.flow).contains(
+                #""initiator":"pod","process":{"pid":1234,"tgid":1234,"uid":0,"comm":"nc","cgroup_id":9,"cgroup_path":"/kubepods/x","exec_id":"node-1:1234-55","binary":"/usr/bin/nc","arguments":["nc","10.0.0.2","443"],"ancestors":["sh","containerd-shim"]},"first_seen""#
+            ))
+        #expect(!formatter.json(other).contains("process"))
+        #expect(!FlowFormatter(interfaceNames: [:], wallClockOffset: 0).table([Self.flow]).contains("PROCESS"))
+    }
+
     @Test func jsonEscapesControlCharacters() {
         var line = JSONLine()
         line.field("name", "a\"b\\c\n\u{1}")

@@ -226,3 +226,43 @@ struct NetworkAlertProcessTests {
         #expect((process["exec_id"] as? String) != nil)
     }
 }
+
+/// `podwall flows` and `GET /v1/flows` name the process whose connect() opened a flow.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
+struct FlowProcessTests {
+    @Test(.enabled(if: Shell.isInstalled("nc") && Shell.isInstalled("curl"), "needs nc and curl"))
+    func aFlowNamesTheProcessThatOpenedIt() throws {
+        let scenario = try ProcessDetectionTests.Scenario()
+        let (env, port) = (scenario.env, Int(ProcessDetectionTests.port))
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+        // nc holds the connection open while its flow is read (teardown stops it).
+        try env.lab.spawn(in: scenario.container, ["sh", "-c", "sleep 30 | nc \(server.ipv4) \(port)"])
+        func flow(_ flows: [[String: Any]], on pod: Lab.Pod, _ key: String) -> [String: Any]? {
+            flows.first { $0["interface"] as? String == pod.hostInterface && $0[key] as? Int == port }
+        }
+        var opened: [String: Any]?
+        _ = waitUntil(timeout: 5) {
+            usleep(200_000)
+            opened = flow((try? env.flows()) ?? [], on: client, "remote_port")
+            return opened?["process"] != nil
+        }
+        let process = try #require(opened?["process"] as? [String: Any], "\(String(describing: opened)); agent log:\n\(env.log)")
+        #expect(process["comm"] as? String == "nc")
+        #expect((process["binary"] as? String)?.hasSuffix("/nc") == true, "\(process)")
+        #expect(process["arguments"] as? [String] == ["nc", server.ipv4, String(port)], "\(process)")
+        #expect((process["ancestors"] as? [String])?.first == "sh", "\(process)")
+        #expect((process["cgroup_path"] as? String)?.hasSuffix("cri-containerd-\(scenario.container.id).scope") == true, "\(process)")
+        let (pid, execID) = (try #require(process["pid"] as? Int), try #require(process["exec_id"] as? String))
+
+        // The agent's API says the same; the flow the server's side saw was not opened there.
+        let answer = try env.api("GET", "/v1/flows?limit=100")
+        let flows = try #require(
+            (try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["flows"] as? [[String: Any]])
+        let served = try #require(flow(flows, on: client, "remote_port")?["process"] as? [String: Any], "\(answer.body)")
+        #expect(served["exec_id"] as? String == execID && served["pid"] as? Int == pid, "\(served)")
+        let accepted = try #require(flow(try env.flows(), on: server, "pod_port"), "the listener's side of the flow")
+        #expect(accepted["process"] == nil, "\(accepted)")
+        let table = try env.podwall(["flows"]).output
+        #expect(table.contains("PROCESS") && table.contains("nc[\(pid)]<-sh"), "\(table)")
+    }
+}

@@ -88,15 +88,20 @@ enum APIServer {
         return AlertList(lines: state.alerts.query(kind: kind, pod: query.get("pod"), sinceNs: since, limit: limit))
     }
 
+    /// The most flows one answer lists.
+    static let maxFlows = 10_000
+
     static func flows(_ request: Request, _ state: APIState) throws -> FlowList {
-        let limit = try limit(request.uri.queryParameters.get("limit"), default: 20, max: 10_000)
-        let names = state.interfaceNames
+        let limit = try limit(request.uri.queryParameters.get("limit"), default: 20, max: maxFlows)
+        let (names, opener) = (state.interfaceNames, state.flowOpener)
         let snapshot = state.flows.current()
         let top = snapshot.records
             .sorted { $0.fromPod.bytes + $0.toPod.bytes > $1.fromPod.bytes + $1.toPod.bytes }.prefix(limit)
         return FlowList(
             flows: top.map { flow in
-                FlowRow(flow, interface: names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", podName: state.podName(flow.key.ifindex))
+                FlowRow(
+                    flow, interface: names[flow.key.ifindex] ?? "if\(flow.key.ifindex)", podName: state.podName(flow.key.ifindex),
+                    process: opener(flow))
             }, snapshotAgeMs: snapshot.ageNs(at: MonotonicClock.now()) / 1_000_000)
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PodwallCore
 import PodwallKernel
 
 /// The CLI's way to a running agent: its local socket (RuntimeFiles), which
@@ -30,11 +31,20 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
         return client
     }
 
-    /// The pods behind the host interfaces the agent on `pinRoot` watches, as
-    /// its alerts name them; empty when no agent runs there.
-    public static func podNames(pinRoot: String) async -> [UInt32: String] {
-        guard let agent = await local(pinRoot: pinRoot), let list = await agent.read(PodList.self, "/v1/pods") else { return [:] }
+    /// The pods behind the host interfaces the agent watches, as its alerts
+    /// name them.
+    public func podNames() async -> [UInt32: String] {
+        guard let list = await read(PodList.self, "/v1/pods") else { return [:] }
         return Dictionary(list.pods.compactMap { pod in pod.podName.map { (pod.ifindex, $0) } }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The process that opened each flow of the agent's latest snapshot (as
+    /// many as the API lists), as its network alerts name it.
+    public func flowProcesses() async -> [FlowKey: AlertProcess] {
+        guard let list = await read(FlowList.self, "/v1/flows?limit=\(APIServer.maxFlows)", decoder: JSONDecoder()) else { return [:] }
+        return Dictionary(
+            list.flows.compactMap { flow in flow.key.flatMap { key in flow.process.map { (key, $0) } } },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// AsyncHTTPClient's form for a Unix socket: the socket's path as the host.
@@ -42,12 +52,15 @@ public struct AgentAPIClient: Sendable, CustomStringConvertible {
         "http+unix://" + Self.escaped(socketPath) + path
     }
 
-    /// An answer of the agent, decoded as the API encodes it.
-    private func read<Body: Decodable>(_ type: Body.Type, _ path: String) async -> Body? {
+    /// An answer of the agent, decoded as the API encodes it (or, for a
+    /// body that spells its keys out, as `decoder` reads it).
+    private func read<Body: Decodable>(
+        _ type: Body.Type, _ path: String, decoder: JSONDecoder = APIResponseCoding.decoder
+    ) async -> Body? {
         guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url(path)), timeout: Self.answerTimeout),
             response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 24)
         else { return nil }
-        return try? APIResponseCoding.decoder.decode(Body.self, from: Data(buffer: body))
+        return try? decoder.decode(Body.self, from: Data(buffer: body))
     }
 
     /// RFC 3986's unreserved characters.

@@ -111,7 +111,7 @@ final class ProcessLocator: Sendable {
     /// cgroup. Remembered, found or not, so that a flood of refused
     /// short-lived processes walks the tree once per cgroup (bounded: the
     /// memory is dropped past 10,000 cgroups).
-    private func cgroupPath(ofID id: UInt64) -> String? {
+    func cgroupPath(ofID id: UInt64) -> String? {
         if let known = paths.withLock({ $0[id] }) { return known }
         let path = Self.directory(withInode: id, under: hookCgroup).map { String($0.dropFirst(cgroupMount.count)) }
         paths.withLock { paths in

@@ -12,7 +12,10 @@ struct Flows: AsyncParsableCommand {
             Each flow is seen from the pod: pod address and port, remote address and port, \
             and packets, bytes and TCP flags in each direction (out = from the pod). While an \
             agent runs on the same pins, each flow also names its pod as the agent's alerts do \
-            (POD NAME; pod_name in JSON).
+            (POD NAME; pod_name in JSON) and, for a flow the pod opened with connect() while \
+            the agent watched its processes, the process that opened it: PROCESS as \
+            comm[pid]<-parent (nc[1234]<-sh); in JSON a process object with exec_id, binary, \
+            arguments, ancestors and cgroup_path, as network alerts name it.
 
             Examples:
               podwall flows
@@ -30,10 +33,12 @@ struct Flows: AsyncParsableCommand {
 
     func run() async throws {
         LibbpfLog.capture(echo: false)
-        let podNames = await AgentAPIClient.podNames(pinRoot: pins.pinRoot)
+        let agent = await AgentAPIClient.local(pinRoot: pins.pinRoot)
+        let (podNames, processes) = (await agent?.podNames() ?? [:], await agent?.flowProcesses() ?? [:])
         try await reportingKernelErrors {
             let names = try LinkWatcher.namesByIndex()
-            let formatter = FlowFormatter(interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset(), podNames: podNames)
+            let formatter = FlowFormatter(
+                interfaceNames: names, wallClockOffset: MonotonicClock.wallClockOffset(), podNames: podNames, processes: processes)
             var flows = try PinnedState(pinRoot: pins.pinRoot).flows().records()
             if let interface { flows = flows.filter { formatter.interfaceName($0.key.ifindex) == interface } }
             flows.sort { ($0.key.ifindex, $0.firstSeen) < ($1.key.ifindex, $1.firstSeen) }

@@ -30,6 +30,8 @@ public final class APIState: Sendable {
         var releasedQuarantine: @Sendable (UInt32) -> Void = { _ in }
         /// The pod behind a host interface, as the agent names it in alerts.
         var podNames: @Sendable (UInt32) -> String? = { _ in nil }
+        /// The process that opened a flow, as the agent names it in network alerts.
+        var flowOpeners: @Sendable (FlowRecord) -> AlertProcess? = { _ in nil }
     }
 
     init(
@@ -59,6 +61,9 @@ public final class APIState: Sendable {
     func quarantineReleased(_ ifindex: UInt32) { state.withLock { $0.releasedQuarantine }(ifindex) }
     func onPodName(_ name: @escaping @Sendable (UInt32) -> String?) { state.withLock { $0.podNames = name } }
     func podName(_ ifindex: UInt32) -> String? { state.withLock { $0.podNames }(ifindex) }
+    func onFlowOpener(_ opener: @escaping @Sendable (FlowRecord) -> AlertProcess?) { state.withLock { $0.flowOpeners = opener } }
+    /// The way to a flow's process: read once per answer, not once per flow.
+    var flowOpener: @Sendable (FlowRecord) -> AlertProcess? { state.withLock { $0.flowOpeners } }
     func scrape() -> String {
         state.withLock { $0.refreshMetrics }()
         return metrics.render()
