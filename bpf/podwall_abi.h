@@ -521,6 +521,7 @@ enum pw_exec_flag {
  * of a relayed shell says of its relay. */
 struct pw_relay_connection {
 	__u64 connect_ns; /* 0: none */
+	__u64 start_ns;	  /* the process's start: a reused tgid is not it */
 	__u32 tgid;
 	__u16 remote_port;
 	__u8 pad[2];
@@ -528,12 +529,20 @@ struct pw_relay_connection {
 	char comm[16];
 };
 
-/* Kernel-internal (never read by the agent): a pipe (by its kernel pipe
- * object, shared by both ends and by a FIFO's openers) on the stdio of a
+/* Kernel-internal (never read by the agent): a pipe (shared by both ends
+ * and by a FIFO's openers) on the stdio of a
  * stdin-reading shell or of a process that connected out; "reads" when it
  * is the process's fd 0, "writes" as fd 1 or 2. A relay and its shell are on
  * opposite sides (the relay reads what the shell writes, or the reverse):
  * processes that merely share a container's log pipe as stdout are not. */
+/* A pipe or FIFO by its inode (pipes' inode numbers are not reused soon;
+ * the kernel's pipe object would be, at once). */
+struct pw_pipe_key {
+	__u64 inode;
+	__u32 dev; /* the inode's file system (pipefs, or a FIFO's) */
+	__u32 pad;
+};
+
 struct pw_relay_pipe {
 	__u64 shell_reads_ns; /* when a stdin-reading shell had it as fd 0 */
 	__u64 shell_writes_ns;

@@ -4,12 +4,14 @@
 // and whether exec events are lost at the highest rate the machine reaches
 // and counted when a ring is too small.
 // Run as root: swift build -c release --product podwall-exec-bench && .build/release/podwall-exec-bench [rounds] [execs per loop] [parallel loops]
+// Only the relayed-shell decision's cost: .build/release/podwall-exec-bench relay [rounds] [connects per loop]
 import Foundation
 import PodwallBenchSupport
 import PodwallKernel
 import PodwallLab
 
-let arguments = CommandLine.arguments
+let relayOnly = CommandLine.arguments.dropFirst().first == "relay"
+let arguments = relayOnly ? Array(CommandLine.arguments.dropFirst()) : CommandLine.arguments
 let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 15 : 15
 let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
 let parallel = arguments.count > 3 ? Int(arguments[3]) ?? 4 : 4
@@ -27,10 +29,16 @@ do {
     try FileManager.default.createDirectory(atPath: labCgroup + "/host-loop", withIntermediateDirectories: false)
     let bench = ExecBench(
         lab: lab, container: container, mount: mount, hostCgroup: labCgroup + "/host-loop", loop: ExecLoop(count: count, parallel: 1))
+    if relayOnly {
+        print(try bench.relayRunTimes(rounds: rounds, connects: count))
+        lab.teardown()
+        exit(0)
+    }
     print(try bench.pairedRounds(rounds))
     print("\n" + (try bench.runTimes(rounds: max(5, rounds / 3))))
     print("\n" + (try bench.lossAtFullRate(parallel: parallel)))
     print("\n" + (try bench.lossWithSmallRing(bytes: UInt32(getpagesize()))))
+    print("\n" + (try bench.relayRunTimes(rounds: max(5, rounds / 3))))
 } catch {
     progress("podwall-exec-bench: \(error)")
     lab.teardown()

@@ -125,9 +125,10 @@ import Testing
         "pw_relay_connection": fields(
             pw_relay_connection.self,
             [
-                ("connect_ns", \.connect_ns), ("tgid", \.tgid), ("remote_port", \.remote_port), ("pad", \.pad),
-                ("remote_addr", \.remote_addr), ("comm", \.comm)
+                ("connect_ns", \.connect_ns), ("start_ns", \.start_ns), ("tgid", \.tgid), ("remote_port", \.remote_port),
+                ("pad", \.pad), ("remote_addr", \.remote_addr), ("comm", \.comm)
             ]),
+        "pw_pipe_key": fields(pw_pipe_key.self, [("inode", \.inode), ("dev", \.dev), ("pad", \.pad)]),
         "pw_relay_pipe": fields(
             pw_relay_pipe.self,
             [

@@ -32,11 +32,15 @@ struct cred {
 	pw_kuid_t euid;
 } PW_KERNEL_TYPE;
 
+struct super_block {
+	__u32 s_dev;
+} PW_KERNEL_TYPE;
+
 struct inode {
 	__u16 i_mode;
 	unsigned long i_ino;
 	__u32 i_rdev;
-	void *i_pipe; /* struct pipe_inode_info: one per pipe or open FIFO */
+	struct super_block *i_sb;
 } PW_KERNEL_TYPE;
 
 struct file {

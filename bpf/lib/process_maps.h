@@ -50,11 +50,11 @@ struct {
 } pw_relay_connects SEC(".maps");
 
 /* Pipes on the stdio of stdin-reading shells and of processes that
- * connected out, by the kernel's pipe object. */
+ * connected out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PW_RELAY_PIPES_ENTRIES);
-	__type(key, __u64);
+	__type(key, struct pw_pipe_key);
 	__type(value, struct pw_relay_pipe);
 } pw_relay_pipes SEC(".maps");
 

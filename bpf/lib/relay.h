@@ -93,8 +93,8 @@ static __always_inline int pw_reads_commands_from_stdin(struct task_struct *task
 	return 0;
 }
 
-/* The kernel pipe objects on the task's fds 0-2 (0 where none). */
-static __always_inline void pw_stdio_pipes(__u64 pipes[PW_STDIO_FDS], struct task_struct *task)
+/* The pipes and FIFOs on the task's fds 0-2 (inode 0 where none). */
+static __always_inline void pw_stdio_pipes(struct pw_pipe_key pipes[PW_STDIO_FDS], struct task_struct *task)
 {
 	struct fdtable *table = BPF_CORE_READ(task, files, fdt);
 	struct file **fds = BPF_CORE_READ(table, fd);
@@ -104,13 +104,15 @@ static __always_inline void pw_stdio_pipes(__u64 pipes[PW_STDIO_FDS], struct tas
 	for (int fd = 0; fd < PW_STDIO_FDS; fd++) {
 		struct file *file = 0;
 
-		pipes[fd] = 0;
+		pipes[fd] = (struct pw_pipe_key){};
 		if ((unsigned int)fd >= max_fds || !fds || bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 			continue;
 		struct inode *inode = BPF_CORE_READ(file, f_inode);
 
-		if ((BPF_CORE_READ(inode, i_mode) & PW_S_IFMT) == PW_S_IFIFO)
-			pipes[fd] = (__u64)BPF_CORE_READ(inode, i_pipe);
+		if ((BPF_CORE_READ(inode, i_mode) & PW_S_IFMT) != PW_S_IFIFO)
+			continue;
+		pipes[fd].inode = BPF_CORE_READ(inode, i_ino);
+		pipes[fd].dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	}
 }
 
@@ -121,27 +123,29 @@ static __always_inline int pw_within_relay_window(__u64 then, __u64 now)
 
 /* The process on the other side of `pipe`, which the caller (a shell when
  * `is_shell`, else a process connecting out) has as fd `fd`: the tgid of a
- * relay (or shell) that had it on its opposite side within the window, or 0. */
-static __always_inline __u32 pw_pipe_partner(__u64 pipe, int fd, int is_shell, __u32 tgid, __u64 now)
+ * relay (or shell) that had it on its opposite side within the window, and
+ * when (`seen`), or 0. */
+static __always_inline __u32 pw_pipe_partner(const struct pw_pipe_key *pipe, int fd, int is_shell, __u32 tgid,
+					     __u64 now, __u64 *seen)
 {
-	struct pw_relay_pipe *mark = pipe ? bpf_map_lookup_elem(&pw_relay_pipes, &pipe) : 0;
+	struct pw_relay_pipe *mark = pipe->inode ? bpf_map_lookup_elem(&pw_relay_pipes, pipe) : 0;
 
 	if (!mark)
 		return 0;
 	/* The caller reads it (fd 0): the partner wrote it; and the reverse. */
-	__u64 seen = is_shell ? (fd == 0 ? mark->relay_writes_ns : mark->relay_reads_ns)
-			      : (fd == 0 ? mark->shell_writes_ns : mark->shell_reads_ns);
+	*seen = is_shell ? (fd == 0 ? mark->relay_writes_ns : mark->relay_reads_ns)
+			 : (fd == 0 ? mark->shell_writes_ns : mark->shell_reads_ns);
 	__u32 partner = is_shell ? mark->relay_tgid : mark->shell_tgid;
 
-	return partner != tgid && pw_within_relay_window(seen, now) ? partner : 0;
+	return partner != tgid && pw_within_relay_window(*seen, now) ? partner : 0;
 }
 
 /* Leaves the caller on `pipe`, for a partner that comes later to find. */
-static __always_inline void pw_mark_pipe(__u64 pipe, int fd, int is_shell, __u32 tgid, __u64 now)
+static __always_inline void pw_mark_pipe(const struct pw_pipe_key *pipe, int fd, int is_shell, __u32 tgid, __u64 now)
 {
-	if (!pipe)
+	if (!pipe->inode)
 		return;
-	struct pw_relay_pipe *mark = bpf_map_lookup_elem(&pw_relay_pipes, &pipe);
+	struct pw_relay_pipe *mark = bpf_map_lookup_elem(&pw_relay_pipes, pipe);
 	struct pw_relay_pipe fresh = {};
 
 	if (mark)
@@ -159,15 +163,19 @@ static __always_inline void pw_mark_pipe(__u64 pipe, int fd, int is_shell, __u32
 		else
 			fresh.relay_writes_ns = now;
 	}
-	bpf_map_update_elem(&pw_relay_pipes, &pipe, &fresh, BPF_ANY);
+	bpf_map_update_elem(&pw_relay_pipes, pipe, &fresh, BPF_ANY);
 }
 
-/* The relay's connection into `relay` when `tgid` connected out within the window. */
-static __always_inline int pw_recent_connection(__u32 tgid, __u64 now, struct pw_relay_connection *relay)
+/* `tgid`'s connection into `relay` when it connected out within the window;
+ * a nonzero `start_ns` must be the process's start (not a reused tgid), a
+ * nonzero `connect_ns` the connect that marked a pipe. */
+static __always_inline int pw_recent_connection(__u32 tgid, __u64 start_ns, __u64 connect_ns, __u64 now,
+						struct pw_relay_connection *relay)
 {
 	struct pw_relay_connection *connection = tgid ? bpf_map_lookup_elem(&pw_relay_connects, &tgid) : 0;
 
-	if (!connection || !pw_within_relay_window(connection->connect_ns, now))
+	if (!connection || !pw_within_relay_window(connection->connect_ns, now) ||
+	    (start_ns && connection->start_ns != start_ns) || (connect_ns && connection->connect_ns != connect_ns))
 		return 0;
 	*relay = *connection;
 	return 1;
@@ -187,20 +195,25 @@ static __always_inline int pw_relayed_at_exec(struct task_struct *task, const st
 		return 0;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u64 now = bpf_ktime_get_ns();
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
 
-	if (pw_recent_connection(BPF_CORE_READ(task, real_parent, tgid), now, relay))
+	if (pw_recent_connection(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(parent, group_leader, start_time), 0, now,
+				 relay))
 		return 1;
-	__u64 pipes[PW_STDIO_FDS];
+	struct pw_pipe_key pipes[PW_STDIO_FDS];
 
 	pw_stdio_pipes(pipes, task);
 #pragma unroll
 	for (int fd = 0; fd < PW_STDIO_FDS; fd++) {
-		if (pw_recent_connection(pw_pipe_partner(pipes[fd], fd, 1, tgid, now), now, relay))
+		__u64 seen = 0;
+		__u32 partner = pw_pipe_partner(&pipes[fd], fd, 1, tgid, now, &seen);
+
+		if (partner && pw_recent_connection(partner, 0, seen, now, relay))
 			return 1;
 	}
 #pragma unroll
 	for (int fd = 0; fd < PW_STDIO_FDS; fd++)
-		pw_mark_pipe(pipes[fd], fd, 1, tgid, now);
+		pw_mark_pipe(&pipes[fd], fd, 1, tgid, now);
 	return 0;
 }
 
@@ -274,22 +287,24 @@ static __always_inline void pw_on_connect(long fd, const void *address, long len
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	__u64 pipes[PW_STDIO_FDS];
+	struct pw_pipe_key pipes[PW_STDIO_FDS];
 	__u32 shell = 0;
 
 	connection.connect_ns = now;
+	connection.start_ns = BPF_CORE_READ(task, group_leader, start_time);
 	connection.tgid = tgid;
 	bpf_get_current_comm(connection.comm, sizeof(connection.comm));
 	bpf_map_update_elem(&pw_relay_connects, &tgid, &connection, BPF_ANY);
 	pw_stdio_pipes(pipes, task);
 #pragma unroll
 	for (int i = 0; i < PW_STDIO_FDS; i++) {
-		__u32 partner = pw_pipe_partner(pipes[i], i, 0, tgid, now);
+		__u64 seen = 0;
+		__u32 partner = pw_pipe_partner(&pipes[i], i, 0, tgid, now, &seen);
 
 		if (partner)
 			shell = partner;
 		else
-			pw_mark_pipe(pipes[i], i, 0, tgid, now);
+			pw_mark_pipe(&pipes[i], i, 0, tgid, now);
 	}
 	if (!shell)
 		return;
