@@ -55,6 +55,20 @@ public enum BPFFilesystem {
         return removed
     }
 
+    /// Pins an object at `path` in place of what is pinned there: `pin`
+    /// pins it beside (bpffs refuses names with a dot, hence `_new`) and a
+    /// rename swaps it in, so the path never names nothing.
+    static func replacePin(at path: String, _ pin: (String) -> Int32) throws {
+        let fresh = path + "_new"
+        _ = unlink(fresh)
+        try KernelError.check(pin(fresh), "pinning", fresh)
+        guard rename(fresh, path) == 0 else {
+            let error = errno
+            _ = unlink(fresh)
+            throw KernelError("replacing the pin", path, errno: error)
+        }
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

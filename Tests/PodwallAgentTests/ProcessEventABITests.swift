@@ -11,6 +11,12 @@ struct ProcessEventABITests {
         #expect(ShellRelayDetector().windowNs == PW_RELAY_WINDOW_NS)
     }
 
+    @Test func execClassesAreTheKernelsBits() {
+        #expect(ExecClass.shell.rawValue == PW_EXEC_SHELL.rawValue)
+        #expect(ExecClass.networkTool.rawValue == PW_EXEC_NETWORK_TOOL.rawValue)
+        #expect(ExecClass.denied.rawValue == PW_EXEC_DENIED.rawValue)
+    }
+
     @Test func aRelayConnectRecordDecodesToTheRelayItsShellAndWhereItConnected() throws {
         var event = pw_relay_connect_event()
         event.header.type = UInt16(PW_EVENT_RELAY_CONNECT.rawValue)

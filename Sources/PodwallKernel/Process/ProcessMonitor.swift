@@ -82,14 +82,7 @@ public final class ProcessMonitor: Sendable {
     /// with no moment unwatched (both run for an instant; exits and forks
     /// seen twice are harmless to the cache).
     static func pin(_ link: FileDescriptor, at path: String) throws {
-        let fresh = path + "_new"  // bpffs refuses names with a dot
-        _ = unlink(fresh)
-        try KernelError.check(bpf_obj_pin(link.fd, fresh), "pinning tracepoint link", fresh)
-        guard rename(fresh, path) == 0 else {
-            let error = errno
-            _ = unlink(fresh)
-            throw KernelError("replacing tracepoint link", path, errno: error)
-        }
+        try BPFFilesystem.replacePin(at: path) { bpf_obj_pin(link.fd, $0) }
     }
 
     /// Detaches the pinned links under `pinRoot` (the maps stay).

@@ -22,14 +22,7 @@ final class TracepointLink: @unchecked Sendable {  // libbpf link handle: only d
     /// Pins it (replacing an earlier agent's pin); false where the kernel
     /// cannot pin such a link (before 5.15): it then lives as long as this object.
     func pin(at path: String) -> Bool {
-        let fresh = path + "_new"  // bpffs refuses names with a dot
-        _ = unlink(fresh)
-        guard bpf_link__pin(link, fresh) == 0 else { return false }
-        guard rename(fresh, path) == 0 else {
-            _ = bpf_link__unpin(link)
-            return false
-        }
-        return true
+        (try? BPFFilesystem.replacePin(at: path) { bpf_link__pin(link, $0) }) != nil
     }
 
     deinit {
