@@ -134,6 +134,9 @@ enum pw_flow_flag {
 	PW_FLOW_REPLY_SENT = 1 << 5,
 	PW_FLOW_SYN_FROM_POD = 1 << 6, /* payload_seq of that direction set */
 	PW_FLOW_SYN_TO_POD = 1 << 7,
+	/* Opened past its pod's event budget: counted in the pod's flow summary
+	 * (pw_link), no event of its own (new, reply, payload, end, drop). */
+	PW_FLOW_SUMMARIZED = 1 << 8,
 };
 
 struct pw_flow_value {
@@ -177,6 +180,25 @@ enum pw_drop_reason {
 	PW_DROP_REASON_COUNT = 3,
 };
 
+/* A pod's new flows past its event budget, since `interval_start_ns`:
+ * sent as one PW_EVENT_FLOW_SUMMARY every PW_FLOW_SUMMARY_INTERVAL_NS while
+ * they go on. The distinct remote ports and hosts are 64-bit sketches (bit
+ * hash & 63 set): linear counting reads them up to about 250 distinct. */
+struct pw_flow_summary {
+	__u64 interval_start_ns; /* 0: nothing summarized since the last event */
+	__u64 new_flows;
+	__u64 tcp_syns;	   /* of them, TCP opened by a SYN without ACK */
+	__u64 replies;	   /* summarized flows that got an answer */
+	__u64 drop_events; /* drop events of summarized flows not sent */
+	__u64 bytes;	   /* of the flows' first packets */
+	__u64 remote_ports;
+	__u64 remote_hosts;
+};
+
+#define PW_FLOW_SUMMARY_INTERVAL_NS	 250000000ULL
+#define PW_DEFAULT_POD_EVENTS_PER_SECOND 5000
+#define PW_DEFAULT_POD_EVENT_BURST	 20000
+
 struct pw_link {
 	__u32 flags; /* enum pw_link_flag */
 	__u32 pad;
@@ -188,6 +210,10 @@ struct pw_link {
 	 * a metrics scrape reads these instead of walking the flow table. */
 	__u64 packets[PW_DIR_COUNT];
 	__u64 bytes[PW_DIR_COUNT];
+	/* The pod's event budget (pw_config): a generic cell rate algorithm's
+	 * theoretical arrival time of its next new-flow event. */
+	__u64 event_tat_ns;
+	struct pw_flow_summary summary;
 };
 
 /* Blocklist keys. Single addresses live in a hash, real prefixes in an LPM
@@ -233,6 +259,12 @@ struct pw_quarantine {
  * are checked again on their next packet. */
 struct pw_config {
 	__u32 policy_generation; /* starts at 1; 0 never matches a flow */
+	/* Each pod's budget of new-flow events: at most this many a second
+	 * (0: no budget), with bursts of `pod_event_burst` above the rate; past
+	 * it a pod's new flows are summarized (struct pw_flow_summary), so that
+	 * no pod takes the other pods' share of the ring. */
+	__u32 pod_events_per_second;
+	__u32 pod_event_burst;
 	__u32 pad;
 };
 
@@ -260,6 +292,7 @@ enum pw_counter {
 	PW_CNT_DROPS_QUARANTINE,
 	PW_CNT_ALLOWLIST_OVERRIDES,
 	PW_CNT_SOCK_DENIED,
+	PW_CNT_FLOWS_SUMMARIZED, /* new flows past their pod's event budget */
 	PW_CNT_MAX,
 };
 
@@ -269,10 +302,11 @@ enum pw_event_type {
 	PW_EVENT_FLOW_NEW = 1,
 	PW_EVENT_FLOW_END = 2,
 	PW_EVENT_FLOW_PAYLOAD = 3,
-	PW_EVENT_DROP = 4,	 /* TC dropped a packet */
-	PW_EVENT_DENY = 5,	 /* a cgroup hook refused connect() / sendmsg() */
-	PW_EVENT_FLOW_REPLY = 6, /* first answer to the flow's opener (not a bare RST) */
-	PW_EVENT_CONNECT = 8,	 /* a pod's process called connect() (allowed) */
+	PW_EVENT_DROP = 4,	   /* TC dropped a packet */
+	PW_EVENT_DENY = 5,	   /* a cgroup hook refused connect() / sendmsg() */
+	PW_EVENT_FLOW_REPLY = 6,   /* first answer to the flow's opener (not a bare RST) */
+	PW_EVENT_CONNECT = 8,	   /* a pod's process called connect() (allowed) */
+	PW_EVENT_FLOW_SUMMARY = 9, /* a pod's new flows past its event budget */
 };
 
 enum pw_end_reason {
@@ -315,6 +349,13 @@ struct pw_drop_event {
 	__u64 pid_tgid;
 	__u64 cgroup_id;
 	char comm[16];
+};
+
+struct pw_flow_summary_event {
+	struct pw_event_header header; /* PW_EVENT_FLOW_SUMMARY */
+	__u32 ifindex;
+	__u32 pad;
+	struct pw_flow_summary summary; /* interval_start_ns to the header's timestamp */
 };
 
 /* A connect() a pod's process made, allowed by the cgroup hook: ties the

@@ -45,6 +45,7 @@ public final class Agent: Sendable {
                 metadata: ["kernel": "\(datapath.features.release)", "effect": "\(feature.effect)"])
         }
         try datapath.allowlist.replace(with: configuration.allow)
+        try datapath.policy.setPodEventBudget(perSecond: configuration.podEventsPerSecond, burst: configuration.podEventBurst)
         let hookCgroup = attachCgroupHooks(datapath)
         let watcher = try LinkWatcher()
         let events = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }
@@ -189,6 +190,11 @@ public final class Agent: Sendable {
             try datapath.allowlist.replace(with: new.allow)
         } catch {
             logger.error("allowlist not updated: \(error)")
+        }
+        do {
+            try datapath.policy.setPodEventBudget(perSecond: new.podEventsPerSecond, burst: new.podEventBurst)
+        } catch {
+            logger.error("pods' event budget not updated: \(error)")
         }
         pipeline.reconfigure(
             policy: new.detection.policy, processRules: new.detection.processRules, processBaseline: new.detection.processBaseline,

@@ -11,6 +11,9 @@ public struct AgentConfiguration: Sendable {
     /// Process events (exec, fork, exit in pods); the names judged are in `detection.processRules`.
     public var processesEnabled = true
     public var processEventBufferBytes = ProcessMonitor.defaultEventBufferBytes
+    /// Each pod's budget of new-flow events (`events.pod_events_per_second`, 0: none).
+    public var podEventsPerSecond = PolicyGeneration.defaultPodEventsPerSecond
+    public var podEventBurst = PolicyGeneration.defaultPodEventBurst
     /// TCX links where the kernel has them, else clsact filters.
     public var attachMode: TCAttachMode = .auto
     /// Flows without a packet for this long are reported ended and removed.

@@ -106,6 +106,11 @@ final class DetectionPipeline: Sendable {
         case .connect(let connection):
             record(connection)
             alerts = state.withLock { $0.aggregator.observe(connection, now: now) }
+        case .summary(let summary):
+            // Named by its interface, as the pod's other alerts (no flow carries its address).
+            let source = AlertSource(address: IPAddress(high: 0, low: 0), ifindex: summary.ifindex, podName: podNames?(summary.ifindex))
+            metrics?.flowsSummarized(ifindex: summary.ifindex, pod: source.podName, count: summary.newFlows)
+            alerts = state.withLock { $0.aggregator.observe(summary, source: source, now: now) }
         }
         publish(alerts)
     }

@@ -5,6 +5,7 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var scan = ScanConfig()
     public var exfiltration = ExfiltrationConfig()
     public var protocolMismatch = ProtocolMismatchConfig()
+    public var flood = FloodDetector.Config()
     public var dedupWindowNs: UInt64 = 60_000_000_000
     /// At most one update line per alert this often (`alerts.update_interval`).
     public var updateIntervalNs: UInt64 = 10_000_000_000
@@ -22,6 +23,8 @@ public struct AggregatorStats: Sendable, Equatable {
     public var samples = 0
     public var drops = 0
     public var execs = 0
+    /// Flow summaries of pods past their event budget.
+    public var summaries = 0
     /// Alerts reported as the first of their window.
     public var alerts = 0
     /// Update lines of earlier alerts (each carries the repeats since the alert's previous line).
@@ -38,6 +41,7 @@ public struct Aggregator: Sendable {
     public private(set) var protocolMismatch: ProtocolMismatchDetector
     public private(set) var blocklist = BlocklistDetector()
     public private(set) var process: ProcessDetector
+    public private(set) var flood: FloodDetector
     public private(set) var deduplicator: AlertDeduplicator
     public private(set) var stats = AggregatorStats()
     /// Whether a response taken earlier is still in force (the caller asks the kernel); one that
@@ -50,6 +54,7 @@ public struct Aggregator: Sendable {
         exfiltration = ExfiltrationDetector(config: config.exfiltration)
         protocolMismatch = ProtocolMismatchDetector(config: config.protocolMismatch)
         process = ProcessDetector(rules: config.processRules, baseline: config.processBaseline)
+        flood = FloodDetector(config: config.flood)
         deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs, updateIntervalNs: config.updateIntervalNs)
     }
 
@@ -108,6 +113,13 @@ public struct Aggregator: Sendable {
     /// A connect() of a pod's process (the relay of a shell, maybe).
     public mutating func observe(_ connection: ProcessConnection, now: UInt64) -> [Alert] {
         let raised = process.observe(connection, now: now)
+        return raised.isEmpty ? [] : report(raised)
+    }
+
+    /// A pod's new flows past its event budget, as the kernel counted them.
+    public mutating func observe(_ summary: FlowSummary, source: AlertSource, now: UInt64) -> [Alert] {
+        stats.summaries &+= 1
+        let raised = flood.observe(summary, source: source, now: now)
         return raised.isEmpty ? [] : report(raised)
     }
 

@@ -12,6 +12,8 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case networkTool = "network_tool"
     /// A binary the pod's workload did not run while its baseline was learned.
     case unexpectedProcess = "unexpected_process"
+    /// A pod opening new flows past its event budget, fast (a SYN or UDP flood).
+    case flood
 
     /// Decided at a program's exec, where the kernel can kill it before it runs.
     public var isJudgedAtExec: Bool { self == .reverseShell }
@@ -27,6 +29,7 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
         case .reverseShell: "rs"
         case .networkTool: "nt"
         case .unexpectedProcess: "up"
+        case .flood: "fl"
         }
     }
 }
@@ -166,6 +169,9 @@ extension Alert {
         case .process(var process):
             process.execNs = convert(process.execNs)
             evidence = .process(process)
+        case .flood(var flood):
+            flood.intervalStartNs = convert(flood.intervalStartNs)
+            evidence = .flood(flood)
         case .protocolMismatch, .blocklistHit, .quarantineDrop:
             break
         }

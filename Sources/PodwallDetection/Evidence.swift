@@ -11,6 +11,7 @@ public enum Evidence: Sendable, Equatable {
     case quarantineDrop(BlocklistEvidence)
     /// A program judged at its exec (reverse shell, network tool).
     case process(ProcessEvidence)
+    case flood(FloodEvidence)
 
     public var kind: AlertKind {
         switch self {
@@ -20,6 +21,7 @@ public enum Evidence: Sendable, Equatable {
         case .blocklistHit: .blocklistHit
         case .quarantineDrop: .quarantineDrop
         case .process(let process): process.kind
+        case .flood: .flood
         }
     }
 }
@@ -35,6 +37,7 @@ extension Evidence: Codable {
         case .blocklistHit: self = .blocklistHit(try BlocklistEvidence(from: decoder))
         case .quarantineDrop: self = .quarantineDrop(try BlocklistEvidence(from: decoder))
         case .reverseShell, .networkTool, .unexpectedProcess: self = .process(try ProcessEvidence(from: decoder))
+        case .flood: self = .flood(try FloodEvidence(from: decoder))
         }
     }
 
@@ -47,6 +50,7 @@ extension Evidence: Codable {
         case .protocolMismatch(let evidence): try evidence.encode(to: encoder)
         case .blocklistHit(let evidence), .quarantineDrop(let evidence): try evidence.encode(to: encoder)
         case .process(let evidence): try evidence.encode(to: encoder)
+        case .flood(let evidence): try evidence.encode(to: encoder)
         }
     }
 }

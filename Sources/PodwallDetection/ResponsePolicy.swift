@@ -41,6 +41,8 @@ public struct ResponsePolicy: Sendable, Equatable {
     public var networkTool = ResponseRule.alertOnly
     /// A new binary is often a new release: report only.
     public var unexpectedProcess = ResponseRule.alertOnly
+    /// A flood is seen in numbers; quarantine is the operator's call.
+    public var flood = ResponseRule.alertOnly
 
     public init() {}
 
@@ -65,6 +67,7 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .reverseShell: reverseShell
             case .networkTool: networkTool
             case .unexpectedProcess: unexpectedProcess
+            case .flood: flood
             }
         }
         set {
@@ -77,6 +80,7 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .reverseShell: reverseShell = newValue
             case .networkTool: networkTool = newValue
             case .unexpectedProcess: unexpectedProcess = newValue
+            case .flood: flood = newValue
             }
         }
     }
@@ -104,7 +108,7 @@ public struct ResponsePolicy: Sendable, Equatable {
     /// The one remote an alert points at, if any.
     static func remote(of alert: Alert) -> IPAddress? {
         switch alert.evidence {
-        case .portScan: nil
+        case .portScan, .flood: nil
         case .exfiltration(let evidence): evidence.destination
         case .protocolMismatch: alert.flows.first?.remote
         case .blocklistHit(let evidence), .quarantineDrop(let evidence): evidence.remote

@@ -400,7 +400,8 @@ public final class Blocklist: Sendable {
 
 /// The kernel's policy generation (pw_config): bumped after every change
 /// to the block or allow lists, so flows that passed an older policy are
-/// checked again on their next packet.
+/// checked again on their next packet. The same entry holds the pods' event
+/// budget, written here too so that one façade owns the entry.
 public struct PolicyGeneration: Sendable {
     let config: BPFMap<UInt32, pw_config>
 
@@ -416,6 +417,18 @@ public struct PolicyGeneration: Sendable {
         if value.policy_generation == 0 { value.policy_generation = 1 }  // 0 means "never checked"
         try config.update(0, value)
     }
+
+    /// Each pod's budget of new-flow events (0 per second: none); past it a
+    /// pod's new flows are summarized in the kernel (PW_EVENT_FLOW_SUMMARY).
+    public func setPodEventBudget(perSecond: UInt32, burst: UInt32) throws {
+        var value = try config.lookup(0) ?? pw_config()
+        value.pod_events_per_second = perSecond
+        value.pod_event_burst = burst
+        try config.update(0, value)
+    }
+
+    public static let defaultPodEventsPerSecond = UInt32(PW_DEFAULT_POD_EVENTS_PER_SECOND)
+    public static let defaultPodEventBurst = UInt32(PW_DEFAULT_POD_EVENT_BURST)
 
     /// A fresh map starts at 0: move it to 1 so that flows can be stamped.
     func start() throws {

@@ -111,12 +111,29 @@ extension ProcessConnection {
     }
 }
 
+extension FlowSummary {
+    /// Decodes a PW_EVENT_FLOW_SUMMARY record; nil for any other.
+    public init?(record: UnsafeRawBufferPointer) {
+        guard record.count >= MemoryLayout<pw_flow_summary_event>.size,
+            record.loadUnaligned(as: pw_event_header.self).type == UInt16(PW_EVENT_FLOW_SUMMARY.rawValue)
+        else { return nil }
+        let event = record.loadUnaligned(as: pw_flow_summary_event.self)
+        let summary = event.summary
+        self.init(
+            ifindex: event.ifindex, startNs: summary.interval_start_ns, endNs: event.header.timestamp_ns, newFlows: summary.new_flows,
+            tcpSyns: summary.tcp_syns, replies: summary.replies, dropEvents: summary.drop_events, bytes: summary.bytes,
+            remotePortsSketch: summary.remote_ports, remoteHostsSketch: summary.remote_hosts)
+    }
+}
+
 /// Everything the kernel's ring buffer carries.
 public enum KernelEvent: Sendable {
     case flow(FlowEvent)
     case drop(DropRecord)
     /// A pod's process connected (allowed by the cgroup hook).
     case connect(ProcessConnection)
+    /// A pod's new flows past its event budget.
+    case summary(FlowSummary)
 
     public init?(record: UnsafeRawBufferPointer) {
         if let flow = FlowEvent(record: record) {
@@ -125,6 +142,8 @@ public enum KernelEvent: Sendable {
             self = .drop(drop)
         } else if let connection = ProcessConnection(record: record) {
             self = .connect(connection)
+        } else if let summary = FlowSummary(record: record) {
+            self = .summary(summary)
         } else {
             return nil
         }

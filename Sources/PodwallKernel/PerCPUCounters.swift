@@ -50,6 +50,7 @@ public struct PerCPUCounters: Sendable {
         (PW_CNT_DROPS_BLOCKLIST, "drops_blocklist"),
         (PW_CNT_DROPS_QUARANTINE, "drops_quarantine"),
         (PW_CNT_ALLOWLIST_OVERRIDES, "allowlist_overrides"),
-        (PW_CNT_SOCK_DENIED, "sock_denied")
+        (PW_CNT_SOCK_DENIED, "sock_denied"),
+        (PW_CNT_FLOWS_SUMMARIZED, "flows_summarized")
     ]
 }

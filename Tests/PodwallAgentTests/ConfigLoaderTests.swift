@@ -96,7 +96,10 @@ import Yams
         ("processes.ring_bytes", "65536", { $0.processEventBufferBytes == 65536 }),
         ("processes.learning_seconds", "30", { $0.detection.processBaseline.learningNs == 30_000_000_000 }),
         ("processes.allowed", "[/usr/bin/id]", { $0.detection.processBaseline.allowed == ["/usr/bin/id"] }),
-        ("responses.unexpected_process", "alert+capture", { $0.detection.policy.unexpectedProcess == ResponseRule(capture: true) })
+        ("responses.unexpected_process", "alert+capture", { $0.detection.policy.unexpectedProcess == ResponseRule(capture: true) }),
+        ("responses.flood", "quarantine:5m", { $0.detection.policy.flood == ResponseRule(quarantineTTLSeconds: 300) }),
+        ("events.pod_events_per_second", "0", { $0.podEventsPerSecond == 0 }),
+        ("events.pod_event_burst", "100", { $0.podEventBurst == 100 })
     ]
 
     static func leafKeys(_ node: Node, _ path: String = "") -> [String] {

@@ -45,14 +45,28 @@ import Testing
             pw_link.self,
             [
                 ("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns), ("drops", \.drops), ("packets", \.packets),
-                ("bytes", \.bytes)
+                ("bytes", \.bytes), ("event_tat_ns", \.event_tat_ns), ("summary", \.summary)
             ]),
+        "pw_flow_summary": fields(
+            pw_flow_summary.self,
+            [
+                ("interval_start_ns", \.interval_start_ns), ("new_flows", \.new_flows), ("tcp_syns", \.tcp_syns),
+                ("replies", \.replies), ("drop_events", \.drop_events), ("bytes", \.bytes), ("remote_ports", \.remote_ports),
+                ("remote_hosts", \.remote_hosts)
+            ]),
+        "pw_flow_summary_event": fields(
+            pw_flow_summary_event.self, [("header", \.header), ("ifindex", \.ifindex), ("pad", \.pad), ("summary", \.summary)]),
         "pw_addr_key": fields(pw_addr_key.self, [("addr", \.addr)]),
         "pw_lpm_key": fields(pw_lpm_key.self, [("prefixlen", \.prefixlen), ("addr", \.addr)]),
         "pw_block_entry": fields(pw_block_entry.self, [("feeds", \.feeds), ("expires_ns", \.expires_ns), ("hits", \.hits)]),
         "pw_feed": fields(pw_feed.self, [("name", \.name), ("updated_ns", \.updated_ns), ("entries", \.entries), ("in_use", \.in_use)]),
         "pw_quarantine": fields(pw_quarantine.self, [("since_ns", \.since_ns), ("expires_ns", \.expires_ns), ("drops", \.drops)]),
-        "pw_config": fields(pw_config.self, [("policy_generation", \.policy_generation), ("pad", \.pad)]),
+        "pw_config": fields(
+            pw_config.self,
+            [
+                ("policy_generation", \.policy_generation), ("pod_events_per_second", \.pod_events_per_second),
+                ("pod_event_burst", \.pod_event_burst), ("pad", \.pad)
+            ]),
         "pw_capture_filter": fields(
             pw_capture_filter.self,
             [

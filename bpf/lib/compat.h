@@ -99,6 +99,10 @@
 #define PW_HAVE_LINK_COUNTS 0
 #endif
 
+/* Per-pod event budgets (budget.h) live in the link entry the compat build
+ * cannot reach: there every new flow is reported, as before. */
+#define PW_HAVE_EVENT_BUDGET PW_HAVE_LINK_COUNTS
+
 /* The coarse clock's helper came in 5.11; the compat build reads the precise
  * clock (the same CLOCK_MONOTONIC, a little dearer, read once per tick). */
 #ifndef PW_PRE_5_12

@@ -6,6 +6,7 @@
 
 #include <linux/pkt_cls.h>
 #include "bounds.h"
+#include "budget.h"
 #include "compat.h"
 #include "enforce.h"
 #include "events.h"
@@ -182,6 +183,10 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 	/* Claim the event slot; a CPU that loses the race stays quiet. */
 	if (pw_cmpxchg(&value->last_drop_event_ns, last, now) != last)
 		return TC_ACT_SHOT;
+	if (pw_unlikely(value->flags & PW_FLOW_SUMMARIZED)) {
+		pw_summarize_event(ifindex, PW_EVENT_DROP);
+		return TC_ACT_SHOT;
+	}
 
 	struct pw_drop_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
 
@@ -229,7 +234,11 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 		const __u8 *remote = direction == PW_DIR_FROM_POD ? pkt->dst : pkt->src;
 
 		quarantine = pw_new_flow_quarantine(skb->ifindex, remote, now);
-		value = pw_flow_create(key, direction, quarantine ? PW_FLOW_QUARANTINED : 0, &created);
+		value = pw_flow_create(key, direction,
+				       (quarantine ? PW_FLOW_QUARANTINED : 0) | pw_new_flow_budget(skb->ifindex, now),
+				       &created);
+		if (created && value && (value->flags & PW_FLOW_SUMMARIZED))
+			pw_summarize_new_flow(skb->ifindex, pkt, direction, skb->len, now);
 	} else if (pw_unlikely(value->flags & PW_FLOW_QUARANTINED)) {
 		quarantine = pw_quarantine_of(skb->ifindex, now);
 	}
@@ -257,9 +266,12 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	if (pkt->tcp_flags && pw_unlikely((dir->tcp_flags & pkt->tcp_flags) != pkt->tcp_flags))
 		pw_fetch_or(&dir->tcp_flags, pkt->tcp_flags);
 
-	if (pw_unlikely(created))
+	/* A flow past its pod's budget sends no event: its answer is counted. */
+	int summarized = pw_unlikely(value->flags & PW_FLOW_SUMMARIZED);
+
+	if (pw_unlikely(created) && !summarized)
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, key, value, direction, PW_END_NONE);
-	if (pw_unlikely(pw_flow_snapshot_payload(value, skb, pkt, direction)))
+	if (!summarized && pw_unlikely(pw_flow_snapshot_payload(value, skb, pkt, direction)))
 		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, key, value, direction, PW_END_NONE);
 
 	/* The first answer tells scan detection a first contact succeeded; a
@@ -268,12 +280,16 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 
 	if (direction != opener && pw_unlikely(!(value->flags & PW_FLOW_REPLY_SENT)) &&
 	    !((pkt->tcp_flags & PW_TCP_RST) && !(pkt->tcp_flags & PW_TCP_SYN)) &&
-	    !(pw_fetch_or(&value->flags, PW_FLOW_REPLY_SENT) & PW_FLOW_REPLY_SENT))
-		pw_emit_flow_event(PW_EVENT_FLOW_REPLY, key, value, direction, PW_END_NONE);
+	    !(pw_fetch_or(&value->flags, PW_FLOW_REPLY_SENT) & PW_FLOW_REPLY_SENT)) {
+		if (summarized)
+			pw_summarize_event(skb->ifindex, PW_EVENT_FLOW_REPLY);
+		else
+			pw_emit_flow_event(PW_EVENT_FLOW_REPLY, key, value, direction, PW_END_NONE);
+	}
 
 	__u8 ending = pkt->tcp_flags & (PW_TCP_FIN | PW_TCP_RST);
 
-	if (pw_unlikely(pkt->proto == IPPROTO_TCP && ending) && !(value->flags & PW_FLOW_END_SENT) &&
+	if (pw_unlikely(pkt->proto == IPPROTO_TCP && ending) && !summarized && !(value->flags & PW_FLOW_END_SENT) &&
 	    !(pw_fetch_or(&value->flags, PW_FLOW_END_SENT) & PW_FLOW_END_SENT))
 		pw_emit_flow_event(PW_EVENT_FLOW_END, key, value, direction,
 				   (ending & PW_TCP_RST) ? PW_END_RST : PW_END_FIN);
@@ -297,10 +313,14 @@ static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_
 	 * allowlisted, or it would not be blocked): once the entry is removed
 	 * from the blocklist, the quarantine still holds the flow. */
 	if (!value)
-		value = pw_flow_create(&key, direction, pw_quarantine_of(skb->ifindex, now) ? PW_FLOW_QUARANTINED : 0,
+		value = pw_flow_create(&key, direction,
+				       (pw_quarantine_of(skb->ifindex, now) ? PW_FLOW_QUARANTINED : 0) |
+					       pw_new_flow_budget(skb->ifindex, now),
 				       &created);
 
-	if (created && value)
+	if (created && value && (value->flags & PW_FLOW_SUMMARIZED))
+		pw_summarize_new_flow(skb->ifindex, pkt, direction, skb->len, now);
+	else if (created && value)
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE);
 	__u32 prefixlen = match->prefixlen;
 

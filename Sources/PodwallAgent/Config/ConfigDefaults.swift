@@ -75,6 +75,7 @@ public enum ConfigDefaults {
           reverse_shell: kill+block:24h+capture
           network_tool: alert
           unexpected_process: alert
+          flood: alert
 
         capture:
           # false: the capture response is off.
@@ -125,6 +126,15 @@ public enum ConfigDefaults {
           allowed: []
           # The process events' ring buffer (a power of two, at least 4096).
           ring_bytes: \(ProcessMonitor.defaultEventBufferBytes)
+
+        # The flow events' ring, shared by every pod on the node.
+        events:
+          # Each pod's budget of new-flow events, so that no pod takes the others' share:
+          # past this many a second (after a burst of pod_event_burst) a pod's new flows
+          # are counted in the kernel and reported as one summary every 250 ms (a flood
+          # alert judges them). 0: no budget (Linux 5.10/5.11 have none).
+          pod_events_per_second: \(PolicyGeneration.defaultPodEventsPerSecond)
+          pod_event_burst: \(PolicyGeneration.defaultPodEventBurst)
 
         # Naming pods in alerts: host veth -> pod network namespace -> a process in it ->
         # its cgroup's pod UID (kubepods.../pod<UID>) -> the kubelet's namespace/name.

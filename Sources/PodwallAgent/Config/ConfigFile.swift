@@ -54,6 +54,11 @@ struct ConfigFile: Decodable {
         var ring_bytes: UInt32
     }
 
+    struct Events: Decodable {
+        var pod_events_per_second: UInt32
+        var pod_event_burst: UInt32
+    }
+
     struct Kubernetes: Decodable {
         var proc_root: String
         var kubelet_pods_url: String?
@@ -78,6 +83,7 @@ struct ConfigFile: Decodable {
     var api: API
     var alerts: Alerts
     var processes: Processes
+    var events: Events
     var kubernetes: Kubernetes
 }
 

@@ -122,6 +122,11 @@ extension ConfigLoader {
         let ring = file.processes.ring_bytes
         guard ring >= 4096, ring & (ring - 1) == 0 else { throw invalid("processes.ring_bytes", "must be a power of two of at least 4096") }
         config.processEventBufferBytes = ring
+        config.podEventsPerSecond = file.events.pod_events_per_second
+        guard file.events.pod_events_per_second == 0 || file.events.pod_event_burst >= 1 else {
+            throw invalid("events.pod_event_burst", "must be at least 1 while events.pod_events_per_second is set")
+        }
+        config.podEventBurst = file.events.pod_event_burst
         config.procRoot = file.kubernetes.proc_root
         if let url = file.kubernetes.kubelet_pods_url, !FeedDownloader.isURL(url) {
             throw invalid("kubernetes.kubelet_pods_url", "'\(url)' is not an http(s) URL")

@@ -33,6 +33,14 @@ public final class AgentMetrics: Sendable {
             .recordNanoseconds(Int64(detectionLatencyMs * 1e6))
     }
 
+    /// New flows a pod opened past its event budget, reported in a kernel
+    /// summary instead of one event each (by the pod's interface index).
+    func flowsSummarized(ifindex: UInt32, pod: String?, count: UInt64) {
+        Counter(
+            label: "podwall_flows_summarized_total", dimensions: [("ifindex", "\(ifindex)"), ("pod", pod ?? "")], factory: factory
+        ).increment(by: Int64(clamping: count))
+    }
+
     func feedUpdate(feed: String, succeeded: Bool) {
         Counter(
             label: "podwall_feed_updates_total", dimensions: [("feed", feed), ("result", succeeded ? "success" : "failure")],
