@@ -40,7 +40,10 @@
 #define PW_FLOWS_DEFAULT_ENTRIES 262144
 #define PW_FRAGS_ENTRIES	 16384
 #define PW_LINKS_ENTRIES	 4096
-#define PW_EVENTS_DEFAULT_BYTES	 (1 << 20)
+/* The flow events' ring (events.ring_bytes): about 33,800 flow events, a
+ * quarter of a second of the agent's ceiling (BENCHMARKS.md), or 8 s of
+ * two pods at their event budget while the agent is starved of CPU. */
+#define PW_EVENTS_DEFAULT_BYTES (8 << 20)
 /* Enforcement maps are plain hashes and LPM tries, never LRU: an entry
  * must never be evicted to make room. */
 /* Preallocated (104 MiB of kernel memory, bpftool memlock): inserts take no allocation,
@@ -182,22 +185,26 @@ enum pw_drop_reason {
 
 /* A pod's new flows past its event budget, since `interval_start_ns`:
  * sent as one PW_EVENT_FLOW_SUMMARY every PW_FLOW_SUMMARY_INTERVAL_NS while
- * they go on. The distinct remote ports and hosts are 64-bit sketches (bit
- * hash & 63 set): linear counting reads them up to about 250 distinct. */
+ * they go on. The distinct remote ports and hosts of the flows the pod
+ * opened are 64-bit sketches (bit hash & 63 set): linear counting reads them
+ * up to about 250 distinct. A pod flooded from outside has its inbound new
+ * flows summarized too (its share of the ring is spent as well). */
 struct pw_flow_summary {
 	__u64 interval_start_ns; /* 0: nothing summarized since the last event */
 	__u64 new_flows;
-	__u64 tcp_syns;	   /* of them, TCP opened by a SYN without ACK */
-	__u64 replies;	   /* summarized flows that got an answer */
-	__u64 drop_events; /* drop events of summarized flows not sent */
-	__u64 bytes;	   /* of the flows' first packets */
+	__u64 pod_initiated; /* of them, opened by the pod */
+	__u64 tcp_syns;	     /* of them, TCP opened by a SYN without ACK */
+	__u64 replies;	     /* summarized flows that got an answer */
+	__u64 drop_events;   /* drop events of summarized flows not sent */
+	__u64 bytes;	     /* of the flows' first packets */
 	__u64 remote_ports;
 	__u64 remote_hosts;
 };
 
-#define PW_FLOW_SUMMARY_INTERVAL_NS	 250000000ULL
-#define PW_DEFAULT_POD_EVENTS_PER_SECOND 5000
-#define PW_DEFAULT_POD_EVENT_BURST	 20000
+#define PW_FLOW_SUMMARY_INTERVAL_NS 250000000ULL
+/* Sized against the ring (PW_EVENTS_DEFAULT_BYTES): sixteen pods' bursts fit in it. */
+#define PW_DEFAULT_POD_EVENTS_PER_SECOND 2000
+#define PW_DEFAULT_POD_EVENT_BURST	 1000
 
 struct pw_link {
 	__u32 flags; /* enum pw_link_flag */
@@ -214,6 +221,9 @@ struct pw_link {
 	 * theoretical arrival time of its next new-flow event. */
 	__u64 event_tat_ns;
 	struct pw_flow_summary summary;
+	/* The interface's events lost because the ring was full (also in
+	 * PW_CNT_RINGBUF_DROPS): which pods' events a full ring cost. */
+	__u64 ring_drops;
 };
 
 /* Blocklist keys. Single addresses live in a hash, real prefixes in an LPM

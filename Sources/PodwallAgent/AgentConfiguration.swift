@@ -7,7 +7,8 @@ public struct AgentConfiguration: Sendable {
     public var interfaces: [InterfacePattern] = InterfacePattern.defaults
     public var pinRoot: String = BPFFilesystem.defaultPinRoot
     public var flowEntries: UInt32 = 262_144
-    public var eventBufferBytes: UInt32 = 1 << 20
+    /// The flow events' ring (`events.ring_bytes`).
+    public var eventBufferBytes = Datapath.defaultEventBufferBytes
     /// Process events (exec, fork, exit in pods); the names judged are in `detection.processRules`.
     public var processesEnabled = true
     public var processEventBufferBytes = ProcessMonitor.defaultEventBufferBytes

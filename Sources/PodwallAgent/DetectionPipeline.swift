@@ -109,7 +109,7 @@ final class DetectionPipeline: Sendable {
         case .summary(let summary):
             // Named by its interface, as the pod's other alerts (no flow carries its address).
             let source = AlertSource(address: IPAddress(high: 0, low: 0), ifindex: summary.ifindex, podName: podNames?(summary.ifindex))
-            metrics?.flowsSummarized(ifindex: summary.ifindex, pod: source.podName, count: summary.newFlows)
+            metrics?.flowsSummarized(ifindex: summary.ifindex, count: summary.newFlows)
             alerts = state.withLock { $0.aggregator.observe(summary, source: source, now: now) }
         }
         publish(alerts)

@@ -10,6 +10,8 @@ public struct FlowSummary: Hashable, Sendable {
     public var startNs: UInt64
     public var endNs: UInt64
     public var newFlows: UInt64
+    /// Of them, opened by the pod (the rest came from outside: the pod is flooded).
+    public var podInitiated: UInt64
     /// New flows that were TCP opened by a SYN without ACK.
     public var tcpSyns: UInt64
     /// Summarized flows that got an answer.
@@ -17,18 +19,21 @@ public struct FlowSummary: Hashable, Sendable {
     /// Drop events of summarized flows the kernel did not send.
     public var dropEvents: UInt64
     public var bytes: UInt64
-    /// 64-bit sketches of the remote ports and hosts (one bit per hash).
+    /// 64-bit sketches of the remote ports and hosts of the flows the pod
+    /// opened (one bit per hash).
     public var remotePortsSketch: UInt64
     public var remoteHostsSketch: UInt64
 
     public init(
-        ifindex: UInt32, startNs: UInt64, endNs: UInt64, newFlows: UInt64, tcpSyns: UInt64 = 0, replies: UInt64 = 0,
+        ifindex: UInt32, startNs: UInt64, endNs: UInt64, newFlows: UInt64, podInitiated: UInt64? = nil, tcpSyns: UInt64 = 0,
+        replies: UInt64 = 0,
         dropEvents: UInt64 = 0, bytes: UInt64 = 0, remotePortsSketch: UInt64 = 0, remoteHostsSketch: UInt64 = 0
     ) {
         self.ifindex = ifindex
         self.startNs = startNs
         self.endNs = endNs
         self.newFlows = newFlows
+        self.podInitiated = podInitiated ?? newFlows
         self.tcpSyns = tcpSyns
         self.replies = replies
         self.dropEvents = dropEvents
@@ -41,6 +46,9 @@ public struct FlowSummary: Hashable, Sendable {
 
     /// New flows a second over the interval.
     public var newFlowsPerSecond: Double { seconds > 0 ? Double(newFlows) / seconds : 0 }
+
+    /// New flows the pod opened, a second.
+    public var podInitiatedPerSecond: Double { seconds > 0 ? Double(podInitiated) / seconds : 0 }
 
     /// The share of new flows that got no answer.
     public var unansweredShare: Double { newFlows > 0 ? 1 - min(1, Double(replies) / Double(newFlows)) : 0 }

@@ -61,6 +61,9 @@ public struct ScanEvidence: Sendable, Equatable, Codable {
         case trw
         case fanoutVertical = "fanout_vertical"
         case fanoutHorizontal = "fanout_horizontal"
+        /// A pod past its event budget: the kernel's summary of its new flows
+        /// (distinct remote ports or hosts from its sketches, mostly unanswered).
+        case flowSummary = "flow_summary"
     }
 
     public enum ScanType: String, Sendable, Codable {

@@ -232,7 +232,7 @@ public struct ScanDetector: Sendable {
             switch trigger {
             case .fanoutHorizontal: .horizontal
             case .fanoutVertical: .vertical
-            case .trw: summary.hosts <= 1 ? .vertical : (summary.ports <= 1 ? .horizontal : .mixed)
+            case .trw, .flowSummary: summary.hosts <= 1 ? .vertical : (summary.ports <= 1 ? .horizontal : .mixed)
             }
         let stealthy = summary.tcpStyles.contains { $0 != .syn }
         let evidence = ScanEvidence(

@@ -15,7 +15,7 @@ public final class Datapath: Sendable {
         public init(
             pinRoot: String? = BPFFilesystem.defaultPinRoot,
             flowEntries: UInt32 = UInt32(PW_FLOWS_DEFAULT_ENTRIES),
-            eventBufferBytes: UInt32 = UInt32(PW_EVENTS_DEFAULT_BYTES),
+            eventBufferBytes: UInt32 = Datapath.defaultEventBufferBytes,
             attachMode: TCAttachMode = .auto
         ) {
             self.pinRoot = pinRoot
@@ -42,6 +42,7 @@ public final class Datapath: Sendable {
     // The raw maps stay in this module (and its tests): the rest of podwall
     // sees the tables above.
     let flowMap: BPFMap<pw_flow_key, pw_flow_value>
+    public static let defaultEventBufferBytes = UInt32(PW_EVENTS_DEFAULT_BYTES)
     let linkMap: BPFMap<UInt32, pw_link>
     let allowMap: BPFMap<pw_lpm_key, UInt64>
     let quarantineMap: BPFMap<UInt32, pw_quarantine>

@@ -121,7 +121,8 @@ extension FlowSummary {
         let summary = event.summary
         self.init(
             ifindex: event.ifindex, startNs: summary.interval_start_ns, endNs: event.header.timestamp_ns, newFlows: summary.new_flows,
-            tcpSyns: summary.tcp_syns, replies: summary.replies, dropEvents: summary.drop_events, bytes: summary.bytes,
+            podInitiated: summary.pod_initiated, tcpSyns: summary.tcp_syns, replies: summary.replies, dropEvents: summary.drop_events,
+            bytes: summary.bytes,
             remotePortsSketch: summary.remote_ports, remoteHostsSketch: summary.remote_hosts)
     }
 }

@@ -33,6 +33,8 @@ public struct LinkTable: Sendable {
         /// attach, non-IP and dropped ones included.
         public var fromPod: Traffic
         public var toPod: Traffic
+        /// The interface's events a full ring refused.
+        public var ringDrops: UInt64
 
         public func traffic(_ direction: FlowDirection) -> Traffic { direction == .fromPod ? fromPod : toPod }
 
@@ -44,6 +46,7 @@ public struct LinkTable: Sendable {
             let bytes = withUnsafeBytes(of: link.bytes) { Array($0.bindMemory(to: UInt64.self)) }
             self.fromPod = Traffic(packets: packets[fromPod], bytes: bytes[fromPod])
             self.toPod = Traffic(packets: packets[toPod], bytes: bytes[toPod])
+            ringDrops = link.ring_drops
         }
     }
 

@@ -99,6 +99,7 @@ import Yams
         ("responses.unexpected_process", "alert+capture", { $0.detection.policy.unexpectedProcess == ResponseRule(capture: true) }),
         ("responses.flood", "quarantine:5m", { $0.detection.policy.flood == ResponseRule(quarantineTTLSeconds: 300) }),
         ("events.pod_events_per_second", "0", { $0.podEventsPerSecond == 0 }),
+        ("events.ring_bytes", "65536", { $0.eventBufferBytes == 65536 }),
         ("events.pod_event_burst", "100", { $0.podEventBurst == 100 })
     ]
 

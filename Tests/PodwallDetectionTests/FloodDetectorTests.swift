@@ -29,9 +29,18 @@ struct FloodDetectorTests {
     func udpSweep() throws {
         let summary = FlowSummary(
             ifindex: 7, startNs: 0, endNs: 500_000_000, newFlows: 20_000, remotePortsSketch: UInt64.max, remoteHostsSketch: 1)
-        let alert = try #require(FloodDetector().observe(summary, source: Self.source, now: 1).first)
-        guard case .flood(let evidence) = alert.evidence else { return }
+        let alerts = FloodDetector().observe(summary, source: Self.source, now: 1)
+        #expect(alerts.map(\.kind) == [.flood, .portScan], "the scan in it is found too")
+        guard case .flood(let evidence) = alerts.first?.evidence, case .portScan(let scan) = alerts.last?.evidence else { return }
         #expect(evidence.technique == .newFlowFlood && evidence.sweep && evidence.distinctRemotePorts > 200)
+        #expect(scan.trigger == .flowSummary && scan.scanType == .vertical && scan.probedPorts > 200 && scan.protocolName == "udp")
+    }
+
+    @Test("a busy client past its budget, answered, to many ports, is no scan")
+    func busyGateway() {
+        let summary = FlowSummary(
+            ifindex: 7, startNs: 0, endNs: 250_000_000, newFlows: 2_000, tcpSyns: 2_000, replies: 1_990, remotePortsSketch: UInt64.max)
+        #expect(FloodDetector().observe(summary, source: Self.source, now: 1).map(\.kind) == [.flood])
     }
 
     @Test("a pod just past its budget, slowly, is not a flood")

@@ -83,6 +83,53 @@ struct DetectionTests {
         #expect((scan["source"] as? [String: Any])?["interface"] as? String == scanner.hostInterface, "\(scan)")
     }
 
+    /// Issue 19: a SYN flood from one pod is summarized in the kernel past
+    /// its event budget and reported as a flood; a scan from another pod
+    /// meanwhile is detected from its own events, none of them lost (counted
+    /// per pod).
+    @Test(.enabled(if: Shell.isInstalled("nmap") && Shell.isInstalled("hping3"), "needs nmap and hping3"))
+    func aFloodingPodIsSummarizedAndReportedWhileAnotherPodsScanIsDetected() throws {
+        let (env, alertsFile) = try startedLab(pods: 3)
+        defer { try? FileManager.default.removeItem(atPath: alertsFile) }
+        let (flooder, scanner, target) = (env.lab.pods[0], env.lab.pods[1], env.lab.pods[2])
+        try env.lab.spawnInPod(flooder, ["timeout", "-s", "KILL", "6", "hping3", "--flood", "-S", "-p", "80", target.ipv4])
+        usleep(1_500_000)  // past the pod's burst
+        var started = timespec()
+        clock_gettime(CLOCK_REALTIME, &started)
+        let startNs = Double(started.tv_sec) * 1e9 + Double(started.tv_nsec)
+        try env.lab.inPod(
+            scanner, ["nmap", "-sS", "-Pn", "-n", "-p", "1-500", "-T4", "--max-retries", "0", "--host-timeout", "8s", target.ipv4],
+            check: false)
+        func scanOfScanner() -> [String: Any]? {
+            alerts(alertsFile).first {
+                $0["kind"] as? String == "port_scan" && ($0["source"] as? [String: Any])?["interface"] as? String == scanner.hostInterface
+            }
+        }
+        _ = waitUntil(timeout: 5) { scanOfScanner() != nil }
+        let scan = try #require(scanOfScanner(), "no port_scan alert from the scanner under the flood; log:\n\(env.log)")
+        let decided = try #require((scan["time_ns"] as? NSNumber)?.doubleValue)
+        // The issue's 1 s is for a release agent; here hping3 takes one of two cores and other suites run.
+        #expect(decided - startNs < 2e9, "decided \((decided - startNs) / 1e6) ms after nmap started")
+        _ = waitUntil(timeout: 3) { alerts(alertsFile).contains { $0["kind"] as? String == "flood" } }
+        let flood = try #require(alerts(alertsFile).first { $0["kind"] as? String == "flood" }, "no flood alert; log:\n\(env.log)")
+        #expect((flood["source"] as? [String: Any])?["interface"] as? String == flooder.hostInterface, "\(flood)")
+        let evidence = try #require(flood["evidence"] as? [String: Any])
+        #expect(evidence["technique"] as? String == "syn_flood", "\(evidence)")
+        #expect((evidence["new_flows_per_second"] as? Double ?? 0) >= 1000, "\(evidence)")
+        // Summarized: only the flooding pod, and the ring lost nothing.
+        let metrics = try env.api("GET", "/metrics").body.split(separator: "\n")
+        // The flooder's flows, and the target's (the same flows, entering it): never the scanner's.
+        let summarized = metrics.filter { $0.hasPrefix("podwall_flows_summarized_total{") }
+        #expect(summarized.count == 2, "\(summarized)")
+        #expect(
+            alerts(alertsFile).filter { $0["kind"] as? String == "flood" }.allSatisfy {
+                ($0["source"] as? [String: Any])?["interface"] as? String == flooder.hostInterface
+            }, "the flooded pod is not the flooder")
+        // Counted per pod too: the scanner lost none of its events.
+        let scannerLost = metrics.first { $0.hasPrefix("podwall_interface_events_lost_total{interface=\"\(scanner.hostInterface)\"}") }
+        #expect(scannerLost?.hasSuffix(" 0") == true, "\(metrics.filter { $0.contains("events_lost") })")
+    }
+
     @Test(.enabled(if: Shell.isInstalled("nmap"), "needs nmap"))
     func aSweepOfAWholeSubnetIsAHorizontalScan() throws {
         let (env, alertsFile) = try startedLab(pods: 1, internet: true)

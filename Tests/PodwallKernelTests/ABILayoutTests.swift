@@ -45,12 +45,14 @@ import Testing
             pw_link.self,
             [
                 ("flags", \.flags), ("pad", \.pad), ("attached_ns", \.attached_ns), ("drops", \.drops), ("packets", \.packets),
-                ("bytes", \.bytes), ("event_tat_ns", \.event_tat_ns), ("summary", \.summary)
+                ("bytes", \.bytes), ("event_tat_ns", \.event_tat_ns), ("summary", \.summary),
+                ("ring_drops", \.ring_drops)
             ]),
         "pw_flow_summary": fields(
             pw_flow_summary.self,
             [
-                ("interval_start_ns", \.interval_start_ns), ("new_flows", \.new_flows), ("tcp_syns", \.tcp_syns),
+                ("interval_start_ns", \.interval_start_ns), ("new_flows", \.new_flows), ("pod_initiated", \.pod_initiated),
+                ("tcp_syns", \.tcp_syns),
                 ("replies", \.replies), ("drop_events", \.drop_events), ("bytes", \.bytes), ("remote_ports", \.remote_ports),
                 ("remote_hosts", \.remote_hosts)
             ]),

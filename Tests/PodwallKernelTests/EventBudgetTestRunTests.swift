@@ -41,7 +41,7 @@ extension DatapathTestRunTests {
         let summaries = try drainKernelEvents().compactMap { if case .summary(let summary) = $0 { summary } else { nil } }
         let summary = try #require(summaries.first)
         #expect(summaries.count == 1)
-        #expect(summary.ifindex == ifindex && summary.newFlows == 19 && summary.tcpSyns == 19)
+        #expect(summary.ifindex == ifindex && summary.newFlows == 19 && summary.podInitiated == 19 && summary.tcpSyns == 19)
         #expect(summary.distinctRemotePorts == 1 && summary.distinctRemoteHosts == 1)
         #expect(summary.replies == 0 && summary.unansweredShare == 1)
         #expect(summary.seconds >= 0.25)

@@ -10,6 +10,7 @@
 
 #include "compat.h"
 #include "counters.h"
+#include "events.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -54,7 +55,7 @@ static __always_inline void pw_flush_summary(__u32 ifindex, struct pw_flow_summa
 	struct pw_flow_summary_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
 
 	if (!event) {
-		pw_count(PW_CNT_RINGBUF_DROPS, 1);
+		pw_count_ring_drop(ifindex);
 		return; /* kept: the next flush sends it, over a longer interval */
 	}
 	asm volatile("" : : "r"(__builtin_btf_type_id(*event, 0)));
@@ -73,8 +74,9 @@ static __always_inline void pw_flush_summary(__u32 ifindex, struct pw_flow_summa
 /* A new flow past its pod's budget, counted instead of reported. A global
  * function with scalar arguments, verified on its own: inlined, its frame
  * took pw_from_pod's combined stack past 512 bytes. `first` packs the
- * protocol (bits 0-7), the TCP flags (8-15) and the remote port (16-31). */
-pw_subprog int pw_summarize(__u32 ifindex, __u32 first, __u32 host, __u32 bytes, __u64 now)
+ * protocol (bits 0-7), the TCP flags (8-15) and the remote port (16-31);
+ * `sized` the first packet's bytes (0-30) and whether the pod opened it (31). */
+pw_subprog int pw_summarize(__u32 ifindex, __u32 first, __u32 host, __u32 sized, __u64 now)
 {
 	struct pw_link *link = pw_budget_link(ifindex);
 	__u8 proto = first & 0xff, tcp_flags = (first >> 8) & 0xff;
@@ -89,9 +91,14 @@ pw_subprog int pw_summarize(__u32 ifindex, __u32 first, __u32 host, __u32 bytes,
 	pw_add(&summary->new_flows, 1);
 	if (proto == IPPROTO_TCP && (tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN)
 		pw_add(&summary->tcp_syns, 1);
-	pw_add(&summary->bytes, bytes);
-	pw_fetch_or(&summary->remote_ports, pw_sketch_bit(first >> 16));
-	pw_fetch_or(&summary->remote_hosts, pw_sketch_bit(host));
+	pw_add(&summary->bytes, sized & 0x7fffffff);
+	/* An inbound flow's remote port is its client's ephemeral one: only the
+	 * flows the pod opened say where it reaches. */
+	if (sized >> 31) {
+		pw_add(&summary->pod_initiated, 1);
+		pw_fetch_or(&summary->remote_ports, pw_sketch_bit(first >> 16));
+		pw_fetch_or(&summary->remote_hosts, pw_sketch_bit(host));
+	}
 	pw_flush_summary(ifindex, summary, now);
 	return 0;
 }
@@ -106,7 +113,8 @@ static __always_inline void pw_summarize_new_flow(__u32 ifindex, const struct pw
 	__u32 host;
 
 	__builtin_memcpy(&host, &remote[12], sizeof(host)); /* enough to tell hosts apart */
-	pw_summarize(ifindex, pkt->proto | (__u32)pkt->tcp_flags << 8 | port << 16, host, bytes, now);
+	pw_summarize(ifindex, pkt->proto | (__u32)pkt->tcp_flags << 8 | port << 16, host,
+		     (bytes & 0x7fffffff) | (direction == PW_DIR_FROM_POD ? 1U << 31 : 0), now);
 }
 
 /* An event of a summarized flow that was not sent: counted in its pod's summary. */

@@ -4,6 +4,19 @@
 #include "compat.h"
 #include "counters.h"
 
+/* A record the full ring refused: counted on the CPU and, where the
+ * build can reach it, on the interface whose event it was. */
+static __always_inline void pw_count_ring_drop(__u32 ifindex)
+{
+	pw_count(PW_CNT_RINGBUF_DROPS, 1);
+	if (PW_HAVE_LINK_COUNTS) {
+		struct pw_link *link = bpf_map_lookup_elem(&pw_links, &ifindex);
+
+		if (link)
+			pw_add(&link->ring_drops, 1);
+	}
+}
+
 /* Sends one flow record; a full ring buffer is counted, never silent.
  * A global function, not inlined: the data path calls it from five places,
  * each at most once per flow and never on the steady-state path, and one
@@ -18,7 +31,7 @@ pw_subprog int pw_emit_flow_event(__u32 type, const struct pw_flow_key *key, con
 	struct pw_flow_event *event = bpf_ringbuf_reserve(&pw_events, sizeof(*event), 0);
 
 	if (!event) {
-		pw_count(PW_CNT_RINGBUF_DROPS, 1);
+		pw_count_ring_drop(key->ifindex);
 		return 0;
 	}
 	/* Records live only in the ring, so clang would leave their types out of

@@ -192,6 +192,8 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 
 	if (!event) {
 		pw_count(PW_CNT_RINGBUF_DROPS, 1);
+		if (link)
+			pw_add(&link->ring_drops, 1);
 		return TC_ACT_SHOT;
 	}
 	__builtin_memset(event, 0, sizeof(*event));

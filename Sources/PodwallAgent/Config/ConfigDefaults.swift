@@ -129,6 +129,9 @@ public enum ConfigDefaults {
 
         # The flow events' ring, shared by every pod on the node.
         events:
+          # Its size (a power of two, at least 4096): the default holds about 33,800 flow
+          # events, a quarter of a second at the agent's measured ceiling (BENCHMARKS.md).
+          ring_bytes: \(Datapath.defaultEventBufferBytes)
           # Each pod's budget of new-flow events, so that no pod takes the others' share:
           # past this many a second (after a burst of pod_event_burst) a pod's new flows
           # are counted in the kernel and reported as one summary every 250 ms (a flood

@@ -55,6 +55,7 @@ struct ConfigFile: Decodable {
     }
 
     struct Events: Decodable {
+        var ring_bytes: UInt32
         var pod_events_per_second: UInt32
         var pod_event_burst: UInt32
     }

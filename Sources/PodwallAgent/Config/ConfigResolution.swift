@@ -122,6 +122,11 @@ extension ConfigLoader {
         let ring = file.processes.ring_bytes
         guard ring >= 4096, ring & (ring - 1) == 0 else { throw invalid("processes.ring_bytes", "must be a power of two of at least 4096") }
         config.processEventBufferBytes = ring
+        let flowRing = file.events.ring_bytes
+        guard flowRing >= 4096, flowRing & (flowRing - 1) == 0 else {
+            throw invalid("events.ring_bytes", "must be a power of two of at least 4096")
+        }
+        config.eventBufferBytes = flowRing
         config.podEventsPerSecond = file.events.pod_events_per_second
         guard file.events.pod_events_per_second == 0 || file.events.pod_event_burst >= 1 else {
             throw invalid("events.pod_event_burst", "must be at least 1 while events.pod_events_per_second is set")

@@ -33,12 +33,12 @@ public final class AgentMetrics: Sendable {
             .recordNanoseconds(Int64(detectionLatencyMs * 1e6))
     }
 
-    /// New flows a pod opened past its event budget, reported in a kernel
-    /// summary instead of one event each (by the pod's interface index).
-    func flowsSummarized(ifindex: UInt32, pod: String?, count: UInt64) {
-        Counter(
-            label: "podwall_flows_summarized_total", dimensions: [("ifindex", "\(ifindex)"), ("pod", pod ?? "")], factory: factory
-        ).increment(by: Int64(clamping: count))
+    /// New flows of a pod past its event budget, reported in a kernel
+    /// summary instead of one event each, by the pod's interface index (a
+    /// pod's name may be learned later; its alerts carry it).
+    func flowsSummarized(ifindex: UInt32, count: UInt64) {
+        Counter(label: "podwall_flows_summarized_total", dimensions: [("ifindex", "\(ifindex)")], factory: factory)
+            .increment(by: Int64(clamping: count))
     }
 
     func feedUpdate(feed: String, succeeded: Bool) {
@@ -103,6 +103,9 @@ public final class AgentMetrics: Sendable {
                 advance("podwall_interface_packets_total", labels, to: link.traffic(direction).packets)
                 advance("podwall_interface_bytes_total", labels, to: link.traffic(direction).bytes)
             }
+            advance(
+                "podwall_interface_events_lost_total", [("interface", sources.interfaceNames[ifindex] ?? "if\(ifindex)")],
+                to: link.ringDrops)
         }
         for (_, name, feed) in sources.datapath.blocklist.feeds() {
             gauge("podwall_blocklist_entries", [("feed", name)], Double(feed.entries))
