@@ -68,6 +68,10 @@ let package = Package(
             dependencies: ["PodwallABI", "PodwallKernel", "PodwallLab", "PodwallCore", "PodwallDetection", "PodwallBenchSupport"],
             path: "Benchmarks/ExecBench"),
         .executableTarget(
+            name: "podwall-ingest-bench",
+            dependencies: ["PodwallKernel", "PodwallLab", "PodwallBenchBPFObjects", "PodwallBenchSupport"],
+            path: "Benchmarks/IngestBench"),
+        .executableTarget(
             name: "podwall-blocklist-bench", dependencies: ["PodwallAgent", "PodwallKernel", "PodwallLab", "PodwallCore"],
             path: "Benchmarks/BlocklistBench"),
         // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.

@@ -6,11 +6,17 @@ import PodwallLab
 /// benchmark leaves no namespace, container or cgroup behind. Keep the
 /// returned sources for as long as the lab lives.
 public func tearDownOnInterrupt(_ lab: Lab) -> [any DispatchSourceSignal] {
+    onInterrupt { lab.teardown() }
+}
+
+/// Runs `cleanup` and exits on SIGINT or SIGTERM. Keep the returned sources
+/// for as long as there is something to clean up.
+public func onInterrupt(_ cleanup: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
     [SIGINT, SIGTERM].map { number in
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
         source.setEventHandler {
-            lab.teardown()
+            cleanup()
             exit(128 + number)
         }
         source.resume()

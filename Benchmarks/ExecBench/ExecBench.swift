@@ -30,15 +30,3 @@ struct ExecBench {
         try (loop ?? self.loop).run(in: place, lab: lab, container: container, mount: mount, hostCgroup: hostCgroup)
     }
 }
-
-func progress(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-func format(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
-
-/// "median (first-third quartile)".
-func summary(_ values: [Double], _ digits: Int = 3) -> String {
-    let (low, high) = middleHalf(values)
-    return "\(format(median(values), digits)) (\(format(low, digits))-\(format(high, digits)))"
-}

@@ -1,3 +1,4 @@
+import PodwallBenchSupport
 import PodwallKernel
 
 extension ExecBench {
