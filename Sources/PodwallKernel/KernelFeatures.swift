@@ -99,8 +99,9 @@ public struct KernelFeatures: Sendable {
             Feature(
                 name: "per-interface counts", state: linkCounts ? .available : .missing,
                 effect: linkCounts
-                    ? "packets and bytes per pod interface, counted in the kernel"
-                    : "Linux < 5.12: no podwall_interface_packets_total or podwall_interface_bytes_total"),
+                    ? "packets, bytes and lost events per pod interface, and each pod's event budget, in the kernel"
+                    : "Linux < 5.12: no per-interface packets, bytes or lost events, and no per-pod event budget (a flooding pod can fill the ring)"
+            ),
             Feature(
                 name: "cgroup socket hooks", state: cgroupSockAddr ? .available : .missing,
                 effect: cgroupSockAddr

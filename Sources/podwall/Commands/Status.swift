@@ -40,10 +40,14 @@ struct Status: AsyncParsableCommand {
                     entry.value.flags.contains(.tcx)
                     ? (first ? "tcx" : "tcx, NOT FIRST: a program before podwall's may pass packets past it")
                     : entry.value.flags.contains(.qdiscCreated) ? "clsact (podwall's)" : "clsact (existing)"
-                return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, via]
+                // The compat build (Linux < 5.12) counts no per-interface losses.
+                let lost = features.linkCounts ? String(entry.value.ringDrops) : "-"
+                return [names[entry.key] ?? "if\(entry.key) (gone)", String(entry.key), ingress, egress, via, lost]
             }
             if !rows.isEmpty {
-                print(TextTable.render(header: ["INTERFACE", "IFINDEX", "INGRESS PROG", "EGRESS PROG", "ATTACHED THROUGH"], rows: rows))
+                print(
+                    TextTable.render(
+                        header: ["INTERFACE", "IFINDEX", "INGRESS PROG", "EGRESS PROG", "ATTACHED THROUGH", "EVENTS LOST"], rows: rows))
             }
             print("\nkernel counters:")
             print(TextTable.render(header: ["COUNTER", "VALUE"], rows: try state.counters().snapshot().map { [$0.name, String($0.value)] }))
