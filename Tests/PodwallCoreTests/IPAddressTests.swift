@@ -103,6 +103,12 @@ struct AddressRoundTripTests {
         #expect(IPAddress("::ffff:10.1.2.3") == address)
         #expect(IPAddress(bytes: address.bytes) == address)
         #expect(IPAddress("2001:0DB8:0000:0000:0000:0000:0000:0001")?.description == "2001:db8::1")
+        // From memory (the kernel's records), as from a collection.
+        for text in ["2001:db8::1", "::ffff:10.1.2.3", "fe80::1:2:3:4", "::"] {
+            let parsed = IPAddress(text)!
+            #expect(parsed.bytes.withUnsafeBytes { IPAddress(bytes: $0) } == parsed)
+        }
+        #expect([UInt8](repeating: 0, count: 4).withUnsafeBytes { IPAddress(bytes: $0) } == nil)
     }
 
     @Test(arguments: ["", "1.2.3", "1.2.3.256", "1..2.3", "::1::", "1:2:3:4:5:6:7:8:9", "12345::", "g::", "1.2.3.4::"])
