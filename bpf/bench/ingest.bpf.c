@@ -16,33 +16,11 @@
 #include "podwall_abi.h"
 
 /* The maps the producer shares with the agent (pinned by name, so a load
- * under the agent's pin root takes the agent's own): declared here so that
- * the object does not create or adopt every map of the data path. The link
- * map is where a full ring is counted per interface (the producer's
- * interfaces have no entry: nothing is counted there). */
+ * under the agent's pin root takes the agent's own); the data path's other
+ * maps are neither created nor adopted. The producer's interfaces have no
+ * link entry: a full ring is counted on the CPU only. */
 #define PODWALL_LIB_MAPS_H
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PW_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pw_counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, PW_EVENTS_DEFAULT_BYTES);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pw_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PW_LINKS_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct pw_link);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pw_links SEC(".maps");
-
+#include "lib/event_maps.h"
 #include "lib/events.h"
 
 #define INGEST_PODS	       64

@@ -3,6 +3,7 @@
 
 #include "compat.h"
 #include "counters.h"
+#include "event_maps.h"
 
 /* A record the full ring refused: counted on the CPU and, where the
  * build can reach it, on the interface whose event it was. */

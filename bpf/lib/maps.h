@@ -26,29 +26,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_frags SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PW_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pw_counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, PW_EVENTS_DEFAULT_BYTES);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pw_events SEC(".maps");
-
-/* Entries are created and removed by the agent only; the programs count
- * into them (link.h, and drops in flow.h). Pinned with the rest. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PW_LINKS_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct pw_link);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pw_links SEC(".maps");
+#include "event_maps.h"
 
 /* Enforcement state: never LRU, always pinned (fail-closed across restarts). */
 struct {
