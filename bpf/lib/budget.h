@@ -19,12 +19,18 @@ static __always_inline struct pw_link *pw_budget_link(__u32 ifindex)
 	return PW_HAVE_EVENT_BUDGET ? bpf_map_lookup_elem(&pw_links, &ifindex) : NULL;
 }
 
+/* Whether a flow is summarized; constant 0 in the compat build, so that its
+ * verifier (a million instructions over every parser path) sees no branch. */
+#define pw_flow_summarized(value) (PW_HAVE_EVENT_BUDGET && ((value)->flags & PW_FLOW_SUMMARIZED))
+
 /* PW_FLOW_SUMMARIZED when a new flow on `ifindex` is past its pod's budget,
  * else 0. A generic cell rate algorithm: one timestamp, no refill loop. Two
  * CPUs may read the same timestamp and both pass: the budget is kept within
  * an event or two. */
 static __always_inline __u32 pw_new_flow_budget(__u32 ifindex, __u64 now)
 {
+	if (!PW_HAVE_EVENT_BUDGET)
+		return 0;
 	__u32 zero = 0;
 	const struct pw_config *config = bpf_map_lookup_elem(&pw_config, &zero);
 	struct pw_link *link = pw_budget_link(ifindex);

@@ -183,7 +183,7 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 	/* Claim the event slot; a CPU that loses the race stays quiet. */
 	if (pw_cmpxchg(&value->last_drop_event_ns, last, now) != last)
 		return TC_ACT_SHOT;
-	if (pw_unlikely(value->flags & PW_FLOW_SUMMARIZED)) {
+	if (pw_unlikely(pw_flow_summarized(value))) {
 		pw_summarize_event(ifindex, PW_EVENT_DROP);
 		return TC_ACT_SHOT;
 	}
@@ -192,7 +192,7 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 
 	if (!event) {
 		pw_count(PW_CNT_RINGBUF_DROPS, 1);
-		if (link)
+		if (PW_HAVE_LINK_COUNTS && link)
 			pw_add(&link->ring_drops, 1);
 		return TC_ACT_SHOT;
 	}
@@ -239,7 +239,7 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 		value = pw_flow_create(key, direction,
 				       (quarantine ? PW_FLOW_QUARANTINED : 0) | pw_new_flow_budget(skb->ifindex, now),
 				       &created);
-		if (created && value && (value->flags & PW_FLOW_SUMMARIZED))
+		if (created && value && pw_flow_summarized(value))
 			pw_summarize_new_flow(skb->ifindex, pkt, direction, skb->len, now);
 	} else if (pw_unlikely(value->flags & PW_FLOW_QUARANTINED)) {
 		quarantine = pw_quarantine_of(skb->ifindex, now);
@@ -269,7 +269,7 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 		pw_fetch_or(&dir->tcp_flags, pkt->tcp_flags);
 
 	/* A flow past its pod's budget sends no event: its answer is counted. */
-	int summarized = pw_unlikely(value->flags & PW_FLOW_SUMMARIZED);
+	int summarized = pw_unlikely(pw_flow_summarized(value));
 
 	if (pw_unlikely(created) && !summarized)
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, key, value, direction, PW_END_NONE);
@@ -320,7 +320,7 @@ static __always_inline int pw_flow_block(struct __sk_buff *skb, const struct pw_
 					       pw_new_flow_budget(skb->ifindex, now),
 				       &created);
 
-	if (created && value && (value->flags & PW_FLOW_SUMMARIZED))
+	if (created && value && pw_flow_summarized(value))
 		pw_summarize_new_flow(skb->ifindex, pkt, direction, skb->len, now);
 	else if (created && value)
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, &key, value, direction, PW_END_NONE);
