@@ -61,6 +61,12 @@ public struct EvalScenario: Sendable {
     /// Plays in the attacker pod's container (`EvalPods.app`); its marker
     /// files are counted after every run.
     public var inContainer = false
+    /// A baseline scenario: plays in a new workload (`BaselineWorkload`)
+    /// each run, against an agent whose learning window is
+    /// `EvalRunner.learningSeconds`; nil for every other scenario.
+    public var inNewWorkload: (@Sendable (EvalPods, BaselineWorkload) throws -> Void)?
+    /// The program (basename) the expected alert names, for a baseline scenario.
+    public var expectedBinary: String?
     public let play: @Sendable (EvalPods) throws -> Void
 
     public static func attack(
@@ -126,8 +132,8 @@ extension EvalScenario {
         try nmap(pods, ["-sS", "-p", "1-1000", pods.victim.ipv4])
     }
 
-    /// Every scenario: the network's, then the processes'.
-    public static var all: [EvalScenario] { network + processes }
+    /// Every scenario: the network's, then the processes', then the process baseline's.
+    public static var all: [EvalScenario] { network + processes + baseline }
 
     /// The network scenarios, attacks first.
     public static let network: [EvalScenario] = [

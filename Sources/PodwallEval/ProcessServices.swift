@@ -73,11 +73,41 @@ enum ProcessServices {
             check: false)
     }
 
+    /// A new workload for one run of a baseline scenario: a container
+    /// (`sleep infinity`) of a pod of its own, named after the run, in a
+    /// network namespace no pod interface leads to, so the agent names the
+    /// pod by its cgroup (`pod-<UID>`), a workload it never saw: its
+    /// learning window opens at the container's first exec.
+    static func startWorkload(_ lab: Lab, run: Int) throws -> BaselineWorkload {
+        let namespace = lab.id + "-baseline"
+        if !FileManager.default.fileExists(atPath: "/run/netns/" + namespace) {
+            try Shell.run(["ip", "netns", "add", namespace])
+        }
+        let container = try lab.runContainer(
+            podName: "baseline\(run)", networkNamespace: namespace, name: "app", command: ["sleep", "infinity"])
+        return BaselineWorkload(container: container, started: Date())
+    }
+
     /// The marker files in the container's /shared, removed once counted.
     static func takeMarkers(_ app: Container) -> Int {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: app.sharedDirectory)) ?? []
         let markers = files.filter { $0.hasPrefix(markerPrefix) }
         for marker in markers { try? FileManager.default.removeItem(atPath: app.sharedDirectory + "/" + marker) }
         return markers.count
+    }
+}
+
+/// A baseline scenario's container, new for each run.
+public struct BaselineWorkload: Sendable {
+    public let container: Container
+    /// When its container was running (its first exec is at most this late).
+    public let started: Date
+    /// The pod name the agent gives it (`ProcessLocator.name(ofCgroup:)`).
+    public var podName: String { "pod-" + container.podUID }
+
+    /// Sleeps until `seconds` after the window opened, and `margin` more.
+    func wait(untilLearnedFor seconds: Double, margin: Double) {
+        let rest = started.addingTimeInterval(seconds + margin).timeIntervalSinceNow
+        if rest > 0 { usleep(useconds_t(rest * 1_000_000)) }
     }
 }
