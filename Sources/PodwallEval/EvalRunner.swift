@@ -173,6 +173,8 @@ private struct Session {
         }
         let mark = tail.refresh()
         _ = pods.exchanges.take()
+        _ = pods.notes.take()
+        let connectionsBefore = scenario.inContainer ? ProcessServices.connections(pods.lab) : 0
         let startNs = Self.nowNs()
         var workload: BaselineWorkload?
         if let play = scenario.inNewWorkload {
@@ -211,6 +213,7 @@ private struct Session {
         if scenario.inContainer, let app = pods.app {
             // After the settle time: a shell that survived had seconds to run its command.
             result.recordProcesses(lines, verdict, markers: ProcessServices.takeMarkers(app))
+            result.listenerConnections = (result.listenerConnections ?? []) + [ProcessServices.connections(pods.lab) - connectionsBefore]
         }
         var line = "\(scenario.name) \(repetition)/\(options.repetitions): "
         if shared && scenario.expected == "port_scan" { line += "the attacker's scan #\(scans); " }
@@ -232,8 +235,11 @@ private struct Session {
         }
         if scenario.inContainer, let markers = result.markerFiles.last {
             line += "; " + Self.describeKill(lines, verdict) + ", \(markers) marker files"
+            if let connections = result.listenerConnections?.last { line += ", \(connections) connections to the listener" }
         }
         if !undone.isEmpty { line += "; undone: " + undone.joined(separator: ", ") }
+        let notes = pods.notes.take()
+        if !notes.isEmpty { line += "; " + notes.joined(separator: "; ") }
         runner.progress(line)
     }
 

@@ -18,6 +18,8 @@ public struct EvalPods: Sendable {
     public let app: Container?
     /// HTTP exchanges the benign scenarios completed (a reply came back).
     public let exchanges = Tally()
+    /// What a scenario says about its run, for the progress line (taken per run).
+    public let notes = Notes()
     /// The blocklist scenario lists it; port 8088 there listens for what should never arrive.
     public static let blockedAddress = Lab.internetAddress2
 
@@ -30,6 +32,20 @@ public struct EvalPods: Sendable {
 
     struct NoContainer: Error, CustomStringConvertible {
         var description: String { "the attacker pod has no container" }
+    }
+
+    /// Lines that scenarios add and the runner takes per run.
+    public final class Notes: Sendable {
+        private let lines = Mutex<[String]>([])
+
+        public func add(_ line: String) { lines.withLock { $0.append(line) } }
+
+        /// The lines so far, emptied.
+        public func take() -> [String] {
+            lines.withLock { lines in
+                defer { lines = [] }; return lines
+            }
+        }
     }
 
     /// A count that scenarios add to and the runner takes per run.

@@ -65,6 +65,9 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// from the run's workload, whatever binary they name (nil for other
     /// scenarios; for `unexpected-binary` exactly 1 is right).
     public var expectedKindAlerts: [Int]?
+    /// Process scenarios: per run, the connections the attacker's listener
+    /// accepted (0: the shell never reached it; nil in older files).
+    public var listenerConnections: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case scenario, expected, runs, detected, skipped, response, unmeasured
@@ -76,6 +79,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         case acceptedAlerts = "accepted_alerts", killedAtExec = "killed_at_exec", killedByAgent = "killed_by_agent"
         case relayKilledAtConnect = "relay_killed_at_connect"
         case agentKillMs = "agent_kill_ms", markerFiles = "marker_files", expectedKindAlerts = "expected_kind_alerts"
+        case listenerConnections = "listener_connections"
     }
 
     public init(scenario: String, expected: String?) {

@@ -15,15 +15,25 @@ enum ProcessServices {
     static func start(_ lab: Lab, in pod: Lab.Pod) throws -> Container {
         let app = try lab.runContainer(in: pod, name: "app", command: ["sleep", "infinity"])
         try lab.spawn(in: app, ["python3", "-c", vulnerableService])
-        try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", listener])
+        try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", listener, connectionsFile(lab)])
         usleep(500_000)
         return app
     }
 
+    /// Where the listener writes how many connections it accepted so far.
+    static func connectionsFile(_ lab: Lab) -> String { "/tmp/\(lab.id)-listener-connections" }
+
+    /// The listener's connections so far (0 before the first).
+    static func connections(_ lab: Lab) -> Int {
+        Int((try? String(contentsOfFile: connectionsFile(lab), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+            ?? 0
+    }
+
     /// Accepts connections; sends each the shell's first command, which
-    /// writes a marker file of its own; closes 2 s later.
+    /// writes a marker file of its own; closes 2 s later. Writes the count
+    /// of connections accepted to the file its first argument names.
     static let listener = """
-        import itertools, socket, threading, time
+        import itertools, socket, sys, threading, time
         count = itertools.count(1)
         def serve(connection, n):
             try:
@@ -45,7 +55,10 @@ enum ProcessServices {
         server.listen(64)
         while True:
             connection, _ = server.accept()
-            threading.Thread(target=serve, args=(connection, next(count)), daemon=True).start()
+            n = next(count)
+            with open(sys.argv[1], "w") as counter:
+                counter.write("%d\\n" % n)
+            threading.Thread(target=serve, args=(connection, n), daemon=True).start()
         """
 
     /// An HTTP service that runs the `cmd` of a request's query with a
