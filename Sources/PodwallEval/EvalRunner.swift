@@ -283,6 +283,10 @@ private struct Session {
             usleep(100_000)
         }
         if scenario.expected != nil { usleep(300_000) }
+        // What came with the detection, and all of a benign run's lines (the
+        // loop reads none for those): with a fresh agent nothing else reads
+        // the file before the run is counted.
+        tail.refresh()
     }
 
     /// Fresh mode: no quarantine, no dynamic block, a new agent; the blocklist scenario's entry only for it.
