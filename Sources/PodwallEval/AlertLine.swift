@@ -21,12 +21,19 @@ public struct AlertLine: Sendable, Equatable {
     /// A process alert's kill: true when the kernel killed the program (at
     /// its exec, or at its dup onto stdio), false when the agent did; nil: no kill.
     public var killedAtExec: Bool?
+    /// The pod's name as the agent gives it (`pod-<UID>` for a pod known by its cgroup).
+    public var podName: String?
+    /// A process alert's program (the evidence's binary, else the process's).
+    public var binary: String?
+    /// A relayed shell whose relay the kernel killed at its connect()'s
+    /// entry (`evidence.relay_killed`): the line then has no kill action.
+    public var relayKilled: Bool
 
     public init(
         id: String, kind: String, isUpdate: Bool = false, timeNs: Int64, lastSeenNs: Int64? = nil,
         sourceAddress: String? = nil, sourceInterface: String? = nil, remote: String? = nil,
         quarantined: Bool = false, blocked: [String] = [], detectionLatencyMs: Double? = nil, responseLatencyMs: Double? = nil,
-        killedAtExec: Bool? = nil
+        killedAtExec: Bool? = nil, podName: String? = nil, binary: String? = nil, relayKilled: Bool = false
     ) {
         self.id = id
         self.kind = kind
@@ -41,6 +48,9 @@ public struct AlertLine: Sendable, Equatable {
         self.detectionLatencyMs = detectionLatencyMs
         self.responseLatencyMs = responseLatencyMs
         self.killedAtExec = killedAtExec
+        self.podName = podName
+        self.binary = binary
+        self.relayKilled = relayKilled
     }
 
     /// nil for a line that is not an alert (no id, kind or time).
@@ -50,15 +60,19 @@ public struct AlertLine: Sendable, Equatable {
         else { return nil }
         let source = json["source"] as? [String: Any]
         let actions = json["actions"] as? [[String: Any]] ?? []
+        let evidence = json["evidence"] as? [String: Any]
         self.init(
             id: id, kind: kind, isUpdate: json["is_update"] as? Bool == true, timeNs: time,
             lastSeenNs: Delivery.integer(json["last_seen_ns"]),
             sourceAddress: source?["address"] as? String, sourceInterface: source?["interface"] as? String,
-            remote: (json["evidence"] as? [String: Any])?["remote"] as? String,
+            remote: evidence?["remote"] as? String,
             quarantined: actions.contains { $0["type"] as? String == "quarantine" },
             blocked: actions.filter { $0["type"] as? String == "block" }.compactMap { $0["remote"] as? String },
             detectionLatencyMs: json["detection_latency_ms"] as? Double, responseLatencyMs: json["response_latency_ms"] as? Double,
-            killedAtExec: actions.first { $0["type"] as? String == "kill" }.map { $0["at_exec"] as? Bool == true })
+            killedAtExec: actions.first { $0["type"] as? String == "kill" }.map { $0["at_exec"] as? Bool == true },
+            podName: source?["pod_name"] as? String,
+            binary: evidence?["binary"] as? String ?? (source?["process"] as? [String: Any])?["binary"] as? String,
+            relayKilled: evidence?["relay_killed"] as? Bool == true)
     }
 
     /// When the newest occurrence this line reports was decided: a fresh

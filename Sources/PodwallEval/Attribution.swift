@@ -28,6 +28,12 @@
 ///   `mkfifo` + `nc`), from the attacker: `accepted`, counted apart;
 /// - anything else decided during the scenario: a `falseAlert`.
 ///
+/// A baseline scenario plays in a pod of its own, known to the agent by its
+/// cgroup only (no interface, no address): its lines are the attacker's by
+/// pod name (`attackerPod`), and only a line naming the one binary it should
+/// report (`expectedBinary`, a basename) detects; another binary reported is
+/// a false alert (a program the workload ran while learning).
+///
 /// Alerts are counted as incidents (distinct ids), not lines.
 public enum Attribution {
     public enum Role: String, Sendable, Equatable {
@@ -46,6 +52,8 @@ public enum Attribution {
         public var acceptedAlerts: Int = 0
         /// Lines of earlier incidents reported during this scenario.
         public var earlierLines: Int
+        /// Distinct alert ids of the expected kind from the attacker, whatever they name.
+        public var expectedKindAlerts: Int = 0
     }
 
     /// - Parameters:
@@ -54,22 +62,33 @@ public enum Attribution {
     ///   - expected: the alert kind the scenario should raise; nil for benign.
     ///   - attacker: the address of the pod that plays the scenario.
     ///   - accepted: other kinds the scenario raises by design.
+    ///   - attackerPod: the attacker's pod name, which then decides instead of its address.
+    ///   - expectedBinary: the program (basename) the detecting alert names.
     public static func attribute(
         _ lines: [AlertLine], startNs: Int64,
-        expected: String?, attacker: String, accepted: [String] = []
+        expected: String?, attacker: String, accepted: [String] = [],
+        attackerPod: String? = nil, expectedBinary: String? = nil
     ) -> Verdict {
+        func fromAttacker(_ line: AlertLine) -> Bool {
+            attackerPod.map { line.podName == $0 } ?? (line.sourceAddress == attacker)
+        }
+        func namesExpectedBinary(_ line: AlertLine) -> Bool {
+            guard let expectedBinary else { return true }
+            return line.binary?.split(separator: "/").last.map(String.init) == expectedBinary
+        }
         var roles: [Role] = []
         var detection: Int?
         var ownIDs = Set<String>()
         let current = lines.filter { $0.occurrenceNs >= startNs }
         let quarantined = current.contains(where: \.quarantined)
         let blocked = Set(current.flatMap(\.blocked))
-        var followUpIDs = Set<String>(), falseIDs = Set<String>(), acceptedIDs = Set<String>()
+        var followUpIDs = Set<String>(), falseIDs = Set<String>(), acceptedIDs = Set<String>(), expectedIDs = Set<String>()
         for (index, line) in lines.enumerated() {
             let role: Role
+            if line.occurrenceNs >= startNs && line.kind == expected && fromAttacker(line) { expectedIDs.insert(line.id) }
             if line.occurrenceNs < startNs {
                 role = .earlier
-            } else if line.kind == expected && line.sourceAddress == attacker {
+            } else if line.kind == expected && fromAttacker(line) && namesExpectedBinary(line) {
                 role = detection == nil ? .detection : .repeats
                 if detection == nil { detection = index }
             } else if line.kind == "quarantine_drop" && quarantined
@@ -77,7 +96,7 @@ public enum Attribution {
             {
                 role = .followUp
                 followUpIDs.insert(line.id)
-            } else if accepted.contains(line.kind) && line.sourceAddress == attacker {
+            } else if accepted.contains(line.kind) && fromAttacker(line) {
                 role = .accepted
                 acceptedIDs.insert(line.id)
             } else if ownIDs.contains(line.id) {
@@ -94,6 +113,6 @@ public enum Attribution {
         if let detection { falseIDs.remove(lines[detection].id) }
         return Verdict(
             roles: roles, detection: detection, followUps: followUpIDs.count, falseAlerts: falseIDs.count,
-            acceptedAlerts: acceptedIDs.count, earlierLines: roles.count { $0 == .earlier })
+            acceptedAlerts: acceptedIDs.count, earlierLines: roles.count { $0 == .earlier }, expectedKindAlerts: expectedIDs.count)
     }
 }

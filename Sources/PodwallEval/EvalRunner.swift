@@ -40,6 +40,10 @@ public struct EvalRunner {
     /// decide after the traffic (the scan detector fails an unanswered probe
     /// after 3 s), so what is decided after it is the next scenario's.
     static let settleSeconds = 3.5
+    /// The agent's `processes.learning_seconds` for the baseline scenarios
+    /// (0 for every other: one container plays them all, so a binary first
+    /// run after its window would be reported in whichever scenario came then).
+    public static let learningSeconds = 5.0
 
     let options: Options
     let progress: @Sendable (String) -> Void
@@ -67,7 +71,7 @@ public struct EvalRunner {
         }
         let flooding = options.backgroundLoad && Shell.isInstalled("python3")
         // A container in the attacker pod, only for process scenarios that will play.
-        let needsApp = zip(scenarios, results).contains { $0.inContainer && $1.skipped == nil }
+        let needsApp = zip(scenarios, results).contains { $0.inContainer && $0.inNewWorkload == nil && $1.skipped == nil }
         let app = needsApp ? try ProcessServices.start(lab, in: lab.pods[0]) : nil
         let pods = EvalPods(lab: lab, attackerFloods: flooding, app: app)
         try EvalServices.start(pods)
@@ -79,14 +83,27 @@ public struct EvalRunner {
             agent.removeFiles()
         }
         var session = try Session(runner: self, pods: pods, agent: agent)
-        if options.agentMode == .shared { try session.startAgent() }
-        // Shared: round after round of the whole matrix, as a day goes; fresh: each scenario N times.
-        let plan =
-            options.agentMode == .shared
-            ? (1...options.repetitions).flatMap { repetition in scenarios.indices.map { ($0, repetition) } }
-            : scenarios.indices.flatMap { index in (1...options.repetitions).map { (index, $0) } }
-        for (index, repetition) in plan where results[index].skipped == nil {
-            try session.play(scenarios[index], repetition: repetition, into: &results[index])
+        // Shared: round after round of the whole matrix, as a day goes; fresh:
+        // each scenario N times. The baseline scenarios need the learning
+        // window on, which every other scenario needs off: with a shared
+        // agent they play last, in rounds of their own, against the agent
+        // started again with the window (one agent for all their runs).
+        let ordinary = scenarios.indices.filter { scenarios[$0].inNewWorkload == nil && results[$0].skipped == nil }
+        let learning = scenarios.indices.filter { scenarios[$0].inNewWorkload != nil && results[$0].skipped == nil }
+        if options.agentMode == .shared {
+            for (phase, indices) in [(false, ordinary), (true, learning)] where !indices.isEmpty {
+                agent.stop()
+                try session.startAgent(learning: phase)
+                for repetition in 1...options.repetitions {
+                    for index in indices { try session.play(scenarios[index], repetition: repetition, into: &results[index]) }
+                }
+            }
+        } else {
+            for index in ordinary + learning {
+                for repetition in 1...options.repetitions {
+                    try session.play(scenarios[index], repetition: repetition, into: &results[index])
+                }
+            }
         }
         agent.stop()
         session.tail.refresh()
@@ -124,13 +141,14 @@ private struct Session {
     }
 
     /// The agent (the CLI's writes go through its local socket; no TCP API).
-    /// The process baseline is off: one container plays every scenario, so
-    /// a binary first run after its 10-minute window would be reported in
-    /// whichever scenario came then (the baseline has tests of its own; an
-    /// eval scenario for it is still to come).
-    func startAgent() throws {
+    /// The process baseline is off except for the baseline scenarios: one
+    /// container plays every other scenario, so a binary first run after its
+    /// window would be reported in whichever scenario came then.
+    func startAgent(learning: Bool) throws {
+        let seconds = learning ? EvalRunner.learningSeconds : 0
         try agent.start(
-            extraArguments: ["--api", "", "--set", "processes.learning_seconds=0"] + options.responses.flatMap { ["--response", $0] })
+            extraArguments: ["--api", "", "--set", "processes.learning_seconds=\(seconds)"]
+                + options.responses.flatMap { ["--response", $0] })
     }
 
     mutating func play(_ scenario: EvalScenario, repetition: Int, into result: inout ScenarioResult) throws {
@@ -155,11 +173,21 @@ private struct Session {
         }
         let mark = tail.refresh()
         _ = pods.exchanges.take()
+        _ = pods.notes.take()
+        let connectionsBefore = scenario.inContainer ? ProcessServices.connections(pods.lab) : 0
         let startNs = Self.nowNs()
-        try scenario.play(pods)
+        var workload: BaselineWorkload?
+        if let play = scenario.inNewWorkload {
+            let started = try ProcessServices.startWorkload(pods.lab, run: runs)
+            workload = started
+            try play(pods, started)
+        } else {
+            try scenario.play(pods)
+        }
+        defer { if let workload { pods.lab.removeContainer(workload.container) } }
         let played = Date()
         if scenario.expected == "port_scan" { scans += 1 }
-        waitForDetection(scenario, mark: mark, startNs: startNs)
+        waitForDetection(scenario, mark: mark, startNs: startNs, attackerPod: workload?.podName)
         // A second after the attack for retransmissions of what was dropped.
         if tap != nil, case let rest = 1 - Date().timeIntervalSince(played), rest > 0 { usleep(useconds_t(rest * 1_000_000)) }
         let capture = tap.map { tap in Result { try tap.get().finish() } }
@@ -176,13 +204,16 @@ private struct Session {
         }
         let lines = Array(tail.lines[mark...])
         let verdict = Attribution.attribute(
-            lines, startNs: startNs, expected: scenario.expected, attacker: pods.attacker.ipv4, accepted: scenario.accepted)
+            lines, startNs: startNs, expected: scenario.expected, attacker: pods.attacker.ipv4, accepted: scenario.accepted,
+            attackerPod: workload?.podName, expectedBinary: scenario.expectedBinary)
         let firstPacket = (try? capture?.get())?.frames.map(\.timeNs).min() ?? startNs
         let detection = result.record(lines, verdict, firstPacketNs: firstPacket)
         result.exchanges += pods.exchanges.take()
+        if workload != nil { result.recordBaseline(verdict) }
         if scenario.inContainer, let app = pods.app {
             // After the settle time: a shell that survived had seconds to run its command.
             result.recordProcesses(lines, verdict, markers: ProcessServices.takeMarkers(app))
+            result.listenerConnections = (result.listenerConnections ?? []) + [ProcessServices.connections(pods.lab) - connectionsBefore]
         }
         var line = "\(scenario.name) \(repetition)/\(options.repetitions): "
         if shared && scenario.expected == "port_scan" { line += "the attacker's scan #\(scans); " }
@@ -198,10 +229,17 @@ private struct Session {
                     capture, response: response, receiver: receiver, detection: detection,
                     clockUncertaintyNs: drift + EvalRunner.clockReadAllowanceNs, repetition: repetition, into: &result)
         }
+        if let workload {
+            let named = lines.filter { $0.podName == workload.podName && !$0.isUpdate }.map { "\($0.kind) \($0.binary ?? "?")" }
+            line += "; workload \(workload.podName): " + (named.isEmpty ? "nothing reported" : named.joined(separator: ", "))
+        }
         if scenario.inContainer, let markers = result.markerFiles.last {
             line += "; " + Self.describeKill(lines, verdict) + ", \(markers) marker files"
+            if let connections = result.listenerConnections?.last { line += ", \(connections) connections to the listener" }
         }
         if !undone.isEmpty { line += "; undone: " + undone.joined(separator: ", ") }
+        let notes = pods.notes.take()
+        if !notes.isEmpty { line += "; " + notes.joined(separator: "; ") }
         runner.progress(line)
     }
 
@@ -220,27 +258,35 @@ private struct Session {
         return text
     }
 
-    /// "killed in the kernel", "killed by the agent" or "not killed".
+    /// "killed in the kernel", "relay killed in the kernel at its connect", "killed by the agent" or "not killed".
     private static func describeKill(_ lines: [AlertLine], _ verdict: Attribution.Verdict) -> String {
-        let kills = zip(lines, verdict.roles).filter { $0.1 == .detection || $0.1 == .repeats }.compactMap(\.0.killedAtExec)
-        return kills.contains(true) ? "killed in the kernel" : kills.contains(false) ? "killed by the agent" : "not killed"
+        let own = zip(lines, verdict.roles).filter { $0.1 == .detection || $0.1 == .repeats }.map(\.0)
+        let kills = own.compactMap(\.killedAtExec)
+        if kills.contains(true) { return "killed in the kernel" }
+        if own.contains(where: \.relayKilled) { return "relay killed in the kernel at its connect" }
+        return kills.contains(false) ? "killed by the agent" : "not killed"
     }
 
     /// Until the detecting line is written (8 s at most), and 300 ms more for
     /// the alerts that come with it; for a benign scenario, 1.5 s.
-    private func waitForDetection(_ scenario: EvalScenario, mark: Int, startNs: Int64) {
+    private func waitForDetection(_ scenario: EvalScenario, mark: Int, startNs: Int64, attackerPod: String?) {
         let deadline = Date().addingTimeInterval(scenario.expected == nil ? 1.5 : 8)
         while Date() < deadline {
             if scenario.expected != nil {
                 tail.refresh()
                 let verdict = Attribution.attribute(
                     Array(tail.lines[mark...]), startNs: startNs, expected: scenario.expected,
-                    attacker: pods.attacker.ipv4, accepted: scenario.accepted)
+                    attacker: pods.attacker.ipv4, accepted: scenario.accepted, attackerPod: attackerPod,
+                    expectedBinary: scenario.expectedBinary)
                 if verdict.detection != nil { break }
             }
             usleep(100_000)
         }
         if scenario.expected != nil { usleep(300_000) }
+        // What came with the detection, and all of a benign run's lines (the
+        // loop reads none for those): with a fresh agent nothing else reads
+        // the file before the run is counted.
+        tail.refresh()
     }
 
     /// Fresh mode: no quarantine, no dynamic block, a new agent; the blocklist scenario's entry only for it.
@@ -256,7 +302,7 @@ private struct Session {
         if scenario.expected == "blocklist_hit" {
             try agent.podwall(["blocklist", "add", EvalPods.blockedAddress, "--ttl", "10m"])
         }
-        try startAgent()
+        try startAgent(learning: scenario.inNewWorkload != nil)
     }
 
     static func nowNs() -> Int64 {

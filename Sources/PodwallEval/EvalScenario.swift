@@ -18,6 +18,8 @@ public struct EvalPods: Sendable {
     public let app: Container?
     /// HTTP exchanges the benign scenarios completed (a reply came back).
     public let exchanges = Tally()
+    /// What a scenario says about its run, for the progress line (taken per run).
+    public let notes = Notes()
     /// The blocklist scenario lists it; port 8088 there listens for what should never arrive.
     public static let blockedAddress = Lab.internetAddress2
 
@@ -30,6 +32,20 @@ public struct EvalPods: Sendable {
 
     struct NoContainer: Error, CustomStringConvertible {
         var description: String { "the attacker pod has no container" }
+    }
+
+    /// Lines that scenarios add and the runner takes per run.
+    public final class Notes: Sendable {
+        private let lines = Mutex<[String]>([])
+
+        public func add(_ line: String) { lines.withLock { $0.append(line) } }
+
+        /// The lines so far, emptied.
+        public func take() -> [String] {
+            lines.withLock { lines in
+                defer { lines = [] }; return lines
+            }
+        }
     }
 
     /// A count that scenarios add to and the runner takes per run.
@@ -61,6 +77,12 @@ public struct EvalScenario: Sendable {
     /// Plays in the attacker pod's container (`EvalPods.app`); its marker
     /// files are counted after every run.
     public var inContainer = false
+    /// A baseline scenario: plays in a new workload (`BaselineWorkload`)
+    /// each run, against an agent whose learning window is
+    /// `EvalRunner.learningSeconds`; nil for every other scenario.
+    public var inNewWorkload: (@Sendable (EvalPods, BaselineWorkload) throws -> Void)?
+    /// The program (basename) the expected alert names, for a baseline scenario.
+    public var expectedBinary: String?
     public let play: @Sendable (EvalPods) throws -> Void
 
     public static func attack(
@@ -126,8 +148,8 @@ extension EvalScenario {
         try nmap(pods, ["-sS", "-p", "1-1000", pods.victim.ipv4])
     }
 
-    /// Every scenario: the network's, then the processes'.
-    public static var all: [EvalScenario] { network + processes }
+    /// Every scenario: the network's, then the processes', then the process baseline's.
+    public static var all: [EvalScenario] { network + processes + baseline }
 
     /// The network scenarios, attacks first.
     public static let network: [EvalScenario] = [

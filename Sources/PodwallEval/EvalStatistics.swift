@@ -50,6 +50,10 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// which only the agent did (by pid, after the event reached it).
     public var killedAtExec: Int
     public var killedByAgent: Int
+    /// Process scenarios: runs in which the kernel killed a relayed shell's
+    /// relay at its connect()'s entry (the shell then reads EOF), and no
+    /// line of the run reports a kill at exec.
+    public var relayKilledAtConnect: Int
     /// Per run the agent killed: from the kernel event that decided (the
     /// shell's exec or its relay's connect) to the kill done, ms (the
     /// alert's detection plus response latency; an upper bound).
@@ -57,6 +61,13 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// Process scenarios: marker files found after each run, each a shell
     /// that ran the attacker's first command (empty for other scenarios).
     public var markerFiles: [Int]
+    /// Baseline scenarios: per run, the distinct alerts of the expected kind
+    /// from the run's workload, whatever binary they name (nil for other
+    /// scenarios; for `unexpected-binary` exactly 1 is right).
+    public var expectedKindAlerts: [Int]?
+    /// Process scenarios: per run, the connections the attacker's listener
+    /// accepted (0: the shell never reached it; nil in older files).
+    public var listenerConnections: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case scenario, expected, runs, detected, skipped, response, unmeasured
@@ -66,7 +77,9 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         case detectedAsUpdate = "detected_as_update", firstPacketToDecisionMs = "first_packet_to_decision_ms"
         case earlierLines = "earlier_lines", exchanges
         case acceptedAlerts = "accepted_alerts", killedAtExec = "killed_at_exec", killedByAgent = "killed_by_agent"
-        case agentKillMs = "agent_kill_ms", markerFiles = "marker_files"
+        case relayKilledAtConnect = "relay_killed_at_connect"
+        case agentKillMs = "agent_kill_ms", markerFiles = "marker_files", expectedKindAlerts = "expected_kind_alerts"
+        case listenerConnections = "listener_connections"
     }
 
     public init(scenario: String, expected: String?) {
@@ -90,6 +103,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         acceptedAlerts = 0
         killedAtExec = 0
         killedByAgent = 0
+        relayKilledAtConnect = 0
         agentKillMs = []
         markerFiles = []
     }
@@ -125,12 +139,19 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         let own = zip(lines, verdict.roles).filter { $0.1 == .detection || $0.1 == .repeats }.map(\.0)
         if own.contains(where: { $0.killedAtExec == true }) {
             killedAtExec += 1
+        } else if own.contains(where: \.relayKilled) {
+            relayKilledAtConnect += 1
         } else if let killed = own.first(where: { $0.killedAtExec == false }) {
             killedByAgent += 1
             if let detection = killed.detectionLatencyMs, let response = killed.responseLatencyMs {
                 agentKillMs.append(detection + response)
             }
         }
+    }
+
+    /// Counts a baseline scenario's run.
+    public mutating func recordBaseline(_ verdict: Attribution.Verdict) {
+        expectedKindAlerts = (expectedKindAlerts ?? []) + [verdict.expectedKindAlerts]
     }
 
     /// Records one measured repetition.
@@ -223,8 +244,8 @@ public enum EvalStatistics {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
         var lines = [
             "| scenario | expected | runs | detected | recall | false alerts | accepted alerts | exec → alert p50 / p99 / max ms "
-                + "| killed in the kernel | killed by the agent | agent kill p50 / max ms | marker files |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"
+                + "| killed in the kernel | relay killed at connect | killed by the agent | agent kill p50 / max ms | marker files |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
         ]
         for result in played {
             let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
@@ -232,7 +253,31 @@ public enum EvalStatistics {
                 "\(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99))) / \(ms(result.detectionMs.max()))"
             let kill = "\(ms(percentile(result.agentKillMs, 50))) / \(ms(result.agentKillMs.max()))"
             lines.append(
-                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.acceptedAlerts) | \(alert) | \(result.killedAtExec) | \(result.killedByAgent) | \(kill) | \(result.markerFiles.reduce(0, +)) |"
+                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.acceptedAlerts) | \(alert) | \(result.killedAtExec) | \(result.relayKilledAtConnect) | \(result.killedByAgent) | \(kill) | \(result.markerFiles.reduce(0, +)) |"
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A Markdown table of the baseline scenarios (a new workload each run);
+    /// empty when none ran.
+    public static func baselineTable(_ results: [ScenarioResult]) -> String {
+        let played = results.filter { !($0.expectedKindAlerts ?? []).isEmpty }
+        guard !played.isEmpty else { return "" }
+        func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
+        var lines = [
+            "| scenario | expected | runs | detected | recall | false alerts | runs with exactly 1 alert of the expected kind "
+                + "| exec → alert p50 / p99 / max ms |",
+            "|---|---|---|---|---|---|---|---|"
+        ]
+        for result in played {
+            let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
+            let alerts = result.expectedKindAlerts ?? []
+            let exactlyOne = result.expected == nil ? "-" : "\(alerts.count { $0 == 1 }) of \(alerts.count)"
+            let alert =
+                "\(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99))) / \(ms(result.detectionMs.max()))"
+            lines.append(
+                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(exactlyOne) | \(alert) |"
             )
         }
         return lines.joined(separator: "\n")

@@ -73,8 +73,11 @@ extension EvalScenario {
         _ name: String, accepted: [String] = [], tools: [String], _ command: @escaping @Sendable (String, UInt16) -> [String]
     ) -> EvalScenario {
         inContainer(name, "reverse_shell", accepted: accepted, tools: tools) { pods, app in
-            try pods.lab.exec(
+            let result = try pods.lab.exec(
                 in: app, ["timeout", "-s", "KILL", "8"] + command(Lab.internetAddress, ProcessServices.shellPort), check: false)
+            // For the progress line: how the command ended (137: SIGKILL), and its first complaint.
+            let complaint = result.error.split(separator: "\n").first.map { ": " + $0.prefix(120) } ?? ""
+            pods.notes.add("exit status \(result.status)\(complaint)")
         }
     }
 }

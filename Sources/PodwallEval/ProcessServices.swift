@@ -15,15 +15,25 @@ enum ProcessServices {
     static func start(_ lab: Lab, in pod: Lab.Pod) throws -> Container {
         let app = try lab.runContainer(in: pod, name: "app", command: ["sleep", "infinity"])
         try lab.spawn(in: app, ["python3", "-c", vulnerableService])
-        try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", listener])
+        try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", listener, connectionsFile(lab)])
         usleep(500_000)
         return app
     }
 
+    /// Where the listener writes how many connections it accepted so far.
+    static func connectionsFile(_ lab: Lab) -> String { "/tmp/\(lab.id)-listener-connections" }
+
+    /// The listener's connections so far (0 before the first).
+    static func connections(_ lab: Lab) -> Int {
+        Int((try? String(contentsOfFile: connectionsFile(lab), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+            ?? 0
+    }
+
     /// Accepts connections; sends each the shell's first command, which
-    /// writes a marker file of its own; closes 2 s later.
+    /// writes a marker file of its own; closes 2 s later. Writes the count
+    /// of connections accepted to the file its first argument names.
     static let listener = """
-        import itertools, socket, threading, time
+        import itertools, socket, sys, threading, time
         count = itertools.count(1)
         def serve(connection, n):
             try:
@@ -45,7 +55,10 @@ enum ProcessServices {
         server.listen(64)
         while True:
             connection, _ = server.accept()
-            threading.Thread(target=serve, args=(connection, next(count)), daemon=True).start()
+            n = next(count)
+            with open(sys.argv[1], "w") as counter:
+                counter.write("%d\\n" % n)
+            threading.Thread(target=serve, args=(connection, n), daemon=True).start()
         """
 
     /// An HTTP service that runs the `cmd` of a request's query with a
@@ -73,11 +86,41 @@ enum ProcessServices {
             check: false)
     }
 
+    /// A new workload for one run of a baseline scenario: a container
+    /// (`sleep infinity`) of a pod of its own, named after the run, in a
+    /// network namespace no pod interface leads to, so the agent names the
+    /// pod by its cgroup (`pod-<UID>`), a workload it never saw: its
+    /// learning window opens at the container's first exec.
+    static func startWorkload(_ lab: Lab, run: Int) throws -> BaselineWorkload {
+        let namespace = lab.id + "-baseline"
+        if !FileManager.default.fileExists(atPath: "/run/netns/" + namespace) {
+            try Shell.run(["ip", "netns", "add", namespace])
+        }
+        let container = try lab.runContainer(
+            podName: "baseline\(run)", networkNamespace: namespace, name: "app", command: ["sleep", "infinity"])
+        return BaselineWorkload(container: container, started: Date())
+    }
+
     /// The marker files in the container's /shared, removed once counted.
     static func takeMarkers(_ app: Container) -> Int {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: app.sharedDirectory)) ?? []
         let markers = files.filter { $0.hasPrefix(markerPrefix) }
         for marker in markers { try? FileManager.default.removeItem(atPath: app.sharedDirectory + "/" + marker) }
         return markers.count
+    }
+}
+
+/// A baseline scenario's container, new for each run.
+public struct BaselineWorkload: Sendable {
+    public let container: Container
+    /// When its container was running (its first exec is at most this late).
+    public let started: Date
+    /// The pod name the agent gives it (`ProcessLocator.name(ofCgroup:)`).
+    public var podName: String { "pod-" + container.podUID }
+
+    /// Sleeps until `seconds` after the window opened, and `margin` more.
+    func wait(untilLearnedFor seconds: Double, margin: Double) {
+        let rest = started.addingTimeInterval(seconds + margin).timeIntervalSinceNow
+        if rest > 0 { usleep(useconds_t(rest * 1_000_000)) }
     }
 }

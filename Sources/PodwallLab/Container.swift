@@ -34,14 +34,22 @@ extension Lab {
     /// Starts a container in `pod` whose first process runs `command`
     /// (a long-lived one: `sleep`, a server), detached.
     public func runContainer(in pod: Pod, name: String, command: [String]) throws -> Container {
-        let containerID = "\(id)-\(pod.name)-\(name)"
-        let podUID = Self.podUID(lab: id, pod: pod.name)
+        try runContainer(podName: pod.name, networkNamespace: pod.namespace, name: name, command: command)
+    }
+
+    /// Starts a container of a pod named `podName` (its UID follows from
+    /// the name) in the network namespace `networkNamespace` (a name under
+    /// /run/netns): a namespace no pod interface leads to gives a pod the
+    /// agent knows only by its cgroup, as a hostNetwork pod is.
+    public func runContainer(podName: String, networkNamespace: String, name: String, command: [String]) throws -> Container {
+        let containerID = "\(id)-\(podName)-\(name)"
+        let podUID = Self.podUID(lab: id, pod: podName)
         let slice = "kubepods-besteffort-pod" + podUID.replacingOccurrences(of: "-", with: "_") + ".slice"
         let cgroup = "\(Container.podsCgroup(of: self))/kubepods-besteffort.slice/\(slice)/cri-containerd-\(containerID).scope"
         let bundle = try makeTemporaryDirectory() + "/\(containerID)"
         let shared = bundle + "/shared"
         try Self.writeBundle(
-            at: bundle, shared: shared, netns: "/run/netns/\(pod.namespace)", cgroup: cgroup, hostname: pod.name,
+            at: bundle, shared: shared, netns: "/run/netns/\(networkNamespace)", cgroup: cgroup, hostname: podName,
             command: command)
         // Detached: runc's own stdio would keep a pipe open for the container's life.
         try Shell.run(
@@ -64,6 +72,14 @@ extension Lab {
     @discardableResult
     public func spawn(in container: Container, _ command: [String], logFile: String? = nil) throws -> Process {
         try spawn(execCommand(in: container, command), logFile: logFile)
+    }
+
+    /// Stops and deletes one container, its bundle and its pod's cgroup slice.
+    public func removeContainer(_ container: Container) {
+        _ = try? Shell.run(runc(["delete", "--force", container.id]), check: false)
+        try? FileManager.default.removeItem(atPath: container.bundle)
+        let slice = "/sys/fs/cgroup" + container.cgroup.split(separator: "/").dropLast().map { "/" + $0 }.joined()
+        rmdir(slice)
     }
 
     /// Removes the lab's containers (runc kills their processes and removes

@@ -16,8 +16,13 @@ struct EvalCommand: AsyncParsableCommand {
             floods new UDP flows, an hping3 SYN sweep, SSH/TLS/shell payloads to port 80, a \
             bulk push to the internet, a connection to a blocklisted address; and benign \
             HTTP/1.1 (150 connections a run to a server that writes headers and body \
-            separately), HTTP/2, DNS-like UDP, iperf3, health checks and retries. A scenario \
-            whose tool is missing is skipped and says so.
+            separately), HTTP/2, DNS-like UDP, iperf3, health checks and retries. Then the \
+            process scenarios in a runc container of the attacking pod (reverse shells, a \
+            network tool, benign shells), and the process baseline's (unexpected-binary, \
+            startup-script-learning: a new workload each run, the agent learning for \
+            \(Int(EvalRunner.learningSeconds)) s; with --agent shared they play last, against \
+            the agent started again with that window). A scenario whose tool is missing is \
+            skipped and says so.
 
             --agent shared (the default) plays it like a day on a node: one agent for the \
             whole run, the matrix in rounds, and after each scenario its response undone \
@@ -108,6 +113,12 @@ struct EvalCommand: AsyncParsableCommand {
         print("\n" + EvalStatistics.table(report.results))
         let processes = EvalStatistics.processTable(report.results)
         if !processes.isEmpty { print("\nProcess scenarios (in a container of the attacker pod):\n\n" + processes) }
+        let baseline = EvalStatistics.baselineTable(report.results)
+        if !baseline.isEmpty {
+            print(
+                "\nProcess baseline scenarios (a new workload each run, learning for \(Int(EvalRunner.learningSeconds)) s):\n\n"
+                    + baseline)
+        }
         print(report.alertsFile.sentence)
         if let flood = report.floodDatagrams, flood > 0 {
             print(

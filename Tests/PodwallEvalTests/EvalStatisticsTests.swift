@@ -45,7 +45,8 @@ import Testing
         #expect(result.killedAtExec == 1 && result.killedByAgent == 1 && result.agentKillMs == [4.5])
         #expect(result.markerFiles == [0, 1, 0] && result.detected == 2 && result.runs == 3)
         let table = EvalStatistics.processTable([result, ScenarioResult(scenario: "scan", expected: "port_scan")])
-        #expect(table.contains("| revshell-mkfifo-nc | reverse_shell | 3 | 2 | 0.67 | 0 | 0 | 4.0 / 4.0 / 4.0 | 1 | 1 | 4.5 / 4.5 | 1 |"))
+        #expect(
+            table.contains("| revshell-mkfifo-nc | reverse_shell | 3 | 2 | 0.67 | 0 | 0 | 4.0 / 4.0 / 4.0 | 1 | 0 | 1 | 4.5 / 4.5 | 1 |"))
         #expect(!table.contains("| scan |"), "only scenarios that counted marker files")
     }
 }
