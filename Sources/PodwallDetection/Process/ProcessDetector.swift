@@ -58,7 +58,10 @@ public struct ProcessDetector: Sendable {
     }
 
     /// The kernel's connect program judges pipe relays (see `ShellRelayDetector.kernelJudgesPipes`).
-    public mutating func awaitKernelRelayDecisions() { relays.kernelJudgesPipes = true }
+    public mutating func awaitKernelRelayDecisions() {
+        relays.kernelJudgesPipes = true
+        relays.kernelJudgesTools = rules.networkTools
+    }
 
     /// Relays the kernel left undecided, reported once their wait is over.
     public mutating func tick(now: UInt64) -> [Alert] {

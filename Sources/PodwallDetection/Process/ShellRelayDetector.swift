@@ -21,6 +21,9 @@ public struct ShellRelayDetector: Sendable {
     /// waits up to `kernelWaitNs` for the kernel's, which says whether it
     /// killed the relay, and is reported alone if none comes.
     public var kernelJudgesPipes = false
+    /// With it, the network tools (names) the kernel also judges as the
+    /// relay of a shell they started before connecting (socat's pty).
+    public var kernelJudgesTools: Set<String> = []
     public var kernelWaitNs: UInt64 = 1_000_000_000
 
     /// A program of a pod, as recently exec'd.
@@ -129,7 +132,8 @@ public struct ShellRelayDetector: Sendable {
     /// and its `RelayConnect` is still on its way.
     private mutating func report(_ shell: Shell, relayedBy relay: ProcessConnection) -> [(ProcessEvidence, AlertSource)] {
         let judgedAtConnect =
-            kernelJudgesPipes && shell.exec.process.parentPid != relay.pid && relay.timestampNs >= shell.exec.timestampNs
+            kernelJudgesPipes && relay.timestampNs >= shell.exec.timestampNs
+            && (shell.exec.process.parentPid != relay.pid || kernelJudgesTools.contains(relay.comm))
         guard judgedAtConnect else { return [(Self.evidence(shell, relay), shell.source)] }
         if awaitingKernel.count < maxTracked { awaitingKernel[shell.exec.process.pid] = (shell, relay) }
         return []
