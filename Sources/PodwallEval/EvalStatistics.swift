@@ -176,6 +176,13 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
 }
 
 public enum EvalStatistics {
+    static func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
+
+    /// "p50 / p99 / max" of latencies in ms, as the process tables show them.
+    static func latencyCell(_ values: [Double]) -> String {
+        "\(ms(percentile(values, 50))) / \(ms(percentile(values, 99))) / \(ms(values.max()))"
+    }
+
     /// The nearest-rank percentile (0...100) of `values`; nil when empty.
     public static func percentile(_ values: [Double], _ p: Double) -> Double? {
         guard !values.isEmpty else { return nil }
@@ -197,7 +204,6 @@ public enum EvalStatistics {
 
     /// A Markdown table, one row per scenario.
     public static func table(_ results: [ScenarioResult]) -> String {
-        func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
         var lines = [
             "| scenario | expected | runs | detected | recall | false alerts | follow-ups | delivered after response / received "
                 + "| detect mean / p50 / p99 ms | remediate mean / p99 ms | as update | first packet → decision p50 / p99 ms |",
@@ -241,7 +247,6 @@ public enum EvalStatistics {
     public static func processTable(_ results: [ScenarioResult]) -> String {
         let played = results.filter { !$0.markerFiles.isEmpty }
         guard !played.isEmpty else { return "" }
-        func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
         var lines = [
             "| scenario | expected | runs | detected | recall | false alerts | accepted alerts | exec → alert p50 / p99 / max ms "
                 + "| killed in the kernel | relay killed at connect | killed by the agent | agent kill p50 / max ms | marker files |",
@@ -249,8 +254,7 @@ public enum EvalStatistics {
         ]
         for result in played {
             let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
-            let alert =
-                "\(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99))) / \(ms(result.detectionMs.max()))"
+            let alert = latencyCell(result.detectionMs)
             let kill = "\(ms(percentile(result.agentKillMs, 50))) / \(ms(result.agentKillMs.max()))"
             lines.append(
                 "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.acceptedAlerts) | \(alert) | \(result.killedAtExec) | \(result.relayKilledAtConnect) | \(result.killedByAgent) | \(kill) | \(result.markerFiles.reduce(0, +)) |"
@@ -264,7 +268,6 @@ public enum EvalStatistics {
     public static func baselineTable(_ results: [ScenarioResult]) -> String {
         let played = results.filter { !($0.expectedKindAlerts ?? []).isEmpty }
         guard !played.isEmpty else { return "" }
-        func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
         var lines = [
             "| scenario | expected | runs | detected | recall | false alerts | runs with exactly 1 alert of the expected kind "
                 + "| exec → alert p50 / p99 / max ms |",
@@ -274,8 +277,7 @@ public enum EvalStatistics {
             let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
             let alerts = result.expectedKindAlerts ?? []
             let exactlyOne = result.expected == nil ? "-" : "\(alerts.count { $0 == 1 }) of \(alerts.count)"
-            let alert =
-                "\(ms(percentile(result.detectionMs, 50))) / \(ms(percentile(result.detectionMs, 99))) / \(ms(result.detectionMs.max()))"
+            let alert = latencyCell(result.detectionMs)
             lines.append(
                 "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(exactlyOne) | \(alert) |"
             )

@@ -123,17 +123,13 @@ static __always_inline void pw_summarize_new_flow(__u32 ifindex, const struct pw
 		     (bytes & 0x7fffffff) | (direction == PW_DIR_FROM_POD ? 1U << 31 : 0), now);
 }
 
-/* An event of a summarized flow that was not sent: counted in its pod's summary. */
-static __always_inline void pw_summarize_event(__u32 ifindex, enum pw_event_type type)
+/* A summarized flow's first answer: counted in its pod's summary, not sent. */
+static __always_inline void pw_summarize_reply(__u32 ifindex)
 {
 	struct pw_link *link = pw_budget_link(ifindex);
 
-	if (!link)
-		return;
-	if (type == PW_EVENT_FLOW_REPLY)
+	if (link)
 		pw_add(&link->summary.replies, 1);
-	else if (type == PW_EVENT_DROP)
-		pw_add(&link->summary.drop_events, 1);
 }
 
 #endif

@@ -184,7 +184,8 @@ static __always_inline int pw_flow_drop(struct __sk_buff *skb, const struct pw_f
 	if (pw_cmpxchg(&value->last_drop_event_ns, last, now) != last)
 		return TC_ACT_SHOT;
 	if (pw_unlikely(pw_flow_summarized(value))) {
-		pw_summarize_event(ifindex, PW_EVENT_DROP);
+		if (link)
+			pw_add(&link->summary.drop_events, 1);
 		return TC_ACT_SHOT;
 	}
 
@@ -284,7 +285,7 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	    !((pkt->tcp_flags & PW_TCP_RST) && !(pkt->tcp_flags & PW_TCP_SYN)) &&
 	    !(pw_fetch_or(&value->flags, PW_FLOW_REPLY_SENT) & PW_FLOW_REPLY_SENT)) {
 		if (summarized)
-			pw_summarize_event(skb->ifindex, PW_EVENT_FLOW_REPLY);
+			pw_summarize_reply(skb->ifindex);
 		else
 			pw_emit_flow_event(PW_EVENT_FLOW_REPLY, key, value, direction, PW_END_NONE);
 	}

@@ -13,16 +13,6 @@
 #include "relay.h"
 #include "stdio.h"
 
-static __always_inline __u32 pw_exec_class_of(const char comm[16])
-{
-	struct pw_exec_name_key key;
-
-	__builtin_memcpy(key.comm, comm, 16);
-	__u32 *class = bpf_map_lookup_elem(&pw_exec_names, &key);
-
-	return class ? *class : 0;
-}
-
 /* The arguments as /proc/PID/cmdline has them, cut at PW_EXEC_ARGS_BYTES. */
 static __always_inline void pw_read_args(struct pw_exec_event *event, struct task_struct *task)
 {

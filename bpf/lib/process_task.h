@@ -94,4 +94,15 @@ static __always_inline void pw_read_process_id(struct pw_process_id *id, struct 
 	id->start_ns = BPF_CORE_READ(task, group_leader, start_time);
 }
 
+/* What the exec policy's name table calls a program name (a comm, zero-padded). */
+static __always_inline __u32 pw_exec_class_of(const char comm[16])
+{
+	struct pw_exec_name_key key;
+
+	__builtin_memcpy(key.comm, comm, 16);
+	__u32 *class = bpf_map_lookup_elem(&pw_exec_names, &key);
+
+	return class ? *class : 0;
+}
+
 #endif

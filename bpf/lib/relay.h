@@ -226,21 +226,15 @@ static __always_inline int pw_relayed_at_exec(struct task_struct *task, const st
  * stdin-reading shell: the shell's tgid, or 0. Only a tool: a service that
  * runs a shell and then opens a connection is left to the agent, which kills
  * the shell, not the service. */
-static __always_inline __u32 pw_shell_of_connecting_tool(struct task_struct *task, __u32 tgid, __u64 now)
+static __always_inline __u32 pw_shell_of_connecting_tool(struct task_struct *task, const char comm[16], __u32 tgid,
+							 __u64 now)
 {
-	char comm[16] = {}; /* zeroed: 6.1 does not pad, the table's key is all 16 bytes */
-	struct pw_exec_name_key key;
-
-	bpf_get_current_comm(comm, sizeof(comm));
-	__builtin_memcpy(key.comm, comm, sizeof(comm));
-	__u32 *class = bpf_map_lookup_elem(&pw_exec_names, &key);
-
-	if (!class || !(*class & PW_EXEC_NETWORK_TOOL))
-		return 0;
+	/* The shells' table first: it is empty for almost every process. */
 	struct pw_relay_shell *shell = bpf_map_lookup_elem(&pw_relay_shells, &tgid);
 
 	if (!shell || !pw_within_relay_window(shell->exec_ns, now) ||
-	    shell->parent_start_ns != BPF_CORE_READ(task, group_leader, start_time))
+	    shell->parent_start_ns != BPF_CORE_READ(task, group_leader, start_time) ||
+	    !(pw_exec_class_of(comm) & PW_EXEC_NETWORK_TOOL))
 		return 0;
 	return shell->tgid;
 }
@@ -335,7 +329,7 @@ static __always_inline void pw_on_connect(long fd, const void *address, long len
 			pw_mark_pipe(&pipes[i], i, 0, tgid, now);
 	}
 	if (!shell)
-		shell = pw_shell_of_connecting_tool(task, tgid, now);
+		shell = pw_shell_of_connecting_tool(task, connection.comm, tgid, now);
 	if (!shell)
 		return;
 	__u32 flags = 0;

@@ -6,7 +6,10 @@ import PodwallCore
 /// the pod relays) and a network tool. Pure: the caller names the pod and
 /// process (`source`) and performs the responses.
 public struct ProcessDetector: Sendable {
-    public var rules: ProcessRules
+    public var rules: ProcessRules {
+        // The kernel judges the tools its name table (these rules) calls tools.
+        didSet { if relays.kernelJudgesPipes { relays.kernelJudgesTools = rules.networkTools } }
+    }
     public private(set) var relays = ShellRelayDetector()
     public var baseline: ProcessBaseline
 
