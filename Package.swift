@@ -24,7 +24,7 @@ let package = Package(
         .target(
             name: "PodwallABI",
             path: "bpf",
-            exclude: ["lib", "bench", "tc.bpf.c", "sock.bpf.c", "process.bpf.c"],
+            exclude: ["lib", "bench", "tc.bpf.c", "sock.bpf.c", "process.bpf.c", "file.bpf.c"],
             publicHeadersPath: "."
         ),
         // Compiles bpf/*.bpf.c with the toolchain's clang and embeds the objects.

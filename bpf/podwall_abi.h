@@ -482,6 +482,14 @@ enum pw_process_policy {
 	 * with dup2/dup3, and a relayed shell (see PW_RELAY_WINDOW_NS). */
 	PW_POLICY_KILL_REVERSE_SHELL = 1 << 0,
 	PW_POLICY_KILL_DENIED = 1 << 1, /* SIGKILL an exec whose name is PW_EXEC_DENIED */
+	/* SIGKILL a breakout attempt at its syscall (PW_EVENT_BREAKOUT, and a
+	 * file event whose rule has PW_FILE_RULE_BREAKOUT). */
+	PW_POLICY_KILL_BREAKOUT = 1 << 2,
+	/* SIGKILL at exec a fileless program (memfd, deleted) and one a pod
+	 * wrote in a PW_FILE_RULE_NO_EXEC directory (/tmp, /dev/shm). */
+	PW_POLICY_KILL_DROPPED_EXEC = 1 << 3,
+	/* The file and breakout programs report (else they return at once). */
+	PW_POLICY_WATCH_FILES = 1 << 4,
 };
 
 struct pw_process_config {
@@ -496,7 +504,15 @@ enum pw_exec_class {
 	PW_EXEC_SHELL = 1 << 0,	       /* a shell or interpreter (sh, bash, python, ...) */
 	PW_EXEC_NETWORK_TOOL = 1 << 1, /* nc, socat, curl, ... */
 	PW_EXEC_DENIED = 1 << 2,       /* never allowed in a pod */
+	/* A container runtime's init (runc:[2:INIT]) setting up a container:
+	 * its namespace and mount calls are not a breakout while it has not
+	 * exec'd a program in the pod (PW_POD_PROGRAMS_ENTRIES). */
+	PW_EXEC_RUNTIME = 1 << 3,
 };
+
+/* Processes that exec'd in a pod, or descend from one that did (by tgid,
+ * with their start): a runtime's name is trusted only on a process not in it. */
+#define PW_POD_PROGRAMS_ENTRIES 65536
 
 struct pw_exec_name_key {
 	char comm[16];
@@ -509,6 +525,8 @@ enum pw_process_counter {
 	PW_PCNT_RINGBUF_DROPS, /* events lost: the process ring was full */
 	PW_PCNT_KILLS,	       /* SIGKILLs sent (at exec, dup2/dup3, a relay's connect) */
 	PW_PCNT_READ_ERRORS,   /* a field could not be read (left empty, flagged) */
+	PW_PCNT_FILE_EVENTS,   /* file operations on watched paths (or unresolved), events sent or not */
+	PW_PCNT_BREAKOUTS,     /* breakout syscalls from pods, events sent or not */
 	PW_PCNT_MAX,
 };
 
@@ -550,9 +568,12 @@ struct pw_stdio_fd {
 enum pw_exec_flag {
 	PW_EXEC_KILLED = 1 << 0, /* the program sent SIGKILL at exec */
 	PW_EXEC_ARGS_TRUNCATED = 1 << 1,
-	PW_EXEC_READ_ERROR = 1 << 2, /* some field could not be read */
-	PW_EXEC_STDIO_INET = 1 << 3, /* an inet socket is on fd 0, 1 or 2 */
-	PW_EXEC_RELAYED = 1 << 4,    /* a relayed shell (PW_RELAY_WINDOW_NS) */
+	PW_EXEC_READ_ERROR = 1 << 2,  /* some field could not be read */
+	PW_EXEC_STDIO_INET = 1 << 3,  /* an inet socket is on fd 0, 1 or 2 */
+	PW_EXEC_RELAYED = 1 << 4,     /* a relayed shell (PW_RELAY_WINDOW_NS) */
+	PW_EXEC_FILELESS = 1 << 5,    /* the binary has no name left: a memfd or a deleted file */
+	PW_EXEC_DROPPED = 1 << 6,     /* a pod's process wrote the binary (`written` says when) */
+	PW_EXEC_NO_EXEC_DIR = 1 << 7, /* ... in a PW_FILE_RULE_NO_EXEC directory */
 };
 
 /* A relayed shell: a shell or interpreter that reads its commands from its
@@ -596,9 +617,10 @@ struct pw_relay_shell {
 	__u32 pad;
 };
 
-/* A pipe or FIFO by its inode (pipes' inode numbers are not reused soon;
- * the kernel's pipe object would be, at once). */
-struct pw_pipe_key {
+/* A file by its inode and file system: a pipe or FIFO (pipes' inode
+ * numbers are not reused soon; the kernel's pipe object would be, at once),
+ * or a file a pod wrote. */
+struct pw_inode_key {
 	__u64 inode;
 	__u32 dev; /* the inode's file system (pipefs, or a FIFO's) */
 	__u32 pad;
@@ -612,6 +634,17 @@ struct pw_relay_pipe {
 	__u32 shell_tgid;
 	__u32 relay_tgid;
 };
+
+/* A regular file a pod's process opened for writing since podwall
+ * watched it (kernel table by inode; an exec of it is a drop-and-execute). */
+struct pw_written_file {
+	__u64 written_ns; /* 0: none */
+	__u32 tgid;	  /* the writer (host tgid) */
+	__u32 pad;
+	__u64 cgroup_id; /* the writer's cgroup */
+	char comm[16];
+};
+#define PW_WRITTEN_FILES_ENTRIES 65536
 
 /* Process identity as every process event carries it. */
 struct pw_process_id {
@@ -638,6 +671,7 @@ struct pw_exec_event {
 	char interpreter[PW_EXEC_PATH_BYTES]; /* the script's interpreter, or the filename */
 	__u8 args[PW_EXEC_ARGS_BYTES];
 	struct pw_relay_connection relay; /* PW_EXEC_RELAYED: the relay's connection */
+	struct pw_written_file written;	  /* PW_EXEC_DROPPED: who wrote the binary */
 };
 
 /* A shell made an inet socket its fd 0, 1 or 2 with dup2/dup3 (`exec 0<&5`
@@ -680,6 +714,123 @@ struct pw_exit_event {
 	__u32 exit_code; /* as wait(2) reports it */
 	__u32 pad;
 	char comm[16];
+};
+
+/* ---- File and breakout pillar (bpf/file.bpf.c, lib/file*.h, lib/breakout.h) ----
+ * Syscall tracepoints, in the pods' cgroups only, on the process ring. An
+ * opened file is judged at the open's exit by the path the kernel resolved
+ * (symlinks, "..", relative names and directory fds cannot hide it); other
+ * path syscalls (unlink, rename, chmod, ...) at their entry, by the name
+ * given, made absolute against the cwd or directory fd. Paths are container
+ * paths (as the process's root sees them). A path is judged by the longest
+ * rule of the agent's prefix table that it starts with; an unwatched open
+ * costs a name lookup (read) or a path walk and a prefix lookup (write),
+ * and no event. */
+#define PW_MAP_FILE_RULES_NAME	  "pw_file_rules"
+#define PW_MAP_FILE_NAMES_NAME	  "pw_file_names"
+#define PW_MAP_WRITTEN_FILES_NAME "pw_written_files"
+#define PW_FILE_PATH_BYTES	  256
+#define PW_FILE_RULES_ENTRIES	  4096
+#define PW_FILE_NAMES_ENTRIES	  1024
+/* Path components walked from a file to its root: deeper paths are cut
+ * (PW_FILE_PATH_CUT) and keep their last components. */
+#define PW_FILE_PATH_DEPTH 24
+
+/* What a prefix rule watches (the value of the prefix table). */
+enum pw_file_rule_flag {
+	PW_FILE_RULE_WRITE = 1 << 0,	/* a write, create, delete, rename, chmod or chown here is reported */
+	PW_FILE_RULE_READ = 1 << 1,	/* a read here is reported (sensitive: secrets, keys) */
+	PW_FILE_RULE_BREAKOUT = 1 << 2, /* a write here is a breakout attempt (core_pattern, sysrq-trigger) */
+	PW_FILE_RULE_KILL = 1 << 3,	/* a write here is killed at the syscall (a deny rule) */
+	PW_FILE_RULE_NO_EXEC = 1 << 4,	/* a pod-written program here is killed at exec (/tmp, /dev/shm) */
+};
+
+struct pw_file_rule {
+	__u32 flags; /* enum pw_file_rule_flag */
+	__u32 id;    /* the agent's index of the rule */
+};
+
+/* The prefix table's key (an LPM trie over the path's bytes). */
+struct pw_path_key {
+	__u32 prefixlen; /* bits */
+	char path[PW_FILE_PATH_BYTES];
+};
+
+/* The names (last path component) whose reads the open program judges:
+ * a read-only open of any other name costs one hash lookup. */
+struct pw_file_name_key {
+	char name[32];
+};
+
+enum pw_file_op {
+	PW_FILE_OPEN = 1,    /* an open for writing (or a sensitive read) */
+	PW_FILE_UNLINK = 2,  /* unlink, unlinkat, rmdir */
+	PW_FILE_RENAME = 3,  /* rename*: `path` the old name, `target` the new */
+	PW_FILE_LINK = 4,    /* link*: `path` the existing file, `target` the new name */
+	PW_FILE_SYMLINK = 5, /* symlink*: `target` the new name, `path` what it points to */
+	PW_FILE_CHMOD = 6,   /* `mode` the new mode */
+	PW_FILE_CHOWN = 7,
+	PW_FILE_TRUNCATE = 8,
+	PW_FILE_READ = 9, /* an open for reading only (PW_FILE_RULE_READ) */
+};
+
+enum pw_file_flag {
+	PW_FILE_KILLED = 1 << 0,     /* the program sent SIGKILL at the syscall */
+	PW_FILE_PATH_CUT = 1 << 1,   /* deeper than PW_FILE_PATH_DEPTH or longer than the buffer */
+	PW_FILE_CREATED = 1 << 2,    /* the open may have created the file (O_CREAT) */
+	PW_FILE_UNRESOLVED = 1 << 3, /* a relative name whose directory could not be read */
+};
+
+enum pw_file_event_type {
+	PW_EVENT_FILE = 21,
+	PW_EVENT_BREAKOUT = 22,
+};
+
+struct pw_file_event {
+	struct pw_event_header header; /* PW_EVENT_FILE */
+	struct pw_process_id process;
+	__u32 uid;
+	__u16 op; /* enum pw_file_op */
+	__u16 pad;
+	__u32 flags;	  /* enum pw_file_flag */
+	__u32 rule_flags; /* the matched rule's (of `path` or `target`) */
+	__u32 rule_id;
+	__u32 mode;  /* open: the file's f_flags; chmod: the new mode */
+	__u64 inode; /* open: the opened file's */
+	char comm[16];
+	char path[PW_FILE_PATH_BYTES];	 /* container path, NUL-terminated */
+	char target[PW_FILE_PATH_BYTES]; /* rename, link, symlink: the new name */
+};
+
+/* Syscalls that reach out of the container, reported from a pod whatever
+ * their outcome (judged at entry: the syscall itself still runs; a kill
+ * stops the process before it returns to its code). */
+enum pw_breakout_op {
+	PW_BREAKOUT_SETNS = 1,		/* `arg` nstype */
+	PW_BREAKOUT_UNSHARE = 2,	/* `arg` the CLONE_NEW* flags asked */
+	PW_BREAKOUT_MOUNT = 3,		/* `path` target, `detail` file system type; `arg` flags */
+	PW_BREAKOUT_MODULE = 4,		/* init_module, finit_module */
+	PW_BREAKOUT_PTRACE = 5,		/* `arg` request, `target_pid` the traced pid (as the pod numbers it) */
+	PW_BREAKOUT_RUNTIME_SOCKET = 6, /* connect() to a container runtime's socket; `path` its name */
+	PW_BREAKOUT_MOUNT_API = 7,	/* fsopen, move_mount (the mount API of 5.2) */
+};
+
+/* unshare() flags that make a new namespace a breakout needs (user, mount,
+ * cgroup; pid and net alone are sandboxing, as browsers do). */
+#define PW_BREAKOUT_UNSHARE_FLAGS                                                                                      \
+	(0x10000000 /* CLONE_NEWUSER */ | 0x00020000 /* CLONE_NEWNS */ | 0x02000000 /* CLONE_NEWCGROUP */)
+
+struct pw_breakout_event {
+	struct pw_event_header header; /* PW_EVENT_BREAKOUT, at the syscall's entry */
+	struct pw_process_id process;
+	__u32 uid;
+	__u32 op;    /* enum pw_breakout_op */
+	__u32 flags; /* PW_FILE_KILLED */
+	__u32 target_pid;
+	__u64 arg;
+	char comm[16];
+	char detail[32];
+	char path[PW_FILE_PATH_BYTES];
 };
 
 #endif /* PODWALL_ABI_H */

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "lib/process.h"
+#include "lib/syscall.h"
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(pw_exec, struct task_struct *task, int old_pid, struct linux_binprm *binprm)
@@ -28,12 +29,6 @@ int BPF_PROG(pw_exit, struct task_struct *task)
 }
 
 /* The exit of dup2/dup3 (syscall tracepoints; tracefs must be mounted). */
-struct pw_syscall_exit {
-	__u64 common;
-	__s32 syscall_nr;
-	__u32 pad;
-	long ret;
-};
 
 SEC("tracepoint/syscalls/sys_exit_dup2")
 int pw_dup2(struct pw_syscall_exit *ctx)
@@ -50,19 +45,10 @@ int pw_dup3(struct pw_syscall_exit *ctx)
 }
 
 /* The entry of connect(): a relay of a shell is killed here (lib/relay.h). */
-struct pw_syscall_enter_connect {
-	__u64 common;
-	__s32 syscall_nr;
-	__u32 pad;
-	long fd;
-	const void *address;
-	long length;
-};
-
 SEC("tracepoint/syscalls/sys_enter_connect")
-int pw_connect_relay(struct pw_syscall_enter_connect *ctx)
+int pw_connect_relay(struct pw_syscall_enter *ctx)
 {
-	pw_on_connect(ctx->fd, ctx->address, ctx->length);
+	pw_on_connect(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
 	return 0;
 }
 

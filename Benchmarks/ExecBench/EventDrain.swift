@@ -21,7 +21,7 @@ struct ReceivedEvents {
         case .exec?: execs += 1
         case .fork?: forks += 1
         case .exit?: exits += 1
-        case .stdioRedirect?, .relayConnect?, nil: other += 1
+        case .stdioRedirect?, .relayConnect?, .file?, .breakout?, nil: other += 1
         }
     }
 }

@@ -198,7 +198,7 @@ public final class Agent: Sendable {
         }
         pipeline.reconfigure(
             policy: new.detection.policy, processRules: new.detection.processRules, processBaseline: new.detection.processBaseline,
-            capture: new.alertCapture)
+            fileRules: new.detection.fileRules, capture: new.alertCapture)
         do {
             try processes?.reconfigure(new)
         } catch {

@@ -12,6 +12,8 @@ public struct AgentConfiguration: Sendable {
     /// Process events (exec, fork, exit in pods); the names judged are in `detection.processRules`.
     public var processesEnabled = true
     public var processEventBufferBytes = ProcessMonitor.defaultEventBufferBytes
+    /// File and breakout events (with the process programs); the paths are `detection.fileRules`.
+    public var filesEnabled = true
     /// Each pod's budget of new-flow events (`events.pod_events_per_second`, 0: none).
     public var podEventsPerSecond = PolicyGeneration.defaultPodEventsPerSecond
     public var podEventBurst = PolicyGeneration.defaultPodEventBurst

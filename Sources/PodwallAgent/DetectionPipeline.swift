@@ -74,10 +74,11 @@ final class DetectionPipeline: Sendable {
 
     /// A config reload: new responses and capture settings; detector state stays.
     func reconfigure(
-        policy: ResponsePolicy, processRules: ProcessRules, processBaseline: ProcessBaseline.Config, capture: AlertCaptureSettings
+        policy: ResponsePolicy, processRules: ProcessRules, processBaseline: ProcessBaseline.Config, fileRules: FileRules,
+        capture: AlertCaptureSettings
     ) {
         state.withLock {
-            $0.aggregator.update(policy: policy, processRules: processRules, processBaseline: processBaseline)
+            $0.aggregator.update(policy: policy, processRules: processRules, processBaseline: processBaseline, fileRules: fileRules)
             $0.captureSettings = capture
         }
     }
@@ -117,10 +118,27 @@ final class DetectionPipeline: Sendable {
 
     /// A program a pod started; `source` names its pod and process.
     func handle(_ exec: ExecRecord, source: AlertSource) {
-        // Named before judging: the process baseline is learned per workload.
+        let source = named(source)
+        publish(state.withLock { $0.aggregator.observe(exec, source: source, now: now) })
+    }
+
+    /// A pod's process wrote or read a watched path.
+    func handle(_ event: FileEvent, source: AlertSource) {
+        let source = named(source)
+        publish(state.withLock { $0.aggregator.observe(event, source: source, now: now) })
+    }
+
+    /// A pod's process tried to reach out of its container.
+    func handle(_ attempt: BreakoutAttempt, source: AlertSource) {
+        let source = named(source)
+        publish(state.withLock { $0.aggregator.observe(attempt, source: source, now: now) })
+    }
+
+    /// The source with its pod's name, before judging: baselines are learned per workload.
+    private func named(_ source: AlertSource) -> AlertSource {
         var source = source
         source.podName = source.podName ?? podNames?(source.ifindex) ?? source.process?.cgroupPath.map(ProcessLocator.name(ofCgroup:))
-        publish(state.withLock { [source] in $0.aggregator.observe(exec, source: source, now: now) })
+        return source
     }
 
     /// A running shell of a pod redirected its stdio to a socket.

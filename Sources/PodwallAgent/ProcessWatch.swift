@@ -10,6 +10,8 @@ import Synchronization
 /// their events turned into alerts that name the pod and the process.
 final class ProcessWatch: Sendable {
     let monitor: ProcessMonitor
+    /// The file and breakout programs, on the same ring (nil: off, or refused by the kernel).
+    let files: FileMonitor?
     let reader: RingBufferReader<ProcessEvent>
     /// Exec ids carry the node's name, so they are unique across nodes.
     let node: String
@@ -19,8 +21,9 @@ final class ProcessWatch: Sendable {
     /// Fed by the events task; alerts of every kind read it to name their process.
     private let cache = Mutex(ProcessCache())
 
-    init(monitor: ProcessMonitor, node: String, podsCgroup: String, cgroupMount: String, procRoot: String) {
+    init(monitor: ProcessMonitor, files: FileMonitor?, node: String, podsCgroup: String, cgroupMount: String, procRoot: String) {
         self.monitor = monitor
+        self.files = files
         reader = RingBufferReader(mapFD: monitor.eventsFD, pollTimeoutMilliseconds: ProcessMonitor.pollMilliseconds) {
             ProcessEvent(record: $0)
         }
@@ -45,7 +48,8 @@ final class ProcessWatch: Sendable {
         }
         do {
             let monitor = try ProcessMonitor(pinRoot: configuration.pinRoot, eventBufferBytes: configuration.processEventBufferBytes)
-            try apply(configuration, to: monitor, podsCgroup: podsCgroup, mount: mount)
+            let files = startFiles(configuration, monitor: monitor, logger: logger)
+            try apply(configuration, to: monitor, files: files, podsCgroup: podsCgroup, mount: mount)
             logger.info("process events on", metadata: ["cgroup": "\(podsCgroup)"])
             if let reason = monitor.syscallTracepointsUnavailable {
                 logger.warning(
@@ -53,7 +57,7 @@ final class ProcessWatch: Sendable {
                 )
             }
             return ProcessWatch(
-                monitor: monitor, node: ProcessInfo.processInfo.hostName, podsCgroup: podsCgroup, cgroupMount: mount,
+                monitor: monitor, files: files, node: ProcessInfo.processInfo.hostName, podsCgroup: podsCgroup, cgroupMount: mount,
                 procRoot: configuration.procRoot)
         } catch {
             logger.warning("process events unavailable (\(error)); podwall watches the network only")
@@ -61,20 +65,56 @@ final class ProcessWatch: Sendable {
         }
     }
 
-    /// The kernel's view of the configuration: what to watch, which names
-    /// are what, and which kills the responses ask for.
-    static func apply(_ configuration: AgentConfiguration, to monitor: ProcessMonitor, podsCgroup: String, mount: String) throws {
-        let rules = configuration.detection.processRules
-        var kills: ProcessPolicyTable.Kills = []
-        if configuration.detection.policy.reverseShell.kill { kills.insert(.reverseShell) }
-        if !rules.denied.isEmpty { kills.insert(.denied) }
-        try monitor.policy.setNames(rules.execClasses)
-        try monitor.policy.watch(podsCgroup: podsCgroup, mount: mount, kills: kills)
+    /// The file and breakout programs; nil, with one sentence logged, when
+    /// off or when the kernel refuses them (the process pillar goes on).
+    static func startFiles(_ configuration: AgentConfiguration, monitor: ProcessMonitor, logger: Logger) -> FileMonitor? {
+        guard configuration.filesEnabled else {
+            logger.info("file and breakout events disabled (files.enabled: false)")
+            return nil
+        }
+        do {
+            let files = try FileMonitor(sharingWith: monitor, pinRoot: configuration.pinRoot)
+            if !files.unavailable.isEmpty {
+                logger.notice("this kernel lacks \(files.unavailable.joined(separator: ", ")): those syscalls are not watched")
+            }
+            return files
+        } catch {
+            logger.warning("file and breakout events unavailable (\(error)): podwall watches processes and the network only")
+            return nil
+        }
     }
 
-    /// A configuration reload: names and kill switches change at once.
+    /// The kernel's view of the configuration: what to watch, which names
+    /// are what, which paths, and which kills the responses ask for.
+    static func apply(
+        _ configuration: AgentConfiguration, to monitor: ProcessMonitor, files: FileMonitor?, podsCgroup: String, mount: String
+    ) throws {
+        let rules = configuration.detection.processRules
+        let policy = configuration.detection.policy
+        var kills: ProcessPolicyTable.Kills = []
+        if policy.reverseShell.kill { kills.insert(.reverseShell) }
+        if !rules.denied.isEmpty { kills.insert(.denied) }
+        if policy.breakout.kill { kills.insert(.breakout) }
+        if policy.dropExecute.kill { kills.insert(.droppedExec) }
+        try monitor.policy.setNames(rules.execClasses)
+        // Rules first: the programs judge paths as soon as they watch.
+        try files?.rules.set(kernelRules(configuration.detection.fileRules, policy: policy))
+        try monitor.policy.watch(podsCgroup: podsCgroup, mount: mount, kills: kills, files: files != nil)
+    }
+
+    /// The rules as the kernel gets them: `sensitive_write: kill` makes every write rule a deny rule.
+    static func kernelRules(_ rules: FileRules, policy: ResponsePolicy) -> [FileRule] {
+        guard policy.sensitiveWrite.kill else { return rules.rules }
+        return rules.rules.map { rule in
+            var rule = rule
+            if rule.access.contains(.write) { rule.access.insert(.kill) }
+            return rule
+        }
+    }
+
+    /// A configuration reload: names, paths and kill switches change at once.
     func reconfigure(_ configuration: AgentConfiguration) throws {
-        try Self.apply(configuration, to: monitor, podsCgroup: podsCgroup, mount: cgroupMount)
+        try Self.apply(configuration, to: monitor, files: files, podsCgroup: podsCgroup, mount: cgroupMount)
     }
 
     /// Keeps the process cache (seeded from /proc) and feeds every exec to
@@ -99,6 +139,11 @@ final class ProcessWatch: Sendable {
                 pipeline.handle(redirect, source: source)
             case .relayConnect(let relay):
                 pipeline.handle(relay)
+            case .file(let file):
+                pipeline.handle(file, source: source(of: file.process, comm: file.comm, uid: file.uid, family: nil, locator: locator))
+            case .breakout(let attempt):
+                let source = source(of: attempt.process, comm: attempt.comm, uid: attempt.uid, family: nil, locator: locator)
+                pipeline.handle(attempt, source: source)
             case .fork, .exit:
                 break
             }

@@ -16,6 +16,7 @@ public enum ResponseOption {
             throw Invalid(description: "--response '\(text)': the kind is one of \(kinds)")
         }
         var rule = ResponseRule()
+        let kernelKinds = AlertKind.allCases.filter(\.isJudgedInKernel).map(\.rawValue).joined(separator: ", ")
         for part in parts[1].split(separator: "+", omittingEmptySubsequences: false).map(String.init) {
             let action = part.split(separator: ":", maxSplits: 1).map(String.init)
             var ttl: UInt32 = action.first == "quarantine" ? 600 : 3600
@@ -30,11 +31,11 @@ public enum ResponseOption {
             case "capture": rule.capture = true
             case "block": rule.blockTTLSeconds = ttl
             case "quarantine": rule.quarantineTTLSeconds = ttl
-            case "kill" where kind.isJudgedAtExec: rule.kill = true
+            case "kill" where kind.isJudgedInKernel: rule.kill = true
             case "kill":
                 throw Invalid(
                     description:
-                        "--response '\(text)': kill is for kinds judged at exec (reverse_shell), where the kernel kills the program before it runs"
+                        "--response '\(text)': kill is for kinds judged in the kernel (\(kernelKinds)), where the process dies at its exec or syscall"
                 )
             default:
                 throw Invalid(

@@ -12,8 +12,10 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var policy = ResponsePolicy()
     /// Program names the process detector judges.
     public var processRules = ProcessRules()
-    /// The per-workload process baseline.
+    /// The per-workload process baseline (its window is the file baseline's too).
     public var processBaseline = ProcessBaseline.Config()
+    /// Paths the file detector watches.
+    public var fileRules = FileRules()
 
     public init() {}
 }
@@ -41,6 +43,7 @@ public struct Aggregator: Sendable {
     public private(set) var protocolMismatch: ProtocolMismatchDetector
     public private(set) var blocklist = BlocklistDetector()
     public private(set) var process: ProcessDetector
+    public private(set) var file: FileDetector
     public private(set) var flood: FloodDetector
     public private(set) var deduplicator: AlertDeduplicator
     public private(set) var stats = AggregatorStats()
@@ -54,6 +57,7 @@ public struct Aggregator: Sendable {
         exfiltration = ExfiltrationDetector(config: config.exfiltration)
         protocolMismatch = ProtocolMismatchDetector(config: config.protocolMismatch)
         process = ProcessDetector(rules: config.processRules, baseline: config.processBaseline)
+        file = FileDetector(rules: config.fileRules, learningNs: config.processBaseline.learningNs)
         flood = FloodDetector(config: config.flood)
         deduplicator = AlertDeduplicator(windowNs: config.dedupWindowNs, updateIntervalNs: config.updateIntervalNs)
     }
@@ -101,8 +105,18 @@ public struct Aggregator: Sendable {
     /// A program a pod started; `source` names the pod and the process.
     public mutating func observe(_ exec: ExecRecord, source: AlertSource, now: UInt64) -> [Alert] {
         stats.execs &+= 1
-        let raised = process.observe(exec, source: source, now: now)
+        let raised = process.observe(exec, source: source, now: now) + (file.observe(exec, source: source, now: now).map { [$0] } ?? [])
         return raised.isEmpty ? [] : report(raised)
+    }
+
+    /// A pod's process wrote or read a watched path.
+    public mutating func observe(_ event: FileEvent, source: AlertSource, now: UInt64) -> [Alert] {
+        file.observe(event, source: source, now: now).map { report([$0]) } ?? []
+    }
+
+    /// A pod's process tried to reach out of its container.
+    public mutating func observe(_ attempt: BreakoutAttempt, source: AlertSource, now: UInt64) -> [Alert] {
+        report([file.observe(attempt, source: source, now: now)])
     }
 
     /// A running shell redirected its stdio to a socket.
@@ -172,8 +186,15 @@ public struct Aggregator: Sendable {
 
     /// A new response policy (a config reload); detector state is kept.
     /// A configuration reload: what was learned stays.
-    public mutating func update(policy: ResponsePolicy, processRules: ProcessRules? = nil, processBaseline: ProcessBaseline.Config? = nil) {
+    public mutating func update(
+        policy: ResponsePolicy, processRules: ProcessRules? = nil, processBaseline: ProcessBaseline.Config? = nil,
+        fileRules: FileRules? = nil
+    ) {
         config.policy = policy
+        if let fileRules {
+            config.fileRules = fileRules
+            file.rules = fileRules
+        }
         if let processRules {
             config.processRules = processRules
             process.rules = processRules
@@ -181,6 +202,7 @@ public struct Aggregator: Sendable {
         if let processBaseline {
             config.processBaseline = processBaseline
             process.baseline.config = processBaseline
+            file.learningNs = processBaseline.learningNs
         }
     }
 

@@ -14,9 +14,18 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case unexpectedProcess = "unexpected_process"
     /// A pod opening new flows past its event budget, fast (a SYN or UDP flood).
     case flood
+    /// A write (create, delete, rename, chmod) under a sensitive path.
+    case sensitiveWrite = "sensitive_write"
+    /// A read of a secret by a program its workload did not read it with.
+    case sensitiveRead = "sensitive_read"
+    /// An attempt to reach out of the container (namespaces, mounts,
+    /// modules, ptrace, the runtime's socket, core_pattern, ...).
+    case breakout
+    /// A program the pod wrote, or one with no file (memfd), run.
+    case dropExecute = "drop_execute"
 
-    /// Decided at a program's exec, where the kernel can kill it before it runs.
-    public var isJudgedAtExec: Bool { self == .reverseShell }
+    /// Decided in the kernel at an exec or a syscall, where it can kill the process.
+    public var isJudgedInKernel: Bool { [.reverseShell, .breakout, .dropExecute, .sensitiveWrite].contains(self) }
 
     /// Short tag that starts alert ids ("ps-1a2b...").
     var idPrefix: String {
@@ -30,6 +39,10 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
         case .networkTool: "nt"
         case .unexpectedProcess: "up"
         case .flood: "fl"
+        case .sensitiveWrite: "sw"
+        case .sensitiveRead: "sr"
+        case .breakout: "bo"
+        case .dropExecute: "de"
         }
     }
 }
@@ -172,6 +185,9 @@ extension Alert {
         case .flood(var flood):
             flood.intervalStartNs = convert(flood.intervalStartNs)
             evidence = .flood(flood)
+        case .file(var file):
+            file.eventNs = convert(file.eventNs)
+            evidence = .file(file)
         case .protocolMismatch, .blocklistHit, .quarantineDrop:
             break
         }

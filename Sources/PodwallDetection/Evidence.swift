@@ -12,6 +12,8 @@ public enum Evidence: Sendable, Equatable {
     /// A program judged at its exec (reverse shell, network tool).
     case process(ProcessEvidence)
     case flood(FloodEvidence)
+    /// A file operation, a breakout attempt, a dropped program's exec.
+    case file(FileEvidence)
 
     public var kind: AlertKind {
         switch self {
@@ -22,6 +24,7 @@ public enum Evidence: Sendable, Equatable {
         case .quarantineDrop: .quarantineDrop
         case .process(let process): process.kind
         case .flood: .flood
+        case .file(let file): file.kind
         }
     }
 }
@@ -38,6 +41,7 @@ extension Evidence: Codable {
         case .quarantineDrop: self = .quarantineDrop(try BlocklistEvidence(from: decoder))
         case .reverseShell, .networkTool, .unexpectedProcess: self = .process(try ProcessEvidence(from: decoder))
         case .flood: self = .flood(try FloodEvidence(from: decoder))
+        case .sensitiveWrite, .sensitiveRead, .breakout, .dropExecute: self = .file(try FileEvidence(from: decoder))
         }
     }
 
@@ -51,6 +55,7 @@ extension Evidence: Codable {
         case .blocklistHit(let evidence), .quarantineDrop(let evidence): try evidence.encode(to: encoder)
         case .process(let evidence): try evidence.encode(to: encoder)
         case .flood(let evidence): try evidence.encode(to: encoder)
+        case .file(let evidence): try evidence.encode(to: encoder)
         }
     }
 }

@@ -43,6 +43,14 @@ public struct ResponsePolicy: Sendable, Equatable {
     public var unexpectedProcess = ResponseRule.alertOnly
     /// A flood is seen in numbers; quarantine is the operator's call.
     public var flood = ResponseRule.alertOnly
+    /// Written files are often an install or a config change: report only
+    /// (deny rules kill in the kernel whatever this says).
+    public var sensitiveWrite = ResponseRule.alertOnly
+    public var sensitiveRead = ResponseRule.alertOnly
+    /// Killed at the syscall, and the pod cut off for an hour.
+    public var breakout = ResponseRule(quarantineTTLSeconds: 3600, kill: true)
+    /// Killed at exec (fileless, or written to /tmp or /dev/shm).
+    public var dropExecute = ResponseRule(kill: true)
 
     public init() {}
 
@@ -53,6 +61,8 @@ public struct ResponsePolicy: Sendable, Equatable {
         policy.exfiltration = .alertOnly
         policy.protocolMismatch = .alertOnly
         policy.reverseShell = .alertOnly
+        policy.breakout = .alertOnly
+        policy.dropExecute = .alertOnly
         return policy
     }
 
@@ -68,6 +78,10 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .networkTool: networkTool
             case .unexpectedProcess: unexpectedProcess
             case .flood: flood
+            case .sensitiveWrite: sensitiveWrite
+            case .sensitiveRead: sensitiveRead
+            case .breakout: breakout
+            case .dropExecute: dropExecute
             }
         }
         set {
@@ -81,6 +95,10 @@ public struct ResponsePolicy: Sendable, Equatable {
             case .networkTool: networkTool = newValue
             case .unexpectedProcess: unexpectedProcess = newValue
             case .flood: flood = newValue
+            case .sensitiveWrite: sensitiveWrite = newValue
+            case .sensitiveRead: sensitiveRead = newValue
+            case .breakout: breakout = newValue
+            case .dropExecute: dropExecute = newValue
             }
         }
     }
@@ -96,8 +114,8 @@ public struct ResponsePolicy: Sendable, Equatable {
         if let ttl = rule.quarantineTTLSeconds {
             actions.append(.quarantine(pod: alert.source.address, ifindex: alert.source.ifindex, ttlSeconds: ttl))
         }
-        if rule.kill, case .process(let evidence) = alert.evidence, let pid = alert.source.process?.tgid {
-            actions.insert(.kill(pid: pid, atExec: evidence.killedAtExec), at: 0)
+        if rule.kill, let pid = alert.source.process?.tgid, let killed = Self.killedInKernel(alert) {
+            actions.insert(.kill(pid: pid, atExec: killed), at: 0)
         }
         if rule.capture {
             actions.append(.capture(id: alert.id))
@@ -113,6 +131,17 @@ public struct ResponsePolicy: Sendable, Equatable {
         case .protocolMismatch: alert.flows.first?.remote
         case .blocklistHit(let evidence), .quarantineDrop(let evidence): evidence.remote
         case .process(let evidence): evidence.remote
+        case .file: nil
+        }
+    }
+
+    /// Whether the kernel already killed the alert's process; nil for
+    /// alerts not about one process.
+    static func killedInKernel(_ alert: Alert) -> Bool? {
+        switch alert.evidence {
+        case .process(let evidence): evidence.killedAtExec
+        case .file(let evidence): evidence.killed
+        default: nil
         }
     }
 }

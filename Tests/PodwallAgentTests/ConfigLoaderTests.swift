@@ -100,7 +100,17 @@ import Yams
         ("responses.flood", "quarantine:5m", { $0.detection.policy.flood == ResponseRule(quarantineTTLSeconds: 300) }),
         ("events.pod_events_per_second", "0", { $0.podEventsPerSecond == 0 }),
         ("events.ring_bytes", "65536", { $0.eventBufferBytes == 65536 }),
-        ("events.pod_event_burst", "100", { $0.podEventBurst == 100 })
+        ("events.pod_event_burst", "100", { $0.podEventBurst == 100 }),
+        ("responses.sensitive_write", "kill", { $0.detection.policy.sensitiveWrite == ResponseRule(kill: true) }),
+        ("responses.sensitive_read", "quarantine:1h", { $0.detection.policy.sensitiveRead == ResponseRule(quarantineTTLSeconds: 3600) }),
+        ("responses.breakout", "alert", { $0.detection.policy.breakout == .alertOnly }),
+        ("responses.drop_execute", "alert", { $0.detection.policy.dropExecute == .alertOnly }),
+        ("files.enabled", "false", { !$0.filesEnabled }),
+        ("files.default_rules", "false", { $0.detection.fileRules.rules.isEmpty }),
+        ("files.watch_writes", "[/srv/app/config/]", { $0.detection.fileRules.rule(id: nil, path: "/srv/app/config/x")?.access == .write }),
+        ("files.sensitive_reads", "[/srv/key.pem]", { $0.detection.fileRules.rule(id: nil, path: "/srv/key.pem")?.names == ["key.pem"] }),
+        ("files.deny_writes", "[/etc/hosts]", { $0.detection.fileRules.rule(id: nil, path: "/etc/hosts")?.access == [.write, .kill] }),
+        ("files.no_exec", "[/run/]", { $0.detection.fileRules.rule(id: nil, path: "/run/x")?.access == .noExec })
     ]
 
     static func leafKeys(_ node: Node, _ path: String = "") -> [String] {
@@ -150,7 +160,9 @@ import Yams
         ("processes:\n  shells: [/bin/sh]", "processes.shells[0]: '/bin/sh' is not a program name"),
         ("processes:\n  denied: [a-name-longer-than-15]", "processes.denied[0]:"),
         ("processes:\n  ring_bytes: 5000", "processes.ring_bytes: must be a power of two"),
-        ("responses:\n  port_scan: kill", "kill is for kinds judged at exec")
+        ("responses:\n  port_scan: kill", "kill is for kinds judged in the kernel"),
+        ("files:\n  watch_writes: [etc/passwd]", "files.watch_writes[0]: 'etc/passwd' is not an absolute, normalized path"),
+        ("files:\n  sensitive_reads: [/srv/keys/]", "files.sensitive_reads[0]: '/srv/keys/' must name a file")
     ])
     func invalidValuesAreRejectedNamingTheKey(yaml: String, expected: String) {
         let message = error(yaml)

@@ -15,6 +15,7 @@ struct ProcessEventABITests {
         #expect(ExecClass.shell.rawValue == PW_EXEC_SHELL.rawValue)
         #expect(ExecClass.networkTool.rawValue == PW_EXEC_NETWORK_TOOL.rawValue)
         #expect(ExecClass.denied.rawValue == PW_EXEC_DENIED.rawValue)
+        #expect(ExecClass.runtime.rawValue == PW_EXEC_RUNTIME.rawValue)
     }
 
     @Test func aRelayConnectRecordDecodesToTheRelayItsShellAndWhereItConnected() throws {

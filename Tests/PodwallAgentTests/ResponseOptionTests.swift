@@ -17,13 +17,13 @@ import Testing
         #expect(try ResponseOption.parse("protocol_mismatch=alert+capture").1 == ResponseRule(capture: true))
     }
 
-    @Test func killIsForKindsJudgedAtExec() throws {
+    @Test func killIsForKindsJudgedInTheKernel() throws {
         #expect(
             try ResponseOption.parse("reverse_shell=kill+block:24h+capture").1
                 == ResponseRule(blockTTLSeconds: 86_400, capture: true, kill: true))
         #expect(try ResponseOption.parse("reverse_shell=alert").1 == .alertOnly)
         let refused = #expect(throws: ResponseOption.Invalid.self) { try ResponseOption.parse("port_scan=kill") }
-        #expect(refused?.description.contains("judged at exec") == true)
+        #expect(refused?.description.contains("judged in the kernel") == true)
     }
 
     @Test(arguments: [

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PodwallCore
+import PodwallDetection
 import PodwallKernel
 import PodwallLab
 import PodwallTestSupport
@@ -16,15 +17,25 @@ struct ProcessMonitorTests {
         let container: Container
         let mount: String
         let listener: Int32
+        /// The file and breakout programs, with `fileRules` (nil: not loaded).
+        let files: FileMonitor?
         static let listenerPort: UInt16 = 4444
 
-        init(kills: ProcessPolicyTable.Kills) throws {
+        init(kills: ProcessPolicyTable.Kills, fileRules: [FileRule]? = nil) throws {
             lab = try Lab(pods: 2)
             mount = try #require(CgroupHooks.cgroup2Mount())
-            monitor = try ProcessMonitor(pinRoot: nil)
+            let monitor = try ProcessMonitor(pinRoot: nil)
+            self.monitor = monitor
             container = try lab.runContainer(in: lab.pods[0], name: "app", command: ["sleep", "300"])
-            try monitor.policy.watch(podsCgroup: mount + Container.podsCgroup(of: lab), mount: mount, kills: kills)
-            try monitor.policy.setNames(["sh": .shell, "bash": .shell, "nc": .networkTool])
+            files = try fileRules.map { rules in
+                let files = try FileMonitor(sharingWith: monitor, pinRoot: nil)
+                try files.rules.set(rules)
+                return files
+            }
+            try monitor.policy.watch(
+                podsCgroup: mount + Container.podsCgroup(of: lab), mount: mount, kills: kills, files: fileRules != nil)
+            try monitor.policy.setNames(
+                ["sh": .shell, "bash": .shell, "nc": .networkTool].merging(ProcessRules.runtimeInits.map { ($0, .runtime) }) { $1 })
             let attacker = lab.pods[1]
             listener = try NetworkNamespace.run(attacker.namespace) {
                 try LabSocket.tcpListener(address: attacker.ipv4, port: Self.listenerPort)

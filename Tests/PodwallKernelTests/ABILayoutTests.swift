@@ -136,7 +136,8 @@ import Testing
             [
                 ("header", \.header), ("process", \.process), ("uid", \.uid), ("euid", \.euid), ("flags", \.flags),
                 ("exec_class", \.exec_class), ("args_len", \.args_len), ("pad", \.pad), ("comm", \.comm), ("stdio", \.stdio),
-                ("filename", \.filename), ("interpreter", \.interpreter), ("args", \.args), ("relay", \.relay)
+                ("filename", \.filename), ("interpreter", \.interpreter), ("args", \.args), ("relay", \.relay),
+                ("written", \.written)
             ]),
         "pw_relay_connection": fields(
             pw_relay_connection.self,
@@ -144,7 +145,7 @@ import Testing
                 ("connect_ns", \.connect_ns), ("start_ns", \.start_ns), ("tgid", \.tgid), ("remote_port", \.remote_port),
                 ("pad", \.pad), ("remote_addr", \.remote_addr), ("comm", \.comm)
             ]),
-        "pw_pipe_key": fields(pw_pipe_key.self, [("inode", \.inode), ("dev", \.dev), ("pad", \.pad)]),
+        "pw_inode_key": fields(pw_inode_key.self, [("inode", \.inode), ("dev", \.dev), ("pad", \.pad)]),
         "pw_relay_pipe": fields(
             pw_relay_pipe.self,
             [
@@ -162,6 +163,25 @@ import Testing
             [
                 ("header", \.header), ("process", \.process), ("fd", \.fd), ("flags", \.flags), ("exec_class", \.exec_class),
                 ("uid", \.uid), ("comm", \.comm), ("socket", \.socket)
+            ]),
+        "pw_written_file": fields(
+            pw_written_file.self,
+            [("written_ns", \.written_ns), ("tgid", \.tgid), ("pad", \.pad), ("cgroup_id", \.cgroup_id), ("comm", \.comm)]),
+        "pw_file_rule": fields(pw_file_rule.self, [("flags", \.flags), ("id", \.id)]),
+        "pw_path_key": fields(pw_path_key.self, [("prefixlen", \.prefixlen), ("path", \.path)]),
+        "pw_file_name_key": fields(pw_file_name_key.self, [("name", \.name)]),
+        "pw_file_event": fields(
+            pw_file_event.self,
+            [
+                ("header", \.header), ("process", \.process), ("uid", \.uid), ("op", \.op), ("pad", \.pad), ("flags", \.flags),
+                ("rule_flags", \.rule_flags), ("rule_id", \.rule_id), ("mode", \.mode), ("inode", \.inode), ("comm", \.comm),
+                ("path", \.path), ("target", \.target)
+            ]),
+        "pw_breakout_event": fields(
+            pw_breakout_event.self,
+            [
+                ("header", \.header), ("process", \.process), ("uid", \.uid), ("op", \.op), ("flags", \.flags),
+                ("target_pid", \.target_pid), ("arg", \.arg), ("comm", \.comm), ("detail", \.detail), ("path", \.path)
             ]),
         "pw_fork_event": fields(pw_fork_event.self, [("header", \.header), ("process", \.process), ("comm", \.comm)]),
         "pw_exit_event": fields(
@@ -193,7 +213,7 @@ import Testing
 
     /// Each struct must be in some object's BTF, identical wherever it is.
     @Test func swiftLayoutMatchesCompiledBTF() throws {
-        let perObject = try [BPFObjectImage.tc, .tcCompat, .sock, .process].map(Self.btfLayouts)
+        let perObject = try [BPFObjectImage.tc, .tcCompat, .sock, .process, .file].map(Self.btfLayouts)
         let compiled = perObject.reduce(into: [String: (Int, [Field])]()) { merged, layouts in
             merged.merge(layouts) { first, _ in first }
         }

@@ -36,15 +36,53 @@ struct super_block {
 	__u32 s_dev;
 } PW_KERNEL_TYPE;
 
+/* i_nlink is in an anonymous union in the kernel; CO-RE finds it there. */
 struct inode {
 	__u16 i_mode;
 	unsigned long i_ino;
 	__u32 i_rdev;
+	unsigned int i_nlink;
 	struct super_block *i_sb;
 } PW_KERNEL_TYPE;
 
+/* len is in an anonymous struct in an anonymous union. */
+struct qstr {
+	__u32 len;
+	const unsigned char *name;
+} PW_KERNEL_TYPE;
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+} PW_KERNEL_TYPE;
+
+struct vfsmount {
+	struct dentry *mnt_root;
+} PW_KERNEL_TYPE;
+
+/* The kernel's mount around a vfsmount (fs/mount.h, not a public header). */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+} PW_KERNEL_TYPE;
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+} PW_KERNEL_TYPE;
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+} PW_KERNEL_TYPE;
+
 struct file {
+	struct path f_path;
 	struct inode *f_inode;
+	unsigned int f_flags;
+	unsigned int f_mode;
 	void *private_data;
 } PW_KERNEL_TYPE;
 
@@ -127,12 +165,14 @@ struct task_struct {
 	struct pid *thread_pid;
 	struct cred *cred;
 	struct files_struct *files;
+	struct fs_struct *fs;
 	struct mm_struct *mm;
 	struct signal_struct *signal;
 	struct css_set *cgroups;
 } PW_KERNEL_TYPE;
 
 struct linux_binprm {
+	struct file *file;
 	const char *filename;
 	const char *interp;
 } PW_KERNEL_TYPE;

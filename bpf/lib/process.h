@@ -10,6 +10,7 @@
 #include "kernel_types.h"
 #include "process_maps.h"
 #include "process_task.h"
+#include "path.h"
 #include "relay.h"
 #include "stdio.h"
 
@@ -30,6 +31,43 @@ static __always_inline void pw_read_args(struct pw_exec_event *event, struct tas
 	} else if (length) {
 		event->flags |= PW_EXEC_READ_ERROR;
 	}
+}
+
+/* A program with no name left (a memfd, a deleted file) or one a pod's
+ * process wrote (`written` says who), in a PW_FILE_RULE_NO_EXEC directory or not. */
+static __always_inline __u32 pw_dropped_program(struct task_struct *task, struct file *file,
+						struct pw_written_file *written)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+	if (BPF_CORE_READ(inode, i_nlink) == 0)
+		return PW_EXEC_FILELESS;
+	struct pw_inode_key key = {
+		.inode = BPF_CORE_READ(inode, i_ino),
+		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
+	};
+	struct pw_written_file *known = bpf_map_lookup_elem(&pw_written_files, &key);
+
+	if (!known)
+		return 0;
+	*written = *known;
+	struct pw_path_scratch *room = pw_path_room();
+	__u32 cut = 0;
+
+	if (!room)
+		return PW_EXEC_DROPPED;
+	const struct pw_file_rule *rule = pw_file_rule_of(room, pw_file_path(room, task, file, &cut));
+
+	return PW_EXEC_DROPPED | (rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0);
+}
+
+/* The process exec'd in its pod: a runtime's name no longer makes it the runtime. */
+static __always_inline void pw_mark_pod_program(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u64 start = BPF_CORE_READ(task, group_leader, start_time);
+
+	bpf_map_update_elem(&pw_pod_programs, &tgid, &start, BPF_ANY);
 }
 
 static __always_inline void pw_on_exec(struct task_struct *task, struct linux_binprm *binprm)
@@ -55,9 +93,15 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 
 	if ((class & PW_EXEC_SHELL) && !(flags & PW_EXEC_STDIO_INET) && pw_relayed_at_exec(task, &stdio[0], &relay))
 		flags |= PW_EXEC_RELAYED;
-	int kill = ((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
-		    (config->policy & PW_POLICY_KILL_REVERSE_SHELL)) ||
-		   ((class & PW_EXEC_DENIED) && (config->policy & PW_POLICY_KILL_DENIED));
+	pw_mark_pod_program(task);
+	struct pw_written_file written = {};
+
+	flags |= pw_dropped_program(task, BPF_CORE_READ(binprm, file), &written);
+	int kill =
+		((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
+		 (config->policy & PW_POLICY_KILL_REVERSE_SHELL)) ||
+		((class & PW_EXEC_DENIED) && (config->policy & PW_POLICY_KILL_DENIED)) ||
+		((flags & (PW_EXEC_FILELESS | PW_EXEC_NO_EXEC_DIR)) && (config->policy & PW_POLICY_KILL_DROPPED_EXEC));
 
 	if (kill && bpf_send_signal(PW_SIGKILL) == 0) {
 		flags |= PW_EXEC_KILLED;
@@ -82,10 +126,12 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 		event->flags |= PW_EXEC_READ_ERROR;
 	pw_read_args(event, task);
 	event->relay = relay;
+	event->written = written;
 	if (event->flags & PW_EXEC_READ_ERROR)
 		pw_process_count(PW_PCNT_READ_ERRORS);
 	bpf_ringbuf_submit(event, pw_process_submit_flags(
-					  class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET | PW_EXEC_RELAYED))));
+					  class || (flags & (PW_EXEC_KILLED | PW_EXEC_STDIO_INET | PW_EXEC_RELAYED |
+							     PW_EXEC_FILELESS | PW_EXEC_DROPPED))));
 }
 
 /* dup2/dup3 returned `fd`: when a shell just made an inet socket its fd 0-2,
@@ -142,6 +188,11 @@ static __always_inline void pw_on_fork(struct task_struct *child)
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid) || !pw_watched_config(child))
 		return;
 	pw_process_count(PW_PCNT_FORKS);
+	__u32 parent = BPF_CORE_READ(child, real_parent, tgid);
+	__u64 *parent_start = bpf_map_lookup_elem(&pw_pod_programs, &parent);
+
+	if (parent_start && *parent_start == BPF_CORE_READ(child, real_parent, group_leader, start_time))
+		pw_mark_pod_program(child);
 
 	struct pw_fork_event *event = pw_process_reserve(event, PW_EVENT_FORK, sizeof(*event));
 
@@ -158,6 +209,9 @@ static __always_inline void pw_on_exit(struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !pw_watched_config(task))
 		return;
 	pw_process_count(PW_PCNT_EXITS);
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	bpf_map_delete_elem(&pw_pod_programs, &tgid);
 
 	struct pw_exit_event *event = pw_process_reserve(event, PW_EVENT_EXIT, sizeof(*event));
 

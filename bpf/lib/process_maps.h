@@ -54,7 +54,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PW_RELAY_PIPES_ENTRIES);
-	__type(key, struct pw_pipe_key);
+	__type(key, struct pw_inode_key);
 	__type(value, struct pw_relay_pipe);
 } pw_relay_pipes SEC(".maps");
 
@@ -65,6 +65,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pw_relay_shell);
 } pw_relay_shells SEC(".maps");
+
+/* Pod processes that exec'd in their pod or descend from one (tgid →
+ * start): the file pillar trusts a runtime init's name only elsewhere. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_POD_PROGRAMS_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_pod_programs SEC(".maps");
 
 /* Room to read one argument of a shell's command line (too big for the stack). */
 #define PW_ARGUMENT_BYTES 128

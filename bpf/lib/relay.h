@@ -94,7 +94,7 @@ static __always_inline int pw_reads_commands_from_stdin(struct task_struct *task
 }
 
 /* The pipes and FIFOs on the task's fds 0-2 (inode 0 where none). */
-static __always_inline void pw_stdio_pipes(struct pw_pipe_key pipes[PW_STDIO_FDS], struct task_struct *task)
+static __always_inline void pw_stdio_pipes(struct pw_inode_key pipes[PW_STDIO_FDS], struct task_struct *task)
 {
 	struct fdtable *table = BPF_CORE_READ(task, files, fdt);
 	struct file **fds = BPF_CORE_READ(table, fd);
@@ -104,7 +104,7 @@ static __always_inline void pw_stdio_pipes(struct pw_pipe_key pipes[PW_STDIO_FDS
 	for (int fd = 0; fd < PW_STDIO_FDS; fd++) {
 		struct file *file = 0;
 
-		pipes[fd] = (struct pw_pipe_key){};
+		pipes[fd] = (struct pw_inode_key){};
 		if ((unsigned int)fd >= max_fds || !fds || bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 			continue;
 		struct inode *inode = BPF_CORE_READ(file, f_inode);
@@ -125,7 +125,7 @@ static __always_inline int pw_within_relay_window(__u64 then, __u64 now)
  * `is_shell`, else a process connecting out) has as fd `fd`: the tgid of a
  * relay (or shell) that had it on its opposite side within the window, and
  * when (`seen`), or 0. */
-static __always_inline __u32 pw_pipe_partner(const struct pw_pipe_key *pipe, int fd, int is_shell, __u32 tgid,
+static __always_inline __u32 pw_pipe_partner(const struct pw_inode_key *pipe, int fd, int is_shell, __u32 tgid,
 					     __u64 now, __u64 *seen)
 {
 	struct pw_relay_pipe *mark = pipe->inode ? bpf_map_lookup_elem(&pw_relay_pipes, pipe) : 0;
@@ -141,7 +141,7 @@ static __always_inline __u32 pw_pipe_partner(const struct pw_pipe_key *pipe, int
 }
 
 /* Leaves the caller on `pipe`, for a partner that comes later to find. */
-static __always_inline void pw_mark_pipe(const struct pw_pipe_key *pipe, int fd, int is_shell, __u32 tgid, __u64 now)
+static __always_inline void pw_mark_pipe(const struct pw_inode_key *pipe, int fd, int is_shell, __u32 tgid, __u64 now)
 {
 	if (!pipe->inode)
 		return;
@@ -200,7 +200,7 @@ static __always_inline int pw_relayed_at_exec(struct task_struct *task, const st
 	if (pw_recent_connection(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(parent, group_leader, start_time), 0, now,
 				 relay))
 		return 1;
-	struct pw_pipe_key pipes[PW_STDIO_FDS];
+	struct pw_inode_key pipes[PW_STDIO_FDS];
 
 	pw_stdio_pipes(pipes, task);
 #pragma unroll
@@ -309,7 +309,7 @@ static __always_inline void pw_on_connect(long fd, const void *address, long len
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	struct pw_pipe_key pipes[PW_STDIO_FDS];
+	struct pw_inode_key pipes[PW_STDIO_FDS];
 	__u32 shell = 0;
 
 	connection.connect_ns = now;

@@ -65,7 +65,9 @@ public enum ConfigDefaults {
 
         # What to do about each kind of alert: alert | block[:TTL] | quarantine[:TTL], plus
         # "+capture" to record the flow (for a scan: the scanning pod) to a pcap file, and for
-        # reverse_shell "kill": the kernel kills the shell at its exec, before its first command.
+        # the kinds judged in the kernel "kill": the kernel kills the process at its exec
+        # (reverse_shell, drop_execute: before its first instruction) or at the syscall
+        # (breakout; sensitive_write: every write rule becomes a deny rule).
         responses:
           port_scan: quarantine:10m+capture
           exfiltration: block:1h+capture
@@ -76,6 +78,10 @@ public enum ConfigDefaults {
           network_tool: alert
           unexpected_process: alert
           flood: alert
+          sensitive_write: alert
+          sensitive_read: alert
+          breakout: kill+quarantine:1h
+          drop_execute: kill
 
         capture:
           # false: the capture response is off.
@@ -126,6 +132,27 @@ public enum ConfigDefaults {
           allowed: []
           # The process events' ring buffer (a power of two, at least 4096).
           ring_bytes: \(ProcessMonitor.defaultEventBufferBytes)
+
+        # Files and breakout attempts in pods, from syscall tracepoints (needs `processes`):
+        # writes under sensitive paths and reads of secrets (each judged against what the
+        # workload did during processes.learning_seconds), programs a pod wrote or ran
+        # from memory (drop_execute), and setns, unshare, mount, modules, ptrace and the
+        # runtime's socket (breakout). Paths are container paths; a rule is a path prefix
+        # ("/etc/cron" covers /etc/cron.d/x; "/root/.ssh/" a directory).
+        files:
+          # false: no file or breakout events.
+          enabled: true
+          # false: only the lists below, not podwall's own (`podwall config --print-rules`).
+          default_rules: true
+          # Writes here are reported (sensitive_write).
+          watch_writes: []
+          # Reads of these files are reported (sensitive_read); a directory needs `names`
+          # in a rule of its own, so a path here is a file.
+          sensitive_reads: []
+          # Writes here are killed at the syscall.
+          deny_writes: []
+          # Programs a pod writes here are killed at exec (drop_execute).
+          no_exec: []
 
         # The flow events' ring, shared by every pod on the node.
         events:

@@ -54,6 +54,15 @@ struct ConfigFile: Decodable {
         var ring_bytes: UInt32
     }
 
+    struct Files: Decodable {
+        var enabled: Bool
+        var default_rules: Bool
+        var watch_writes: [String]
+        var sensitive_reads: [String]
+        var deny_writes: [String]
+        var no_exec: [String]
+    }
+
     struct Events: Decodable {
         var ring_bytes: UInt32
         var pod_events_per_second: UInt32
@@ -84,6 +93,7 @@ struct ConfigFile: Decodable {
     var api: API
     var alerts: Alerts
     var processes: Processes
+    var files: Files
     var events: Events
     var kubernetes: Kubernetes
 }

@@ -119,6 +119,8 @@ extension ConfigLoader {
         guard file.processes.learning_seconds >= 0 else { throw invalid("processes.learning_seconds", "must be 0 (off) or more") }
         config.detection.processBaseline.learningNs = UInt64(file.processes.learning_seconds * 1e9)
         config.detection.processBaseline.allowed = Set(file.processes.allowed)
+        config.filesEnabled = file.files.enabled
+        config.detection.fileRules = try fileRules(file.files, origin: origin)
         let ring = file.processes.ring_bytes
         guard ring >= 4096, ring & (ring - 1) == 0 else { throw invalid("processes.ring_bytes", "must be a power of two of at least 4096") }
         config.processEventBufferBytes = ring

@@ -61,7 +61,7 @@ public struct ProcessCache: Sendable {
         case .fork(let process, _, let comm): fork(process, comm: comm)
         case .exec(let record): exec(record)
         case .exit(let process, let timeNs, let exitCode, _): exit(process, at: timeNs, exitCode: exitCode)
-        case .stdioRedirect, .relayConnect: break  // changes no program
+        case .stdioRedirect, .relayConnect, .file, .breakout: break  // changes no program
         }
         compactQueues()
     }

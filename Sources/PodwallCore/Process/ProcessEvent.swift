@@ -23,11 +23,13 @@ public struct ExecRecord: Hashable, Sendable {
     /// The kernel found it a relayed shell: the connection of its relay (its
     /// parent, or a process on the other side of a pipe of its stdio).
     public var relayedBy: ProcessConnection?
+    /// A program a pod wrote, or one with no file name (memfd).
+    public var dropped: DroppedProgram?
 
     public init(
         process: ProcessIdentity, timestampNs: UInt64, uid: UInt32 = 0, euid: UInt32 = 0, comm: String, filename: String,
         interpreter: String? = nil, arguments: [String], argumentsTruncated: Bool = false, stdio: [StdioDescriptor],
-        killedAtExec: Bool = false, execClass: ExecClass = [], relayedBy: ProcessConnection? = nil
+        killedAtExec: Bool = false, execClass: ExecClass = [], relayedBy: ProcessConnection? = nil, dropped: DroppedProgram? = nil
     ) {
         self.process = process
         self.timestampNs = timestampNs
@@ -42,6 +44,7 @@ public struct ExecRecord: Hashable, Sendable {
         self.killedAtExec = killedAtExec
         self.execClass = execClass
         self.relayedBy = relayedBy
+        self.dropped = dropped
     }
 
     public var execID: ExecID { ExecID(pid: process.pid, execNs: timestampNs) }
@@ -61,6 +64,8 @@ public struct ExecClass: OptionSet, Hashable, Sendable {
     public static let networkTool = ExecClass(rawValue: 1 << 1)
     /// Never allowed in a pod.
     public static let denied = ExecClass(rawValue: 1 << 2)
+    /// A container runtime's init (its setup is no breakout).
+    public static let runtime = ExecClass(rawValue: 1 << 3)
 }
 
 /// A running shell made an inet socket its fd 0, 1 or 2 with dup2/dup3
@@ -118,6 +123,8 @@ public enum ProcessEvent: Hashable, Sendable {
     case exit(ProcessIdentity, timestampNs: UInt64, exitCode: UInt32, comm: String)
     case stdioRedirect(StdioRedirect)
     case relayConnect(RelayConnect)
+    case file(FileEvent)
+    case breakout(BreakoutAttempt)
 
     public var process: ProcessIdentity {
         switch self {
@@ -125,6 +132,8 @@ public enum ProcessEvent: Hashable, Sendable {
         case .fork(let process, _, _), .exit(let process, _, _, _): process
         case .stdioRedirect(let redirect): redirect.process
         case .relayConnect(let relay): relay.process
+        case .file(let file): file.process
+        case .breakout(let attempt): attempt.process
         }
     }
 
@@ -134,6 +143,8 @@ public enum ProcessEvent: Hashable, Sendable {
         case .fork(_, let time, _), .exit(_, let time, _, _): time
         case .stdioRedirect(let redirect): redirect.timestampNs
         case .relayConnect(let relay): relay.connection.timestampNs
+        case .file(let file): file.timestampNs
+        case .breakout(let attempt): attempt.timestampNs
         }
     }
 }

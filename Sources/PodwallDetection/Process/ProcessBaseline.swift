@@ -18,41 +18,30 @@ public struct ProcessBaseline: Sendable {
         public init() {}
     }
 
-    struct Workload {
-        var learningUntilNs: UInt64
-        var binaries: Set<String>
-        /// Alerted already (each unexpected binary alerts once).
-        var reported: Set<String> = []
+    public var config: Config {
+        didSet {
+            learned.learningNs = config.learningNs
+            learned.maxWorkloads = config.maxWorkloads
+            learned.maxItems = config.maxBinaries
+        }
     }
-
-    public var config: Config
-    private var workloads: [String: Workload] = [:]
+    private var learned: WorkloadBaseline
 
     public init(config: Config = Config()) {
         self.config = config
+        learned = WorkloadBaseline(learningNs: config.learningNs, maxWorkloads: config.maxWorkloads, maxItems: config.maxBinaries)
     }
 
     /// nil while learning, for a known or allowed binary, and once a binary was reported.
     mutating func observe(_ exec: ExecRecord, workload name: String) -> ProcessEvidence? {
-        guard config.learningNs > 0 else { return nil }
         let binary = exec.filename
-        if workloads[name] == nil {
-            guard workloads.count < config.maxWorkloads else { return nil }
-            workloads[name] = Workload(learningUntilNs: exec.timestampNs &+ config.learningNs, binaries: [])
-        }
-        guard var workload = workloads[name] else { return nil }
-        defer { workloads[name] = workload }
-        if exec.timestampNs < workload.learningUntilNs {
-            if workload.binaries.count < config.maxBinaries { workload.binaries.insert(binary) }
-            return nil
-        }
         let basename = String(binary.split(separator: "/").last ?? Substring(binary))
-        guard !workload.binaries.contains(binary), !config.allowed.contains(binary), !config.allowed.contains(basename),
-            workload.reported.count < config.maxBinaries, workload.reported.insert(binary).inserted
+        guard !config.allowed.contains(binary), !config.allowed.contains(basename),
+            learned.isNew(binary, workload: name, at: exec.timestampNs)
         else { return nil }
         return ProcessEvidence(kind: .unexpectedProcess, technique: .notInBaseline, exec: exec)
     }
 
     /// Workloads learned or learning.
-    public var workloadCount: Int { workloads.count }
+    public var workloadCount: Int { learned.workloadCount }
 }

@@ -15,6 +15,10 @@ public struct ProcessRules: Sendable, Equatable {
     ]
     /// Never allowed in a pod; killed at exec when the kill switch is on.
     public var denied: Set<String> = []
+    /// Container runtimes' init processes, as they name themselves while
+    /// they set a container up (in its cgroup, before its first exec): their
+    /// mounts and namespace calls are no breakout.
+    public static let runtimeInits: Set<String> = ["runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "crun"]
 
     public init() {}
 
@@ -24,6 +28,7 @@ public struct ProcessRules: Sendable, Equatable {
         for name in shells { classes[name, default: []].insert(.shell) }
         for name in networkTools { classes[name, default: []].insert(.networkTool) }
         for name in denied { classes[name, default: []].insert(.denied) }
+        for name in Self.runtimeInits { classes[name, default: []].insert(.runtime) }
         return classes
     }
 }

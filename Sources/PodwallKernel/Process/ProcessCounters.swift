@@ -11,6 +11,9 @@ public struct ProcessCounters: Sendable {
     public var ringBufferDrops: UInt64 { value(PW_PCNT_RINGBUF_DROPS) }
     public var kills: UInt64 { value(PW_PCNT_KILLS) }
     public var readErrors: UInt64 { value(PW_PCNT_READ_ERRORS) }
+    /// File operations on watched paths (or unresolved ones), and breakout syscalls, in pods.
+    public var fileEvents: UInt64 { value(PW_PCNT_FILE_EVENTS) }
+    public var breakouts: UInt64 { value(PW_PCNT_BREAKOUTS) }
 
     public func value(_ counter: pw_process_counter) -> UInt64 { counters.value(at: counter.rawValue) }
 
@@ -21,6 +24,7 @@ public struct ProcessCounters: Sendable {
 
     public static let names: [(pw_process_counter, String)] = [
         (PW_PCNT_EXECS, "execs"), (PW_PCNT_FORKS, "forks"), (PW_PCNT_EXITS, "exits"),
-        (PW_PCNT_RINGBUF_DROPS, "ringbuf_drops"), (PW_PCNT_KILLS, "kills"), (PW_PCNT_READ_ERRORS, "read_errors")
+        (PW_PCNT_RINGBUF_DROPS, "ringbuf_drops"), (PW_PCNT_KILLS, "kills"), (PW_PCNT_READ_ERRORS, "read_errors"),
+        (PW_PCNT_FILE_EVENTS, "file_events"), (PW_PCNT_BREAKOUTS, "breakouts")
     ]
 }

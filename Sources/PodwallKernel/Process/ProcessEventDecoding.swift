@@ -37,6 +37,11 @@ extension ProcessEvent {
                 RelayConnect(
                     process: ProcessIdentity(event.process), connection: connection, shellPid: event.shell_tgid,
                     killed: event.flags & PW_EXEC_KILLED.rawValue != 0))
+        case PW_EVENT_FILE.rawValue where fits(pw_file_event.self):
+            self = .file(FileEvent(record.loadUnaligned(as: pw_file_event.self)))
+        case PW_EVENT_BREAKOUT.rawValue where fits(pw_breakout_event.self):
+            guard let attempt = BreakoutAttempt(record.loadUnaligned(as: pw_breakout_event.self)) else { return nil }
+            self = .breakout(attempt)
         default:
             return nil
         }
@@ -70,7 +75,8 @@ extension ExecRecord {
             argumentsTruncated: has(PW_EXEC_ARGS_TRUNCATED),
             stdio: [StdioDescriptor(event.stdio.0), StdioDescriptor(event.stdio.1), StdioDescriptor(event.stdio.2)],
             killedAtExec: has(PW_EXEC_KILLED), execClass: ExecClass(rawValue: event.exec_class),
-            relayedBy: has(PW_EXEC_RELAYED) ? ProcessConnection(relay: event.relay, cgroupID: event.process.cgroup_id) : nil)
+            relayedBy: has(PW_EXEC_RELAYED) ? ProcessConnection(relay: event.relay, cgroupID: event.process.cgroup_id) : nil,
+            dropped: DroppedProgram(flags: flags, written: event.written))
     }
 }
 

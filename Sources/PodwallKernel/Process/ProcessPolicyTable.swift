@@ -14,6 +14,10 @@ public struct ProcessPolicyTable: Sendable {
         public static let reverseShell = Kills(rawValue: UInt32(PW_POLICY_KILL_REVERSE_SHELL.rawValue))
         /// A program whose name is configured as denied.
         public static let denied = Kills(rawValue: UInt32(PW_POLICY_KILL_DENIED.rawValue))
+        /// A breakout syscall, and a write to a breakout path.
+        public static let breakout = Kills(rawValue: UInt32(PW_POLICY_KILL_BREAKOUT.rawValue))
+        /// A fileless program, or one a pod wrote in a no-exec directory, at exec.
+        public static let droppedExec = Kills(rawValue: UInt32(PW_POLICY_KILL_DROPPED_EXEC.rawValue))
     }
 
     let config: BPFMap<UInt32, pw_process_config>
@@ -21,7 +25,7 @@ public struct ProcessPolicyTable: Sendable {
 
     /// Watches the processes whose cgroup descends from `cgroupPath` (a
     /// directory of the cgroup v2 hierarchy mounted at `mount`).
-    public func watch(podsCgroup cgroupPath: String, mount: String, kills: Kills) throws {
+    public func watch(podsCgroup cgroupPath: String, mount: String, kills: Kills, files: Bool = false) throws {
         var status = stat()
         guard stat(cgroupPath, &status) == 0 else { throw KernelError("reading cgroup", cgroupPath, errno: errno) }
         let relative = cgroupPath.dropFirst(mount.count).split(separator: "/")
@@ -30,7 +34,8 @@ public struct ProcessPolicyTable: Sendable {
         }
         // A cgroup v2 directory's inode number is its cgroup id.
         let value = pw_process_config(
-            pods_cgroup_id: UInt64(status.st_ino), pods_cgroup_level: UInt32(relative.count), policy: kills.rawValue)
+            pods_cgroup_id: UInt64(status.st_ino), pods_cgroup_level: UInt32(relative.count),
+            policy: kills.rawValue | (files ? UInt32(PW_POLICY_WATCH_FILES.rawValue) : 0))
         try config.update(0, value)
     }
 

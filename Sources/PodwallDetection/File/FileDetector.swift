@@ -1,0 +1,90 @@
+import PodwallCore
+
+/// Judges what pods do to files and to their container's walls: writes
+/// under sensitive paths and reads of secrets (each against what the
+/// workload did while its baseline was learned), breakout attempts
+/// (always), and programs a pod brought in and ran. Pure: the caller names
+/// the pod and process (`source`) and performs the responses.
+public struct FileDetector: Sendable {
+    public var rules: FileRules
+    /// Writes (by rule) and reads (by rule and program) each workload made
+    /// while learning; the window is the process baseline's.
+    private var learned: WorkloadBaseline
+
+    public init(rules: FileRules = FileRules(), learningNs: UInt64 = ProcessBaseline.Config().learningNs) {
+        self.rules = rules
+        learned = WorkloadBaseline(learningNs: learningNs, maxWorkloads: 4096, maxItems: 1024)
+    }
+
+    public var learningNs: UInt64 {
+        get { learned.learningNs }
+        set { learned.learningNs = newValue }
+    }
+
+    /// A file operation the kernel reported.
+    public mutating func observe(_ event: FileEvent, source: AlertSource, now: UInt64) -> Alert? {
+        let path = event.unresolved ? FileRules.normalized(event.target ?? event.path) : (event.target ?? event.path)
+        guard let rule = rules.rule(id: event.unresolved ? nil : event.ruleID, path: path) else { return nil }
+        let workload = Self.workload(of: source)
+        let kind: AlertKind
+        let severity: Severity
+        if rule.access.contains(.breakout), event.operation != .read {
+            (kind, severity) = (.breakout, .critical)
+        } else if event.operation == .read {
+            guard rule.access.contains(.read),
+                learned.isNew("read \(rule.path) \(event.comm)", workload: workload, at: event.timestampNs) || !isLearning
+            else { return nil }
+            (kind, severity) = (.sensitiveRead, .high)
+        } else {
+            guard rule.access.contains(.write) || rule.access.contains(.kill),
+                event.killed || learned.isNew("write \(rule.path)", workload: workload, at: event.timestampNs) || !isLearning
+            else { return nil }
+            (kind, severity) = (.sensitiveWrite, event.killed ? .high : .medium)
+        }
+        let moved = event.operation == .rename || event.operation == .link || event.operation == .symlink
+        let evidence = FileEvidence(
+            kind: kind, technique: kind == .breakout ? BreakoutTechnique.breakoutPath.rawValue : event.operation.rawValue,
+            comm: event.comm, path: moved ? event.target : event.path, source: moved ? event.path : nil, rule: rule.path,
+            argument: event.mode == 0 ? nil : UInt64(event.mode), killed: event.killed, eventNs: event.timestampNs)
+        return Self.alert(evidence, severity: severity, source: source, now: now)
+    }
+
+    /// A breakout syscall: always reported.
+    public func observe(_ attempt: BreakoutAttempt, source: AlertSource, now: UInt64) -> Alert {
+        let detail = attempt.targetPid.map { "pid \($0)" } ?? attempt.detail
+        let evidence = FileEvidence(
+            kind: .breakout, technique: attempt.technique.rawValue, comm: attempt.comm, path: attempt.path,
+            argument: attempt.argument == 0 ? nil : attempt.argument, detail: detail, killed: attempt.killed, eventNs: attempt.timestampNs)
+        return Self.alert(evidence, severity: .critical, source: source, now: now)
+    }
+
+    /// A program the pod brought in: fileless or in a no-exec directory
+    /// always; written elsewhere by a pod, unless the workload ran it while learning.
+    public mutating func observe(_ exec: ExecRecord, source: AlertSource, now: UInt64) -> Alert? {
+        guard let dropped = exec.dropped else { return nil }
+        if !dropped.fileless, !dropped.inNoExecDirectory, !exec.killedAtExec {
+            guard learned.isNew("exec \(exec.filename)", workload: Self.workload(of: source), at: exec.timestampNs) || !isLearning
+            else { return nil }
+        }
+        let writer = dropped.writerPid.map { pid in "written by \(dropped.writerComm ?? "?") (pid \(pid))" }
+        let evidence = FileEvidence(
+            kind: .dropExecute, technique: dropped.fileless ? "fileless" : "pod_written", comm: exec.comm, path: exec.filename,
+            rule: dropped.inNoExecDirectory ? rules.rule(id: nil, path: exec.filename)?.path : nil, detail: writer,
+            killed: exec.killedAtExec, eventNs: exec.timestampNs)
+        return Self.alert(evidence, severity: exec.killedAtExec ? .critical : .high, source: source, now: now)
+    }
+
+    /// With no baseline (learning off), every watched write and read is reported.
+    private var isLearning: Bool { learned.learningNs > 0 }
+
+    /// Learned per workload: its pods by name, else its container's cgroup.
+    static func workload(of source: AlertSource) -> String {
+        source.podName.map(WorkloadName.of(pod:)) ?? source.process?.cgroupPath ?? "cgroup \(source.cgroupId ?? 0)"
+    }
+
+    static func alert(_ evidence: FileEvidence, severity: Severity, source: AlertSource, now: UInt64) -> Alert {
+        Alert(
+            kind: evidence.kind, severity: severity, source: source, flows: [], evidence: .file(evidence), decidingNs: evidence.eventNs,
+            now: now)
+    }
+}
