@@ -806,11 +806,12 @@ struct pw_file_event {
  * their outcome (judged at entry: the syscall itself still runs; a kill
  * stops the process before it returns to its code). */
 enum pw_breakout_op {
-	PW_BREAKOUT_SETNS = 1,		/* `arg` nstype */
-	PW_BREAKOUT_UNSHARE = 2,	/* `arg` the CLONE_NEW* flags asked */
-	PW_BREAKOUT_MOUNT = 3,		/* `path` target, `detail` file system type; `arg` flags */
-	PW_BREAKOUT_MODULE = 4,		/* init_module, finit_module */
-	PW_BREAKOUT_PTRACE = 5,		/* `arg` request, `target_pid` the traced pid (as the pod numbers it) */
+	PW_BREAKOUT_SETNS = 1,	 /* `arg` nstype */
+	PW_BREAKOUT_UNSHARE = 2, /* `arg` the CLONE_NEW* flags asked */
+	PW_BREAKOUT_MOUNT = 3,	 /* `path` target, `detail` file system type; `arg` flags */
+	PW_BREAKOUT_MODULE = 4,	 /* init_module, finit_module */
+	PW_BREAKOUT_PTRACE =
+		5, /* ATTACH or SEIZE: `arg` request, `target_pid` the traced pid (as the pod numbers it) */
 	PW_BREAKOUT_RUNTIME_SOCKET = 6, /* connect() to a container runtime's socket; `path` its name */
 	PW_BREAKOUT_MOUNT_API = 7,	/* fsopen, move_mount (the mount API of 5.2) */
 };

@@ -8,7 +8,8 @@
 
 #include "file.h"
 
-#define PW_PTRACE_TRACEME 0
+#define PW_PTRACE_ATTACH 16
+#define PW_PTRACE_SEIZE	 0x4206
 
 /* Reports a breakout attempt, killed first when the policy says so.
  * `path` and `detail` are user memory (0 for none). */
@@ -55,11 +56,12 @@ static __always_inline void pw_on_unshare(__u64 flags)
 		pw_on_breakout(PW_BREAKOUT_UNSHARE, flags, 0, 0, 0);
 }
 
-/* Attaching to another process (tracing one's own children with
- * PTRACE_TRACEME is how debuggers start, and not reported). */
+/* Attaching to another process: every other request needs an attach
+ * first, or a child that asked (PTRACE_TRACEME, how a debugger starts its
+ * program), which is not reported. */
 static __always_inline void pw_on_ptrace(long request, long pid)
 {
-	if (request != PW_PTRACE_TRACEME)
+	if (request == PW_PTRACE_ATTACH || request == PW_PTRACE_SEIZE)
 		pw_on_breakout(PW_BREAKOUT_PTRACE, (__u64)request, (__u32)pid, 0, 0);
 }
 
