@@ -155,11 +155,13 @@ public final class Lab: Sendable {
         guard let cgroupPath else {
             throw Shell.Failure(command: command, result: .init(status: 1, output: "", error: "no cgroup v2 mount"))
         }
-        // Join the cgroup first: `ip netns exec` would remount /sys and hide cgroupfs.
+        // Into the namespace first, then the cgroup: a pod's process that
+        // joins a namespace is a breakout attempt (podwall kills it). nsenter,
+        // unlike `ip netns exec`, does not remount /sys, so cgroupfs stays.
         return try Shell.run(
             [
-                "sh", "-c", "echo $$ > \(cgroupPath)/cgroup.procs && exec \"$@\"", "sh",
-                "nsenter", "--net=/run/netns/\(pod.namespace)", "--"
+                "nsenter", "--net=/run/netns/\(pod.namespace)", "--",
+                "sh", "-c", "echo $$ > \(cgroupPath)/cgroup.procs && exec \"$@\"", "sh"
             ] + command, check: check)
     }
 

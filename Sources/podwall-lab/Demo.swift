@@ -14,8 +14,9 @@ struct Demo: AsyncParsableCommand {
             198.18.0.0/24 and fd00:198:18::/64, in a cgroup of their own), an "internet" \
             namespace behind the node (198.19.0.2 and .3), starts `podwall run` there and plays \
             scenarios with real tools where installed: normal HTTP, a bulk push to the internet, \
-            a non-HTTP tunnel to port 80, a connection to a blocklisted address, a port scan, and \
-            a pod joining late. It shows each step's alerts and responses as they come, then a \
+            a non-HTTP tunnel to port 80, a connection to a blocklisted address, a port scan, in a \
+            runc container (where runc is installed) a reverse shell, a dropped program run from \
+            /tmp and an escape attempt, and a pod joining late. It shows each step's alerts and responses as they come, then a \
             summary, the kernel's flow table and counters. Everything it creates is removed at \
             the end, also on Ctrl-C. Needs root.
             """
@@ -112,6 +113,16 @@ struct Demo: AsyncParsableCommand {
                 let ran = FileManager.default.fileExists(atPath: shop.sharedDirectory + "/the-shell-ran")
                 console.detail(ran ? "the shell ran a command" : "killed in the kernel before the shell read a command")
             }
+            try play("A dropped program in \(web.name)'s container: cp /usr/bin/sh /tmp/x && /tmp/x -c 'touch ...'", expecting: "drop_execute") {
+                try lab.exec(in: shop, ["sh", "-c", "cp /usr/bin/sh /tmp/x && /tmp/x -c 'touch /shared/the-drop-ran'"], check: false)
+                let ran = FileManager.default.fileExists(atPath: shop.sharedDirectory + "/the-drop-ran")
+                console.detail(ran ? "the dropped program ran" : "killed in the kernel at exec, before its first instruction")
+            }
+            try play("An escape attempt from \(web.name)'s container: unshare -Urm (a user and mount namespace)", expecting: "breakout") {
+                let result = try lab.exec(in: shop, ["unshare", "-Urm", "true"], check: false)
+                console.detail(result.status == 137 ? "killed at the syscall" : "exit status \(result.status)")
+            }
+            console.detail(try agent.podwall(["quarantine", "list"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
         console.step("A new pod joins: the agent attaches to its veth as it appears")

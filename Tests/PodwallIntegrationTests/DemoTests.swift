@@ -11,7 +11,7 @@ struct DemoTests {
         #expect(result.succeeded, "\(result.output)\n\(result.error)")
         let summary = result.output.components(separatedBy: "Summary").last ?? ""
         for kind in ["exfiltration", "protocol_mismatch", "blocklist_hit"] + (Shell.isInstalled("nmap") ? ["port_scan"] : [])
-            + (Shell.isInstalled("runc") ? ["reverse_shell"] : [])
+            + (Shell.isInstalled("runc") ? ["reverse_shell", "drop_execute", "breakout"] : [])
         {
             #expect(summary.range(of: "\(kind) +\(kind)", options: .regularExpression) != nil, "\(kind) expected and seen:\n\(summary)")
         }
@@ -23,6 +23,8 @@ struct DemoTests {
         #expect(!(try Shell.run(["sh", "-c", "ls /sys/fs/cgroup/unified /sys/fs/cgroup 2>/dev/null"]).output.contains(id)))
         if Shell.isInstalled("runc") {
             #expect(result.output.contains("killed in the kernel before the shell read a command"), "\(result.output)")
+            #expect(result.output.contains("killed in the kernel at exec, before its first instruction"), "\(result.output)")
+            #expect(result.output.contains("killed at the syscall"), "\(result.output)")
             #expect(
                 !(try Shell.run(["sh", "-c", "ls /run /sys/fs/cgroup/pids"]).output.contains(id)),
                 "the container's state and cgroups are gone")
