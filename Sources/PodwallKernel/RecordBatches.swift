@@ -2,9 +2,9 @@ import Synchronization
 
 /// Decoded ring records on their way from the ring reader's thread to one
 /// consumer, a batch at a time: what one poll read (at most `batchLimit`)
-/// costs one AsyncStream yield, so one consumer wakeup, where a yield per
-/// record cost a job on the cooperative pool and a futex wake each, a
-/// quarter of the agent's time at its ingest ceiling (BENCHMARKS.md).
+/// costs one AsyncStream yield, so one consumer wakeup. A yield and a
+/// `next()` per record (a job on the cooperative pool, a futex wake) were
+/// half the agent's time at its ingest ceiling (BENCHMARKS.md).
 ///
 /// The queue is bounded in records, as it was when each record was one
 /// element: past `capacity` records waiting, the newest are dropped and
