@@ -84,7 +84,7 @@ public final class Agent: Sendable {
                     queueDrops: events.queueDrops, captures: captures?.totals ?? .init(),
                     processes: processes.map { ($0.monitor.counters, $0.reader.queueDrops, $0.statistics) }))
         }
-        let flowEvents = try events.records()
+        let flowEvents = try events.kernelEvents()
 
         // Started in this order, stopped in reverse on SIGTERM/SIGINT: the API
         // first, the link watcher last; enforcement stays pinned throughout.
@@ -257,10 +257,12 @@ public final class Agent: Sendable {
         }
     }
 
-    private func consume(_ events: AsyncStream<KernelEvent>, pipeline: DetectionPipeline) async {
-        for await event in events {
-            if configuration.logFlows, case .flow(let flow) = event { log(flow) }
-            pipeline.handle(event)
+    private func consume(_ events: RecordBatches<KernelEvent>, pipeline: DetectionPipeline) async {
+        for await batch in events {
+            if configuration.logFlows {
+                for case .flow(let flow) in batch { log(flow) }
+            }
+            pipeline.handle(batch)
         }
     }
 

@@ -126,30 +126,33 @@ final class ProcessWatch: Sendable {
         let running = RunningProcesses.read(procRoot: procRoot, mount: cgroupMount, podsCgroup: podsCgroup)
         cache.withLock { $0.seed(running) }
         var collectedNs: UInt64 = 0
-        for await event in events {
-            cache.withLock { $0.apply(event) }
-            switch event {
-            case .exec(let exec):
-                let source = source(
-                    of: exec.process, comm: exec.comm, uid: exec.uid, family: exec.stdioSockets.first?.remote.family, locator: locator)
-                pipeline.handle(exec, source: source)
-            case .stdioRedirect(let redirect):
-                let source = source(
-                    of: redirect.process, comm: redirect.comm, uid: redirect.uid, family: redirect.socket.remote.family, locator: locator)
-                pipeline.handle(redirect, source: source)
-            case .relayConnect(let relay):
-                pipeline.handle(relay)
-            case .file(let file):
-                pipeline.handle(file, source: source(of: file.process, comm: file.comm, uid: file.uid, family: nil, locator: locator))
-            case .breakout(let attempt):
-                let source = source(of: attempt.process, comm: attempt.comm, uid: attempt.uid, family: nil, locator: locator)
-                pipeline.handle(attempt, source: source)
-            case .fork, .exit:
-                break
-            }
-            if event.timestampNs > collectedNs + 1_000_000_000 {
-                cache.withLock { $0.collect(now: event.timestampNs) }
-                collectedNs = event.timestampNs
+        for await batch in events {
+            for event in batch {
+                cache.withLock { $0.apply(event) }
+                switch event {
+                case .exec(let exec):
+                    let source = source(
+                        of: exec.process, comm: exec.comm, uid: exec.uid, family: exec.stdioSockets.first?.remote.family, locator: locator)
+                    pipeline.handle(exec, source: source)
+                case .stdioRedirect(let redirect):
+                    let source = source(
+                        of: redirect.process, comm: redirect.comm, uid: redirect.uid, family: redirect.socket.remote.family,
+                        locator: locator)
+                    pipeline.handle(redirect, source: source)
+                case .relayConnect(let relay):
+                    pipeline.handle(relay)
+                case .file(let file):
+                    pipeline.handle(file, source: source(of: file.process, comm: file.comm, uid: file.uid, family: nil, locator: locator))
+                case .breakout(let attempt):
+                    let source = source(of: attempt.process, comm: attempt.comm, uid: attempt.uid, family: nil, locator: locator)
+                    pipeline.handle(attempt, source: source)
+                case .fork, .exit:
+                    break
+                }
+                if event.timestampNs > collectedNs + 1_000_000_000 {
+                    cache.withLock { $0.collect(now: event.timestampNs) }
+                    collectedNs = event.timestampNs
+                }
             }
         }
     }

@@ -150,3 +150,13 @@ public enum KernelEvent: Sendable {
         }
     }
 }
+
+extension RingBufferReader where Element == KernelEvent {
+    /// `records()` for the events ring, compiled for `KernelEvent` here, in
+    /// the module of the reader's generic code: called from the agent's
+    /// module it ran unspecialized, looking up generic metadata and copying
+    /// through value witnesses for every record.
+    public func kernelEvents() throws -> RecordBatches<KernelEvent> {
+        try records()
+    }
+}

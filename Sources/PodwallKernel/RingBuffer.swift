@@ -1,12 +1,11 @@
 import CPodwallShim
 import Foundation
 import Glibc
-import Synchronization
 
 /// Consumes a BPF ring buffer on a dedicated thread. Each record is handed
 /// to `decode` while it is still in the ring (no copy), and what it returns
-/// is yielded to an AsyncStream. Records the consumer could not take in time
-/// are counted, never dropped silently.
+/// goes to the consumer in batches (`RecordBatches`). Records the consumer
+/// could not take in time are counted, never dropped silently.
 public final class RingBufferReader<Element: Sendable>: Sendable {
     public typealias Decoder = @Sendable (UnsafeRawBufferPointer) -> Element?
 
@@ -16,8 +15,7 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
     /// reader (the process ring's forks and exits) waits to be read.
     private let pollTimeoutMilliseconds: Int32
     private let stopFlag = AtomicFlag()
-    private let dropped = Atomic<UInt64>(0)
-    private let delivered = Atomic<UInt64>(0)
+    private let counts = DeliveryCounts()
 
     public init(mapFD: Int32, pollTimeoutMilliseconds: Int32 = 100, decode: @escaping Decoder) {
         self.mapFD = mapFD
@@ -26,21 +24,21 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
     }
 
     /// Records lost because the userspace queue was full.
-    public var queueDrops: UInt64 { dropped.load(ordering: .relaxed) }
-    public var deliveredCount: UInt64 { delivered.load(ordering: .relaxed) }
+    public var queueDrops: UInt64 { counts.dropped.load(ordering: .relaxed) }
+    public var deliveredCount: UInt64 { counts.delivered.load(ordering: .relaxed) }
 
     public func stop() {
         stopFlag.set()
     }
 
-    public func records(queueCapacity: Int = 65536) throws -> AsyncStream<Element> {
-        let (stream, continuation) = AsyncStream<Element>.makeStream(bufferingPolicy: .bufferingOldest(queueCapacity))
-        let sink = RingBufferSink { [decode, self] bytes in
-            guard let element = decode(bytes) else { return }
-            switch continuation.yield(element) {
-            case .dropped: self.dropped.add(1, ordering: .relaxed)
-            default: self.delivered.add(1, ordering: .relaxed)
-            }
+    /// Starts the reader thread. `queueCapacity` bounds the records waiting
+    /// for the consumer; `batchLimit` the records of one batch (a poll that
+    /// reads more sends several).
+    public func records(queueCapacity: Int = 65536, batchLimit: Int = 1024) throws -> RecordBatches<Element> {
+        let (stream, continuation) = AsyncStream<[Element]>.makeStream()
+        let queue = RecordQueue(continuation, capacity: queueCapacity, batchLimit: batchLimit, counts: counts)
+        let sink = RingBufferSink { [decode] bytes in
+            if let element = decode(bytes) { queue.append(element) }
         }
         let context = Unmanaged.passRetained(sink)
         guard let ring = ring_buffer__new(mapFD, ringBufferSample, context.toOpaque(), nil) else {
@@ -60,6 +58,7 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
                 // A poll that timed out consumes nothing: records submitted
                 // without a wakeup (BPF_RB_NO_WAKEUP) are taken here.
                 if result == 0 { _ = ring_buffer__consume(ring) }
+                queue.send()
             }
             ring_buffer__free(ring)
             handles.context.release()
@@ -67,7 +66,7 @@ public final class RingBufferReader<Element: Sendable>: Sendable {
         }
         thread.name = "podwall-ringbuf"
         thread.start()
-        return stream
+        return RecordBatches(stream: stream, queue: queue)
     }
 
     /// Decodes every record now in the ring, without waiting (tests, tools).
@@ -140,6 +139,7 @@ private final class RingBufferSink {
 
 private func ringBufferSample(_ context: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
     guard let context, let data else { return 0 }
-    Unmanaged<RingBufferSink>.fromOpaque(context).takeUnretainedValue()(UnsafeRawBufferPointer(start: data, count: size))
+    // The reader holds the sink for as long as it polls: no retain per record.
+    Unmanaged<RingBufferSink>.fromOpaque(context)._withUnsafeGuaranteedRef { $0(UnsafeRawBufferPointer(start: data, count: size)) }
     return 0
 }
