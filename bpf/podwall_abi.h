@@ -756,11 +756,15 @@ struct pw_path_key {
 	char path[PW_FILE_PATH_BYTES];
 };
 
-/* The names (last path component) whose reads the open program judges:
- * a read-only open of any other name costs one hash lookup. */
+/* The names (last path component) the open program judges by name (the
+ * value: enum pw_file_rule_flag): READ, a read of it is judged against the
+ * prefix rules (a read-only open of any other name costs one hash lookup);
+ * BREAKOUT, a write of it anywhere is a breakout (`release_agent`, wherever
+ * the pod mounted cgroupfs), reported with rule id PW_FILE_RULE_BY_NAME. */
 struct pw_file_name_key {
 	char name[32];
 };
+#define PW_FILE_RULE_BY_NAME 0xffffffffU
 
 enum pw_file_op {
 	PW_FILE_OPEN = 1,    /* an open for writing (or a sensitive read) */

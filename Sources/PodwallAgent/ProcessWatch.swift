@@ -98,7 +98,8 @@ final class ProcessWatch: Sendable {
         if policy.dropExecute.kill { kills.insert(.droppedExec) }
         try monitor.policy.setNames(rules.execClasses)
         // Rules first: the programs judge paths as soon as they watch.
-        try files?.rules.set(kernelRules(configuration.detection.fileRules, policy: policy))
+        let fileRules = configuration.detection.fileRules
+        try files?.rules.set(kernelRules(fileRules, policy: policy), breakoutNames: fileRules.breakoutNames)
         try monitor.policy.watch(podsCgroup: podsCgroup, mount: mount, kills: kills, files: files != nil)
     }
 

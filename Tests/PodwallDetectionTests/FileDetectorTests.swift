@@ -64,6 +64,13 @@ struct FileDetectorTests {
         #expect(evidence.technique == "breakout_path" && evidence.rule == "/proc/sys/kernel/core_pattern")
     }
 
+    @Test func aReleaseAgentIsABreakoutWhereverCgroupfsWasMounted() {
+        var detector = Self.detector()
+        let alert = detector.observe(Self.event(.write, "/tmp/cgrp/release_agent", at: 1, rule: 0xffff_ffff), source: Self.source, now: 1)
+        #expect(alert?.kind == .breakout)
+        #expect(detector.observe(Self.event(.read, "/tmp/cgrp/release_agent", at: 2), source: Self.source, now: 2) == nil)
+    }
+
     @Test func aBreakoutSyscallAlwaysAlertsNamingItsTechnique() {
         let detector = Self.detector()
         let attempt = BreakoutAttempt(

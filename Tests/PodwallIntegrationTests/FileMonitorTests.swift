@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PodwallABI
 import PodwallCore
 import PodwallDetection
 import PodwallKernel
@@ -13,6 +14,7 @@ import Testing
 struct FileMonitorTests {
     typealias ContainerLab = ProcessMonitorTests.ContainerLab
 
+    static let breakoutNames = ["release_agent"]
     static let rules = [
         FileRule("/shared/watched/", .write), FileRule("/shared/secret/", .read, names: ["token"]),
         FileRule("/tmp/", .noExec), FileRule("/shared/deny", [.write, .kill])
@@ -89,6 +91,17 @@ struct FileMonitorTests {
         #expect(event.killed && event.path == "/shared/deny")
         let size = (try? FileManager.default.attributesOfItem(atPath: env.container.sharedDirectory + "/deny")[.size] as? Int) ?? 0
         #expect(size == 0, "opened (and created) before the kill, never written")
+    }
+
+    @Test func aReleaseAgentWrittenAnywhereIsABreakoutKilledBeforeItWrites() throws {
+        let env = try ContainerLab(kills: [.breakout], fileRules: Self.rules)
+        try env.files?.rules.set(Self.rules, breakoutNames: Self.breakoutNames)
+        _ = try Self.sh(env, "mkdir -p /shared/cgroup")
+        _ = try env.monitor.drain()
+        let result = try Self.sh(env, "echo /shared/payload > /shared/cgroup/release_agent; touch /shared/after")
+        #expect(result.status != 0 && !FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/after"))
+        let event = try #require(try Self.fileEvents(env).first)
+        #expect(event.killed && event.path == "/shared/cgroup/release_agent" && event.ruleID == PW_FILE_RULE_BY_NAME)
     }
 
     @Test func breakoutSyscallsAreKilledAndTheRuntimesOwnSetupIsNot() throws {

@@ -16,4 +16,9 @@
 		     : [l] "+r"(len)                                                                                   \
 		     : [m] "i"(max))
 
+/* `value &= mask` on the register that indexes: clang drops a mask it can
+ * prove redundant, and verifiers before 6.2 cannot prove it ("unbounded
+ * memory access"). `value` must be a 64-bit variable. */
+#define pw_mask(value, mask) asm volatile("%[v] &= %[m]" : [v] "+r"(value) : [m] "i"(mask))
+
 #endif

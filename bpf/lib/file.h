@@ -99,13 +99,15 @@ static __always_inline void pw_remember_written(struct task_struct *task, struct
 	bpf_map_update_elem(&pw_written_files, &key, &written, BPF_ANY);
 }
 
-/* Whether the read rules name the file's last component. */
-static __always_inline int pw_read_watched_name(struct dentry *dentry)
+/* What the name table says of the file's last component (0: nothing). */
+static __always_inline __u32 pw_name_flags(struct dentry *dentry)
 {
 	struct pw_file_name_key key = {};
 
 	bpf_probe_read_kernel_str(key.name, sizeof(key.name), BPF_CORE_READ(dentry, d_name.name));
-	return bpf_map_lookup_elem(&pw_file_names, &key) != 0;
+	__u32 *flags = bpf_map_lookup_elem(&pw_file_names, &key);
+
+	return flags ? *flags : 0;
 }
 
 /* An open (open, openat, openat2, creat) returned `fd`. */
@@ -128,7 +130,9 @@ static __always_inline void pw_on_opened(long fd)
 
 	if (writes && type == PW_S_IFREG)
 		pw_remember_written(task, inode);
-	if (!writes && !pw_read_watched_name(BPF_CORE_READ(file, f_path.dentry)))
+	__u32 named = pw_name_flags(BPF_CORE_READ(file, f_path.dentry));
+
+	if (!writes && !(named & PW_FILE_RULE_READ))
 		return;
 	struct pw_path_scratch *room = pw_path_room();
 
@@ -137,7 +141,11 @@ static __always_inline void pw_on_opened(long fd)
 	__u32 flags = 0;
 	__u32 length = pw_file_path(room, task, file, &flags);
 	const struct pw_file_rule *rule = pw_file_rule_of(room, length);
+	struct pw_file_rule by_name = {.flags = PW_FILE_RULE_WRITE | PW_FILE_RULE_BREAKOUT, .id = PW_FILE_RULE_BY_NAME};
 	__u32 wanted = writes ? PW_FILE_REPORTED_RULES : PW_FILE_RULE_READ;
+
+	if (writes && (named & PW_FILE_RULE_BREAKOUT))
+		rule = &by_name;
 
 	if (!(rule && (rule->flags & wanted)) && !(writes && (flags & PW_FILE_PATH_CUT)))
 		return;

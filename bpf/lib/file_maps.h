@@ -17,8 +17,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_file_rules SEC(".maps");
 
-/* Last components of the read rules: a read-only open of another name
- * ends with this one lookup. */
+/* Names judged by name (enum pw_file_rule_flag): a read-only open of
+ * another name ends with this one lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PW_FILE_NAMES_ENTRIES);

@@ -6,6 +6,7 @@
 #define PODWALL_LIB_PATH_H
 
 #include <bpf/bpf_core_read.h>
+#include "bounds.h"
 #include "kernel_types.h"
 #include "file_maps.h"
 #include "syscall.h"
@@ -53,7 +54,7 @@ static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct t
 	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
 	struct vfsmount *root_mount = BPF_CORE_READ(task, fs, root.mnt);
 	struct mount *mount = pw_real_mount(vfsmount);
-	__u32 pos = PW_WALK_END;
+	__u64 pos = PW_WALK_END;
 	int reached = 0;
 
 	room->walk[PW_WALK_END] = 0;
@@ -77,7 +78,7 @@ static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct t
 			vfsmount = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
 			continue;
 		}
-		__u32 length = BPF_CORE_READ(dentry, d_name.len);
+		__u64 length = BPF_CORE_READ(dentry, d_name.len);
 
 		/* The component, its slash, and the path's first byte at or past PW_FILE_PATH_BYTES. */
 		if (length >= PW_FILE_PATH_BYTES || pos < PW_FILE_PATH_BYTES + length + 1) {
@@ -85,19 +86,22 @@ static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct t
 			break;
 		}
 		pos -= length;
-		bpf_probe_read_kernel(&room->walk[pos & PW_PATH_MASK], length & (PW_FILE_PATH_BYTES - 1),
-				      BPF_CORE_READ(dentry, d_name.name));
+		pw_mask(pos, PW_PATH_MASK);
+		pw_mask(length, PW_FILE_PATH_BYTES - 1);
+		bpf_probe_read_kernel(&room->walk[pos], length, BPF_CORE_READ(dentry, d_name.name));
 		pos -= 1;
-		room->walk[pos & PW_PATH_MASK] = '/';
+		pw_mask(pos, PW_PATH_MASK);
+		room->walk[pos] = '/';
 		dentry = parent;
 	}
 	if (!reached)
 		*flags |= PW_FILE_PATH_CUT;
 	if (pos == PW_WALK_END) {
 		pos -= 1;
-		room->walk[pos & PW_PATH_MASK] = '/';
+		room->walk[PW_WALK_END - 1] = '/';
 	}
-	bpf_probe_read_kernel(room->key.path, PW_FILE_PATH_BYTES, &room->walk[pos & PW_PATH_MASK]);
+	pw_mask(pos, PW_PATH_MASK);
+	bpf_probe_read_kernel(room->key.path, PW_FILE_PATH_BYTES, &room->walk[pos]);
 	return PW_WALK_END - pos;
 }
 
@@ -132,22 +136,26 @@ __noinline int pw_path_is_plain(__u32 length)
 	if (!room)
 		return 0;
 #pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < PW_FILE_PATH_BYTES - 1; i++) {
+	for (__u64 i = 0; i < PW_FILE_PATH_BYTES - 1; i++) {
 		if (i + 1 >= length)
 			break;
-		if (room->key.path[i] != '/')
+		/* Three bytes from i, inside the key's path and its slack. */
+		__u64 at = i;
+
+		pw_mask(at, PW_FILE_PATH_BYTES - 1);
+		if (room->key.path[at] != '/')
 			continue;
-		char next = room->key.path[i + 1];
+		char next = room->key.path[at + 1];
 
 		if (next == '/')
 			return 0;
 		if (next != '.')
 			continue;
-		char after = room->key.path[(i + 2) & (PW_FILE_PATH_BYTES - 1)];
+		char after = room->key.path[at + 2];
 
 		if (i + 2 >= length || after == '/')
 			return 0;
-		if (after == '.' && (i + 3 >= length || room->key.path[(i + 3) & (PW_FILE_PATH_BYTES - 1)] == '/'))
+		if (after == '.' && (i + 3 >= length || room->key.path[at + 3] == '/'))
 			return 0;
 	}
 	return 1;
@@ -173,7 +181,7 @@ static __always_inline __u32 pw_syscall_path(struct pw_path_scratch *room, struc
 			*flags |= PW_FILE_PATH_CUT;
 		return (__u32)length - 1;
 	}
-	__u32 length;
+	__u64 length;
 
 	if (dfd == PW_AT_FDCWD) {
 		length = pw_walk_path(room, task, BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
@@ -189,9 +197,11 @@ static __always_inline __u32 pw_syscall_path(struct pw_path_scratch *room, struc
 		}
 		length = pw_file_path(room, task, directory, flags);
 	}
-	if (length > 1 && length < PW_FILE_PATH_BYTES - 1)
-		room->key.path[length++ & (PW_FILE_PATH_BYTES - 1)] = '/';
-	length &= PW_FILE_PATH_BYTES - 1;
+	if (length > 1 && length < PW_FILE_PATH_BYTES - 1) {
+		pw_mask(length, PW_FILE_PATH_BYTES - 1);
+		room->key.path[length++] = '/';
+	}
+	pw_mask(length, PW_FILE_PATH_BYTES - 1);
 	long added = bpf_probe_read_user_str(&room->key.path[length], PW_FILE_PATH_BYTES, name);
 
 	if (added <= 0)

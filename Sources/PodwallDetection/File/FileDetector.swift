@@ -24,7 +24,8 @@ public struct FileDetector: Sendable {
     /// A file operation the kernel reported.
     public mutating func observe(_ event: FileEvent, source: AlertSource, now: UInt64) -> Alert? {
         let path = event.unresolved ? FileRules.normalized(event.target ?? event.path) : (event.target ?? event.path)
-        guard let rule = rules.rule(id: event.unresolved ? nil : event.ruleID, path: path) else { return nil }
+        let byName = event.operation == .read ? nil : rules.breakoutName(of: path).map { FileRule($0, [.write, .breakout]) }
+        guard let rule = byName ?? rules.rule(id: event.unresolved ? nil : event.ruleID, path: path) else { return nil }
         let workload = Self.workload(of: source)
         let kind: AlertKind
         let severity: Severity

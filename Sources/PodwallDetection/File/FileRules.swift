@@ -4,9 +4,18 @@ import PodwallCore
 /// how. One rule per path; a path is judged by the longest rule it starts with.
 public struct FileRules: Sendable, Equatable {
     public var rules: [FileRule]
+    /// Files whose write is a breakout wherever they are: cgroup v1's
+    /// `release_agent` runs as root on the host, wherever the pod mounted cgroupfs.
+    public var breakoutNames: [String] = ["release_agent"]
 
     public init(_ rules: [FileRule] = FileRules.defaults) {
         self.rules = Self.merged(rules)
+    }
+
+    /// The breakout name that `path` ends with, if any.
+    public func breakoutName(of path: String) -> String? {
+        let name = path.split(separator: "/").last.map(String.init) ?? ""
+        return breakoutNames.contains(name) ? name : nil
     }
 
     /// Rules of the same path become one (their accesses and names joined).
