@@ -20,6 +20,8 @@ final class ProcessWatch: Sendable {
     let procRoot: String
     /// Fed by the events task; alerts of every kind read it to name their process.
     private let cache = Mutex(ProcessCache())
+    /// Each container's root on the host (by cgroup), for file alerts' host paths.
+    private let roots: ContainerRoots
 
     init(monitor: ProcessMonitor, files: FileMonitor?, node: String, podsCgroup: String, cgroupMount: String, procRoot: String) {
         self.monitor = monitor
@@ -31,6 +33,7 @@ final class ProcessWatch: Sendable {
         self.podsCgroup = podsCgroup
         self.cgroupMount = cgroupMount
         self.procRoot = procRoot
+        roots = ContainerRoots(procRoot: procRoot)
     }
 
     var statistics: ProcessCacheStatistics { cache.withLock { $0.statistics } }
@@ -142,7 +145,8 @@ final class ProcessWatch: Sendable {
                     pipeline.handle(redirect, source: source)
                 case .relayConnect(let relay):
                     pipeline.handle(relay)
-                case .file(let file):
+                case .file(var file):
+                    file.hostRoot = roots.root(of: file.process)
                     pipeline.handle(file, source: source(of: file.process, comm: file.comm, uid: file.uid, family: nil, locator: locator))
                 case .breakout(let attempt):
                     let source = source(of: attempt.process, comm: attempt.comm, uid: attempt.uid, family: nil, locator: locator)

@@ -38,10 +38,13 @@ struct FileDetectorTests {
         var detector = Self.detector()
         #expect(detector.observe(Self.event(.write, "/usr/bin/tool", at: 1), source: Self.source, now: 1) == nil, "an install, learning")
         #expect(detector.observe(Self.event(.write, "/usr/bin/other", at: 20), source: Self.source, now: 20) == nil, "same rule")
-        let alert = detector.observe(Self.event(.write, "/etc/cron.d/job", at: 21), source: Self.source, now: 21)
+        var cron = Self.event(.write, "/etc/cron.d/job", at: 21)
+        cron.hostRoot = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/3f2a/rootfs"
+        let alert = detector.observe(cron, source: Self.source, now: 21)
         #expect(alert?.kind == .sensitiveWrite)
         guard case .file(let evidence)? = alert?.evidence else { return }
         #expect(evidence.path == "/etc/cron.d/job" && evidence.rule == "/etc/cron" && evidence.technique == "write")
+        #expect(evidence.hostPath == "/run/containerd/io.containerd.runtime.v2.task/k8s.io/3f2a/rootfs/etc/cron.d/job")
         #expect(detector.observe(Self.event(.write, "/etc/cron.d/two", at: 22), source: Self.source, now: 22) == nil, "once")
     }
 

@@ -31,6 +31,9 @@ public struct FileEvent: Hashable, Sendable {
     /// The kernel could not judge the name ("..", "//", an unreadable
     /// directory fd): the agent matches the rules itself.
     public var unresolved: Bool
+    /// Where the process's root is on the host (its container's root file
+    /// system), added by the agent: the host path is this + `path`.
+    public var hostRoot: String?
 
     public init(
         process: ProcessIdentity, timestampNs: UInt64, uid: UInt32 = 0, comm: String, operation: FileOperation, path: String,

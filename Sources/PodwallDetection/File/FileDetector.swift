@@ -43,10 +43,11 @@ public struct FileDetector: Sendable {
             (kind, severity) = (.sensitiveWrite, event.killed ? .high : .medium)
         }
         let moved = event.operation == .rename || event.operation == .link || event.operation == .symlink
-        let evidence = FileEvidence(
+        var evidence = FileEvidence(
             kind: kind, technique: kind == .breakout ? BreakoutTechnique.breakoutPath.rawValue : event.operation.rawValue,
             comm: event.comm, path: moved ? event.target : event.path, source: moved ? event.path : nil, rule: rule.path,
             argument: event.mode == 0 ? nil : UInt64(event.mode), killed: event.killed, eventNs: event.timestampNs)
+        evidence.hostPath = event.hostRoot.flatMap { root in evidence.path.map { root == "/" ? $0 : root + $0 } }
         return Self.alert(evidence, severity: severity, source: source, now: now)
     }
 

@@ -10,6 +10,8 @@ public struct FileEvidence: Sendable, Equatable, Codable {
     public var comm: String
     /// The container path (the new name for rename and link).
     public var path: String?
+    /// The same path on the host (through the container's root), when known.
+    public var hostPath: String?
     /// rename and link: the old name; symlink: what the link points to.
     public var source: String?
     /// The rule that matched (its path prefix).
@@ -42,5 +44,6 @@ public struct FileEvidence: Sendable, Equatable, Codable {
         case technique, comm, path, source, rule, argument, detail, killed
         case kind = "alert_kind"
         case eventNs = "event_ns"
+        case hostPath = "host_path"
     }
 }
