@@ -783,6 +783,10 @@ enum pw_file_flag {
 	PW_FILE_PATH_CUT = 1 << 1,   /* deeper than PW_FILE_PATH_DEPTH or longer than the buffer */
 	PW_FILE_CREATED = 1 << 2,    /* the open may have created the file (O_CREAT) */
 	PW_FILE_UNRESOLVED = 1 << 3, /* a relative name whose directory could not be read */
+	/* The file is outside the process's root (reached through another
+	 * mount namespace, /proc/PID/root, or a directory fd from before a
+	 * chroot): a breakout; `path` is from that namespace's root. */
+	PW_FILE_OUTSIDE_ROOT = 1 << 4,
 };
 
 enum pw_file_event_type {

@@ -104,6 +104,33 @@ struct FileMonitorTests {
         #expect(event.killed && event.path == "/shared/cgroup/release_agent" && event.ruleID == PW_FILE_RULE_BY_NAME)
     }
 
+    /// A pod's process that kept a directory fd from before its chroot and
+    /// opens through it reaches outside its root: a breakout, named by the
+    /// path from the namespace's root. A pipe reopened through /proc/self/fd
+    /// (the kernel's internal mount) is not.
+    @Test func aFileOpenedOutsideTheProcesssRootIsABreakout() throws {
+        let env = try ContainerLab(kills: [.breakout], fileRules: Self.rules)
+        let jail = try env.lab.makeTemporaryDirectory()
+        let outside = jail + "-outside"
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let escape = [
+            "python3", "-c",
+            "import os\ntop = os.open('/', os.O_PATH)\nos.chroot('\(jail)')\n"
+                + "os.open('\(outside.dropFirst())', os.O_WRONLY | os.O_CREAT, dir_fd=top)\nos.write(1, b'escaped')"
+        ]
+        _ = try env.monitor.drain()
+        let piped = try Shell.run(
+            ["sh", "-c", "echo $$ > \(env.mount + Container.podsCgroup(of: env.lab))/cgroup.procs && echo x | (cat > /dev/stdout) | cat"])
+        let result = try Shell.run(
+            ["sh", "-c", "echo $$ > \(env.mount + Container.podsCgroup(of: env.lab))/cgroup.procs && exec \"$@\"", "sh"] + escape,
+            check: false)
+        #expect(piped.output == "x\n")
+        #expect(result.status != 0 && !result.output.contains("escaped"), "\(result)")
+        let events = try Self.fileEvents(env)
+        let event = try #require(events.first, "\(events)")
+        #expect(events.count == 1 && event.outsideRoot && event.killed && event.path == outside, "\(events)")
+    }
+
     @Test func breakoutSyscallsAreKilledAndTheRuntimesOwnSetupIsNot() throws {
         let env = try ContainerLab(kills: [.breakout], fileRules: Self.rules)
         _ = try env.monitor.drain()

@@ -53,7 +53,8 @@ static __always_inline void pw_report_file(struct task_struct *task, const struc
 	if (pw_is_runtime_init(task, comm))
 		return;
 	pw_process_count(PW_PCNT_FILE_EVENTS);
-	if (rule && op != PW_FILE_READ && pw_file_kill(rule, config) && bpf_send_signal(PW_SIGKILL) == 0) {
+	if (rule && (op != PW_FILE_READ || (flags & PW_FILE_OUTSIDE_ROOT)) && pw_file_kill(rule, config) &&
+	    bpf_send_signal(PW_SIGKILL) == 0) {
 		flags |= PW_FILE_KILLED;
 		pw_process_count(PW_PCNT_KILLS);
 	}
@@ -141,11 +142,17 @@ static __always_inline void pw_on_opened(long fd)
 	__u32 flags = 0;
 	__u32 length = pw_file_path(room, task, file, &flags);
 	const struct pw_file_rule *rule = pw_file_rule_of(room, length);
-	struct pw_file_rule by_name = {.flags = PW_FILE_RULE_WRITE | PW_FILE_RULE_BREAKOUT, .id = PW_FILE_RULE_BY_NAME};
+	struct pw_file_rule breakout = {.flags = PW_FILE_RULE_WRITE | PW_FILE_RULE_BREAKOUT,
+					.id = PW_FILE_RULE_BY_NAME};
 	__u32 wanted = writes ? PW_FILE_REPORTED_RULES : PW_FILE_RULE_READ;
 
-	if (writes && (named & PW_FILE_RULE_BREAKOUT))
-		rule = &by_name;
+	if ((writes && (named & PW_FILE_RULE_BREAKOUT)) ||
+	    ((flags & PW_FILE_OUTSIDE_ROOT) && (type == PW_S_IFREG || type == PW_S_IFDIR))) {
+		rule = &breakout;
+		wanted = PW_FILE_RULE_BREAKOUT;
+	} else {
+		flags &= ~PW_FILE_OUTSIDE_ROOT;
+	}
 
 	if (!(rule && (rule->flags & wanted)) && !(writes && (flags & PW_FILE_PATH_CUT)))
 		return;

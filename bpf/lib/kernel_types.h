@@ -61,11 +61,14 @@ struct vfsmount {
 	struct dentry *mnt_root;
 } PW_KERNEL_TYPE;
 
+struct mnt_namespace;
+
 /* The kernel's mount around a vfsmount (fs/mount.h, not a public header). */
 struct mount {
 	struct mount *mnt_parent;
 	struct dentry *mnt_mountpoint;
 	struct vfsmount mnt;
+	struct mnt_namespace *mnt_ns; /* NULL or an error pointer for the kernel's internal mounts */
 } PW_KERNEL_TYPE;
 
 struct path {

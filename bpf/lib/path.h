@@ -47,7 +47,8 @@ static __always_inline struct mount *pw_real_mount(struct vfsmount *vfsmount)
  * Returns its length; sets PW_FILE_PATH_CUT when it did not fit (the
  * leading components are lost). A file outside the root (reached through
  * /proc/PID/root or an fd from elsewhere) has its path from the mount
- * namespace's root. */
+ * namespace's root, and PW_FILE_OUTSIDE_ROOT (not for the kernel's
+ * internal mounts: a pipe or memfd reopened through /proc/self/fd). */
 static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct task_struct *task,
 					  struct vfsmount *vfsmount, struct dentry *dentry, __u32 *flags)
 {
@@ -70,6 +71,10 @@ static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct t
 			struct mount *up = BPF_CORE_READ(mount, mnt_parent);
 
 			if (!up || up == mount) {
+				unsigned long namespace = (unsigned long)BPF_CORE_READ(mount, mnt_ns);
+
+				if (namespace && namespace < (unsigned long)-4095)
+					*flags |= PW_FILE_OUTSIDE_ROOT;
 				reached = 1; /* the namespace's root */
 				break;
 			}

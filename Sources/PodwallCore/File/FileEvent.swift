@@ -31,6 +31,9 @@ public struct FileEvent: Hashable, Sendable {
     /// The kernel could not judge the name ("..", "//", an unreadable
     /// directory fd): the agent matches the rules itself.
     public var unresolved: Bool
+    /// The file is outside the process's root (another mount namespace,
+    /// /proc/PID/root, a directory fd from before a chroot): a breakout.
+    public var outsideRoot = false
     /// Where the process's root is on the host (its container's root file
     /// system), added by the agent: the host path is this + `path`.
     public var hostRoot: String?
@@ -71,6 +74,8 @@ public enum BreakoutTechnique: String, Sendable, Codable, Hashable {
     case runtimeSocket = "runtime_socket"
     /// A write to a breakout path (release_agent, core_pattern, sysrq-trigger).
     case breakoutPath = "breakout_path"
+    /// An open of a file outside the process's root.
+    case outsideRoot = "outside_root"
 }
 
 public struct BreakoutAttempt: Hashable, Sendable {

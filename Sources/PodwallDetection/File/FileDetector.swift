@@ -24,13 +24,16 @@ public struct FileDetector: Sendable {
     /// A file operation the kernel reported.
     public mutating func observe(_ event: FileEvent, source: AlertSource, now: UInt64) -> Alert? {
         let path = event.unresolved ? FileRules.normalized(event.target ?? event.path) : (event.target ?? event.path)
-        let byName = event.operation == .read ? nil : rules.breakoutName(of: path).map { FileRule($0, [.write, .breakout]) }
-        guard let rule = byName ?? rules.rule(id: event.unresolved ? nil : event.ruleID, path: path) else { return nil }
+        if event.outsideRoot { return breakout(event, technique: .outsideRoot, rule: nil, source: source, now: now) }
+        if event.operation != .read, let name = rules.breakoutName(of: path) {
+            return breakout(event, technique: .breakoutPath, rule: name, source: source, now: now)
+        }
+        guard let rule = rules.rule(id: event.unresolved ? nil : event.ruleID, path: path) else { return nil }
         let workload = Self.workload(of: source)
         let kind: AlertKind
         let severity: Severity
         if rule.access.contains(.breakout), event.operation != .read {
-            (kind, severity) = (.breakout, .critical)
+            return breakout(event, technique: .breakoutPath, rule: rule.path, source: source, now: now)
         } else if event.operation == .read {
             guard rule.access.contains(.read),
                 learned.isNew("read \(rule.path) \(event.comm)", workload: workload, at: event.timestampNs) || !isLearning
@@ -42,13 +45,26 @@ public struct FileDetector: Sendable {
             else { return nil }
             (kind, severity) = (.sensitiveWrite, event.killed ? .high : .medium)
         }
+        return Self.alert(
+            Self.evidence(event, kind: kind, technique: event.operation.rawValue, rule: rule.path), severity: severity, source: source,
+            now: now)
+    }
+
+    /// A file operation that is a breakout: never learned.
+    func breakout(_ event: FileEvent, technique: BreakoutTechnique, rule: String?, source: AlertSource, now: UInt64) -> Alert {
+        Self.alert(
+            Self.evidence(event, kind: .breakout, technique: technique.rawValue, rule: rule), severity: .critical, source: source, now: now)
+    }
+
+    static func evidence(_ event: FileEvent, kind: AlertKind, technique: String, rule: String?) -> FileEvidence {
         let moved = event.operation == .rename || event.operation == .link || event.operation == .symlink
         var evidence = FileEvidence(
-            kind: kind, technique: kind == .breakout ? BreakoutTechnique.breakoutPath.rawValue : event.operation.rawValue,
-            comm: event.comm, path: moved ? event.target : event.path, source: moved ? event.path : nil, rule: rule.path,
-            argument: event.mode == 0 ? nil : UInt64(event.mode), killed: event.killed, eventNs: event.timestampNs)
-        evidence.hostPath = event.hostRoot.flatMap { root in evidence.path.map { root == "/" ? $0 : root + $0 } }
-        return Self.alert(evidence, severity: severity, source: source, now: now)
+            kind: kind, technique: technique, comm: event.comm, path: moved ? event.target : event.path,
+            source: moved ? event.path : nil, rule: rule, argument: event.mode == 0 ? nil : UInt64(event.mode), killed: event.killed,
+            eventNs: event.timestampNs)
+        // Outside its root, the kernel's path is already the namespace's.
+        evidence.hostPath = event.outsideRoot ? nil : event.hostRoot.flatMap { root in evidence.path.map { root == "/" ? $0 : root + $0 } }
+        return evidence
     }
 
     /// A breakout syscall: always reported.

@@ -18,6 +18,7 @@ extension FileEvent {
             comm: ProcessEvent.text(event.comm), operation: operations[event.op] ?? .write, path: ProcessEvent.text(event.path),
             target: target.isEmpty ? nil : target, ruleID: event.rule_flags == 0 ? nil : event.rule_id, mode: event.mode,
             killed: has(PW_FILE_KILLED), pathCut: has(PW_FILE_PATH_CUT), unresolved: has(PW_FILE_UNRESOLVED))
+        outsideRoot = has(PW_FILE_OUTSIDE_ROOT)
     }
 }
 
