@@ -496,6 +496,12 @@ struct pw_process_config {
 	__u64 pods_cgroup_id;	 /* 0: no pods' cgroup, nothing is watched */
 	__u32 pods_cgroup_level; /* its depth below the cgroup v2 root (root = 0) */
 	__u32 policy;		 /* enum pw_process_policy */
+	/* The node's mount namespace (inode of /proc/1/ns/mnt; 0: unknown): a
+	 * pod's process exec'ing there is the runtime starting a container's
+	 * init (runc execs itself inside the cgroup on cgroup v2 nodes), not a
+	 * program of the pod. */
+	__u32 host_mnt_ns;
+	__u32 pad;
 };
 
 /* What a program name (task comm after exec, i.e. the binary's basename,
@@ -506,7 +512,8 @@ enum pw_exec_class {
 	PW_EXEC_DENIED = 1 << 2,       /* never allowed in a pod */
 	/* A container runtime's init (runc:[2:INIT]) setting up a container:
 	 * its namespace and mount calls are not a breakout while it has not
-	 * exec'd a program in the pod (PW_POD_PROGRAMS_ENTRIES). */
+	 * exec'd a program in the container's mount namespace
+	 * (PW_POD_PROGRAMS_ENTRIES). */
 	PW_EXEC_RUNTIME = 1 << 3,
 };
 

@@ -103,7 +103,8 @@ final class ProcessWatch: Sendable {
         // Rules first: the programs judge paths as soon as they watch.
         let fileRules = configuration.detection.fileRules
         try files?.rules.set(kernelRules(fileRules, policy: policy), breakoutNames: fileRules.breakoutNames)
-        try monitor.policy.watch(podsCgroup: podsCgroup, mount: mount, kills: kills, files: files != nil)
+        try monitor.policy.watch(
+            podsCgroup: podsCgroup, mount: mount, kills: kills, files: files != nil, procRoot: configuration.procRoot)
     }
 
     /// The rules as the kernel gets them: `sensitive_write: kill` makes every write rule a deny rule.

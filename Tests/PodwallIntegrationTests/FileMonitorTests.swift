@@ -131,6 +131,29 @@ struct FileMonitorTests {
         #expect(events.count == 1 && event.outsideRoot && event.killed && event.path == outside, "\(events)")
     }
 
+    /// What runc does on cgroup v2 nodes: in the container's cgroup but still
+    /// in the node's mount namespace, it execs a memfd copy of itself, names
+    /// itself runc:[2:INIT] and unshares: no drop-and-execute, no breakout.
+    @Test func theRuntimeStartingAContainerInItsCgroupIsNeitherADropNorABreakout() throws {
+        let env = try ContainerLab(kills: [.breakout, .droppedExec], fileRules: Self.rules)
+        _ = try env.monitor.drain()
+        let runtime =
+            "import os\nfd = os.memfd_create('runc')\nos.write(fd, open('/usr/bin/python3', 'rb').read())\n"
+            + "os.execv('/proc/self/fd/%d' % fd, ['runc', '-c', 'import ctypes\\nlibc = ctypes.CDLL(None)\\n"
+            + "libc.prctl(15, b\"runc:[2:INIT]\")\\nprint(libc.unshare(0x10000000 | 0x20000))'])"
+        let result = try Shell.run(
+            [
+                "sh", "-c", "echo $$ > \(env.mount + Container.podsCgroup(of: env.lab))/cgroup.procs && exec /usr/bin/python3 -c \"$1\"",
+                "sh", runtime
+            ],
+            check: false)
+        #expect(result.status == 0 && result.output == "0\n", "\(result)")
+        let events = try env.monitor.drain()
+        #expect(!events.contains { if case .breakout = $0 { true } else { false } }, "\(events)")
+        let flagged = events.compactMap { if case .exec(let exec) = $0, exec.dropped != nil || exec.killedAtExec { exec } else { nil } }
+        #expect(flagged.isEmpty, "\(flagged.map { ($0.filename, $0.dropped, $0.killedAtExec) })")
+    }
+
     @Test func breakoutSyscallsAreKilledAndTheRuntimesOwnSetupIsNot() throws {
         let env = try ContainerLab(kills: [.breakout], fileRules: Self.rules)
         _ = try env.monitor.drain()

@@ -116,7 +116,10 @@ import Testing
             ]),
         "pw_process_config": fields(
             pw_process_config.self,
-            [("pods_cgroup_id", \.pods_cgroup_id), ("pods_cgroup_level", \.pods_cgroup_level), ("policy", \.policy)]),
+            [
+                ("pods_cgroup_id", \.pods_cgroup_id), ("pods_cgroup_level", \.pods_cgroup_level), ("policy", \.policy),
+                ("host_mnt_ns", \.host_mnt_ns), ("pad", \.pad)
+            ]),
         "pw_exec_name_key": fields(pw_exec_name_key.self, [("comm", \.comm)]),
         "pw_stdio_fd": fields(
             pw_stdio_fd.self,

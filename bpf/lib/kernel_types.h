@@ -61,7 +61,17 @@ struct vfsmount {
 	struct dentry *mnt_root;
 } PW_KERNEL_TYPE;
 
-struct mnt_namespace;
+struct ns_common {
+	unsigned int inum;
+} PW_KERNEL_TYPE;
+
+struct mnt_namespace {
+	struct ns_common ns;
+} PW_KERNEL_TYPE;
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+} PW_KERNEL_TYPE;
 
 /* The kernel's mount around a vfsmount (fs/mount.h, not a public header). */
 struct mount {
@@ -169,6 +179,7 @@ struct task_struct {
 	struct cred *cred;
 	struct files_struct *files;
 	struct fs_struct *fs;
+	struct nsproxy *nsproxy;
 	struct mm_struct *mm;
 	struct signal_struct *signal;
 	struct css_set *cgroups;

@@ -61,6 +61,13 @@ static __always_inline __u32 pw_dropped_program(struct task_struct *task, struct
 	return PW_EXEC_DROPPED | (rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0);
 }
 
+/* Whether `task` runs in the node's own mount namespace (the runtime
+ * before it enters the container's). */
+static __always_inline int pw_in_host_mounts(struct task_struct *task, const struct pw_process_config *config)
+{
+	return config->host_mnt_ns && BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) == config->host_mnt_ns;
+}
+
 /* The process exec'd in its pod: a runtime's name no longer makes it the runtime. */
 static __always_inline void pw_mark_pod_program(struct task_struct *task)
 {
@@ -93,10 +100,14 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 
 	if ((class & PW_EXEC_SHELL) && !(flags & PW_EXEC_STDIO_INET) && pw_relayed_at_exec(task, &stdio[0], &relay))
 		flags |= PW_EXEC_RELAYED;
-	pw_mark_pod_program(task);
 	struct pw_written_file written = {};
 
-	flags |= pw_dropped_program(task, BPF_CORE_READ(binprm, file), &written);
+	/* In the node's mount namespace it is the runtime exec'ing itself (a
+	 * memfd copy of runc) on its way into the container. */
+	if (!pw_in_host_mounts(task, config)) {
+		pw_mark_pod_program(task);
+		flags |= pw_dropped_program(task, BPF_CORE_READ(binprm, file), &written);
+	}
 	int kill =
 		((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
 		 (config->policy & PW_POLICY_KILL_REVERSE_SHELL)) ||
