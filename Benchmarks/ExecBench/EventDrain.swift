@@ -9,11 +9,12 @@ struct ReceivedEvents {
     var execs: UInt64 = 0
     var forks: UInt64 = 0
     var exits: UInt64 = 0
+    var files: UInt64 = 0
     var other: UInt64 = 0
     /// CPU time of the reading thread (concurrent reading only).
     var readerNanoseconds: UInt64 = 0
 
-    var total: UInt64 { execs + forks + exits + other }
+    var total: UInt64 { execs + forks + exits + files + other }
 
     /// Decodes the record as the agent does (that is part of the cost) and counts it.
     mutating func add(_ record: UnsafeRawBufferPointer) {
@@ -21,7 +22,8 @@ struct ReceivedEvents {
         case .exec?: execs += 1
         case .fork?: forks += 1
         case .exit?: exits += 1
-        case .stdioRedirect?, .relayConnect?, .file?, .breakout?, nil: other += 1
+        case .file?: files += 1
+        case .stdioRedirect?, .relayConnect?, .breakout?, nil: other += 1
         }
     }
 }

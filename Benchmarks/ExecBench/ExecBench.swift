@@ -21,8 +21,15 @@ struct ExecBench {
     func loadMonitor(eventBufferBytes: UInt32 = ProcessMonitor.defaultEventBufferBytes) throws -> ProcessMonitor {
         let monitor = try ProcessMonitor(pinRoot: nil, eventBufferBytes: eventBufferBytes)
         try monitor.policy.setNames(ProcessRules().execClasses)
-        try monitor.policy.watch(podsCgroup: mount + Container.podsCgroup(of: lab), mount: mount, kills: [.reverseShell, .denied])
+        try watch(with: monitor, files: false)
         return monitor
+    }
+
+    /// Watches the lab's pods with both kill switches on, and their file
+    /// operations when `files` (with the file programs loaded).
+    func watch(with monitor: ProcessMonitor, files: Bool) throws {
+        try monitor.policy.watch(
+            podsCgroup: mount + Container.podsCgroup(of: lab), mount: mount, kills: [.reverseShell, .denied], files: files)
     }
 
     /// `loop` (the bench's own by default) run once in `place`.

@@ -5,15 +5,16 @@
 // and counted when a ring is too small.
 // Run as root: swift build -c release --product podwall-exec-bench && .build/release/podwall-exec-bench [rounds] [execs per loop] [parallel loops]
 // Only the relayed-shell decision's cost: .build/release/podwall-exec-bench relay [rounds] [connects per loop]
+// The file pillar's open costs and loss (#18): .build/release/podwall-exec-bench files [rounds] [opens per loop]
 import Foundation
 import PodwallBenchSupport
 import PodwallKernel
 import PodwallLab
 
-let relayOnly = CommandLine.arguments.dropFirst().first == "relay"
-let arguments = relayOnly ? Array(CommandLine.arguments.dropFirst()) : CommandLine.arguments
+let mode = CommandLine.arguments.dropFirst().first.flatMap { ["relay", "files"].contains($0) ? $0 : nil }
+let arguments = mode == nil ? CommandLine.arguments : Array(CommandLine.arguments.dropFirst())
 let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 15 : 15
-let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
+let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : (mode == "files" ? 200_000 : 2000)
 let parallel = arguments.count > 3 ? Int(arguments[3]) ?? 4 : 4
 
 LibbpfLog.capture(echo: false)
@@ -29,10 +30,20 @@ do {
     try FileManager.default.createDirectory(atPath: labCgroup + "/host-loop", withIntermediateDirectories: false)
     let bench = ExecBench(
         lab: lab, container: container, mount: mount, hostCgroup: labCgroup + "/host-loop", loop: ExecLoop(count: count, parallel: 1))
-    if relayOnly {
+    switch mode {
+    case "relay"?:
         print(try bench.relayRunTimes(rounds: rounds, connects: count))
         lab.teardown()
         exit(0)
+    case "files"?:
+        let openLoop = try OpenLoop.build(for: container)
+        let (paired, added) = try bench.fileOpenRounds(rounds, opens: count, loop: openLoop)
+        print(paired)
+        print("\n" + (try bench.fileOpenRunTimes(rounds: max(5, rounds / 3), opens: count / 4, loop: openLoop, added: added)))
+        print("\n" + (try bench.fileLoss(rates: [5_000, 10_000, 20_000, 40_000, 0], seconds: 3, loop: openLoop)))
+        lab.teardown()
+        exit(0)
+    default: break
     }
     print(try bench.pairedRounds(rounds))
     print("\n" + (try bench.runTimes(rounds: max(5, rounds / 3))))

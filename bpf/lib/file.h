@@ -125,16 +125,19 @@ static __always_inline void pw_on_opened(long fd)
 
 	if (!file)
 		return;
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	__u16 type = BPF_CORE_READ(inode, i_mode) & PW_S_IFMT;
 	int writes = BPF_CORE_READ(file, f_mode) & PW_FMODE_WRITE;
 
-	if (writes && type == PW_S_IFREG)
-		pw_remember_written(task, inode);
+	/* Most opens are reads of unwatched names: their name is all they
+	 * cost (each kernel read is a helper call, tens of ns). */
 	__u32 named = pw_name_flags(BPF_CORE_READ(file, f_path.dentry));
 
 	if (!writes && !(named & PW_FILE_RULE_READ))
 		return;
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	__u16 type = BPF_CORE_READ(inode, i_mode) & PW_S_IFMT;
+
+	if (writes && type == PW_S_IFREG)
+		pw_remember_written(task, inode);
 	struct pw_path_scratch *room = pw_path_room();
 
 	if (!room)
