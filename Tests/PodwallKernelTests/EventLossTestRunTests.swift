@@ -8,17 +8,22 @@ import Testing
 /// counted as lost, and enforcement does not care.
 @Suite(.enabled(if: Privileged.enabled, Privileged.reason))
 struct EventLossTestRunTests {
-    @Test func aFullEventRingCountsEveryLostEvent() throws {
-        LibbpfLog.capture(echo: false)
-        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096, eventBufferBytes: 4096))
-        let flowsSent = 500
-        for port in 0..<flowsSent {
+    /// `count` new UDP flows from a pod, each with a payload: two events each.
+    static func sendNewFlows(_ count: Int, through datapath: Datapath) throws {
+        for port in 0..<count {
             let packet = PacketBuilder(
                 network: .ipv4(source: DatapathTestRunTests.podV4, destination: PacketBuilder.v4("198.18.0.13")),
                 transport: .udp(source: UInt16(2000 + port), destination: 53), payload: [1]
             ).build()
             _ = try ProgramTestRun.run(datapath.fromPod, packet: packet)
         }
+    }
+
+    @Test func aFullEventRingCountsEveryLostEvent() throws {
+        LibbpfLog.capture(echo: false)
+        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096, eventBufferBytes: 4096))
+        let flowsSent = 500
+        try Self.sendNewFlows(flowsSent, through: datapath)
         let delivered = try RingBufferReader.drain(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }.count
         let lost = datapath.counters.value(PW_CNT_RINGBUF_DROPS)
         #expect(lost > 0, "4 KiB cannot hold \(flowsSent) flow events")
@@ -30,13 +35,7 @@ struct EventLossTestRunTests {
         LibbpfLog.capture(echo: false)
         let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096, eventBufferBytes: 256 * 1024))
         let flowsSent = 200
-        for port in 0..<flowsSent {
-            let packet = PacketBuilder(
-                network: .ipv4(source: DatapathTestRunTests.podV4, destination: PacketBuilder.v4("198.18.0.13")),
-                transport: .udp(source: UInt16(2000 + port), destination: 53), payload: [1]
-            ).build()
-            _ = try ProgramTestRun.run(datapath.fromPod, packet: packet)
-        }
+        try Self.sendNewFlows(flowsSent, through: datapath)
         #expect(datapath.counters.value(PW_CNT_RINGBUF_DROPS) == 0, "256 KiB holds them all")
         // Nothing takes from the queue until the reader has read the ring.
         let reader = RingBufferReader(mapFD: datapath.eventsFD) { KernelEvent(record: $0) }

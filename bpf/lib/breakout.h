@@ -28,10 +28,8 @@ static __always_inline void pw_on_breakout(__u32 op, __u64 arg, __u32 target_pid
 	pw_process_count(PW_PCNT_BREAKOUTS);
 	__u32 flags = 0;
 
-	if ((config->policy & PW_POLICY_KILL_BREAKOUT) && bpf_send_signal(PW_SIGKILL) == 0) {
+	if (pw_kill_current(config->policy & PW_POLICY_KILL_BREAKOUT))
 		flags |= PW_FILE_KILLED;
-		pw_process_count(PW_PCNT_KILLS);
-	}
 	struct pw_breakout_event *event = pw_process_reserve(event, PW_EVENT_BREAKOUT, sizeof(*event));
 
 	if (!event)

@@ -53,11 +53,9 @@ static __always_inline void pw_report_file(struct task_struct *task, const struc
 	if (pw_is_runtime_init(task, comm))
 		return;
 	pw_process_count(PW_PCNT_FILE_EVENTS);
-	if (rule && (op != PW_FILE_READ || (flags & PW_FILE_OUTSIDE_ROOT)) && pw_file_kill(rule, config) &&
-	    bpf_send_signal(PW_SIGKILL) == 0) {
+	if (pw_kill_current(rule && (op != PW_FILE_READ || (flags & PW_FILE_OUTSIDE_ROOT)) &&
+			    pw_file_kill(rule, config)))
 		flags |= PW_FILE_KILLED;
-		pw_process_count(PW_PCNT_KILLS);
-	}
 	struct pw_file_event *event = pw_process_reserve(event, PW_EVENT_FILE, offsetof(struct pw_file_event, path));
 
 	if (!event)

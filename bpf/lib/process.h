@@ -114,10 +114,8 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 		((class & PW_EXEC_DENIED) && (config->policy & PW_POLICY_KILL_DENIED)) ||
 		((flags & (PW_EXEC_FILELESS | PW_EXEC_NO_EXEC_DIR)) && (config->policy & PW_POLICY_KILL_DROPPED_EXEC));
 
-	if (kill && bpf_send_signal(PW_SIGKILL) == 0) {
+	if (pw_kill_current(kill))
 		flags |= PW_EXEC_KILLED;
-		pw_process_count(PW_PCNT_KILLS);
-	}
 
 	struct pw_exec_event *event = pw_process_reserve(event, PW_EVENT_EXEC, offsetof(struct pw_exec_event, stdio));
 
@@ -174,10 +172,8 @@ static __always_inline void pw_on_dup(long fd)
 		return;
 	__u32 flags = 0;
 
-	if ((config->policy & PW_POLICY_KILL_REVERSE_SHELL) && bpf_send_signal(PW_SIGKILL) == 0) {
+	if (pw_kill_current(config->policy & PW_POLICY_KILL_REVERSE_SHELL))
 		flags |= PW_EXEC_KILLED;
-		pw_process_count(PW_PCNT_KILLS);
-	}
 	struct pw_stdio_socket_event *event =
 		pw_process_reserve(event, PW_EVENT_STDIO_SOCKET, offsetof(struct pw_stdio_socket_event, socket));
 

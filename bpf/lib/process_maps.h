@@ -132,4 +132,16 @@ static __always_inline void pw_process_count(enum pw_process_counter counter)
 		*value += 1;
 }
 
+#define PW_SIGKILL 9
+
+/* SIGKILLs the current process when `wanted`: taken before it returns to
+ * its own code. Whether it was sent (and counted). */
+static __always_inline int pw_kill_current(int wanted)
+{
+	if (!wanted || bpf_send_signal(PW_SIGKILL) != 0)
+		return 0;
+	pw_process_count(PW_PCNT_KILLS);
+	return 1;
+}
+
 #endif

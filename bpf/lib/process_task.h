@@ -7,8 +7,6 @@
 #include "kernel_types.h"
 #include "process_maps.h"
 
-#define PW_SIGKILL 9
-
 /* Reserves `*event` (a record that starts with a header) on the process
  * ring, keeps its type in BTF (records live only in the ring, so clang would
  * leave it out), clears its first `clear` bytes and stamps its header; NULL,

@@ -334,10 +334,8 @@ static __always_inline void pw_on_connect(long fd, const void *address, long len
 		return;
 	__u32 flags = 0;
 
-	if ((config->policy & PW_POLICY_KILL_REVERSE_SHELL) && bpf_send_signal(PW_SIGKILL) == 0) {
+	if (pw_kill_current(config->policy & PW_POLICY_KILL_REVERSE_SHELL))
 		flags |= PW_EXEC_KILLED;
-		pw_process_count(PW_PCNT_KILLS);
-	}
 	struct pw_relay_connect_event *event = pw_process_reserve(event, PW_EVENT_RELAY_CONNECT, sizeof(*event));
 
 	if (!event)
