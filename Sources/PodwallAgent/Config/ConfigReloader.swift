@@ -87,7 +87,14 @@ extension AgentConfiguration {
         var detectors = detection, otherDetectors = other.detection
         detectors.policy = otherDetectors.policy
         detectors.updateIntervalNs = otherDetectors.updateIntervalNs
+        // Applied at once (the kernel's names, paths and kill switches with them).
+        detectors.processRules = otherDetectors.processRules
+        detectors.processBaseline = otherDetectors.processBaseline
+        detectors.fileRules = otherDetectors.fileRules
         if detectors != otherDetectors { keys.append("detection, cluster_cidrs") }
+        if processesEnabled != other.processesEnabled || filesEnabled != other.filesEnabled {
+            keys.append("processes.enabled, files.enabled")
+        }
         if detection.updateIntervalNs != other.detection.updateIntervalNs { keys.append("alerts.update_interval") }
         if captureDirectory != other.captureDirectory || captureLimits != other.captureLimits { keys.append("capture") }
         if apiAddress != other.apiAddress || apiTokenFile != other.apiTokenFile { keys.append("api") }
