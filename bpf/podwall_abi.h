@@ -517,6 +517,17 @@ enum pw_exec_class {
 	PW_EXEC_RUNTIME = 1 << 3,
 };
 
+/* Kernel-internal: whether a cgroup (by id) is in the pods' cgroup, as
+ * found for the pods' cgroup `pods_cgroup_id`: the current task's cgroup id
+ * is one helper call, its ancestry six kernel reads. A cgroup's ancestry
+ * never changes and ids are not reused. */
+struct pw_cgroup_verdict {
+	__u64 pods_cgroup_id;
+	__u32 watched;
+	__u32 pad;
+};
+#define PW_CGROUP_VERDICTS_ENTRIES 16384
+
 /* Processes that exec'd in a pod, or descend from one that did (by tgid,
  * with their start): a runtime's name is trusted only on a process not in it. */
 #define PW_POD_PROGRAMS_ENTRIES 65536

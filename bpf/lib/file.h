@@ -16,7 +16,7 @@
 /* The config when the current task is a pod's and file events are on. */
 static __always_inline const struct pw_process_config *pw_file_config(struct task_struct *task)
 {
-	const struct pw_process_config *config = pw_watched_config(task);
+	const struct pw_process_config *config = pw_current_config(task);
 
 	return config && (config->policy & PW_POLICY_WATCH_FILES) ? config : 0;
 }

@@ -152,7 +152,7 @@ static __always_inline void pw_on_dup(long fd)
 		return;
 	/* Not the _btf variant: Linux 5.10 lacks it; the CO-RE reads probe anyway. */
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	const struct pw_process_config *config = pw_watched_config(task);
+	const struct pw_process_config *config = pw_current_config(task);
 
 	if (!config)
 		return;

@@ -66,6 +66,14 @@ struct {
 	__type(value, struct pw_relay_shell);
 } pw_relay_shells SEC(".maps");
 
+/* The pods' check by cgroup id, for programs that run in the task they judge. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_CGROUP_VERDICTS_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct pw_cgroup_verdict);
+} pw_cgroup_verdicts SEC(".maps");
+
 /* Pod processes that exec'd in their pod or descend from one (tgid →
  * start): the file pillar trusts a runtime init's name only elsewhere. */
 struct {

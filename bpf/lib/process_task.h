@@ -70,6 +70,30 @@ static __always_inline const struct pw_process_config *pw_watched_config(struct 
 	return config;
 }
 
+/* pw_watched_config() for the current task, remembered per cgroup: what
+ * a program pays on every syscall of every process is a helper call and a
+ * hash lookup (measured on openat: BENCHMARKS.md, "File pillar costs"). */
+static __always_inline const struct pw_process_config *pw_current_config(struct task_struct *task)
+{
+	__u32 zero = 0;
+	const struct pw_process_config *config = bpf_map_lookup_elem(&pw_proc_config, &zero);
+
+	if (!config || !config->pods_cgroup_id)
+		return 0;
+	__u64 cgroup = bpf_get_current_cgroup_id();
+	struct pw_cgroup_verdict *known = bpf_map_lookup_elem(&pw_cgroup_verdicts, &cgroup);
+
+	if (known && known->pods_cgroup_id == config->pods_cgroup_id)
+		return known->watched ? config : 0;
+	struct pw_cgroup_verdict verdict = {
+		.pods_cgroup_id = config->pods_cgroup_id,
+		.watched = pw_ancestor_cgroup_id(pw_task_cgroup(task), config->pods_cgroup_level) == config->pods_cgroup_id,
+	};
+
+	bpf_map_update_elem(&pw_cgroup_verdicts, &cgroup, &verdict, BPF_ANY);
+	return verdict.watched ? config : 0;
+}
+
 /* The pid as the process's own pid namespace numbers it. */
 static __always_inline __u32 pw_namespace_pid(struct task_struct *task)
 {

@@ -296,7 +296,7 @@ static __always_inline int pw_outbound_destination(const void *address, long len
 static __always_inline void pw_on_connect(long fd, const void *address, long length)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	const struct pw_process_config *config = pw_watched_config(task);
+	const struct pw_process_config *config = pw_current_config(task);
 	struct pw_relay_connection connection = {};
 
 	if (!config || !pw_outbound_destination(address, length, &connection))
