@@ -113,7 +113,9 @@ struct Demo: AsyncParsableCommand {
                 let ran = FileManager.default.fileExists(atPath: shop.sharedDirectory + "/the-shell-ran")
                 console.detail(ran ? "the shell ran a command" : "killed in the kernel before the shell read a command")
             }
-            try play("A dropped program in \(web.name)'s container: cp /usr/bin/sh /tmp/x && /tmp/x -c 'touch ...'", expecting: "drop_execute") {
+            try play(
+                "A dropped program in \(web.name)'s container: cp /usr/bin/sh /tmp/x && /tmp/x -c 'touch ...'", expecting: "drop_execute"
+            ) {
                 try lab.exec(in: shop, ["sh", "-c", "cp /usr/bin/sh /tmp/x && /tmp/x -c 'touch /shared/the-drop-ran'"], check: false)
                 let ran = FileManager.default.fileExists(atPath: shop.sharedDirectory + "/the-drop-ran")
                 console.detail(ran ? "the dropped program ran" : "killed in the kernel at exec, before its first instruction")
