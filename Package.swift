@@ -72,6 +72,8 @@ let package = Package(
             dependencies: ["PodwallKernel", "PodwallLab", "PodwallBenchBPFObjects", "PodwallBenchSupport"],
             path: "Benchmarks/IngestBench"),
         .executableTarget(
+            name: "podwall-flood-bench", dependencies: ["PodwallLab", "PodwallBenchSupport"], path: "Benchmarks/FloodBench"),
+        .executableTarget(
             name: "podwall-blocklist-bench", dependencies: ["PodwallAgent", "PodwallKernel", "PodwallLab", "PodwallCore"],
             path: "Benchmarks/BlocklistBench"),
         // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.

@@ -49,6 +49,12 @@ public final class LabAgent: Sendable {
         }
     }
 
+    /// The running agent's process id (nsenter and env exec it, so it is
+    /// `podwall run` itself); nil when stopped.
+    public var pid: Int32? {
+        state.withLock { $0.process }.flatMap { $0.isRunning ? $0.processIdentifier : nil }
+    }
+
     /// SIGTERM, and wait for the agent to finish its shutdown.
     public func stop() {
         guard let process = state.withLock({ $0.process }), process.isRunning else { return }
