@@ -141,7 +141,7 @@ static __always_inline void pw_on_opened(long fd)
 	if (!room)
 		return;
 	__u32 flags = 0;
-	__u32 length = pw_file_path(room, task, file, &flags);
+	__u32 length = pw_file_path(file, &flags);
 	const struct pw_file_rule *rule = pw_file_rule_of(room, length);
 	struct pw_file_rule breakout = {.flags = PW_FILE_RULE_WRITE | PW_FILE_RULE_BREAKOUT,
 					.id = PW_FILE_RULE_BY_NAME};

@@ -42,16 +42,29 @@ static __always_inline struct mount *pw_real_mount(struct vfsmount *vfsmount)
 	return (struct mount *)((void *)vfsmount - bpf_core_field_offset(struct mount, mnt));
 }
 
-/* Writes the path of `dentry` on `vfsmount` as `task`'s root sees it into
- * room->walk, ending at PW_WALK_END, and copies it to room->key.path.
+/* Writes the path of `dentry` on `vfsmount` as the current task's root sees it into
+ * this CPU's room->walk, ending at PW_WALK_END, and copies it to
+ * room->key.path (pw_walk: the length in the low half of its result, the
+ * flags in the high half; a global function, so the verifier checks its
+ * loop once: inlined into pw_exec it took Linux 5.10's verifier past its
+ * limit, E2BIG).
  * Returns its length; sets PW_FILE_PATH_CUT when it did not fit (the
  * leading components are lost). A file outside the root (reached through
  * /proc/PID/root or an fd from elsewhere) has its path from the mount
  * namespace's root, and PW_FILE_OUTSIDE_ROOT (not for the kernel's
  * internal mounts: a pipe or memfd reopened through /proc/self/fd). */
-static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct task_struct *task,
-					  struct vfsmount *vfsmount, struct dentry *dentry, __u32 *flags)
+__noinline __u64 pw_walk(__u64 vfsmount_address, __u64 dentry_address)
 {
+	struct pw_path_scratch *room = pw_path_room();
+	/* Always the current task: a tp_btf program's task pointer is no
+	 * scalar, which is all a global function may be given on 5.10. */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct vfsmount *vfsmount = (struct vfsmount *)vfsmount_address;
+	struct dentry *dentry = (struct dentry *)dentry_address;
+	__u64 flags = 0;
+
+	if (!room)
+		return (__u64)PW_FILE_PATH_CUT << 32;
 	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
 	struct vfsmount *root_mount = BPF_CORE_READ(task, fs, root.mnt);
 	struct mount *mount = pw_real_mount(vfsmount);
@@ -74,7 +87,7 @@ static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct t
 				unsigned long namespace = (unsigned long)BPF_CORE_READ(mount, mnt_ns);
 
 				if (namespace && namespace < (unsigned long)-4095)
-					*flags |= PW_FILE_OUTSIDE_ROOT;
+					flags |= PW_FILE_OUTSIDE_ROOT;
 				reached = 1; /* the namespace's root */
 				break;
 			}
@@ -87,7 +100,7 @@ static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct t
 
 		/* The component, its slash, and the path's first byte at or past PW_FILE_PATH_BYTES. */
 		if (length >= PW_FILE_PATH_BYTES || pos < PW_FILE_PATH_BYTES + length + 1) {
-			*flags |= PW_FILE_PATH_CUT;
+			flags |= PW_FILE_PATH_CUT;
 			break;
 		}
 		pos -= length;
@@ -100,21 +113,28 @@ static __always_inline __u32 pw_walk_path(struct pw_path_scratch *room, struct t
 		dentry = parent;
 	}
 	if (!reached)
-		*flags |= PW_FILE_PATH_CUT;
+		flags |= PW_FILE_PATH_CUT;
 	if (pos == PW_WALK_END) {
 		pos -= 1;
 		room->walk[PW_WALK_END - 1] = '/';
 	}
 	pw_mask(pos, PW_PATH_MASK);
 	bpf_probe_read_kernel(room->key.path, PW_FILE_PATH_BYTES, &room->walk[pos]);
-	return PW_WALK_END - pos;
+	return (PW_WALK_END - pos) | (flags << 32);
+}
+
+static __always_inline __u32 pw_walk_path(struct vfsmount *vfsmount, struct dentry *dentry, __u32 *flags)
+{
+	__u64 walked = pw_walk((__u64)vfsmount, (__u64)dentry);
+
+	*flags |= (__u32)(walked >> 32);
+	return (__u32)walked;
 }
 
 /* The path of an open file. */
-static __always_inline __u32 pw_file_path(struct pw_path_scratch *room, struct task_struct *task, struct file *file,
-					  __u32 *flags)
+static __always_inline __u32 pw_file_path(struct file *file, __u32 *flags)
 {
-	return pw_walk_path(room, task, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), flags);
+	return pw_walk_path(BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), flags);
 }
 
 /* The open file behind `fd` of the current task, or 0. */
@@ -189,8 +209,7 @@ static __always_inline __u32 pw_syscall_path(struct pw_path_scratch *room, struc
 	__u64 length;
 
 	if (dfd == PW_AT_FDCWD) {
-		length = pw_walk_path(room, task, BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
-				      flags);
+		length = pw_walk_path(BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry), flags);
 	} else {
 		struct file *directory = pw_fd_file(task, dfd);
 
@@ -200,7 +219,7 @@ static __always_inline __u32 pw_syscall_path(struct pw_path_scratch *room, struc
 			*flags |= PW_FILE_UNRESOLVED;
 			return given > 0 ? (__u32)given - 1 : 0;
 		}
-		length = pw_file_path(room, task, directory, flags);
+		length = pw_file_path(directory, flags);
 	}
 	if (length > 1 && length < PW_FILE_PATH_BYTES - 1) {
 		pw_mask(length, PW_FILE_PATH_BYTES - 1);

@@ -56,7 +56,7 @@ static __always_inline __u32 pw_dropped_program(struct task_struct *task, struct
 
 	if (!room)
 		return PW_EXEC_DROPPED;
-	const struct pw_file_rule *rule = pw_file_rule_of(room, pw_file_path(room, task, file, &cut));
+	const struct pw_file_rule *rule = pw_file_rule_of(room, pw_file_path(file, &cut));
 
 	return PW_EXEC_DROPPED | (rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0);
 }

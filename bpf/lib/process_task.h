@@ -87,7 +87,8 @@ static __always_inline const struct pw_process_config *pw_current_config(struct 
 		return known->watched ? config : 0;
 	struct pw_cgroup_verdict verdict = {
 		.pods_cgroup_id = config->pods_cgroup_id,
-		.watched = pw_ancestor_cgroup_id(pw_task_cgroup(task), config->pods_cgroup_level) == config->pods_cgroup_id,
+		.watched = pw_ancestor_cgroup_id(pw_task_cgroup(task), config->pods_cgroup_level) ==
+			   config->pods_cgroup_id,
 	};
 
 	bpf_map_update_elem(&pw_cgroup_verdicts, &cgroup, &verdict, BPF_ANY);
