@@ -111,7 +111,8 @@ public struct ResponsePolicy: Sendable, Equatable {
         if let ttl = rule.blockTTLSeconds, let remote = Self.remote(of: alert) {
             actions.append(.block(remote: remote, ttlSeconds: ttl))
         }
-        if let ttl = rule.quarantineTTLSeconds {
+        // A pod known by its cgroup only (a hostNetwork pod) has no interface to quarantine.
+        if let ttl = rule.quarantineTTLSeconds, alert.source.ifindex != 0 {
             actions.append(.quarantine(pod: alert.source.address, ifindex: alert.source.ifindex, ttlSeconds: ttl))
         }
         if rule.kill, let pid = alert.source.process?.tgid, let killed = Self.killedInKernel(alert) {
