@@ -86,18 +86,18 @@ enum ProcessServices {
             check: false)
     }
 
-    /// A new workload for one run of a baseline scenario: a container
-    /// (`sleep infinity`) of a pod of its own, named after the run, in a
-    /// network namespace no pod interface leads to, so the agent names the
+    /// A new workload for one run of a baseline or file scenario: a
+    /// container (`sleep infinity`, its root `root`) of a pod of its own,
+    /// `podName` (its UID follows from the name), in a network namespace no pod interface leads to, so the agent names the
     /// pod by its cgroup (`pod-<UID>`), a workload it never saw: its
     /// learning window opens at the container's first exec.
-    static func startWorkload(_ lab: Lab, run: Int) throws -> BaselineWorkload {
+    static func startWorkload(_ lab: Lab, podName: String, root: ContainerRoot) throws -> BaselineWorkload {
         let namespace = lab.id + "-baseline"
         if !FileManager.default.fileExists(atPath: "/run/netns/" + namespace) {
             try Shell.run(["ip", "netns", "add", namespace])
         }
         let container = try lab.runContainer(
-            podName: "baseline\(run)", networkNamespace: namespace, name: "app", command: ["sleep", "infinity"])
+            podName: podName, networkNamespace: namespace, name: "app", command: ["sleep", "infinity"], root: root)
         return BaselineWorkload(container: container, started: Date())
     }
 
