@@ -13,6 +13,7 @@ enum ProcessServices {
 
     /// The app container (idle), the service in it, and the listener.
     static func start(_ lab: Lab, in pod: Lab.Pod) throws -> Container {
+        try lab.makeTemporaryDirectory()
         let app = try lab.runContainer(in: pod, name: "app", command: ["sleep", "infinity"])
         try lab.spawn(in: app, ["python3", "-c", vulnerableService])
         try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", listener, connectionsFile(lab)])
@@ -20,8 +21,9 @@ enum ProcessServices {
         return app
     }
 
-    /// Where the listener writes how many connections it accepted so far.
-    static func connectionsFile(_ lab: Lab) -> String { "/tmp/\(lab.id)-listener-connections" }
+    /// Where the listener writes how many connections it accepted so far
+    /// (removed with the lab).
+    static func connectionsFile(_ lab: Lab) -> String { lab.temporaryDirectory + "/listener-connections" }
 
     /// The listener's connections so far (0 before the first).
     static func connections(_ lab: Lab) -> Int {

@@ -99,6 +99,14 @@ extension Lab {
         for containerID in ids {
             _ = try? Shell.run(runc(labID: labID, ["delete", "--force", String(containerID)]), check: false)
         }
+        // A `runc run` that failed half-way can leave its own binary bound
+        // over a file of its state (runc's protection of its binary), which
+        // keeps the state from being removed.
+        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 1, fields[1].hasPrefix(root + "/") { umount2(String(fields[1]), Int32(MNT_DETACH)) }
+        }
         try? FileManager.default.removeItem(atPath: root)
     }
 
