@@ -111,7 +111,8 @@ public struct ResponsePolicy: Sendable, Equatable {
         if let ttl = rule.blockTTLSeconds, let remote = Self.remote(of: alert) {
             actions.append(.block(remote: remote, ttlSeconds: ttl))
         }
-        // Aimed at the pod's interface: an alert whose pod was not found (ifindex 0) has none.
+        // Aimed at the pod's interface: a pod known by its cgroup only (a hostNetwork pod, or
+        // one not found) has none.
         if let ttl = rule.quarantineTTLSeconds, alert.source.ifindex != 0 {
             actions.append(.quarantine(pod: alert.source.address, ifindex: alert.source.ifindex, ttlSeconds: ttl))
         }

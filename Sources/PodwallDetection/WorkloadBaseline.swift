@@ -20,15 +20,17 @@ struct WorkloadBaseline: Sendable {
         self.maxItems = maxItems
     }
 
+    /// Opens the workload's learning window at `timeNs`, unless podwall saw it before.
+    mutating func open(_ name: String, at timeNs: UInt64) {
+        guard learningNs > 0, workloads[name] == nil, workloads.count < maxWorkloads else { return }
+        workloads[name] = Workload(learningUntilNs: timeNs &+ learningNs)
+    }
+
     /// True the first time `item` shows up after the workload's learning
     /// window; false while learning, for a learned item, and when off (0 ns).
     mutating func isNew(_ item: String, workload name: String, at timeNs: UInt64) -> Bool {
-        guard learningNs > 0 else { return false }
-        if workloads[name] == nil {
-            guard workloads.count < maxWorkloads else { return false }
-            workloads[name] = Workload(learningUntilNs: timeNs &+ learningNs)
-        }
-        guard var workload = workloads[name] else { return false }
+        open(name, at: timeNs)
+        guard learningNs > 0, var workload = workloads[name] else { return false }
         defer { workloads[name] = workload }
         if timeNs < workload.learningUntilNs {
             if workload.learned.count < maxItems { workload.learned.insert(item) }

@@ -25,6 +25,8 @@ public struct AlertLine: Sendable, Equatable {
     public var podName: String?
     /// A process alert's program (the evidence's binary, else the process's).
     public var binary: String?
+    /// What the evidence says was done (`evidence.technique`: "mount", "fileless", "socket_on_stdio").
+    public var technique: String?
     /// A relayed shell whose relay the kernel killed at its connect()'s
     /// entry (`evidence.relay_killed`): the line then has no kill action.
     public var relayKilled: Bool
@@ -33,7 +35,7 @@ public struct AlertLine: Sendable, Equatable {
         id: String, kind: String, isUpdate: Bool = false, timeNs: Int64, lastSeenNs: Int64? = nil,
         sourceAddress: String? = nil, sourceInterface: String? = nil, remote: String? = nil,
         quarantined: Bool = false, blocked: [String] = [], detectionLatencyMs: Double? = nil, responseLatencyMs: Double? = nil,
-        killedAtExec: Bool? = nil, podName: String? = nil, binary: String? = nil, relayKilled: Bool = false
+        killedAtExec: Bool? = nil, podName: String? = nil, binary: String? = nil, technique: String? = nil, relayKilled: Bool = false
     ) {
         self.id = id
         self.kind = kind
@@ -50,6 +52,7 @@ public struct AlertLine: Sendable, Equatable {
         self.killedAtExec = killedAtExec
         self.podName = podName
         self.binary = binary
+        self.technique = technique
         self.relayKilled = relayKilled
     }
 
@@ -72,7 +75,7 @@ public struct AlertLine: Sendable, Equatable {
             killedAtExec: actions.first { $0["type"] as? String == "kill" }.map { $0["at_exec"] as? Bool == true },
             podName: source?["pod_name"] as? String,
             binary: evidence?["binary"] as? String ?? (source?["process"] as? [String: Any])?["binary"] as? String,
-            relayKilled: evidence?["relay_killed"] as? Bool == true)
+            technique: evidence?["technique"] as? String, relayKilled: evidence?["relay_killed"] as? Bool == true)
     }
 
     /// When the newest occurrence this line reports was decided: a fresh

@@ -46,14 +46,16 @@ extension EvalScenario {
     }
 
     static func inNewWorkload(
-        _ name: String, _ expected: String?, binary: String? = nil, tools: [String],
+        _ name: String, _ expected: String?, accepted: [String] = [], binary: String? = nil, tools: [String],
         _ play: @escaping @Sendable (EvalPods, BaselineWorkload) throws -> Void
     ) -> EvalScenario {
         var scenario = EvalScenario(name: name, expected: expected, tools: ["runc"] + tools, measured: nil) { _ in
             throw BaselineWorkload.Missing()
         }
+        scenario.accepted = accepted
         scenario.inNewWorkload = play
         scenario.expectedBinary = binary
+        scenario.group = .baseline
         return scenario
     }
 }

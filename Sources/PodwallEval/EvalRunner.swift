@@ -40,8 +40,8 @@ public struct EvalRunner {
     /// decide after the traffic (the scan detector fails an unanswered probe
     /// after 3 s), so what is decided after it is the next scenario's.
     static let settleSeconds = 3.5
-    /// The agent's `processes.learning_seconds` for the baseline scenarios
-    /// (0 for every other: one container plays them all, so a binary first
+    /// The agent's `processes.learning_seconds` for the baseline and file
+    /// scenarios, each in a new workload (0 for every other: one container plays them all, so a binary first
     /// run after its window would be reported in whichever scenario came then).
     public static let learningSeconds = 5.0
 
@@ -64,7 +64,7 @@ public struct EvalRunner {
             options.only.isEmpty || options.only.contains { scenario.name.lowercased().contains($0.lowercased()) }
         }
         var results = scenarios.map { scenario in
-            var result = ScenarioResult(scenario: scenario.name, expected: scenario.expected)
+            var result = ScenarioResult(scenario: scenario.name, expected: scenario.expected, group: scenario.group)
             result.response = scenario.measured?.response
             result.skipped = scenario.tools.first { !Shell.isInstalled($0) }.map { "\($0) is not installed" }
             return result
@@ -84,8 +84,8 @@ public struct EvalRunner {
         }
         var session = try Session(runner: self, pods: pods, agent: agent)
         // Shared: round after round of the whole matrix, as a day goes; fresh:
-        // each scenario N times. The baseline scenarios need the learning
-        // window on, which every other scenario needs off: with a shared
+        // each scenario N times. The scenarios in a new workload (baseline,
+        // file) need the learning window on, which every other scenario needs off: with a shared
         // agent they play last, in rounds of their own, against the agent
         // started again with the window (one agent for all their runs).
         let ordinary = scenarios.indices.filter { scenarios[$0].inNewWorkload == nil && results[$0].skipped == nil }
@@ -141,7 +141,7 @@ private struct Session {
     }
 
     /// The agent (the CLI's writes go through its local socket; no TCP API).
-    /// The process baseline is off except for the baseline scenarios: one
+    /// The learning window is off except for the scenarios in a new workload: one
     /// container plays every other scenario, so a binary first run after its
     /// window would be reported in whichever scenario came then.
     func startAgent(learning: Bool) throws {
@@ -178,7 +178,7 @@ private struct Session {
         let startNs = Self.nowNs()
         var workload: BaselineWorkload?
         if let play = scenario.inNewWorkload {
-            let started = try ProcessServices.startWorkload(pods.lab, run: runs)
+            let started = try startWorkload(root: scenario.workloadRoot)
             workload = started
             try play(pods, started)
         } else {
@@ -210,6 +210,10 @@ private struct Session {
         let detection = result.record(lines, verdict, firstPacketNs: firstPacket)
         result.exchanges += pods.exchanges.take()
         if workload != nil { result.recordBaseline(verdict) }
+        if let workload, scenario.group == .file {
+            let markers = scenario.countsMarkers ? ProcessServices.takeMarkers(workload.container) : nil
+            result.recordProcesses(lines, verdict, markers: markers)
+        }
         if scenario.inContainer, let app = pods.app {
             // After the settle time: a shell that survived had seconds to run its command.
             result.recordProcesses(lines, verdict, markers: ProcessServices.takeMarkers(app))
@@ -230,17 +234,31 @@ private struct Session {
                     clockUncertaintyNs: drift + EvalRunner.clockReadAllowanceNs, repetition: repetition, into: &result)
         }
         if let workload {
-            let named = lines.filter { $0.podName == workload.podName && !$0.isUpdate }.map { "\($0.kind) \($0.binary ?? "?")" }
+            let named = lines.filter { $0.podName == workload.podName && !$0.isUpdate }.map {
+                "\($0.kind)" + ($0.technique.map { " (\($0))" } ?? "") + " \($0.binary ?? "?")"
+            }
             line += "; workload \(workload.podName): " + (named.isEmpty ? "nothing reported" : named.joined(separator: ", "))
         }
-        if scenario.inContainer, let markers = result.markerFiles.last {
-            line += "; " + Self.describeKill(lines, verdict) + ", \(markers) marker files"
+        if scenario.inContainer || scenario.group == .file {
+            line += "; " + Self.describeKill(lines, verdict)
+            if let markers = result.markerFiles.last { line += ", \(markers) marker files" }
             if let connections = result.listenerConnections?.last { line += ", \(connections) connections to the listener" }
         }
         if !undone.isEmpty { line += "; undone: " + undone.joined(separator: ", ") }
         let notes = pods.notes.take()
         if !notes.isEmpty { line += "; " + notes.joined(separator: "; ") }
         runner.progress(line)
+    }
+
+    /// This run's new workload. A `runc run` that fails is said on the
+    /// progress line (with runc's log) and tried once more, as a pod of another name.
+    private func startWorkload(root: ContainerRoot) throws -> BaselineWorkload {
+        do {
+            return try ProcessServices.startWorkload(pods.lab, podName: "baseline\(runs)", root: root)
+        } catch {
+            pods.notes.add("the workload's container failed to start, started again as another pod: \(error)")
+            return try ProcessServices.startWorkload(pods.lab, podName: "baseline\(runs)-again", root: root)
+        }
     }
 
     /// "port_scan (update, re-applied), quarantine_drop" and the uncounted rest.

@@ -61,6 +61,11 @@ public struct EvalPods: Sendable {
 
 /// One thing that happens in the lab, with the alert it should (or should not) raise.
 public struct EvalScenario: Sendable {
+    /// The pillar a scenario exercises, and the table that reports it.
+    public enum Group: String, Sendable, Codable {
+        case network, process, baseline, file
+    }
+
     public let name: String
     /// The alert kind expected; nil: benign, no alert at all.
     public let expected: String?
@@ -83,6 +88,12 @@ public struct EvalScenario: Sendable {
     public var inNewWorkload: (@Sendable (EvalPods, BaselineWorkload) throws -> Void)?
     /// The program (basename) the expected alert names, for a baseline scenario.
     public var expectedBinary: String?
+    public var group = Group.network
+    /// The root of a new workload's container (`inNewWorkload`).
+    public var workloadRoot = ContainerRoot.readOnly
+    /// Marker files in a new workload's /shared are counted after each run
+    /// (`inNewWorkload`; an `inContainer` scenario's always are).
+    public var countsMarkers = false
     public let play: @Sendable (EvalPods) throws -> Void
 
     public static func attack(
@@ -109,6 +120,7 @@ public struct EvalScenario: Sendable {
         }
         scenario.accepted = accepted
         scenario.inContainer = true
+        scenario.group = .process
         return scenario
     }
 }
@@ -148,8 +160,8 @@ extension EvalScenario {
         try nmap(pods, ["-sS", "-p", "1-1000", pods.victim.ipv4])
     }
 
-    /// Every scenario: the network's, then the processes', then the process baseline's.
-    public static var all: [EvalScenario] { network + processes + baseline }
+    /// Every scenario: the network's, then the processes', the process baseline's and the files'.
+    public static var all: [EvalScenario] { network + processes + baseline + files }
 
     /// The network scenarios, attacks first.
     public static let network: [EvalScenario] = [

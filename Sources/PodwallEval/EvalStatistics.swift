@@ -3,6 +3,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var scenario: String
     /// The alert kind it should raise; nil for a benign scenario.
     public var expected: String?
+    /// Which table reports it (nil in files written before 2026-12-05's file scenarios).
+    public var group: EvalScenario.Group?
     public var runs: Int
     public var detected: Int
     /// Alerts of another kind than expected (for a benign scenario: any alert).
@@ -59,7 +61,9 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// alert's detection plus response latency; an upper bound).
     public var agentKillMs: [Double]
     /// Process scenarios: marker files found after each run, each a shell
-    /// that ran the attacker's first command (empty for other scenarios).
+    /// that ran the attacker's first command; file scenarios that count
+    /// them: each an attack's step after the syscall or exec that should
+    /// have been killed (empty for other scenarios).
     public var markerFiles: [Int]
     /// Baseline scenarios: per run, the distinct alerts of the expected kind
     /// from the run's workload, whatever binary they name (nil for other
@@ -70,7 +74,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var listenerConnections: [Int]?
 
     enum CodingKeys: String, CodingKey {
-        case scenario, expected, runs, detected, skipped, response, unmeasured
+        case scenario, expected, group, runs, detected, skipped, response, unmeasured
         case falseAlerts = "false_alerts", followUps = "follow_ups", detectionMs = "detection_ms", remediationMs = "remediation_ms"
         case deliveredAfterResponse = "delivered_after_response", receivedFromAttacker = "received_from_attacker"
         case lastArrivalMs = "last_arrival_after_response_ms", tapDrops = "tap_drops", clockUncertaintyMaxUs = "clock_uncertainty_max_us"
@@ -82,9 +86,10 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         case listenerConnections = "listener_connections"
     }
 
-    public init(scenario: String, expected: String?) {
+    public init(scenario: String, expected: String?, group: EvalScenario.Group = .network) {
         self.scenario = scenario
         self.expected = expected
+        self.group = group
         runs = 0
         detected = 0
         falseAlerts = 0
@@ -132,10 +137,11 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         return line
     }
 
-    /// Counts a process scenario's run: the kills its own lines report
-    /// (the kernel's first, else the agent's) and the marker files found.
-    public mutating func recordProcesses(_ lines: [AlertLine], _ verdict: Attribution.Verdict, markers: Int) {
-        markerFiles.append(markers)
+    /// Counts a process or file scenario's run: the kills its own lines
+    /// report (the kernel's first, else the agent's) and the marker files
+    /// found (nil: the scenario counts none).
+    public mutating func recordProcesses(_ lines: [AlertLine], _ verdict: Attribution.Verdict, markers: Int?) {
+        if let markers { markerFiles.append(markers) }
         let own = zip(lines, verdict.roles).filter { $0.1 == .detection || $0.1 == .repeats }.map(\.0)
         if own.contains(where: { $0.killedAtExec == true }) {
             killedAtExec += 1
@@ -242,10 +248,9 @@ public enum EvalStatistics {
         return lines.joined(separator: "\n")
     }
 
-    /// A Markdown table of the process scenarios (those that counted marker
-    /// files); empty when none ran.
+    /// A Markdown table of the process scenarios that ran; empty when none did.
     public static func processTable(_ results: [ScenarioResult]) -> String {
-        let played = results.filter { !$0.markerFiles.isEmpty }
+        let played = results.filter { $0.group == .process && $0.runs > 0 }
         guard !played.isEmpty else { return "" }
         var lines = [
             "| scenario | expected | runs | detected | recall | false alerts | accepted alerts | exec → alert p50 / p99 / max ms "
@@ -266,7 +271,7 @@ public enum EvalStatistics {
     /// A Markdown table of the baseline scenarios (a new workload each run);
     /// empty when none ran.
     public static func baselineTable(_ results: [ScenarioResult]) -> String {
-        let played = results.filter { !($0.expectedKindAlerts ?? []).isEmpty }
+        let played = results.filter { $0.group == .baseline && $0.runs > 0 }
         guard !played.isEmpty else { return "" }
         var lines = [
             "| scenario | expected | runs | detected | recall | false alerts | runs with exactly 1 alert of the expected kind "
@@ -275,13 +280,41 @@ public enum EvalStatistics {
         ]
         for result in played {
             let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
-            let alerts = result.expectedKindAlerts ?? []
-            let exactlyOne = result.expected == nil ? "-" : "\(alerts.count { $0 == 1 }) of \(alerts.count)"
             let alert = latencyCell(result.detectionMs)
             lines.append(
-                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(exactlyOne) | \(alert) |"
+                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.exactlyOneCell) | \(alert) |"
             )
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A Markdown table of the file scenarios (a new workload each run);
+    /// empty when none ran.
+    public static func fileTable(_ results: [ScenarioResult]) -> String {
+        let played = results.filter { $0.group == .file && $0.runs > 0 }
+        guard !played.isEmpty else { return "" }
+        var lines = [
+            "| scenario | expected | runs | detected | recall | false alerts | accepted alerts "
+                + "| runs with exactly 1 alert of the expected kind | event → alert p50 / p99 / max ms | killed in the kernel "
+                + "| killed by the agent | marker files |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        ]
+        for result in played {
+            let recall = result.recall.map { String(format: "%.2f", $0) } ?? "-"
+            let markers = result.markerFiles.isEmpty ? "-" : String(result.markerFiles.reduce(0, +))
+            lines.append(
+                "| \(result.scenario) | \(result.expected ?? "none") | \(result.runs) | \(result.detected) | \(recall) | \(result.falseAlerts) | \(result.acceptedAlerts) | \(result.exactlyOneCell) | \(latencyCell(result.detectionMs)) | \(result.killedAtExec) | \(result.killedByAgent) | \(markers) |"
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension ScenarioResult {
+    /// "n of runs": the runs with exactly one alert of the expected kind
+    /// from the workload; "-" for a benign scenario.
+    var exactlyOneCell: String {
+        let alerts = expectedKindAlerts ?? []
+        return expected == nil ? "-" : "\(alerts.count { $0 == 1 }) of \(alerts.count)"
     }
 }

@@ -13,6 +13,7 @@ enum ProcessServices {
 
     /// The app container (idle), the service in it, and the listener.
     static func start(_ lab: Lab, in pod: Lab.Pod) throws -> Container {
+        try lab.makeTemporaryDirectory()
         let app = try lab.runContainer(in: pod, name: "app", command: ["sleep", "infinity"])
         try lab.spawn(in: app, ["python3", "-c", vulnerableService])
         try lab.spawn(inNamespace: lab.internetNamespace, ["python3", "-c", listener, connectionsFile(lab)])
@@ -20,8 +21,9 @@ enum ProcessServices {
         return app
     }
 
-    /// Where the listener writes how many connections it accepted so far.
-    static func connectionsFile(_ lab: Lab) -> String { "/tmp/\(lab.id)-listener-connections" }
+    /// Where the listener writes how many connections it accepted so far
+    /// (removed with the lab).
+    static func connectionsFile(_ lab: Lab) -> String { lab.temporaryDirectory + "/listener-connections" }
 
     /// The listener's connections so far (0 before the first).
     static func connections(_ lab: Lab) -> Int {
@@ -86,18 +88,18 @@ enum ProcessServices {
             check: false)
     }
 
-    /// A new workload for one run of a baseline scenario: a container
-    /// (`sleep infinity`) of a pod of its own, named after the run, in a
-    /// network namespace no pod interface leads to, so the agent names the
+    /// A new workload for one run of a baseline or file scenario: a
+    /// container (`sleep infinity`, its root `root`) of a pod of its own,
+    /// `podName` (its UID follows from the name), in a network namespace no pod interface leads to, so the agent names the
     /// pod by its cgroup (`pod-<UID>`), a workload it never saw: its
     /// learning window opens at the container's first exec.
-    static func startWorkload(_ lab: Lab, run: Int) throws -> BaselineWorkload {
+    static func startWorkload(_ lab: Lab, podName: String, root: ContainerRoot) throws -> BaselineWorkload {
         let namespace = lab.id + "-baseline"
         if !FileManager.default.fileExists(atPath: "/run/netns/" + namespace) {
             try Shell.run(["ip", "netns", "add", namespace])
         }
         let container = try lab.runContainer(
-            podName: "baseline\(run)", networkNamespace: namespace, name: "app", command: ["sleep", "infinity"])
+            podName: podName, networkNamespace: namespace, name: "app", command: ["sleep", "infinity"], root: root)
         return BaselineWorkload(container: container, started: Date())
     }
 

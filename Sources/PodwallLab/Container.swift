@@ -3,8 +3,9 @@ import PodwallKernel
 
 /// A lab pod's container, run by runc as the kubelet and containerd run
 /// one: its own pid, mount, uts and ipc namespaces, the pod's network
-/// namespace, a read-only root with the host's /usr bound read-only, and a
-/// cgroup laid out as the kubelet's systemd driver lays it out
+/// namespace, a read-only root with the host's /usr bound read-only (or a
+/// writable one with a node image's files: `ContainerRoot`), and a cgroup
+/// laid out as the kubelet's systemd driver lays it out
 /// (kubepods.slice/kubepods-besteffort.slice/…-pod<UID>.slice/cri-containerd-<id>.scope),
 /// under the lab's own cgroup so that teardown removes it.
 public struct Container: Sendable {
@@ -33,15 +34,17 @@ extension Lab {
 
     /// Starts a container in `pod` whose first process runs `command`
     /// (a long-lived one: `sleep`, a server), detached.
-    public func runContainer(in pod: Pod, name: String, command: [String]) throws -> Container {
-        try runContainer(podName: pod.name, networkNamespace: pod.namespace, name: name, command: command)
+    public func runContainer(in pod: Pod, name: String, command: [String], root: ContainerRoot = .readOnly) throws -> Container {
+        try runContainer(podName: pod.name, networkNamespace: pod.namespace, name: name, command: command, root: root)
     }
 
     /// Starts a container of a pod named `podName` (its UID follows from
     /// the name) in the network namespace `networkNamespace` (a name under
     /// /run/netns): a namespace no pod interface leads to gives a pod the
     /// agent knows only by its cgroup, as a hostNetwork pod is.
-    public func runContainer(podName: String, networkNamespace: String, name: String, command: [String]) throws -> Container {
+    public func runContainer(
+        podName: String, networkNamespace: String, name: String, command: [String], root: ContainerRoot = .readOnly
+    ) throws -> Container {
         let containerID = "\(id)-\(podName)-\(name)"
         let podUID = Self.podUID(lab: id, pod: podName)
         let slice = "kubepods-besteffort-pod" + podUID.replacingOccurrences(of: "-", with: "_") + ".slice"
@@ -50,10 +53,15 @@ extension Lab {
         let shared = bundle + "/shared"
         try Self.writeBundle(
             at: bundle, shared: shared, netns: "/run/netns/\(networkNamespace)", cgroup: cgroup, hostname: podName,
-            command: command)
+            command: command, root: root)
         // Detached: runc's own stdio would keep a pipe open for the container's life.
-        try Shell.run(
-            ["sh", "-c", "exec \"$@\" </dev/null >\(bundle)/runc.log 2>&1", "sh"] + runc(["run", "-d", "--bundle", bundle, containerID]))
+        let command =
+            ["sh", "-c", "exec \"$@\" </dev/null >\(bundle)/runc.log 2>&1", "sh"] + runc(["run", "-d", "--bundle", bundle, containerID])
+        let started = try Shell.run(command, check: false)
+        guard started.succeeded else {
+            let log = (try? String(contentsOfFile: bundle + "/runc.log", encoding: .utf8)) ?? ""
+            throw Shell.Failure(command: command, result: .init(status: started.status, output: "", error: log))
+        }
         return Container(id: containerID, podUID: podUID, cgroup: cgroup, bundle: bundle, sharedDirectory: shared)
     }
 
@@ -91,6 +99,14 @@ extension Lab {
         for containerID in ids {
             _ = try? Shell.run(runc(labID: labID, ["delete", "--force", String(containerID)]), check: false)
         }
+        // A `runc run` that failed half-way can leave its own binary bound
+        // over a file of its state (runc's protection of its binary), which
+        // keeps the state from being removed.
+        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 1, fields[1].hasPrefix(root + "/") { umount2(String(fields[1]), Int32(MNT_DETACH)) }
+        }
         try? FileManager.default.removeItem(atPath: root)
     }
 
@@ -104,7 +120,7 @@ extension Lab {
     }
 
     static func writeBundle(
-        at bundle: String, shared: String, netns: String, cgroup: String, hostname: String, command: [String]
+        at bundle: String, shared: String, netns: String, cgroup: String, hostname: String, command: [String], root: ContainerRoot
     ) throws {
         let rootfs = bundle + "/rootfs"
         for directory in ["usr", "proc", "dev", "sys", "tmp", "etc/alternatives", "shared"] {
@@ -115,9 +131,11 @@ extension Lab {
         for (link, target) in [("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")] {
             try FileManager.default.createSymbolicLink(atPath: rootfs + "/" + link, withDestinationPath: target)
         }
+        try root.populate(rootfs: rootfs, bundle: bundle)
         let spec = ContainerSpec(
-            command: command, hostname: hostname, netns: netns, cgroup: cgroup,
-            binds: [("/usr", "/usr", true), ("/etc/alternatives", "/etc/alternatives", true), (shared, "/shared", false)])
+            command: command, hostname: hostname, netns: netns, cgroup: cgroup, readOnlyRoot: root == .readOnly,
+            binds: [("/usr", "/usr", true), ("/etc/alternatives", "/etc/alternatives", true), (shared, "/shared", false)]
+                + root.binds(bundle: bundle))
         try spec.json.write(toFile: bundle + "/config.json", atomically: true, encoding: .utf8)
     }
 }

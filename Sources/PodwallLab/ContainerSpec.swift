@@ -1,12 +1,14 @@
 import Foundation
 
 /// The OCI runtime spec of a lab container: what `runc spec` writes, made
-/// read-only and joined to a pod's network namespace and cgroup.
+/// read-only (unless `readOnlyRoot` is false) and joined to a pod's network
+/// namespace and cgroup.
 struct ContainerSpec {
     var command: [String]
     var hostname: String
     var netns: String
     var cgroup: String
+    var readOnlyRoot = true
     /// (host path, container path, read-only)
     var binds: [(String, String, Bool)]
 
@@ -39,7 +41,7 @@ struct ContainerSpec {
                 ],
                 "noNewPrivileges": true
             ],
-            "root": ["path": "rootfs", "readonly": true],
+            "root": ["path": "rootfs", "readonly": readOnlyRoot],
             "hostname": hostname,
             "mounts": mounts,
             "linux": [

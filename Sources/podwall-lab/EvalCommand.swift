@@ -21,8 +21,14 @@ struct EvalCommand: AsyncParsableCommand {
             network tool, benign shells), and the process baseline's (unexpected-binary, \
             startup-script-learning: a new workload each run, the agent learning for \
             \(Int(EvalRunner.learningSeconds)) s; with --agent shared they play last, against \
-            the agent started again with that window). A scenario whose tool is missing is \
-            skipped and says so.
+            the agent started again with that window). Then the file scenarios (--only file): \
+            each run a new workload whose container has a writable root with a node image's \
+            files, its app started inside the window; attacks write /etc/shadow and \
+            /root/.ssh/authorized_keys and read the service-account token after the window, \
+            run a program written to /tmp, one written to /opt and one from a memfd, mount a \
+            cgroup for its release_agent, unshare -Urm and nsenter -t 1 -m; benign ones write \
+            logs and caches, reload a config, install a tool inside the window and again \
+            after it, and rotate logs. A scenario whose tool is missing is skipped and says so.
 
             --agent shared (the default) plays it like a day on a node: one agent for the \
             whole run, the matrix in rounds, and after each scenario its response undone \
@@ -53,6 +59,8 @@ struct EvalCommand: AsyncParsableCommand {
               podwall eval --repetitions 20 --load --agent fresh --json fresh.json
               # Only the scans, three rounds:
               podwall eval --only scan --repetitions 3
+              # The file and breakout scenarios, 20 rounds:
+              podwall eval --only file --repetitions 20 --json files.json
               # Control: the block off, to see what arrives after the decision:
               podwall eval --only "SSH banner" --response protocol_mismatch=alert
             """
@@ -118,6 +126,12 @@ struct EvalCommand: AsyncParsableCommand {
             print(
                 "\nProcess baseline scenarios (a new workload each run, learning for \(Int(EvalRunner.learningSeconds)) s):\n\n"
                     + baseline)
+        }
+        let files = EvalStatistics.fileTable(report.results)
+        if !files.isEmpty {
+            print(
+                "\nFile scenarios (a new workload each run, with a writable root; learning for \(Int(EvalRunner.learningSeconds)) s):\n\n"
+                    + files)
         }
         print(report.alertsFile.sentence)
         if let flood = report.floodDatagrams, flood > 0 {

@@ -57,6 +57,20 @@ struct FileDetectorTests {
         #expect(alert?.kind == .sensitiveRead && alert?.severity == .high)
     }
 
+    /// The window opens at the workload's first exec: a first watched
+    /// operation after it (an attacker's, hours later) is not learned.
+    @Test func theWindowOpensAtTheWorkloadsFirstExecNotAtItsFirstWatchedFile() {
+        var detector = Self.detector()
+        let start = ExecRecord(
+            process: ProcessIdentity(pid: 40, namespacePid: 1, parentPid: 1, cgroupID: 9, startNs: 1), timestampNs: Self.second,
+            comm: "app", filename: "/usr/bin/app", arguments: ["app"], stdio: [])
+        #expect(detector.observe(start, source: Self.source, now: 1) == nil)
+        let token = "/var/run/secrets/kubernetes.io/serviceaccount/..data/token"
+        #expect(detector.observe(Self.event(.read, token, comm: "cat", at: 20), source: Self.source, now: 20)?.kind == .sensitiveRead)
+        #expect(
+            detector.observe(Self.event(.write, "/etc/shadow", comm: "sh", at: 21), source: Self.source, now: 21)?.kind == .sensitiveWrite)
+    }
+
     @Test func aBreakoutPathIsABreakoutEvenWhileLearningAndUnresolvedNamesAreNormalized() {
         var detector = Self.detector()
         var write = Self.event(.write, "/proc/sys/kernel/../kernel/core_pattern", at: 1)
@@ -83,6 +97,12 @@ struct FileDetectorTests {
         #expect(alert.kind == .breakout)
         guard case .file(let evidence) = alert.evidence else { return }
         #expect(evidence.technique == "setns" && evidence.killed && evidence.comm == "nsenter")
+        let policy = ResponsePolicy()
+        #expect(policy.actions(for: alert) == [.quarantine(pod: Self.source.address, ifindex: 7, ttlSeconds: 3600)])
+        var hostNetwork = Self.source
+        hostNetwork.ifindex = 0
+        let known = detector.observe(attempt, source: hostNetwork, now: Self.second)
+        #expect(policy.actions(for: known) == [.none], "a pod without an interface: nothing to quarantine")
     }
 
     @Test func droppedProgramsAlertAtOnceWhenFilelessElseAfterLearning() {

@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func theTableCountsRunsWithExactlyOneAlert() {
-        var result = ScenarioResult(scenario: "unexpected-binary", expected: "unexpected_process")
+        var result = ScenarioResult(scenario: "unexpected-binary", expected: "unexpected_process", group: .baseline)
         for lines in [
             [Self.line("up-1", binary: "/usr/bin/uname")], [],
             [Self.line("up-2", binary: "/usr/bin/sh"), Self.line("up-3", binary: "/usr/bin/uname")]
@@ -68,7 +68,7 @@ import Testing
         ]
         let line = try #require(AlertLine(json: json))
         #expect(line.relayKilled && line.killedAtExec == nil && line.podName == "pod-a" && line.binary == "/usr/bin/sh")
-        var result = ScenarioResult(scenario: "revshell-mkfifo-nc", expected: "reverse_shell")
+        var result = ScenarioResult(scenario: "revshell-mkfifo-nc", expected: "reverse_shell", group: .process)
         let verdict = Attribution.attribute([line], startNs: 0, expected: "reverse_shell", attacker: "198.18.0.11")
         result.record([line], verdict, firstPacketNs: 0)
         result.recordProcesses([line], verdict, markers: 0)

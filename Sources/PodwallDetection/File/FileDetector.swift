@@ -8,7 +8,9 @@ import PodwallCore
 public struct FileDetector: Sendable {
     public var rules: FileRules
     /// Writes (by rule) and reads (by rule and program) each workload made
-    /// while learning; the window is the process baseline's.
+    /// while learning; the window is the process baseline's, opened when
+    /// podwall first sees the workload (its first exec, or a watched file
+    /// operation before any).
     private var learned: WorkloadBaseline
 
     public init(rules: FileRules = FileRules(), learningNs: UInt64 = ProcessBaseline.Config().learningNs) {
@@ -77,11 +79,15 @@ public struct FileDetector: Sendable {
     }
 
     /// A program the pod brought in: fileless or in a no-exec directory
-    /// always; written elsewhere by a pod, unless the workload ran it while learning.
+    /// always; written elsewhere by a pod, unless the workload ran it while
+    /// learning. Every exec comes here, and a workload's first opens its
+    /// window: its first watched file operation, maybe hours later, is not learned.
     public mutating func observe(_ exec: ExecRecord, source: AlertSource, now: UInt64) -> Alert? {
+        let workload = Self.workload(of: source)
+        learned.open(workload, at: exec.timestampNs)
         guard let dropped = exec.dropped else { return nil }
         if !dropped.fileless, !dropped.inNoExecDirectory, !exec.killedAtExec {
-            guard learned.isNew("exec \(exec.filename)", workload: Self.workload(of: source), at: exec.timestampNs) || !isLearning
+            guard learned.isNew("exec \(exec.filename)", workload: workload, at: exec.timestampNs) || !isLearning
             else { return nil }
         }
         let writer = dropped.writerPid.map { pid in "written by \(dropped.writerComm ?? "?") (pid \(pid))" }
