@@ -33,32 +33,46 @@ static __always_inline void pw_read_args(struct pw_exec_event *event, struct tas
 	}
 }
 
-/* A program with no name left (a memfd, a deleted file) or one a pod's
- * process wrote (`written` says who), in a PW_FILE_RULE_NO_EXEC directory or not. */
-static __always_inline __u32 pw_dropped_program(struct task_struct *task, struct file *file,
-						struct pw_written_file *written)
+/* The inode of the program `file` (its key in pw_written_files). */
+static __always_inline struct pw_inode_key pw_inode_of(struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
-
-	if (BPF_CORE_READ(inode, i_nlink) == 0)
-		return PW_EXEC_FILELESS;
 	struct pw_inode_key key = {
 		.inode = BPF_CORE_READ(inode, i_ino),
 		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
 	};
-	struct pw_written_file *known = bpf_map_lookup_elem(&pw_written_files, &key);
 
-	if (!known)
-		return 0;
-	*written = *known;
+	return key;
+}
+
+/* A program with no name left (a memfd, a deleted file: PW_EXEC_FILELESS)
+ * or one a pod's process wrote (PW_EXEC_DROPPED). A global function: its
+ * branches, inlined into pw_exec beside the relay's, took Linux 5.10's
+ * verifier past its limit (E2BIG). */
+__noinline __u32 pw_dropped_program(__u64 file_address)
+{
+	struct file *file = (struct file *)file_address;
+
+	if (BPF_CORE_READ(file, f_inode, i_nlink) == 0)
+		return PW_EXEC_FILELESS;
+	struct pw_inode_key key = pw_inode_of(file);
+
+	return bpf_map_lookup_elem(&pw_written_files, &key) ? PW_EXEC_DROPPED : 0;
+}
+
+/* PW_EXEC_NO_EXEC_DIR when `file` is under a PW_FILE_RULE_NO_EXEC rule (the
+ * walk is a global function of its own: called from here, not from
+ * pw_dropped_program, the three frames' stacks would pass 512 bytes). */
+static __always_inline __u32 pw_no_exec_directory(struct file *file)
+{
 	struct pw_path_scratch *room = pw_path_room();
 	__u32 cut = 0;
 
 	if (!room)
-		return PW_EXEC_DROPPED;
+		return 0;
 	const struct pw_file_rule *rule = pw_file_rule_of(room, pw_file_path(file, &cut));
 
-	return PW_EXEC_DROPPED | (rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0);
+	return rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0;
 }
 
 /* Whether `task` runs in the node's own mount namespace (the runtime
@@ -100,13 +114,16 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 
 	if ((class & PW_EXEC_SHELL) && !(flags & PW_EXEC_STDIO_INET) && pw_relayed_at_exec(task, &stdio[0], &relay))
 		flags |= PW_EXEC_RELAYED;
-	struct pw_written_file written = {};
-
 	/* In the node's mount namespace it is the runtime exec'ing itself (a
 	 * memfd copy of runc) on its way into the container. */
 	if (!pw_in_host_mounts(task, config)) {
 		pw_mark_pod_program(task);
-		flags |= pw_dropped_program(task, BPF_CORE_READ(binprm, file), &written);
+		struct file *program = BPF_CORE_READ(binprm, file);
+		__u32 dropped = pw_dropped_program((__u64)program);
+
+		if (dropped & PW_EXEC_DROPPED)
+			dropped |= pw_no_exec_directory(program);
+		flags |= dropped;
 	}
 	int kill =
 		((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
@@ -135,7 +152,13 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 		event->flags |= PW_EXEC_READ_ERROR;
 	pw_read_args(event, task);
 	event->relay = relay;
-	event->written = written;
+	if (flags & PW_EXEC_DROPPED) {
+		struct pw_inode_key key = pw_inode_of(BPF_CORE_READ(binprm, file));
+		struct pw_written_file *written = bpf_map_lookup_elem(&pw_written_files, &key);
+
+		if (written)
+			event->written = *written;
+	}
 	if (event->flags & PW_EXEC_READ_ERROR)
 		pw_process_count(PW_PCNT_READ_ERRORS);
 	bpf_ringbuf_submit(event, pw_process_submit_flags(
