@@ -53,7 +53,7 @@ static __always_inline struct mount *pw_real_mount(struct vfsmount *vfsmount)
  * /proc/PID/root or an fd from elsewhere) has its path from the mount
  * namespace's root, and PW_FILE_OUTSIDE_ROOT (not for the kernel's
  * internal mounts: a pipe or memfd reopened through /proc/self/fd). */
-__noinline __u64 pw_walk(__u64 vfsmount_address, __u64 dentry_address)
+static __always_inline __u64 pw_walk_inline(__u64 vfsmount_address, __u64 dentry_address)
 {
 	struct pw_path_scratch *room = pw_path_room();
 	/* Always the current task: a tp_btf program's task pointer is no
@@ -121,6 +121,12 @@ __noinline __u64 pw_walk(__u64 vfsmount_address, __u64 dentry_address)
 	pw_mask(pos, PW_PATH_MASK);
 	bpf_probe_read_kernel(room->key.path, PW_FILE_PATH_BYTES, &room->walk[pos]);
 	return (PW_WALK_END - pos) | (flags << 32);
+}
+
+/* The walk, verified once as a global function. */
+__noinline __u64 pw_walk(__u64 vfsmount_address, __u64 dentry_address)
+{
+	return pw_walk_inline(vfsmount_address, dentry_address);
 }
 
 static __always_inline __u32 pw_walk_path(struct vfsmount *vfsmount, struct dentry *dentry, __u32 *flags)

@@ -57,22 +57,18 @@ __noinline __u32 pw_dropped_program(__u64 file_address)
 		return PW_EXEC_FILELESS;
 	struct pw_inode_key key = pw_inode_of(file);
 
-	return bpf_map_lookup_elem(&pw_written_files, &key) ? PW_EXEC_DROPPED : 0;
-}
-
-/* PW_EXEC_NO_EXEC_DIR when `file` is under a PW_FILE_RULE_NO_EXEC rule (the
- * walk is a global function of its own: called from here, not from
- * pw_dropped_program, the three frames' stacks would pass 512 bytes). */
-static __always_inline __u32 pw_no_exec_directory(struct file *file)
-{
+	if (!bpf_map_lookup_elem(&pw_written_files, &key))
+		return 0;
 	struct pw_path_scratch *room = pw_path_room();
-	__u32 cut = 0;
 
 	if (!room)
-		return 0;
-	const struct pw_file_rule *rule = pw_file_rule_of(room, pw_file_path(file, &cut));
+		return PW_EXEC_DROPPED;
+	/* The walk inlined: a third frame would take the stacks past 512 bytes. */
+	__u64 walked =
+		pw_walk_inline((__u64)BPF_CORE_READ(file, f_path.mnt), (__u64)BPF_CORE_READ(file, f_path.dentry));
+	const struct pw_file_rule *rule = pw_file_rule_of(room, (__u32)walked);
 
-	return rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0;
+	return PW_EXEC_DROPPED | (rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0);
 }
 
 /* Whether `task` runs in the node's own mount namespace (the runtime
@@ -118,12 +114,7 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	 * memfd copy of runc) on its way into the container. */
 	if (!pw_in_host_mounts(task, config)) {
 		pw_mark_pod_program(task);
-		struct file *program = BPF_CORE_READ(binprm, file);
-		__u32 dropped = pw_dropped_program((__u64)program);
-
-		if (dropped & PW_EXEC_DROPPED)
-			dropped |= pw_no_exec_directory(program);
-		flags |= dropped;
+		flags |= pw_dropped_program((__u64)BPF_CORE_READ(binprm, file));
 	}
 	int kill =
 		((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
