@@ -106,9 +106,8 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	bpf_get_current_comm(comm, sizeof(comm));
 	__u32 class = pw_exec_class_of(comm);
 
-	struct pw_relay_connection relay = {};
-
-	if ((class & PW_EXEC_SHELL) && !(flags & PW_EXEC_STDIO_INET) && pw_relayed_at_exec(task, &stdio[0], &relay))
+	if ((class & PW_EXEC_SHELL) && !(flags & PW_EXEC_STDIO_INET) &&
+	    pw_relayed_shell(stdio[0].kind, stdio[0].family))
 		flags |= PW_EXEC_RELAYED;
 	/* In the node's mount namespace it is the runtime exec'ing itself (a
 	 * memfd copy of runc) on its way into the container. */
@@ -142,7 +141,13 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	    0)
 		event->flags |= PW_EXEC_READ_ERROR;
 	pw_read_args(event, task);
-	event->relay = relay;
+	if (flags & PW_EXEC_RELAYED) {
+		__u32 zero = 0;
+		struct pw_relay_connection *relay = bpf_map_lookup_elem(&pw_relay_found, &zero);
+
+		if (relay)
+			event->relay = *relay;
+	}
 	if (flags & PW_EXEC_DROPPED) {
 		struct pw_inode_key key = pw_inode_of(BPF_CORE_READ(binprm, file));
 		struct pw_written_file *written = bpf_map_lookup_elem(&pw_written_files, &key);

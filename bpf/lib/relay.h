@@ -185,11 +185,19 @@ static __always_inline int pw_recent_connection(__u32 tgid, __u64 start_ns, __u6
  * relayed (its parent connected out within the window, or a process that
  * did is on the other side of a pipe of its stdio). A shell not (yet)
  * relayed leaves its pipes for the relay's connect to find. */
-static __always_inline int pw_relayed_at_exec(struct task_struct *task, const struct pw_stdio_fd *stdin,
+/* The relay a global function found (this CPU's; pw_relayed_shell()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_relay_connection);
+} pw_relay_found SEC(".maps");
+
+static __always_inline int pw_relayed_at_exec(struct task_struct *task, __u8 stdin_kind, __u8 stdin_family,
 					      struct pw_relay_connection *relay)
 {
-	int relayable = stdin->kind == PW_FD_PIPE || stdin->kind == PW_FD_TTY ||
-			(stdin->kind == PW_FD_SOCKET && stdin->family == PW_AF_UNIX);
+	int relayable = stdin_kind == PW_FD_PIPE || stdin_kind == PW_FD_TTY ||
+			(stdin_kind == PW_FD_SOCKET && stdin_family == PW_AF_UNIX);
 
 	if (!relayable || !pw_reads_commands_from_stdin(task))
 		return 0;
@@ -220,6 +228,20 @@ static __always_inline int pw_relayed_at_exec(struct task_struct *task, const st
 
 	bpf_map_update_elem(&pw_relay_shells, &parent_tgid, &shell, BPF_ANY);
 	return 0;
+}
+
+/* pw_relayed_at_exec() for the current task, the relay left in
+ * pw_relay_found: a global function, verified once (inlined into pw_exec
+ * beside the drop checks it took Linux 5.10's verifier past its limit). */
+__noinline int pw_relayed_shell(__u32 stdin_kind, __u32 stdin_family)
+{
+	__u32 zero = 0;
+	struct pw_relay_connection *relay = bpf_map_lookup_elem(&pw_relay_found, &zero);
+
+	if (!relay)
+		return 0;
+	__builtin_memset(relay, 0, sizeof(*relay));
+	return pw_relayed_at_exec((struct task_struct *)bpf_get_current_task(), stdin_kind, stdin_family, relay);
 }
 
 /* A network tool (by its name's class) connecting out after it started a
