@@ -123,6 +123,10 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 
 	if (pw_kill_current(kill))
 		flags |= PW_EXEC_KILLED;
+	__u64 decided = pw_forget(((__u64) class << 32) | flags);
+
+	flags = (__u32)decided;
+	class = (__u32)(decided >> 32);
 
 	struct pw_exec_event *event = pw_process_reserve(event, PW_EVENT_EXEC, offsetof(struct pw_exec_event, stdio));
 
