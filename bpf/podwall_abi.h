@@ -501,7 +501,10 @@ struct pw_process_config {
 	 * init (runc execs itself inside the cgroup on cgroup v2 nodes), not a
 	 * program of the pod. */
 	__u32 host_mnt_ns;
-	__u32 pad;
+	/* The agent's own (inode of /proc/self/ns/mnt): where the runtime runs
+	 * when the node's pid 1 is not in the node's (a test VM's init, a
+	 * sandbox); an agent in a pod of its own trusts that pod's execs. */
+	__u32 agent_mnt_ns;
 };
 
 /* What a program name (task comm after exec, i.e. the binary's basename,

@@ -118,7 +118,7 @@ import Testing
             pw_process_config.self,
             [
                 ("pods_cgroup_id", \.pods_cgroup_id), ("pods_cgroup_level", \.pods_cgroup_level), ("policy", \.policy),
-                ("host_mnt_ns", \.host_mnt_ns), ("pad", \.pad)
+                ("host_mnt_ns", \.host_mnt_ns), ("agent_mnt_ns", \.agent_mnt_ns)
             ]),
         "pw_exec_name_key": fields(pw_exec_name_key.self, [("comm", \.comm)]),
         "pw_stdio_fd": fields(

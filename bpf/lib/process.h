@@ -75,7 +75,9 @@ __noinline __u32 pw_dropped_program(__u64 file_address)
  * before it enters the container's). */
 static __always_inline int pw_in_host_mounts(struct task_struct *task, const struct pw_process_config *config)
 {
-	return config->host_mnt_ns && BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) == config->host_mnt_ns;
+	unsigned int mounts = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+
+	return mounts && (mounts == config->host_mnt_ns || mounts == config->agent_mnt_ns);
 }
 
 /* The process exec'd in its pod: a runtime's name no longer makes it the runtime. */

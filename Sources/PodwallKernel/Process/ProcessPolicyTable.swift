@@ -26,7 +26,7 @@ public struct ProcessPolicyTable: Sendable {
     /// Watches the processes whose cgroup descends from `cgroupPath` (a
     /// directory of the cgroup v2 hierarchy mounted at `mount`).
     /// `procRoot`: where the node's /proc is (its pid 1's mount namespace is
-    /// the node's; where pid 1's is not readable, the agent's own is taken).
+    /// the node's; the agent's own counts too).
     public func watch(podsCgroup cgroupPath: String, mount: String, kills: Kills, files: Bool = false, procRoot: String = "/proc") throws {
         var status = stat()
         guard stat(cgroupPath, &status) == 0 else { throw KernelError("reading cgroup", cgroupPath, errno: errno) }
@@ -35,13 +35,17 @@ public struct ProcessPolicyTable: Sendable {
             throw KernelError("watching processes of", "\(cgroupPath) (not under the cgroup v2 mount \(mount))", errno: EINVAL)
         }
         // A cgroup v2 directory's inode number is its cgroup id.
-        var hostMounts = stat()
-        let hostMountsKnown = stat(procRoot + "/1/ns/mnt", &hostMounts) == 0 || stat("/proc/self/ns/mnt", &hostMounts) == 0
         let value = pw_process_config(
             pods_cgroup_id: UInt64(status.st_ino), pods_cgroup_level: UInt32(relative.count),
             policy: kills.rawValue | (files ? UInt32(PW_POLICY_WATCH_FILES.rawValue) : 0),
-            host_mnt_ns: hostMountsKnown ? UInt32(truncatingIfNeeded: hostMounts.st_ino) : 0, pad: 0)
+            host_mnt_ns: Self.namespaceInode(procRoot + "/1/ns/mnt"), agent_mnt_ns: Self.namespaceInode("/proc/self/ns/mnt"))
         try config.update(0, value)
+    }
+
+    /// A namespace's inode number (0: unknown).
+    static func namespaceInode(_ path: String) -> UInt32 {
+        var status = stat()
+        return stat(path, &status) == 0 ? UInt32(truncatingIfNeeded: status.st_ino) : 0
     }
 
     /// Watches nothing (the programs stay attached and cost one lookup).
