@@ -1,4 +1,4 @@
-import Glibc
+import Foundation
 import PodwallCore
 import Synchronization
 
@@ -15,7 +15,7 @@ final class ContainerRoots: Sendable {
     }
 
     func root(of process: ProcessIdentity) -> String? {
-        if let root = Self.readLink("\(procRoot)/\(process.pid)/root") {
+        if let root = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(procRoot)/\(process.pid)/root") {
             known.withLock { known in
                 if known.count >= Self.maxContainers { known.removeAll(keepingCapacity: true) }
                 known[process.cgroupID] = root
@@ -23,12 +23,5 @@ final class ContainerRoots: Sendable {
             return root
         }
         return known.withLock { $0[process.cgroupID] }
-    }
-
-    static func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
