@@ -74,6 +74,10 @@ let package = Package(
         .executableTarget(
             name: "podwall-flood-bench", dependencies: ["PodwallLab", "PodwallBenchSupport"], path: "Benchmarks/FloodBench"),
         .executableTarget(
+            name: "podwall-sample-bench",
+            dependencies: ["PodwallKernel", "PodwallDetection", "PodwallCore", "PodwallBenchSupport"],
+            path: "Benchmarks/SampleBench"),
+        .executableTarget(
             name: "podwall-blocklist-bench", dependencies: ["PodwallAgent", "PodwallKernel", "PodwallLab", "PodwallCore"],
             path: "Benchmarks/BlocklistBench"),
         // Typed access to maps, programs, TC hooks, ring buffers and rtnetlink.

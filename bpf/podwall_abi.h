@@ -317,7 +317,14 @@ enum pw_event_type {
 	PW_EVENT_FLOW_REPLY = 6,   /* first answer to the flow's opener (not a bare RST) */
 	PW_EVENT_CONNECT = 8,	   /* a pod's process called connect() (allowed) */
 	PW_EVENT_FLOW_SUMMARY = 9, /* a pod's new flows past its event budget */
+	PW_EVENT_FLOW_VOLUME = 10, /* a pod-opened flow sent another PW_VOLUME_STEP bytes */
 };
+
+/* Volume events (PW_EVENT_FLOW_VOLUME) go out each time the bytes a pod sent
+ * on a flow it opened cross a multiple of this: exfiltration is judged as the
+ * bytes go, not only when the agent next reads the flow table, which takes
+ * ~150 ms at 262,144 flows. At most one event per MiB a pod sends. */
+#define PW_VOLUME_STEP_SHIFT 20
 
 enum pw_end_reason {
 	PW_END_NONE = 0,
@@ -333,9 +340,10 @@ struct pw_event_header {
 	__u64 timestamp_ns;
 };
 
-/* New flow, first reply, flow end, or the first payload of a direction: one record
- * type carrying the flow's state at that packet. Each kind is sent at most
- * once per flow (flags in pw_flow_value), which is the per-flow rate limit. */
+/* New flow, first reply, flow end, the first payload of a direction, or a
+ * volume step: one record type carrying the flow's state at that packet. Each
+ * kind but volume is sent at most once per flow (flags in pw_flow_value),
+ * which is the per-flow rate limit; volume is limited by the bytes sent. */
 struct pw_flow_event {
 	struct pw_event_header header;
 	struct pw_flow_key key;
@@ -497,9 +505,10 @@ struct pw_process_config {
 	__u32 pods_cgroup_level; /* its depth below the cgroup v2 root (root = 0) */
 	__u32 policy;		 /* enum pw_process_policy */
 	/* The node's mount namespace (inode of /proc/1/ns/mnt; 0: unknown): a
-	 * pod's process exec'ing there is the runtime starting a container's
-	 * init (runc execs itself inside the cgroup on cgroup v2 nodes), not a
-	 * program of the pod. */
+	 * pod's process exec'ing or setting up there, not having exec'd in the
+	 * pod, is the runtime starting a container's init (runc execs itself
+	 * and bind-mounts its binary inside the cgroup on cgroup v2 nodes), not
+	 * a program of the pod. */
 	__u32 host_mnt_ns;
 	/* The agent's own (inode of /proc/self/ns/mnt): where the runtime runs
 	 * when the node's pid 1 is not in the node's (a test VM's init, a

@@ -277,7 +277,7 @@ public final class Agent: Sendable {
             let due = clock.advance(to: MonotonicClock.now())
             // The pipeline decides on its own `now`: one tick covers any missed.
             if !due.ticks.isEmpty { pipeline.tick() }
-            if due.sample { pipeline.sample(flows.take().records) }
+            if due.sample { pipeline.sample(flows.take()) }
         }
     }
 

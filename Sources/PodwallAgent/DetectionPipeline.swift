@@ -222,10 +222,12 @@ final class DetectionPipeline: Sendable {
     }
 
     /// Volume samples for the exfiltration detector: cumulative bytes each
-    /// pod sent on each flow, read from the flow table.
-    func sample(_ flows: [FlowRecord]) {
-        let at = now
-        let alerts: [Alert] = state.withLock { $0.aggregator.sample(flows, at: at, now: at, observedSince: startedNs) }
+    /// pod sent on each flow, read from the flow table. Stamped when the read
+    /// began, so that a volume event judged meanwhile is not counted twice.
+    func sample(_ flows: FlowSnapshot) {
+        let alerts: [Alert] = state.withLock {
+            $0.aggregator.sample(flows.records, at: flows.takenNs, now: now, observedSince: startedNs)
+        }
         publish(alerts)
     }
 

@@ -129,6 +129,9 @@ public enum FlowEventKind: Hashable, Sendable, CustomStringConvertible {
     /// The first answer to whoever opened the flow (never a bare RST).
     case reply
     case payload
+    /// The pod sent another `FlowEvent.volumeStep` bytes on a flow it opened:
+    /// its volume, for exfiltration, as it goes.
+    case volume
     case end(FlowEndReason)
 
     public var description: String {
@@ -136,6 +139,7 @@ public enum FlowEventKind: Hashable, Sendable, CustomStringConvertible {
         case .new: "new"
         case .reply: "reply"
         case .payload: "payload"
+        case .volume: "volume"
         case .end(let reason): "end (\(reason.rawValue))"
         }
     }

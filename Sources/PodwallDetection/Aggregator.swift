@@ -65,6 +65,7 @@ public struct Aggregator: Sendable {
     /// The event alone; see `observe(_:now:observedSince:)` for flows that are also sampled.
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
         stats.flowEvents &+= 1
+        guard event.kind != .volume else { return [] }  // for sampling only
         var raised = scan.observe(event, now: now)
         let mismatches = protocolMismatch.observe(event, now: now)
         if !mismatches.isEmpty { raised += mismatches }
@@ -72,12 +73,17 @@ public struct Aggregator: Sendable {
         return raised.isEmpty ? raised : report(raised)
     }
 
-    /// A flow event from the kernel or a replay, whose flows are sampled (`sample`): an end
-    /// comes after a last volume sample of the flow, so that no byte is lost and the detector
-    /// may forget the flow; closed flows are then no longer sampled. Flows first seen (kernel
-    /// clock) before `observedSince` predate observation.
+    /// A flow event from the kernel or a replay, whose flows are sampled (`sample`): a volume
+    /// event is a sample of its own, as the bytes go; an end comes after a last volume sample
+    /// of the flow, so that no byte is lost and the detector may forget the flow; closed flows
+    /// are then no longer sampled. Flows first seen (kernel clock) before `observedSince`
+    /// predate observation.
     public mutating func observe(_ event: FlowEvent, now: UInt64, observedSince: UInt64) -> [Alert] {
         var alerts: [Alert] = []
+        if event.kind == .volume {
+            stats.flowEvents &+= 1
+            return observe(FlowSample(event.flow, at: event.timestamp, observedSince: observedSince), now: now)
+        }
         if case .end = event.kind, event.flow.podInitiated {
             alerts += observe(FlowSample(event.flow, at: event.timestamp, observedSince: observedSince), now: now)
         }

@@ -39,6 +39,14 @@ public struct ExfiltrationDetector: Sendable {
     private var pods: [SourceKey: VolumeSeries] = [:]
     private var pairs: [PairKey: VolumeSeries] = [:]
     private var lastSweepNs: UInt64 = 0
+    /// Flows that ended and when, kept for one to two `endedGenerationNs`: a read
+    /// of the flow table taken before a flow's end but judged after it must not
+    /// count the flow again from zero.
+    private var ended: [FlowKey: UInt64] = [:]
+    private var endedBefore: [FlowKey: UInt64] = [:]
+    private var endedRotatedNs: UInt64 = 0
+    /// Far longer than a table read can wait to be judged.
+    static let endedGenerationNs: UInt64 = 10_000_000_000
 
     public init(config: ExfiltrationConfig = ExfiltrationConfig()) {
         self.config = config
@@ -89,14 +97,19 @@ public struct ExfiltrationDetector: Sendable {
 
     /// Forgets a flow's counter when it ends (its final sample comes before the end).
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
-        if case .end = event.kind, !flows.isEmpty {
-            flows.removeValue(forKey: event.key)
+        if case .end = event.kind, !flows.isEmpty, flows.removeValue(forKey: event.key) != nil {
+            ended[event.key] = event.timestamp
         }
         return []
     }
 
     /// Sweeps idle flow counters and pair series; decisions are made as samples arrive.
     public mutating func tick(now: UInt64) -> [Alert] {
+        if now >= endedRotatedNs &+ Self.endedGenerationNs {
+            swap(&ended, &endedBefore)
+            ended.removeAll(keepingCapacity: true)
+            endedRotatedNs = now
+        }
         guard now >= lastSweepNs &+ config.sweepEveryNs else { return [] }
         lastSweepNs = now
         let flowCount = flows.count, pairCount = pairs.count, podCount = pods.count
@@ -120,11 +133,17 @@ public struct ExfiltrationDetector: Sendable {
     private mutating func egressDelta(_ sample: FlowSample) -> UInt64 {
         let counter = FlowCounter(lastBytes: sample.bytesFromPod, lastSeenNs: sample.timestampNs)
         if let index = flows.index(forKey: sample.key) {
+            // Read before the sample counted last (a table read judged after
+            // a volume event): nothing new.
+            guard sample.timestampNs >= flows.values[index].lastSeenNs else { return 0 }
             let last = flows.values[index].lastBytes
             flows.values[index] = counter
             if sample.bytesFromPod >= last { return sample.bytesFromPod - last }
             stats.counterRestarts += 1
             return sample.bytesFromPod
+        }
+        if let end = ended[sample.key] ?? endedBefore[sample.key], sample.timestampNs <= end {
+            return 0  // read before the flow's end, which counted it
         }
         guard flows.count < config.maxFlows else {
             stats.untrackedFlows += 1

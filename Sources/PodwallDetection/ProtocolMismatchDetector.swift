@@ -64,8 +64,8 @@ public struct ProtocolMismatchDetector: Sendable {
                 raised += judgePayload(waiting, now: now)
             }
             return raised
-        case .new, .reply:
-            // A reply carries no payload to judge.
+        case .new, .reply, .volume:
+            // Neither carries a payload to judge.
             return []
         }
     }

@@ -47,11 +47,8 @@ public struct ResponsePolicy: Sendable, Equatable {
     /// (deny rules kill in the kernel whatever this says).
     public var sensitiveWrite = ResponseRule.alertOnly
     public var sensitiveRead = ResponseRule.alertOnly
-    /// Report only by default: on nodes with cgroup v2 alone (the kernel
-    /// matrix's guests) the runtime's own setup is not yet told apart from a
-    /// breakout, and a kill there stops containers from starting (docs/files.md).
-    /// Where it is (cgroup v1 or hybrid nodes), `kill+quarantine:1h`.
-    public var breakout = ResponseRule.alertOnly
+    /// Killed at the syscall, and the pod cut off for an hour.
+    public var breakout = ResponseRule(quarantineTTLSeconds: 3600, kill: true)
     /// Killed at exec (fileless, or written to /tmp or /dev/shm).
     public var dropExecute = ResponseRule(kill: true)
 

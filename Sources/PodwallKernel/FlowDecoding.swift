@@ -50,6 +50,7 @@ extension FlowEvent {
         case Int(PW_EVENT_FLOW_NEW.rawValue): kind = .new
         case Int(PW_EVENT_FLOW_REPLY.rawValue): kind = .reply
         case Int(PW_EVENT_FLOW_PAYLOAD.rawValue): kind = .payload
+        case Int(PW_EVENT_FLOW_VOLUME.rawValue): kind = .volume
         case Int(PW_EVENT_FLOW_END.rawValue):
             kind = .end(event.end_reason == UInt8(PW_END_RST.rawValue) ? .rst : .fin)
         default: return nil

@@ -103,10 +103,7 @@ import Yams
         ("events.pod_event_burst", "100", { $0.podEventBurst == 100 }),
         ("responses.sensitive_write", "kill", { $0.detection.policy.sensitiveWrite == ResponseRule(kill: true) }),
         ("responses.sensitive_read", "quarantine:1h", { $0.detection.policy.sensitiveRead == ResponseRule(quarantineTTLSeconds: 3600) }),
-        (
-            "responses.breakout", "kill+quarantine:1h",
-            { $0.detection.policy.breakout == ResponseRule(quarantineTTLSeconds: 3600, kill: true) }
-        ),
+        ("responses.breakout", "alert", { $0.detection.policy.breakout == .alertOnly }),
         ("responses.drop_execute", "alert", { $0.detection.policy.dropExecute == .alertOnly }),
         ("files.enabled", "false", { !$0.filesEnabled }),
         ("files.default_rules", "false", { $0.detection.fileRules.rules.isEmpty }),

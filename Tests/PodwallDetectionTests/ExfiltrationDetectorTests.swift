@@ -168,6 +168,26 @@ struct ExfiltrationDetectorTests {
         #expect(detector.baseline(of: external.source)?.mean == 7_300)
     }
 
+    /// The agent stamps a read of the flow table when it began and may judge it after a
+    /// volume event or a flow's end read later: the read must add nothing, not restart.
+    @Test("a table read taken before a volume event or a flow's end, judged after it, adds nothing")
+    func staleReads() {
+        var detector = ExfiltrationDetector()
+        let t = Clock.t0
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 2, bytesFromPod: 3_000), now: t + 2)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 1, bytesFromPod: 2_000), now: t + 3)
+        _ = detector.observe(ended(external, at: t + 4), now: t + 4)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 3, bytesFromPod: 3_000), now: t + 5)
+        #expect(detector.stats.counterRestarts == 0)
+        #expect(detector.trackedFlows == 0)
+        // The same ports again later are a new connection, counted whole.
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 6, bytesFromPod: 500), now: t + 6)
+        // Closing the interval shows 3,500 in the baseline.
+        let next = flow(podPort: 1, to: "203.0.113.9", port: 443)
+        _ = detector.observe(FlowSample(key: next, timestampNs: t + 10 * Clock.s, bytesFromPod: 1), now: t + 10 * Clock.s)
+        #expect(detector.baseline(of: external.source)?.mean == 3_500)
+    }
+
     @Test("an alarmed interval is clamped into the baseline, so a sustained exfiltration keeps alerting")
     func clampedBaseline() {
         var feeder = Feeder()

@@ -97,9 +97,7 @@ struct FileDetectorTests {
         #expect(alert.kind == .breakout)
         guard case .file(let evidence) = alert.evidence else { return }
         #expect(evidence.technique == "setns" && evidence.killed && evidence.comm == "nsenter")
-        var policy = ResponsePolicy()
-        #expect(policy.actions(for: alert) == [.none], "alert only by default (docs/files.md)")
-        policy.breakout = ResponseRule(quarantineTTLSeconds: 3600)
+        let policy = ResponsePolicy()
         #expect(policy.actions(for: alert) == [.quarantine(pod: Self.source.address, ifindex: 7, ttlSeconds: 3600)])
         var hostNetwork = Self.source
         hostNetwork.ifindex = 0

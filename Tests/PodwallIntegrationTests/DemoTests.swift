@@ -24,6 +24,7 @@ struct DemoTests {
         if Shell.isInstalled("runc") {
             #expect(result.output.contains("killed in the kernel before the shell read a command"), "\(result.output)")
             #expect(result.output.contains("killed in the kernel at exec, before its first instruction"), "\(result.output)")
+            #expect(result.output.contains("killed at the syscall"), "\(result.output)")
             #expect(
                 !(try Shell.run(["sh", "-c", "ls /run /sys/fs/cgroup/pids"]).output.contains(id)),
                 "the container's state and cgroups are gone")

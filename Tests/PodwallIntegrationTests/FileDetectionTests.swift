@@ -11,7 +11,7 @@ struct FileDetectionTests {
     typealias Scenario = ProcessDetectionTests.Scenario
 
     @Test func aBreakoutIsKilledAtTheSyscallAndItsPodQuarantined() throws {
-        let scenario = try Scenario(["--response", "breakout=kill+quarantine:1h"])
+        let scenario = try Scenario()
         let pod = scenario.env.lab.pods[0]
         let result = try scenario.env.lab.exec(in: scenario.container, ["unshare", "-Urm", "touch", "/shared/ran"], check: false)
 

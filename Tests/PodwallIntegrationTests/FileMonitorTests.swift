@@ -115,7 +115,9 @@ struct FileMonitorTests {
     /// A pod's process that kept a directory fd from before its chroot and
     /// opens through it reaches outside its root: a breakout, named by the
     /// path from the namespace's root. A pipe reopened through /proc/self/fd
-    /// (the kernel's internal mount) is not.
+    /// (the kernel's internal mount) is not. Played by host programs in a
+    /// mount namespace of their own, joined to the pod's cgroup: in the
+    /// node's they would be taken for the runtime.
     @Test func aFileOpenedOutsideTheProcesssRootIsABreakout() throws {
         let env = try ContainerLab(kills: [.breakout], fileRules: Self.rules)
         let jail = try env.lab.makeTemporaryDirectory()
@@ -127,11 +129,9 @@ struct FileMonitorTests {
                 + "os.open('\(outside.dropFirst())', os.O_WRONLY | os.O_CREAT, dir_fd=top)\nos.write(1, b'escaped')"
         ]
         _ = try env.monitor.drain()
-        let piped = try Shell.run(
-            ["sh", "-c", "echo $$ > \(try Self.leafCgroup(env))/cgroup.procs && echo x | (cat > /dev/stdout) | cat"])
-        let result = try Shell.run(
-            ["sh", "-c", "echo $$ > \(try Self.leafCgroup(env))/cgroup.procs && exec \"$@\"", "sh"] + escape,
-            check: false)
+        let inPod = ["unshare", "-m", "sh", "-c", "echo $$ > \(try Self.leafCgroup(env))/cgroup.procs && exec \"$@\"", "sh"]
+        let piped = try Shell.run(inPod + ["sh", "-c", "echo x | (cat > /dev/stdout) | cat"])
+        let result = try Shell.run(inPod + escape, check: false)
         #expect(piped.output == "x\n")
         #expect(result.status != 0 && !result.output.contains("escaped"), "\(result)")
         let events = try Self.fileEvents(env)
@@ -179,9 +179,10 @@ struct FileMonitorTests {
                     + "time.sleep(0.5)\nctypes.CDLL(None).ptrace(16, pid, 0, 0)"
             ], check: false)
         // A container started while the programs watch: runc's own mounts and setns are its setup.
-        let second = try env.lab.runContainer(in: env.lab.pods[0], name: "second", command: ["sleep", "300"])
-        try env.lab.exec(in: second, ["true"])
+        let second = Result { try env.lab.runContainer(in: env.lab.pods[0], name: "second", command: ["sleep", "300"]) }
+        let started = Result { try env.lab.exec(in: second.get(), ["true"]) }
         let attempts = try env.monitor.drain().compactMap { if case .breakout(let attempt) = $0 { attempt } else { nil } }
+        #expect(throws: Never.self, "runc's own setup, with these attempts: \(attempts)") { try started.get() }
 
         for result in [unshare, nsenter, mount, ptrace] { #expect(result.status != 0) }
         #expect(!FileManager.default.fileExists(atPath: env.container.sharedDirectory + "/unshared"))

@@ -53,6 +53,26 @@ struct FlowTrackingTests {
         #expect((flow.int("to_pod", "packets") ?? 0) > 0)
     }
 
+    /// Exfiltration is judged as the bytes go: the kernel reports each MiB a
+    /// pod sends on a flow it opened (a volume event), not what it receives.
+    @Test func eachMebibyteAPodSendsOnAFlowItOpenedIsAVolumeEvent() async throws {
+        let env = try AgentLab(pods: 2)
+        try env.startAgent(extraArguments: ["--log-flows"])
+        let (client, server) = (env.lab.pods[0], env.lab.pods[1])
+        let bytes = 3_500_000  // with headers: past 1, 2 and 3 MiB
+        let listener = try NetworkNamespace.run(server.namespace) { try LabSocket.tcpListener(address: server.ipv4, port: 8081) }
+        defer { close(listener) }
+        let received = Task.detached { LabSocket.acceptAndCount(listener) }
+        let clientPort = try NetworkNamespace.run(client.namespace) { try LabSocket.sendTCP(to: server.ipv4, port: 8081, bytes: bytes) }
+        #expect(await received.value == bytes)
+        let volumeLines = { (pod: String) in
+            env.log.split(separator: "\n").filter { $0.contains("flow volume") && $0.contains("pod=\(pod)") }
+        }
+        _ = waitUntil(timeout: 3) { volumeLines("\(client.ipv4):\(clientPort)").count >= 3 }
+        #expect(volumeLines("\(client.ipv4):\(clientPort)").count == 3, "\(env.log)")
+        #expect(volumeLines("\(server.ipv4):8081").isEmpty, "the server's side of the flow sent nothing of its own")
+    }
+
     @Test func aNewPodInterfaceIsAttachedWithinOneSecond() throws {
         let env = try AgentLab(pods: 1)
         try env.startAgent()

@@ -101,6 +101,27 @@ struct DatapathTestRunTests {
             "a later packet must not overwrite the snapshot")
     }
 
+    /// Exfiltration is judged as the bytes go: one event per MiB the pod sends
+    /// on a flow it opened; none for what it receives or sends on a flow
+    /// opened toward it.
+    @Test(arguments: [true, false])
+    func aFlowThePodOpenedSendsAVolumeEventPerMebibyteFromThePod(podOpened: Bool) throws {
+        let segment = [UInt8](repeating: 0x61, count: 1400)
+        let step = 1 << Int(PW_VOLUME_STEP_SHIFT)
+        let runs = UInt32(5 * step / 2 / (segment.count + 54))  // 2.5 MiB each way
+        if podOpened {
+            try send(Self.tcp(0x02))
+        } else {
+            try send(Self.tcp(0x02, from: false), .toPod)
+        }
+        _ = try ProgramTestRun.run(datapath.fromPod, packet: Self.tcp(0x18, payload: segment, sequence: 2), repeat: runs)
+        _ = try ProgramTestRun.run(
+            datapath.toPod, packet: Self.tcp(0x18, from: false, payload: segment, sequence: 2), repeat: runs)
+        let volumes = try RingBufferReader.drain(mapFD: datapath.eventsFD) { FlowEvent(record: $0) }.filter { $0.kind == .volume }
+        #expect(volumes.map { $0.flow.fromPod.bytes / UInt64(step) } == (podOpened ? [1, 2] : []))
+        #expect(volumes.allSatisfy { $0.direction == .fromPod && $0.flow.podInitiated })
+    }
+
     @Test func theSnapshotIsTheSegmentAtISNPlusOneWhateverArrivesFirst() throws {
         let headers = Array("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n".utf8)
         try send(Self.tcp(0x02))

@@ -23,7 +23,7 @@ static __always_inline void pw_on_breakout(__u32 op, __u64 arg, __u32 target_pid
 	char comm[16] = {};
 
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (pw_is_runtime_init(task, comm))
+	if (pw_is_runtime_init(task, comm, config))
 		return;
 	pw_process_count(PW_PCNT_BREAKOUTS);
 	__u32 flags = 0;

@@ -21,12 +21,16 @@ static __always_inline const struct pw_process_config *pw_file_config(struct tas
 	return config && (config->policy & PW_POLICY_WATCH_FILES) ? config : 0;
 }
 
-/* A container runtime's init setting up the container (by its name, on a
- * process that has not exec'd in the pod): its mounts, namespaces and
- * writes are the container's making, not an attack. */
-static __always_inline int pw_is_runtime_init(struct task_struct *task, const char comm[16])
+/* A container runtime setting up the container: a process that has not
+ * exec'd in the pod, named as a runtime's init or still in the node's mount
+ * namespace (runc 1.1's `runc init` is plain "exe" when it bind-mounts its
+ * own binary, already in the container's cgroup on cgroup v2 nodes). Its
+ * mounts, namespaces and writes are the container's making, not an attack;
+ * a pod's process that broke into the node's mounts has exec'd in the pod. */
+static __always_inline int pw_is_runtime_init(struct task_struct *task, const char comm[16],
+					      const struct pw_process_config *config)
 {
-	if (!(pw_exec_class_of(comm) & PW_EXEC_RUNTIME))
+	if (!(pw_exec_class_of(comm) & PW_EXEC_RUNTIME) && !pw_in_host_mounts(task, config))
 		return 0;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u64 *start = bpf_map_lookup_elem(&pw_pod_programs, &tgid);
@@ -50,7 +54,7 @@ static __always_inline void pw_report_file(struct task_struct *task, const struc
 	char comm[16] = {};
 
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (pw_is_runtime_init(task, comm))
+	if (pw_is_runtime_init(task, comm, config))
 		return;
 	pw_process_count(PW_PCNT_FILE_EVENTS);
 	if (pw_kill_current(rule && (op != PW_FILE_READ || (flags & PW_FILE_OUTSIDE_ROOT)) &&

@@ -260,6 +260,10 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	struct pw_flow_direction *dir = &value->dir[direction & 1];
 	__u32 segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
 
+	/* Read before the add, which cannot return it on 5.10 (no BPF_FETCH):
+	 * two CPUs adding at once may miss one volume step, never invent one. */
+	__u64 sent = dir->bytes;
+
 	pw_add(&dir->packets, segments);
 	pw_add(&dir->bytes, skb->len);
 	/* Only move forward: creation stamped the precise clock. Skipping the
@@ -276,6 +280,11 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 		pw_emit_flow_event(PW_EVENT_FLOW_NEW, key, value, direction, PW_END_NONE);
 	if (!summarized && pw_unlikely(pw_flow_snapshot_payload(value, skb, pkt, direction)))
 		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, key, value, direction, PW_END_NONE);
+	/* Sent past the budget too: bounded by the bytes, and a flooding pod
+	 * must not hide its exfiltration in the flood. */
+	if (pw_unlikely((sent ^ (sent + skb->len)) >> PW_VOLUME_STEP_SHIFT) && direction == PW_DIR_FROM_POD &&
+	    (value->flags & PW_FLOW_POD_INITIATED))
+		pw_emit_flow_event(PW_EVENT_FLOW_VOLUME, key, value, direction, PW_END_NONE);
 
 	/* The first answer tells scan detection a first contact succeeded; a
 	 * bare RST is a refusal and is reported by the end event instead. */

@@ -71,15 +71,6 @@ __noinline __u32 pw_dropped_program(__u64 file_address)
 	return PW_EXEC_DROPPED | (rule && (rule->flags & PW_FILE_RULE_NO_EXEC) ? PW_EXEC_NO_EXEC_DIR : 0);
 }
 
-/* Whether `task` runs in the node's own mount namespace (the runtime
- * before it enters the container's). */
-static __always_inline int pw_in_host_mounts(struct task_struct *task, const struct pw_process_config *config)
-{
-	unsigned int mounts = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-
-	return mounts && (mounts == config->host_mnt_ns || mounts == config->agent_mnt_ns);
-}
-
 /* The process exec'd in its pod: a runtime's name no longer makes it the runtime. */
 static __always_inline void pw_mark_pod_program(struct task_struct *task)
 {

@@ -95,6 +95,15 @@ static __always_inline const struct pw_process_config *pw_current_config(struct 
 	return verdict.watched ? config : 0;
 }
 
+/* Whether `task` runs in the node's own mount namespace (the runtime
+ * before it enters the container's). */
+static __always_inline int pw_in_host_mounts(struct task_struct *task, const struct pw_process_config *config)
+{
+	unsigned int mounts = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+
+	return mounts && (mounts == config->host_mnt_ns || mounts == config->agent_mnt_ns);
+}
+
 /* The pid as the process's own pid namespace numbers it. */
 static __always_inline __u32 pw_namespace_pid(struct task_struct *task)
 {

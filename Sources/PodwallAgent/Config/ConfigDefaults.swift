@@ -80,8 +80,7 @@ public enum ConfigDefaults {
           flood: alert
           sensitive_write: alert
           sensitive_read: alert
-          # kill+quarantine:1h kills in the kernel; not on cgroup-v2-only nodes yet (docs/files.md).
-          breakout: alert
+          breakout: kill+quarantine:1h
           drop_execute: kill
 
         capture:
