@@ -323,7 +323,8 @@ enum pw_event_type {
 /* Volume events (PW_EVENT_FLOW_VOLUME) go out each time the bytes a pod sent
  * on a flow it opened cross a multiple of this: exfiltration is judged as the
  * bytes go, not only when the agent next reads the flow table, which takes
- * ~150 ms at 262,144 flows. At most one event per MiB a pod sends. */
+ * ~150 ms at 262,144 flows. At most one event per MiB a pod sends. Not sent
+ * by the compat build (Linux < 5.12, lib/compat.h). */
 #define PW_VOLUME_STEP_SHIFT 20
 
 enum pw_end_reason {

@@ -50,6 +50,9 @@ public struct KernelFeatures: Sendable {
     /// A SYN on an ended flow opens a new flow (the full build); the compat
     /// build accounts it to the ended one.
     public var reopensEndedFlows: Bool { atomicFetch }
+    /// The data path sends a volume event per MiB a pod sends (the compat
+    /// build does not: exfiltration is judged from table reads alone).
+    public var volumeEvents: Bool { atomicFetch }
 
     /// The programs count each attached interface's packets and bytes in its
     /// link entry (the full build); the compat build does not.

@@ -1,7 +1,7 @@
 /* What differs between the data path for Linux >= 5.12 and its compat build
  * (-DPW_PRE_5_12, loaded where the kernel refuses atomic fetch
  * instructions, i.e. Linux 5.10 and 5.11). Both come from the same code;
- * only the seven things below differ.
+ * only the things below differ.
  *
  * Atomics. Linux before 5.12 knows one atomic instruction: add, without fetching the
  * old value (BPF_XADD); fetch, or, xchg and cmpxchg came in 5.12, and an
@@ -97,6 +97,16 @@
 #define PW_HAVE_LINK_COUNTS 1
 #else
 #define PW_HAVE_LINK_COUNTS 0
+#endif
+
+/* Volume events (flow.h). One more event call site, verified again with its
+ * static subprogram on every parser path, took Debian's 5.10 past its
+ * million processed instructions (E2BIG): the compat build sends none, and
+ * exfiltration is judged from the agent's periodic reads of the flow table. */
+#ifndef PW_PRE_5_12
+#define PW_HAVE_VOLUME_EVENTS 1
+#else
+#define PW_HAVE_VOLUME_EVENTS 0
 #endif
 
 /* Per-pod event budgets (budget.h) live in the link entry the compat build

@@ -69,6 +69,21 @@ static __always_inline struct pw_quarantine *pw_new_flow_quarantine(__u32 ifinde
 	return quarantine && !pw_allowed(remote) ? quarantine : NULL;
 }
 
+/* Adds a packet's bytes to its direction; whether they crossed another
+ * volume step (PW_VOLUME_STEP_SHIFT), from the old value, so two CPUs on one
+ * flow still see each step once. */
+static __always_inline int pw_count_bytes(struct pw_flow_direction *dir, __u32 len)
+{
+#if PW_HAVE_VOLUME_EVENTS
+	__u64 sent = pw_fetch_add(&dir->bytes, len);
+
+	return ((sent ^ (sent + len)) >> PW_VOLUME_STEP_SHIFT) != 0;
+#else
+	pw_add(&dir->bytes, len);
+	return 0;
+#endif
+}
+
 /* Copies up to PW_PAYLOAD_SNAP payload bytes into the direction's snapshot. */
 static __always_inline int pw_flow_copy_payload(struct pw_flow_direction *dir, struct __sk_buff *skb,
 						const struct pw_packet *pkt)
@@ -260,12 +275,9 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 	struct pw_flow_direction *dir = &value->dir[direction & 1];
 	__u32 segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
 
-	/* Read before the add, which cannot return it on 5.10 (no BPF_FETCH):
-	 * two CPUs adding at once may miss one volume step, never invent one. */
-	__u64 sent = dir->bytes;
-
 	pw_add(&dir->packets, segments);
-	pw_add(&dir->bytes, skb->len);
+	int stepped = pw_count_bytes(dir, skb->len);
+
 	/* Only move forward: creation stamped the precise clock. Skipping the
 	 * store within a tick also keeps the entry's cache line cleaner. */
 	if (now > value->last_seen_ns)
@@ -282,8 +294,7 @@ static __always_inline int pw_flow_account(struct __sk_buff *skb, const struct p
 		pw_emit_flow_event(PW_EVENT_FLOW_PAYLOAD, key, value, direction, PW_END_NONE);
 	/* Sent past the budget too: bounded by the bytes, and a flooding pod
 	 * must not hide its exfiltration in the flood. */
-	if (pw_unlikely((sent ^ (sent + skb->len)) >> PW_VOLUME_STEP_SHIFT) && direction == PW_DIR_FROM_POD &&
-	    (value->flags & PW_FLOW_POD_INITIATED))
+	if (pw_unlikely(stepped) && direction == PW_DIR_FROM_POD && (value->flags & PW_FLOW_POD_INITIATED))
 		pw_emit_flow_event(PW_EVENT_FLOW_VOLUME, key, value, direction, PW_END_NONE);
 
 	/* The first answer tells scan detection a first contact succeeded; a
