@@ -28,6 +28,8 @@ public struct ExfiltrationDetector: Sendable {
     private struct FlowCounter: Sendable {
         var lastBytes: UInt64
         var lastSeenNs: UInt64
+        /// Which connection on these ports the bytes are of.
+        var firstSeenNs: UInt64
     }
 
     private struct PairKey: Hashable, Sendable {
@@ -39,9 +41,9 @@ public struct ExfiltrationDetector: Sendable {
     private var pods: [SourceKey: VolumeSeries] = [:]
     private var pairs: [PairKey: VolumeSeries] = [:]
     private var lastSweepNs: UInt64 = 0
-    /// Flows that ended and when, kept for one to two `endedGenerationNs`: a read
-    /// of the flow table taken before a flow's end but judged after it must not
-    /// count the flow again from zero.
+    /// Flows that ended, by their first-seen time, kept for one to two
+    /// `endedGenerationNs`: a read of the flow table taken before a flow's end
+    /// but judged after it must not count the flow again from zero.
     private var ended: [FlowKey: UInt64] = [:]
     private var endedBefore: [FlowKey: UInt64] = [:]
     private var endedRotatedNs: UInt64 = 0
@@ -98,7 +100,7 @@ public struct ExfiltrationDetector: Sendable {
     /// Forgets a flow's counter when it ends (its final sample comes before the end).
     public mutating func observe(_ event: FlowEvent, now: UInt64) -> [Alert] {
         if case .end = event.kind, !flows.isEmpty, flows.removeValue(forKey: event.key) != nil {
-            ended[event.key] = event.timestamp
+            ended[event.key] = event.flow.firstSeen
         }
         return []
     }
@@ -129,21 +131,29 @@ public struct ExfiltrationDetector: Sendable {
         table = table.filter { keep($0.value) }
     }
 
-    /// Bytes sent since the flow's previous sample; a counter that went backwards restarted.
+    /// Bytes sent since the flow's previous sample. The samples of one
+    /// connection may come out of order (a table read races the kernel's volume
+    /// events: read after an event, judged before it), so only a higher count
+    /// adds; a later connection on the same ports (first seen later) restarts
+    /// the count.
     private mutating func egressDelta(_ sample: FlowSample) -> UInt64 {
-        let counter = FlowCounter(lastBytes: sample.bytesFromPod, lastSeenNs: sample.timestampNs)
+        let counter = FlowCounter(
+            lastBytes: sample.bytesFromPod, lastSeenNs: sample.timestampNs, firstSeenNs: sample.firstSeenNs)
         if let index = flows.index(forKey: sample.key) {
-            // Read before the sample counted last (a table read judged after
-            // a volume event): nothing new.
-            guard sample.timestampNs >= flows.values[index].lastSeenNs else { return 0 }
-            let last = flows.values[index].lastBytes
+            let last = flows.values[index]
+            if sample.firstSeenNs == last.firstSeenNs {
+                guard sample.bytesFromPod > last.lastBytes else { return 0 }
+                flows.values[index].lastBytes = sample.bytesFromPod
+                flows.values[index].lastSeenNs = max(last.lastSeenNs, sample.timestampNs)
+                return sample.bytesFromPod - last.lastBytes
+            }
+            guard sample.firstSeenNs > last.firstSeenNs else { return 0 }  // an earlier connection's late read
             flows.values[index] = counter
-            if sample.bytesFromPod >= last { return sample.bytesFromPod - last }
             stats.counterRestarts += 1
             return sample.bytesFromPod
         }
-        if let end = ended[sample.key] ?? endedBefore[sample.key], sample.timestampNs <= end {
-            return 0  // read before the flow's end, which counted it
+        if let end = ended[sample.key] ?? endedBefore[sample.key], sample.firstSeenNs <= end {
+            return 0  // the ended connection, counted at its end, read before it
         }
         guard flows.count < config.maxFlows else {
             stats.untrackedFlows += 1

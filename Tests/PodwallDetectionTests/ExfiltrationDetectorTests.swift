@@ -155,33 +155,40 @@ struct ExfiltrationDetectorTests {
         #expect(alerts.isEmpty)
     }
 
-    @Test("a counter that goes backwards restarted: its new value is the delta")
+    @Test("a later connection on the same ports restarts the count: its whole value is the delta")
     func counterRestart() {
         var detector = ExfiltrationDetector()
         let t = Clock.t0
         _ = detector.observe(FlowSample(key: external, timestampNs: t, bytesFromPod: 5_000), now: t)
         _ = detector.observe(FlowSample(key: external, timestampNs: t + 1, bytesFromPod: 7_000), now: t)
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 2, bytesFromPod: 300), now: t)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 2, bytesFromPod: 300, firstSeenNs: t + 2), now: t)
         #expect(detector.stats.counterRestarts == 1)
         // Interval bytes: 5,000 + 2,000 + 300. Closing it shows in the baseline.
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 10 * Clock.s, bytesFromPod: 301), now: t)
+        _ = detector.observe(
+            FlowSample(key: external, timestampNs: t + 10 * Clock.s, bytesFromPod: 301, firstSeenNs: t + 2), now: t)
         #expect(detector.baseline(of: external.source)?.mean == 7_300)
     }
 
-    /// The agent stamps a read of the flow table when it began and may judge it after a
-    /// volume event or a flow's end read later: the read must add nothing, not restart.
-    @Test("a table read taken before a volume event or a flow's end, judged after it, adds nothing")
-    func staleReads() {
+    /// A read of the flow table and the kernel's volume events race: a read may
+    /// be judged after an event it read past, or before one it came ahead of,
+    /// or after the flow's end. Out of order, it must add nothing, not restart.
+    @Test("samples of one connection out of order, or after its end, add only what is new")
+    func outOfOrderSamples() {
         var detector = ExfiltrationDetector()
         let t = Clock.t0
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 2, bytesFromPod: 3_000), now: t + 2)
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 1, bytesFromPod: 2_000), now: t + 3)
-        _ = detector.observe(ended(external, at: t + 4), now: t + 4)
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 3, bytesFromPod: 3_000), now: t + 5)
+        let first = t  // the connection's first-seen time
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 1, bytesFromPod: 2_000, firstSeenNs: first), now: t + 1)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 3, bytesFromPod: 3_000, firstSeenNs: first), now: t + 2)
+        // A volume event stamped later than the read but carrying fewer bytes.
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 4, bytesFromPod: 2_500, firstSeenNs: first), now: t + 3)
+        var end = ended(external, at: t + 5)
+        end.flow.firstSeen = first
+        _ = detector.observe(end, now: t + 5)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 4, bytesFromPod: 3_000, firstSeenNs: first), now: t + 6)
         #expect(detector.stats.counterRestarts == 0)
         #expect(detector.trackedFlows == 0)
         // The same ports again later are a new connection, counted whole.
-        _ = detector.observe(FlowSample(key: external, timestampNs: t + 6, bytesFromPod: 500), now: t + 6)
+        _ = detector.observe(FlowSample(key: external, timestampNs: t + 7, bytesFromPod: 500, firstSeenNs: t + 7), now: t + 7)
         // Closing the interval shows 3,500 in the baseline.
         let next = flow(podPort: 1, to: "203.0.113.9", port: 443)
         _ = detector.observe(FlowSample(key: next, timestampNs: t + 10 * Clock.s, bytesFromPod: 1), now: t + 10 * Clock.s)
