@@ -142,9 +142,10 @@ public struct ExfiltrationDetector: Sendable {
         if let index = flows.index(forKey: sample.key) {
             let last = flows.values[index]
             if sample.firstSeenNs == last.firstSeenNs {
+                // Seen even when silent: an idle-swept counter would count whole again.
+                flows.values[index].lastSeenNs = max(last.lastSeenNs, sample.timestampNs)
                 guard sample.bytesFromPod > last.lastBytes else { return 0 }
                 flows.values[index].lastBytes = sample.bytesFromPod
-                flows.values[index].lastSeenNs = max(last.lastSeenNs, sample.timestampNs)
                 return sample.bytesFromPod - last.lastBytes
             }
             guard sample.firstSeenNs > last.firstSeenNs else { return 0 }  // an earlier connection's late read

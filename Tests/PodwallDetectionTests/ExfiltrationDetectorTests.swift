@@ -195,6 +195,17 @@ struct ExfiltrationDetectorTests {
         #expect(detector.baseline(of: external.source)?.mean == 3_500)
     }
 
+    @Test("a flow sampled without new bytes is still seen: its idle sweep waits")
+    func silentFlowsStaySeen() {
+        var detector = ExfiltrationDetector()
+        for seconds: UInt64 in [0, 500, 1_000] {
+            let t = Clock.t0 + seconds * Clock.s
+            _ = detector.observe(FlowSample(key: external, timestampNs: t, bytesFromPod: 100), now: t)
+        }
+        _ = detector.tick(now: Clock.t0 + 1_100 * Clock.s)
+        #expect(detector.trackedFlows == 1)
+    }
+
     @Test("an alarmed interval is clamped into the baseline, so a sustained exfiltration keeps alerting")
     func clampedBaseline() {
         var feeder = Feeder()
