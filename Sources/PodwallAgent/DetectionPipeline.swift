@@ -224,8 +224,9 @@ final class DetectionPipeline: Sendable {
     }
 
     /// Volume samples for the exfiltration detector: cumulative bytes each
-    /// pod sent on each flow, read from the flow table. Stamped when the read
-    /// began, so that a volume event judged meanwhile is not counted twice.
+    /// pod sent on each flow, read from the flow table; stamped when the read
+    /// began (no record is older). Volume events judged meanwhile may be
+    /// older or newer: the detector orders a flow's samples by their count.
     func sample(_ flows: FlowSnapshot) {
         let alerts: [Alert] = state.withLock {
             $0.aggregator.sample(flows.records, at: flows.takenNs, now: now, observedSince: startedNs)
