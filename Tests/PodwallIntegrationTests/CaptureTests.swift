@@ -45,7 +45,8 @@ struct CaptureTests {
         let (client, server) = (env.lab.pods[0], env.lab.pods[1])
         let (ours, reference) = ("/tmp/\(env.lab.id)-ours.pcap", "/tmp/\(env.lab.id)-ref.pcap")
         defer { for file in [ours, reference] { try? FileManager.default.removeItem(atPath: file) } }
-        let tcpdumpLog = "/tmp/\(env.lab.id)-tcpdump.log"
+        let (tcpdumpLog, log) = ("/tmp/\(env.lab.id)-tcpdump.log", "/tmp/\(env.lab.id)-capture.log")
+        defer { for file in [tcpdumpLog, log] { try? FileManager.default.removeItem(atPath: file) } }
         let tcpdump = try env.lab.spawn(
             env.lab.nodeCommand(
                 [
@@ -53,7 +54,6 @@ struct CaptureTests {
                     "tcp", "port", "8080"
                 ]), logFile: tcpdumpLog)
         _ = waitUntil(timeout: 5) { AgentLab.text(tcpdumpLog).contains("listening") }
-        let log = "/tmp/\(env.lab.id)-capture.log"
         let capture = try env.startCapture(
             [
                 "--interface", client.hostInterface, "--proto", "tcp", "--port", "8080",
@@ -95,6 +95,7 @@ struct CaptureTests {
         let (budgetFile, expiryFile) = ("/tmp/\(env.lab.id)-budget.pcap", "/tmp/\(env.lab.id)-expiry.pcap")
         defer { for file in [budgetFile, expiryFile] { try? FileManager.default.removeItem(atPath: file) } }
         let (budgetLog, expiryLog) = ("/tmp/\(env.lab.id)-budget.log", "/tmp/\(env.lab.id)-expiry.log")
+        defer { for file in [budgetLog, expiryLog] { try? FileManager.default.removeItem(atPath: file) } }
         let budget = try env.startCapture(
             [
                 "--interface", attacker.hostInterface, "--proto", "udp", "--count", "100",
