@@ -18,6 +18,10 @@ struct DemoTests {
         #expect(summary.range(of: "none +none", options: .regularExpression) != nil, "plain HTTP stays quiet:\n\(summary)")
         // The lab is named after the demo's process: nothing of it may remain.
         let id = try #require(result.output.firstMatch(of: /pwlab-\d+-\d+/).map { String($0.output) })
+        // The demo leaves its agent's log, alerts and captures for the user to read; the test does not.
+        defer {
+            for file in ["agent.log", "alerts.jsonl", "captures"] { try? FileManager.default.removeItem(atPath: "/tmp/\(id)-\(file)") }
+        }
         #expect(!(try Shell.run(["ip", "netns", "list"]).output.contains(id)))
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/\(id)"))
         #expect(!(try Shell.run(["sh", "-c", "ls /sys/fs/cgroup/unified /sys/fs/cgroup 2>/dev/null"]).output.contains(id)))
