@@ -317,7 +317,7 @@ enum pw_event_type {
 	PW_EVENT_FLOW_REPLY = 6,   /* first answer to the flow's opener (not a bare RST) */
 	PW_EVENT_CONNECT = 8,	   /* a pod's process called connect() (allowed) */
 	PW_EVENT_FLOW_SUMMARY = 9, /* a pod's new flows past its event budget */
-	PW_EVENT_FLOW_VOLUME = 10, /* a pod-opened flow sent another PW_VOLUME_STEP bytes */
+	PW_EVENT_FLOW_VOLUME = 10, /* a pod-opened flow sent another MiB from the pod */
 };
 
 /* Volume events (PW_EVENT_FLOW_VOLUME) go out each time the bytes a pod sent

@@ -15,19 +15,14 @@ let arguments = CommandLine.arguments
 let flows = arguments.count > 1 ? Int(arguments[1]) ?? 262_144 : 262_144
 let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 10 : 10
 
-/// A SYN from 198.18.0.11:`port` to 198.18.`host`:80.
-func synPacket(port: UInt16, host: UInt16) -> [UInt8] {
-    var frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]
-    frame += [0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 11, 198, 18, UInt8(host >> 8), UInt8(host & 0xff)]
-    frame += [UInt8(port >> 8), UInt8(port & 0xff), 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]
-    return frame
-}
-
 LibbpfLog.capture(echo: false)
 let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: UInt32(max(flows, 1024))))
 let fillStart = MonotonicClock.now()
 for index in 0..<flows {
-    _ = try ProgramTestRun.run(datapath.fromPod, packet: synPacket(port: UInt16(1024 + index % 60_000), host: UInt16(12 + index / 60_000)))
+    _ = try ProgramTestRun.run(
+        datapath.fromPod,
+        packet: benchTCPPacket(
+            sourcePort: UInt16(1024 + index % 60_000), host: UInt16(12 + index / 60_000), flags: 0x02, payload: 0))
 }
 progress("filled \(datapath.flows.count) flows in \(format(Double(MonotonicClock.now() - fillStart) / 1e9, 1)) s")
 

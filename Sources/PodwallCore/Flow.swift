@@ -129,7 +129,7 @@ public enum FlowEventKind: Hashable, Sendable, CustomStringConvertible {
     /// The first answer to whoever opened the flow (never a bare RST).
     case reply
     case payload
-    /// The pod sent another `FlowEvent.volumeStep` bytes on a flow it opened:
+    /// The pod sent another MiB (`PW_VOLUME_STEP_SHIFT`) on a flow it opened:
     /// its volume, for exfiltration, as it goes.
     case volume
     case end(FlowEndReason)

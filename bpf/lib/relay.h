@@ -181,10 +181,6 @@ static __always_inline int pw_recent_connection(__u32 tgid, __u64 start_ns, __u6
 	return 1;
 }
 
-/* At a shell's exec: 1, with its relay's connection in `relay`, when it is
- * relayed (its parent connected out within the window, or a process that
- * did is on the other side of a pipe of its stdio). A shell not (yet)
- * relayed leaves its pipes for the relay's connect to find. */
 /* The relay a global function found (this CPU's; pw_relayed_shell()). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -193,6 +189,10 @@ struct {
 	__type(value, struct pw_relay_connection);
 } pw_relay_found SEC(".maps");
 
+/* At a shell's exec: 1, with its relay's connection in `relay`, when it is
+ * relayed (its parent connected out within the window, or a process that
+ * did is on the other side of a pipe of its stdio). A shell not (yet)
+ * relayed leaves its pipes for the relay's connect to find. */
 static __always_inline int pw_relayed_at_exec(struct task_struct *task, __u8 stdin_kind, __u8 stdin_family,
 					      struct pw_relay_connection *relay)
 {
