@@ -85,7 +85,7 @@ public final class BPFObject: @unchecked Sendable {  // libbpf handle and ELF bu
         throw KernelError("loading BPF object", name, errno: -result, libbpfLog: log)
     }
 
-    private static func mapHandles(of handle: OpaquePointer) -> [OpaquePointer] {
+    static func mapHandles(of handle: OpaquePointer) -> [OpaquePointer] {
         var maps: [OpaquePointer] = []
         var map = bpf_object__next_map(handle, nil)
         while let current = map {

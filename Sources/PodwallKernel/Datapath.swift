@@ -50,13 +50,15 @@ public final class Datapath: Sendable {
     public let usesTCX: Bool
     /// What the kernel offered when this data path was loaded.
     public let features: KernelFeatures
+    private let options: Options
 
-    public init(options: Options = Options()) throws {
-        features = KernelFeatures.probe()
+    public convenience init(options: Options = Options()) throws {
+        let features = KernelFeatures.probe()
         try features.checkRequired()
         // A first load that fails leaves nothing behind; pins an earlier
         // agent left are enforcement in force and stay whatever happens.
         let freshPinRoot = options.pinRoot.map { !BPFFilesystem.exists($0) } ?? false
+        let object: BPFObject, sockObject: BPFObject
         do {
             if let pinRoot = options.pinRoot {
                 try BPFFilesystem.prepare(pinRoot: pinRoot)
@@ -71,6 +73,15 @@ public final class Datapath: Sendable {
             }
             throw error
         }
+        try self.init(loaded: object, sockObject, features: features, options: options)
+    }
+
+    /// The tables over objects already loaded.
+    private init(loaded object: BPFObject, _ sockObject: BPFObject, features: KernelFeatures, options: Options) throws {
+        self.object = object
+        self.sockObject = sockObject
+        self.features = features
+        self.options = options
         fromPod = try object.program(named: PW_PROG_FROM_POD_NAME)
         toPod = try object.program(named: PW_PROG_TO_POD_NAME)
         usesTCX = try options.attachMode.usesTCX(pinRoot: options.pinRoot, probingWith: fromPod)
@@ -92,6 +103,18 @@ public final class Datapath: Sendable {
         captures = CaptureTable(
             captures: try object.map(named: PW_MAP_CAPTURES_NAME), rings: try object.map(named: PW_MAP_CAPTURE_RINGS_NAME),
             on: try object.map(named: PW_MAP_CAPTURE_ON_NAME), lockDirectory: options.pinRoot)
+    }
+
+    /// Tests: the maps as they are now, for `restored(to:)`.
+    func snapshot() throws -> MapSnapshot {
+        try MapSnapshot(of: [object, sockObject])
+    }
+
+    /// Tests: this data path's verified programs with every map put back to
+    /// `snapshot`, and new tables over them (theirs hold state of their own).
+    func restored(to snapshot: MapSnapshot) throws -> Datapath {
+        try snapshot.restore()
+        return try Datapath(loaded: object, sockObject, features: features, options: options)
     }
 
     /// Attaches connect4/6 and sendmsg4/6 to the pods' cgroup (links pinned

@@ -255,8 +255,11 @@ import Testing
 
 @Suite(.enabled(if: Privileged.enabled, Privileged.reason))
 struct ObjectLoadTests {
+    // The tests that only read a loaded data path read the test-run suite's
+    // one load (each load is half a minute on the matrix's emulated 5.10).
+
     @Test func everyMapNamedInTheABIExistsInTheObject() throws {
-        let datapath = try Datapath(options: .init(pinRoot: nil))
+        let (datapath, _) = try DatapathTestRunTests.loaded.get()
         let names = Set(datapath.object.mapNames)
         let all = [
             PW_MAP_FLOWS_NAME, PW_MAP_FRAGS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_EVENTS_NAME, PW_MAP_LINKS_NAME,
@@ -284,7 +287,7 @@ struct ObjectLoadTests {
     @Test(.enabled(if: !KernelFeatures.probe().atomicFetch, "this kernel has atomic fetch: only a pre-5.12 kernel refuses the full build"))
     func aKernelWithoutAtomicFetchLoadsTheCompatBuildAndRefusesTheFullOne() throws {
         LibbpfLog.capture(echo: false)
-        let datapath = try Datapath(options: .init(pinRoot: nil))
+        let (datapath, _) = try DatapathTestRunTests.loaded.get()
         #expect(datapath.features.datapathImage.name == BPFObjectImage.tcCompat.name)
         let error = try #require(throws: KernelError.self) { try BPFObject(image: .tc, pinRoot: nil) }
         #expect(error.description.contains("the verifier refused pw_"), "\(error)")
@@ -311,7 +314,7 @@ struct ObjectLoadTests {
     }
 
     @Test func flowTableSizeComesFromOptions() throws {
-        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
+        let (datapath, _) = try DatapathTestRunTests.loaded.get()  // loaded with flowEntries 4096
         var info = bpf_map_info()
         var length = UInt32(MemoryLayout<bpf_map_info>.size)
         #expect(bpf_obj_get_info_by_fd(datapath.flowMap.fd, &info, &length) == 0)

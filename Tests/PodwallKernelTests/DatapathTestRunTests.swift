@@ -1,13 +1,15 @@
 import PodwallABI
 import PodwallCore
-import PodwallKernel
+@testable import PodwallKernel
 import PodwallTestSupport
 import Glibc
 import Testing
 
-/// The TC programs on crafted packets through BPF_PROG_TEST_RUN, each test
-/// with private (unpinned) maps.
-@Suite(.enabled(if: Privileged.enabled, Privileged.reason))
+/// The TC programs on crafted packets through BPF_PROG_TEST_RUN, on private
+/// (unpinned) maps. The programs are loaded once for the suite, and each
+/// test starts from the maps as that load left them: a load per test cost
+/// the kernel matrix's emulated 5.10 half an hour of verifying.
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
 struct DatapathTestRunTests {
     static let tcActUnspec: Int32 = -1
     static let tcActShot: Int32 = 2
@@ -18,9 +20,16 @@ struct DatapathTestRunTests {
 
     let datapath: Datapath
 
-    init() throws {
+    /// The one load, and its maps as it left them.
+    static let loaded = Result {
         LibbpfLog.capture(echo: false)
-        datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
+        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
+        return (datapath, try datapath.snapshot())
+    }
+
+    init() throws {
+        let (loaded, snapshot) = try Self.loaded.get()
+        datapath = try loaded.restored(to: snapshot)
     }
 
     /// Runs one packet leaving the pod (or entering it) and checks the verdict.
@@ -66,6 +75,20 @@ struct DatapathTestRunTests {
             transport: .tcp(source: pod ? 40000 : 80, destination: pod ? 80 : 40000, flags: flags, sequence: sequence),
             payload: payload
         ).build()
+    }
+
+    @Test func eachTestStartsFromTheMapsAsTheLoadLeftThem() throws {
+        let (_, loadedMaps) = try Self.loaded.get()
+        try block("198.18.0.12")
+        try send(Self.tcp(0x02), expect: Self.tcActShot)
+        try send(Self.udp(to: PacketBuilder.v4("198.18.0.50")))
+        try datapath.quarantine.quarantine(1, since: MonotonicClock.now(), for: nil)
+        let changed = try datapath.snapshot().differingMaps(from: loadedMaps)
+        #expect(Set(changed).isSuperset(of: [PW_MAP_FLOWS_NAME, PW_MAP_COUNTERS_NAME, PW_MAP_BLOCK_HOSTS_NAME, PW_MAP_QUARANTINE_NAME]))
+        let restored = try datapath.restored(to: loadedMaps)
+        #expect(try restored.snapshot().differingMaps(from: loadedMaps) == [])
+        #expect(try RingBufferReader.drain(mapFD: restored.eventsFD) { FlowEvent(record: $0) }.isEmpty)
+        #expect(restored.blocklist.entries().isEmpty, "and the tables start empty too")
     }
 
     @Test func tcpHandshakeIsOneFlowWithBothDirections() throws {

@@ -8,15 +8,23 @@ import Testing
 
 /// Fail closed: a quarantined pod's packet is dropped even when the flow
 /// table cannot take its flow, and the failure is counted.
-@Suite(.enabled(if: Privileged.enabled, Privileged.reason))
+@Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
 struct FullFlowTableTestRunTests {
     let datapath: Datapath
     let programs: OneFlowTablePrograms
 
-    init() throws {
+    /// Loaded once, as DatapathTestRunTests does, and put back for each test.
+    static let loaded = Result {
         LibbpfLog.capture(echo: false)
-        datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
-        programs = try OneFlowTablePrograms(sharingWith: datapath)
+        let datapath = try Datapath(options: .init(pinRoot: nil, flowEntries: 4096))
+        return (datapath, try OneFlowTablePrograms(sharingWith: datapath), try datapath.snapshot())
+    }
+
+    init() throws {
+        let (loaded, programs, snapshot) = try Self.loaded.get()
+        datapath = try loaded.restored(to: snapshot)
+        try programs.emptyFlowTable()
+        self.programs = programs
     }
 
     func send(_ packet: [UInt8], expect verdict: Int32, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -56,11 +64,13 @@ struct FullFlowTableTestRunTests {
 /// contend for it, which a test cannot provoke at will. A full hash refuses
 /// every new flow (E2BIG), and the program takes the same path for any
 /// refusal.
-final class OneFlowTablePrograms {
+final class OneFlowTablePrograms: @unchecked Sendable {  // a libbpf handle, not changed after load
     private let handle: OpaquePointer
     /// libbpf reads the ELF from this buffer: kept as long as the object.
     private let image: UnsafeMutableRawBufferPointer
     let fromPodFD: Int32
+    /// Its own flow table, the one-entry hash.
+    private let flowsFD: Int32
 
     init(sharingWith datapath: Datapath) throws {
         let source = datapath.features.datapathImage
@@ -91,6 +101,7 @@ final class OneFlowTablePrograms {
                 throw OneFlowTableError("finding \(PW_PROG_FROM_POD_NAME)")
             }
             fromPodFD = bpf_program__fd(program)
+            flowsFD = bpf_object__find_map_fd_by_name(handle, PW_MAP_FLOWS_NAME)
         } catch {
             bpf_object__close(handle)
             image.deallocate()
@@ -101,6 +112,14 @@ final class OneFlowTablePrograms {
     deinit {
         bpf_object__close(handle)
         image.deallocate()
+    }
+
+    /// Frees the table's one slot (the rest of the maps are the data path's).
+    func emptyFlowTable() throws {
+        var key = pw_flow_key()
+        while bpf_map_get_next_key(flowsFD, nil, &key) == 0 {
+            try Self.check(bpf_map_delete_elem(flowsFD, &key), "emptying \(PW_MAP_FLOWS_NAME)")
+        }
     }
 
     private static func check(_ result: Int32, _ operation: String) throws {
