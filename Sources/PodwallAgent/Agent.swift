@@ -23,6 +23,7 @@ public final class Agent: Sendable {
 
     /// Runs until the task is cancelled.
     public func run() async throws {
+        let signals = ShutdownSignals()  // a stop asked for while the data path loads is kept for later
         // The only writer of these pins while it runs; the CLI writes through its local socket.
         let writer = try PinWriterLock.acquire(pinRoot: configuration.pinRoot, waitingUpTo: 5)
         defer { writer.release() }
@@ -131,6 +132,7 @@ public final class Agent: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        await signals.handOver(to: group)
         try await group.run()
         watcher.stop()
         events.stop()

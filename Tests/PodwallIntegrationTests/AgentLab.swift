@@ -38,6 +38,16 @@ final class AgentLab {
     /// `interfaces` of them) is attached.
     func startAgent(extraArguments: [String] = [], interfaces: Int? = nil) throws {
         let expected = interfaces ?? lab.pods.count
+        let logFile = try launchAgent(extraArguments: extraArguments)
+        let ready = waitUntil(timeout: 20) {
+            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(expected) [PodwallAgent] ready")
+        }
+        try #require(ready != nil, "agent did not attach to \(expected) pods within \(Int(20 * testTimeScale)) s; log:\n\(log)")
+    }
+
+    /// Starts the agent without waiting for it to be ready; returns its log file.
+    @discardableResult
+    func launchAgent(extraArguments: [String] = []) throws -> String {
         let logFile = "/tmp/\(lab.id)-agent-\(logFiles.count + 1).log"
         logFiles.append(logFile)
         // nsenter execs the agent, so the spawned process is the agent itself.
@@ -48,10 +58,7 @@ final class AgentLab {
                     "--capture-dir", captureDirectory
                 ] + extraArguments),
             logFile: logFile)
-        let ready = waitUntil(timeout: 20) {
-            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(expected) [PodwallAgent] ready")
-        }
-        try #require(ready != nil, "agent did not attach to \(expected) pods within \(Int(20 * testTimeScale)) s; log:\n\(log)")
+        return logFile
     }
 
     /// SIGTERM, as systemd or the kubelet would send it.

@@ -142,6 +142,22 @@ struct ServiceTests {
         #expect(env.log.contains("changed keys take effect after a restart: api"), "the API keys went away: \(env.log)")
     }
 
+    /// systemd may stop the agent while it is still starting: the stop waits
+    /// for the start to finish, then the agent stops as it always does.
+    @Test func aSigtermWhileTheDataPathLoadsStopsTheAgentCleanly() throws {
+        let env = try AgentLab(pods: 1)
+        let logFile = try env.launchAgent()
+        let agent = try #require(env.agent)
+        let loaded = waitUntil(timeout: 20) {
+            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("data path loaded")
+        }
+        try #require(loaded != nil, "\(env.log)")
+        agent.terminate()  // before the service group runs: services are still being made
+        #expect(waitUntil(timeout: 20) { !agent.isRunning } != nil, "\(env.log)")
+        #expect(agent.terminationReason == .exit && agent.terminationStatus == 0, "ended by signal or failed: \(env.log)")
+        #expect(env.log.contains("stopped; programs and pinned maps stay in place"), "\(env.log)")
+    }
+
     @Test(.enabled(if: Shell.isInstalled("curl"), "needs curl"))
     func sigtermStopsInOrderLeavesEnforcementAndARestartAdoptsIt() throws {
         let env = try AgentLab(pods: 1)
