@@ -131,7 +131,7 @@ public final class Agent: Sendable {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services.map { .init(service: $0) }, logger: logger))  // signals: `signals`
         await signals.handOver(to: group)
         try await group.run()
         watcher.stop()

@@ -3,11 +3,12 @@ import Glibc
 import ServiceLifecycle
 import Synchronization
 
-/// SIGTERM and SIGINT, caught from the start of `Agent.run`. ServiceLifecycle
-/// catches them only once the service group runs: one that came while the
-/// data path loaded killed the agent half-started (exit 143, seen when
-/// scripts/asan-load stopped it right after its first log line). One caught
-/// before the group exists stops it as soon as it is handed over.
+/// SIGTERM and SIGINT, caught from the start of `Agent.run` and the only
+/// handler of them: ServiceLifecycle's own catches them only once the service
+/// group runs, and one that came while the data path loaded killed the agent
+/// half-started (exit 143, seen when scripts/asan-load stopped it right after
+/// its first log line). One caught before the group exists stops it as soon
+/// as it is handed over.
 final class ShutdownSignals: @unchecked Sendable {  // `sources` is set in init only
     private struct State {
         var caught = false

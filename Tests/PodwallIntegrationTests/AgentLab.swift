@@ -39,10 +39,9 @@ final class AgentLab {
     func startAgent(extraArguments: [String] = [], interfaces: Int? = nil) throws {
         let expected = interfaces ?? lab.pods.count
         let logFile = try launchAgent(extraArguments: extraArguments)
-        let ready = waitUntil(timeout: 20) {
-            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("interfaces=\(expected) [PodwallAgent] ready")
-        }
-        try #require(ready != nil, "agent did not attach to \(expected) pods within \(Int(20 * testTimeScale)) s; log:\n\(log)")
+        try #require(
+            waitForLine("interfaces=\(expected) [PodwallAgent] ready", in: logFile, timeout: 20),
+            "agent did not attach to \(expected) pods within \(Int(20 * testTimeScale)) s; log:\n\(log)")
     }
 
     /// Starts the agent without waiting for it to be ready; returns its log file.
@@ -59,6 +58,11 @@ final class AgentLab {
                 ] + extraArguments),
             logFile: logFile)
         return logFile
+    }
+
+    /// Whether `text` appeared in the agent's log file within `timeout` seconds.
+    func waitForLine(_ text: String, in logFile: String, timeout: Double) -> Bool {
+        waitUntil(timeout: timeout) { ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains(text) } != nil
     }
 
     /// SIGTERM, as systemd or the kubelet would send it.

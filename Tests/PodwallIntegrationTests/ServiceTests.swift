@@ -148,10 +148,7 @@ struct ServiceTests {
         let env = try AgentLab(pods: 1)
         let logFile = try env.launchAgent()
         let agent = try #require(env.agent)
-        let loaded = waitUntil(timeout: 20) {
-            ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("data path loaded")
-        }
-        try #require(loaded != nil, "\(env.log)")
+        try #require(env.waitForLine("data path loaded", in: logFile, timeout: 20), "\(env.log)")
         agent.terminate()  // before the service group runs: services are still being made
         #expect(waitUntil(timeout: 20) { !agent.isRunning } != nil, "\(env.log)")
         #expect(agent.terminationReason == .exit && agent.terminationStatus == 0, "ended by signal or failed: \(env.log)")
