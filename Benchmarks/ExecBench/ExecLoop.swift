@@ -10,15 +10,10 @@ import Synchronization
 struct ExecLoop {
     /// /bin/true execs per loop.
     let count: Int
-    /// Loops run side by side (each its own subshell).
-    let parallel: Int
-
-    var execs: Int { count * parallel }
 
     func script(waitingOn fifo: String) -> String {
         let loop = "i=0; while [ $i -lt \(count) ]; do /bin/true; i=$((i+1)); done"
-        let body = parallel == 1 ? loop : String(repeating: "( \(loop) ) & ", count: parallel) + "wait"
-        return "read go < \(fifo); s=$(date +%s%N); \(body); e=$(date +%s%N); echo $s $e"
+        return "read go < \(fifo); s=$(date +%s%N); \(loop); e=$(date +%s%N); echo $s $e"
     }
 
     /// Where a loop runs: in the lab pod's container, or on the host in a
@@ -61,8 +56,8 @@ struct ExecLoop {
             throw ExecBenchFailure(description: "the \(place) loop printed \(result.output.debugDescription), not two times")
         }
         return Result(
-            execsPerSecond: Double(execs) / ((times[1] - times[0]) / 1e9),
-            cpuNanosecondsPerExec: Double(after - before) * 1000 / Double(execs))
+            execsPerSecond: Double(count) / ((times[1] - times[0]) / 1e9),
+            cpuNanosecondsPerExec: Double(after - before) * 1000 / Double(count))
     }
 }
 

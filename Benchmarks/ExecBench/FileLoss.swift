@@ -21,38 +21,25 @@ extension ExecBench {
             let ring = "\(ProcessMonitor.defaultEventBufferBytes >> 20) MiB ring read concurrently"
             let name = rate == 0 ? "as fast as it goes, \(ring)" : "\(rate)/s, \(ring)"
             lines.append(
-                try lossRow(name, monitor: monitor, concurrent: true, rate: rate, count: (rate == 0 ? 40_000 : rate) * seconds, loop: loop))
+                try fileLossRow(
+                    name, monitor: monitor, concurrent: true, rate: rate, count: (rate == 0 ? 40_000 : rate) * seconds, loop: loop))
         }
         withExtendedLifetime(files) {}
         let small = try loadMonitor(eventBufferBytes: UInt32(getpagesize()))
         let smallFiles = try attachFiles(.defaultRules, to: small, watched: true)
         lines.append(
-            try lossRow(
+            try fileLossRow(
                 "10000/s, \(getpagesize())-byte ring read only after the loop", monitor: small, concurrent: false, rate: 10_000,
-                count: 10_000,
-                loop: loop))
+                count: 10_000, loop: loop))
         withExtendedLifetime(smallFiles) {}
         return lines.joined(separator: "\n")
     }
 
-    /// One run of the loop; the check is on every event type together
-    /// (the drop counter covers them all: runc exec's own fork, exec and
-    /// exit are lost with a small ring too).
-    private func lossRow(_ name: String, monitor: ProcessMonitor, concurrent: Bool, rate: Int, count: Int, loop: OpenLoop) throws -> String
+    private func fileLossRow(_ name: String, monitor: ProcessMonitor, concurrent: Bool, rate: Int, count: Int, loop: OpenLoop) throws
+        -> String
     {
-        func attempted() -> UInt64 {
-            monitor.counters.fileEvents + monitor.counters.execs + monitor.counters.forks + monitor.counters.exits
+        try lossRow(name, of: "file", monitor: monitor, concurrent: concurrent, counted: \.fileEvents, received: \.files) {
+            try loop.run(.pod, .write, Self.watchedWritePath, count: count, rate: rate, bench: self).opensPerSecond
         }
-        let drain = try EventDrain(monitor, concurrent: concurrent)
-        let (eventsBefore, attemptedBefore, dropsBefore) = (monitor.counters.fileEvents, attempted(), monitor.counters.ringBufferDrops)
-        let result = try loop.run(.pod, .write, Self.watchedWritePath, count: count, rate: rate, bench: self)
-        let received = drain.finish()
-        let counted = monitor.counters.fileEvents - eventsBefore
-        let drops = monitor.counters.ringBufferDrops - dropsBefore
-        let missing = Int64(attempted() - attemptedBefore) - Int64(received.total + drops)
-        let check = missing == 0 ? "yes" : "NO, \(missing) uncounted"
-        progress("file loss, \(name): \(received.files) received + \(drops) dropped of \(counted)")
-        let readerCPU = concurrent ? format(Double(received.readerNanoseconds) / 1000 / Double(max(1, received.files)), 2) : "-"
-        return "| \(name) | \(Int(result.opensPerSecond)) | \(counted) | \(received.files) | \(drops) | \(check) | \(readerCPU) |"
     }
 }

@@ -2,26 +2,54 @@ import PodwallBenchSupport
 import PodwallKernel
 
 extension ExecBench {
-    /// Several loops side by side in the pod, as fast as the machine goes,
-    /// with the ring read concurrently: every exec the kernel counted must
-    /// have arrived.
-    func lossAtFullRate(parallel: Int) throws -> String {
+    /// Execs from the pod paced at each rate (`SpawnLoop`: the machine's
+    /// fastest), against the process ring of the default size read
+    /// concurrently, the records decoded as the agent decodes them: every
+    /// exec the kernel counted must arrive, or be counted as a drop. With
+    /// `rate` 0 the workers spawn as fast as they can.
+    func execLoss(rates: [Int], seconds: Int, workers: Int, loop: SpawnLoop) throws -> String {
+        var lines = [
+            "| execs of a static do-nothing program from the pod (posix_spawn + wait, \(workers) workers), \(seconds) s per rate | execs/s reached | exec events counted by the kernel | received | ring drops counted | received + drops == counted (all event types) | the reader's CPU µs per event |",
+            "|---|---|---|---|---|---|---|"
+        ]
         let monitor = try loadMonitor()
-        let drain = try EventDrain(monitor)
-        let fast = ExecLoop(count: loop.count, parallel: parallel)
-        let execsPerSecond = try run(.pod, fast).execsPerSecond
-        let received = drain.finish()
-        let counters = monitor.counters
-        progress("full rate: \(Int(execsPerSecond)) execs/s, \(received.execs) of \(counters.execs) exec events")
-        return """
-            | \(parallel) loops of \(loop.count) /bin/true side by side in the pod, ring read concurrently | value |
-            |---|---|
-            | execs/s reached | \(Int(execsPerSecond)) |
-            | exec events received / execs counted by the kernel | \(received.execs) / \(counters.execs) |
-            | fork, exit events received / counted | \(received.forks) / \(counters.forks), \(received.exits) / \(counters.exits) |
-            | ring drops counted | \(counters.ringBufferDrops) |
-            | execs lost | \(Int64(counters.execs) - Int64(received.execs)) |
-            """
+        for rate in rates {
+            let ring = "\(ProcessMonitor.defaultEventBufferBytes >> 20) MiB ring read concurrently"
+            let count = (rate == 0 ? 10_000 : rate) * seconds
+            lines.append(
+                try lossRow(
+                    rate == 0 ? "as fast as it goes, \(ring)" : "\(rate)/s, \(ring)", of: "exec", monitor: monitor, concurrent: true,
+                    counted: \.execs, received: \.execs
+                ) { try loop.run(count: count, rate: rate, workers: workers, bench: self).execsPerSecond })
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One measured run against `monitor`'s ring: the events the kernel
+    /// counted (`counted`), those received, and the check on every event
+    /// type together (the drop counter covers them all: runc exec's own
+    /// fork, exec and exit are lost with a small ring too). `run` returns
+    /// the rate it reached.
+    func lossRow(
+        _ name: String, of what: String, monitor: ProcessMonitor, concurrent: Bool, counted: KeyPath<ProcessCounters, UInt64>,
+        received: KeyPath<ReceivedEvents, UInt64>, run: () throws -> Double
+    ) throws -> String {
+        func attempted() -> UInt64 {
+            monitor.counters.fileEvents + monitor.counters.execs + monitor.counters.forks + monitor.counters.exits
+        }
+        let drain = try EventDrain(monitor, concurrent: concurrent)
+        let (countedBefore, attemptedBefore, dropsBefore) = (
+            monitor.counters[keyPath: counted], attempted(), monitor.counters.ringBufferDrops
+        )
+        let rate = try run()
+        let events = drain.finish()
+        let countedNow = monitor.counters[keyPath: counted] - countedBefore
+        let drops = monitor.counters.ringBufferDrops - dropsBefore
+        let missing = Int64(attempted() - attemptedBefore) - Int64(events.total + drops)
+        let check = missing == 0 ? "yes" : "NO, \(missing) uncounted"
+        progress("\(what) loss, \(name): \(events[keyPath: received]) received + \(drops) dropped of \(countedNow)")
+        let readerCPU = concurrent ? format(Double(events.readerNanoseconds) / 1000 / Double(max(1, events.total)), 2) : "-"
+        return "| \(name) | \(Int(rate)) | \(countedNow) | \(events[keyPath: received]) | \(drops) | \(check) | \(readerCPU) |"
     }
 
     /// A ring of one page that nobody reads until the loop is over: most

@@ -41,7 +41,7 @@ extension ExecBench {
                     lost += monitor.counters.ringBufferDrops
                     if round > 0 {
                         loops[place, default: .init()].with.append(result)
-                        loops[place]!.readerNanosecondsPerExec.append(Double(received.readerNanoseconds) / Double(loop.execs))
+                        loops[place]!.readerNanosecondsPerExec.append(Double(received.readerNanoseconds) / Double(loop.count))
                     }
                 }
                 if let paired = loops[place], round > 0 {

@@ -47,10 +47,10 @@ extension ExecBench {
                         perRun[row, default: [:]][name, default: []].append(
                             nanoseconds / Double(max(1, after[index].runs - before[index].runs)))
                     }
-                    perExec[row, default: []].append(total / Double(loop.execs))
+                    perExec[row, default: []].append(total / Double(loop.count))
                     // The programs' time per /bin/true against the loop's CPU time per /bin/true (which includes it).
-                    share[row, default: []].append(total / Double(loop.execs) / cpuPerExec)
-                    progress("run time round \(round), \(row): \(Int(total / Double(loop.execs))) ns per exec")
+                    share[row, default: []].append(total / Double(loop.count) / cpuPerExec)
+                    progress("run time round \(round), \(row): \(Int(total / Double(loop.count))) ns per exec")
                 }
                 _ = drain.finish()
                 drops += monitor.counters.ringBufferDrops

@@ -1,9 +1,11 @@
 // Process pillar benchmark (#17): what podwall's exec, fork and exit
 // programs cost a fork+exec loop of /bin/true in a pod and on the host
 // (paired rounds with and without podwall, and the programs' own run time),
-// and whether exec events are lost at the highest rate the machine reaches
-// and counted when a ring is too small.
-// Run as root: swift build -c release --product podwall-exec-bench && .build/release/podwall-exec-bench [rounds] [execs per loop] [parallel loops]
+// and whether exec events are lost at up to 5,000 execs/s and at the highest
+// rate the machine reaches (in the ring's reader and in `podwall run`), and
+// counted when a ring is too small.
+// Run as root: swift build -c release --product podwall-exec-bench && .build/release/podwall-exec-bench [rounds] [execs per loop] [spawning workers]
+// Only the loss measurements (podwall built beside it): .build/release/podwall-exec-bench loss [seconds per rate] [-] [spawning workers]
 // Only the relayed-shell decision's cost: .build/release/podwall-exec-bench relay [rounds] [connects per loop]
 // The file pillar's open costs and loss (#18): .build/release/podwall-exec-bench files [rounds] [opens per loop]
 import Foundation
@@ -11,11 +13,11 @@ import PodwallBenchSupport
 import PodwallKernel
 import PodwallLab
 
-let mode = CommandLine.arguments.dropFirst().first.flatMap { ["relay", "files"].contains($0) ? $0 : nil }
+let mode = CommandLine.arguments.dropFirst().first.flatMap { ["relay", "files", "loss"].contains($0) ? $0 : nil }
 let arguments = mode == nil ? CommandLine.arguments : Array(CommandLine.arguments.dropFirst())
 let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 15 : 15
 let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : (mode == "files" ? 200_000 : 2000)
-let parallel = arguments.count > 3 ? Int(arguments[3]) ?? 4 : 4
+let workers = arguments.count > 3 ? Int(arguments[3]) ?? 2 : 2
 
 LibbpfLog.capture(echo: false)
 guard let mount = CgroupHooks.cgroup2Mount() else {
@@ -29,7 +31,7 @@ do {
     guard let labCgroup = lab.cgroupPath else { throw ExecBenchFailure(description: "the lab has no cgroup") }
     try FileManager.default.createDirectory(atPath: labCgroup + "/host-loop", withIntermediateDirectories: false)
     let bench = ExecBench(
-        lab: lab, container: container, mount: mount, hostCgroup: labCgroup + "/host-loop", loop: ExecLoop(count: count, parallel: 1))
+        lab: lab, container: container, mount: mount, hostCgroup: labCgroup + "/host-loop", loop: ExecLoop(count: count))
     switch mode {
     case "relay"?:
         print(try bench.relayRunTimes(rounds: rounds, connects: count))
@@ -43,11 +45,15 @@ do {
         print("\n" + (try bench.fileLoss(rates: [5_000, 10_000, 20_000, 40_000, 0], seconds: 3, loop: openLoop)))
         lab.teardown()
         exit(0)
+    case "loss"?:
+        print(try bench.execLosses(seconds: rounds, workers: workers))
+        lab.teardown()
+        exit(0)
     default: break
     }
     print(try bench.pairedRounds(rounds))
     print("\n" + (try bench.runTimes(rounds: max(5, rounds / 3))))
-    print("\n" + (try bench.lossAtFullRate(parallel: parallel)))
+    print("\n" + (try bench.execLosses(seconds: 3, workers: workers)))
     print("\n" + (try bench.lossWithSmallRing(bytes: UInt32(getpagesize()))))
     print("\n" + (try bench.relayRunTimes(rounds: max(5, rounds / 3))))
 } catch {

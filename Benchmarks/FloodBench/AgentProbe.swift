@@ -1,22 +1,16 @@
 import Foundation
+import PodwallBenchSupport
 import PodwallLab
 import Synchronization
 
 /// What the bench reads of the lab's running agent: /proc (CPU, memory),
-/// its /metrics (in the node namespace) and its alerts file.
+/// its /metrics and its alerts file.
 struct AgentProbe: Sendable {
     let agent: LabAgent
     let pid: Int32
 
-    /// The agent's user + system time so far, in seconds (proc(5): fields 14 and 15, all threads).
-    func cpuSeconds() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else {
-            return .nan
-        }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    /// The agent's user + system time so far, in seconds.
+    func cpuSeconds() -> Double { processCPUSeconds(pid) }
 
     /// A field of /proc/<pid>/status in kB (VmRSS, VmHWM), as MiB.
     func statusMiB(_ field: String) -> Double {
@@ -25,16 +19,6 @@ struct AgentProbe: Sendable {
             let kB = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
         else { return .nan }
         return kB / 1024
-    }
-
-    /// Every series of a /metrics scrape, by name with its labels.
-    func metrics() throws -> [String: Double] {
-        let text = try agent.lab.inNode(["curl", "-sf", "-m", "5", "http://127.0.0.1:9464/metrics"]).output
-        return Dictionary(
-            text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
-                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
-                return (String(line[..<space]), value)
-            }, uniquingKeysWith: { $1 })
     }
 }
 

@@ -124,7 +124,7 @@ struct FloodBench {
             .split(separator: " ").prefix(3).joined(separator: " ")
         let pods = try newPods()
         defer { remove(pods) }
-        let stagesBefore = try probe.metrics().filter { $0.key.hasPrefix("podwall_events_lost_total{") }
+        let stagesBefore = try probe.agent.metrics().filter { $0.key.hasPrefix("podwall_events_lost_total{") }
         let alertsBefore = agent.alerts().count
 
         // The third pod's quiet baseline.
@@ -186,7 +186,7 @@ struct FloodBench {
         // Past the scan detector's 3-s reply timeout, for anything decided late.
         usleep(3_500_000)
 
-        let metrics = try probe.metrics()
+        let metrics = try probe.agent.metrics()
         for (role, pod) in pods.roles {
             result.interfaceLost[role] = metrics["podwall_interface_events_lost_total{interface=\"\(pod.hostInterface)\"}"]
         }

@@ -84,6 +84,17 @@ public final class LabAgent: Sendable {
         }
     }
 
+    /// Every series of a /metrics scrape (the API's default address, in the
+    /// node namespace), by name with its labels.
+    public func metrics() throws -> [String: Double] {
+        let text = try lab.inNode(["curl", "-sf", "-m", "5", "http://127.0.0.1:9464/metrics"]).output
+        return Dictionary(
+            text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+                return (String(line[..<space]), value)
+            }, uniquingKeysWith: { $1 })
+    }
+
     @discardableResult
     public func podwall(_ arguments: [String]) throws -> Shell.Result {
         try Shell.run(lab.nodeCommand([binary] + arguments + ["--pin-root", lab.pinRoot]), check: false)

@@ -35,30 +35,36 @@ final class ProcessLocator: Sendable {
         self.interface = interface
     }
 
-    /// Pods found before, by the process's cgroup and network namespace: a
-    /// namespace stays in its pod, so a process of a known one costs one stat
-    /// instead of a walk of /proc (execs and connects of pods come often).
-    private let found = Mutex<[FoundKey: Location]>([:])
+    /// Pods found before. A namespace stays in its pod, so a process of a
+    /// known one costs one stat instead of a walk of /proc (execs and
+    /// connects of pods come often); a process already gone (a short-lived
+    /// exec often is, by the time its event is read) is taken to be in the
+    /// pod its cgroup was last found in: walking its cgroup's processes'
+    /// namespaces cost the agent ~300 µs per exec. A source found in no pod
+    /// (a hostNetwork pod, a cgroup with no pod interface) is looked for
+    /// again after `retryNs`: its interface may come later.
+    private let found = Mutex<[FoundKey: (location: Location, untilNs: UInt64?)]>([:])
+    static let retryNs: UInt64 = 5_000_000_000
 
     private struct FoundKey: Hashable {
         var cgroupID: UInt64
-        var namespace: UInt64
+        /// nil: any namespace (the process is gone).
+        var namespace: UInt64?
         var family: IPFamily
     }
 
-    /// `locate`, remembered per cgroup and network namespace once the pod's interface is known.
+    /// `locate`, remembered per cgroup and network namespace.
     func locateRemembering(tgid: UInt32, cgroupID: UInt64, family: IPFamily) -> Location {
-        guard let namespace = Self.inode("\(procRoot)/\(tgid)/ns/net") else {
-            return locate(tgid: tgid, cgroupID: cgroupID, family: family)
-        }
+        let namespace = Self.inode("\(procRoot)/\(tgid)/ns/net")
         let key = FoundKey(cgroupID: cgroupID, namespace: namespace, family: family)
-        if let known = found.withLock({ $0[key] }) { return known }
+        let nowNs = MonotonicClock.now()
+        if let known = found.withLock({ $0[key] }), known.untilNs.map({ nowNs < $0 }) ?? true { return known.location }
         let location = locate(tgid: tgid, cgroupID: cgroupID, family: family)
-        if location.ifindex != nil {
-            found.withLock {
-                if $0.count >= 10_000 { $0.removeAll() }
-                $0[key] = location
-            }
+        let entry = (location, location.ifindex == nil ? nowNs + Self.retryNs : nil)
+        found.withLock {
+            if $0.count >= 10_000 { $0.removeAll() }
+            $0[key] = entry
+            if namespace != nil, location.ifindex != nil { $0[FoundKey(cgroupID: cgroupID, namespace: nil, family: family)] = entry }
         }
         return location
     }

@@ -78,9 +78,11 @@ public struct ShellRelayDetector: Sendable {
         forget(before: exec.timestampNs)
         let pid = exec.process.pid
         let pipes = PipeSides(exec.stdio)
-        insert(
+        let limit = maxTracked
+        Self.insert(
             &programs, pid,
-            Program(parentPid: exec.process.parentPid, cgroupID: exec.process.cgroupID, pipes: pipes, execNs: exec.timestampNs))
+            Program(parentPid: exec.process.parentPid, cgroupID: exec.process.cgroupID, pipes: pipes, execNs: exec.timestampNs),
+            limit: limit)
         var found: [(ProcessEvidence, AlertSource)] = []
         if let connection = connections[pid] { found += relayedShells(of: connection) }
         if let relay = exec.relayedBy {  // the kernel's decision (and kill)
@@ -95,7 +97,7 @@ public struct ShellRelayDetector: Sendable {
         }
         let shell = Shell(exec: exec, source: source, pipes: pipes)
         guard let relay = relayHolding(for: shell) else {
-            insert(&shells, pid, shell)
+            Self.insert(&shells, pid, shell, limit: limit)
             return found
         }
         return found + report(shell, relayedBy: relay)
@@ -104,7 +106,8 @@ public struct ShellRelayDetector: Sendable {
     /// The kernel took a process for a waiting shell's relay at its connect.
     mutating func observe(_ relay: RelayConnect) -> [(ProcessEvidence, AlertSource)] {
         forget(before: relay.connection.timestampNs)
-        insert(&connections, relay.connection.pid, relay.connection)
+        let limit = maxTracked
+        Self.insert(&connections, relay.connection.pid, relay.connection, limit: limit)
         guard let shell = shells.removeValue(forKey: relay.shellPid) ?? awaitingKernel.removeValue(forKey: relay.shellPid)?.shell
         else { return [] }
         var evidence = Self.evidence(shell, relay.connection)
@@ -116,7 +119,8 @@ public struct ShellRelayDetector: Sendable {
     mutating func observe(_ connection: ProcessConnection) -> [(ProcessEvidence, AlertSource)] {
         forget(before: connection.timestampNs)
         guard Self.isOutbound(connection) else { return [] }
-        insert(&connections, connection.pid, connection)
+        let limit = maxTracked
+        Self.insert(&connections, connection.pid, connection, limit: limit)
         return relayedShells(of: connection)
     }
 
@@ -189,8 +193,11 @@ public struct ShellRelayDetector: Sendable {
         connections = connections.filter { $0.value.timestampNs >= horizon }
     }
 
-    private func insert<Value>(_ table: inout [UInt32: Value], _ key: UInt32, _ value: Value) {
-        if table.count >= maxTracked, table[key] == nil, let any = table.keys.first { table[any] = nil }
+    /// Static: as a method it would need a copy of `self` beside the table
+    /// borrowed inout, and that copy makes the table's storage shared, so
+    /// every insert copied the whole table (8,192 programs, at every exec).
+    private static func insert<Value>(_ table: inout [UInt32: Value], _ key: UInt32, _ value: Value, limit: Int) {
+        if table.count >= limit, table[key] == nil, let any = table.keys.first { table[any] = nil }
         table[key] = value
     }
 }
