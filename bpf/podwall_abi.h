@@ -677,6 +677,15 @@ struct pw_written_file {
 };
 #define PW_WRITTEN_FILES_ENTRIES 65536
 
+/* A `#!` script a pod's process exec'd, until the interpreter opens it (by
+ * tgid): at the exec tracepoint the kernel has already let the script's
+ * file go, so whether a pod wrote it is judged at that open. */
+struct pw_script_exec {
+	__u64 start_ns; /* the process's start: a reused tgid is another process */
+	char name[32];	/* the script's last path component (as pw_file_name_key) */
+};
+#define PW_SCRIPT_EXECS_ENTRIES 4096
+
 /* Process identity as every process event carries it. */
 struct pw_process_id {
 	__u32 pid;	 /* host tid of the thread */
@@ -760,6 +769,8 @@ struct pw_exit_event {
 #define PW_MAP_FILE_RULES_NAME	  "pw_file_rules"
 #define PW_MAP_FILE_NAMES_NAME	  "pw_file_names"
 #define PW_MAP_WRITTEN_FILES_NAME "pw_written_files"
+#define PW_MAP_SCRIPT_EXECS_NAME  "pw_script_execs"
+#define PW_MAP_SCRIPTS_OPEN_NAME  "pw_scripts_open"
 #define PW_FILE_PATH_BYTES	  256
 #define PW_FILE_RULES_ENTRIES	  4096
 #define PW_FILE_NAMES_ENTRIES	  1024
@@ -806,7 +817,8 @@ enum pw_file_op {
 	PW_FILE_CHMOD = 6,   /* `mode` the new mode */
 	PW_FILE_CHOWN = 7,
 	PW_FILE_TRUNCATE = 8,
-	PW_FILE_READ = 9, /* an open for reading only (PW_FILE_RULE_READ) */
+	PW_FILE_READ = 9,    /* an open for reading only (PW_FILE_RULE_READ) */
+	PW_FILE_SCRIPT = 10, /* the interpreter of a `#!` script a pod's process wrote opened it */
 };
 
 enum pw_file_flag {

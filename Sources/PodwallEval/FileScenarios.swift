@@ -32,6 +32,13 @@ extension EvalScenario {
         fileAttack("file-drop-exec-tmp", "drop_execute", marker: true) { pods, workload in
             try run(pods, workload, ["sh", "-c", "cat /usr/bin/touch > /tmp/.x && chmod 755 /tmp/.x && /tmp/.x /shared/ran-1"])
         },
+        // A `#!` script: judged at its interpreter's open of it, killed
+        // there before the interpreter reads its first line.
+        fileAttack("file-drop-script-tmp", "drop_execute", marker: true) { pods, workload in
+            try run(
+                pods, workload,
+                ["sh", "-c", "printf '#!/bin/sh\\ntouch /shared/ran-1\\n' > /tmp/.s && chmod 755 /tmp/.s && /tmp/.s"])
+        },
         // Written outside /tmp, /dev/shm and /var/tmp: not killed, reported
         // after the window; the program, and chmod, are also binaries the
         // workload never ran (their `unexpected_process` alerts are by design).

@@ -125,4 +125,22 @@ struct FileDetectorTests {
         guard case .file(let evidence)? = memfd?.evidence else { return }
         #expect(evidence.technique == "fileless" && evidence.killed)
     }
+
+    /// A `#!` script the pod wrote, opened by its interpreter (the kernel's
+    /// `script` open): in a no-exec directory always (killed there), else
+    /// as a dropped program is, after the workload's learning window.
+    @Test func aPodWrittenScriptIsJudgedAsADroppedProgram() {
+        var detector = FileDetector(
+            rules: FileRules([FileRule("/tmp/", .noExec)]), learningNs: 10 * Self.second)
+        var killed = Self.event(.script, "/tmp/.s", comm: ".s", at: 1)
+        killed.killed = true
+        let alert = detector.observe(killed, source: Self.source, now: 1)
+        #expect(alert?.kind == .dropExecute && alert?.severity == .critical, "in the window too: a no-exec directory")
+        guard case .file(let evidence)? = alert?.evidence else { return }
+        #expect(evidence.technique == "pod_written_script" && evidence.killed && evidence.rule == "/tmp/" && evidence.path == "/tmp/.s")
+        #expect(detector.observe(Self.event(.script, "/app/start.sh", at: 2), source: Self.source, now: 2) == nil, "learning")
+        #expect(detector.observe(Self.event(.script, "/app/start.sh", at: 20), source: Self.source, now: 20) == nil, "learned")
+        let late = detector.observe(Self.event(.script, "/app/new.sh", at: 21), source: Self.source, now: 21)
+        #expect(late?.kind == .dropExecute && late?.severity == .high)
+    }
 }

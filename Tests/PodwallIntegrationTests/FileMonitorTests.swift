@@ -218,4 +218,34 @@ struct FileMonitorTests {
         #expect(execs.contains { $0.filename == "/shared/tool" && !$0.killedAtExec && $0.dropped?.inNoExecDirectory == false })
         #expect(execs.contains { $0.killedAtExec && $0.dropped?.fileless == true }, "\(execs)")
     }
+
+    /// A `#!` script is judged at its interpreter's open of it (at the exec
+    /// the kernel has let the script's file go): one the pod wrote to /tmp
+    /// is killed before the interpreter reads a line; one written
+    /// elsewhere is reported for the agent to judge and runs; one the pod
+    /// did not write, or a script given to `sh` as an argument, is not a drop.
+    @Test func aScriptThePodWroteIsKilledWhenItsInterpreterOpensItBeforeItReadsALine() throws {
+        let env = try ContainerLab(kills: [.droppedExec], fileRules: Self.rules)
+        try "#!/bin/sh\ntouch /shared/shipped-ran\n".write(
+            toFile: env.container.sharedDirectory + "/shipped.sh", atomically: false, encoding: .utf8)
+        chmod(env.container.sharedDirectory + "/shipped.sh", 0o755)
+        _ = try env.monitor.drain()
+        func drop(_ path: String, _ marker: String) -> String {
+            "printf '#!/bin/sh\\ntouch /shared/\(marker)\\n' > \(path) && chmod +x \(path) && \(path)"
+        }
+        let tmp = try Self.sh(env, drop("/tmp/drop.sh", "script-ran"))
+        let elsewhere = try Self.sh(env, drop("/shared/tool.sh", "tool-ran"))
+        let shipped = try Self.sh(env, "/shared/shipped.sh")
+        let argument = try Self.sh(env, "printf 'touch /shared/argument-ran\\n' > /tmp/arg.sh && sh /tmp/arg.sh")
+        let scripts = try Self.fileEvents(env).filter { $0.operation == .script }
+        let shared = env.container.sharedDirectory
+
+        #expect(tmp.status != 0 && !FileManager.default.fileExists(atPath: shared + "/script-ran"), "\(tmp)")
+        #expect(elsewhere.status == 0 && FileManager.default.fileExists(atPath: shared + "/tool-ran"), "\(elsewhere)")
+        #expect(shipped.status == 0 && argument.status == 0)
+        let killed = try #require(scripts.first { $0.path == "/tmp/drop.sh" }, "\(scripts)")
+        #expect(killed.killed && killed.comm == "drop.sh")
+        #expect(scripts.contains { $0.path == "/shared/tool.sh" && !$0.killed }, "\(scripts)")
+        #expect(scripts.count == 2, "neither the shipped script nor one given to sh: \(scripts)")
+    }
 }

@@ -170,6 +170,7 @@ import Testing
         "pw_written_file": fields(
             pw_written_file.self,
             [("written_ns", \.written_ns), ("tgid", \.tgid), ("pad", \.pad), ("cgroup_id", \.cgroup_id), ("comm", \.comm)]),
+        "pw_script_exec": fields(pw_script_exec.self, [("start_ns", \.start_ns), ("name", \.name)]),
         "pw_file_rule": fields(pw_file_rule.self, [("flags", \.flags), ("id", \.id)]),
         "pw_path_key": fields(pw_path_key.self, [("prefixlen", \.prefixlen), ("path", \.path)]),
         "pw_file_name_key": fields(pw_file_name_key.self, [("name", \.name)]),
@@ -276,7 +277,10 @@ struct ObjectLoadTests {
     @Test func everyProcessMapNamedInTheABIExistsInTheProcessObject() throws {
         let monitor = try ProcessMonitor(pinRoot: nil)
         let names = Set(monitor.object.mapNames)
-        for name in [PW_MAP_PROCESS_EVENTS_NAME, PW_MAP_PROCESS_CONFIG_NAME, PW_MAP_PROCESS_COUNTERS_NAME, PW_MAP_EXEC_NAMES_NAME] {
+        for name in [
+            PW_MAP_PROCESS_EVENTS_NAME, PW_MAP_PROCESS_CONFIG_NAME, PW_MAP_PROCESS_COUNTERS_NAME, PW_MAP_EXEC_NAMES_NAME,
+            PW_MAP_WRITTEN_FILES_NAME, PW_MAP_SCRIPT_EXECS_NAME, PW_MAP_SCRIPTS_OPEN_NAME
+        ] {
             #expect(names.contains(name), "map \(name) from podwall_abi.h is not in the process object")
         }
     }

@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include "path.h"
 #include "process_task.h"
+#include "script.h"
 #include "stdio.h"
 
 #define PW_FMODE_WRITE	       0x2
@@ -57,8 +58,12 @@ static __always_inline void pw_report_file(struct task_struct *task, const struc
 	if (pw_is_runtime_init(task, comm, config))
 		return;
 	pw_process_count(PW_PCNT_FILE_EVENTS);
-	if (pw_kill_current(rule && (op != PW_FILE_READ || (flags & PW_FILE_OUTSIDE_ROOT)) &&
-			    pw_file_kill(rule, config)))
+	int kill =
+		op == PW_FILE_SCRIPT
+			? rule && (rule->flags & PW_FILE_RULE_NO_EXEC) && (config->policy & PW_POLICY_KILL_DROPPED_EXEC)
+			: rule && (op != PW_FILE_READ || (flags & PW_FILE_OUTSIDE_ROOT)) && pw_file_kill(rule, config);
+
+	if (pw_kill_current(kill))
 		flags |= PW_FILE_KILLED;
 	struct pw_file_event *event = pw_process_reserve(event, PW_EVENT_FILE, offsetof(struct pw_file_event, path));
 
@@ -86,12 +91,9 @@ static __always_inline void pw_report_file(struct task_struct *task, const struc
 
 /* Remembers a regular file a pod's process opened for writing: an exec
  * of it later is a drop-and-execute. */
-static __always_inline void pw_remember_written(struct task_struct *task, struct inode *inode)
+static __always_inline void pw_remember_written(struct task_struct *task, struct file *file)
 {
-	struct pw_inode_key key = {
-		.inode = BPF_CORE_READ(inode, i_ino),
-		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
-	};
+	struct pw_inode_key key = pw_inode_of(file);
 	struct pw_written_file written = {
 		.written_ns = bpf_ktime_get_ns(),
 		.tgid = BPF_CORE_READ(task, tgid),
@@ -113,6 +115,27 @@ static __always_inline __u32 pw_name_flags(struct dentry *dentry)
 	return flags ? *flags : 0;
 }
 
+/* The interpreter of a `#!` script opened it: one a pod's process wrote is a
+ * drop-and-execute, killed here under a no-exec rule (the kill is taken
+ * on the way back to user space, before the interpreter reads a line). */
+static __always_inline void pw_judge_script(struct task_struct *task, const struct pw_process_config *config,
+					    struct file *file)
+{
+	struct pw_inode_key key = pw_inode_of(file);
+
+	if (!bpf_map_lookup_elem(&pw_written_files, &key))
+		return;
+	struct pw_path_scratch *room = pw_path_room();
+
+	if (!room)
+		return;
+	__u32 flags = 0;
+	__u32 length = pw_file_path(file, &flags);
+
+	pw_report_file(task, config, PW_FILE_SCRIPT, pw_file_rule_of(room, length), flags & PW_FILE_PATH_CUT, 0,
+		       key.inode, room->key.path, 0);
+}
+
 /* An open (open, openat, openat2, creat) returned `fd`. */
 static __always_inline void pw_on_opened(long fd)
 {
@@ -129,6 +152,11 @@ static __always_inline void pw_on_opened(long fd)
 		return;
 	int writes = BPF_CORE_READ(file, f_mode) & PW_FMODE_WRITE;
 
+	if (!writes && pw_scripts_waiting() && pw_opened_own_script(task, file)) {
+		pw_judge_script(task, config, file);
+		return;
+	}
+
 	/* Most opens are reads of unwatched names: their name is all they
 	 * cost (each kernel read is a helper call, tens of ns). */
 	__u32 named = pw_name_flags(BPF_CORE_READ(file, f_path.dentry));
@@ -139,7 +167,7 @@ static __always_inline void pw_on_opened(long fd)
 	__u16 type = BPF_CORE_READ(inode, i_mode) & PW_S_IFMT;
 
 	if (writes && type == PW_S_IFREG)
-		pw_remember_written(task, inode);
+		pw_remember_written(task, file);
 	struct pw_path_scratch *room = pw_path_room();
 
 	if (!room)

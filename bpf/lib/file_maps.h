@@ -5,6 +5,8 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "kernel_types.h"
 #include "../podwall_abi.h"
 
 /* Watched path prefixes, from the agent's rules: the longest match wins. */
@@ -35,5 +37,36 @@ struct {
 	__type(value, struct pw_written_file);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_written_files SEC(".maps");
+
+/* The key of the program or script `file` in pw_written_files. */
+static __always_inline struct pw_inode_key pw_inode_of(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct pw_inode_key key = {
+		.inode = BPF_CORE_READ(inode, i_ino),
+		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
+	};
+
+	return key;
+}
+
+/* `#!` scripts exec'd in pods whose interpreter has not opened them yet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_SCRIPT_EXECS_ENTRIES);
+	__type(key, __u32); /* tgid */
+	__type(value, struct pw_script_exec);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_script_execs SEC(".maps");
+
+/* How many entries pw_script_execs has (about: an LRU eviction is not
+ * counted down): while 0, an open costs no lookup there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_scripts_open SEC(".maps");
 
 #endif

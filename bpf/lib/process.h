@@ -12,6 +12,7 @@
 #include "process_task.h"
 #include "path.h"
 #include "relay.h"
+#include "script.h"
 #include "stdio.h"
 
 /* The arguments as /proc/PID/cmdline has them, cut at PW_EXEC_ARGS_BYTES. */
@@ -31,18 +32,6 @@ static __always_inline void pw_read_args(struct pw_exec_event *event, struct tas
 	} else if (length) {
 		event->flags |= PW_EXEC_READ_ERROR;
 	}
-}
-
-/* The inode of the program `file` (its key in pw_written_files). */
-static __always_inline struct pw_inode_key pw_inode_of(struct file *file)
-{
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	struct pw_inode_key key = {
-		.inode = BPF_CORE_READ(inode, i_ino),
-		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
-	};
-
-	return key;
 }
 
 /* A program with no name left (a memfd, a deleted file: PW_EXEC_FILELESS)
@@ -107,6 +96,11 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	if (!pw_in_host_mounts(task, config)) {
 		pw_mark_pod_program(task);
 		flags |= pw_dropped_program((__u64)BPF_CORE_READ(binprm, file));
+		/* A `#!` script (or a binfmt_misc program): interp is the interpreter. */
+		if (BPF_CORE_READ(binprm, interp) != BPF_CORE_READ(binprm, filename))
+			pw_remember_script((__u64)BPF_CORE_READ(binprm, filename));
+		else if (pw_scripts_waiting())
+			pw_forget_script(BPF_CORE_READ(task, tgid));
 	}
 	int kill =
 		((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
@@ -235,6 +229,8 @@ static __always_inline void pw_on_exit(struct task_struct *task)
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
 	bpf_map_delete_elem(&pw_pod_programs, &tgid);
+	if (pw_scripts_waiting())
+		pw_forget_script(tgid);
 
 	struct pw_exit_event *event = pw_process_reserve(event, PW_EVENT_EXIT, sizeof(*event));
 

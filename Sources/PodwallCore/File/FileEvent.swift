@@ -5,6 +5,9 @@ public enum FileOperation: String, Sendable, Codable, Hashable {
     /// Opened for reading only (a sensitive read).
     case read
     case unlink, rename, link, symlink, chmod, chown, truncate
+    /// The interpreter of a `#!` script a pod's process wrote opened it
+    /// (an exec of a dropped script, judged where its file is known).
+    case script
 }
 
 /// A file operation of a pod's process on a watched path (or on one the

@@ -25,6 +25,7 @@ public struct FileDetector: Sendable {
 
     /// A file operation the kernel reported.
     public mutating func observe(_ event: FileEvent, source: AlertSource, now: UInt64) -> Alert? {
+        if event.operation == .script { return droppedScript(event, source: source, now: now) }
         let path = event.unresolved ? FileRules.normalized(event.target ?? event.path) : (event.target ?? event.path)
         if event.outsideRoot { return breakout(event, technique: .outsideRoot, rule: nil, source: source, now: now) }
         if event.operation != .read, let name = rules.breakoutName(of: path) {
@@ -96,6 +97,21 @@ public struct FileDetector: Sendable {
             rule: dropped.inNoExecDirectory ? rules.rule(id: nil, path: exec.filename)?.path : nil, detail: writer,
             killed: exec.killedAtExec, eventNs: exec.timestampNs)
         return Self.alert(evidence, severity: exec.killedAtExec ? .critical : .high, source: source, now: now)
+    }
+
+    /// A pod-written `#!` script its interpreter opened: judged as an exec
+    /// of a dropped program (in a no-exec directory always, killed there
+    /// when the response is kill; elsewhere unless the workload ran it
+    /// while learning).
+    mutating func droppedScript(_ event: FileEvent, source: AlertSource, now: UInt64) -> Alert? {
+        let workload = Self.workload(of: source)
+        let rule = rules.rule(id: event.ruleID, path: event.path)
+        let inNoExecDirectory = rule?.access.contains(.noExec) ?? false
+        if !inNoExecDirectory, !event.killed {
+            guard learned.isNew("exec \(event.path)", workload: workload, at: event.timestampNs) || !isLearning else { return nil }
+        }
+        let evidence = Self.evidence(event, kind: .dropExecute, technique: "pod_written_script", rule: inNoExecDirectory ? rule?.path : nil)
+        return Self.alert(evidence, severity: event.killed ? .critical : .high, source: source, now: now)
     }
 
     /// With no baseline (learning off), every watched write and read is reported.

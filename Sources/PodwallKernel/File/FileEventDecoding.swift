@@ -9,7 +9,7 @@ extension FileEvent {
             UInt16(PW_FILE_UNLINK.rawValue): .unlink, UInt16(PW_FILE_RENAME.rawValue): .rename,
             UInt16(PW_FILE_LINK.rawValue): .link, UInt16(PW_FILE_SYMLINK.rawValue): .symlink,
             UInt16(PW_FILE_CHMOD.rawValue): .chmod, UInt16(PW_FILE_CHOWN.rawValue): .chown,
-            UInt16(PW_FILE_TRUNCATE.rawValue): .truncate
+            UInt16(PW_FILE_TRUNCATE.rawValue): .truncate, UInt16(PW_FILE_SCRIPT.rawValue): .script
         ]
         func has(_ flag: pw_file_flag) -> Bool { event.flags & flag.rawValue != 0 }
         let target = ProcessEvent.text(event.target)
