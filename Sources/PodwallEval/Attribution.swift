@@ -25,7 +25,9 @@
 /// - a further line of an incident this scenario already has: a `repeat`;
 /// - a line of a kind the scenario raises by design besides the expected one
 ///   (`EvalScenario.accepted`: the `network_tool` alert of the nc in
-///   `mkfifo` + `nc`), from the attacker: `accepted`, counted apart;
+///   `mkfifo` + `nc`), from the attacker, or one the background load raises
+///   by design (`loadAlerts`: the attacker pod's `flood` under `--load`):
+///   `accepted`, counted apart;
 /// - anything else decided during the scenario: a `falseAlert`.
 ///
 /// A baseline scenario plays in a pod of its own, known to the agent by its
@@ -64,10 +66,11 @@ public enum Attribution {
     ///   - accepted: other kinds the scenario raises by design.
     ///   - attackerPod: the attacker's pod name, which then decides instead of its address.
     ///   - expectedBinary: the program (basename) the detecting alert names.
+    ///   - loadAlerts: kinds the background load raises, by the address of the pod that raises them.
     public static func attribute(
         _ lines: [AlertLine], startNs: Int64,
         expected: String?, attacker: String, accepted: [String] = [],
-        attackerPod: String? = nil, expectedBinary: String? = nil
+        attackerPod: String? = nil, expectedBinary: String? = nil, loadAlerts: [String: String] = [:]
     ) -> Verdict {
         func fromAttacker(_ line: AlertLine) -> Bool {
             attackerPod.map { line.podName == $0 } ?? (line.sourceAddress == attacker)
@@ -96,7 +99,9 @@ public enum Attribution {
             {
                 role = .followUp
                 followUpIDs.insert(line.id)
-            } else if accepted.contains(line.kind) && fromAttacker(line) {
+            } else if accepted.contains(line.kind) && fromAttacker(line)
+                || line.kind != expected && loadAlerts[line.kind].map({ $0 == line.sourceAddress }) == true
+            {
                 role = .accepted
                 acceptedIDs.insert(line.id)
             } else if ownIDs.contains(line.id) {

@@ -204,8 +204,8 @@ private struct Session {
         }
         let lines = Array(tail.lines[mark...])
         let verdict = Attribution.attribute(
-            lines, startNs: startNs, expected: scenario.expected, attacker: pods.attacker.ipv4, accepted: accepted(scenario),
-            attackerPod: workload?.podName, expectedBinary: scenario.expectedBinary)
+            lines, startNs: startNs, expected: scenario.expected, attacker: pods.attacker.ipv4, accepted: scenario.accepted,
+            attackerPod: workload?.podName, expectedBinary: scenario.expectedBinary, loadAlerts: loadAlerts)
         let firstPacket = (try? capture?.get())?.frames.map(\.timeNs).min() ?? startNs
         let detection = result.record(lines, verdict, firstPacketNs: firstPacket)
         result.exchanges += pods.exchanges.take()
@@ -285,13 +285,11 @@ private struct Session {
         return kills.contains(false) ? "killed by the agent" : "not killed"
     }
 
-    /// The kinds `scenario` raises by design; under `--load` also the
-    /// attacker pod's `flood` alerts: its own 5,000-a-second new-flow
-    /// flood is the load, and reporting it is the flood detector's job,
-    /// not a false alert of whichever scenario plays meanwhile.
-    private func accepted(_ scenario: EvalScenario) -> [String] {
-        scenario.accepted + (pods.attackerFloods && scenario.expected != "flood" ? ["flood"] : [])
-    }
+    /// Under `--load`, the attacker pod's `flood` alerts: its own
+    /// 5,000-a-second new-flow flood is the load, and reporting it is the
+    /// flood detector's job, not a false alert of whichever scenario (or
+    /// workload pod) plays meanwhile.
+    private var loadAlerts: [String: String] { pods.attackerFloods ? ["flood": pods.attacker.ipv4] : [:] }
 
     /// Until the detecting line is written (8 s at most), and 300 ms more for
     /// the alerts that come with it; for a benign scenario, 1.5 s.
@@ -302,8 +300,8 @@ private struct Session {
                 tail.refresh()
                 let verdict = Attribution.attribute(
                     Array(tail.lines[mark...]), startNs: startNs, expected: scenario.expected,
-                    attacker: pods.attacker.ipv4, accepted: accepted(scenario), attackerPod: attackerPod,
-                    expectedBinary: scenario.expectedBinary)
+                    attacker: pods.attacker.ipv4, accepted: scenario.accepted, attackerPod: attackerPod,
+                    expectedBinary: scenario.expectedBinary, loadAlerts: loadAlerts)
                 if verdict.detection != nil { break }
             }
             usleep(100_000)

@@ -42,6 +42,18 @@ import Testing
         #expect(verdict.detection == nil && verdict.falseAlerts == 1)
     }
 
+    /// Under `--load` the attacker pod floods on purpose: its `flood` alert is
+    /// the load's, accepted in a workload's run; another pod's flood is not.
+    @Test func theLoadsOwnFloodIsAcceptedAndAnotherPodsIsFalse() {
+        let flood = AlertLine(id: "fl-1", kind: "flood", timeNs: Self.start + 1_000_000, sourceAddress: "198.18.0.11")
+        let other = AlertLine(id: "fl-2", kind: "flood", timeNs: Self.start + 2_000_000, sourceAddress: "198.18.0.12")
+        let verdict = Attribution.attribute(
+            [flood, other, Self.line("up-1", binary: "/usr/bin/uname")], startNs: Self.start, expected: "unexpected_process",
+            attacker: "198.18.0.11", attackerPod: Self.pod, expectedBinary: "uname", loadAlerts: ["flood": "198.18.0.11"])
+        #expect(verdict.roles == [.accepted, .falseAlert, .detection])
+        #expect(verdict.acceptedAlerts == 1 && verdict.falseAlerts == 1)
+    }
+
     @Test func theTableCountsRunsWithExactlyOneAlert() {
         var result = ScenarioResult(scenario: "unexpected-binary", expected: "unexpected_process", group: .baseline)
         for lines in [
