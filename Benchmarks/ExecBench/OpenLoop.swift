@@ -58,9 +58,7 @@ struct OpenLoop {
 
     /// Compiles the loop into `container`'s shared directory.
     static func build(for container: Container) throws -> OpenLoop {
-        let binary = container.sharedDirectory + "/open-loop"
-        try Shell.run(["cc", "-O2", "-o", binary, "-x", "c", "-"], input: source)
-        return OpenLoop(binary: binary)
+        OpenLoop(binary: try compileC(source, to: container.sharedDirectory + "/open-loop"))
     }
 
     struct Result {

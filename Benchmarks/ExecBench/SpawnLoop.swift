@@ -68,10 +68,8 @@ struct SpawnLoop {
 
     /// Compiles the spawner and the static program into `container`'s shared directory.
     static func build(for container: Container) throws -> SpawnLoop {
-        try Shell.run(["cc", "-O2", "-static", "-o", container.sharedDirectory + "/exit0", "-x", "c", "-"], input: program)
-        let binary = container.sharedDirectory + "/spawn-loop"
-        try Shell.run(["cc", "-O2", "-o", binary, "-x", "c", "-"], input: source)
-        return SpawnLoop(binary: binary)
+        try compileC(program, to: container.sharedDirectory + "/exit0", flags: ["-static"])
+        return SpawnLoop(binary: try compileC(source, to: container.sharedDirectory + "/spawn-loop"))
     }
 
     struct Result {
@@ -90,4 +88,12 @@ struct SpawnLoop {
         }
         return Result(spawned: Int(numbers[0]), execsPerSecond: numbers[0] / (numbers[1] / 1e9))
     }
+}
+
+/// Compiles C `source` with the host's cc into `binary` (a container's
+/// /shared, so the pod runs it); returns the binary's path.
+@discardableResult
+func compileC(_ source: String, to binary: String, flags: [String] = []) throws -> String {
+    try Shell.run(["cc", "-O2"] + flags + ["-o", binary, "-x", "c", "-"], input: source)
+    return binary
 }
