@@ -8,6 +8,7 @@
 #define PODWALL_LIB_SCRIPT_H
 
 #include <bpf/bpf_core_read.h>
+#include "compat.h"
 #include "file_maps.h"
 #include "path.h"
 
@@ -31,7 +32,7 @@ static __always_inline void pw_forget_script(__u32 tgid)
 	__s64 *count = pw_scripts_open_count();
 
 	if (bpf_map_delete_elem(&pw_script_execs, &tgid) == 0 && count)
-		__sync_fetch_and_add(count, -1);
+		pw_add(count, -1);
 }
 
 /* The current process exec'd the script `filename_address` (the name as
@@ -69,7 +70,7 @@ __noinline int pw_remember_script(__u64 filename_address)
 		__s64 *count = pw_scripts_open_count();
 
 		if (count)
-			__sync_fetch_and_add(count, 1);
+			pw_add(count, 1);
 	} else {
 		bpf_map_update_elem(&pw_script_execs, &tgid, &script, BPF_EXIST);
 	}
