@@ -66,7 +66,8 @@ public enum Attribution {
     ///   - accepted: other kinds the scenario raises by design.
     ///   - attackerPod: the attacker's pod name, which then decides instead of its address.
     ///   - expectedBinary: the program (basename) the detecting alert names.
-    ///   - loadAlerts: kinds the background load raises, by the address of the pod that raises them.
+    ///   - loadAlerts: kinds the background load raises, by the host interface of the pod that
+    ///     raises them (a flood alert names its pod by interface: no flow carries its address).
     public static func attribute(
         _ lines: [AlertLine], startNs: Int64,
         expected: String?, attacker: String, accepted: [String] = [],
@@ -100,7 +101,7 @@ public enum Attribution {
                 role = .followUp
                 followUpIDs.insert(line.id)
             } else if accepted.contains(line.kind) && fromAttacker(line)
-                || line.kind != expected && loadAlerts[line.kind].map({ $0 == line.sourceAddress }) == true
+                || line.kind != expected && loadAlerts[line.kind].map({ $0 == line.sourceInterface }) == true
             {
                 role = .accepted
                 acceptedIDs.insert(line.id)

@@ -289,7 +289,7 @@ private struct Session {
     /// 5,000-a-second new-flow flood is the load, and reporting it is the
     /// flood detector's job, not a false alert of whichever scenario (or
     /// workload pod) plays meanwhile.
-    private var loadAlerts: [String: String] { pods.attackerFloods ? ["flood": pods.attacker.ipv4] : [:] }
+    private var loadAlerts: [String: String] { pods.attackerFloods ? ["flood": pods.attacker.hostInterface] : [:] }
 
     /// Until the detecting line is written (8 s at most), and 300 ms more for
     /// the alerts that come with it; for a benign scenario, 1.5 s.

@@ -45,11 +45,12 @@ import Testing
     /// Under `--load` the attacker pod floods on purpose: its `flood` alert is
     /// the load's, accepted in a workload's run; another pod's flood is not.
     @Test func theLoadsOwnFloodIsAcceptedAndAnotherPodsIsFalse() {
-        let flood = AlertLine(id: "fl-1", kind: "flood", timeNs: Self.start + 1_000_000, sourceAddress: "198.18.0.11")
-        let other = AlertLine(id: "fl-2", kind: "flood", timeNs: Self.start + 2_000_000, sourceAddress: "198.18.0.12")
+        // As the agent writes them: the address unknown ("::"), the pod's interface named.
+        let flood = AlertLine(id: "fl-1", kind: "flood", timeNs: Self.start + 1_000_000, sourceAddress: "::", sourceInterface: "veth-pod1")
+        let other = AlertLine(id: "fl-2", kind: "flood", timeNs: Self.start + 2_000_000, sourceAddress: "::", sourceInterface: "veth-pod2")
         let verdict = Attribution.attribute(
             [flood, other, Self.line("up-1", binary: "/usr/bin/uname")], startNs: Self.start, expected: "unexpected_process",
-            attacker: "198.18.0.11", attackerPod: Self.pod, expectedBinary: "uname", loadAlerts: ["flood": "198.18.0.11"])
+            attacker: "198.18.0.11", attackerPod: Self.pod, expectedBinary: "uname", loadAlerts: ["flood": "veth-pod1"])
         #expect(verdict.roles == [.accepted, .falseAlert, .detection])
         #expect(verdict.acceptedAlerts == 1 && verdict.falseAlerts == 1)
     }
