@@ -87,10 +87,11 @@ public struct FileDetector: Sendable {
         let workload = Self.workload(of: source)
         learned.open(workload, at: exec.timestampNs)
         guard let dropped = exec.dropped else { return nil }
-        if !dropped.fileless, !dropped.inNoExecDirectory, !exec.killedAtExec {
-            guard learned.isNew("exec \(exec.filename)", workload: workload, at: exec.timestampNs) || !isLearning
-            else { return nil }
-        }
+        guard
+            reportsDrop(
+                exec.filename, always: dropped.fileless || dropped.inNoExecDirectory || exec.killedAtExec, workload: workload,
+                at: exec.timestampNs)
+        else { return nil }
         let writer = dropped.writerPid.map { pid in "written by \(dropped.writerComm ?? "?") (pid \(pid))" }
         let evidence = FileEvidence(
             kind: .dropExecute, technique: dropped.fileless ? "fileless" : "pod_written", comm: exec.comm, path: exec.filename,
@@ -107,11 +108,18 @@ public struct FileDetector: Sendable {
         let workload = Self.workload(of: source)
         let rule = rules.rule(id: event.ruleID, path: event.path)
         let inNoExecDirectory = rule?.access.contains(.noExec) ?? false
-        if !inNoExecDirectory, !event.killed {
-            guard learned.isNew("exec \(event.path)", workload: workload, at: event.timestampNs) || !isLearning else { return nil }
+        guard reportsDrop(event.path, always: inNoExecDirectory || event.killed, workload: workload, at: event.timestampNs) else {
+            return nil
         }
         let evidence = Self.evidence(event, kind: .dropExecute, technique: "pod_written_script", rule: inNoExecDirectory ? rule?.path : nil)
         return Self.alert(evidence, severity: event.killed ? .critical : .high, source: source, now: now)
+    }
+
+    /// Whether a dropped program (or script) run at `path` is reported: `always`
+    /// (fileless, in a no-exec directory, killed), else unless the workload
+    /// ran it while learning.
+    private mutating func reportsDrop(_ path: String, always: Bool, workload: String, at ns: UInt64) -> Bool {
+        always || learned.isNew("exec \(path)", workload: workload, at: ns) || !isLearning
     }
 
     /// With no baseline (learning off), every watched write and read is reported.
