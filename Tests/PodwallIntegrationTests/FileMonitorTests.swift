@@ -234,6 +234,9 @@ struct FileMonitorTests {
             "printf '#!/bin/sh\\ntouch /shared/\(marker)\\n' > \(path) && chmod +x \(path) && \(path)"
         }
         let tmp = try Self.sh(env, drop("/tmp/drop.sh", "script-ran"))
+        // env execs sh, which opens the script: the script is still waited for.
+        let viaEnv = try Self.sh(
+            env, "printf '#!/usr/bin/env sh\\ntouch /shared/env-ran\\n' > /tmp/env.sh && chmod +x /tmp/env.sh && /tmp/env.sh")
         let elsewhere = try Self.sh(env, drop("/shared/tool.sh", "tool-ran"))
         let shipped = try Self.sh(env, "/shared/shipped.sh")
         let argument = try Self.sh(env, "printf 'touch /shared/argument-ran\\n' > /tmp/arg.sh && sh /tmp/arg.sh")
@@ -241,11 +244,13 @@ struct FileMonitorTests {
         let shared = env.container.sharedDirectory
 
         #expect(tmp.status != 0 && !FileManager.default.fileExists(atPath: shared + "/script-ran"), "\(tmp)")
+        #expect(viaEnv.status != 0 && !FileManager.default.fileExists(atPath: shared + "/env-ran"), "\(viaEnv)")
         #expect(elsewhere.status == 0 && FileManager.default.fileExists(atPath: shared + "/tool-ran"), "\(elsewhere)")
         #expect(shipped.status == 0 && argument.status == 0)
         let killed = try #require(scripts.first { $0.path == "/tmp/drop.sh" }, "\(scripts)")
         #expect(killed.killed && killed.comm == "drop.sh")
         #expect(scripts.contains { $0.path == "/shared/tool.sh" && !$0.killed }, "\(scripts)")
-        #expect(scripts.count == 2, "neither the shipped script nor one given to sh: \(scripts)")
+        #expect(scripts.contains { $0.path == "/tmp/env.sh" && $0.killed }, "\(scripts)")
+        #expect(scripts.count == 3, "neither the shipped script nor one given to sh: \(scripts)")
     }
 }

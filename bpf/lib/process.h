@@ -96,11 +96,11 @@ static __always_inline void pw_on_exec(struct task_struct *task, struct linux_bi
 	if (!pw_in_host_mounts(task, config)) {
 		pw_mark_pod_program(task);
 		flags |= pw_dropped_program((__u64)BPF_CORE_READ(binprm, file));
-		/* A `#!` script (or a binfmt_misc program): interp is the interpreter. */
+		/* A `#!` script (or a binfmt_misc program): interp is the interpreter.
+		 * Kept across the process's next execs: `#!/usr/bin/env sh` execs sh,
+		 * which opens the script. */
 		if (BPF_CORE_READ(binprm, interp) != BPF_CORE_READ(binprm, filename))
 			pw_remember_script((__u64)BPF_CORE_READ(binprm, filename));
-		else if (pw_scripts_waiting())
-			pw_forget_script(BPF_CORE_READ(task, tgid));
 	}
 	int kill =
 		((class & PW_EXEC_SHELL) && (flags & (PW_EXEC_STDIO_INET | PW_EXEC_RELAYED)) &&
