@@ -40,10 +40,19 @@ final class DetectionPipeline: Sendable {
         var clock = WallClock(now: MonotonicClock.now(), readOffset: MonotonicClock.wallClockOffset)
         /// Host-side interface names by ifindex, kept by the attach loop.
         var interfaces: [UInt32: String] = [:]
+        /// Each pod's address, as its newest flow had it: names the pod in a
+        /// flood alert (the kernel's summary carries only the interface).
+        var podAddresses: [UInt32: IPAddress] = [:]
         /// Who connected each pod to each destination: names the process in network alerts.
         var owners = ConnectionOwners()
         var written = 0
         var taken = 0
+
+        /// A flow event to the detectors; a new flow tells its pod's address.
+        mutating func observe(_ flow: FlowEvent, now: UInt64, observedSince: UInt64) -> [Alert] {
+            if flow.kind == .new { podAddresses[flow.key.ifindex] = flow.key.pod }
+            return aggregator.observe(flow, now: now, observedSince: observedSince)
+        }
     }
 
     /// For the agent's stats line.
@@ -88,8 +97,12 @@ final class DetectionPipeline: Sendable {
         state.withLock { $0.aggregator.quarantineReleased(ifindex: ifindex) }
     }
 
+    /// `name` nil: the interface went away.
     func interfaceAttached(_ ifindex: UInt32, name: String?) {
-        state.withLock { $0.interfaces[ifindex] = name }
+        state.withLock {
+            $0.interfaces[ifindex] = name
+            if name == nil { $0.podAddresses[ifindex] = nil }
+        }
     }
 
     /// A batch of the ring's events, in order. Flow events, nearly all of
@@ -106,7 +119,7 @@ final class DetectionPipeline: Sendable {
                 // Out at the first alert: its response must not wait for the
                 // rest of the batch (thousands of events in a scan, 10-20 ms).
                 while alerts.isEmpty, next < events.endIndex, case .flow(let flow) = events[next] {
-                    alerts += state.aggregator.observe(flow, now: at, observedSince: startedNs)
+                    alerts += state.observe(flow, now: at, observedSince: startedNs)
                     next += 1
                 }
                 return alerts
@@ -123,7 +136,7 @@ final class DetectionPipeline: Sendable {
         let alerts: [Alert]
         switch event {
         case .flow(let flow):
-            alerts = state.withLock { $0.aggregator.observe(flow, now: now, observedSince: startedNs) }
+            alerts = state.withLock { $0.observe(flow, now: now, observedSince: startedNs) }
         case .drop(let drop):
             // Located before taking the lock: it reads /proc and cgroupfs.
             let location = drop.process.flatMap { process in
@@ -135,10 +148,15 @@ final class DetectionPipeline: Sendable {
             record(connection)
             alerts = state.withLock { $0.aggregator.observe(connection, now: now) }
         case .summary(let summary):
-            // Named by its interface, as the pod's other alerts (no flow carries its address).
-            let source = AlertSource(address: IPAddress(high: 0, low: 0), ifindex: summary.ifindex, podName: podNames?(summary.ifindex))
+            // The summary names only the interface: the pod's address is its flows'
+            // (its first new flows, within the event budget, came as events).
+            let podName = podNames?(summary.ifindex)
             metrics?.flowsSummarized(ifindex: summary.ifindex, count: summary.newFlows)
-            alerts = state.withLock { $0.aggregator.observe(summary, source: source, now: now) }
+            alerts = state.withLock { state in
+                let address = state.podAddresses[summary.ifindex] ?? IPAddress(high: 0, low: 0)
+                let source = AlertSource(address: address, ifindex: summary.ifindex, podName: podName)
+                return state.aggregator.observe(summary, source: source, now: now)
+            }
         }
         publish(alerts)
     }

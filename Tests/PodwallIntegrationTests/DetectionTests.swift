@@ -112,7 +112,11 @@ struct DetectionTests {
         #expect(decided - startNs < 2e9, "decided \((decided - startNs) / 1e6) ms after nmap started")
         _ = waitUntil(timeout: 3) { alerts(alertsFile).contains { $0["kind"] as? String == "flood" } }
         let flood = try #require(alerts(alertsFile).first { $0["kind"] as? String == "flood" }, "no flood alert; log:\n\(env.log)")
-        #expect((flood["source"] as? [String: Any])?["interface"] as? String == flooder.hostInterface, "\(flood)")
+        // Every line names its pod: the summary carries only the interface.
+        let floodSource = try #require(flood["source"] as? [String: Any])
+        #expect(floodSource["interface"] as? String == flooder.hostInterface, "\(flood)")
+        #expect(floodSource["address"] as? String == flooder.ipv4, "\(flood)")
+        #expect(floodSource["pod_name"] as? String == flooder.namespace, "\(flood)")
         let evidence = try #require(flood["evidence"] as? [String: Any])
         #expect(evidence["technique"] as? String == "syn_flood", "\(evidence)")
         #expect((evidence["new_flows_per_second"] as? Double ?? 0) >= 1000, "\(evidence)")

@@ -11,8 +11,9 @@ import Synchronization
 /// process in it, its cgroup's pod UID and the kubelet's name for that UID
 /// ("namespace/name"); without a kubelet, "pod-<UID>"; for a namespace with
 /// no pod process, its name in /run/netns (a lab's pods, a CNI's sandbox).
-/// Names are resolved in the background and cached per interface; a miss is
-/// retried every few seconds (a CNI creates the veth before the pod starts).
+/// Names are resolved in the background, at once for a new interface, and
+/// cached per interface; a miss is retried every few seconds (a CNI creates
+/// the veth before the pod starts).
 final class PodIdentities: Sendable {
     private let procRoot: String
     private let kubelet: KubeletSettings
@@ -24,6 +25,9 @@ final class PodIdentities: Sendable {
         var names: [UInt32: String] = [:]
         var kubeletNames: [String: String] = [:]
         var kubeletFetched = Date.distantPast
+        /// An interface tracked since the last look: looked at within 0.1 s,
+        /// as its pod's first alerts need its name.
+        var newLinks = false
     }
 
     init(procRoot: String, kubelet: KubeletSettings, logger: Logger) {
@@ -33,7 +37,10 @@ final class PodIdentities: Sendable {
     }
 
     func track(_ link: NetworkLink) {
-        state.withLock { $0.links[link.index] = link }
+        state.withLock {
+            $0.links[link.index] = link
+            $0.newLinks = true
+        }
     }
 
     func forget(_ ifindex: UInt32) {
@@ -58,7 +65,10 @@ final class PodIdentities: Sendable {
     /// runs on a dispatch queue, never on the tasks that consume events.
     func run(interval: Duration = .seconds(2)) async throws {
         while !Task.isCancelled {
-            let pending = state.withLock { state in state.links.values.filter { state.names[$0.index] == nil } }
+            let pending = state.withLock { state in
+                state.newLinks = false
+                return state.links.values.filter { state.names[$0.index] == nil }
+            }
             if !pending.isEmpty {
                 for (link, identity) in await Self.namespaces(of: pending, procRoot: procRoot) {
                     let name: String
@@ -69,7 +79,10 @@ final class PodIdentities: Sendable {
                     state.withLock { if $0.links[link.index] != nil { $0.names[link.index] = name } }
                 }
             }
-            try await Task.sleep(for: interval)
+            let next = ContinuousClock.now + interval
+            while ContinuousClock.now < next, !state.withLock({ $0.newLinks }) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 
