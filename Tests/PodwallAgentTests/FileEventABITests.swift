@@ -35,6 +35,21 @@ struct FileEventABITests {
         }
         #expect(file.operation == .rename && file.path == "/tmp/x" && file.target == "/etc/cron.d/x")
         #expect(file.ruleID == 4 && file.killed && file.unresolved && !file.pathCut && file.comm == "mv" && file.process.pid == 300)
+        #expect(file.inode == nil, "a rename names no opened file")
+    }
+
+    @Test func anOpenRecordCarriesTheOpenedFilesInode() throws {
+        var event = pw_file_event()
+        event.header.type = UInt16(PW_EVENT_FILE.rawValue)
+        event.header.size = UInt16(MemoryLayout<pw_file_event>.size)
+        event.op = UInt16(PW_FILE_OPEN.rawValue)
+        event.inode = 131_077
+        withUnsafeMutableBytes(of: &event.path) { $0.copyBytes(from: Array("/etc/shadow".utf8)) }
+        guard case .file(let file) = withUnsafeBytes(of: event, { ProcessEvent(record: $0) }) else {
+            Issue.record("not a file event")
+            return
+        }
+        #expect(file.operation == .write && file.inode == 131_077)
     }
 
     @Test func aBreakoutRecordDecodesAndAnUnknownOneIsDropped() throws {

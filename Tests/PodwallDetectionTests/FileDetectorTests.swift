@@ -40,10 +40,12 @@ struct FileDetectorTests {
         #expect(detector.observe(Self.event(.write, "/usr/bin/other", at: 20), source: Self.source, now: 20) == nil, "same rule")
         var cron = Self.event(.write, "/etc/cron.d/job", at: 21)
         cron.hostRoot = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/3f2a/rootfs"
+        cron.inode = 4242
         let alert = detector.observe(cron, source: Self.source, now: 21)
         #expect(alert?.kind == .sensitiveWrite)
         guard case .file(let evidence)? = alert?.evidence else { return }
         #expect(evidence.path == "/etc/cron.d/job" && evidence.rule == "/etc/cron" && evidence.technique == "write")
+        #expect(evidence.inode == 4242, "the opened file, to find it on disk")
         #expect(evidence.hostPath == "/run/containerd/io.containerd.runtime.v2.task/k8s.io/3f2a/rootfs/etc/cron.d/job")
         #expect(detector.observe(Self.event(.write, "/etc/cron.d/two", at: 22), source: Self.source, now: 22) == nil, "once")
     }

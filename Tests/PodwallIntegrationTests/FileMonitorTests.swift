@@ -51,6 +51,9 @@ struct FileMonitorTests {
         let writes = try Self.fileEvents(env).filter { $0.operation == .write }
         #expect(Set(writes.map(\.path)) == ["/shared/watched/a", "/shared/watched/relative", "/shared/watched/dotted"], "\(writes)")
         #expect(writes.filter { $0.path == "/shared/watched/a" }.count == 2, "once by name, once through the symlink")
+        var file = stat()
+        #expect(stat(env.container.sharedDirectory + "/watched/a", &file) == 0)
+        #expect(writes.filter { $0.path == "/shared/watched/a" }.allSatisfy { $0.inode == UInt64(file.st_ino) }, "the opened file's inode")
         #expect(writes.allSatisfy { $0.comm == "sh" && $0.ruleID == 0 && !$0.killed && $0.process.cgroupID == env.containerCgroupID })
         #expect(env.monitor.counters.fileEvents == 4)
     }

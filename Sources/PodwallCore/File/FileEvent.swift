@@ -37,6 +37,9 @@ public struct FileEvent: Hashable, Sendable {
     /// The file is outside the process's root (another mount namespace,
     /// /proc/PID/root, a directory fd from before a chroot): a breakout.
     public var outsideRoot = false
+    /// Opens (and a script's open by its interpreter): the opened file's
+    /// inode, to find it on disk or match it to a dropped program's exec.
+    public var inode: UInt64?
     /// Where the process's root is on the host (its container's root file
     /// system), added by the agent: the host path is this + `path`.
     public var hostRoot: String?

@@ -65,6 +65,7 @@ public struct FileDetector: Sendable {
             kind: kind, technique: technique, comm: event.comm, path: moved ? event.target : event.path,
             source: moved ? event.path : nil, rule: rule, argument: event.mode == 0 ? nil : UInt64(event.mode), killed: event.killed,
             eventNs: event.timestampNs)
+        evidence.inode = event.inode
         // Outside its root, the kernel's path is already the namespace's.
         evidence.hostPath = event.outsideRoot ? nil : event.hostRoot.flatMap { root in evidence.path.map { root == "/" ? $0 : root + $0 } }
         return evidence

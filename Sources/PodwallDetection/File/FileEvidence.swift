@@ -20,6 +20,8 @@ public struct FileEvidence: Sendable, Equatable, Codable {
     public var argument: UInt64?
     /// mount: the file system type; ptrace: the traced pid; drop_execute: who wrote the program.
     public var detail: String?
+    /// An opened file's inode number.
+    public var inode: UInt64?
     /// The kernel killed the process at the syscall or at exec.
     public var killed: Bool
     public var eventNs: UInt64
@@ -41,7 +43,7 @@ public struct FileEvidence: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case technique, comm, path, source, rule, argument, detail, killed
+        case technique, comm, path, source, rule, argument, detail, killed, inode
         case kind = "alert_kind"
         case eventNs = "event_ns"
         case hostPath = "host_path"

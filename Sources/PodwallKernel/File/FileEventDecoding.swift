@@ -19,6 +19,7 @@ extension FileEvent {
             target: target.isEmpty ? nil : target, ruleID: event.rule_flags == 0 ? nil : event.rule_id, mode: event.mode,
             killed: has(PW_FILE_KILLED), pathCut: has(PW_FILE_PATH_CUT), unresolved: has(PW_FILE_UNRESOLVED))
         outsideRoot = has(PW_FILE_OUTSIDE_ROOT)
+        inode = event.inode == 0 ? nil : event.inode
     }
 }
 
