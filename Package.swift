@@ -65,7 +65,10 @@ let package = Package(
             path: "Benchmarks/CaptureBench"),
         .executableTarget(
             name: "podwall-exec-bench",
-            dependencies: ["PodwallABI", "PodwallKernel", "PodwallLab", "PodwallCore", "PodwallDetection", "PodwallBenchSupport"],
+            dependencies: [
+                "PodwallABI", "PodwallKernel", "PodwallLab", "PodwallCore", "PodwallDetection", "PodwallBenchSupport",
+                "PodwallBenchBPFObjects"
+            ],
             path: "Benchmarks/ExecBench"),
         .executableTarget(
             name: "podwall-ingest-bench",

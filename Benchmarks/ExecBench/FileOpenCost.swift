@@ -4,9 +4,10 @@ import PodwallKernel
 
 extension ExecBench {
     /// Rounds of the read-only open loop in the pod and on the host, each
-    /// place with the file programs not attached, attached with no rules,
-    /// and attached with the default rules, one window after the other in
-    /// an order that turns each round (ABC, BCA, CAB…) so that a drift of
+    /// place with the file programs not attached, an empty program on their
+    /// open tracepoint (what any program there costs), the file programs
+    /// attached with no rules, and with the default rules, one window after
+    /// the other in an order that turns each round (ABCD, BCDA…) so that a drift of
     /// the VM weighs on all alike. The process programs are loaded
     /// throughout, their ring read concurrently, as the agent runs them;
     /// BPF run-time statistics stay off (they would add their own clock
@@ -20,7 +21,7 @@ extension ExecBench {
                 let setups = FileSetup.allCases
                 for index in setups.indices {
                     let setup = setups[(index + round) % setups.count]
-                    let files = try attachFiles(setup, to: monitor)
+                    let files = try attach(setup, to: monitor)
                     let result = try loop.run(place, .read, Self.readPath, count: opens, bench: self)
                     withExtendedLifetime(files) {}
                     if round > 0 { results[place, default: [:]][setup, default: []].append(result) }
@@ -35,28 +36,34 @@ extension ExecBench {
         _ = drain.finish()
         var added: [ExecLoop.Place: Double] = [:]
         var lines = [
-            "| read-only open+close of \(Self.readPath), \(opens) per loop, \(rounds) rounds: median (middle half) | opens/s, file programs not attached | attached, no rules | attached, default rules | rate ratio, default rules ÷ not attached | CPU ratio, not attached ÷ default rules | CPU ns added per open: no rules | default rules |",
-            "|---|---|---|---|---|---|---|---|"
+            "| read-only open+close of \(Self.readPath), \(opens) per loop, \(rounds) rounds: median (middle half) | opens/s, file programs not attached | attached, no rules | attached, default rules | rate ratio, default rules ÷ not attached | CPU ratio, not attached ÷ default rules | CPU ratio, not attached ÷ empty program | CPU ns added per open: empty program | no rules | default rules |",
+            "|---|---|---|---|---|---|---|---|---|---|"
         ]
         for place in ExecLoop.Place.allCases {
             let byState = results[place]!
-            let (detached, none, defaults) = (byState[.detached]!, byState[.noRules]!, byState[.defaultRules]!)
+            let (detached, empty) = (byState[.detached]!, byState[.emptyProgram]!)
+            let (none, defaults) = (byState[.noRules]!, byState[.defaultRules]!)
             let rateRatios = zip(defaults, detached).map { $0.opensPerSecond / $1.opensPerSecond }
             let cpuRatios = zip(detached, defaults).map { $0.cpuNanosecondsPerOpen / $1.cpuNanosecondsPerOpen }
-            let addedNone = zip(none, detached).map { $0.cpuNanosecondsPerOpen - $1.cpuNanosecondsPerOpen }
-            let addedDefaults = zip(defaults, detached).map { $0.cpuNanosecondsPerOpen - $1.cpuNanosecondsPerOpen }
+            let floorRatios = zip(detached, empty).map { $0.cpuNanosecondsPerOpen / $1.cpuNanosecondsPerOpen }
+            func addedBy(_ windows: [OpenLoop.Result]) -> [Double] {
+                zip(windows, detached).map { $0.cpuNanosecondsPerOpen - $1.cpuNanosecondsPerOpen }
+            }
+            let addedNone = addedBy(none)
             added[place] = median(addedNone)
             let name = place == .pod ? "in the pod (runc container)" : "on the host, outside the pods' cgroup"
             lines.append(
                 "| \(name) | \(summary(detached.map(\.opensPerSecond), 0)) | \(summary(none.map(\.opensPerSecond), 0)) | "
                     + "\(summary(defaults.map(\.opensPerSecond), 0)) | \(summary(rateRatios)) | \(summary(cpuRatios)) | "
-                    + "\(summary(addedNone, 0)) | \(summary(addedDefaults, 0)) |")
+                    + "\(summary(floorRatios)) | \(summary(addedBy(empty), 0)) | \(summary(addedNone, 0)) | \(summary(addedBy(defaults), 0)) |"
+            )
         }
         let cpu = ExecLoop.Place.allCases.map { place in
             "\(place) "
                 + FileSetup.allCases.map { format(median(results[place]![$0]!.map(\.cpuNanosecondsPerOpen)), 0) }.joined(separator: " / ")
         }
-        lines.append("\nThe loop's CPU ns per open (median; not attached / no rules / default rules): \(cpu.joined(separator: "; ")).")
+        let setups = FileSetup.allCases.map(\.rawValue).joined(separator: " / ")
+        lines.append("\nThe loop's CPU ns per open (median; \(setups)): \(cpu.joined(separator: "; ")).")
         return (lines.joined(separator: "\n"), added)
     }
 
@@ -82,6 +89,9 @@ extension ExecBench {
         let statistics = try BPFProgram.enableRunTimeStatistics()
         defer { withExtendedLifetime(statistics) {} }
         let cases = [
+            OpenCase(
+                row: "read on the host, an empty program on the tracepoint (the statistics' own floor)", place: .host, access: .read,
+                path: Self.readPath, setup: .emptyProgram),
             OpenCase(row: "read, unwatched name, in the pod, no rules", place: .pod, access: .read, path: Self.readPath, setup: .noRules),
             OpenCase(
                 row: "read, unwatched name, in the pod, default rules", place: .pod, access: .read, path: Self.readPath,
@@ -103,9 +113,9 @@ extension ExecBench {
         var runsPerOpen: [String: [Double]] = [:]
         var cpuPerOpen: [String: [Double]] = [:]
         for round in 1...rounds {
-            for setup in [FileSetup.noRules, .defaultRules] {
-                let files = try attachFiles(setup, to: monitor, watched: true)!
-                let program = try files.object.program(named: "pw_sys_exit_openat")
+            for setup in [FileSetup.emptyProgram, .noRules, .defaultRules] {
+                let (attached, program) = try attachTimed(setup, to: monitor)
+                defer { withExtendedLifetime(attached) {} }
                 for openCase in cases where openCase.setup == setup {
                     let before = try program.runStatistics()
                     let result = try loop.run(openCase.place, openCase.access, openCase.path, count: opens, bench: self)
@@ -131,8 +141,15 @@ extension ExecBench {
                 "| \(row) | \(summary(perRun[row]!, 0)) | \(summary(runsPerOpen[row]!, 2)) | \(summary(cpuPerOpen[row]!, 0)) | \(format(share * 100, 1)) % |"
             )
         }
+        let floor = median(perRun[cases[0].row]!)
+        for openCase in cases.dropFirst().filter({ $0.access == .read }) {
+            let own = median(perRun[openCase.row]!) - floor
+            lines.append(
+                "\nLess the empty program's run, \(openCase.row): \(format(own, 0)) ns of program per open, \(format(own / median(cpuPerOpen[openCase.row]!) * 100, 1)) % of the loop's CPU per open."
+            )
+        }
         for place in ExecLoop.Place.allCases {
-            let program = median(perRun[cases.first { $0.place == place }!.row]!)
+            let program = median(perRun[cases.first { $0.place == place && $0.setup != .emptyProgram }!.row]!)
             lines.append(
                 "\nThe tracepoint beyond the program, \(place): \(format(added[place]!, 0)) ns added per open (paired rounds, no rules) − \(format(program, 0)) ns of program = \(format(added[place]! - program, 0)) ns."
             )

@@ -5,10 +5,10 @@ import Glibc
 /// through libbpf, which needs tracefs to find the tracepoint's id. Kernels
 /// from 5.15 make it a BPF link that can be pinned; older ones tie it to
 /// this object, which detaches it when released.
-final class TracepointLink: @unchecked Sendable {  // libbpf link handle: only destroyed in deinit
+public final class TracepointLink: @unchecked Sendable {  // libbpf link handle: only destroyed in deinit
     private let link: OpaquePointer
 
-    init(_ object: BPFObject, program: String, category: String, name: String) throws {
+    public init(_ object: BPFObject, program: String, category: String, name: String) throws {
         Tracefs.mount()
         guard let handle = bpf_object__find_program_by_name(object.handle, program) else {
             throw KernelError("finding program", "\(program) in \(object.name)", errno: ENOENT)
