@@ -33,11 +33,10 @@ extension ExecBench {
 
     /// The file programs attached beside `monitor` (sharing its maps and
     /// ring) as the agent attaches them, rules first, then file events on;
-    /// nil, with file events off, for `.detached` and `.emptyProgram`. Links
-    /// close when the result is released.
+    /// nil, with file events off, for `.detached` (`.emptyProgram` is
+    /// `attach`'s). Links close when the result is released.
     func attachFiles(_ setup: FileSetup, to monitor: ProcessMonitor, watched: Bool = false) throws -> FileMonitor? {
-        let withoutFiles = setup == .detached || setup == .emptyProgram
-        let files = withoutFiles ? nil : try FileMonitor(sharingWith: monitor, pinRoot: nil)
+        let files = setup == .detached ? nil : try FileMonitor(sharingWith: monitor, pinRoot: nil)
         try files?.rules.set(Self.kernelRules(setup, watched: watched))
         try watch(with: monitor, files: files != nil)
         return files

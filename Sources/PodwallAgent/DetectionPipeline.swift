@@ -149,12 +149,12 @@ final class DetectionPipeline: Sendable {
             alerts = state.withLock { $0.aggregator.observe(connection, now: now) }
         case .summary(let summary):
             // The summary names only the interface: the pod's address is its flows'
-            // (its first new flows, within the event budget, came as events).
-            let podName = podNames?(summary.ifindex)
+            // (its first new flows, within the event budget, came as events); its
+            // name is added as every alert's is, when published.
             metrics?.flowsSummarized(ifindex: summary.ifindex, count: summary.newFlows)
             alerts = state.withLock { state in
                 let address = state.podAddresses[summary.ifindex] ?? IPAddress(high: 0, low: 0)
-                let source = AlertSource(address: address, ifindex: summary.ifindex, podName: podName)
+                let source = AlertSource(address: address, ifindex: summary.ifindex)
                 return state.aggregator.observe(summary, source: source, now: now)
             }
         }
