@@ -21,6 +21,8 @@ public struct EvalRunner {
         public var only: [String] = []
         /// `--response kind=action` for the agent (a control run with responses off).
         public var responses: [String] = []
+        /// `--set key=value` for the agent (a detector setting under test).
+        public var settings: [String] = []
         public var binary: String
 
         public init(binary: String) { self.binary = binary }
@@ -148,7 +150,7 @@ private struct Session {
         let seconds = learning ? EvalRunner.learningSeconds : 0
         try agent.start(
             extraArguments: ["--api", "", "--set", "processes.learning_seconds=\(seconds)"]
-                + options.responses.flatMap { ["--response", $0] })
+                + options.responses.flatMap { ["--response", $0] } + options.settings.flatMap { ["--set", $0] })
     }
 
     mutating func play(_ scenario: EvalScenario, repetition: Int, into result: inout ScenarioResult) throws {

@@ -63,6 +63,9 @@ struct EvalCommand: AsyncParsableCommand {
               podwall eval --only file --repetitions 20 --json files.json
               # Control: the block off, to see what arrives after the decision:
               podwall eval --only "SSH banner" --response protocol_mismatch=alert
+              # The scans and the benign network traffic, the walk deciding at the third failure:
+              podwall eval --only nmap --only hping3 --only "port 80" --only DNS-like --only iperf3 \\
+                --only health-check --only retrying --set detection.scan.false_positive_probability=0.02
             """
     )
 
@@ -95,6 +98,13 @@ struct EvalCommand: AsyncParsableCommand {
             valueName: "kind=action"))
     var response: [String] = []
 
+    @Option(
+        name: .customLong("set"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Passed to the agent as --set (repeat for more); e.g. detection.scan.false_positive_probability=0.02 to measure a detector setting.",
+            valueName: "key=value"))
+    var settings: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Write the results as JSON here too.", valueName: "file"))
     var json: String?
 
@@ -111,6 +121,7 @@ struct EvalCommand: AsyncParsableCommand {
         options.agentMode = agent
         options.only = only
         options.responses = response
+        options.settings = settings
         let started = Date()
         // Unbuffered, so progress shows as it goes even when stdout is a file.
         var interrupt: [DispatchSourceSignal] = []
@@ -143,11 +154,13 @@ struct EvalCommand: AsyncParsableCommand {
             "\n\(repetitions) repetitions, \(agent == .shared ? "one agent for the whole run" : "a fresh agent for every run"), "
                 + "background load \(load ? "on" : "off"), "
                 + (response.isEmpty ? "" : "agent responses \(response.joined(separator: ", ")), ")
+                + (settings.isEmpty ? "" : "agent settings \(settings.joined(separator: ", ")), ")
                 + "\(seconds) s.")
         if let json {
             let document = EvalDocument(
                 date: ISO8601DateFormatter().string(from: started), repetitions: repetitions,
                 agentMode: agent, backgroundLoad: load, responses: response.isEmpty ? nil : response,
+                settings: settings.isEmpty ? nil : settings,
                 precision: EvalStatistics.precision(report.results), alertsFile: report.alertsFile,
                 floodDatagrams: report.floodDatagrams, seconds: seconds, scenarios: report.results)
             let encoder = JSONEncoder()
@@ -166,6 +179,8 @@ struct EvalDocument: Encodable {
     let backgroundLoad: Bool
     /// The agent's --response overrides, when a control run set any.
     let responses: [String]?
+    /// The agent's --set overrides, when a run measured a setting.
+    let settings: [String]?
     let precision: Double?
     let alertsFile: AlertsFileSummary
     let floodDatagrams: Int?
@@ -174,7 +189,8 @@ struct EvalDocument: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case date, repetitions, precision, scenarios, seconds
-        case agentMode = "agent_mode", backgroundLoad = "background_load", responses = "agent_responses", alertsFile = "alerts_file"
+        case agentMode = "agent_mode", backgroundLoad = "background_load", responses = "agent_responses", settings = "agent_settings",
+            alertsFile = "alerts_file"
         case floodDatagrams = "flood_datagrams"
     }
 }

@@ -67,6 +67,13 @@ import Yams
         ),
         ("detection.exfiltration.warmup_intervals", "3", { $0.detection.exfiltration.warmupIntervals == 3 }),
         ("detection.exfiltration.floor_bytes", "1000", { $0.detection.exfiltration.floorBytes == 1000 }),
+        (
+            "detection.scan.allow_sources", "[10.1.2.3, 10.9.0.0/16]",
+            { $0.detection.scan.allowlistedSources == [IPPrefix("10.1.2.3/32")!, IPPrefix("10.9.0.0/16")!] }
+        ),
+        ("detection.scan.false_positive_probability", "0.02", { $0.detection.scan.falsePositiveProbability == 0.02 }),
+        ("detection.scan.vertical_ports", "30", { $0.detection.scan.verticalPortThreshold == 30 }),
+        ("detection.scan.horizontal_hosts", "50", { $0.detection.scan.horizontalHostThreshold == 50 }),
         ("responses.port_scan", "alert", { $0.detection.policy.portScan == .alertOnly }),
         ("responses.exfiltration", "block:30m", { $0.detection.policy.exfiltration == ResponseRule(blockTTLSeconds: 1800) }),
         ("responses.protocol_mismatch", "quarantine", { $0.detection.policy.protocolMismatch == ResponseRule(quarantineTTLSeconds: 600) }),
@@ -155,6 +162,9 @@ import Yams
         ("api:\n  address: nowhere", "api.address: 'nowhere' is not HOST:PORT"),
         ("log_flows: perhaps", "log_flows: expected true or false"),
         ("detection:\n  http_ports: [0]", "detection.http_ports: name at least one port"),
+        ("detection:\n  scan:\n    false_positive_probability: 0.5", "detection.scan.false_positive_probability: must be 0.001-0.1"),
+        ("detection:\n  scan:\n    allow_sources: [10.0.0.300]", "detection.scan.allow_sources[0]: '10.0.0.300' is not an address or CIDR"),
+        ("detection:\n  scan:\n    vertical_ports: 1", "detection.scan.vertical_ports: must be at least 2"),
         ("feeds:\n  config: /nonexistent/feeds.yaml", "feeds.config: /nonexistent/feeds.yaml: cannot read"),
         ("- a\n- b", "the config is a mapping of keys"),
         ("processes:\n  shells: [/bin/sh]", "processes.shells[0]: '/bin/sh' is not a program name"),

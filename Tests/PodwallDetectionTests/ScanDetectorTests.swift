@@ -56,6 +56,23 @@ struct ScanDetectorTests {
         #expect(alerts.count == 2)
     }
 
+    @Test("a false-positive probability of 0.02 decides at the third failure (a 0.4-s-paced scan within 1 s)")
+    func thirdFailureWithTwoPercent() {
+        var config = ScanConfig()
+        config.falsePositiveProbability = 0.02
+        let model = TRWModel(config)
+        #expect(2 * model.failureStep < model.upperThreshold && 3 * model.failureStep >= model.upperThreshold)
+        var detector = ScanDetector(config: config)
+        var decidedAt: [UInt16] = []
+        for port in UInt16(1)...6 {
+            let key = flow(podPort: 50_000 + port, to: target, port: port)
+            let t = Clock.t0 + UInt64(port) * 400 * Clock.ms
+            _ = detector.observe(opened(key, at: t), now: t)
+            if !detector.observe(refused(key, at: t + Clock.ms), now: t + Clock.ms).isEmpty { decidedAt.append(port) }
+        }
+        #expect(decidedAt == [3, 6], "the walk restarts after an alert")
+    }
+
     @Test("horizontal scan of 30 hosts whose probes succeed trips the fan-out window")
     func horizontalFanout() {
         var detector = ScanDetector()

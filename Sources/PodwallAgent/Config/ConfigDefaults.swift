@@ -62,6 +62,21 @@ public enum ConfigDefaults {
             warmup_intervals: 6
             # Never alert below this many bytes per interval.
             floor_bytes: 10000000
+          scan:
+            # Sources (pod addresses or CIDRs) never judged as scanners: health checkers,
+            # monitoring, mesh control planes that meet many closed ports by design.
+            allow_sources: []
+            # The walk over a source's first contacts (TRW, Jung et al. 2004: a benign first
+            # contact succeeds 80 % of the time, a scanner's 20 %, detection 0.99) flags a source
+            # when a benign one would get there this rarely. 0.01 (the paper's): at its fourth
+            # failed first contact in a row; 0.02: at its third, so a scan paced at 0.4 s
+            # (nmap -T2) is decided within 1 s, and so is a client that meets three refused
+            # ports in a row. 0.001-0.1.
+            false_positive_probability: 0.01
+            # Fan-out within 60 s, whatever the walk says: distinct ports on one host, distinct
+            # hosts on one port.
+            vertical_ports: \(ScanConfig().verticalPortThreshold)
+            horizontal_hosts: \(ScanConfig().horizontalHostThreshold)
 
         # What to do about each kind of alert: alert | block[:TTL] | quarantine[:TTL], plus
         # "+capture" to record the flow (for a scan: the scanning pod) to a pcap file, and for

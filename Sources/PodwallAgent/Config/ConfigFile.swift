@@ -19,9 +19,17 @@ struct ConfigFile: Decodable {
         var floor_bytes: UInt64
     }
 
+    struct Scan: Decodable {
+        var allow_sources: [String]
+        var false_positive_probability: Double
+        var vertical_ports: Int
+        var horizontal_hosts: Int
+    }
+
     struct Detection: Decodable {
         var http_ports: [UInt16]
         var exfiltration: Exfiltration
+        var scan: Scan
     }
 
     struct Capture: Decodable {

@@ -48,6 +48,17 @@ extension ConfigLoader {
             throw invalid("detection.http_ports", "name at least one port, 1-65535")
         }
         config.detection.protocolMismatch.httpPorts = file.detection.http_ports
+        let scan = file.detection.scan
+        config.detection.scan.allowlistedSources = try prefixes(
+            scan.allow_sources, "detection.scan.allow_sources", are: "an address or CIDR")
+        guard (0.001...0.1).contains(scan.false_positive_probability) else {
+            throw invalid("detection.scan.false_positive_probability", "must be 0.001-0.1")
+        }
+        config.detection.scan.falsePositiveProbability = scan.false_positive_probability
+        guard scan.vertical_ports >= 2 else { throw invalid("detection.scan.vertical_ports", "must be at least 2") }
+        guard scan.horizontal_hosts >= 2 else { throw invalid("detection.scan.horizontal_hosts", "must be at least 2") }
+        config.detection.scan.verticalPortThreshold = scan.vertical_ports
+        config.detection.scan.horizontalHostThreshold = scan.horizontal_hosts
         for (kind, action) in file.responses {
             do {
                 let (parsedKind, rule) = try ResponseOption.parse("\(kind)=\(action)")
