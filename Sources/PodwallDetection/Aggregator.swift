@@ -139,7 +139,9 @@ public struct Aggregator: Sendable {
     /// A pod's new flows past its event budget, as the kernel counted them.
     public mutating func observe(_ summary: FlowSummary, source: AlertSource, now: UInt64) -> [Alert] {
         stats.summaries &+= 1
-        let raised = flood.observe(summary, source: source, now: now)
+        var raised = flood.observe(summary, source: source, now: now)
+        // A source never judged as a scanner is not one in a summary either (its flood still is).
+        if config.scan.allowlistedSources.anyContains(source.address) { raised.removeAll { $0.kind == .portScan } }
         return raised.isEmpty ? [] : report(raised)
     }
 

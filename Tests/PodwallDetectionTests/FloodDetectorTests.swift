@@ -36,6 +36,16 @@ struct FloodDetectorTests {
         #expect(scan.trigger == .flowSummary && scan.scanType == .vertical && scan.probedPorts > 200 && scan.protocolName == "udp")
     }
 
+    @Test("a source the scan settings never judge is no scanner in a summary either; its flood still is")
+    func allowlistedSweep() {
+        var config = AggregatorConfig()
+        config.scan.allowlistedSources = [IPPrefix("10.1.0.0/24")!]
+        var aggregator = Aggregator(config: config)
+        let summary = FlowSummary(
+            ifindex: 7, startNs: 0, endNs: 500_000_000, newFlows: 20_000, remotePortsSketch: UInt64.max, remoteHostsSketch: 1)
+        #expect(aggregator.observe(summary, source: Self.source, now: 1).map(\.kind) == [.flood])
+    }
+
     @Test("a busy client past its budget, answered, to many ports, is no scan")
     func busyGateway() {
         let summary = FlowSummary(
