@@ -63,9 +63,10 @@ struct EvalCommand: AsyncParsableCommand {
               podwall eval --only file --repetitions 20 --json files.json
               # Control: the block off, to see what arrives after the decision:
               podwall eval --only "SSH banner" --response protocol_mismatch=alert
-              # The scans and the benign network traffic, the walk deciding at the third failure:
-              podwall eval --only nmap --only hping3 --only "port 80" --only DNS-like --only iperf3 \\
-                --only health-check --only retrying --set detection.scan.false_positive_probability=0.02
+              # The scans and benign traffic, the walk deciding at the third failure:
+              podwall eval --only nmap --only hping3 --only HTTP/ --only DNS-like \\
+                --only iperf3 --only health-check --only retrying \\
+                --set detection.scan.false_positive_probability=0.02
             """
     )
 
