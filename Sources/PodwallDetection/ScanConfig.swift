@@ -9,7 +9,7 @@ import PodwallCore
 /// Fan-out: Snort 3's port_scan "low" sensitivity (5 ports / 25 hosts per 60 s) fires on
 /// ordinary Kubernetes clients (sidecars, service meshes, Prometheus scraping several ports of
 /// one pod), so vertical is raised to 15 ports; 25 hosts per port is kept, above a typical
-/// health checker's fan-out (allowlist bigger checkers).
+/// health checker's fan-out (bigger checkers go in `detection.scan.allow_sources`).
 public struct ScanConfig: Sendable, Equatable {
     /// θ0: chance that a benign source's first contact succeeds.
     public var benignSuccessProbability = 0.8
@@ -31,7 +31,7 @@ public struct ScanConfig: Sendable, Equatable {
     public var verticalPortThreshold = 15
     /// Distinct hosts on one port within the window.
     public var horizontalHostThreshold = 25
-    /// Sources never judged (health checkers, monitoring, mesh control planes).
+    /// Sources never judged (health checkers, monitoring, mesh control planes): `detection.scan.allow_sources`.
     public var allowlistedSources: [IPPrefix] = []
     public var maxSources = 65_536
     public var maxContactsPerSource = 4_096
