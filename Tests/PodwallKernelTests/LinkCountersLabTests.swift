@@ -56,14 +56,21 @@ struct LinkCountersLabTests {
         #expect(LabSocket.drain(atServer) == out && LabSocket.drain(atClient) == back)
 
         let after = try #require(try datapath.links.entry(link.index))
-        #expect(after.fromPod.packets - before.fromPod.packets == UInt64(out))
-        #expect(after.fromPod.bytes - before.fromPod.bytes == UInt64(out * (size + headers)))
-        #expect(after.toPod.packets - before.toPod.packets == UInt64(back))
-        #expect(after.toPod.bytes - before.toPod.bytes == UInt64(back * (size * 2 + headers)))
-        // The flow table saw the same datagrams, in two flows.
+        // The flow table saw the same datagrams, in two flows. A packet the
+        // lab's own kernel sent meanwhile (once a 54-byte one toward the
+        // client, an IGMP report's size) is a flow of its own, counted by the
+        // link entry too: it is added, never allowed for blindly.
         let flows = datapath.flows.records().filter { $0.key.ifindex == link.index }
-        #expect(flows.count == 2)
-        #expect(flows.map(\.fromPod.packets).reduce(0, +) == UInt64(out) && flows.map(\.toPod.packets).reduce(0, +) == UInt64(back))
+        let test = flows.filter { [9100, 9102].contains($0.key.remotePort) || [9100, 9102].contains($0.key.podPort) }
+        let stray = flows.filter { flow in !test.contains { $0.key == flow.key } }
+        #expect(test.count == 2)
+        #expect(test.map(\.fromPod.packets).reduce(0, +) == UInt64(out) && test.map(\.toPod.packets).reduce(0, +) == UInt64(back))
+        func strayCount(_ count: (FlowRecord) -> UInt64) -> UInt64 { stray.map(count).reduce(0, +) }
+        #expect(after.fromPod.packets - before.fromPod.packets == UInt64(out) + strayCount(\.fromPod.packets))
+        #expect(after.fromPod.bytes - before.fromPod.bytes == UInt64(out * (size + headers)) + strayCount(\.fromPod.bytes))
+        #expect(after.toPod.packets - before.toPod.packets == UInt64(back) + strayCount(\.toPod.packets))
+        #expect(after.toPod.bytes - before.toPod.bytes == UInt64(back * (size * 2 + headers)) + strayCount(\.toPod.bytes))
+        #expect(stray.count <= 1, "at most one stray packet's flow: \(stray.map(\.key))")
 
         // An agent restart attaches again: what was counted stays.
         try NetworkNamespace.run(lab.nodeNamespace) { try datapath.attach(link, monotonicNow: MonotonicClock.now()) }
