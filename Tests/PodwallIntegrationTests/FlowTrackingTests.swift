@@ -146,7 +146,8 @@ struct CommandLineTests {
     ])
     func everyCommandHasHelp(command: [String]) throws {
         let result = try Shell.run([PodwallBinary.path] + command + ["--help"])
-        #expect(result.output.contains("USAGE:"))
+        // The usage names the command typed, also where podwall-lab answers.
+        #expect(result.output.contains("USAGE: podwall \(command.joined(separator: " "))"), "\(result.output)")
         #expect(result.output.contains("OVERVIEW:") || command.isEmpty == false)
     }
 

@@ -10,6 +10,8 @@ enum LabExecutable {
         let lab = SiblingExecutable.path("podwall-lab")
         let argv = [lab, command] + arguments
         var cArguments = argv.map { strdup($0) } + [nil]
+        // Its help and usage then say `podwall eval`, the command typed.
+        setenv(LabInvocation.environmentKey, "podwall", 1)
         execv(lab, &cArguments)
         FileHandleOutput.standardError(
             "Error: `podwall \(command)` runs \(lab), which is missing (\(String(cString: strerror(errno)))): "
