@@ -82,7 +82,7 @@ struct FirewallTests {
 
         let receiver = try NetworkNamespace.run(server.namespace) { try LabSocket.udpReceiver(address: server.ipv4, port: 9999) }
         defer { close(receiver) }
-        let sender = Task.detached {
+        let sender = OnAThread {
             try NetworkNamespace.run(client.namespace) {
                 try LabSocket.sendUDP(to: server.ipv4, port: 9999, sourcePort: 9998, count: 3000, size: 16)
             }
@@ -98,7 +98,7 @@ struct FirewallTests {
                 try blocklist.replaceFeed("churn", with: round % 2 == 0 ? versionB : versionA)
             }
         }
-        try awaitResult(sender)
+        try sender.join()
         #expect(LabSocket.drain(receiver) == 0, "not one datagram may reach a listed address during reloads")
     }
 
@@ -135,20 +135,4 @@ struct FirewallTests {
         let forced = try env.podwall(["blocklist", "add", "0.0.0.0/0", "--allow-broad", "--ttl", "1s"], check: false)
         #expect(!forced.succeeded && forced.error.contains("refused: prefix:"), "\(forced.error)")
     }
-}
-
-/// Waits for a detached task from synchronous test code.
-func awaitResult<T: Sendable>(_ task: Task<T, Error>) throws {
-    let semaphore = DispatchSemaphore(value: 0)
-    let box = ResultBox<T>()
-    Task {
-        box.result = await task.result
-        semaphore.signal()
-    }
-    semaphore.wait()
-    _ = try box.result!.get()
-}
-
-private final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, Error>?
 }

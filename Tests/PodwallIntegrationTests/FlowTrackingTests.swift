@@ -8,7 +8,7 @@ import Testing
 /// real traffic between pods.
 @Suite(.serialized, .enabled(if: Privileged.enabled, Privileged.reason))
 struct FlowTrackingTests {
-    @Test func flowCountersMatchWhatWasSent() async throws {
+    @Test func flowCountersMatchWhatWasSent() throws {
         let env = try AgentLab(pods: 2)
         try env.startAgent()
         let (client, server) = (env.lab.pods[0], env.lab.pods[1])
@@ -43,9 +43,9 @@ struct FlowTrackingTests {
         let bytes = 1_000_000
         let listener = try NetworkNamespace.run(server.namespace) { try LabSocket.tcpListener(address: server.ipv4, port: 8080) }
         defer { close(listener) }
-        let received = Task.detached { LabSocket.acceptAndCount(listener) }
+        let received = OnAThread { LabSocket.acceptAndCount(listener) }
         let clientPort = try NetworkNamespace.run(client.namespace) { try LabSocket.sendTCP(to: server.ipv4, port: 8080, bytes: bytes) }
-        #expect(await received.value == bytes)
+        #expect(try received.join() == bytes)
         let flow = try #require(try env.flows().first { $0["pod_port"] as? Int == Int(clientPort) && $0["remote_port"] as? Int == 8080 })
         #expect((flow.int("from_pod", "bytes") ?? 0) > bytes, "wire bytes include every header")
         #expect((flow.int("from_pod", "bytes") ?? 0) < bytes + bytes / 10)
@@ -56,16 +56,16 @@ struct FlowTrackingTests {
     /// Exfiltration is judged as the bytes go: the kernel reports each MiB a
     /// pod sends on a flow it opened (a volume event), not what it receives.
     @Test(.enabled(if: KernelFeatures.probe().volumeEvents, "the compat build (Linux < 5.12) sends none"))
-    func eachMebibyteAPodSendsOnAFlowItOpenedIsAVolumeEvent() async throws {
+    func eachMebibyteAPodSendsOnAFlowItOpenedIsAVolumeEvent() throws {
         let env = try AgentLab(pods: 2)
         try env.startAgent(extraArguments: ["--log-flows"])
         let (client, server) = (env.lab.pods[0], env.lab.pods[1])
         let bytes = 3_500_000  // with headers: past 1, 2 and 3 MiB
         let listener = try NetworkNamespace.run(server.namespace) { try LabSocket.tcpListener(address: server.ipv4, port: 8081) }
         defer { close(listener) }
-        let received = Task.detached { LabSocket.acceptAndCount(listener) }
+        let received = OnAThread { LabSocket.acceptAndCount(listener) }
         let clientPort = try NetworkNamespace.run(client.namespace) { try LabSocket.sendTCP(to: server.ipv4, port: 8081, bytes: bytes) }
-        #expect(await received.value == bytes)
+        #expect(try received.join() == bytes)
         let volumeLines = { (pod: String) in
             env.log.split(separator: "\n").filter { $0.contains("flow volume") && $0.contains("pod=\(pod)") }
         }
