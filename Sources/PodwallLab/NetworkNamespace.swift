@@ -1,6 +1,5 @@
 import CPodwallShim
 import Foundation
-import Synchronization
 
 /// Runs code inside a named network namespace on a thread of its own: setns
 /// changes only the calling thread, so sockets made in `body` belong to that
@@ -11,15 +10,7 @@ public enum NetworkNamespace {
     }
 
     public static func run<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        let box = ResultBox<T>()
-        let thread = Thread {
-            let result = Result { try enter(name, body) }
-            box.result.withLock { $0 = result }
-            box.done.signal()
-        }
-        thread.start()
-        box.done.wait()
-        return try box.result.withLock { $0 }!.get()
+        try OnAThread { try enter(name, body) }.join()
     }
 
     /// On the calling thread: moves it into the namespace and runs `body`.
@@ -31,10 +22,5 @@ public enum NetworkNamespace {
             throw Failure(description: "setns into \(name) failed: errno \(errno)")
         }
         return try body()
-    }
-
-    private final class ResultBox<T: Sendable>: Sendable {
-        let result = Mutex<Result<T, Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
     }
 }

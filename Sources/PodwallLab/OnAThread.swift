@@ -1,10 +1,10 @@
 import Foundation
 import Synchronization
 
-/// Work started on a thread of its own, joined later. Blocking work (accept,
-/// a sender in a namespace) must not wait on Swift's cooperative pool: with
-/// 2 CPUs it has a handful of threads, and tests blocking all of them on
-/// tasks that never get a thread would wait forever.
+/// Work started on a thread of its own, joined later: a namespace's setns
+/// stays on that thread, and blocking work (accept, a sender) never waits on
+/// Swift's cooperative pool, which with 2 CPUs has a handful of threads:
+/// callers blocking all of them on tasks that never get one would hang.
 public final class OnAThread<T: Sendable>: Sendable {
     private let result = Mutex<Result<T, Error>?>(nil)
     private let done = DispatchSemaphore(value: 0)
